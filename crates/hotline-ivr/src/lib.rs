@@ -1,0 +1,1 @@
+//! Scripted IVR menus: loader, checker and the sans-IO IVR state machine. (Issue 4: not built yet.)

@@ -1,0 +1,1 @@
+//! Agent console, screen-pop WebSocket, supervisor API. (Issue 6: not built yet.)

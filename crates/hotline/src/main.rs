@@ -1,0 +1,2 @@
+//! The `hotline` binary.
+fn main() {}
