@@ -58,8 +58,7 @@ impl CaseRef {
 
     /// The reference for the `seq`-th case opened on the given day.
     pub fn new(year: i32, month: u32, day: u32, seq: u32) -> Result<Self, CaseRefError> {
-        if !(2000..2100).contains(&year) || !(1..=12).contains(&month) || !(1..=31).contains(&day)
-        {
+        if !(2000..2100).contains(&year) || !(1..=12).contains(&month) || !(1..=31).contains(&day) {
             return Err(CaseRefError::BadDate { year, month, day });
         }
         if seq > 99_999 {

@@ -31,8 +31,11 @@ impl Timestamp {
     }
 
     /// The time `d` later.
-    pub fn add(self, d: Duration) -> Self {
-        Self(self.0.saturating_add(i64::try_from(d.as_millis()).unwrap_or(i64::MAX)))
+    pub fn plus(self, d: Duration) -> Self {
+        Self(
+            self.0
+                .saturating_add(i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
+        )
     }
 
     /// Milliseconds from `earlier` to `self` (negative if `earlier` is later).
@@ -101,10 +104,7 @@ pub enum CallEvent {
     /// An IVR variable was set (the screen-pop shows these to the agent).
     VariableSet { name: String, value: String },
     /// The IVR asked the store something (citizen, case status).
-    LookupDone {
-        what: String,
-        found: bool,
-    },
+    LookupDone { what: String, found: bool },
     /// The call joined an ACD queue.
     Queued {
         queue: QueueId,

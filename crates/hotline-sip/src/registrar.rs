@@ -1,0 +1,620 @@
+//! Registrar for agents' SIP phones, with digest authentication (RFC 3261
+//! §22, RFC 7616/8760: MD5 and SHA-256, qop=auth).
+//!
+//! Digest is computed here over the exact strings the client sent: rsip's
+//! `DigestGenerator` hashes its own re-rendering of the URI, which need not
+//! match the client's bytes. Nonces carry their issue time and a keyed hash,
+//! so they expire without server state; replay is stopped by remembering the
+//! highest nonce-count seen per nonce (and single use without qop).
+//!
+//! Sans-IO: time comes in as `now`, nothing here reads the clock.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use md5::Md5;
+use sha2::{Digest, Sha256};
+
+/// A digest algorithm the registrar offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Algorithm {
+    Md5,
+    Sha256,
+}
+
+impl Algorithm {
+    pub fn name(self) -> &'static str {
+        match self {
+            Algorithm::Md5 => "MD5",
+            Algorithm::Sha256 => "SHA-256",
+        }
+    }
+
+    fn hash(self, input: &str) -> String {
+        match self {
+            Algorithm::Md5 => hex::encode(Md5::digest(input.as_bytes())),
+            Algorithm::Sha256 => hex::encode(Sha256::digest(input.as_bytes())),
+        }
+    }
+}
+
+/// Settings of the registrar.
+#[derive(Debug, Clone)]
+pub struct RegistrarConfig {
+    pub realm: String,
+    /// Offered in this order in WWW-Authenticate headers.
+    pub algorithms: Vec<Algorithm>,
+    pub nonce_lifetime: Duration,
+    pub min_expires: Duration,
+    pub max_expires: Duration,
+    /// Failures from one address within `failure_window` that block it.
+    pub max_auth_failures: u32,
+    pub failure_window: Duration,
+    pub block_duration: Duration,
+}
+
+impl Default for RegistrarConfig {
+    fn default() -> Self {
+        Self {
+            realm: "hotline".into(),
+            algorithms: vec![Algorithm::Sha256, Algorithm::Md5],
+            nonce_lifetime: Duration::from_secs(300),
+            min_expires: Duration::from_secs(60),
+            max_expires: Duration::from_secs(3600),
+            max_auth_failures: 5,
+            failure_window: Duration::from_secs(60),
+            block_duration: Duration::from_secs(600),
+        }
+    }
+}
+
+/// Where a registered phone can be reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    pub user: String,
+    /// The Contact URI the phone registered.
+    pub contact: String,
+    /// The address its REGISTER came from (where we send to, NAT-safe).
+    pub source: SocketAddr,
+    pub transport: crate::Transport,
+    pub expires_at: Instant,
+}
+
+/// The parameters of an `Authorization: Digest ...` header.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DigestResponse {
+    pub username: String,
+    pub realm: String,
+    pub nonce: String,
+    pub uri: String,
+    pub response: String,
+    pub algorithm: Option<String>,
+    pub qop: Option<String>,
+    pub nc: Option<String>,
+    pub cnonce: Option<String>,
+}
+
+impl DigestResponse {
+    /// Parses `Digest k="v", k=v, ...`; `None` if it is not a Digest header.
+    pub fn parse(value: &str) -> Option<Self> {
+        let rest = value.trim();
+        let (scheme, params) = rest.split_once(char::is_whitespace)?;
+        if !scheme.eq_ignore_ascii_case("digest") {
+            return None;
+        }
+        let mut out = DigestResponse::default();
+        for (key, val) in split_params(params) {
+            let slot = match key.to_ascii_lowercase().as_str() {
+                "username" => &mut out.username,
+                "realm" => &mut out.realm,
+                "nonce" => &mut out.nonce,
+                "uri" => &mut out.uri,
+                "response" => &mut out.response,
+                "algorithm" => {
+                    out.algorithm = Some(val);
+                    continue;
+                }
+                "qop" => {
+                    out.qop = Some(val);
+                    continue;
+                }
+                "nc" => {
+                    out.nc = Some(val);
+                    continue;
+                }
+                "cnonce" => {
+                    out.cnonce = Some(val);
+                    continue;
+                }
+                _ => continue,
+            };
+            *slot = val;
+        }
+        (!out.username.is_empty() && !out.nonce.is_empty() && !out.response.is_empty())
+            .then_some(out)
+    }
+}
+
+/// Splits `a="x, y", b=z` into pairs, honouring quotes.
+fn split_params(params: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut chars = params.chars().peekable();
+    loop {
+        while matches!(chars.peek(), Some(c) if *c == ',' || c.is_whitespace()) {
+            chars.next();
+        }
+        let key: String = chars
+            .by_ref()
+            .take_while(|c| *c != '=')
+            .collect::<String>()
+            .trim()
+            .to_owned();
+        if key.is_empty() {
+            break;
+        }
+        let mut value = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            let mut escaped = false;
+            for c in chars.by_ref() {
+                match (escaped, c) {
+                    (false, '\\') => escaped = true,
+                    (false, '"') => break,
+                    _ => {
+                        value.push(c);
+                        escaped = false;
+                    }
+                }
+            }
+        } else {
+            value = chars
+                .by_ref()
+                .take_while(|c| *c != ',')
+                .collect::<String>()
+                .trim()
+                .to_owned();
+        }
+        out.push((key, value));
+    }
+    out
+}
+
+/// What the registrar decided about a REGISTER.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RegisterOutcome {
+    /// Send 401 with these WWW-Authenticate values.
+    Challenge { headers: Vec<String> },
+    /// Bindings changed; send 200 with the current contact and expiry.
+    Accepted {
+        user: String,
+        contact: Option<String>,
+        expires: Duration,
+    },
+    /// The expiry is below our minimum: 423 with Min-Expires.
+    IntervalTooBrief { min: Duration },
+    /// Wrong credentials (401 again, and counted against the source).
+    Rejected { user: String, reason: &'static str },
+    /// The source is blocked after repeated failures: 403, and nothing else.
+    Blocked,
+}
+
+#[derive(Debug, Default)]
+struct FailureRecord {
+    count: u32,
+    window_start: Option<Instant>,
+    blocked_until: Option<Instant>,
+}
+
+/// Credentials, bindings and brute-force protection.
+#[derive(Debug)]
+pub struct Registrar {
+    config: RegistrarConfig,
+    users: HashMap<String, String>,
+    bindings: HashMap<String, Binding>,
+    secret: [u8; 32],
+    epoch: Instant,
+    nonce_counts: HashMap<String, (u32, Instant)>,
+    failures: HashMap<IpAddr, FailureRecord>,
+}
+
+/// The request fields the registrar needs; the endpoint extracts them.
+#[derive(Debug)]
+pub struct RegisterRequest<'a> {
+    pub to_user: &'a str,
+    pub authorization: Option<&'a str>,
+    pub contact: Option<&'a str>,
+    pub expires: Option<u32>,
+    pub source: SocketAddr,
+    pub transport: crate::Transport,
+}
+
+impl Registrar {
+    /// A registrar whose nonces are keyed by `secret` and timed from `epoch`.
+    pub fn new(config: RegistrarConfig, secret: [u8; 32], epoch: Instant) -> Self {
+        Self {
+            config,
+            users: HashMap::new(),
+            bindings: HashMap::new(),
+            secret,
+            epoch,
+            nonce_counts: HashMap::new(),
+            failures: HashMap::new(),
+        }
+    }
+
+    /// Adds or replaces a user's password.
+    pub fn set_user(&mut self, user: impl Into<String>, password: impl Into<String>) {
+        self.users.insert(user.into(), password.into());
+    }
+
+    /// The live binding of `user`, if registered and not expired.
+    pub fn binding(&self, user: &str, now: Instant) -> Option<&Binding> {
+        self.bindings.get(user).filter(|b| b.expires_at > now)
+    }
+
+    /// All live bindings (for persistence across restarts).
+    pub fn bindings(&self, now: Instant) -> impl Iterator<Item = &Binding> {
+        self.bindings.values().filter(move |b| b.expires_at > now)
+    }
+
+    /// Restores a binding saved before a restart.
+    pub fn restore(&mut self, binding: Binding) {
+        if self.users.contains_key(&binding.user) {
+            self.bindings.insert(binding.user.clone(), binding);
+        }
+    }
+
+    /// Whether `ip` is blocked for repeated failures at `now`.
+    pub fn is_blocked(&self, ip: IpAddr, now: Instant) -> bool {
+        self.failures
+            .get(&ip)
+            .and_then(|f| f.blocked_until)
+            .is_some_and(|until| until > now)
+    }
+
+    fn make_nonce(&self, now: Instant) -> String {
+        let issued = now.saturating_duration_since(self.epoch).as_secs();
+        format!("{issued:x}.{}", self.nonce_mac(issued))
+    }
+
+    fn nonce_mac(&self, issued: u64) -> String {
+        let mut hasher = Sha256::new();
+        hasher.update(self.secret);
+        hasher.update(issued.to_be_bytes());
+        hex::encode(&hasher.finalize()[..12])
+    }
+
+    /// Whether a nonce is ours and unexpired; `Err(true)` if it is ours but stale.
+    fn check_nonce(&self, nonce: &str, now: Instant) -> Result<(), bool> {
+        let (issued_hex, mac) = nonce.split_once('.').ok_or(false)?;
+        let issued = u64::from_str_radix(issued_hex, 16).map_err(|_| false)?;
+        if self.nonce_mac(issued) != mac {
+            return Err(false);
+        }
+        let age = now
+            .saturating_duration_since(self.epoch)
+            .as_secs()
+            .saturating_sub(issued);
+        if age > self.config.nonce_lifetime.as_secs() {
+            return Err(true);
+        }
+        Ok(())
+    }
+
+    fn challenge(&self, now: Instant, stale: bool) -> RegisterOutcome {
+        let nonce = self.make_nonce(now);
+        let headers = self
+            .config
+            .algorithms
+            .iter()
+            .map(|a| {
+                format!(
+                    "Digest realm=\"{}\", nonce=\"{nonce}\", algorithm={}, qop=\"auth\"{}",
+                    self.config.realm,
+                    a.name(),
+                    if stale { ", stale=true" } else { "" }
+                )
+            })
+            .collect();
+        RegisterOutcome::Challenge { headers }
+    }
+
+    fn record_failure(&mut self, ip: IpAddr, now: Instant) {
+        let config = &self.config;
+        let record = self.failures.entry(ip).or_default();
+        match record.window_start {
+            Some(start) if now.saturating_duration_since(start) <= config.failure_window => {}
+            _ => {
+                record.window_start = Some(now);
+                record.count = 0;
+            }
+        }
+        record.count += 1;
+        if record.count >= config.max_auth_failures {
+            record.blocked_until = Some(now + config.block_duration);
+        }
+    }
+
+    /// Verifies the digest response against the stored password.
+    fn verify(
+        &mut self,
+        digest: &DigestResponse,
+        method: &str,
+        now: Instant,
+    ) -> Result<(), &'static str> {
+        let password = self.users.get(&digest.username).ok_or("unknown user")?;
+        if digest.realm != self.config.realm {
+            return Err("wrong realm");
+        }
+        let algorithm = match digest
+            .algorithm
+            .as_deref()
+            .map(str::to_ascii_uppercase)
+            .as_deref()
+        {
+            None | Some("MD5") => Algorithm::Md5,
+            Some("SHA-256") => Algorithm::Sha256,
+            Some(_) => return Err("unsupported algorithm"),
+        };
+        if !self.config.algorithms.contains(&algorithm) {
+            return Err("algorithm not offered");
+        }
+        let ha1 = algorithm.hash(&format!("{}:{}:{password}", digest.username, digest.realm));
+        let ha2 = algorithm.hash(&format!("{method}:{}", digest.uri));
+        let expected = match (&digest.qop, &digest.nc, &digest.cnonce) {
+            (Some(qop), Some(nc), Some(cnonce)) if qop.eq_ignore_ascii_case("auth") => {
+                algorithm.hash(&format!("{ha1}:{}:{nc}:{cnonce}:auth:{ha2}", digest.nonce))
+            }
+            (None, _, _) => algorithm.hash(&format!("{ha1}:{}:{ha2}", digest.nonce)),
+            _ => return Err("unsupported qop"),
+        };
+        if !expected.eq_ignore_ascii_case(&digest.response) {
+            return Err("wrong password");
+        }
+        // Replay protection: nonce-counts must increase; without qop a nonce is single-use.
+        let count = match &digest.nc {
+            Some(nc) => u32::from_str_radix(nc, 16).map_err(|_| "bad nonce count")?,
+            None => 1,
+        };
+        let lifetime = self.config.nonce_lifetime;
+        self.nonce_counts
+            .retain(|_, (_, seen)| now.saturating_duration_since(*seen) <= lifetime * 2);
+        match self.nonce_counts.get(&digest.nonce) {
+            Some((last, _)) if count <= *last => return Err("replayed nonce count"),
+            _ => {}
+        }
+        self.nonce_counts.insert(digest.nonce.clone(), (count, now));
+        Ok(())
+    }
+
+    /// Handles one REGISTER.
+    pub fn register(&mut self, request: &RegisterRequest<'_>, now: Instant) -> RegisterOutcome {
+        let ip = request.source.ip();
+        if self.is_blocked(ip, now) {
+            return RegisterOutcome::Blocked;
+        }
+        let Some(digest) = request.authorization.and_then(DigestResponse::parse) else {
+            return self.challenge(now, false);
+        };
+        match self.check_nonce(&digest.nonce, now) {
+            Ok(()) => {}
+            Err(true) => return self.challenge(now, true),
+            Err(false) => {
+                self.record_failure(ip, now);
+                return RegisterOutcome::Rejected {
+                    user: digest.username,
+                    reason: "forged nonce",
+                };
+            }
+        }
+        if let Err(reason) = self.verify(&digest, "REGISTER", now) {
+            self.record_failure(ip, now);
+            return RegisterOutcome::Rejected {
+                user: digest.username,
+                reason,
+            };
+        }
+        if digest.username != request.to_user {
+            self.record_failure(ip, now);
+            return RegisterOutcome::Rejected {
+                user: digest.username,
+                reason: "authenticated as another user",
+            };
+        }
+        if let Some(record) = self.failures.get_mut(&ip) {
+            record.count = 0;
+        }
+        let user = digest.username;
+        let requested = request.expires.map(|s| Duration::from_secs(u64::from(s)));
+        match (request.contact, requested) {
+            // "Contact: *" with Expires: 0, or Expires: 0: un-REGISTER.
+            (_, Some(d)) if d.is_zero() => {
+                self.bindings.remove(&user);
+                RegisterOutcome::Accepted {
+                    user,
+                    contact: None,
+                    expires: Duration::ZERO,
+                }
+            }
+            (Some(contact), requested) if contact.trim() != "*" => {
+                let expires = requested
+                    .unwrap_or(self.config.max_expires)
+                    .min(self.config.max_expires);
+                if expires < self.config.min_expires {
+                    return RegisterOutcome::IntervalTooBrief {
+                        min: self.config.min_expires,
+                    };
+                }
+                let contact = crate::msg::header_uri(contact).to_owned();
+                self.bindings.insert(
+                    user.clone(),
+                    Binding {
+                        user: user.clone(),
+                        contact: contact.clone(),
+                        source: request.source,
+                        transport: request.transport,
+                        expires_at: now + expires,
+                    },
+                );
+                RegisterOutcome::Accepted {
+                    user,
+                    contact: Some(contact),
+                    expires,
+                }
+            }
+            // No Contact: a query of the current binding.
+            _ => {
+                let current = self.binding(&user, now).cloned();
+                RegisterOutcome::Accepted {
+                    user,
+                    expires: current
+                        .as_ref()
+                        .map(|b| b.expires_at.saturating_duration_since(now))
+                        .unwrap_or_default(),
+                    contact: current.map(|b| b.contact),
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn registrar(now: Instant) -> Registrar {
+        let mut r = Registrar::new(RegistrarConfig::default(), [7; 32], now);
+        r.set_user("alice", "secret");
+        r
+    }
+
+    fn answer(nonce: &str, password: &str, algorithm: Algorithm, nc: &str) -> String {
+        let ha1 = algorithm.hash(&format!("alice:hotline:{password}"));
+        let ha2 = algorithm.hash("REGISTER:sip:127.0.0.1");
+        let resp = algorithm.hash(&format!("{ha1}:{nonce}:{nc}:abc:auth:{ha2}"));
+        format!(
+            "Digest username=\"alice\", realm=\"hotline\", nonce=\"{nonce}\", uri=\"sip:127.0.0.1\", response=\"{resp}\", algorithm={}, qop=auth, nc={nc}, cnonce=\"abc\"",
+            algorithm.name()
+        )
+    }
+
+    fn request<'a>(auth: Option<&'a str>) -> RegisterRequest<'a> {
+        RegisterRequest {
+            to_user: "alice",
+            authorization: auth,
+            contact: Some("<sip:alice@127.0.0.1:5090>"),
+            expires: Some(300),
+            source: "127.0.0.1:5090".parse().unwrap(),
+            transport: crate::Transport::Udp,
+        }
+    }
+
+    fn nonce_of(outcome: &RegisterOutcome) -> String {
+        let RegisterOutcome::Challenge { headers } = outcome else {
+            panic!("expected a challenge, got {outcome:?}")
+        };
+        let d = DigestResponse::parse(&format!("{}, response=\"x\", username=\"u\"", headers[0]))
+            .unwrap();
+        d.nonce
+    }
+
+    #[test]
+    fn both_algorithms_register_and_replays_fail() {
+        let t0 = Instant::now();
+        for algorithm in [Algorithm::Md5, Algorithm::Sha256] {
+            let mut r = registrar(t0);
+            let nonce = nonce_of(&r.register(&request(None), t0));
+            let auth = answer(&nonce, "secret", algorithm, "00000001");
+            let ok = r.register(&request(Some(&auth)), t0);
+            assert!(
+                matches!(
+                    ok,
+                    RegisterOutcome::Accepted {
+                        contact: Some(_),
+                        ..
+                    }
+                ),
+                "{ok:?}"
+            );
+            assert!(r.binding("alice", t0).is_some());
+            let replay = r.register(&request(Some(&auth)), t0);
+            assert!(matches!(
+                replay,
+                RegisterOutcome::Rejected {
+                    reason: "replayed nonce count",
+                    ..
+                }
+            ));
+        }
+    }
+
+    #[test]
+    fn wrong_password_is_rejected_and_repeated_failures_block() {
+        let t0 = Instant::now();
+        let mut r = registrar(t0);
+        let nonce = nonce_of(&r.register(&request(None), t0));
+        for i in 1..=5 {
+            let auth = answer(&nonce, "wrong", Algorithm::Md5, &format!("{i:08x}"));
+            let out = r.register(&request(Some(&auth)), t0);
+            assert!(matches!(
+                out,
+                RegisterOutcome::Rejected {
+                    reason: "wrong password",
+                    ..
+                }
+            ));
+        }
+        let auth = answer(&nonce, "secret", Algorithm::Md5, "00000009");
+        assert_eq!(
+            r.register(&request(Some(&auth)), t0),
+            RegisterOutcome::Blocked
+        );
+        let later = t0 + Duration::from_secs(601);
+        let nonce = nonce_of(&r.register(&request(None), later));
+        let auth = answer(&nonce, "secret", Algorithm::Md5, "00000001");
+        assert!(matches!(
+            r.register(&request(Some(&auth)), later),
+            RegisterOutcome::Accepted { .. }
+        ));
+    }
+
+    #[test]
+    fn expired_nonce_gets_a_stale_challenge() {
+        let t0 = Instant::now();
+        let mut r = registrar(t0);
+        let nonce = nonce_of(&r.register(&request(None), t0));
+        let auth = answer(&nonce, "secret", Algorithm::Md5, "00000001");
+        let late = t0 + Duration::from_secs(301);
+        let RegisterOutcome::Challenge { headers } = r.register(&request(Some(&auth)), late) else {
+            panic!("expected a stale challenge")
+        };
+        assert!(headers[0].contains("stale=true"));
+    }
+
+    #[test]
+    fn unregister_and_expiry() {
+        let t0 = Instant::now();
+        let mut r = registrar(t0);
+        let nonce = nonce_of(&r.register(&request(None), t0));
+        let auth = answer(&nonce, "secret", Algorithm::Md5, "00000001");
+        r.register(&request(Some(&auth)), t0);
+        assert!(r.binding("alice", t0 + Duration::from_secs(301)).is_none());
+        let auth = answer(&nonce, "secret", Algorithm::Md5, "00000002");
+        let mut unreg = request(Some(&auth));
+        unreg.expires = Some(0);
+        r.register(&unreg, t0);
+        assert!(r.binding("alice", t0).is_none());
+    }
+
+    #[test]
+    fn digest_header_parsing_handles_quotes_and_commas() {
+        let d = DigestResponse::parse(
+            "Digest username=\"a,b\", realm=\"r\", nonce=\"n\", uri=\"sip:x\", response=\"f00\", nc=00000001",
+        )
+        .unwrap();
+        assert_eq!(d.username, "a,b");
+        assert_eq!(d.nc.as_deref(), Some("00000001"));
+        assert!(DigestResponse::parse("Basic abc").is_none());
+    }
+}
