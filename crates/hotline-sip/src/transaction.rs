@@ -513,6 +513,8 @@ mod tests {
             tx.on_response(t0, 486),
             ClientResponseOutcome::DeliverAndAck
         );
+        assert_eq!(tx.ack_bytes(), None, "the endpoint builds the ACK");
+        tx.set_ack_bytes(b"ACK".to_vec());
         assert_eq!(tx.ack_bytes(), Some(&b"ACK"[..]));
         assert_eq!(tx.on_response(t0, 486), ClientResponseOutcome::Reack);
     }
