@@ -1,0 +1,306 @@
+//! The configuration: a TOML file, overridden key by key by `HOTLINE_*`
+//! environment variables, parsed strictly, then checked into typed values.
+//!
+//! `HOTLINE_SIP_LISTEN=127.0.0.1:5070` sets `sip.listen`: the first `_`
+//! after the prefix separates the section from the key, so keys may contain
+//! underscores (`HOTLINE_SIP_RTP_PORT_MIN` → `sip.rtp_port_min`).
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+/// The whole file, as written.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub sip: SipConfig,
+    pub http: HttpConfig,
+    pub database: DatabaseConfig,
+    pub log: LogConfig,
+    pub shutdown: ShutdownConfig,
+    /// SIP credentials of agents' phones.
+    pub phones: Vec<PhoneConfig>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SipConfig {
+    /// Addresses for UDP and TCP, comma-separated: "127.0.0.1:5060,[::1]:5060".
+    pub listen: String,
+    /// host:port written in Via/Contact/SDP; defaults to the first listen address.
+    pub advertised: Option<String>,
+    /// The hotline's own numbers; calls to any other number get 404.
+    pub numbers: Vec<String>,
+    pub rtp_port_min: u16,
+    pub rtp_port_max: u16,
+    /// New calls beyond this many get 503 with Retry-After.
+    pub max_calls: usize,
+    /// A call is ended by the hotline after this long (protects against stuck calls).
+    pub max_call_secs: u64,
+    pub requests_per_second_per_source: u32,
+    pub max_transactions_per_source: u32,
+    /// Addresses exempt from per-source limits (the trunk, the load balancer).
+    pub trusted_sources: Vec<IpAddr>,
+    pub realm: String,
+    pub max_auth_failures: u32,
+    pub auth_block_secs: u64,
+    pub max_message_bytes: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    pub listen: SocketAddr,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// `sqlite://data/hotline.db` (default) or `postgres://user@host/db`.
+    pub url: String,
+    /// Directory for the SQLite file, the event spool and phone bindings.
+    pub data_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    /// A tracing filter: "info", "hotline=debug,info", ...
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ShutdownConfig {
+    /// On SIGTERM/SIGINT: how long live calls may go on before they are ended.
+    pub drain_secs: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhoneConfig {
+    pub user: String,
+    pub password: String,
+}
+
+impl Default for SipConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:5060".into(),
+            advertised: None,
+            numbers: vec!["12345".into()],
+            rtp_port_min: 20_000,
+            rtp_port_max: 29_999,
+            max_calls: 10_000,
+            max_call_secs: 3_600,
+            requests_per_second_per_source: 1_000,
+            max_transactions_per_source: 2_000,
+            trusted_sources: Vec::new(),
+            realm: "hotline".into(),
+            max_auth_failures: 5,
+            auth_block_secs: 600,
+            max_message_bytes: hotline_sip::wire::DEFAULT_MAX_MESSAGE_BYTES,
+        }
+    }
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+        }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: "sqlite://data/hotline.db".into(),
+            data_dir: PathBuf::from("data"),
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Text,
+            level: "info".into(),
+        }
+    }
+}
+
+impl Default for ShutdownConfig {
+    fn default() -> Self {
+        Self { drain_secs: 30 }
+    }
+}
+
+/// The SIP settings after checking.
+#[derive(Debug, Clone)]
+pub struct CheckedSip {
+    pub listen: Vec<SocketAddr>,
+    pub advertised: SocketAddr,
+    pub rtp_ports: std::ops::RangeInclusive<u16>,
+    pub max_call: Duration,
+}
+
+impl Config {
+    /// Loads defaults ← file (if given or if `hotline.toml` exists) ← environment.
+    pub fn load(path: Option<&Path>) -> anyhow::Result<Self> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match path {
+            Some(path) => {
+                if !path.exists() {
+                    bail!("configuration file {} does not exist", path.display());
+                }
+                figment = figment.merge(Toml::file(path));
+            }
+            None if Path::new("hotline.toml").exists() => {
+                figment = figment.merge(Toml::file("hotline.toml"));
+            }
+            None => {}
+        }
+        figment = figment.merge(Self::env());
+        let config: Config = figment.extract().map_err(|e| {
+            anyhow::anyhow!(
+                "configuration error: {e}\n(check the key names against deploy/hotline.example.toml)"
+            )
+        })?;
+        config.check()?;
+        Ok(config)
+    }
+
+    /// `HOTLINE_SECTION_KEY` → `section.key`.
+    fn env() -> Env {
+        Env::prefixed("HOTLINE_").map(|key| key.as_str().replacen('_', ".", 1).into())
+    }
+
+    /// Parses a TOML text strictly (the shipped examples' tests).
+    #[cfg(test)]
+    pub fn from_toml(text: &str) -> anyhow::Result<Self> {
+        let config: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::string(text))
+            .extract()
+            .map_err(|e| anyhow::anyhow!("configuration error: {e}"))?;
+        config.check()?;
+        Ok(config)
+    }
+
+    /// Checks what serde cannot: addresses, ranges, numbers.
+    pub fn check(&self) -> anyhow::Result<CheckedSip> {
+        let listen = self
+            .sip
+            .listen
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse::<SocketAddr>().with_context(|| {
+                    format!("sip.listen: {s:?} is not an address like 127.0.0.1:5060 or [::1]:5060")
+                })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        if listen.is_empty() {
+            bail!("sip.listen names no address");
+        }
+        let advertised = match &self.sip.advertised {
+            Some(a) => a
+                .parse()
+                .with_context(|| format!("sip.advertised: {a:?} is not host:port"))?,
+            None => listen[0],
+        };
+        if self.sip.rtp_port_min > self.sip.rtp_port_max || self.sip.rtp_port_min < 1024 {
+            bail!(
+                "sip.rtp_port_min..sip.rtp_port_max ({}..{}) must be a range above 1023",
+                self.sip.rtp_port_min,
+                self.sip.rtp_port_max
+            );
+        }
+        if self.sip.numbers.is_empty() {
+            bail!("sip.numbers is empty: the hotline would answer nothing");
+        }
+        for number in &self.sip.numbers {
+            if number.is_empty()
+                || !number
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+*#-_.".contains(c))
+            {
+                bail!("sip.numbers: {number:?} is not a dialable number");
+            }
+        }
+        Ok(CheckedSip {
+            listen,
+            advertised,
+            rtp_ports: self.sip.rtp_port_min..=self.sip.rtp_port_max,
+            max_call: Duration::from_secs(self.sip.max_call_secs.max(1)),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        let checked = Config::default().check().unwrap();
+        assert_eq!(checked.listen, ["127.0.0.1:5060".parse().unwrap()]);
+    }
+
+    #[test]
+    fn shipped_example_parses() {
+        let text = include_str!("../../../deploy/hotline.example.toml");
+        Config::from_toml(text).unwrap();
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_in_every_section() {
+        let text = include_str!("../../../deploy/hotline.example.toml");
+        for section in ["[sip]", "[http]", "[database]", "[log]", "[shutdown]"] {
+            let bogus = text.replacen(section, &format!("{section}\nbogus_key = 1"), 1);
+            let err = Config::from_toml(&bogus).unwrap_err().to_string();
+            assert!(err.contains("bogus_key"), "{section}: {err}");
+        }
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        let err = Config::from_toml("[sip]\nlisten = \"nowhere\"")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("sip.listen"), "{err}");
+        let err = Config::from_toml("[sip]\nnumbers = []")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("sip.numbers"), "{err}");
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)]
+    fn environment_overrides_with_underscored_keys() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("HOTLINE_SIP_LISTEN", "127.0.0.1:5070");
+            jail.set_env("HOTLINE_SIP_RTP_PORT_MIN", "21000");
+            jail.set_env("HOTLINE_HTTP_LISTEN", "127.0.0.1:8081");
+            let config = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(config.sip.listen, "127.0.0.1:5070");
+            assert_eq!(config.sip.rtp_port_min, 21000);
+            assert_eq!(config.http.listen.port(), 8081);
+            Ok(())
+        });
+    }
+}
