@@ -653,10 +653,12 @@ impl Ivr {
             } => {
                 // The ACD emits `Queued` when it accepts the call.
                 self.type_ahead.clear();
+                // Skills may name variables: "lang_{language}".
+                let skills = skills.iter().map(|s| self.interpolate(s)).collect();
                 self.actions.push_back(Action::Enqueue {
                     queue: QueueId::from(queue.as_str()),
                     priority: *priority,
-                    skills: skills.clone(),
+                    skills,
                 });
                 self.phase = Phase::Queued { node: index };
                 None
