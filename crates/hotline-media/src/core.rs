@@ -1,0 +1,1007 @@
+//! The sans-IO core of one media leg: what it sends on each 20 ms tick and
+//! what it makes of each datagram it receives.
+//!
+//! The core never reads the clock, never touches a socket and never spawns:
+//! the runtime ([`crate::engine`]) feeds it datagrams and ticks with `now`,
+//! sends what it puts in the [`Outbox`], moves [`BridgeFrame`]s between
+//! bridged legs, and forwards its [`MediaEvent`]s. Tests drive it on
+//! simulated time.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use std::time::Instant;
+
+use crate::dtmf::{DtmfDigit, TelephoneEvent, TelephoneEventReceiver, TelephoneEventSender};
+use crate::g711::Codec;
+use crate::goertzel::DtmfDetector;
+use crate::prompt::Prompt;
+use crate::recorder::{RecorderMsg, RecorderSink};
+use crate::rtcp::{self, ReceptionStats, ReportBlock, SenderInfo};
+use crate::rtp::{self, RtpHeader};
+
+/// Samples in one 20 ms packet at 8 kHz.
+pub const SAMPLES_PER_TICK: usize = 160;
+/// The media clock period.
+pub const TICK: Duration = Duration::from_millis(20);
+/// Seconds between RTCP reports (RFC 3550's minimum interval).
+pub const RTCP_INTERVAL: Duration = Duration::from_secs(5);
+/// Relayed audio waiting beyond this is dropped (oldest first), bounding bridge latency.
+const MAX_RELAY_BACKLOG: usize = 3 * SAMPLES_PER_TICK;
+/// Caller audio kept for recording beyond the current tick (peers with long ptime).
+const MAX_RX_BACKLOG: usize = 4 * SAMPLES_PER_TICK;
+/// A frame quieter than this RMS counts as silence for voice messages (about -44 dBFS).
+const SILENCE_RMS: f64 = 200.0;
+
+/// Identifies one `play` request on a leg.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PlaybackId(pub u64);
+
+/// Identifies one recording.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RecordingId(pub u64);
+
+/// How a key reached us.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DtmfSource {
+    /// RFC 4733 telephone-event packets.
+    Rfc4733,
+    /// Audio tones found by the Goertzel detector.
+    InBand,
+    /// A SIP INFO request, handed over by the call controller.
+    SipInfo,
+}
+
+/// Why a playback ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlaybackOutcome {
+    /// Every prompt played to the end.
+    Completed,
+    /// The caller pressed a key and the playback allowed barge-in.
+    BargedIn { key: char },
+    /// The controller stopped it (or the leg closed).
+    Stopped,
+}
+
+/// Why a recording ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordingStop {
+    /// One of the stop keys was pressed.
+    Key(char),
+    /// The caller was silent for the configured time.
+    Silence,
+    /// The maximum length was reached.
+    MaxDuration,
+    /// The controller stopped it.
+    Stopped,
+    /// The leg closed.
+    LegClosed,
+}
+
+/// What the controller hears from a leg.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum MediaEvent {
+    /// A key was pressed and released.
+    Dtmf {
+        key: char,
+        duration: Duration,
+        source: DtmfSource,
+    },
+    /// A playback ended.
+    PlaybackFinished {
+        id: PlaybackId,
+        outcome: PlaybackOutcome,
+    },
+    /// No RTP arrived for the configured time: the call should be hung up.
+    DeadMedia { silent_for: Duration },
+    /// RTP is arriving again after `DeadMedia`.
+    MediaResumed,
+    /// A recording is complete on disk.
+    RecordingFinished {
+        id: RecordingId,
+        path: PathBuf,
+        duration: Duration,
+        reason: RecordingStop,
+    },
+    /// A recording could not be written.
+    RecordingFailed {
+        id: RecordingId,
+        path: PathBuf,
+        reason: String,
+    },
+    /// The bridged peer leg went away; this leg is on its own again.
+    BridgeEnded,
+}
+
+/// How strictly the first RTP source is trusted before latching.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LatchPolicy {
+    /// Latch to the first packet from the SDP address's IP, any port (NAT
+    /// rewrites ports more often than addresses). The default.
+    #[default]
+    SameIp,
+    /// Latch to the first valid packet from anywhere (callers behind NAT
+    /// whose SDP carries a private address).
+    AnySource,
+}
+
+/// What the signalling negotiated for a leg.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LegParams {
+    /// Where the SDP said to send RTP.
+    pub remote: SocketAddr,
+    pub codec: Codec,
+    /// The negotiated telephone-event payload type, if any.
+    pub dtmf_payload_type: Option<u8>,
+    pub latch: LatchPolicy,
+    /// No RTP for this long raises `DeadMedia`; `None` disables it (hold).
+    pub dead_media_after: Option<Duration>,
+    /// Listen for in-band tones until the peer shows it sends RFC 4733.
+    pub inband_dtmf: bool,
+}
+
+impl LegParams {
+    /// Params with the defaults: same-IP latching, 30 s dead media, in-band on.
+    pub fn new(remote: SocketAddr, codec: Codec, dtmf_payload_type: Option<u8>) -> Self {
+        Self {
+            remote,
+            codec,
+            dtmf_payload_type,
+            latch: LatchPolicy::SameIp,
+            dead_media_after: Some(Duration::from_secs(30)),
+            inband_dtmf: true,
+        }
+    }
+}
+
+/// Which of the leg's two sockets a datagram leaves from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Port {
+    Rtp,
+    Rtcp,
+}
+
+/// Datagrams produced by ticks, sharing one buffer.
+#[derive(Debug, Default)]
+pub struct Outbox {
+    bytes: Vec<u8>,
+    packets: Vec<(Port, SocketAddr, usize, usize)>,
+}
+
+impl Outbox {
+    /// An empty outbox.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn push_with(&mut self, port: Port, to: SocketAddr, write: impl FnOnce(&mut Vec<u8>)) {
+        let start = self.bytes.len();
+        write(&mut self.bytes);
+        self.packets.push((port, to, start, self.bytes.len()));
+    }
+
+    /// The datagrams, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (Port, SocketAddr, &[u8])> + '_ {
+        self.packets
+            .iter()
+            .map(|(port, to, a, b)| (*port, *to, &self.bytes[*a..*b]))
+    }
+
+    /// Number of datagrams waiting.
+    pub fn len(&self) -> usize {
+        self.packets.len()
+    }
+
+    /// Whether no datagram is waiting.
+    pub fn is_empty(&self) -> bool {
+        self.packets.is_empty()
+    }
+
+    /// Empties it, keeping the memory.
+    pub fn clear(&mut self) {
+        self.bytes.clear();
+        self.packets.clear();
+    }
+}
+
+/// Media passed from a leg to the leg it is bridged with.
+///
+/// This is the whole contract of a bridge: any kind of leg (RTP today,
+/// WebRTC later) that produces and consumes these frames can be bridged.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BridgeFrame {
+    /// Audio as received, in the sender's codec.
+    Audio { codec: Codec, payload: Vec<u8> },
+    /// A key the other side pressed, to be regenerated here.
+    Dtmf(DtmfDigit),
+}
+
+/// Counters of one leg, for metrics and the call record.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct LegCounters {
+    pub rtp_received: u64,
+    pub rtp_sent: u64,
+    pub malformed_dropped: u64,
+    pub unexpected_source_dropped: u64,
+    pub unknown_payload_dropped: u64,
+    pub before_start_dropped: u64,
+    pub rtcp_received: u64,
+    pub rtcp_sent: u64,
+    pub relay_dropped_samples: u64,
+    pub events_dropped: u64,
+}
+
+/// Quality figures of one leg (both directions).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct LegStats {
+    pub counters: LegCounters,
+    /// What we received: expected, received, lost, jitter (RFC 3550).
+    pub packets_expected: u64,
+    pub packets_lost: u64,
+    pub jitter_ms: f64,
+    /// What the peer's last RTCP report said about our stream.
+    pub remote_fraction_lost: Option<u8>,
+    pub remote_cumulative_lost: Option<u32>,
+    pub remote_jitter_ms: Option<f64>,
+}
+
+/// Low-level noise sent when nothing else plays, so the caller knows the
+/// line is alive and NAT bindings stay open. Shared by all legs.
+#[derive(Debug)]
+pub struct ComfortNoise {
+    ulaw: Box<[u8]>,
+    alaw: Box<[u8]>,
+}
+
+impl ComfortNoise {
+    /// One second of noise at about -66 dBFS (an RMS of 16).
+    pub fn new() -> Self {
+        let mut state: u32 = 0x1234_5678;
+        let samples: Vec<i16> = (0..8000)
+            .map(|_| {
+                // xorshift: cheap, deterministic, good enough for hiss.
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                ((state >> 16) as i16 as i32 * 28 / 32768) as i16
+            })
+            .collect();
+        let mut ulaw = Vec::new();
+        let mut alaw = Vec::new();
+        Codec::Pcmu.encode_into(&samples, &mut ulaw);
+        Codec::Pcma.encode_into(&samples, &mut alaw);
+        Self {
+            ulaw: ulaw.into_boxed_slice(),
+            alaw: alaw.into_boxed_slice(),
+        }
+    }
+
+    fn frame(&self, codec: Codec, offset: usize) -> &[u8] {
+        let all = match codec {
+            Codec::Pcmu => &self.ulaw,
+            Codec::Pcma => &self.alaw,
+        };
+        let start = (offset * SAMPLES_PER_TICK) % (all.len() - SAMPLES_PER_TICK);
+        &all[start..start + SAMPLES_PER_TICK]
+    }
+}
+
+impl Default for ComfortNoise {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[derive(Debug)]
+struct Playback {
+    id: PlaybackId,
+    prompts: Vec<Arc<Prompt>>,
+    index: usize,
+    offset: usize,
+    barge_in: bool,
+}
+
+/// Which recording channel layout to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordMode {
+    /// Only what the caller says (a voice message), mono.
+    CallerOnly,
+    /// Caller on the left, what the caller hears on the right.
+    Stereo,
+    /// Both directions summed into one mono channel.
+    Mixed,
+}
+
+/// What and how to record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordOptions {
+    pub path: PathBuf,
+    pub mode: RecordMode,
+    pub max_duration: Option<Duration>,
+    /// Keys that end the recording (e.g. "#"); empty for none.
+    pub stop_keys: String,
+    /// End after the caller has been silent this long.
+    pub stop_after_silence: Option<Duration>,
+}
+
+#[derive(Debug)]
+struct Recording {
+    id: RecordingId,
+    options: RecordOptions,
+    sink: RecorderSink,
+    recorded_samples: u64,
+    silent_samples: u64,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct TxState {
+    ssrc: u32,
+    sequence: u16,
+    timestamp: u32,
+    marker_next: bool,
+    packets: u32,
+    octets: u32,
+}
+
+#[derive(Debug)]
+struct DtmfOut {
+    sender: TelephoneEventSender,
+    event_timestamp: u32,
+}
+
+/// One leg's media state.
+#[derive(Debug)]
+pub struct LegCore {
+    params: Option<LegParams>,
+    noise: Arc<ComfortNoise>,
+    cname: String,
+    tx: TxState,
+    playbacks: VecDeque<Playback>,
+    music: Option<(Arc<Prompt>, usize)>,
+    dtmf_queue: VecDeque<DtmfDigit>,
+    dtmf_out: Option<DtmfOut>,
+    gap_ticks: u8,
+    events_rx: TelephoneEventReceiver,
+    inband: Option<DtmfDetector>,
+    rfc4733_seen: bool,
+    barged_key: Option<char>,
+    reception: ReceptionStats,
+    remote_report: Option<ReportBlock>,
+    counters: LegCounters,
+    latched: Option<SocketAddr>,
+    rtcp_remote: Option<SocketAddr>,
+    started_at: Option<Instant>,
+    last_rx_at: Option<Instant>,
+    dead_reported: bool,
+    next_rtcp_at: Option<Instant>,
+    ticks: u64,
+    bridged: bool,
+    held: bool,
+    bridge_out: VecDeque<BridgeFrame>,
+    relay_fifo: VecDeque<u8>,
+    rx_pcm: VecDeque<i16>,
+    recording: Option<Recording>,
+    scratch: Vec<i16>,
+    events: VecDeque<MediaEvent>,
+}
+
+impl LegCore {
+    /// A leg that is not started yet (allocated, port in the SDP answer).
+    pub fn new(
+        ssrc: u32,
+        initial_sequence: u16,
+        initial_timestamp: u32,
+        noise: Arc<ComfortNoise>,
+    ) -> Self {
+        Self {
+            params: None,
+            noise,
+            cname: format!("hotline-{ssrc:08x}"),
+            tx: TxState {
+                ssrc,
+                sequence: initial_sequence,
+                timestamp: initial_timestamp,
+                marker_next: true,
+                packets: 0,
+                octets: 0,
+            },
+            playbacks: VecDeque::new(),
+            music: None,
+            dtmf_queue: VecDeque::new(),
+            dtmf_out: None,
+            gap_ticks: 0,
+            events_rx: TelephoneEventReceiver::new(),
+            inband: None,
+            rfc4733_seen: false,
+            barged_key: None,
+            reception: ReceptionStats::default(),
+            remote_report: None,
+            counters: LegCounters::default(),
+            latched: None,
+            rtcp_remote: None,
+            started_at: None,
+            last_rx_at: None,
+            dead_reported: false,
+            next_rtcp_at: None,
+            ticks: 0,
+            bridged: false,
+            held: false,
+            bridge_out: VecDeque::new(),
+            relay_fifo: VecDeque::new(),
+            rx_pcm: VecDeque::new(),
+            recording: None,
+            scratch: Vec::with_capacity(SAMPLES_PER_TICK),
+            events: VecDeque::new(),
+        }
+    }
+
+    /// Starts (or re-targets, on a re-INVITE) the media with negotiated params.
+    pub fn start(&mut self, now: Instant, params: LegParams) {
+        if self.params.as_ref().map(|p| p.remote) != Some(params.remote) {
+            self.latched = None;
+            self.rtcp_remote = None;
+        }
+        if params.inband_dtmf && !self.rfc4733_seen && self.inband.is_none() {
+            self.inband = Some(DtmfDetector::new());
+        }
+        if !params.inband_dtmf {
+            self.inband = None;
+        }
+        self.params = Some(params);
+        self.started_at.get_or_insert(now);
+        self.next_rtcp_at.get_or_insert(now + RTCP_INTERVAL);
+    }
+
+    /// Where RTP goes now: the latched source, or the SDP address.
+    pub fn remote(&self) -> Option<SocketAddr> {
+        self.latched.or(self.params.as_ref().map(|p| p.remote))
+    }
+
+    /// Queues prompts; they play after what is already queued.
+    pub fn play(&mut self, id: PlaybackId, prompts: Vec<Arc<Prompt>>, barge_in: bool) {
+        self.playbacks.push_back(Playback {
+            id,
+            prompts,
+            index: 0,
+            offset: 0,
+            barge_in,
+        });
+    }
+
+    /// Stops the current and all queued playbacks.
+    pub fn stop_playback(&mut self) {
+        while let Some(p) = self.playbacks.pop_front() {
+            self.events.push_back(MediaEvent::PlaybackFinished {
+                id: p.id,
+                outcome: PlaybackOutcome::Stopped,
+            });
+        }
+    }
+
+    /// Loops a prompt whenever nothing else plays (music on hold).
+    pub fn start_music(&mut self, music: Arc<Prompt>) {
+        self.music = Some((music, 0));
+    }
+
+    /// Stops the music.
+    pub fn stop_music(&mut self) {
+        self.music = None;
+    }
+
+    /// Queues keys to send as RFC 4733 events (needs a negotiated payload type).
+    pub fn send_dtmf(&mut self, digits: impl IntoIterator<Item = DtmfDigit>) {
+        self.dtmf_queue.extend(digits);
+    }
+
+    /// A key reported by SIP INFO: handled like any other key.
+    pub fn sip_info_dtmf(&mut self, digit: DtmfDigit) {
+        self.on_key_down(digit.key);
+        self.on_digit(digit, DtmfSource::SipInfo);
+    }
+
+    /// Starts recording (ending any recording already running).
+    pub fn start_recording(&mut self, id: RecordingId, options: RecordOptions, sink: RecorderSink) {
+        self.stop_recording(RecordingStop::Stopped);
+        self.rx_pcm.clear();
+        self.recording = Some(Recording {
+            id,
+            options,
+            sink,
+            recorded_samples: 0,
+            silent_samples: 0,
+        });
+    }
+
+    /// Ends the running recording, if any.
+    pub fn stop_recording(&mut self, reason: RecordingStop) {
+        if let Some(rec) = self.recording.take() {
+            // If the writer is gone it has already reported its failure.
+            let _ = rec.sink.send((rec.id, RecorderMsg::Finish(reason)));
+        }
+    }
+
+    /// The id of the running recording.
+    pub fn recording_id(&self) -> Option<RecordingId> {
+        self.recording.as_ref().map(|r| r.id)
+    }
+
+    /// Joins or leaves a bridge: while bridged, received audio goes to
+    /// [`Self::poll_bridge_frame`] and frames pushed in are what this leg sends.
+    pub fn set_bridged(&mut self, bridged: bool) {
+        self.bridged = bridged;
+        self.relay_fifo.clear();
+        self.bridge_out.clear();
+    }
+
+    /// The bridge peer went away.
+    pub fn bridge_ended(&mut self) {
+        if self.bridged {
+            self.set_bridged(false);
+            self.events.push_back(MediaEvent::BridgeEnded);
+        }
+    }
+
+    /// Pauses the relay both ways (this leg's side of a hold).
+    pub fn set_held(&mut self, held: bool) {
+        self.held = held;
+        self.relay_fifo.clear();
+    }
+
+    /// A frame from the bridged peer.
+    pub fn push_bridge_frame(&mut self, frame: BridgeFrame) {
+        if !self.bridged || self.held {
+            return;
+        }
+        let Some(codec) = self.params.as_ref().map(|p| p.codec) else {
+            return;
+        };
+        match frame {
+            BridgeFrame::Audio {
+                codec: from,
+                payload,
+            } => {
+                if from == codec {
+                    self.relay_fifo.extend(payload.iter());
+                } else {
+                    self.relay_fifo
+                        .extend(payload.iter().map(|b| codec.encode(from.decode(*b))));
+                }
+                let excess = self.relay_fifo.len().saturating_sub(MAX_RELAY_BACKLOG);
+                if excess > 0 {
+                    self.relay_fifo.drain(..excess);
+                    self.counters.relay_dropped_samples += excess as u64;
+                }
+            }
+            BridgeFrame::Dtmf(digit) => self.dtmf_queue.push_back(digit),
+        }
+    }
+
+    /// A frame for the bridged peer.
+    pub fn poll_bridge_frame(&mut self) -> Option<BridgeFrame> {
+        self.bridge_out.pop_front()
+    }
+
+    /// The next event for the controller.
+    pub fn poll_event(&mut self) -> Option<MediaEvent> {
+        self.events.pop_front()
+    }
+
+    /// Counts an event the runtime could not deliver (controller too slow).
+    pub fn count_dropped_event(&mut self) {
+        self.counters.events_dropped += 1;
+    }
+
+    /// Counters and RTP/RTCP quality figures.
+    pub fn stats(&self) -> LegStats {
+        let clock = 8000;
+        let summary = self.reception.summary(clock);
+        LegStats {
+            counters: self.counters,
+            packets_expected: summary.packets_expected,
+            packets_lost: summary.packets_lost,
+            jitter_ms: summary.jitter_ms,
+            remote_fraction_lost: self.remote_report.map(|r| r.fraction_lost),
+            remote_cumulative_lost: self.remote_report.map(|r| r.cumulative_lost),
+            remote_jitter_ms: self
+                .remote_report
+                .map(|r| f64::from(r.jitter) * 1000.0 / f64::from(clock)),
+        }
+    }
+
+    /// Ends everything that reports an outcome (the leg is closing).
+    pub fn close(&mut self) {
+        self.stop_playback();
+        self.stop_recording(RecordingStop::LegClosed);
+    }
+
+    /// Handles one datagram that arrived on the RTP port.
+    pub fn handle_rtp(&mut self, now: Instant, from: SocketAddr, datagram: &[u8]) {
+        let Some(params) = self.params else {
+            self.counters.before_start_dropped += 1;
+            return;
+        };
+        let packet = match rtp::parse(datagram) {
+            Ok(p) => p,
+            Err(_) => {
+                self.counters.malformed_dropped += 1;
+                return;
+            }
+        };
+        match self.latched {
+            Some(addr) if addr != from => {
+                self.counters.unexpected_source_dropped += 1;
+                return;
+            }
+            Some(_) => {}
+            None => {
+                let acceptable = match params.latch {
+                    LatchPolicy::AnySource => true,
+                    LatchPolicy::SameIp => from.ip() == params.remote.ip(),
+                };
+                if !acceptable {
+                    self.counters.unexpected_source_dropped += 1;
+                    return;
+                }
+                self.latched = Some(from);
+            }
+        }
+        let dtmf_pt = params.dtmf_payload_type;
+        let header = packet.header;
+        let payload = packet.payload;
+        let is_event = Some(header.payload_type) == dtmf_pt
+            || (header.payload_type >= 96
+                && Codec::from_payload_type(header.payload_type).is_none()
+                && TelephoneEvent::looks_like_dtmf(payload));
+        self.counters.rtp_received += 1;
+        self.last_rx_at = Some(now);
+        if self.dead_reported {
+            self.dead_reported = false;
+            self.events.push_back(MediaEvent::MediaResumed);
+        }
+        if is_event {
+            if self.events_rx.handle_packet(now, &header, payload).is_err() {
+                self.counters.malformed_dropped += 1;
+                return;
+            }
+            // A peer that sends RFC 4733 may also leak the tones in audio: trust the events.
+            self.rfc4733_seen = true;
+            self.inband = None;
+            if let Some(key) = self.events_rx.key_down() {
+                self.on_key_down(key);
+            }
+            self.drain_event_digits();
+        } else if let Some(audio_codec) = Codec::from_payload_type(header.payload_type) {
+            self.on_audio(now, &header, payload, audio_codec);
+        } else {
+            self.counters.unknown_payload_dropped += 1;
+        }
+    }
+
+    fn on_audio(&mut self, now: Instant, header: &RtpHeader, payload: &[u8], codec: Codec) {
+        self.reception
+            .on_packet(now, header.ssrc, header.sequence, header.timestamp, 8000);
+        let need_pcm = self.inband.is_some() || self.recording.is_some();
+        if need_pcm {
+            self.scratch.clear();
+            codec.decode_into(payload, &mut self.scratch);
+            if let Some(det) = &mut self.inband {
+                det.feed(&self.scratch);
+                let down = det.key_down();
+                let mut found = Vec::new();
+                while let Some(d) = det.poll_digit() {
+                    found.push(d);
+                }
+                if let Some(key) = down {
+                    self.on_key_down(key);
+                }
+                for d in found {
+                    self.on_digit(d, DtmfSource::InBand);
+                }
+            }
+            if self.recording.is_some() {
+                self.rx_pcm.extend(self.scratch.iter());
+                let excess = self.rx_pcm.len().saturating_sub(MAX_RX_BACKLOG);
+                self.rx_pcm.drain(..excess);
+            }
+        }
+        if self.bridged && !self.held {
+            self.bridge_out.push_back(BridgeFrame::Audio {
+                codec,
+                payload: payload.to_vec(),
+            });
+        }
+    }
+
+    fn drain_event_digits(&mut self) {
+        while let Some(d) = self.events_rx.poll_digit() {
+            self.on_digit(d, DtmfSource::Rfc4733);
+        }
+    }
+
+    /// A key went down: stop barge-in playbacks at once (not when it ends).
+    fn on_key_down(&mut self, key: char) {
+        if self.barged_key == Some(key) {
+            return;
+        }
+        self.barged_key = Some(key);
+        if self.playbacks.front().is_some_and(|p| p.barge_in) {
+            while self.playbacks.front().is_some_and(|p| p.barge_in) {
+                if let Some(p) = self.playbacks.pop_front() {
+                    self.events.push_back(MediaEvent::PlaybackFinished {
+                        id: p.id,
+                        outcome: PlaybackOutcome::BargedIn { key },
+                    });
+                }
+            }
+            self.tx.marker_next = true;
+        }
+    }
+
+    fn on_digit(&mut self, digit: DtmfDigit, source: DtmfSource) {
+        self.barged_key = None;
+        self.events.push_back(MediaEvent::Dtmf {
+            key: digit.key,
+            duration: digit.duration,
+            source,
+        });
+        if self.bridged && !self.held {
+            self.bridge_out.push_back(BridgeFrame::Dtmf(digit));
+        }
+        if let Some(rec) = &self.recording {
+            if rec.options.stop_keys.contains(digit.key) {
+                self.stop_recording(RecordingStop::Key(digit.key));
+            }
+        }
+    }
+
+    /// Handles one datagram that arrived on the RTCP port.
+    pub fn handle_rtcp(&mut self, now: Instant, from: SocketAddr, datagram: &[u8]) {
+        let Some(params) = self.params else {
+            self.counters.before_start_dropped += 1;
+            return;
+        };
+        let expected_ip = self.latched.map_or(params.remote.ip(), |a| a.ip());
+        if from.ip() != expected_ip && params.latch == LatchPolicy::SameIp {
+            self.counters.unexpected_source_dropped += 1;
+            return;
+        }
+        match rtcp::parse_report(datagram) {
+            Ok(report) => {
+                self.counters.rtcp_received += 1;
+                self.rtcp_remote = Some(from);
+                if let Some(info) = report.sender_info {
+                    self.reception.on_sender_report(now, info.ntp_timestamp);
+                }
+                if let Some(block) = report.blocks.iter().find(|b| b.ssrc == self.tx.ssrc) {
+                    self.remote_report = Some(*block);
+                }
+            }
+            Err(_) => self.counters.malformed_dropped += 1,
+        }
+    }
+
+    /// When the core next needs a tick: every 20 ms while started.
+    pub fn is_started(&self) -> bool {
+        self.params.is_some()
+    }
+
+    /// One 20 ms step of the media clock: sends this tick's packet, checks
+    /// timers, records. `wall_ntp` is the wall clock for RTCP sender reports.
+    pub fn tick(&mut self, now: Instant, wall_ntp: u64, out: &mut Outbox) {
+        let Some(params) = self.params else {
+            return;
+        };
+        self.ticks += 1;
+        self.events_rx.handle_timeout(now);
+        self.drain_event_digits();
+        self.check_dead_media(now, &params);
+
+        let remote = self.remote().unwrap_or(params.remote);
+        let codec = params.codec;
+        let mut sent_audio: Option<[u8; SAMPLES_PER_TICK]> = None;
+        if let Some(packet) = self.next_dtmf_packet(&params) {
+            let (marker, payload, event_ts, pt) = packet;
+            let header = RtpHeader {
+                marker,
+                payload_type: pt,
+                sequence: self.tx.sequence,
+                timestamp: event_ts,
+                ssrc: self.tx.ssrc,
+            };
+            out.push_with(Port::Rtp, remote, |buf| rtp::build(&header, &payload, buf));
+            self.tx.marker_next = true;
+            self.count_sent(payload.len());
+        } else {
+            let frame = self.next_audio_frame(codec);
+            let header = RtpHeader {
+                marker: std::mem::take(&mut self.tx.marker_next),
+                payload_type: codec.payload_type(),
+                sequence: self.tx.sequence,
+                timestamp: self.tx.timestamp,
+                ssrc: self.tx.ssrc,
+            };
+            out.push_with(Port::Rtp, remote, |buf| rtp::build(&header, &frame, buf));
+            self.count_sent(frame.len());
+            sent_audio = Some(frame);
+        }
+        self.tx.timestamp = self.tx.timestamp.wrapping_add(SAMPLES_PER_TICK as u32);
+        self.record_tick(codec, sent_audio.as_ref());
+
+        if self.next_rtcp_at.is_some_and(|at| now >= at) {
+            self.next_rtcp_at = Some(now + RTCP_INTERVAL);
+            let to = self.rtcp_remote.unwrap_or_else(|| {
+                let mut a = remote;
+                a.set_port(remote.port().wrapping_add(1));
+                a
+            });
+            let info = SenderInfo {
+                ntp_timestamp: wall_ntp,
+                rtp_timestamp: self.tx.timestamp,
+                packet_count: self.tx.packets,
+                octet_count: self.tx.octets,
+            };
+            let block = self.reception.report_block(now);
+            let (ssrc, cname) = (self.tx.ssrc, self.cname.clone());
+            out.push_with(Port::Rtcp, to, |buf| {
+                rtcp::build_report(ssrc, Some(info), block, &cname, buf)
+            });
+            self.counters.rtcp_sent += 1;
+        }
+    }
+
+    fn count_sent(&mut self, payload_len: usize) {
+        self.tx.sequence = self.tx.sequence.wrapping_add(1);
+        self.tx.packets = self.tx.packets.wrapping_add(1);
+        self.tx.octets = self.tx.octets.wrapping_add(payload_len as u32);
+        self.counters.rtp_sent += 1;
+    }
+
+    fn check_dead_media(&mut self, now: Instant, params: &LegParams) {
+        let Some(limit) = params.dead_media_after else {
+            return;
+        };
+        let since = self.last_rx_at.or(self.started_at).unwrap_or(now);
+        let silent_for = now.saturating_duration_since(since);
+        if silent_for >= limit && !self.dead_reported {
+            self.dead_reported = true;
+            self.events.push_back(MediaEvent::DeadMedia { silent_for });
+        }
+    }
+
+    /// The next RFC 4733 packet: (marker, payload, event timestamp, payload type).
+    fn next_dtmf_packet(&mut self, params: &LegParams) -> Option<(bool, [u8; 4], u32, u8)> {
+        let pt = params.dtmf_payload_type?;
+        if self.dtmf_out.is_none() {
+            if self.gap_ticks > 0 {
+                self.gap_ticks -= 1;
+                return None;
+            }
+            let digit = self.dtmf_queue.pop_front()?;
+            let sender = TelephoneEventSender::new(digit.key, digit.duration).ok()?;
+            self.dtmf_out = Some(DtmfOut {
+                sender,
+                event_timestamp: self.tx.timestamp,
+            });
+        }
+        let out = self.dtmf_out.as_mut()?;
+        match out.sender.next_packet(SAMPLES_PER_TICK as u32) {
+            Some(p) => Some((p.marker, p.payload, out.event_timestamp, pt)),
+            None => {
+                self.dtmf_out = None;
+                // Two ticks of audio between keys, so each is heard as its own.
+                self.gap_ticks = 2;
+                None
+            }
+        }
+    }
+
+    fn next_audio_frame(&mut self, codec: Codec) -> [u8; SAMPLES_PER_TICK] {
+        let mut frame = [codec.silence_byte(); SAMPLES_PER_TICK];
+        if let Some(pb) = self.playbacks.front_mut() {
+            let mut filled = 0;
+            while filled < SAMPLES_PER_TICK && pb.index < pb.prompts.len() {
+                let audio = pb.prompts[pb.index].encoded(codec);
+                let take = (audio.len() - pb.offset).min(SAMPLES_PER_TICK - filled);
+                frame[filled..filled + take].copy_from_slice(&audio[pb.offset..pb.offset + take]);
+                filled += take;
+                pb.offset += take;
+                if pb.offset >= audio.len() {
+                    pb.index += 1;
+                    pb.offset = 0;
+                }
+            }
+            if pb.index >= pb.prompts.len() {
+                let id = pb.id;
+                self.playbacks.pop_front();
+                self.events.push_back(MediaEvent::PlaybackFinished {
+                    id,
+                    outcome: PlaybackOutcome::Completed,
+                });
+            }
+            return frame;
+        }
+        if self.bridged && !self.held {
+            if self.relay_fifo.len() >= SAMPLES_PER_TICK {
+                for (slot, b) in frame
+                    .iter_mut()
+                    .zip(self.relay_fifo.drain(..SAMPLES_PER_TICK))
+                {
+                    *slot = b;
+                }
+                return frame;
+            }
+        } else if let Some((music, offset)) = &mut self.music {
+            let audio = music.encoded(codec);
+            if !audio.is_empty() {
+                for slot in frame.iter_mut() {
+                    *slot = audio[*offset];
+                    *offset = (*offset + 1) % audio.len();
+                }
+                return frame;
+            }
+        }
+        frame.copy_from_slice(self.noise.frame(codec, self.ticks as usize));
+        frame
+    }
+
+    fn record_tick(&mut self, codec: Codec, sent: Option<&[u8; SAMPLES_PER_TICK]>) {
+        let Some(rec) = &mut self.recording else {
+            return;
+        };
+        let mut caller = [0i16; SAMPLES_PER_TICK];
+        let available = self.rx_pcm.len().min(SAMPLES_PER_TICK);
+        for (slot, s) in caller.iter_mut().zip(self.rx_pcm.drain(..available)) {
+            *slot = s;
+        }
+        let mut heard = [0i16; SAMPLES_PER_TICK];
+        if let Some(frame) = sent {
+            for (slot, b) in heard.iter_mut().zip(frame.iter()) {
+                *slot = codec.decode(*b);
+            }
+        }
+        let samples = match rec.options.mode {
+            RecordMode::CallerOnly => caller.to_vec(),
+            RecordMode::Mixed => caller
+                .iter()
+                .zip(heard.iter())
+                .map(|(a, b)| a.saturating_add(*b))
+                .collect(),
+            RecordMode::Stereo => caller
+                .iter()
+                .zip(heard.iter())
+                .flat_map(|(a, b)| [*a, *b])
+                .collect(),
+        };
+        if rec
+            .sink
+            .send((rec.id, RecorderMsg::Samples(samples)))
+            .is_err()
+        {
+            // The writer failed and reported it; stop feeding it.
+            self.recording = None;
+            return;
+        }
+        rec.recorded_samples += SAMPLES_PER_TICK as u64;
+        let mean_square =
+            caller.iter().map(|s| f64::from(*s).powi(2)).sum::<f64>() / SAMPLES_PER_TICK as f64;
+        if mean_square.sqrt() < SILENCE_RMS {
+            rec.silent_samples += SAMPLES_PER_TICK as u64;
+        } else {
+            rec.silent_samples = 0;
+        }
+        let recorded = Duration::from_micros(rec.recorded_samples * 125);
+        let silent = Duration::from_micros(rec.silent_samples * 125);
+        if rec.options.max_duration.is_some_and(|max| recorded >= max) {
+            self.stop_recording(RecordingStop::MaxDuration);
+        } else if rec
+            .options
+            .stop_after_silence
+            .is_some_and(|limit| silent >= limit)
+        {
+            self.stop_recording(RecordingStop::Silence);
+        }
+    }
+}

@@ -1,0 +1,735 @@
+//! The media runtime: port allocation, the shared media clock, and the
+//! handles the call controller holds.
+//!
+//! Each shard is one OS thread that owns a set of legs and their sockets.
+//! It wakes every 20 ms on the media clock and, for each leg in turn, reads
+//! whatever arrived (non-blocking), runs the sans-IO [`LegCore`] tick and
+//! sends the packet of that tick. There is no timer and no task per call:
+//! 2,000 calls cost one wake-up per shard per 20 ms. The shard is a thread
+//! rather than a tokio task so that its timing does not depend on the tokio
+//! timer wheel (1 ms granularity) or on other work queued on the tokio
+//! workers; the controller still talks to it in async Rust (commands on a
+//! channel, events on a tokio `mpsc` per leg, stats through a oneshot).
+
+use std::collections::{BTreeSet, HashMap};
+use std::io::ErrorKind;
+use std::net::{IpAddr, SocketAddr, UdpSocket};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{mpsc as std_mpsc, Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::core::{
+    BridgeFrame, ComfortNoise, LegCore, LegParams, LegStats, MediaEvent, Outbox, PlaybackId, Port,
+    RecordMode, RecordOptions, RecordingId, RecordingStop, TICK,
+};
+use crate::dtmf::{event_for_key, DtmfDigit};
+use crate::prompt::Prompt;
+use crate::recorder::{self, OpenRecording, RecorderMsg, RecorderSink};
+use crate::rtcp::ntp_timestamp;
+use crate::MediaError;
+
+/// Datagrams read from one socket per tick at most: a flood on one leg
+/// cannot hold the clock back for the others (the kernel drops the rest).
+const MAX_READS_PER_TICK: usize = 16;
+/// Events a leg buffers for a slow controller before dropping (and counting).
+const EVENT_QUEUE: usize = 256;
+/// A shard this far behind skips ahead instead of bursting to catch up.
+const MAX_CATCH_UP: Duration = Duration::from_millis(100);
+
+/// Engine settings (from the hotline's config file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineConfig {
+    /// The address RTP sockets bind to (and the SDP announces).
+    pub bind_ip: IpAddr,
+    /// First port of the RTP range (even; RTCP uses port + 1).
+    pub port_first: u16,
+    /// Last port of the range.
+    pub port_last: u16,
+    /// Media clock threads; 0 means one per CPU.
+    pub shards: usize,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            bind_ip: IpAddr::from([127, 0, 0, 1]),
+            port_first: 20_000,
+            port_last: 29_999,
+            shards: 0,
+        }
+    }
+}
+
+/// Identifies a leg within an engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LegId(pub u64);
+
+/// Engine-wide figures, for metrics and the benchmark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct EngineStats {
+    pub legs: u64,
+    pub ticks: u64,
+    /// Ticks that started later than 5 ms past their deadline.
+    pub late_ticks: u64,
+    /// Times a shard fell more than 100 ms behind and skipped ahead.
+    pub clock_resyncs: u64,
+    pub send_errors: u64,
+}
+
+#[derive(Debug, Default)]
+struct SharedStats {
+    legs: AtomicU64,
+    ticks: AtomicU64,
+    late_ticks: AtomicU64,
+    clock_resyncs: AtomicU64,
+    send_errors: AtomicU64,
+}
+
+#[derive(Debug)]
+struct PortPool {
+    first: u16,
+    last: u16,
+    next: u16,
+    in_use: BTreeSet<u16>,
+}
+
+impl PortPool {
+    fn release(&mut self, port: u16) {
+        self.in_use.remove(&port);
+    }
+}
+
+enum Command {
+    Attach(Box<Slot>),
+    Start(LegId, LegParams),
+    Play(LegId, PlaybackId, Vec<Arc<Prompt>>, bool),
+    StopPlayback(LegId),
+    StartMusic(LegId, Arc<Prompt>),
+    StopMusic(LegId),
+    SendDtmf(LegId, Vec<DtmfDigit>),
+    SipInfoDtmf(LegId, DtmfDigit),
+    Record(LegId, RecordingId, RecordOptions, RecorderSink),
+    StopRecording(LegId),
+    Bridge(LegId, BridgeEnd),
+    Unbridge(LegId),
+    Hold(LegId, bool),
+    Stats(LegId, oneshot::Sender<LegStats>),
+    Close(LegId),
+}
+
+struct BridgeEnd {
+    to_peer: std_mpsc::Sender<BridgeFrame>,
+    from_peer: std_mpsc::Receiver<BridgeFrame>,
+}
+
+struct Slot {
+    id: LegId,
+    core: LegCore,
+    rtp: UdpSocket,
+    rtcp: UdpSocket,
+    port: u16,
+    events: mpsc::Sender<MediaEvent>,
+    bridge: Option<BridgeEnd>,
+}
+
+struct ShardHandle {
+    commands: std_mpsc::Sender<Command>,
+}
+
+struct EngineInner {
+    config: EngineConfig,
+    shards: Vec<ShardHandle>,
+    next_shard: AtomicUsize,
+    next_id: AtomicU64,
+    pool: Arc<Mutex<PortPool>>,
+    noise: Arc<ComfortNoise>,
+    recorder: Mutex<RecorderSink>,
+    stats: Arc<SharedStats>,
+}
+
+/// The media engine: allocates legs and runs the media clock.
+///
+/// Cheap to clone; the clock threads stop when the engine and every leg
+/// handle are dropped.
+#[derive(Clone)]
+pub struct MediaEngine {
+    inner: Arc<EngineInner>,
+}
+
+impl std::fmt::Debug for MediaEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MediaEngine")
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MediaEngine {
+    /// Starts the clock threads. The port range must hold at least one even/odd pair.
+    pub fn start(config: EngineConfig) -> Result<Self, MediaError> {
+        let first = config.port_first + config.port_first % 2;
+        if first == 0 || config.port_last <= first || config.port_last == u16::MAX {
+            return Err(MediaError::BadPortRange {
+                first: config.port_first,
+                last: config.port_last,
+                reason: "needs at least one even port with its odd neighbour, above 0",
+            });
+        }
+        let shard_count = if config.shards == 0 {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        } else {
+            config.shards
+        };
+        let pool = Arc::new(Mutex::new(PortPool {
+            first,
+            last: config.port_last,
+            next: first,
+            in_use: BTreeSet::new(),
+        }));
+        let stats = Arc::new(SharedStats::default());
+        let mut shards = Vec::with_capacity(shard_count);
+        for n in 0..shard_count {
+            let (tx, rx) = std_mpsc::channel();
+            let pool = Arc::clone(&pool);
+            let stats = Arc::clone(&stats);
+            std::thread::Builder::new()
+                .name(format!("hotline-media-{n}"))
+                .spawn(move || run_shard(rx, pool, stats))?;
+            shards.push(ShardHandle { commands: tx });
+        }
+        Ok(Self {
+            inner: Arc::new(EngineInner {
+                config,
+                shards,
+                next_shard: AtomicUsize::new(0),
+                next_id: AtomicU64::new(1),
+                pool,
+                noise: Arc::new(ComfortNoise::new()),
+                recorder: Mutex::new(recorder::spawn_writer()?),
+                stats,
+            }),
+        })
+    }
+
+    /// Engine-wide counters.
+    pub fn stats(&self) -> EngineStats {
+        let s = &self.inner.stats;
+        EngineStats {
+            legs: s.legs.load(Ordering::Relaxed),
+            ticks: s.ticks.load(Ordering::Relaxed),
+            late_ticks: s.late_ticks.load(Ordering::Relaxed),
+            clock_resyncs: s.clock_resyncs.load(Ordering::Relaxed),
+            send_errors: s.send_errors.load(Ordering::Relaxed),
+        }
+    }
+
+    fn bind_pair(&self) -> Result<(UdpSocket, UdpSocket, u16), MediaError> {
+        let ip = self.inner.config.bind_ip;
+        let mut pool = self.inner.pool.lock().unwrap_or_else(|e| e.into_inner());
+        let slots = usize::from((pool.last - pool.first) / 2) + 1;
+        for _ in 0..slots {
+            let port = pool.next;
+            pool.next = if port + 3 > pool.last {
+                pool.first
+            } else {
+                port + 2
+            };
+            if pool.in_use.contains(&port) {
+                continue;
+            }
+            // Another program may hold either port: skip the pair, try the next.
+            let Ok(rtp) = UdpSocket::bind(SocketAddr::new(ip, port)) else {
+                continue;
+            };
+            let Ok(rtcp) = UdpSocket::bind(SocketAddr::new(ip, port + 1)) else {
+                continue;
+            };
+            rtp.set_nonblocking(true)?;
+            rtcp.set_nonblocking(true)?;
+            pool.in_use.insert(port);
+            return Ok((rtp, rtcp, port));
+        }
+        Err(MediaError::NoFreePort {
+            first: pool.first,
+            last: pool.last,
+        })
+    }
+
+    /// Allocates a leg: binds its RTP/RTCP ports (put `local_addr` in the SDP
+    /// answer) and attaches it to a clock shard. It sends nothing until started.
+    pub fn allocate_leg(&self) -> Result<Leg, MediaError> {
+        let (rtp, rtcp, port) = self.bind_pair()?;
+        let local_addr = rtp.local_addr()?;
+        let id = LegId(self.inner.next_id.fetch_add(1, Ordering::Relaxed));
+        let seed = random_u64(id.0);
+        let core = LegCore::new(
+            seed as u32,
+            (seed >> 32) as u16,
+            (seed >> 48) as u32 * 7919,
+            Arc::clone(&self.inner.noise),
+        );
+        let (events_tx, events_rx) = mpsc::channel(EVENT_QUEUE);
+        let shard = self.inner.next_shard.fetch_add(1, Ordering::Relaxed) % self.inner.shards.len();
+        let commands = self.inner.shards[shard].commands.clone();
+        let slot = Slot {
+            id,
+            core,
+            rtp,
+            rtcp,
+            port,
+            events: events_tx.clone(),
+            bridge: None,
+        };
+        if commands.send(Command::Attach(Box::new(slot))).is_err() {
+            self.inner
+                .pool
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .release(port);
+            return Err(MediaError::EngineStopped);
+        }
+        self.inner.stats.legs.fetch_add(1, Ordering::Relaxed);
+        Ok(Leg {
+            id,
+            local_addr,
+            commands,
+            events: events_rx,
+            events_tx,
+            next_playback: AtomicU64::new(1),
+            next_recording: AtomicU64::new(1),
+            recorder: self
+                .inner
+                .recorder
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone(),
+            closed: false,
+        })
+    }
+
+    /// Bridges two legs: each sends what the other receives, re-stamped in
+    /// its own RTP stream (own SSRC, continuous sequence and timestamps),
+    /// transcoded if their codecs differ; keys are passed through as RFC 4733.
+    /// Prompts queued on a leg still play first. Dropping a leg ends the
+    /// bridge and the other leg gets `MediaEvent::BridgeEnded`.
+    pub fn bridge(&self, a: &Leg, b: &Leg) -> Result<Bridge, MediaError> {
+        if a.id == b.id {
+            return Err(MediaError::BridgeToSelf);
+        }
+        let (a_to_b, b_from_a) = std_mpsc::channel();
+        let (b_to_a, a_from_b) = std_mpsc::channel();
+        a.send(Command::Bridge(
+            a.id,
+            BridgeEnd {
+                to_peer: a_to_b,
+                from_peer: a_from_b,
+            },
+        ))?;
+        b.send(Command::Bridge(
+            b.id,
+            BridgeEnd {
+                to_peer: b_to_a,
+                from_peer: b_from_a,
+            },
+        ))?;
+        Ok(Bridge {
+            a: (a.id, a.commands.clone()),
+            b: (b.id, b.commands.clone()),
+        })
+    }
+}
+
+fn random_u64(salt: u64) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(salt);
+    h.write_u128(
+        SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    h.finish()
+}
+
+/// The controller's handle on one leg. Dropping it closes the leg.
+pub struct Leg {
+    id: LegId,
+    local_addr: SocketAddr,
+    commands: std_mpsc::Sender<Command>,
+    events: mpsc::Receiver<MediaEvent>,
+    events_tx: mpsc::Sender<MediaEvent>,
+    next_playback: AtomicU64,
+    next_recording: AtomicU64,
+    recorder: RecorderSink,
+    closed: bool,
+}
+
+impl std::fmt::Debug for Leg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Leg")
+            .field("id", &self.id)
+            .field("local_addr", &self.local_addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Leg {
+    fn send(&self, cmd: Command) -> Result<(), MediaError> {
+        if self.closed {
+            return Err(MediaError::LegClosed);
+        }
+        self.commands
+            .send(cmd)
+            .map_err(|_| MediaError::EngineStopped)
+    }
+
+    /// This leg's id.
+    pub fn id(&self) -> LegId {
+        self.id
+    }
+
+    /// The local RTP address to put in the SDP (RTCP is on the next port).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Starts sending and receiving with what the SDP negotiated. Calling it
+    /// again (re-INVITE) re-targets the leg and keeps its RTP stream going.
+    pub fn start(&self, params: LegParams) -> Result<(), MediaError> {
+        self.send(Command::Start(self.id, params))
+    }
+
+    /// Queues prompts to play in order; with `barge_in`, a key stops this
+    /// playback (and queued barge-in playbacks after it) as soon as it is pressed.
+    pub fn play(
+        &self,
+        prompts: Vec<Arc<Prompt>>,
+        barge_in: bool,
+    ) -> Result<PlaybackId, MediaError> {
+        let id = PlaybackId(self.next_playback.fetch_add(1, Ordering::Relaxed));
+        self.send(Command::Play(self.id, id, prompts, barge_in))?;
+        Ok(id)
+    }
+
+    /// Stops the current and queued playbacks (each reports `Stopped`).
+    pub fn stop_playback(&self) -> Result<(), MediaError> {
+        self.send(Command::StopPlayback(self.id))
+    }
+
+    /// Loops a prompt whenever nothing else plays (music on hold).
+    pub fn start_music(&self, music: Arc<Prompt>) -> Result<(), MediaError> {
+        self.send(Command::StartMusic(self.id, music))
+    }
+
+    /// Stops the music.
+    pub fn stop_music(&self) -> Result<(), MediaError> {
+        self.send(Command::StopMusic(self.id))
+    }
+
+    /// Sends keys as RFC 4733 events (for calls the hotline places).
+    pub fn send_dtmf(&self, keys: &str, duration: Duration) -> Result<(), MediaError> {
+        let digits = keys
+            .chars()
+            .map(|key| event_for_key(key).map(|_| DtmfDigit { key, duration }))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.send(Command::SendDtmf(self.id, digits))
+    }
+
+    /// A key that arrived by SIP INFO (see [`crate::dtmf::parse_sip_info`]):
+    /// reported and barged-in like keys from RTP.
+    pub fn sip_info_dtmf(&self, digit: DtmfDigit) -> Result<(), MediaError> {
+        self.send(Command::SipInfoDtmf(self.id, digit))
+    }
+
+    /// Starts recording to a WAV file (8 kHz, 16-bit; stereo or mono by mode).
+    /// The file is created now, so a bad path is an error here.
+    pub fn record(&self, options: RecordOptions) -> Result<RecordingId, MediaError> {
+        if self.closed {
+            return Err(MediaError::LegClosed);
+        }
+        let id =
+            RecordingId(self.next_recording.fetch_add(1, Ordering::Relaxed) | (self.id.0 << 24));
+        let channels = if options.mode == RecordMode::Stereo {
+            2
+        } else {
+            1
+        };
+        let open = OpenRecording::create(&options.path, channels, self.events_tx.clone())?;
+        self.recorder
+            .send((id, RecorderMsg::Open(Box::new(open))))
+            .map_err(|_| MediaError::EngineStopped)?;
+        self.send(Command::Record(self.id, id, options, self.recorder.clone()))?;
+        Ok(id)
+    }
+
+    /// Stops the running recording; `RecordingFinished` follows.
+    pub fn stop_recording(&self) -> Result<(), MediaError> {
+        self.send(Command::StopRecording(self.id))
+    }
+
+    /// Quality figures (answered at the next clock tick).
+    pub async fn stats(&self) -> Result<LegStats, MediaError> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Command::Stats(self.id, tx))?;
+        rx.await.map_err(|_| MediaError::EngineStopped)
+    }
+
+    /// The next event; `None` once the leg is closed and drained.
+    pub async fn next_event(&mut self) -> Option<MediaEvent> {
+        self.events.recv().await
+    }
+
+    /// An event if one is waiting.
+    pub fn try_event(&mut self) -> Option<MediaEvent> {
+        self.events.try_recv().ok()
+    }
+
+    /// Closes the leg: playbacks report `Stopped`, a recording is finished,
+    /// a bridge ends, the ports go back to the pool.
+    pub fn close(&mut self) {
+        if !self.closed {
+            let _ = self.commands.send(Command::Close(self.id));
+            self.closed = true;
+        }
+    }
+}
+
+impl Drop for Leg {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+/// Two bridged legs.
+pub struct Bridge {
+    a: (LegId, std_mpsc::Sender<Command>),
+    b: (LegId, std_mpsc::Sender<Command>),
+}
+
+impl std::fmt::Debug for Bridge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bridge")
+            .field("a", &self.a.0)
+            .field("b", &self.b.0)
+            .finish()
+    }
+}
+
+impl Bridge {
+    fn both(&self, cmd: impl Fn(LegId) -> Command) -> Result<(), MediaError> {
+        for (id, tx) in [&self.a, &self.b] {
+            tx.send(cmd(*id)).map_err(|_| MediaError::EngineStopped)?;
+        }
+        Ok(())
+    }
+
+    /// Puts the call on hold: nothing is relayed either way; `music`, if
+    /// given, plays to the leg `held` (the citizen).
+    pub fn hold(&self, held: &Leg, music: Option<Arc<Prompt>>) -> Result<(), MediaError> {
+        self.both(|id| Command::Hold(id, true))?;
+        if let Some(m) = music {
+            held.start_music(m)?;
+        }
+        Ok(())
+    }
+
+    /// Resumes the relay and stops the music on `held`.
+    pub fn unhold(&self, held: &Leg) -> Result<(), MediaError> {
+        held.stop_music()?;
+        self.both(|id| Command::Hold(id, false))
+    }
+
+    /// Ends the bridge; both legs stay up on their own.
+    pub fn end(self) -> Result<(), MediaError> {
+        self.both(Command::Unbridge)
+    }
+}
+
+fn run_shard(
+    commands: std_mpsc::Receiver<Command>,
+    pool: Arc<Mutex<PortPool>>,
+    stats: Arc<SharedStats>,
+) {
+    let mut legs: Vec<Slot> = Vec::new();
+    let mut index: HashMap<LegId, usize> = HashMap::new();
+    let mut outbox = Outbox::new();
+    let mut buf = vec![0u8; 2048];
+    let mut next = Instant::now() + TICK;
+    loop {
+        // Commands first, so a play or start takes effect on this very tick.
+        loop {
+            match commands.try_recv() {
+                Ok(cmd) => apply(cmd, &mut legs, &mut index, &pool),
+                Err(std_mpsc::TryRecvError::Empty) => break,
+                Err(std_mpsc::TryRecvError::Disconnected) => {
+                    for slot in &mut legs {
+                        slot.core.close();
+                    }
+                    return;
+                }
+            }
+        }
+        let now = Instant::now();
+        let wall = ntp_timestamp(SystemTime::now());
+        for slot in &mut legs {
+            service_leg(slot, now, wall, &mut outbox, &mut buf, &stats);
+        }
+        stats.ticks.fetch_add(1, Ordering::Relaxed);
+        if now > next + Duration::from_millis(5) {
+            stats.late_ticks.fetch_add(1, Ordering::Relaxed);
+        }
+        next += TICK;
+        let after = Instant::now();
+        if after > next + MAX_CATCH_UP {
+            stats.clock_resyncs.fetch_add(1, Ordering::Relaxed);
+            next = after + TICK;
+        }
+        if next > after {
+            std::thread::sleep(next - after);
+        }
+    }
+}
+
+fn service_leg(
+    slot: &mut Slot,
+    now: Instant,
+    wall: u64,
+    outbox: &mut Outbox,
+    buf: &mut [u8],
+    stats: &SharedStats,
+) {
+    for _ in 0..MAX_READS_PER_TICK {
+        match slot.rtp.recv_from(buf) {
+            Ok((n, from)) => slot.core.handle_rtp(now, from, &buf[..n]),
+            Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+            // ICMP port unreachable and the like: nothing to read now.
+            Err(_) => break,
+        }
+    }
+    for _ in 0..MAX_READS_PER_TICK {
+        match slot.rtcp.recv_from(buf) {
+            Ok((n, from)) => slot.core.handle_rtcp(now, from, &buf[..n]),
+            Err(_) => break,
+        }
+    }
+    let mut peer_gone = false;
+    if let Some(bridge) = &slot.bridge {
+        loop {
+            match bridge.from_peer.try_recv() {
+                Ok(frame) => slot.core.push_bridge_frame(frame),
+                Err(std_mpsc::TryRecvError::Empty) => break,
+                Err(std_mpsc::TryRecvError::Disconnected) => {
+                    peer_gone = true;
+                    break;
+                }
+            }
+        }
+    }
+    if peer_gone {
+        slot.bridge = None;
+        slot.core.bridge_ended();
+    }
+    slot.core.tick(now, wall, outbox);
+    for (port, to, bytes) in outbox.iter() {
+        let socket = match port {
+            Port::Rtp => &slot.rtp,
+            Port::Rtcp => &slot.rtcp,
+        };
+        if socket.send_to(bytes, to).is_err() {
+            stats.send_errors.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    outbox.clear();
+    while let Some(frame) = slot.core.poll_bridge_frame() {
+        if let Some(bridge) = &slot.bridge {
+            let _ = bridge.to_peer.send(frame);
+        }
+    }
+    forward_events(slot);
+}
+
+fn forward_events(slot: &mut Slot) {
+    while let Some(event) = slot.core.poll_event() {
+        if slot.events.try_send(event).is_err() {
+            slot.core.count_dropped_event();
+        }
+    }
+}
+
+fn apply(
+    cmd: Command,
+    legs: &mut Vec<Slot>,
+    index: &mut HashMap<LegId, usize>,
+    pool: &Mutex<PortPool>,
+) {
+    let id = match &cmd {
+        Command::Attach(slot) => slot.id,
+        Command::Start(id, ..)
+        | Command::Play(id, ..)
+        | Command::StopPlayback(id)
+        | Command::StartMusic(id, ..)
+        | Command::StopMusic(id)
+        | Command::SendDtmf(id, ..)
+        | Command::SipInfoDtmf(id, ..)
+        | Command::Record(id, ..)
+        | Command::StopRecording(id)
+        | Command::Bridge(id, ..)
+        | Command::Unbridge(id)
+        | Command::Hold(id, ..)
+        | Command::Stats(id, ..)
+        | Command::Close(id) => *id,
+    };
+    if let Command::Attach(slot) = cmd {
+        index.insert(id, legs.len());
+        legs.push(*slot);
+        return;
+    }
+    let Some(&at) = index.get(&id) else {
+        return; // the leg was closed already
+    };
+    let now = Instant::now();
+    let slot = &mut legs[at];
+    match cmd {
+        Command::Attach(_) => {}
+        Command::Start(_, params) => slot.core.start(now, params),
+        Command::Play(_, pid, prompts, barge_in) => slot.core.play(pid, prompts, barge_in),
+        Command::StopPlayback(_) => slot.core.stop_playback(),
+        Command::StartMusic(_, m) => slot.core.start_music(m),
+        Command::StopMusic(_) => slot.core.stop_music(),
+        Command::SendDtmf(_, digits) => slot.core.send_dtmf(digits),
+        Command::SipInfoDtmf(_, d) => slot.core.sip_info_dtmf(d),
+        Command::Record(_, rid, options, sink) => slot.core.start_recording(rid, options, sink),
+        Command::StopRecording(_) => slot.core.stop_recording(RecordingStop::Stopped),
+        Command::Bridge(_, end) => {
+            slot.bridge = Some(end);
+            slot.core.set_bridged(true);
+        }
+        Command::Unbridge(_) => {
+            slot.bridge = None;
+            slot.core.set_bridged(false);
+        }
+        Command::Hold(_, held) => slot.core.set_held(held),
+        Command::Stats(_, reply) => {
+            let _ = reply.send(slot.core.stats());
+        }
+        Command::Close(_) => {
+            slot.core.close();
+            forward_events(slot);
+            let removed = legs.swap_remove(at);
+            index.remove(&id);
+            if let Some(moved) = legs.get(at) {
+                index.insert(moved.id, at);
+            }
+            let port = removed.port;
+            // Sockets close here; the bridge peer sees its channel disconnect.
+            drop(removed);
+            pool.lock().unwrap_or_else(|e| e.into_inner()).release(port);
+        }
+    }
+    // Events raised by the command itself (e.g. Stopped) go out now.
+    if let Some(&at) = index.get(&id) {
+        forward_events(&mut legs[at]);
+    }
+}
