@@ -1,1 +1,55 @@
-//! Call-log store and shared citizen record. (Issue 5: not built yet.)
+//! Hotline's call-log store and shared citizen record, on sqlx.
+//!
+//! Owns: the database schema (`migrations/sqlite`, `migrations/postgres`,
+//! same versions), the append-only call-event log and the call records
+//! derived from it, the batching [`EventWriter`] with its on-disk spool,
+//! citizens, cases, users, the audit log, privacy operations (export,
+//! erasure, retention), statistics queries and synthetic seed data.
+//!
+//! Must not touch: SIP, media, IVR or ACD logic (it depends only on
+//! `hotline-types`), nor the call controller's decisions: it records what
+//! the other crates decided, it does not decide.
+//!
+//! Backends: an SQLite file (WAL, created and migrated on first start; the
+//! default) or PostgreSQL (`postgres://` URL; several nodes may share it).
+//! Both run the same SQL and pass the same conformance tests.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), hotline_store::StoreError> {
+//! use hotline_store::{EventWriter, EventWriterOptions, Store};
+//! let store = Store::connect("sqlite://hotline.db", *b"0123456789abcdef-secret").await?;
+//! let events = EventWriter::spawn(store.clone(), "spool", EventWriterOptions::default());
+//! # let record: hotline_types::CallEventRecord = todo!();
+//! let accepted = events.submit(record); // never waits
+//! events.shutdown().await.ok();
+//! # Ok(()) }
+//! ```
+
+mod audit;
+mod cases;
+mod citizens;
+mod db;
+mod error;
+mod events;
+mod privacy;
+mod seed;
+mod stats;
+mod users;
+mod writer;
+
+pub use audit::{Access, AuditContext, AuditEntry};
+pub use cases::{CaseDetail, CaseNote, CaseStatus, CaseStatusInfo, CaseSummary, NewCase};
+pub use citizens::{
+    normalize_phone, CallSummary, Citizen, CitizenRecord, Consent, NewCitizen, SCREEN_POP_CALLS,
+};
+pub use db::{migration_versions, Backend, Store, StoreOptions};
+pub use error::{Result, StoreError};
+pub use events::{AppendOutcome, CallRecord};
+pub use privacy::ErasureReport;
+pub use seed::{seed, SeedOptions, SeedReport};
+pub use stats::{StatsGrouping, StatsOptions, StatsRow};
+pub use users::{NewUser, Role, Skill, User, MIN_PASSWORD_CHARS};
+pub use writer::{
+    CloseOut, EventWriter, EventWriterHandle, EventWriterOptions, WriterError, WriterStats,
+    SPOOL_FILE_NAME,
+};

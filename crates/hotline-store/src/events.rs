@@ -1,0 +1,546 @@
+//! The append-only call-event log and the call record (CDR) derived from it.
+//!
+//! Events are inserted idempotently (the event id is the primary key); only
+//! the events that were new are applied to the call records, in the same
+//! transaction, so the record is always exactly the fold of the log and
+//! reading it is one primary-key lookup.
+
+use std::collections::{HashMap, HashSet};
+
+use hotline_types::{CallEvent, CallEventRecord, CallId, EventId, HangupSide, Timestamp};
+use serde::Serialize;
+
+use crate::db::{list_placeholders, values_placeholders, with_pool, BeginWrite};
+use crate::error::{Result, StoreError};
+use crate::Store;
+
+/// The IVR path is kept readable, not unbounded: a caller looping in a menu
+/// for an hour must not grow one row without limit.
+const IVR_PATH_MAX_CHARS: usize = 1000;
+/// Rows per multi-row statement; both engines accept 32,766 bind values
+/// or more, and the widest statement binds 37 per row.
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// The call record: everything the hotline knows about one call, derived
+/// from its events. Times are unix milliseconds.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, sqlx::FromRow)]
+pub struct CallRecord {
+    pub call_id: String,
+    pub caller: Option<String>,
+    pub called: Option<String>,
+    pub sip_call_id: Option<String>,
+    pub node: Option<String>,
+    /// The call this one continues (a callback) or was transferred from.
+    pub linked_call: Option<String>,
+    pub started_at_ms: Option<i64>,
+    pub answered_at_ms: Option<i64>,
+    pub ended_at_ms: Option<i64>,
+    pub last_event_at_ms: i64,
+    pub language: Option<String>,
+    /// IVR nodes in the order entered, joined with `>`.
+    pub ivr_path: Option<String>,
+    /// The last queue the call entered.
+    pub queue: Option<String>,
+    /// When the call first entered a queue (waits count from here).
+    pub queued_at_ms: Option<i64>,
+    pub offered_count: i64,
+    pub agent: Option<String>,
+    pub agent_answered_at_ms: Option<i64>,
+    /// Queue entry to agent answer, as the ACD measured it.
+    pub wait_ms: Option<i64>,
+    /// 1 when the caller hung up while queued.
+    pub abandoned: i64,
+    pub abandon_wait_ms: Option<i64>,
+    /// Set while the citizen is on hold.
+    pub hold_started_at_ms: Option<i64>,
+    pub hold_ms: i64,
+    /// Agent answer to end of call, minus hold.
+    pub talk_ms: Option<i64>,
+    pub wrap_ms: Option<i64>,
+    pub disposition: Option<String>,
+    pub hangup_side: Option<String>,
+    pub hangup_cause: Option<String>,
+    pub transferred_to: Option<String>,
+    pub callback_number: Option<String>,
+    pub recording: Option<String>,
+    pub voicemail_recording: Option<String>,
+    pub case_ref: Option<String>,
+    pub survey_score: Option<i64>,
+    pub packets_lost: i64,
+    pub max_jitter_ms: Option<f64>,
+    pub event_count: i64,
+}
+
+/// Column list of `calls`, in [`CallRecord`] field order.
+pub(crate) const CALL_COLUMNS: &[&str] = &[
+    "call_id",
+    "caller",
+    "called",
+    "sip_call_id",
+    "node",
+    "linked_call",
+    "started_at_ms",
+    "answered_at_ms",
+    "ended_at_ms",
+    "last_event_at_ms",
+    "language",
+    "ivr_path",
+    "queue",
+    "queued_at_ms",
+    "offered_count",
+    "agent",
+    "agent_answered_at_ms",
+    "wait_ms",
+    "abandoned",
+    "abandon_wait_ms",
+    "hold_started_at_ms",
+    "hold_ms",
+    "talk_ms",
+    "wrap_ms",
+    "disposition",
+    "hangup_side",
+    "hangup_cause",
+    "transferred_to",
+    "callback_number",
+    "recording",
+    "voicemail_recording",
+    "case_ref",
+    "survey_score",
+    "packets_lost",
+    "max_jitter_ms",
+    "event_count",
+];
+
+/// Binds every field of a [`CallRecord`] in column order.
+macro_rules! bind_call_record {
+    ($q:expr, $r:expr) => {{
+        let r: &CallRecord = $r;
+        $q.bind(r.call_id.clone())
+            .bind(r.caller.clone())
+            .bind(r.called.clone())
+            .bind(r.sip_call_id.clone())
+            .bind(r.node.clone())
+            .bind(r.linked_call.clone())
+            .bind(r.started_at_ms)
+            .bind(r.answered_at_ms)
+            .bind(r.ended_at_ms)
+            .bind(r.last_event_at_ms)
+            .bind(r.language.clone())
+            .bind(r.ivr_path.clone())
+            .bind(r.queue.clone())
+            .bind(r.queued_at_ms)
+            .bind(r.offered_count)
+            .bind(r.agent.clone())
+            .bind(r.agent_answered_at_ms)
+            .bind(r.wait_ms)
+            .bind(r.abandoned)
+            .bind(r.abandon_wait_ms)
+            .bind(r.hold_started_at_ms)
+            .bind(r.hold_ms)
+            .bind(r.talk_ms)
+            .bind(r.wrap_ms)
+            .bind(r.disposition.clone())
+            .bind(r.hangup_side.clone())
+            .bind(r.hangup_cause.clone())
+            .bind(r.transferred_to.clone())
+            .bind(r.callback_number.clone())
+            .bind(r.recording.clone())
+            .bind(r.voicemail_recording.clone())
+            .bind(r.case_ref.clone())
+            .bind(r.survey_score)
+            .bind(r.packets_lost)
+            .bind(r.max_jitter_ms)
+            .bind(r.event_count)
+    }};
+}
+pub(crate) use bind_call_record;
+
+/// `INSERT INTO calls (...) VALUES ... ON CONFLICT (call_id) DO UPDATE SET
+/// every column = excluded.column` for `rows` rows.
+pub(crate) fn upsert_calls_sql(rows: usize) -> String {
+    let updates = CALL_COLUMNS[1..]
+        .iter()
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "INSERT INTO calls ({}) VALUES {} ON CONFLICT (call_id) DO UPDATE SET {updates}",
+        CALL_COLUMNS.join(", "),
+        values_placeholders(rows, CALL_COLUMNS.len())
+    )
+}
+
+fn hangup_side_name(side: HangupSide) -> &'static str {
+    match side {
+        HangupSide::Caller => "caller",
+        HangupSide::Agent => "agent",
+        HangupSide::System => "system",
+    }
+}
+
+fn set_min(slot: &mut Option<i64>, at: i64) {
+    *slot = Some(slot.map_or(at, |old| old.min(at)));
+}
+
+fn clamp_u64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+impl CallRecord {
+    /// An empty record for a call whose first event is at `at`.
+    pub fn new(call_id: CallId, at: Timestamp) -> Self {
+        Self {
+            call_id: call_id.to_string(),
+            last_event_at_ms: at.as_millis(),
+            ..Self::default()
+        }
+    }
+
+    /// Folds one event into the record. Pure: the same events in the same
+    /// order always give the same record.
+    pub fn apply(&mut self, at: Timestamp, event: &CallEvent) {
+        let at = at.as_millis();
+        self.event_count += 1;
+        self.last_event_at_ms = self.last_event_at_ms.max(at);
+        match event {
+            CallEvent::CallStarted {
+                caller,
+                called,
+                sip_call_id,
+                node,
+                linked_call,
+            } => {
+                self.caller = Some(caller.clone());
+                self.called = Some(called.clone());
+                self.sip_call_id = Some(sip_call_id.clone());
+                self.node = node.clone();
+                if let Some(linked) = linked_call {
+                    self.linked_call = Some(linked.to_string());
+                }
+                set_min(&mut self.started_at_ms, at);
+            }
+            CallEvent::Answered => set_min(&mut self.answered_at_ms, at),
+            CallEvent::IvrNodeEntered { node, .. } => {
+                let path = self.ivr_path.get_or_insert_with(String::new);
+                if path.len() + node.len() < IVR_PATH_MAX_CHARS {
+                    if !path.is_empty() {
+                        path.push('>');
+                    }
+                    path.push_str(node);
+                }
+            }
+            CallEvent::LanguageSelected { language } => self.language = Some(language.clone()),
+            CallEvent::Queued { queue, .. } => {
+                self.queue = Some(queue.to_string());
+                set_min(&mut self.queued_at_ms, at);
+            }
+            CallEvent::Offered { queue, agent } => {
+                self.offered_count += 1;
+                self.queue = Some(queue.to_string());
+                if self.agent_answered_at_ms.is_none() {
+                    self.agent = Some(agent.to_string());
+                }
+            }
+            CallEvent::AgentAnswered {
+                queue,
+                agent,
+                wait_ms,
+            } => {
+                self.queue = Some(queue.to_string());
+                self.agent = Some(agent.to_string());
+                set_min(&mut self.agent_answered_at_ms, at);
+                self.wait_ms = Some(clamp_u64(*wait_ms));
+            }
+            CallEvent::Abandoned { queue, wait_ms, .. } => {
+                self.queue = Some(queue.to_string());
+                self.abandoned = 1;
+                self.abandon_wait_ms = Some(clamp_u64(*wait_ms));
+            }
+            CallEvent::CallbackRequested { number, .. } => {
+                self.callback_number = Some(number.clone());
+            }
+            CallEvent::CallbackPlaced { callback_call, .. } => {
+                self.linked_call = Some(callback_call.to_string());
+            }
+            CallEvent::HoldStarted => {
+                // A second hold start without an end keeps the first.
+                self.hold_started_at_ms.get_or_insert(at);
+            }
+            CallEvent::HoldEnded => {
+                if let Some(started) = self.hold_started_at_ms.take() {
+                    self.hold_ms += (at - started).max(0);
+                }
+            }
+            CallEvent::Transferred { to, .. } => self.transferred_to = Some(to.clone()),
+            CallEvent::VoicemailRecorded {
+                recording,
+                case_ref,
+                ..
+            } => {
+                self.voicemail_recording = Some(recording.clone());
+                if let Some(case_ref) = case_ref {
+                    self.case_ref = Some(case_ref.digits().to_owned());
+                }
+            }
+            CallEvent::RecordingStarted { recording } => self.recording = Some(recording.clone()),
+            CallEvent::CaseLinked { case_ref } => {
+                self.case_ref = Some(case_ref.digits().to_owned())
+            }
+            CallEvent::WrapUpDone {
+                agent,
+                disposition,
+                wrap_ms,
+            } => {
+                self.agent = Some(agent.to_string());
+                self.disposition = Some(disposition.clone());
+                self.wrap_ms = Some(clamp_u64(*wrap_ms));
+            }
+            CallEvent::SurveyAnswered { score } => self.survey_score = Some(i64::from(*score)),
+            CallEvent::MediaQuality {
+                packets_lost,
+                jitter_ms,
+                ..
+            } => {
+                self.packets_lost = self.packets_lost.saturating_add(clamp_u64(*packets_lost));
+                if jitter_ms.is_finite() {
+                    self.max_jitter_ms =
+                        Some(self.max_jitter_ms.map_or(*jitter_ms, |j| j.max(*jitter_ms)));
+                }
+            }
+            CallEvent::Ended { side, cause } => {
+                if self.ended_at_ms.is_none() {
+                    self.ended_at_ms = Some(at);
+                    self.hangup_side = Some(hangup_side_name(*side).to_owned());
+                    self.hangup_cause = Some(cause.clone());
+                }
+                if let Some(started) = self.hold_started_at_ms.take() {
+                    self.hold_ms += (at - started).max(0);
+                }
+            }
+            // Events that do not change the record (prompts, digits,
+            // retries, variables, lookups, overflows, ring-no-answer) and
+            // variants added later stay in the event log only.
+            _ => {}
+        }
+        if let (Some(answered), Some(ended)) = (self.agent_answered_at_ms, self.ended_at_ms) {
+            self.talk_ms = Some((ended - answered - self.hold_ms).max(0));
+        }
+    }
+}
+
+/// What one [`Store::append_events`] call did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AppendOutcome {
+    /// Events written for the first time.
+    pub inserted: usize,
+    /// Events whose id was already in the log (a replay); skipped.
+    pub duplicates: usize,
+}
+
+/// Parses a stored call id.
+pub(crate) fn parse_call_id(s: &str) -> Result<CallId> {
+    uuid::Uuid::parse_str(s)
+        .map(CallId)
+        .map_err(|e| StoreError::CorruptData {
+            what: "call id",
+            detail: e.to_string(),
+        })
+}
+
+impl Store {
+    /// Appends events to the log and updates the call records they concern,
+    /// in one transaction. Idempotent: an event id already stored is
+    /// skipped, so replaying a batch is harmless.
+    pub async fn append_events(&self, events: &[CallEventRecord]) -> Result<AppendOutcome> {
+        if events.is_empty() {
+            return Ok(AppendOutcome::default());
+        }
+        // The same event twice in one batch counts once.
+        let mut seen = HashSet::with_capacity(events.len());
+        let unique: Vec<&CallEventRecord> = events.iter().filter(|e| seen.insert(e.id)).collect();
+        let mut payloads = Vec::with_capacity(unique.len());
+        for e in &unique {
+            payloads.push(serde_json::to_string(&e.event).map_err(|err| {
+                StoreError::InvalidValue {
+                    field: "event",
+                    reason: err.to_string(),
+                }
+            })?);
+        }
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let mut inserted_ids: HashSet<String> = HashSet::with_capacity(unique.len());
+            for (chunk, chunk_payloads) in unique
+                .chunks(ROWS_PER_STATEMENT)
+                .zip(payloads.chunks(ROWS_PER_STATEMENT))
+            {
+                let sql = format!(
+                    "INSERT INTO call_events (event_id, call_id, at_ms, kind, payload) VALUES {} \
+                     ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
+                    values_placeholders(chunk.len(), 5)
+                );
+                let mut q = sqlx::query_scalar::<_, String>(&sql);
+                for (e, payload) in chunk.iter().zip(chunk_payloads) {
+                    q = q
+                        .bind(e.id.to_string())
+                        .bind(e.call_id.to_string())
+                        .bind(e.at.as_millis())
+                        .bind(e.event.kind())
+                        .bind(payload.as_str());
+                }
+                inserted_ids.extend(q.fetch_all(&mut *tx).await?);
+            }
+            // Group the new events by call, keeping their order.
+            let mut by_call: HashMap<CallId, Vec<&CallEventRecord>> = HashMap::new();
+            for e in &unique {
+                if inserted_ids.contains(&e.id.to_string()) {
+                    by_call.entry(e.call_id).or_default().push(e);
+                }
+            }
+            let call_ids: Vec<CallId> = by_call.keys().copied().collect();
+            let mut records: HashMap<String, CallRecord> = HashMap::with_capacity(call_ids.len());
+            for chunk in call_ids.chunks(ROWS_PER_STATEMENT) {
+                let sql = format!(
+                    "SELECT {} FROM calls WHERE call_id IN ({})",
+                    CALL_COLUMNS.join(", "),
+                    list_placeholders(1, chunk.len())
+                );
+                let mut q = sqlx::query_as::<_, CallRecord>(&sql);
+                for id in chunk {
+                    q = q.bind(id.to_string());
+                }
+                for r in q.fetch_all(&mut *tx).await? {
+                    records.insert(r.call_id.clone(), r);
+                }
+            }
+            let mut updated = Vec::with_capacity(by_call.len());
+            for (call_id, mut evs) in by_call {
+                evs.sort_by_key(|e| e.at);
+                let key = call_id.to_string();
+                let mut record = records
+                    .remove(&key)
+                    .unwrap_or_else(|| CallRecord::new(call_id, evs[0].at));
+                for e in evs {
+                    record.apply(e.at, &e.event);
+                }
+                updated.push(record);
+            }
+            for chunk in updated.chunks(ROWS_PER_STATEMENT) {
+                let sql = upsert_calls_sql(chunk.len());
+                let mut q = sqlx::query(&sql);
+                for r in chunk {
+                    q = bind_call_record!(q, r);
+                }
+                q.execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(AppendOutcome {
+                inserted: inserted_ids.len(),
+                duplicates: events.len() - inserted_ids.len(),
+            })
+        })
+    }
+
+    /// The call record of one call, if any event of it was stored.
+    pub async fn call_record(&self, call_id: CallId) -> Result<Option<CallRecord>> {
+        let sql = format!(
+            "SELECT {} FROM calls WHERE call_id = $1",
+            CALL_COLUMNS.join(", ")
+        );
+        with_pool!(self, |pool| {
+            Ok(sqlx::query_as::<_, CallRecord>(&sql)
+                .bind(call_id.to_string())
+                .fetch_optional(pool)
+                .await?)
+        })
+    }
+
+    /// The stored events of one call, in time order.
+    pub async fn call_events(&self, call_id: CallId) -> Result<Vec<CallEventRecord>> {
+        let rows: Vec<(String, i64, String)> = with_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT event_id, at_ms, payload FROM call_events WHERE call_id = $1 \
+                 ORDER BY at_ms, event_id",
+            )
+            .bind(call_id.to_string())
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter()
+            .map(|(id, at, payload)| {
+                let id = uuid::Uuid::parse_str(&id).map_err(|e| StoreError::CorruptData {
+                    what: "event id",
+                    detail: e.to_string(),
+                })?;
+                let event =
+                    serde_json::from_str(&payload).map_err(|e| StoreError::CorruptData {
+                        what: "event payload",
+                        detail: e.to_string(),
+                    })?;
+                Ok(CallEventRecord {
+                    id: EventId(id),
+                    call_id,
+                    at: Timestamp(at),
+                    event,
+                })
+            })
+            .collect()
+    }
+
+    /// Number of events in the log (for tests, benchmarks and health pages).
+    pub async fn event_count(&self) -> Result<i64> {
+        with_pool!(self, |pool| {
+            Ok(
+                sqlx::query_scalar::<_, i64>("SELECT count(*) FROM call_events")
+                    .fetch_one(pool)
+                    .await?,
+            )
+        })
+    }
+
+    /// Ends every call that has no `ended` event, as a process that crashed
+    /// left them: appends an `Ended { side: System, cause: "crashed_process" }`
+    /// event at the call's last known event time. With `node`, only calls
+    /// taken by that node are closed (other nodes' calls are alive).
+    /// Returns the calls closed.
+    pub async fn close_out_crashed_calls(&self, node: Option<&str>) -> Result<Vec<CallId>> {
+        let rows: Vec<(String, i64)> = with_pool!(self, |pool| {
+            match node {
+                Some(node) => {
+                    sqlx::query_as(
+                        "SELECT call_id, last_event_at_ms FROM calls \
+                         WHERE ended_at_ms IS NULL AND node = $1",
+                    )
+                    .bind(node)
+                    .fetch_all(pool)
+                    .await?
+                }
+                None => {
+                    sqlx::query_as(
+                        "SELECT call_id, last_event_at_ms FROM calls WHERE ended_at_ms IS NULL",
+                    )
+                    .fetch_all(pool)
+                    .await?
+                }
+            }
+        });
+        let mut closed = Vec::with_capacity(rows.len());
+        let mut events = Vec::with_capacity(rows.len());
+        for (id, last) in rows {
+            let call_id = parse_call_id(&id)?;
+            closed.push(call_id);
+            events.push(CallEventRecord::new(
+                call_id,
+                Timestamp(last),
+                CallEvent::Ended {
+                    side: HangupSide::System,
+                    cause: "crashed_process".into(),
+                },
+            ));
+        }
+        for chunk in events.chunks(ROWS_PER_STATEMENT) {
+            self.append_events(chunk).await?;
+        }
+        Ok(closed)
+    }
+}

@@ -1,0 +1,328 @@
+//! Data-protection operations: export everything held about a citizen,
+//! erase a citizen (anonymise everywhere, keep anonymous statistics), and
+//! the retention job for recordings.
+//!
+//! Erasure finds the citizen's calls by their phone numbers (as caller, as
+//! called party of a callback, as callback number). A number shared with
+//! another citizen is anonymised too: the calls on it cannot be told apart.
+
+use std::collections::HashSet;
+
+use hotline_types::{CallEvent, CitizenId, Timestamp};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::audit::{insert_audit, Access, AuditContext, AuditEntry};
+use crate::cases::{CaseNote, CaseSummary, CASE_SUMMARY_COLUMNS};
+use crate::db::{list_placeholders, with_pool, BeginWrite};
+use crate::error::{Result, StoreError};
+use crate::events::{CallRecord, CALL_COLUMNS};
+use crate::Store;
+
+/// What replaces erased text.
+const ERASED: &str = "[erased]";
+
+/// What an erasure did; the caller deletes the recording files.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct ErasureReport {
+    pub citizen: i64,
+    /// Recording and voicemail files of the citizen's calls: delete them.
+    pub recordings_to_delete: Vec<String>,
+    pub calls_anonymised: u64,
+    pub events_anonymised: u64,
+    pub cases_anonymised: u64,
+}
+
+/// Blanks the personal data an event may carry.
+fn redact_event(event: &mut CallEvent) {
+    match event {
+        CallEvent::CallStarted {
+            caller,
+            called,
+            sip_call_id,
+            ..
+        } => {
+            *caller = ERASED.into();
+            *called = ERASED.into();
+            *sip_call_id = ERASED.into();
+        }
+        CallEvent::DigitsCollected { digits, .. } => *digits = ERASED.into(),
+        CallEvent::VariableSet { value, .. } => *value = ERASED.into(),
+        CallEvent::CallbackRequested { number, .. } => *number = ERASED.into(),
+        CallEvent::CallbackPlaced { number, .. } => *number = ERASED.into(),
+        CallEvent::VoicemailRecorded { recording, .. } => *recording = ERASED.into(),
+        CallEvent::RecordingStarted { recording } => *recording = ERASED.into(),
+        CallEvent::Transferred { to, .. } => *to = ERASED.into(),
+        _ => {}
+    }
+}
+
+impl Store {
+    /// Everything held about a citizen, as JSON: the record, phones,
+    /// consents, tags, cases with notes, call records and events of their
+    /// calls, and the audit entries about them. Audited as `export`.
+    pub async fn export_citizen(
+        &self,
+        ctx: &AuditContext,
+        id: CitizenId,
+    ) -> Result<serde_json::Value> {
+        ctx.check()?;
+        let Some(record) = self.citizen_record(ctx, id, "export").await? else {
+            return Err(StoreError::NotFound {
+                what: "citizen",
+                key: id.to_string(),
+            });
+        };
+        let phones = record.citizen.phones.clone();
+        let calls: Vec<CallRecord> = if phones.is_empty() {
+            Vec::new()
+        } else {
+            let n = phones.len();
+            let sql = format!(
+                "SELECT {} FROM calls WHERE caller IN ({}) OR called IN ({}) OR callback_number IN ({}) \
+                 ORDER BY started_at_ms",
+                CALL_COLUMNS.join(", "),
+                list_placeholders(1, n),
+                list_placeholders(n + 1, n),
+                list_placeholders(2 * n + 1, n),
+            );
+            with_pool!(self, |pool| {
+                let mut q = sqlx::query_as::<_, CallRecord>(&sql);
+                for _ in 0..3 {
+                    for p in &phones {
+                        q = q.bind(p.as_str());
+                    }
+                }
+                q.fetch_all(pool).await?
+            })
+        };
+        let mut events = Vec::new();
+        for call in &calls {
+            let call_id = crate::events::parse_call_id(&call.call_id)?;
+            events.extend(self.call_events(call_id).await?);
+        }
+        let case_sql = format!(
+            "SELECT {CASE_SUMMARY_COLUMNS} FROM cases WHERE citizen_id = $1 ORDER BY opened_at_ms"
+        );
+        let (cases, audit): (Vec<crate::cases::CaseRow>, Vec<AuditEntry>) = with_pool!(
+            self,
+            |pool| {
+                let cases = sqlx::query_as(&case_sql).bind(id.0).fetch_all(pool).await?;
+                let audit = sqlx::query_as(
+                "SELECT audit_id, at_ms, actor, action, citizen_id, case_ref, via_call, via_search, reason \
+                 FROM audit_log WHERE citizen_id = $1 ORDER BY at_ms, audit_id",
+            )
+            .bind(id.0)
+            .fetch_all(pool)
+            .await?;
+                (cases, audit)
+            }
+        );
+        let mut case_values = Vec::with_capacity(cases.len());
+        for row in cases {
+            let case = CaseSummary::try_from(row)?;
+            let notes: Vec<CaseNote> = with_pool!(self, |pool| {
+                sqlx::query_as(
+                    "SELECT n.author, n.at_ms, n.body FROM case_notes n JOIN cases c ON c.case_id = n.case_id \
+                     WHERE c.case_ref = $1 ORDER BY n.at_ms, n.note_id",
+                )
+                .bind(case.case_ref.digits())
+                .fetch_all(pool)
+                .await?
+            });
+            case_values.push(json!({ "case": case, "notes": notes }));
+        }
+        Ok(json!({
+            "exported_at_ms": ctx.at.as_millis(),
+            "citizen": record.citizen,
+            "cases": case_values,
+            "calls": calls,
+            "call_events": events,
+            "audit_log": audit,
+        }))
+    }
+
+    /// Erases a citizen: name, national ID, phones, consents and tags go;
+    /// their calls lose numbers, SIP ids, recordings and event payload
+    /// details; their cases lose summary, notes and the link to them; audit
+    /// entries about them lose search terms. Queues, times, dispositions and
+    /// categories stay, so statistics do not change. Returns the recording
+    /// files to delete.
+    pub async fn erase_citizen(&self, ctx: &AuditContext, id: CitizenId) -> Result<ErasureReport> {
+        ctx.check()?;
+        if matches!(ctx.access, Access::Search(_)) {
+            return Err(StoreError::InvalidValue {
+                field: "access",
+                reason: "erasure is an administration access, not a search".into(),
+            });
+        }
+        let at = ctx.at.as_millis();
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let exists: Option<(Option<String>,)> = sqlx::query_as(
+                "SELECT full_name FROM citizens WHERE citizen_id = $1 AND erased_at_ms IS NULL",
+            )
+            .bind(id.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if exists.is_none() {
+                return Err(StoreError::NotFound {
+                    what: "citizen",
+                    key: id.to_string(),
+                });
+            }
+            let phones: Vec<String> =
+                sqlx::query_scalar("SELECT number FROM citizen_phones WHERE citizen_id = $1")
+                    .bind(id.0)
+                    .fetch_all(&mut *tx)
+                    .await?;
+            let mut report = ErasureReport {
+                citizen: id.0,
+                ..ErasureReport::default()
+            };
+            if !phones.is_empty() {
+                let n = phones.len();
+                let sql = format!(
+                    "SELECT call_id, recording, voicemail_recording FROM calls \
+                     WHERE caller IN ({}) OR called IN ({}) OR callback_number IN ({})",
+                    list_placeholders(1, n),
+                    list_placeholders(n + 1, n),
+                    list_placeholders(2 * n + 1, n),
+                );
+                let mut q = sqlx::query_as::<_, (String, Option<String>, Option<String>)>(&sql);
+                for _ in 0..3 {
+                    for p in &phones {
+                        q = q.bind(p.as_str());
+                    }
+                }
+                let calls = q.fetch_all(&mut *tx).await?;
+                let mut recordings = HashSet::new();
+                for (call_id, recording, voicemail) in &calls {
+                    recordings.extend(recording.iter().cloned());
+                    recordings.extend(voicemail.iter().cloned());
+                    sqlx::query(
+                        "UPDATE calls SET caller = NULL, called = NULL, sip_call_id = NULL, \
+                         callback_number = NULL, recording = NULL, voicemail_recording = NULL, \
+                         transferred_to = NULL WHERE call_id = $1",
+                    )
+                    .bind(call_id)
+                    .execute(&mut *tx)
+                    .await?;
+                    let events: Vec<(String, String)> = sqlx::query_as(
+                        "SELECT event_id, payload FROM call_events WHERE call_id = $1",
+                    )
+                    .bind(call_id)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    for (event_id, payload) in events {
+                        let mut event: CallEvent = serde_json::from_str(&payload).map_err(|e| {
+                            StoreError::CorruptData {
+                                what: "event payload",
+                                detail: e.to_string(),
+                            }
+                        })?;
+                        redact_event(&mut event);
+                        let redacted =
+                            serde_json::to_string(&event).map_err(|e| StoreError::CorruptData {
+                                what: "event payload",
+                                detail: e.to_string(),
+                            })?;
+                        if redacted != payload {
+                            sqlx::query("UPDATE call_events SET payload = $1 WHERE event_id = $2")
+                                .bind(redacted)
+                                .bind(&event_id)
+                                .execute(&mut *tx)
+                                .await?;
+                            report.events_anonymised += 1;
+                        }
+                    }
+                }
+                report.calls_anonymised = calls.len() as u64;
+                let mut recordings: Vec<String> = recordings.into_iter().collect();
+                recordings.sort();
+                report.recordings_to_delete = recordings;
+                // Searches that were made with the citizen's numbers.
+                let sql = format!(
+                    "UPDATE audit_log SET via_search = NULL WHERE via_search IN ({})",
+                    list_placeholders(1, n)
+                );
+                let mut q = sqlx::query(&sql);
+                for p in &phones {
+                    q = q.bind(p.as_str());
+                }
+                q.execute(&mut *tx).await?;
+            }
+            let case_ids: Vec<i64> =
+                sqlx::query_scalar("SELECT case_id FROM cases WHERE citizen_id = $1")
+                    .bind(id.0)
+                    .fetch_all(&mut *tx)
+                    .await?;
+            for case_id in &case_ids {
+                sqlx::query("UPDATE case_notes SET body = $1 WHERE case_id = $2")
+                    .bind(ERASED)
+                    .bind(case_id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("UPDATE cases SET summary = $1, citizen_id = NULL WHERE case_id = $2")
+                    .bind(ERASED)
+                    .bind(case_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            report.cases_anonymised = case_ids.len() as u64;
+            sqlx::query("UPDATE audit_log SET via_search = NULL WHERE citizen_id = $1")
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+            for table in ["citizen_phones", "consents", "citizen_tags"] {
+                sqlx::query(&format!("DELETE FROM {table} WHERE citizen_id = $1"))
+                    .bind(id.0)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            sqlx::query(
+                "UPDATE citizens SET full_name = NULL, national_id_hmac = NULL, national_id_masked = NULL, \
+                 preferred_language = NULL, erased_at_ms = $1 WHERE citizen_id = $2",
+            )
+            .bind(at)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+            insert_audit!(&mut *tx, ctx, "erase", Some(id.0), None)?;
+            tx.commit().await?;
+            Ok(report)
+        })
+    }
+
+    /// The retention job: forgets recordings of calls that started before
+    /// `older_than` and returns their paths for deletion. Run it daily with
+    /// `now - N days`.
+    pub async fn expire_recordings(&self, older_than: Timestamp) -> Result<Vec<String>> {
+        let cutoff = older_than.as_millis();
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let rows: Vec<(Option<String>, Option<String>)> = sqlx::query_as(
+                "SELECT recording, voicemail_recording FROM calls WHERE started_at_ms < $1 \
+                 AND (recording IS NOT NULL OR voicemail_recording IS NOT NULL)",
+            )
+            .bind(cutoff)
+            .fetch_all(&mut *tx)
+            .await?;
+            sqlx::query(
+                "UPDATE calls SET recording = NULL, voicemail_recording = NULL WHERE started_at_ms < $1 \
+                 AND (recording IS NOT NULL OR voicemail_recording IS NOT NULL)",
+            )
+            .bind(cutoff)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            let mut paths: Vec<String> = rows
+                .into_iter()
+                .flat_map(|(r, v)| r.into_iter().chain(v))
+                .collect();
+            paths.sort();
+            paths.dedup();
+            Ok(paths)
+        })
+    }
+}

@@ -1,0 +1,385 @@
+//! Users of the consoles: agents, supervisors and admins, their department
+//! and skills, and argon2 password hashes. Hashing runs on the blocking
+//! pool: it is deliberately slow.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use hotline_types::Timestamp;
+use serde::Serialize;
+
+use crate::citizens::check_name;
+use crate::db::{with_pool, BeginWrite};
+use crate::error::{Result, StoreError};
+use crate::Store;
+
+/// Shortest password accepted.
+pub const MIN_PASSWORD_CHARS: usize = 10;
+
+/// What a user may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Agent,
+    Supervisor,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Agent => "agent",
+            Role::Supervisor => "supervisor",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "agent" => Some(Role::Agent),
+            "supervisor" => Some(Role::Supervisor),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+}
+
+/// A skill with a level (1 to 10, higher is better), used by ACD routing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Skill {
+    pub skill: String,
+    pub level: i64,
+}
+
+/// A user to create.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub login: String,
+    pub display_name: String,
+    pub role: Role,
+    pub department: Option<String>,
+    /// In clear; only its argon2 hash is stored.
+    pub password: String,
+    pub skills: Vec<Skill>,
+}
+
+/// A user as the consoles see it (never the hash).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct User {
+    pub id: i64,
+    pub login: String,
+    pub display_name: String,
+    pub role: Role,
+    pub department: Option<String>,
+    pub disabled: bool,
+    pub skills: Vec<Skill>,
+}
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    user_id: i64,
+    login: String,
+    display_name: String,
+    role: String,
+    department: Option<String>,
+    disabled: i64,
+    password_hash: String,
+}
+
+fn check_password(password: &str) -> Result<()> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(StoreError::InvalidValue {
+            field: "password",
+            reason: format!("it must have at least {MIN_PASSWORD_CHARS} characters"),
+        });
+    }
+    if password.len() > 1024 {
+        return Err(StoreError::InvalidValue {
+            field: "password",
+            reason: "it is longer than 1024 bytes".into(),
+        });
+    }
+    Ok(())
+}
+
+fn check_login(login: &str) -> Result<()> {
+    let ok = (1..=64).contains(&login.len())
+        && login
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::InvalidValue {
+            field: "login",
+            reason: "use 1 to 64 letters, digits, dots, dashes or underscores".into(),
+        })
+    }
+}
+
+fn check_skills(skills: &[Skill]) -> Result<()> {
+    for s in skills {
+        check_name("skill", &s.skill, 64)?;
+        if !(1..=10).contains(&s.level) {
+            return Err(StoreError::InvalidValue {
+                field: "skill level",
+                reason: format!("{} is not a level from 1 to 10", s.level),
+            });
+        }
+    }
+    Ok(())
+}
+
+async fn hash_password(password: String) -> Result<String> {
+    tokio::task::spawn_blocking(move || {
+        let salt = new_salt()?;
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| StoreError::PasswordHash {
+                detail: e.to_string(),
+            })
+    })
+    .await
+    .map_err(|e| StoreError::PasswordHash {
+        detail: e.to_string(),
+    })?
+}
+
+async fn verify_password(password: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash)
+            .map(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
+            .unwrap_or(false)
+    })
+    .await
+    .unwrap_or(false)
+}
+
+impl Store {
+    /// Creates a user; the login must be unused.
+    pub async fn create_user(&self, new: &NewUser, now: Timestamp) -> Result<User> {
+        check_login(&new.login)?;
+        check_name("display name", &new.display_name, 200)?;
+        if let Some(d) = &new.department {
+            check_name("department", d, 64)?;
+        }
+        check_password(&new.password)?;
+        check_skills(&new.skills)?;
+        let hash = hash_password(new.password.clone()).await?;
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO users (login, display_name, role, department, password_hash, created_at_ms) \
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING user_id",
+            )
+            .bind(&new.login)
+            .bind(&new.display_name)
+            .bind(new.role.as_str())
+            .bind(new.department.clone())
+            .bind(&hash)
+            .bind(now.as_millis())
+            .fetch_one(&mut *tx)
+            .await?;
+            for s in &new.skills {
+                sqlx::query("INSERT INTO user_skills (user_id, skill, level) VALUES ($1, $2, $3)")
+                    .bind(id)
+                    .bind(&s.skill)
+                    .bind(s.level)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok::<(), StoreError>(())
+        })?;
+        self.user(&new.login)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                what: "user",
+                key: new.login.clone(),
+            })
+    }
+
+    async fn user_row(&self, login: &str) -> Result<Option<(UserRow, Vec<Skill>)>> {
+        with_pool!(self, |pool| {
+            let row = sqlx::query_as::<_, UserRow>(
+                "SELECT user_id, login, display_name, role, department, disabled, password_hash \
+                 FROM users WHERE login = $1",
+            )
+            .bind(login)
+            .fetch_optional(pool)
+            .await?;
+            let Some(row) = row else { return Ok(None) };
+            let skills = sqlx::query_as::<_, Skill>(
+                "SELECT skill, level FROM user_skills WHERE user_id = $1 ORDER BY skill",
+            )
+            .bind(row.user_id)
+            .fetch_all(pool)
+            .await?;
+            Ok(Some((row, skills)))
+        })
+    }
+
+    fn to_user(row: UserRow, skills: Vec<Skill>) -> Result<User> {
+        Ok(User {
+            id: row.user_id,
+            role: Role::parse(&row.role).ok_or_else(|| StoreError::CorruptData {
+                what: "user role",
+                detail: row.role.clone(),
+            })?,
+            login: row.login,
+            display_name: row.display_name,
+            department: row.department,
+            disabled: row.disabled != 0,
+            skills,
+        })
+    }
+
+    /// A user by login.
+    pub async fn user(&self, login: &str) -> Result<Option<User>> {
+        match self.user_row(login).await? {
+            Some((row, skills)) => Ok(Some(Self::to_user(row, skills)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Checks a login and password. `None` for an unknown login, a wrong
+    /// password or a disabled user, without saying which.
+    pub async fn authenticate(&self, login: &str, password: &str) -> Result<Option<User>> {
+        let found = self.user_row(login).await?;
+        // An unknown login costs the same hashing time as a known one.
+        let hash = match &found {
+            Some((row, _)) => row.password_hash.clone(),
+            None => dummy_hash(),
+        };
+        let ok = verify_password(password.to_owned(), hash).await;
+        match found {
+            Some((row, skills)) if ok && row.disabled == 0 => Ok(Some(Self::to_user(row, skills)?)),
+            _ => Ok(None),
+        }
+    }
+
+    /// Replaces a user's password.
+    pub async fn set_password(&self, login: &str, password: &str) -> Result<()> {
+        check_password(password)?;
+        let hash = hash_password(password.to_owned()).await?;
+        self.update_user(
+            login,
+            "UPDATE users SET password_hash = $1 WHERE login = $2",
+            hash,
+        )
+        .await
+    }
+
+    /// Disables or re-enables a user (disabled users cannot log in).
+    pub async fn set_user_disabled(&self, login: &str, disabled: bool) -> Result<()> {
+        with_pool!(self, |pool| {
+            let n = sqlx::query("UPDATE users SET disabled = $1 WHERE login = $2")
+                .bind(i64::from(disabled))
+                .bind(login)
+                .execute(pool)
+                .await?
+                .rows_affected();
+            if n == 0 {
+                return Err(StoreError::NotFound {
+                    what: "user",
+                    key: login.to_owned(),
+                });
+            }
+            Ok(())
+        })
+    }
+
+    async fn update_user(&self, login: &str, sql: &'static str, value: String) -> Result<()> {
+        with_pool!(self, |pool| {
+            let n = sqlx::query(sql)
+                .bind(value)
+                .bind(login)
+                .execute(pool)
+                .await?
+                .rows_affected();
+            if n == 0 {
+                return Err(StoreError::NotFound {
+                    what: "user",
+                    key: login.to_owned(),
+                });
+            }
+            Ok(())
+        })
+    }
+
+    /// Replaces a user's skills.
+    pub async fn set_skills(&self, login: &str, skills: &[Skill]) -> Result<()> {
+        check_skills(skills)?;
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let id: Option<i64> = sqlx::query_scalar("SELECT user_id FROM users WHERE login = $1")
+                .bind(login)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some(id) = id else {
+                return Err(StoreError::NotFound {
+                    what: "user",
+                    key: login.to_owned(),
+                });
+            };
+            sqlx::query("DELETE FROM user_skills WHERE user_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            for s in skills {
+                sqlx::query("INSERT INTO user_skills (user_id, skill, level) VALUES ($1, $2, $3)")
+                    .bind(id)
+                    .bind(&s.skill)
+                    .bind(s.level)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// Every user, by login.
+    pub async fn list_users(&self) -> Result<Vec<User>> {
+        let logins: Vec<String> = with_pool!(self, |pool| {
+            sqlx::query_scalar("SELECT login FROM users ORDER BY login")
+                .fetch_all(pool)
+                .await?
+        });
+        let mut out = Vec::with_capacity(logins.len());
+        for login in logins {
+            if let Some(u) = self.user(&login).await? {
+                out.push(u);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A valid argon2 hash of a random string, to verify against when the
+/// login does not exist.
+fn dummy_hash() -> String {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY
+        .get_or_init(|| {
+            let Ok(salt) = new_salt() else {
+                return String::new();
+            };
+            Argon2::default()
+                .hash_password(b"no such user; this hash only costs time", &salt)
+                .map(|h| h.to_string())
+                .unwrap_or_default()
+        })
+        .clone()
+}
+
+fn new_salt() -> Result<SaltString> {
+    let bytes: [u8; 16] = rand::random();
+    SaltString::encode_b64(&bytes).map_err(|e| StoreError::PasswordHash {
+        detail: e.to_string(),
+    })
+}
