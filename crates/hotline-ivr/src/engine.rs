@@ -282,6 +282,9 @@ pub struct Ivr {
     current: Option<NodeIndex>,
     /// Keys pressed during a barge-in play, for the next menu or collect.
     type_ahead: String,
+    /// A terminator key that belongs to an entry already ended by reaching
+    /// its maximum length: callers type all digits *and* `#` as told.
+    swallow_terminator: Option<char>,
 }
 
 impl Ivr {
@@ -309,6 +312,7 @@ impl Ivr {
             answered_at: call.answered_at,
             current: None,
             type_ahead: String::new(),
+            swallow_terminator: None,
         }
     }
 
@@ -371,6 +375,9 @@ impl Ivr {
                     return;
                 }
             }
+        }
+        if !matches!(input, Input::Digit(_)) {
+            self.swallow_terminator = None;
         }
         match input {
             Input::Start => {
@@ -915,6 +922,9 @@ impl Ivr {
     }
 
     fn on_digit(&mut self, now: Instant, key: char) {
+        if self.swallow_terminator.take() == Some(key) {
+            return;
+        }
         match &mut self.phase {
             Phase::Playing {
                 playback,
@@ -1001,6 +1011,7 @@ impl Ivr {
         g.buffer.push(key);
         if g.buffer.len() >= max_len {
             self.finish_collect(now);
+            self.swallow_terminator = terminator;
         } else {
             self.arm_gather_timer(now, true);
         }
