@@ -42,11 +42,17 @@ pub struct SipConfig {
     pub max_calls: usize,
     /// A call is ended by the hotline after this long (protects against stuck calls).
     pub max_call_secs: u64,
+    /// How long the caller hears ringing before the hotline answers.
+    pub answer_after_ms: u64,
     pub requests_per_second_per_source: u32,
     pub max_transactions_per_source: u32,
     /// Addresses exempt from per-source limits (the trunk, the load balancer).
     pub trusted_sources: Vec<IpAddr>,
     pub realm: String,
+    /// Digest algorithms offered to phones, in this order ("MD5", "SHA-256").
+    /// Many phones (and SIPp) answer only the first challenge, so MD5 leads
+    /// by default; put "SHA-256" first where every phone supports RFC 8760.
+    pub digest_algorithms: Vec<String>,
     pub max_auth_failures: u32,
     pub auth_block_secs: u64,
     pub max_message_bytes: usize,
@@ -106,10 +112,12 @@ impl Default for SipConfig {
             rtp_port_max: 29_999,
             max_calls: 10_000,
             max_call_secs: 3_600,
+            answer_after_ms: 0,
             requests_per_second_per_source: 1_000,
             max_transactions_per_source: 2_000,
             trusted_sources: Vec::new(),
             realm: "hotline".into(),
+            digest_algorithms: vec!["MD5".into(), "SHA-256".into()],
             max_auth_failures: 5,
             auth_block_secs: 600,
             max_message_bytes: hotline_sip::wire::DEFAULT_MAX_MESSAGE_BYTES,
@@ -156,6 +164,8 @@ pub struct CheckedSip {
     pub advertised: SocketAddr,
     pub rtp_ports: std::ops::RangeInclusive<u16>,
     pub max_call: Duration,
+    pub answer_after: Duration,
+    pub digest_algorithms: Vec<hotline_sip::registrar::Algorithm>,
 }
 
 impl Config {
@@ -186,7 +196,10 @@ impl Config {
 
     /// `HOTLINE_SECTION_KEY` → `section.key`.
     fn env() -> Env {
-        Env::prefixed("HOTLINE_").map(|key| key.as_str().replacen('_', ".", 1).into())
+        // HOTLINE_CONFIG names the file itself (a CLI option), not a key.
+        Env::prefixed("HOTLINE_")
+            .ignore(&["CONFIG"])
+            .map(|key| key.as_str().replacen('_', ".", 1).into())
     }
 
     /// Parses a TOML text strictly (the shipped examples' tests).
@@ -242,11 +255,26 @@ impl Config {
                 bail!("sip.numbers: {number:?} is not a dialable number");
             }
         }
+        let digest_algorithms = self
+            .sip
+            .digest_algorithms
+            .iter()
+            .map(|a| match a.to_ascii_uppercase().as_str() {
+                "MD5" => Ok(hotline_sip::registrar::Algorithm::Md5),
+                "SHA-256" => Ok(hotline_sip::registrar::Algorithm::Sha256),
+                other => bail!("sip.digest_algorithms: {other:?} is not MD5 or SHA-256"),
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        if digest_algorithms.is_empty() {
+            bail!("sip.digest_algorithms is empty: no phone could register");
+        }
         Ok(CheckedSip {
+            digest_algorithms,
             listen,
             advertised,
             rtp_ports: self.sip.rtp_port_min..=self.sip.rtp_port_max,
             max_call: Duration::from_secs(self.sip.max_call_secs.max(1)),
+            answer_after: Duration::from_millis(self.sip.answer_after_ms),
         })
     }
 }

@@ -78,6 +78,7 @@ pub struct CallContext {
     pub events: EventSink,
     pub ports: PortPool,
     pub max_call: Duration,
+    pub answer_after: Duration,
     pub node: Option<String>,
 }
 
@@ -260,6 +261,28 @@ async fn run_call(
         },
     };
     let _ = context.sip.send(Command::Ring(handle));
+    if !context.answer_after.is_zero() {
+        // The caller hears ringing; they may give up (CANCEL) before we answer.
+        let ring = tokio::time::sleep(context.answer_after);
+        tokio::pin!(ring);
+        loop {
+            tokio::select! {
+                _ = &mut ring => break,
+                input = inputs.recv() => match input {
+                    Some(CallInput::Sip(Event::CallEnded { reason, .. })) => {
+                        emit(CallEvent::Ended { side: HangupSide::Caller, cause: reason.into() });
+                        return;
+                    }
+                    Some(CallInput::Terminate) | None => {
+                        let _ = context.sip.send(Command::Reject(handle, 503));
+                        emit(CallEvent::Ended { side: HangupSide::System, cause: "shutdown".into() });
+                        return;
+                    }
+                    Some(CallInput::Sip(_)) => {}
+                },
+            }
+        }
+    }
     let _ = context.sip.send(Command::Answer(handle, local));
     let started = Instant::now();
     let max_call = tokio::time::sleep(context.max_call);
@@ -289,9 +312,9 @@ async fn run_call(
                 });
             }
             Some(CallInput::Sip(Event::CallEnded { by, reason, .. })) => {
-                let side = match (by, hung_up_by_us) {
-                    (EndedBy::Remote, _) => HangupSide::Caller,
-                    (EndedBy::Local, _) => HangupSide::System,
+                let side = match by {
+                    EndedBy::Remote => HangupSide::Caller,
+                    EndedBy::Local => HangupSide::System,
                 };
                 emit(CallEvent::Ended {
                     side,

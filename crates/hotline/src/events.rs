@@ -31,6 +31,7 @@ impl EventSink {
 /// Drains events into the log until every sink is dropped.
 pub async fn log_events(mut rx: mpsc::UnboundedReceiver<CallEventRecord>) {
     while let Some(record) = rx.recv().await {
-        tracing::debug!(target: "hotline::events", call = %record.call_id, kind = record.event.kind(), event = ?record.event);
+        let event = serde_json::to_string(&record.event).unwrap_or_default();
+        tracing::debug!(target: "hotline::events", call = %record.call_id, kind = record.event.kind(), event = %event);
     }
 }

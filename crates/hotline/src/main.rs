@@ -71,8 +71,7 @@ fn main() -> anyhow::Result<()> {
 }
 
 fn init_logging(level: &str, json: bool) -> anyhow::Result<()> {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("HOTLINE_LOG")
-        .or_else(|_| tracing_subscriber::EnvFilter::try_new(level))
+    let filter = tracing_subscriber::EnvFilter::try_new(level)
         .with_context(|| format!("log.level {level:?} is not a valid filter"))?;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -106,6 +105,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         trusted_sources: config.sip.trusted_sources.clone(),
         registrar: RegistrarConfig {
             realm: config.sip.realm.clone(),
+            algorithms: sip_checked.digest_algorithms.clone(),
             max_auth_failures: config.sip.max_auth_failures,
             block_duration: Duration::from_secs(config.sip.auth_block_secs),
             ..RegistrarConfig::default()
@@ -137,6 +137,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             sip_checked.rtp_ports.clone(),
         ),
         max_call: sip_checked.max_call,
+        answer_after: sip_checked.answer_after,
         node: None,
     });
     let (control_tx, control_rx) = tokio::sync::mpsc::unbounded_channel();

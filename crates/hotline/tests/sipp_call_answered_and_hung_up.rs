@@ -1,0 +1,49 @@
+//! SIPp calls the hotline's number over UDP: every call is answered, the
+//! caller hangs up, and each call leaves started → answered → ended events.
+
+mod support;
+
+use std::time::Duration;
+
+use support::{sipp, sipp_available, Hotline};
+
+#[test]
+fn sipp_calls_are_answered_and_hung_up_cleanly() {
+    if !sipp_available("sipp_calls_are_answered_and_hung_up_cleanly") {
+        return;
+    }
+    let hotline = Hotline::start(&[]);
+    let run = sipp(
+        hotline.sip,
+        &[
+            "-sn", "uac", "-s", "12345", "-m", "10", "-r", "20", "-d", "300",
+        ],
+        Duration::from_secs(30),
+    );
+    assert!(
+        run.succeeded(),
+        "SIPp reported failed calls: {}\n{}",
+        run.errors(),
+        hotline.log()
+    );
+    let ended = hotline.wait_for_events("ended", 10, Duration::from_secs(5));
+    assert_eq!(ended.len(), 10);
+    for event in &ended {
+        assert_eq!(event["event"]["side"], "caller");
+        assert_eq!(event["event"]["cause"], "bye");
+    }
+    let events = hotline.events();
+    let started = events
+        .iter()
+        .filter(|e| e["kind"] == "call_started")
+        .count();
+    let answered = events.iter().filter(|e| e["kind"] == "answered").count();
+    assert_eq!((started, answered), (10, 10));
+    let first = events
+        .iter()
+        .find(|e| e["kind"] == "call_started")
+        .expect("a call_started event");
+    assert_eq!(first["event"]["called"], "12345");
+    assert_eq!(first["event"]["caller"], "sipp");
+    assert!(hotline.stop().success());
+}

@@ -1,0 +1,280 @@
+//! Runs the real `hotline` binary and real SIP peers (SIPp) over loopback.
+//!
+//! Tests that need SIPp skip with a loud message when it is not installed,
+//! unless `HOTLINE_REQUIRE_SIPP=1` (set by CI), where a missing SIPp fails.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Whether SIPp is here; panics in CI (`HOTLINE_REQUIRE_SIPP=1`) when it is not.
+pub fn sipp_available(test: &str) -> bool {
+    let found = Command::new("sipp")
+        .arg("-v")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    if !found {
+        if std::env::var("HOTLINE_REQUIRE_SIPP").as_deref() == Ok("1") {
+            panic!("{test}: SIPp is required (HOTLINE_REQUIRE_SIPP=1) but `sipp` is not installed (apt-get install sip-tester)");
+        }
+        eprintln!("\n!!!!!!!! SKIPPED {test}: SIPp is not installed (apt-get install sip-tester) !!!!!!!!\n");
+    }
+    found
+}
+
+/// A loopback port free for both UDP and TCP right now.
+pub fn free_port() -> u16 {
+    loop {
+        let udp = UdpSocket::bind("127.0.0.1:0").expect("bind a UDP port");
+        let port = udp.local_addr().expect("local addr").port();
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
+/// A distinct RTP range per hotline started by this test process.
+fn rtp_range() -> (u16, u16) {
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let slot = NEXT.fetch_add(1, Ordering::Relaxed) % 50;
+    let base = 40_000 + (std::process::id() % 8) as u16 * 2_500 + slot * 50;
+    (base, base + 49)
+}
+
+pub fn scenario(name: &str) -> String {
+    format!("{}/../../tests/sipp/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A running hotline; SIGTERM on drop.
+pub struct Hotline {
+    child: Option<Child>,
+    pub sip: SocketAddr,
+    pub http: SocketAddr,
+    pub data_dir: tempfile::TempDir,
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+impl Hotline {
+    /// Starts the binary with JSON logs and call events visible, plus `env`.
+    pub fn start(env: &[(&str, &str)]) -> Self {
+        let sip_port = free_port();
+        let http_port = free_port();
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let (rtp_min, rtp_max) = rtp_range();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_hotline"));
+        command
+            .arg("--log-json")
+            .arg("serve")
+            .current_dir(data_dir.path())
+            .env("HOTLINE_SIP_LISTEN", format!("127.0.0.1:{sip_port}"))
+            .env("HOTLINE_HTTP_LISTEN", format!("127.0.0.1:{http_port}"))
+            .env("HOTLINE_DATABASE_DATA_DIR", data_dir.path())
+            .env(
+                "HOTLINE_DATABASE_URL",
+                format!("sqlite://{}/hotline.db", data_dir.path().display()),
+            )
+            .env("HOTLINE_SIP_RTP_PORT_MIN", rtp_min.to_string())
+            .env("HOTLINE_SIP_RTP_PORT_MAX", rtp_max.to_string())
+            .env("HOTLINE_LOG_LEVEL", "info,hotline::events=debug")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().expect("start the hotline binary");
+        let stderr = child.stderr.take().expect("stderr piped");
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let sink = lines.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                sink.lock().expect("log lock").push(line);
+            }
+        });
+        let hotline = Self {
+            child: Some(child),
+            sip: SocketAddr::from(([127, 0, 0, 1], sip_port)),
+            http: SocketAddr::from(([127, 0, 0, 1], http_port)),
+            data_dir,
+            lines,
+        };
+        let mut hotline = hotline;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !hotline.wait_for_log("hotline ready", Duration::from_millis(50)) {
+            let exited = hotline
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten());
+            if exited.is_some() || Instant::now() > deadline {
+                std::thread::sleep(Duration::from_millis(100));
+                panic!("the hotline did not start ({exited:?}):\n{}", hotline.log());
+            }
+        }
+        hotline
+    }
+
+    /// Everything logged so far.
+    pub fn log(&self) -> String {
+        self.lines.lock().expect("log lock").join("\n")
+    }
+
+    /// Waits until a log line contains `needle`.
+    pub fn wait_for_log(&self, needle: &str, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if self
+                .lines
+                .lock()
+                .expect("log lock")
+                .iter()
+                .any(|l| l.contains(needle))
+            {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+
+    /// The call events logged so far, as JSON (`{"call":..,"kind":..,"event":{..}}`).
+    pub fn events(&self) -> Vec<serde_json::Value> {
+        self.lines
+            .lock()
+            .expect("log lock")
+            .iter()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|v| v["target"] == "hotline::events")
+            .map(|v| {
+                let fields = &v["fields"];
+                serde_json::json!({
+                    "call": fields["call"],
+                    "kind": fields["kind"],
+                    "event": serde_json::from_str::<serde_json::Value>(fields["event"].as_str().unwrap_or("null")).unwrap_or_default(),
+                })
+            })
+            .collect()
+    }
+
+    /// Waits until `count` events of `kind` were logged.
+    pub fn wait_for_events(
+        &self,
+        kind: &str,
+        count: usize,
+        timeout: Duration,
+    ) -> Vec<serde_json::Value> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let found: Vec<_> = self
+                .events()
+                .into_iter()
+                .filter(|e| e["kind"] == kind)
+                .collect();
+            if found.len() >= count || Instant::now() >= deadline {
+                return found;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Sends SIGTERM and waits for the exit.
+    pub fn stop(mut self) -> ExitStatus {
+        self.terminate().expect("the hotline exits after SIGTERM")
+    }
+
+    fn terminate(&mut self) -> Option<ExitStatus> {
+        let mut child = self.child.take()?;
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(child.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(40);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        child.wait().ok()
+    }
+}
+
+impl Drop for Hotline {
+    fn drop(&mut self) {
+        self.terminate();
+    }
+}
+
+/// What a SIPp run ended with.
+#[derive(Debug)]
+pub struct SippRun {
+    pub status: ExitStatus,
+    pub dir: tempfile::TempDir,
+}
+
+impl SippRun {
+    pub fn succeeded(&self) -> bool {
+        self.status.success()
+    }
+
+    /// SIPp's error log, for assertion messages.
+    pub fn errors(&self) -> String {
+        let mut out = String::new();
+        if let Ok(entries) = std::fs::read_dir(self.dir.path()) {
+            for entry in entries.flatten() {
+                if entry.file_name().to_string_lossy().ends_with("errors.log") {
+                    out.push_str(&std::fs::read_to_string(entry.path()).unwrap_or_default());
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Runs SIPp against `target` with `args`, in its own directory and port.
+pub fn sipp(target: SocketAddr, args: &[&str], timeout: Duration) -> SippRun {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = free_port().to_string();
+    let mut child = Command::new("sipp")
+        .arg(target.to_string())
+        .args([
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "-trace_err",
+            "-timeout_error",
+        ])
+        .args(["-timeout", &format!("{}s", timeout.as_secs().max(1))])
+        .args(args)
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start sipp");
+    let deadline = Instant::now() + timeout + Duration::from_secs(5);
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return SippRun { status, dir };
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let status = child.wait().expect("sipp exit status");
+            return SippRun { status, dir };
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Path of a built-in scenario name or a file in tests/sipp.
+pub fn scenario_path(name: &str) -> PathBuf {
+    PathBuf::from(scenario(name))
+}
