@@ -50,7 +50,7 @@ pub enum MediaError {
     #[error("a leg cannot be bridged to itself")]
     BridgeToSelf,
     #[error("{value} is too large to say (the largest is {max})")]
-    NumberTooLarge { value: u64, max: u64 },
+    NumberTooLarge { value: i64, max: u64 },
     #[error("{what} out of range: {value}")]
     ValueOutOfRange { what: &'static str, value: u32 },
     #[error("language {lang:?} has no say pieces (use \"zh\" or \"en\")")]

@@ -100,7 +100,7 @@ const EN_ORDINALS: [&str; 31] = [
 /// Every piece name a language can produce (what the generator must record).
 pub fn all_pieces(lang: Language) -> Vec<&'static str> {
     let mut v: Vec<&'static str> = DIGITS.to_vec();
-    v.extend(["star", "pound", "pause"]);
+    v.extend(["star", "pound", "pause", "letter-x", "minus"]);
     match lang {
         Language::En => {
             v.extend(EN_TEENS);
@@ -139,8 +139,9 @@ pub fn piece_path(prompts_root: &Path, lang: Language, piece: &str) -> PathBuf {
         .join(format!("{piece}.wav"))
 }
 
-/// Reads a string key by key: digits, `*`, `#`; spaces and dashes become a
-/// short pause. In Mandarin, 1 is read "yāo" as in phone numbers.
+/// Reads a string key by key: digits, `*`, `#`, and `X` (the check character
+/// of Chinese ID numbers); spaces and dashes become a short pause. In
+/// Mandarin, 1 is read "yāo" as in phone numbers.
 pub fn say_digits(lang: Language, text: &str) -> Result<Vec<&'static str>, MediaError> {
     let mut out = Vec::with_capacity(text.len());
     for c in text.chars() {
@@ -149,6 +150,7 @@ pub fn say_digits(lang: Language, text: &str) -> Result<Vec<&'static str>, Media
             '0'..='9' => out.push(DIGITS[(c as u8 - b'0') as usize]),
             '*' => out.push("star"),
             '#' => out.push("pound"),
+            'X' | 'x' => out.push("letter-x"),
             ' ' | '-' => {
                 if out.last() != Some(&"pause") {
                     out.push("pause");
@@ -160,15 +162,20 @@ pub fn say_digits(lang: Language, text: &str) -> Result<Vec<&'static str>, Media
     Ok(out)
 }
 
-/// Reads a number as a quantity: "three hundred twenty-one", "三百二十一".
-pub fn say_number(lang: Language, n: u64) -> Result<Vec<&'static str>, MediaError> {
+/// Reads a number as a quantity: "three hundred twenty-one", "三百二十一";
+/// negative numbers start with "minus" (负).
+pub fn say_number(lang: Language, value: i64) -> Result<Vec<&'static str>, MediaError> {
+    let n = value.unsigned_abs();
     if n > MAX_SAYABLE {
         return Err(MediaError::NumberTooLarge {
-            value: n,
+            value,
             max: MAX_SAYABLE,
         });
     }
     let mut out = Vec::new();
+    if value < 0 {
+        out.push("minus");
+    }
     match lang {
         Language::En => en_number(n, &mut out),
         Language::Zh => zh_number(n, &mut out),
@@ -388,16 +395,17 @@ pub fn say_case_ref(lang: Language, case_ref: &CaseRef) -> Vec<&'static str> {
 mod tests {
     use super::*;
 
-    fn en(n: u64) -> String {
+    fn en(n: i64) -> String {
         say_number(Language::En, n).unwrap().join(" ")
     }
-    fn zh(n: u64) -> String {
+    fn zh(n: i64) -> String {
         say_number(Language::Zh, n).unwrap().join(" ")
     }
 
     #[test]
     fn english_numbers() {
         assert_eq!(en(0), "digit-0");
+        assert_eq!(en(-12), "minus n-12");
         assert_eq!(en(7), "digit-7");
         assert_eq!(en(13), "n-13");
         assert_eq!(en(40), "n-40");
@@ -405,10 +413,10 @@ mod tests {
         assert_eq!(en(1005), "digit-1 thousand digit-5");
         assert_eq!(en(2_000_019), "digit-2 million n-19");
         assert_eq!(
-            en(MAX_SAYABLE),
+            en(MAX_SAYABLE as i64),
             "digit-9 hundred n-90 digit-9 billion digit-9 hundred n-90 digit-9 million digit-9 hundred n-90 digit-9 thousand digit-9 hundred n-90 digit-9"
         );
-        assert!(say_number(Language::En, MAX_SAYABLE + 1).is_err());
+        assert!(say_number(Language::En, MAX_SAYABLE as i64 + 1).is_err());
     }
 
     #[test]
@@ -502,7 +510,8 @@ mod tests {
                 100_500,
                 1_000_000,
                 2_000_000_000,
-                MAX_SAYABLE,
+                MAX_SAYABLE as i64,
+                -5,
             ]) {
                 produced.extend(say_number(lang, n).unwrap());
             }
@@ -516,7 +525,7 @@ mod tests {
                     produced.extend(say_time(lang, h, m).unwrap());
                 }
             }
-            produced.extend(say_digits(lang, "0123456789*#- ").unwrap());
+            produced.extend(say_digits(lang, "0123456789*#- X").unwrap());
             for p in produced {
                 assert!(all.contains(&p), "{lang:?} piece {p} is not in all_pieces");
             }
