@@ -891,8 +891,9 @@ impl LegCore {
             Some(p) => Some((p.marker, p.payload, out.event_timestamp, pt)),
             None => {
                 self.dtmf_out = None;
-                // Two ticks of audio between keys, so each is heard as its own.
-                self.gap_ticks = 2;
+                // Two ticks of audio between keys (this one and the next),
+                // so each key is heard as its own.
+                self.gap_ticks = 1;
                 None
             }
         }
