@@ -61,9 +61,7 @@ fn garbage_is_dropped_and_counted_and_latching_follows_nat() {
     core.handle_rtp(t0, nat, &audio(1, 4));
     for i in 0..1000u16 {
         // A flood of random-looking junk.
-        let junk: Vec<u8> = (0..(i % 300))
-            .map(|b| (b as u16).wrapping_mul(i) as u8)
-            .collect();
+        let junk: Vec<u8> = (0..(i % 300)).map(|b| b.wrapping_mul(i) as u8).collect();
         core.handle_rtp(t0, nat, &junk);
     }
 
