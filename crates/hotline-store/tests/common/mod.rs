@@ -272,3 +272,141 @@ pub fn rec(call: CallId, offset_ms: i64, event: CallEvent) -> CallEventRecord {
 }
 
 pub const SHORT: Duration = Duration::from_millis(200);
+
+/// Another connection that holds the database's write lock until released:
+/// to the store, the database is down for writing (a lock held by another
+/// process, a PostgreSQL table lock). Running as root, a read-only file
+/// mode would not stop anything, so the lock is the honest fault here.
+pub enum WriteLock {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::SqlitePool),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>, sqlx::PgPool),
+}
+
+impl TestStore {
+    pub async fn lock_writes(&self) -> WriteLock {
+        match &self.schema {
+            None => {
+                let path = self.url.trim_start_matches("sqlite://");
+                let pool = sqlx::sqlite::SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .connect_with(sqlx::sqlite::SqliteConnectOptions::new().filename(path))
+                    .await
+                    .expect("locker connect");
+                let tx = pool
+                    .begin_with("BEGIN EXCLUSIVE")
+                    .await
+                    .expect("exclusive lock");
+                WriteLock::Sqlite(tx, pool)
+            }
+            Some(schema) => {
+                use std::str::FromStr;
+                let options = sqlx::postgres::PgConnectOptions::from_str(&self.url)
+                    .expect("pg url")
+                    .options([("search_path", schema.as_str())]);
+                let pool = sqlx::postgres::PgPoolOptions::new()
+                    .max_connections(1)
+                    .connect_with(options)
+                    .await
+                    .expect("locker connect");
+                let mut tx = pool.begin().await.expect("begin");
+                sqlx::query("LOCK TABLE call_events IN EXCLUSIVE MODE")
+                    .execute(&mut *tx)
+                    .await
+                    .expect("table lock");
+                WriteLock::Postgres(tx, pool)
+            }
+        }
+    }
+
+    /// A store on the same database whose statements give up on a lock
+    /// after `timeout`.
+    pub async fn impatient_store(&self, timeout: Duration) -> Store {
+        let mut o = self.options();
+        o.lock_timeout = timeout;
+        Store::connect_with(&self.url, o)
+            .await
+            .expect("impatient store")
+    }
+}
+
+impl WriteLock {
+    pub async fn release(self) {
+        match self {
+            WriteLock::Sqlite(tx, pool) => {
+                tx.rollback().await.expect("rollback");
+                pool.close().await;
+            }
+            WriteLock::Postgres(tx, pool) => {
+                tx.rollback().await.expect("rollback");
+                pool.close().await;
+            }
+        }
+    }
+}
+
+/// Waits (bounded) until the writer's spool is empty.
+pub async fn wait_until_spool_empty(handle: &hotline_store::EventWriterHandle) {
+    for _ in 0..400 {
+        handle.flush().await.expect("flush");
+        if handle.stats().pending_in_spool == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the spool never drained: {:?}", handle.stats());
+}
+
+impl TestStore {
+    /// Runs a query returning one text (or null) column, outside the store
+    /// API, to look at what is really stored.
+    pub async fn raw_strings(&self, sql: &str) -> Vec<Option<String>> {
+        match &self.schema {
+            None => {
+                let pool = sqlx::SqlitePool::connect(&self.url)
+                    .await
+                    .expect("raw connect");
+                let out = sqlx::query_scalar(sql).fetch_all(&pool).await.expect(sql);
+                pool.close().await;
+                out
+            }
+            Some(schema) => {
+                use std::str::FromStr;
+                let options = sqlx::postgres::PgConnectOptions::from_str(&self.url)
+                    .expect("pg url")
+                    .options([("search_path", schema.as_str())]);
+                let pool = sqlx::PgPool::connect_with(options)
+                    .await
+                    .expect("raw connect");
+                let out = sqlx::query_scalar(sql).fetch_all(&pool).await.expect(sql);
+                pool.close().await;
+                out
+            }
+        }
+    }
+
+    /// Every (table, column) of the store's schema whose type holds text.
+    pub async fn text_columns(&self) -> Vec<(String, String)> {
+        let pairs = match &self.schema {
+            None => {
+                self.raw_strings(
+                    "SELECT m.name || '.' || p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+                     WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_sqlx%' \
+                     AND upper(p.type) = 'TEXT'",
+                )
+                .await
+            }
+            Some(schema) => {
+                self.raw_strings(&format!(
+                    "SELECT table_name::text || '.' || column_name::text FROM information_schema.columns \
+                     WHERE table_schema = '{schema}' AND table_name NOT LIKE '\\_sqlx%' AND data_type = 'text'"
+                ))
+                .await
+            }
+        };
+        pairs
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p.split_once('.').map(|(t, c)| (t.to_owned(), c.to_owned())))
+            .collect()
+    }
+}
