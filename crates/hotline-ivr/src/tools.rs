@@ -148,7 +148,17 @@ pub fn simulate(
         };
         if !barge {
             // The caller listened to the end of whatever was playing.
-            for id in std::mem::take(&mut playing) {
+            // Until nothing plays: a prompt that ends can start the next one.
+            // Bounded: a script of prompts that lead to each other forever
+            // must not hang the terminal.
+            let mut listened = 0;
+            while let Some(id) = playing.first().copied() {
+                listened += 1;
+                if listened > 1000 {
+                    writeln!(output, "  (stopped listening after 1000 prompts in a row)")?;
+                    break;
+                }
+                playing.remove(0);
                 ivr.handle_input(now, Input::PromptFinished(id));
                 drain(
                     &mut ivr,

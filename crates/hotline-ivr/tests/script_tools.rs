@@ -1,0 +1,127 @@
+//! The script writers' tools: `check` lists problems with file:line,
+//! `graph` draws every node and edge, `simulate` walks a script from typed
+//! commands and shows prompts, actions and events.
+
+mod common;
+
+use common::*;
+use hotline_ivr::*;
+use hotline_types::CaseRef;
+
+fn hotline() -> std::sync::Arc<CompiledScript> {
+    ScriptSet::load(shipped_dir(), hotline_environment())
+        .expect("loads")
+        .script("hotline")
+        .expect("hotline")
+}
+
+#[test]
+fn graph_draws_every_node_and_edge_in_dot_and_mermaid() {
+    let script = hotline();
+    let g = graph(&script);
+    assert!(g.dot.starts_with("digraph \"hotline\" {"));
+    assert!(g.dot.trim_end().ends_with('}'));
+    assert!(g.mermaid.starts_with("flowchart TD\n"));
+    for id in script.node_ids() {
+        assert!(
+            g.dot.contains(&format!("\"{id}\" [shape=")),
+            "{id} missing from DOT"
+        );
+        assert!(
+            g.mermaid.contains(&format!("  {id}[")) || g.mermaid.contains(&format!("  {id}{{")),
+            "{id} missing from Mermaid"
+        );
+    }
+    assert!(g
+        .dot
+        .contains("\"main_menu\" -> \"case_enter\" [label=\"1\"];"));
+    assert!(g.mermaid.contains("report_menu -->|\"1\"| connect_housing"));
+    assert!(g
+        .dot
+        .contains("\"queue_housing\" -> \"survey\" [label=\"after agent\"];"));
+}
+
+#[test]
+fn simulate_walks_the_case_status_menu_from_typed_commands() {
+    let case = CaseRef::new(2026, 11, 20, 17).expect("valid");
+    let commands = format!(
+        "; choose English, unknown caller, case status\n2\nnotfound\n1\n{}#\nfound case_status=closed case_department=transport\n\n\n\n\nh\n",
+        case.digits()
+    );
+    let mut out = Vec::new();
+    let outcome = simulate(
+        hotline(),
+        CallInfo {
+            caller: "13800138000".into(),
+            called: "12345".into(),
+            answered_at: monday_10am(),
+        },
+        commands.as_bytes(),
+        &mut out,
+    )
+    .expect("runs");
+    let text = String::from_utf8(out).expect("utf-8");
+    for needle in [
+        "zh/choose_language.wav",
+        "en/welcome.wav",
+        "? lookup CitizenByCaller",
+        "? lookup CaseStatus",
+        "LanguageSelected",
+        "en/status_closed.wav",
+        "en/dept_transport.wav",
+        "♪ say [en] CaseRef",
+    ] {
+        assert!(text.contains(needle), "{needle:?} not in:\n{text}");
+    }
+    assert_eq!(
+        outcome,
+        Some(Outcome::CallerHungUp {
+            node: Some("case_after".into())
+        })
+    );
+}
+
+#[test]
+fn simulate_explains_commands_it_does_not_know() {
+    let mut out = Vec::new();
+    let outcome = simulate(
+        hotline(),
+        CallInfo {
+            caller: String::new(),
+            called: "12345".into(),
+            answered_at: monday_10am(),
+        },
+        "dance\nfound\nt\n".as_bytes(),
+        &mut out,
+    )
+    .expect("runs");
+    let text = String::from_utf8(out).expect("utf-8");
+    assert!(text.contains("unknown command \"dance\""), "{text}");
+    assert!(text.contains("(no lookup pending)"), "{text}");
+    assert!(text.contains("MenuRetry"), "{text}");
+    assert_eq!(outcome, None);
+    assert!(
+        text.contains("input ended at node Some(\"language\")"),
+        "{text}"
+    );
+}
+
+#[test]
+fn check_reports_problems_as_file_line_level_message_and_fix() {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("check_tool");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    std::fs::write(
+        dir.join("a.toml"),
+        "[script]\nname = \"a\"\nstart = \"q\"\nlanguages = [\"zh\"]\ndefault_language = \"zh\"\n\n[[queue]]\nid = \"q\"\nqueue = \"nowhere\"\noverflow = \"q\"\n",
+    )
+    .expect("write");
+    let report = check(&dir, &hotline_environment()).expect("readable");
+    assert!(report.has_errors());
+    let line = report.to_string();
+    assert!(
+        line.contains("a.toml:9: error: queue \"nowhere\" is not defined in the configuration (fix: define the queue"),
+        "{line}"
+    );
+    assert!(line.ends_with("1 error(s), 0 warning(s)"), "{line}");
+}
