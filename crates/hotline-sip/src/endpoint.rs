@@ -306,6 +306,9 @@ struct Call {
     ack_bytes: Option<Vec<u8>>,
     /// The controller asked to hang up before the ACK arrived.
     hangup_after_ack: bool,
+    /// UAC: hang up was asked before any provisional response; RFC 3261 §9.1
+    /// forbids a CANCEL until one arrives, so it is sent then.
+    cancel_on_provisional: bool,
     ring_deadline: Option<Instant>,
     /// Our BYE/CANCEL is in flight; the call ends when it completes.
     ending_reason: &'static str,
@@ -317,6 +320,9 @@ struct OkRetransmit {
     next_at: Instant,
     interval: Duration,
     give_up_at: Instant,
+    /// The 2xx answers a re-INVITE: its ACK neither confirms the call again
+    /// nor may its loss end the dialog (§14.2 leaves the session as it was).
+    reinvite: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -751,6 +757,7 @@ impl Endpoint {
                 ok_retransmit: None,
                 ack_bytes: None,
                 hangup_after_ack: false,
+                cancel_on_provisional: false,
                 ring_deadline: None,
                 ending_reason: "",
             },
@@ -791,6 +798,7 @@ impl Endpoint {
         if call.state != CallState::Answered || call.remote_cseq != Some(essentials.cseq) {
             return; // A retransmitted or stray ACK.
         }
+        let reinvite = call.ok_retransmit.as_ref().is_some_and(|ok| ok.reinvite);
         call.ok_retransmit = None;
         call.state = CallState::Confirmed;
         let late_answer = if call.invite.as_ref().is_some_and(|i| i.body.is_empty())
@@ -802,10 +810,18 @@ impl Endpoint {
         };
         call.invite = None;
         let hangup = call.hangup_after_ack;
-        self.event(Event::CallConfirmed {
-            call: CallHandle(id),
-            remote_media: late_answer,
-        });
+        if !reinvite {
+            self.event(Event::CallConfirmed {
+                call: CallHandle(id),
+                remote_media: late_answer,
+            });
+        } else if let Some(media) = late_answer {
+            // A re-INVITE without an offer: the ACK carried the new session.
+            self.event(Event::RemoteMediaChanged {
+                call: CallHandle(id),
+                media,
+            });
+        }
         if hangup {
             self.send_bye(now, id, "local_hangup");
         }
@@ -1116,6 +1132,7 @@ impl Endpoint {
                 next_at: now + self.config.timers.t1,
                 interval: self.config.timers.t1,
                 give_up_at: now + self.config.timers.transaction_timeout(),
+                reinvite: true,
             });
             self.schedule(Some(now + self.config.timers.t1), TimerKey::Call(id));
         } else {
@@ -1124,6 +1141,7 @@ impl Endpoint {
                 next_at: now + self.config.timers.transaction_timeout(),
                 interval: self.config.timers.transaction_timeout(),
                 give_up_at: now + self.config.timers.transaction_timeout(),
+                reinvite: true,
             });
             self.schedule(
                 Some(now + self.config.timers.transaction_timeout()),
@@ -1210,6 +1228,7 @@ impl Endpoint {
             next_at: now + first,
             interval: first,
             give_up_at: now + timers.transaction_timeout(),
+            reinvite: false,
         });
         self.schedule(Some(now + first), TimerKey::Call(call.0));
         self.send_response(now, tx, ok);
@@ -1244,10 +1263,12 @@ impl Endpoint {
         };
         match (c.role, c.state) {
             (_, CallState::Confirmed) => self.send_bye(now, call.0, "local_hangup"),
-            (Role::Uas, CallState::Answered) => c.hangup_after_ack = true,
+            // A UAC call is Answered only while a re-INVITE's 2xx awaits its
+            // ACK; the BYE waits for that ACK on both roles (§15).
+            (_, CallState::Answered) => c.hangup_after_ack = true,
             (Role::Uas, CallState::Early) => self.call_reject(now, call, 480),
             (Role::Uac, CallState::Early) => self.send_cancel(now, call.0),
-            (_, CallState::Ending) | (Role::Uac, CallState::Answered) => {}
+            (_, CallState::Ending) => {}
         }
     }
 
@@ -1338,6 +1359,7 @@ impl Endpoint {
                 ok_retransmit: None,
                 ack_bytes: None,
                 hangup_after_ack: false,
+                cancel_on_provisional: false,
                 ring_deadline: Some(ring_deadline),
                 ending_reason: "",
             },
@@ -1446,9 +1468,22 @@ impl Endpoint {
     }
 
     fn send_cancel(&mut self, now: Instant, id: u64) {
+        let invite_tx = self.calls.get(&id).and_then(|c| c.invite_tx);
+        let invite_state = invite_tx
+            .and_then(|tx| self.transactions.get(&tx))
+            .map(|e| e.tx.state);
         let Some(call) = self.calls.get_mut(&id) else {
             return;
         };
+        if invite_state == Some(State::Calling) {
+            // §9.1: no CANCEL before a provisional response; send it when one
+            // arrives, or let timer B end the call if none ever does.
+            call.state = CallState::Ending;
+            call.ending_reason = "cancel";
+            call.cancel_on_provisional = true;
+            return;
+        }
+        call.cancel_on_provisional = false;
         let Some(invite) = &call.invite else { return };
         // §9.1: CANCEL copies the INVITE's Request-URI, Via (same branch), From, To, Call-ID.
         let mut headers = rsip::Headers::default();
@@ -1481,6 +1516,13 @@ impl Endpoint {
         call.state = CallState::Ending;
         call.ending_reason = "cancel";
         self.start_client_tx(now, id, cancel, &branch);
+        if let Some(tx_id) = invite_tx {
+            if let Some(entry) = self.transactions.get_mut(&tx_id) {
+                entry.tx.on_cancel_sent(now);
+                let deadline = entry.tx.deadline();
+                self.schedule(deadline, TimerKey::Tx(tx_id));
+            }
+        }
     }
 
     fn end_call(&mut self, id: u64, by: EndedBy, reason: &'static str) {
@@ -1595,6 +1637,11 @@ impl Endpoint {
         let Some(call) = self.calls.get_mut(&id) else {
             return;
         };
+        if (100..200).contains(&code) && call.cancel_on_provisional {
+            // The hangup asked for before any provisional can go out now (§9.1).
+            self.send_cancel(now, id);
+            return;
+        }
         match code {
             100 => {}
             101..=199 => {
@@ -1772,11 +1819,14 @@ impl Endpoint {
         };
         if ok.give_up_at <= now {
             // No ACK for our 200 within 64·T1 (§13.3.1.4): confirm and end with BYE.
+            let reinvite = ok.reinvite;
             call.ok_retransmit = None;
             call.state = CallState::Confirmed;
             call.invite = None;
-            if call.local_media.as_ref().is_some_and(|m| m.version > 1) {
+            if reinvite {
                 // A re-INVITE's 2xx went unacknowledged: the dialog stays.
+                // (Told apart by a flag, not the SDP version, which the
+                // controller chooses and need not start at 1.)
                 return;
             }
             self.send_bye(now, id, "no_ack");

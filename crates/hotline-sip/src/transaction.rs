@@ -122,6 +122,8 @@ pub struct Transaction {
     retransmit_at: Option<Instant>,
     retransmit_interval: Duration,
     timeout_at: Option<Instant>,
+    /// Client INVITE: a CANCEL was sent, so Proceeding is no longer open-ended (§9.1).
+    cancelled: bool,
 }
 
 impl Transaction {
@@ -142,6 +144,7 @@ impl Transaction {
             retransmit_at: None,
             retransmit_interval: timers.t1,
             timeout_at: None,
+            cancelled: false,
         }
     }
 
@@ -169,6 +172,7 @@ impl Transaction {
             retransmit_interval: timers.t1,
             // Timer B (INVITE) / timer F (non-INVITE).
             timeout_at: Some(now + timers.transaction_timeout()),
+            cancelled: false,
         };
         if !reliable {
             // Timer A / timer E: first retransmission after T1.
@@ -322,6 +326,17 @@ impl Transaction {
         }
     }
 
+    /// Client INVITE: the TU sent a CANCEL for it. RFC 3261 §9.1: if no final
+    /// response arrives within 64·T1 after the CANCEL, the client transaction
+    /// is destroyed (reported as timed out); without this a peer that
+    /// answers the CANCEL but never the INVITE would keep it forever.
+    pub fn on_cancel_sent(&mut self, now: Instant) {
+        if self.kind == Kind::ClientInvite && self.state == State::Proceeding {
+            self.cancelled = true;
+            self.timeout_at = Some(now + self.timers.transaction_timeout());
+        }
+    }
+
     /// Keeps the ACK sent for a non-2xx final, to repeat it for retransmissions.
     pub fn set_ack_bytes(&mut self, ack: Vec<u8>) {
         self.ack = Some(ack);
@@ -346,7 +361,8 @@ impl Transaction {
             // Timer B with a provisional received: only B matters in Calling;
             // in Proceeding an INVITE waits for the TU (CANCEL) — RFC 3261
             // leaves no timer there, so the TU's own ring timeout ends it.
-            if self.kind == Kind::ClientInvite && self.state == State::Proceeding {
+            if self.kind == Kind::ClientInvite && self.state == State::Proceeding && !self.cancelled
+            {
                 self.timeout_at = None;
                 return TimerOutcome::Nothing;
             }
