@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU16, AtomicU32, Ordering};
 use std::time::Duration;
 
 use hotline_media::rtp::{self, RtpHeader};
@@ -102,18 +103,19 @@ pub fn snr_db(reference: &[i16], received: &[i16]) -> f64 {
 /// A phone on the other side of a leg: a UDP socket that speaks RTP.
 pub struct Peer {
     pub socket: UdpSocket,
-    pub ssrc: u32,
-    pub seq: u16,
-    pub ts: u32,
+    /// Atomics so one task can send and receive at once through `&Peer`.
+    pub ssrc: AtomicU32,
+    pub seq: AtomicU16,
+    pub ts: AtomicU32,
 }
 
 impl Peer {
     pub async fn bind() -> Self {
         Self {
             socket: UdpSocket::bind("127.0.0.1:0").await.unwrap(),
-            ssrc: 0x5151_0001,
-            seq: 100,
-            ts: 8000,
+            ssrc: AtomicU32::new(0x5151_0001),
+            seq: AtomicU16::new(100),
+            ts: AtomicU32::new(8000),
         }
     }
 
@@ -122,39 +124,32 @@ impl Peer {
     }
 
     /// Sends one packet with the peer's running sequence number.
-    pub async fn send(&mut self, to: SocketAddr, pt: u8, marker: bool, ts: u32, payload: &[u8]) {
+    pub async fn send(&self, to: SocketAddr, pt: u8, marker: bool, ts: u32, payload: &[u8]) {
         let mut buf = Vec::new();
         rtp::build(
             &RtpHeader {
                 marker,
                 payload_type: pt,
-                sequence: self.seq,
+                sequence: self.seq.fetch_add(1, Ordering::Relaxed),
                 timestamp: ts,
-                ssrc: self.ssrc,
+                ssrc: self.ssrc.load(Ordering::Relaxed),
             },
             payload,
             &mut buf,
         );
-        self.seq = self.seq.wrapping_add(1);
         self.socket.send_to(&buf, to).await.unwrap();
     }
 
     /// Sends audio as 20 ms G.711 packets paced in real time.
-    pub async fn send_audio(
-        &mut self,
-        to: SocketAddr,
-        codec: hotline_media::Codec,
-        samples: &[i16],
-    ) {
+    pub async fn send_audio(&self, to: SocketAddr, codec: hotline_media::Codec, samples: &[i16]) {
         let mut interval = tokio::time::interval(Duration::from_millis(20));
         for chunk in samples.chunks(160) {
             interval.tick().await;
             let mut payload = Vec::new();
             codec.encode_into(chunk, &mut payload);
-            let ts = self.ts;
+            let ts = self.ts.fetch_add(chunk.len() as u32, Ordering::Relaxed);
             self.send(to, codec.payload_type(), false, ts, &payload)
                 .await;
-            self.ts = self.ts.wrapping_add(chunk.len() as u32);
         }
     }
 
