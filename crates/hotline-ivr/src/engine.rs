@@ -1217,7 +1217,14 @@ impl Ivr {
         let next = match response.outcome {
             LookupOutcome::Found { fields } => {
                 for (name, value) in fields {
-                    self.set_var(&name, value.clone(), value);
+                    // A store field that carries an ID number never reaches
+                    // the event log in clear.
+                    let shown = if is_sensitive(&name) {
+                        mask(&value)
+                    } else {
+                        value.clone()
+                    };
+                    self.set_var(&name, value, shown);
                 }
                 found
             }
@@ -1282,6 +1289,11 @@ impl Ivr {
         }
         self.go(now, next);
     }
+}
+
+/// Variable names whose values are ID numbers.
+fn is_sensitive(name: &str) -> bool {
+    name.contains("resident_id") || name.contains("id_number")
 }
 
 fn say_value(format: SayFormat, text: &str) -> Option<SayValue> {

@@ -101,6 +101,26 @@ fn a_syntax_error_names_its_line() {
 }
 
 #[test]
+fn a_key_used_twice_in_a_menu_names_its_line() {
+    let text = format!(
+        "{HEADER}\n[[menu]]\nid = \"main\"\nprompts = [\"main_menu\"]\nkeys = {{ \"1\" = \"main\", \"1\" = \"bye\" }}\nafter_retries = \"bye\"\n\n[[hangup]]\nid = \"bye\"\n"
+    );
+    let problems = errors(&text);
+    assert_eq!(problems.len(), 1);
+    assert_eq!(problems[0].line, 10, "{}", problems[0]);
+    assert!(
+        problems[0].message.contains("duplicate key"),
+        "{}",
+        problems[0]
+    );
+    assert!(
+        problems[0].fix.contains("once per table"),
+        "{}",
+        problems[0]
+    );
+}
+
+#[test]
 fn a_wrong_type_names_its_line() {
     let text = format!(
         "{HEADER}\n[[menu]]\nid = \"main\"\nprompts = \"main_menu\"\nkeys = {{ \"1\" = \"main\" }}\nafter_retries = \"main\"\n"

@@ -117,3 +117,24 @@ fn the_checksum_agrees_with_the_standard() {
         }
     }
 }
+
+#[test]
+fn an_id_number_returned_by_the_store_is_masked_in_events() {
+    let mut call = Call::started(compile(SCRIPT), monday_10am());
+    call.press("11010519491231002*");
+    call.found(&[
+        ("citizen_resident_id", "11010519491231002X"),
+        ("citizen_name", "Li"),
+    ]);
+    assert_eq!(
+        call.ivr.var("citizen_resident_id"),
+        Some("11010519491231002X")
+    );
+    assert!(call.events().contains(&CallEvent::VariableSet {
+        name: "citizen_resident_id".into(),
+        value: "**************002X".into()
+    }));
+    for e in call.events() {
+        assert!(!format!("{e:?}").contains("110105194912"));
+    }
+}
