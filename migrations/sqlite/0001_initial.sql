@@ -9,7 +9,7 @@ CREATE TABLE call_events (
     at_ms      BIGINT  NOT NULL,
     kind       TEXT    NOT NULL,
     payload    TEXT    NOT NULL
-);
+) WITHOUT ROWID; -- one b-tree keyed by the event id instead of a rowid table plus an index
 CREATE INDEX call_events_by_call ON call_events (call_id, at_ms);
 
 CREATE TABLE calls (

@@ -85,6 +85,9 @@ pub struct StoreOptions {
     pub postgres_schema: Option<String>,
     /// Whether to apply pending migrations while connecting.
     pub migrate_on_connect: bool,
+    /// How long to keep trying to reach PostgreSQL at start, and to wait for
+    /// a free pooled connection later.
+    pub connect_timeout: Duration,
 }
 
 impl fmt::Debug for StoreOptions {
@@ -95,6 +98,7 @@ impl fmt::Debug for StoreOptions {
             .field("lock_timeout", &self.lock_timeout)
             .field("postgres_schema", &self.postgres_schema)
             .field("migrate_on_connect", &self.migrate_on_connect)
+            .field("connect_timeout", &self.connect_timeout)
             .finish()
     }
 }
@@ -108,6 +112,7 @@ impl StoreOptions {
             lock_timeout: Duration::from_secs(5),
             postgres_schema: None,
             migrate_on_connect: true,
+            connect_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -192,7 +197,7 @@ impl Store {
             .pragma("temp_store", "memory");
         let pool = SqlitePoolOptions::new()
             .max_connections(options.max_connections.max(1))
-            .acquire_timeout(options.lock_timeout + Duration::from_secs(5))
+            .acquire_timeout(options.lock_timeout + options.connect_timeout)
             .connect_with(connect)
             .await
             .map_err(|e| sqlite_open_error(&path, &e))?;
@@ -222,7 +227,7 @@ impl Store {
             check_schema_name(schema)?;
             let admin = PgPoolOptions::new()
                 .max_connections(1)
-                .acquire_timeout(Duration::from_secs(10))
+                .acquire_timeout(options.connect_timeout)
                 .connect_with(connect.clone())
                 .await
                 .map_err(|e| pg_unreachable(&target, &e))?;
@@ -234,7 +239,7 @@ impl Store {
         }
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections.max(1))
-            .acquire_timeout(Duration::from_secs(10))
+            .acquire_timeout(options.connect_timeout)
             .connect_with(connect)
             .await
             .map_err(|e| pg_unreachable(&target, &e))?;

@@ -17,9 +17,32 @@ use crate::Store;
 /// The IVR path is kept readable, not unbounded: a caller looping in a menu
 /// for an hour must not grow one row without limit.
 const IVR_PATH_MAX_CHARS: usize = 1000;
-/// Rows per multi-row statement; both engines accept 32,766 bind values
-/// or more, and the widest statement binds 37 per row.
-const ROWS_PER_STATEMENT: usize = 500;
+/// Rows per multi-row statement. Only these sizes are used, so that the
+/// few distinct statements stay in the per-connection statement cache:
+/// compiling a statement with thousands of placeholders costs more than
+/// running it. The widest (256 rows of 36 columns) stays below both
+/// engines' bind limit (32,766 for SQLite, 65,535 for PostgreSQL).
+const STATEMENT_ROWS: [usize; 5] = [256, 64, 16, 4, 1];
+/// Rows per statement elsewhere (close-out), the largest size above.
+const ROWS_PER_STATEMENT: usize = STATEMENT_ROWS[0];
+
+/// Splits `items` into consecutive chunks whose lengths are all in
+/// [`STATEMENT_ROWS`].
+pub(crate) fn statement_chunks<T>(items: &[T]) -> Vec<&[T]> {
+    let mut out = Vec::new();
+    let mut rest = items;
+    while !rest.is_empty() {
+        let size = STATEMENT_ROWS
+            .iter()
+            .copied()
+            .find(|s| *s <= rest.len())
+            .unwrap_or(1);
+        let (head, tail) = rest.split_at(size);
+        out.push(head);
+        rest = tail;
+    }
+    out
+}
 
 /// The call record: everything the hotline knows about one call, derived
 /// from its events. Times are unix milliseconds.
@@ -370,9 +393,8 @@ impl Store {
         with_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             let mut inserted_ids: HashSet<String> = HashSet::with_capacity(unique.len());
-            for (chunk, chunk_payloads) in unique
-                .chunks(ROWS_PER_STATEMENT)
-                .zip(payloads.chunks(ROWS_PER_STATEMENT))
+            let payload_chunks = statement_chunks(&payloads);
+            for (chunk, chunk_payloads) in statement_chunks(&unique).into_iter().zip(payload_chunks)
             {
                 let sql = format!(
                     "INSERT INTO call_events (event_id, call_id, at_ms, kind, payload) VALUES {} \
@@ -399,7 +421,7 @@ impl Store {
             }
             let call_ids: Vec<CallId> = by_call.keys().copied().collect();
             let mut records: HashMap<String, CallRecord> = HashMap::with_capacity(call_ids.len());
-            for chunk in call_ids.chunks(ROWS_PER_STATEMENT) {
+            for chunk in statement_chunks(&call_ids) {
                 let sql = format!(
                     "SELECT {} FROM calls WHERE call_id IN ({})",
                     CALL_COLUMNS.join(", "),
@@ -425,7 +447,7 @@ impl Store {
                 }
                 updated.push(record);
             }
-            for chunk in updated.chunks(ROWS_PER_STATEMENT) {
+            for chunk in statement_chunks(&updated) {
                 let sql = upsert_calls_sql(chunk.len());
                 let mut q = sqlx::query(&sql);
                 for r in chunk {

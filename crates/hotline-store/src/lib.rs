@@ -46,7 +46,7 @@ pub use db::{migration_versions, Backend, Store, StoreOptions};
 pub use error::{Result, StoreError};
 pub use events::{AppendOutcome, CallRecord};
 pub use privacy::ErasureReport;
-pub use seed::{seed, SeedOptions, SeedReport};
+pub use seed::{seed, seed_phone, SeedOptions, SeedReport};
 pub use stats::{StatsGrouping, StatsOptions, StatsRow};
 pub use users::{NewUser, Role, Skill, User, MIN_PASSWORD_CHARS};
 pub use writer::{
