@@ -260,6 +260,8 @@ enum Timer {
 /// How many nodes one input may pass through before the IVR assumes a loop
 /// (the checker refuses loops of instant nodes; this guards `back` chains).
 const MAX_HOPS_PER_INPUT: usize = 256;
+/// Keys remembered from barge-in prompts for the next menus.
+const MAX_TYPE_AHEAD: usize = 32;
 /// Depth of the `submenu`/`back` stack; deeper pushes drop the oldest.
 const MAX_STACK: usize = 32;
 /// How long after a recording's maximum length the IVR stops waiting for
@@ -934,7 +936,11 @@ impl Ivr {
             } => {
                 let (id, next) = (*playback, *next);
                 self.actions.push_back(Action::StopPlayback { id });
-                self.type_ahead.push(key);
+                // Bounded: keys typed ahead are replayed into the next menus,
+                // and a caller leaning on the keypad must not grow that forever.
+                if self.type_ahead.len() < MAX_TYPE_AHEAD {
+                    self.type_ahead.push(key);
+                }
                 self.go(now, next);
             }
             Phase::Gathering(g) => {
