@@ -1077,6 +1077,7 @@ impl Ivr {
         let score = match key {
             '1'..='5' => key as u8 - b'0',
             _ => {
+                g.buffer.push(key);
                 self.retry(now, "invalid");
                 return;
             }
@@ -1097,10 +1098,20 @@ impl Ivr {
     fn retry(&mut self, now: Instant, reason: &str) {
         let Some(g) = self.gather() else { return };
         let (node, kind, attempt) = (g.node, g.kind, g.attempt + 1);
-        if let Some(id) = g.playback.take() {
+        let stopped = g.playback.take();
+        let wrong_keys = std::mem::take(&mut g.buffer);
+        if let Some(id) = stopped {
             self.actions.push_back(Action::StopPlayback { id });
         }
         self.type_ahead.clear();
+        // The keys of a wrong menu choice belong in the call record too
+        // (a collect node already reported its masked entry).
+        if kind != GatherKind::Collect && !wrong_keys.is_empty() {
+            self.emit(CallEvent::DigitsCollected {
+                node: self.script.nodes[node].id.clone(),
+                digits: wrong_keys,
+            });
+        }
         self.emit(CallEvent::MenuRetry {
             node: self.script.nodes[node].id.clone(),
             reason: reason.to_owned(),
