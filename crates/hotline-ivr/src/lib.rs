@@ -15,6 +15,73 @@
 //!   controller: handle_input(now, Input) ─▶ poll_action() ─▶ Action ...
 //!               poll_timeout() ─▶ handle_input(deadline, Input::Timeout)
 //! ```
+//!
+//! Driving one call (the controller does the same with real media):
+//!
+//! ```
+//! use std::{path::Path, sync::Arc, time::{Duration, Instant}};
+//! use hotline_ivr::*;
+//!
+//! let text = r#"
+//! [script]
+//! name = "demo"
+//! start = "menu"
+//! languages = ["en"]
+//! default_language = "en"
+//!
+//! [[menu]]
+//! id = "menu"
+//! prompts = ["main_menu"]
+//! keys = { "0" = "agent" }
+//! timeout_ms = 5000
+//! invalid_prompt = "invalid_choice"
+//! timeout_prompt = "no_input"
+//! after_retries = "agent"
+//!
+//! [[queue]]
+//! id = "agent"
+//! queue = "general"
+//! overflow = "bye"
+//!
+//! [[hangup]]
+//! id = "bye"
+//! "#;
+//! let ctx = CompileContext {
+//!     environment: Environment::new(["general"], Vec::<String>::new()),
+//!     prompts: PromptCatalog::unchecked("prompts"),
+//!     base_dir: None,
+//!     version: 1,
+//! };
+//! let (script, problems) = compile_script(Path::new("demo.toml"), text, &ctx);
+//! let script = Arc::new(script.unwrap_or_else(|| panic!("{problems:?}")));
+//!
+//! let call = CallInfo {
+//!     caller: "13800138000".into(),
+//!     called: "12345".into(),
+//!     answered_at: hotline_types::Timestamp(1_795_399_200_000),
+//! };
+//! let mut ivr = Ivr::new(script, call);
+//! let mut now = Instant::now(); // the controller's clock, never the engine's
+//! ivr.handle_input(now, Input::Start);
+//! let mut playing = None;
+//! while let Some(action) = ivr.poll_action() {
+//!     match action {
+//!         Action::Play { id, prompts, .. } => {
+//!             assert_eq!(prompts[0].path.as_ref(), Path::new("prompts/en/main_menu.wav"));
+//!             playing = Some(id);
+//!         }
+//!         Action::Emit(event) => { /* append to the call's event log */ let _ = event; }
+//!         _ => {}
+//!     }
+//! }
+//! now += Duration::from_secs(3);
+//! ivr.handle_input(now, Input::PromptFinished(playing.unwrap()));
+//! assert_eq!(ivr.poll_timeout(), Some(now + Duration::from_secs(5)));
+//! ivr.handle_input(now + Duration::from_secs(1), Input::Digit('0'));
+//! let enqueue = std::iter::from_fn(|| ivr.poll_action())
+//!     .find(|a| matches!(a, Action::Enqueue { .. }));
+//! assert!(matches!(enqueue, Some(Action::Enqueue { queue, .. }) if queue.as_str() == "general"));
+//! ```
 
 mod compile;
 mod engine;

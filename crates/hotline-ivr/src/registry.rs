@@ -144,10 +144,10 @@ pub fn load_bundle(
 #[derive(Debug)]
 pub struct ScriptSet {
     dir: PathBuf,
-    environment: Environment,
     current: RwLock<Arc<ScriptBundle>>,
-    /// Serialises reloads so two SIGHUPs cannot interleave their versions.
-    reload_lock: std::sync::Mutex<()>,
+    /// The configuration scripts are checked against. Its lock also
+    /// serialises reloads, so two SIGHUPs cannot interleave their versions.
+    environment: std::sync::Mutex<Environment>,
 }
 
 impl ScriptSet {
@@ -157,9 +157,8 @@ impl ScriptSet {
         let bundle = load_bundle(&dir, &environment, 1)?;
         Ok(Self {
             dir,
-            environment,
             current: RwLock::new(Arc::new(bundle)),
-            reload_lock: std::sync::Mutex::new(()),
+            environment: std::sync::Mutex::new(environment),
         })
     }
 
@@ -183,12 +182,31 @@ impl ScriptSet {
     /// in force for new calls and its version is returned; on failure the
     /// old bundle stays in force and every problem is returned.
     pub fn reload(&self) -> Result<u32, IvrError> {
-        let _serial = self
-            .reload_lock
+        let environment = self
+            .environment
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.swap_in(&environment)
+    }
+
+    /// Like [`reload`](Self::reload), against a new configuration (queues or
+    /// destinations changed). The new configuration is kept only if the
+    /// scripts compile against it.
+    pub fn reload_with(&self, environment: Environment) -> Result<u32, IvrError> {
+        let mut current = self
+            .environment
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let version = self.swap_in(&environment)?;
+        *current = environment;
+        Ok(version)
+    }
+
+    /// Compiles at the next version and makes it current; the caller holds
+    /// the environment lock.
+    fn swap_in(&self, environment: &Environment) -> Result<u32, IvrError> {
         let version = self.current().version() + 1;
-        let bundle = Arc::new(load_bundle(&self.dir, &self.environment, version)?);
+        let bundle = Arc::new(load_bundle(&self.dir, environment, version)?);
         *self
             .current
             .write()

@@ -48,7 +48,8 @@ pub fn graph(script: &CompiledScript) -> Graph {
         "  \"__start\" [shape=point];\n  \"__start\" -> \"{}\";",
         quote(start)
     );
-    let _ = writeln!(mermaid, "  __start(( )) --> {start}");
+    // Mermaid ids get a prefix: a node called `end` would close the chart.
+    let _ = writeln!(mermaid, "  __start(( )) --> n_{start}");
     for node in &script.nodes {
         let kind = node.kind.name();
         let shape = match kind {
@@ -71,14 +72,14 @@ pub fn graph(script: &CompiledScript) -> Graph {
         };
         let _ = writeln!(
             mermaid,
-            "  {}{open}\"{} ({kind})\"{close}",
+            "  n_{}{open}\"{} ({kind})\"{close}",
             node.id, node.id
         );
         for (label, target) in node.kind.edges() {
             let to = &script.nodes[target].id;
             if label.is_empty() {
                 let _ = writeln!(dot, "  \"{}\" -> \"{}\";", quote(&node.id), quote(to));
-                let _ = writeln!(mermaid, "  {} --> {to}", node.id);
+                let _ = writeln!(mermaid, "  n_{} --> n_{to}", node.id);
             } else {
                 let _ = writeln!(
                     dot,
@@ -88,7 +89,7 @@ pub fn graph(script: &CompiledScript) -> Graph {
                     quote(&label)
                 );
                 let label = label.replace('"', "'").replace('#', "＃");
-                let _ = writeln!(mermaid, "  {} -->|\"{label}\"| {to}", node.id);
+                let _ = writeln!(mermaid, "  n_{} -->|\"{label}\"| n_{to}", node.id);
             }
         }
     }

@@ -117,3 +117,39 @@ fn a_missing_recording_refuses_the_load() {
         other => panic!("expected a refusal, got {other:?}"),
     }
 }
+
+#[test]
+fn a_configuration_that_drops_a_used_queue_is_refused_and_not_kept() {
+    let dir = scratch_dir("reload_env");
+    std::fs::write(
+        dir.join("main.toml"),
+        script("greeting").replace(
+            "[[hangup]]",
+            "[[queue]]\nid = \"q\"\nqueue = \"housing\"\noverflow = \"bye\"\n\n[[hangup]]",
+        ),
+    )
+    .expect("write");
+    let set =
+        ScriptSet::load(&dir, Environment::new(["housing"], Vec::<String>::new())).expect("loads");
+    match set.reload_with(Environment::default()) {
+        Err(IvrError::Rejected { report }) => {
+            assert!(
+                report
+                    .to_string()
+                    .contains("queue \"housing\" is not defined"),
+                "{report}"
+            );
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    // The old configuration is still the one reloads use.
+    assert_eq!(set.reload().expect("reload"), 2);
+    assert_eq!(
+        set.reload_with(Environment::new(
+            ["housing", "general"],
+            Vec::<String>::new()
+        ))
+        .expect("reload"),
+        3
+    );
+}

@@ -28,14 +28,16 @@ fn graph_draws_every_node_and_edge_in_dot_and_mermaid() {
             "{id} missing from DOT"
         );
         assert!(
-            g.mermaid.contains(&format!("  {id}[")) || g.mermaid.contains(&format!("  {id}{{")),
+            g.mermaid.contains(&format!("  n_{id}[")) || g.mermaid.contains(&format!("  n_{id}{{")),
             "{id} missing from Mermaid"
         );
     }
     assert!(g
         .dot
         .contains("\"main_menu\" -> \"case_enter\" [label=\"1\"];"));
-    assert!(g.mermaid.contains("report_menu -->|\"1\"| connect_housing"));
+    assert!(g
+        .mermaid
+        .contains("n_report_menu -->|\"1\"| n_connect_housing"));
     assert!(g
         .dot
         .contains("\"queue_housing\" -> \"survey\" [label=\"after agent\"];"));
