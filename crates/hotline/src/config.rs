@@ -15,7 +15,7 @@ use figment::Figment;
 use serde::{Deserialize, Serialize};
 
 /// The whole file, as written.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub sip: SipConfig,
@@ -23,8 +23,58 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub log: LogConfig,
     pub shutdown: ShutdownConfig,
+    pub ivr: IvrConfig,
     /// SIP credentials of agents' phones.
     pub phones: Vec<PhoneConfig>,
+    /// ACD queues, usually one per department.
+    pub queues: Vec<QueueConfig>,
+    /// Named external destinations the IVR may transfer to (name → SIP URI).
+    /// Callers can never dial a number of their own choosing.
+    pub destinations: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IvrConfig {
+    /// The folder of scripts (`*.toml`) and prompts (`prompts/<lang>/*.wav`).
+    pub scripts_dir: PathBuf,
+    /// The script that answers calls.
+    pub script: String,
+}
+
+impl Default for IvrConfig {
+    fn default() -> Self {
+        Self {
+            scripts_dir: PathBuf::from("ivr_scripts"),
+            script: "hotline".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueConfig {
+    pub name: String,
+    /// The department that owns the queue (shown to agents and in reports).
+    #[serde(default)]
+    pub department: Option<String>,
+}
+
+/// The shipped menus' queues: one per department, plus a general one.
+pub fn default_queues() -> Vec<QueueConfig> {
+    [
+        ("general", "General enquiries"),
+        ("housing", "Housing"),
+        ("transport", "Transport"),
+        ("social_security", "Social security"),
+        ("environment", "Environment"),
+    ]
+    .into_iter()
+    .map(|(name, department)| QueueConfig {
+        name: name.into(),
+        department: Some(department.into()),
+    })
+    .collect()
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -69,8 +119,19 @@ pub struct HttpConfig {
 pub struct DatabaseConfig {
     /// `sqlite://data/hotline.db` (default) or `postgres://user@host/db`.
     pub url: String,
-    /// Directory for the SQLite file, the event spool and phone bindings.
+    /// Directory for the SQLite file, the event spool, phone bindings and
+    /// the key that protects stored national ID numbers.
     pub data_dir: PathBuf,
+}
+
+impl Config {
+    /// The IVR checker's view of this configuration.
+    pub fn ivr_environment(&self) -> hotline_ivr::Environment {
+        hotline_ivr::Environment::new(
+            self.queues.iter().map(|q| q.name.clone()),
+            self.destinations.keys().cloned(),
+        )
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,6 +161,22 @@ pub struct ShutdownConfig {
 pub struct PhoneConfig {
     pub user: String,
     pub password: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            sip: SipConfig::default(),
+            http: HttpConfig::default(),
+            database: DatabaseConfig::default(),
+            log: LogConfig::default(),
+            shutdown: ShutdownConfig::default(),
+            ivr: IvrConfig::default(),
+            phones: Vec::new(),
+            queues: default_queues(),
+            destinations: Default::default(),
+        }
+    }
 }
 
 impl Default for SipConfig {
@@ -268,6 +345,17 @@ impl Config {
         if digest_algorithms.is_empty() {
             bail!("sip.digest_algorithms is empty: no phone could register");
         }
+        let mut seen = std::collections::BTreeSet::new();
+        for queue in &self.queues {
+            if queue.name.is_empty() || !seen.insert(queue.name.as_str()) {
+                bail!("queues: {:?} is empty or defined twice", queue.name);
+            }
+        }
+        for (name, uri) in &self.destinations {
+            if !uri.starts_with("sip:") && !uri.starts_with("sips:") {
+                bail!("destinations.{name}: {uri:?} is not a sip: URI");
+            }
+        }
         Ok(CheckedSip {
             digest_algorithms,
             listen,
@@ -298,7 +386,16 @@ mod tests {
     #[test]
     fn unknown_keys_are_refused_in_every_section() {
         let text = include_str!("../../../deploy/hotline.example.toml");
-        for section in ["[sip]", "[http]", "[database]", "[log]", "[shutdown]"] {
+        for section in [
+            "[sip]",
+            "[http]",
+            "[database]",
+            "[log]",
+            "[shutdown]",
+            "[ivr]",
+            "[[queues]]",
+            "[[phones]]",
+        ] {
             let bogus = text.replacen(section, &format!("{section}\nbogus_key = 1"), 1);
             let err = Config::from_toml(&bogus).unwrap_err().to_string();
             assert!(err.contains("bogus_key"), "{section}: {err}");

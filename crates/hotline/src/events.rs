@@ -1,37 +1,37 @@
-//! Where call events go: a non-blocking sink the call tasks hand events to.
+//! Where call events go: the store's batching writer, handed over without
+//! waiting, so a call never waits on the database.
 //!
-//! Calls never wait on it. Until the store is wired in (issue 5), events are
-//! written to the log at debug level; the sink's interface stays the same.
+//! If the writer is saturated (its bounded queue is full, which means the
+//! database and the spool both fell far behind), the event is written to the
+//! log at error level in full instead of being dropped silently, so it can
+//! still be recovered. With `hotline::events=debug`, every event is also
+//! logged as JSON (the end-to-end tests read them there).
 
+use hotline_store::EventWriterHandle;
 use hotline_types::CallEventRecord;
-use tokio::sync::mpsc;
 
 /// A cheap, cloneable, never-blocking handle.
 #[derive(Debug, Clone)]
 pub struct EventSink {
-    tx: mpsc::UnboundedSender<CallEventRecord>,
+    writer: EventWriterHandle,
 }
 
 impl EventSink {
-    /// A sink and the receiving end its consumer drains.
-    pub fn new() -> (Self, mpsc::UnboundedReceiver<CallEventRecord>) {
-        let (tx, rx) = mpsc::unbounded_channel();
-        (Self { tx }, rx)
+    pub fn new(writer: EventWriterHandle) -> Self {
+        Self { writer }
     }
 
     /// Hands an event over; never waits.
     pub fn submit(&self, record: CallEventRecord) {
-        metrics::counter!("hotline_call_events_total", "kind" => record.event.kind()).increment(1);
-        if self.tx.send(record).is_err() {
-            tracing::error!("call event sink is closed: an event was not recorded");
+        metrics::counter!("hotline_call_events_total").increment(1);
+        if tracing::enabled!(target: "hotline::events", tracing::Level::DEBUG) {
+            let event = serde_json::to_string(&record.event).unwrap_or_default();
+            tracing::debug!(target: "hotline::events", call = %record.call_id, kind = record.event.kind(), event = %event);
         }
-    }
-}
-
-/// Drains events into the log until every sink is dropped.
-pub async fn log_events(mut rx: mpsc::UnboundedReceiver<CallEventRecord>) {
-    while let Some(record) = rx.recv().await {
-        let event = serde_json::to_string(&record.event).unwrap_or_default();
-        tracing::debug!(target: "hotline::events", call = %record.call_id, kind = record.event.kind(), event = %event);
+        // The writer refuses only when saturated; keep a copy for that case.
+        if !self.writer.submit(record.clone()) {
+            let json = serde_json::to_string(&record).unwrap_or_default();
+            tracing::error!(target: "hotline::events::lost", record = %json, "the store writer is saturated: call event kept in this log line only");
+        }
     }
 }

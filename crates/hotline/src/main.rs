@@ -24,6 +24,11 @@ use tracing::{error, info, warn};
 
 use crate::config::{Config, LogFormat};
 
+// Measured: with glibc's allocator a third of the SIP path's CPU went to
+// malloc/free and heap consolidation under load (bench/sip/README.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "hotline",
@@ -47,6 +52,57 @@ enum Commands {
     Serve,
     /// Check the configuration and print it with every default filled in.
     Config,
+    /// Create or upgrade the database schema, then exit.
+    Migrate,
+    /// Fill an empty store with realistic synthetic citizens, calls and cases.
+    Seed {
+        #[arg(long, default_value_t = 1_000)]
+        citizens: u64,
+        #[arg(long, default_value_t = 10_000)]
+        calls: u64,
+        /// The same seed gives the same data.
+        #[arg(long, default_value_t = 12345)]
+        seed: u64,
+        /// Spread the calls over this many days before now.
+        #[arg(long, default_value_t = 90)]
+        days: u32,
+    },
+    /// Tools for the people who write the IVR scripts.
+    Ivr {
+        #[command(subcommand)]
+        command: IvrCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum IvrCommand {
+    /// Report every problem in the scripts at once (file, line, what to do).
+    Check {
+        /// The scripts folder (default: ivr.scripts_dir).
+        path: Option<PathBuf>,
+    },
+    /// Print a script as Graphviz DOT or Mermaid.
+    Graph {
+        /// The script name (default: ivr.script).
+        #[arg(long)]
+        script: Option<String>,
+        #[arg(long, value_enum, default_value = "dot")]
+        format: GraphFormat,
+    },
+    /// Walk a script in the terminal: type keys, see prompts and events.
+    Simulate {
+        #[arg(long)]
+        script: Option<String>,
+        /// The caller's number.
+        #[arg(long, default_value = "13800138000")]
+        caller: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum GraphFormat {
+    Dot,
+    Mermaid,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -62,11 +118,157 @@ fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Commands::Serve => tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .context("starting the tokio runtime")?
-            .block_on(serve(config)),
+        Commands::Serve => runtime()?.block_on(serve(config)),
+        Commands::Migrate => runtime()?.block_on(async {
+            let store = open_store(&config).await?;
+            store.migrate().await.context("applying migrations")?;
+            let latest = hotline_store::migration_versions(store.backend())
+                .into_iter()
+                .map(|(version, _)| version)
+                .max()
+                .unwrap_or(0);
+            println!(
+                "database schema is at version {latest} ({})",
+                redact_url(&config.database.url)
+            );
+            Ok(())
+        }),
+        Commands::Seed {
+            citizens,
+            calls,
+            seed,
+            days,
+        } => runtime()?.block_on(async {
+            let store = open_store(&config).await?;
+            let end = hotline_types::Timestamp::from_system_time(std::time::SystemTime::now());
+            let mut options = hotline_store::SeedOptions::new(citizens, calls, seed, end);
+            options.days = days;
+            let report = hotline_store::seed(&store, &options)
+                .await
+                .context("seeding the store")?;
+            println!(
+                "seeded {} citizens ({} phone numbers), {} calls, {} cases in {:.1} s",
+                report.citizens, report.phones, report.calls, report.cases, report.seconds
+            );
+            Ok(())
+        }),
+        Commands::Ivr { command } => ivr_tool(&config, command),
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the tokio runtime")
+}
+
+/// The key under which national ID numbers are hashed for lookup: created
+/// once in the data directory, never printed, stable across restarts.
+fn national_id_key(data_dir: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    let path = data_dir.join("national_id.key");
+    match std::fs::read(&path) {
+        Ok(key) if key.len() >= 16 => Ok(key),
+        Ok(_) => anyhow::bail!(
+            "{} is shorter than 16 bytes: restore it from backup",
+            path.display()
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(data_dir).with_context(|| {
+                format!("cannot create the data directory {}", data_dir.display())
+            })?;
+            let key: [u8; 32] = rand::random();
+            write_private(&path, &key)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            Ok(key.to_vec())
+        }
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+#[cfg(unix)]
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    std::fs::write(path, bytes)
+}
+
+async fn open_store(config: &Config) -> anyhow::Result<hotline_store::Store> {
+    let key = national_id_key(&config.database.data_dir)?;
+    hotline_store::Store::connect(&config.database.url, key)
+        .await
+        .with_context(|| format!("opening the store ({})", redact_url(&config.database.url)))
+}
+
+/// A database URL without its password, for messages.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            let user = credentials.split(':').next().unwrap_or_default();
+            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+fn ivr_tool(config: &Config, command: IvrCommand) -> anyhow::Result<()> {
+    let environment = config.ivr_environment();
+    match command {
+        IvrCommand::Check { path } => {
+            let dir = path.unwrap_or_else(|| config.ivr.scripts_dir.clone());
+            let report = hotline_ivr::check(&dir, &environment).context("reading the scripts")?;
+            println!("{report}");
+            if report.has_errors() {
+                anyhow::bail!("the scripts in {} have errors", dir.display());
+            }
+            println!("{}: no errors", dir.display());
+            Ok(())
+        }
+        IvrCommand::Graph { script, format } => {
+            let bundle = hotline_ivr::load_bundle(&config.ivr.scripts_dir, &environment, 1)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let name = script.unwrap_or_else(|| config.ivr.script.clone());
+            let script = bundle.script(&name)?;
+            let graph = hotline_ivr::graph(&script);
+            match format {
+                GraphFormat::Dot => print!("{}", graph.dot),
+                GraphFormat::Mermaid => print!("{}", graph.mermaid),
+            }
+            Ok(())
+        }
+        IvrCommand::Simulate { script, caller } => {
+            let bundle = hotline_ivr::load_bundle(&config.ivr.scripts_dir, &environment, 1)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let name = script.unwrap_or_else(|| config.ivr.script.clone());
+            let call = hotline_ivr::CallInfo {
+                caller,
+                called: config.sip.numbers.first().cloned().unwrap_or_default(),
+                answered_at: hotline_types::Timestamp::from_system_time(
+                    std::time::SystemTime::now(),
+                ),
+            };
+            let stdin = std::io::stdin();
+            let outcome = hotline_ivr::simulate(
+                bundle.script(&name)?,
+                call,
+                stdin.lock(),
+                std::io::stdout(),
+            )?;
+            println!("outcome: {outcome:?}");
+            Ok(())
+        }
     }
 }
 
@@ -127,8 +329,16 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let bindings_file = config.database.data_dir.join("registrations.json");
     let restored = controller::restore_bindings(&sip, &bindings_file).await;
 
-    let (events, event_rx) = events::EventSink::new();
-    let event_task = tokio::spawn(events::log_events(event_rx));
+    let store = open_store(&config).await?;
+    let writer = hotline_store::EventWriter::spawn(
+        store.clone(),
+        config.database.data_dir.join("spool"),
+        hotline_store::EventWriterOptions {
+            close_out_crashed_calls: Some(hotline_store::CloseOut::AllNodes),
+            ..hotline_store::EventWriterOptions::default()
+        },
+    );
+    let events = events::EventSink::new(writer.clone());
     let context = Arc::new(controller::CallContext {
         sip: sip.clone(),
         events,
@@ -162,6 +372,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         info!("SIP listening on {addr} (UDP and TCP)");
     }
     info!("HTTP listening on http://{http_addr} (/health, /metrics)");
+    info!("store: {}", redact_url(&config.database.url));
     info!(
         numbers = ?config.sip.numbers,
         phones = config.phones.len(),
@@ -201,7 +412,13 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     http_task.abort();
     sip_tasks.abort_all();
     drop(context);
-    let _ = tokio::time::timeout(Duration::from_secs(2), event_task).await;
+    match tokio::time::timeout(Duration::from_secs(10), writer.shutdown()).await {
+        Ok(Ok(stats)) => info!(?stats, "call events written"),
+        Ok(Err(e)) => error!(error = %e, "call events could not all be made durable"),
+        Err(_) => {
+            error!("the store writer did not finish within 10 s; unwritten events are in the spool")
+        }
+    }
     info!("hotline stopped");
     Ok(())
 }

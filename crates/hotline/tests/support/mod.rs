@@ -188,6 +188,13 @@ impl Hotline {
         self.terminate().expect("the hotline exits after SIGTERM")
     }
 
+    /// Sends SIGTERM, waits, and hands back the data directory for inspection.
+    pub fn stop_keeping_data(mut self) -> (ExitStatus, tempfile::TempDir) {
+        let status = self.terminate().expect("the hotline exits after SIGTERM");
+        let placeholder = tempfile::tempdir().expect("temp dir");
+        (status, std::mem::replace(&mut self.data_dir, placeholder))
+    }
+
     fn terminate(&mut self) -> Option<ExitStatus> {
         let mut child = self.child.take()?;
         let _ = Command::new("kill")
