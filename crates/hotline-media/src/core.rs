@@ -248,6 +248,17 @@ pub struct LegStats {
     pub remote_jitter_ms: Option<f64>,
 }
 
+impl LegStats {
+    /// The call-record event for this leg (`leg` names it: "caller", "agent").
+    pub fn to_call_event(&self, leg: &str) -> hotline_types::CallEvent {
+        hotline_types::CallEvent::MediaQuality {
+            leg: leg.to_owned(),
+            packets_lost: self.packets_lost,
+            jitter_ms: self.jitter_ms,
+        }
+    }
+}
+
 /// Low-level noise sent when nothing else plays, so the caller knows the
 /// line is alive and NAT bindings stay open. Shared by all legs.
 #[derive(Debug)]
@@ -632,8 +643,16 @@ impl LegCore {
         };
         match self.latched {
             Some(addr) if addr != from => {
-                self.counters.unexpected_source_dropped += 1;
-                return;
+                // Some senders (SIPp's play_dtmf, some gateways) send their
+                // events from another port of the same host: take the keys,
+                // keep sending to the latched address.
+                let event_from_same_host = from.ip() == addr.ip()
+                    && (Some(packet.header.payload_type) == params.dtmf_payload_type
+                        || TelephoneEvent::looks_like_dtmf(packet.payload));
+                if !event_from_same_host {
+                    self.counters.unexpected_source_dropped += 1;
+                    return;
+                }
             }
             Some(_) => {}
             None => {
@@ -645,7 +664,11 @@ impl LegCore {
                     self.counters.unexpected_source_dropped += 1;
                     return;
                 }
-                self.latched = Some(from);
+                // Port 0 (SIPp's raw-socket DTMF) cannot be sent to: take the
+                // packet, latch on the next one.
+                if from.port() != 0 {
+                    self.latched = Some(from);
+                }
             }
         }
         let dtmf_pt = params.dtmf_payload_type;

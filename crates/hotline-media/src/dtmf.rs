@@ -78,10 +78,13 @@ impl TelephoneEvent {
         ]
     }
 
-    /// Whether a payload could be a telephone-event carrying a DTMF key:
-    /// used to recognise events on a payload type other than the negotiated one.
+    /// Whether a payload on a payload type that was not negotiated could be
+    /// a telephone-event carrying a key. SIPp's `play_dtmf` sends its events
+    /// on type 96 (with the reserved bit sometimes set) after filler packets
+    /// of type 97 that are all zeros (key 0, volume 0, duration 0): those
+    /// fillers are not a key.
     pub fn looks_like_dtmf(payload: &[u8]) -> bool {
-        payload.len() == 4 && payload[0] <= 15 && payload[1] & 0x40 == 0
+        payload.len() == 4 && payload[0] <= 15 && payload[1..] != [0, 0, 0]
     }
 }
 

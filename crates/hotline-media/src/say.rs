@@ -139,6 +139,19 @@ pub fn piece_path(prompts_root: &Path, lang: Language, piece: &str) -> PathBuf {
         .join(format!("{piece}.wav"))
 }
 
+/// Loads the prompts for a list of pieces (from the shared cache), ready for `Leg::play`.
+pub fn load_pieces(
+    cache: &crate::PromptCache,
+    prompts_root: &Path,
+    lang: Language,
+    pieces: &[&str],
+) -> Result<Vec<std::sync::Arc<crate::Prompt>>, MediaError> {
+    pieces
+        .iter()
+        .map(|piece| cache.get(&piece_path(prompts_root, lang, piece)))
+        .collect()
+}
+
 /// Reads a string key by key: digits, `*`, `#`, and `X` (the check character
 /// of Chinese ID numbers); spaces and dashes become a short pause. In
 /// Mandarin, 1 is read "yāo" as in phone numbers.

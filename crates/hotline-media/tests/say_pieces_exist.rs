@@ -3,6 +3,7 @@
 //! value can never fail on a missing file at call time.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use hotline_media::say::{self, Language};
 use hotline_media::{Prompt, PromptCache};
@@ -34,14 +35,12 @@ fn every_piece_is_recorded_and_loads() {
 fn a_case_reference_becomes_a_playable_sentence() {
     let r = hotline_types::CaseRef::new(2026, 11, 22, 17).unwrap();
     for lang in [Language::En, Language::Zh] {
-        let prompts: Vec<std::sync::Arc<Prompt>> = say::say_case_ref(lang, &r)
-            .iter()
-            .map(|p| {
-                std::sync::Arc::new(
-                    Prompt::load_wav(&say::piece_path(&prompts_root(), lang, p)).unwrap(),
-                )
-            })
-            .collect();
+        let cache = PromptCache::new();
+        let pieces = say::say_case_ref(lang, &r);
+        let prompts: Vec<Arc<Prompt>> =
+            say::load_pieces(&cache, &prompts_root(), lang, &pieces).unwrap();
+        // Repeated digits share one loaded prompt.
+        assert!(cache.len() < prompts.len());
         assert_eq!(prompts.len(), 14);
         let total: u128 = prompts.iter().map(|p| p.duration().as_millis()).sum();
         assert!((2000..=12000).contains(&total), "{lang:?}: {total} ms");
