@@ -613,6 +613,7 @@ impl Compiler<'_> {
             return None;
         }
         self.check_graph(&nodes, start);
+        self.check_variables(&nodes);
 
         let available_prompts = languages
             .iter()
@@ -1221,6 +1222,82 @@ impl Compiler<'_> {
                     }
                 } else {
                     color[i] = 2;
+                }
+            }
+        }
+    }
+}
+
+/// Variables the engine sets by itself.
+const BUILTIN_VARIABLES: &[&str] = &["caller", "called", "language", "callback", "case_ref"];
+
+/// `{name}` placeholders in a text.
+fn placeholders(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}') else {
+            break;
+        };
+        out.push(&rest[open + 1..open + close]);
+        rest = &rest[open + close + 1..];
+    }
+    out
+}
+
+impl Compiler<'_> {
+    /// Warns about variables that are read but that nothing sets: almost
+    /// always a misspelling, and the caller would silently get the fallback.
+    fn check_variables(&mut self, nodes: &[Node]) {
+        let mut set: HashSet<&str> = BUILTIN_VARIABLES.iter().copied().collect();
+        let mut has_lookup = false;
+        for node in nodes {
+            match &node.kind {
+                NodeKind::Collect { var, .. } | NodeKind::Set { var, .. } => {
+                    set.insert(var);
+                }
+                NodeKind::Lookup { .. } => has_lookup = true,
+                _ => {}
+            }
+        }
+        for node in nodes {
+            let mut read: Vec<&str> = Vec::new();
+            match &node.kind {
+                NodeKind::Play { prompts, .. } => {
+                    for p in prompts {
+                        if let PromptSpec::Template { var, .. } = p {
+                            read.push(var);
+                        }
+                    }
+                }
+                NodeKind::Say {
+                    source: SaySource::Var(v),
+                    ..
+                } => read.push(v),
+                NodeKind::Branch { when, .. } => read.extend(when.iter().map(|w| w.var.as_str())),
+                NodeKind::Lookup {
+                    key_var: Some(v), ..
+                } => read.push(v),
+                NodeKind::Set { value, .. } => read.extend(placeholders(value)),
+                NodeKind::Queue { skills, .. } => {
+                    read.extend(skills.iter().flat_map(|s| placeholders(s)));
+                }
+                NodeKind::Callback { number_var, .. } => read.push(number_var),
+                _ => {}
+            }
+            for var in read {
+                // Lookup answers set case_* and citizen_* fields.
+                let from_lookup =
+                    has_lookup && (var.starts_with("case_") || var.starts_with("citizen_"));
+                if !set.contains(var) && !from_lookup {
+                    self.warn(
+                        node.line,
+                        format!(
+                            "node {:?} reads variable {var:?}, which nothing sets",
+                            node.id
+                        ),
+                        "check the spelling, or set it with a collect, set or lookup node",
+                    );
                 }
             }
         }

@@ -208,11 +208,16 @@ prompts = ["main_menu"]
 keys = {{ "1" = "bye" }}
 after_retries = "bye"
 
-[[hangup]]
-id = "bye"
+[[branch]]
+id = "orphan"
+otherwise = "bye"
+[[branch.when]]
+var = "ofice"
+equals = "open"
+next = "bye"
 
 [[hangup]]
-id = "orphan"
+id = "bye"
 "#
     );
     let (script, problems) = try_compile(&text);
@@ -225,6 +230,9 @@ id = "orphan"
     assert!(problems
         .iter()
         .any(|p| p.message.contains("\"orphan\" can never be reached")));
+    assert!(problems.iter().any(|p| p
+        .message
+        .contains("reads variable \"ofice\", which nothing sets")));
 }
 
 fn shipped_text() -> String {
