@@ -45,3 +45,28 @@ fn the_shipped_prompts_are_8khz_mono_16bit_wavs() {
         assert!(count >= 45, "{lang}: only {count} prompts");
     }
 }
+
+#[test]
+fn every_prompt_text_has_its_recordings_and_no_recording_is_stale() {
+    let script = std::fs::read_to_string(shipped_dir().join("prompts/generate.sh")).expect("read");
+    for (table, lang) in [("EN", "en"), ("ZH", "zh")] {
+        let mut named: Vec<String> = script
+            .lines()
+            .filter_map(|l| l.strip_prefix(&format!("{table}[")))
+            .filter_map(|l| l.split_once(']').map(|(name, _)| name.to_owned()))
+            .collect();
+        named.push("choose_language".into());
+        named.sort();
+        let mut recorded: Vec<String> = std::fs::read_dir(shipped_dir().join("prompts").join(lang))
+            .expect("dir")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.extension().is_some_and(|e| e == "wav"))
+            .map(|p| p.file_stem().expect("stem").to_string_lossy().into_owned())
+            .collect();
+        recorded.sort();
+        assert_eq!(
+            named, recorded,
+            "{lang}: rerun ivr_scripts/prompts/generate.sh"
+        );
+    }
+}
