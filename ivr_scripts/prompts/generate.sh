@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Records the hotline's IVR prompts with espeak-ng (voices `en` and `cmn`)
+# Records the hotline's IVR prompts with espeak-ng (voices `en` and `cmn`,
+# see MANDARIN below)
 # and converts them with sox to what the media engine plays: 8 kHz, mono,
 # 16-bit PCM WAV. Output: ivr_scripts/prompts/<lang>/<name>.wav.
 #
@@ -113,6 +114,16 @@ ZH[goodbye]="感谢您的来电，再见。"
 LANGUAGE_ZH="欢迎致电一二三四五热线。普通话服务请按1。"
 LANGUAGE_EN="For English, press 2."
 
+# The Mandarin voice. espeak-ng's plain `cmn` turns characters into pinyin
+# and then reads that pinyin with English rules ("qing3" comes out as
+# "king three"); its `cmn-latn-pinyin` variant reads the same pinyin as
+# Mandarin, so it is used wherever it exists.
+if espeak-ng --voices=cmn | grep -q 'cmn-latn-pinyin'; then
+    MANDARIN=cmn-latn-pinyin
+else
+    MANDARIN=cmn
+fi
+
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
@@ -135,14 +146,14 @@ for name in "${!EN[@]}"; do
     selected "$name" || continue
     [ -n "${ZH[$name]:-}" ] || { echo "prompt $name has no Mandarin text" >&2; exit 1; }
     speak en "${EN[$name]}" "$here/en/$name.wav"
-    speak cmn "${ZH[$name]}" "$here/zh/$name.wav"
+    speak "$MANDARIN" "${ZH[$name]}" "$here/zh/$name.wav"
     count=$((count + 1))
 done
 for name in "${!ZH[@]}"; do
     [ -n "${EN[$name]:-}" ] || { echo "prompt $name has no English text" >&2; exit 1; }
 done
 if selected choose_language; then
-    speak cmn "$LANGUAGE_ZH" "$tmp/lang_zh.wav"
+    speak "$MANDARIN" "$LANGUAGE_ZH" "$tmp/lang_zh.wav"
     speak en "$LANGUAGE_EN" "$tmp/lang_en.wav"
     sox "$tmp/lang_zh.wav" "$tmp/lang_en.wav" "$here/zh/choose_language.wav"
     cp "$here/zh/choose_language.wav" "$here/en/choose_language.wav"
