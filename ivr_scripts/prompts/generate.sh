@@ -130,7 +130,8 @@ trap 'rm -rf "$tmp"' EXIT
 # speak VOICE TEXT OUT: espeak-ng's 22.05 kHz output → 8 kHz mono 16-bit.
 speak() {
     espeak-ng -v "$1" -s 150 -w "$tmp/raw.wav" -- "$2"
-    sox "$tmp/raw.wav" -r 8000 -c 1 -b 16 -e signed-integer "$3" norm -3
+    # -D: no dither, so that regenerating gives the same bytes (reviewable diffs).
+    sox -D "$tmp/raw.wav" -r 8000 -c 1 -b 16 -e signed-integer "$3" norm -3
 }
 
 names=("$@")
@@ -155,7 +156,7 @@ done
 if selected choose_language; then
     speak "$MANDARIN" "$LANGUAGE_ZH" "$tmp/lang_zh.wav"
     speak en "$LANGUAGE_EN" "$tmp/lang_en.wav"
-    sox "$tmp/lang_zh.wav" "$tmp/lang_en.wav" "$here/zh/choose_language.wav"
+    sox -D "$tmp/lang_zh.wav" "$tmp/lang_en.wav" "$here/zh/choose_language.wav"
     cp "$here/zh/choose_language.wav" "$here/en/choose_language.wav"
     count=$((count + 1))
 fi
