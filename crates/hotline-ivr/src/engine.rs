@@ -819,6 +819,8 @@ impl Ivr {
         max_digits: usize,
         terminator: Option<char>,
     ) {
+        // A retry replaces whatever timer the previous attempt had armed.
+        self.deadline = None;
         let mut playback = None;
         if !files.is_empty() {
             let id = PlaybackId(self.new_id());

@@ -156,3 +156,23 @@ fn a_spurious_early_timeout_is_ignored() {
         .iter()
         .any(|e| matches!(e, CallEvent::MenuRetry { .. })));
 }
+
+#[test]
+fn a_wrong_second_key_retries_and_no_old_timer_fires_during_the_retry_prompt() {
+    let mut call = Call::started(compile(SCRIPT), monday_10am());
+    call.press("1");
+    call.barge("5"); // "15" is no key
+    assert_eq!(call.ivr.poll_timeout(), None, "the retry prompt is playing");
+    call.advance(10_000);
+    call.input(Input::Timeout);
+    let retries = call
+        .events()
+        .iter()
+        .filter(|e| matches!(e, CallEvent::MenuRetry { .. }))
+        .count();
+    assert_eq!(retries, 1);
+    assert!(call.events().contains(&CallEvent::DigitsCollected {
+        node: "main".into(),
+        digits: "15".into()
+    }));
+}
