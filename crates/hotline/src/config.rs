@@ -24,6 +24,7 @@ pub struct Config {
     pub log: LogConfig,
     pub shutdown: ShutdownConfig,
     pub ivr: IvrConfig,
+    pub media: MediaConfig,
     /// SIP credentials of agents' phones.
     pub phones: Vec<PhoneConfig>,
     /// ACD queues, usually one per department.
@@ -47,6 +48,24 @@ impl Default for IvrConfig {
         Self {
             scripts_dir: PathBuf::from("ivr_scripts"),
             script: "hotline".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MediaConfig {
+    /// A caller whose RTP stops for this long is hung up (not while on hold).
+    pub dead_media_secs: u64,
+    /// Media clock threads; 0 = one per CPU.
+    pub clock_threads: usize,
+}
+
+impl Default for MediaConfig {
+    fn default() -> Self {
+        Self {
+            dead_media_secs: 30,
+            clock_threads: 0,
         }
     }
 }
@@ -172,6 +191,7 @@ impl Default for Config {
             log: LogConfig::default(),
             shutdown: ShutdownConfig::default(),
             ivr: IvrConfig::default(),
+            media: MediaConfig::default(),
             phones: Vec::new(),
             queues: default_queues(),
             destinations: Default::default(),

@@ -1,94 +1,24 @@
 //! The call controller: one tokio task owns one call.
 //!
 //! A dispatcher reads the SIP layer's events and routes each to the task of
-//! its call (by [`CallHandle`]); call tasks answer, drive the call and emit
-//! [`CallEvent`]s. Registrations are saved so a restart keeps phones bound,
+//! its call (by [`CallHandle`]); the call tasks (`crate::call`) answer,
+//! drive the call and emit call events. Registrations are saved so a restart keeps phones bound,
 //! and authentication failures are logged in a form fail2ban can match.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr, UdpSocket};
-use std::ops::RangeInclusive;
+use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use hotline_sip::registrar::Binding;
 use hotline_sip::transport::{Command, SipHandle};
-use hotline_sip::{
-    CallHandle, Direction, EndedBy, Event, LocalMedia, NegotiatedMedia, Peer, Transport,
-};
-use hotline_types::{CallEvent, CallEventRecord, CallId, HangupSide, Timestamp};
+use hotline_sip::{CallHandle, Event, Transport};
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
-use tracing::{debug, info, warn};
+use tracing::{info, warn};
 
-use crate::events::EventSink;
-
-/// Reserves RTP ports (even, with the odd one above for RTCP) from the range.
-#[derive(Debug)]
-pub struct PortPool {
-    ip: IpAddr,
-    range: RangeInclusive<u16>,
-    cursor: AtomicU32,
-}
-
-/// A reserved RTP port: the socket is held so no one else takes the port,
-/// and is what the media engine will receive on.
-#[derive(Debug)]
-pub struct RtpPort {
-    /// Held so the port stays ours; the media engine will receive on it.
-    #[allow(dead_code)]
-    pub socket: UdpSocket,
-    pub addr: SocketAddr,
-}
-
-impl PortPool {
-    pub fn new(ip: IpAddr, range: RangeInclusive<u16>) -> Self {
-        Self {
-            ip,
-            range,
-            cursor: AtomicU32::new(0),
-        }
-    }
-
-    /// The next free even port, or `None` if the whole range is in use.
-    pub fn reserve(&self) -> Option<RtpPort> {
-        let start = u32::from(*self.range.start() + (*self.range.start() % 2));
-        let span = (u32::from(*self.range.end()) + 1).saturating_sub(start) / 2;
-        if span == 0 {
-            return None;
-        }
-        for _ in 0..span {
-            let slot = self.cursor.fetch_add(1, Ordering::Relaxed) % span;
-            let port = u16::try_from(start + slot * 2).ok()?;
-            if let Ok(socket) = UdpSocket::bind((self.ip, port)) {
-                let addr = socket.local_addr().ok()?;
-                return Some(RtpPort { socket, addr });
-            }
-        }
-        None
-    }
-}
-
-/// What every call task shares.
-#[derive(Debug)]
-pub struct CallContext {
-    pub sip: SipHandle,
-    pub events: EventSink,
-    pub ports: PortPool,
-    pub max_call: Duration,
-    pub answer_after: Duration,
-    pub node: Option<String>,
-}
-
-/// What the dispatcher tells a call task.
-#[derive(Debug)]
-enum CallInput {
-    Sip(Event),
-    /// Shutdown drain expired: end the call now.
-    Terminate,
-}
+use crate::call::{run_call, CallContext, CallInput, Incoming};
 
 /// Commands to the dispatcher from outside (shutdown).
 #[derive(Debug)]
@@ -197,150 +127,6 @@ fn call_of(event: &Event) -> Option<CallHandle> {
     }
 }
 
-#[derive(Debug)]
-struct Incoming {
-    handle: CallHandle,
-    caller: String,
-    caller_display: Option<String>,
-    called: String,
-    sip_call_id: String,
-    source: Peer,
-    remote_media: Option<NegotiatedMedia>,
-}
-
-fn now_ts() -> Timestamp {
-    Timestamp::from_system_time(SystemTime::now())
-}
-
-/// One call, from INVITE to the end.
-async fn run_call(
-    context: Arc<CallContext>,
-    incoming: Incoming,
-    mut inputs: mpsc::UnboundedReceiver<CallInput>,
-) {
-    let call_id = CallId::new();
-    let handle = incoming.handle;
-    let emit = |event: CallEvent| {
-        context
-            .events
-            .submit(CallEventRecord::new(call_id, now_ts(), event))
-    };
-    emit(CallEvent::CallStarted {
-        caller: incoming.caller.clone(),
-        called: incoming.called.clone(),
-        sip_call_id: incoming.sip_call_id.clone(),
-        node: context.node.clone(),
-        linked_call: None,
-    });
-    debug!(%call_id, caller = incoming.caller, display = ?incoming.caller_display, source = %incoming.source.addr, "incoming call");
-    let Some(rtp) = context.ports.reserve() else {
-        warn!(%call_id, "no free RTP port in the configured range: rejecting with 503");
-        let _ = context.sip.send(Command::Reject(handle, 503));
-        emit(CallEvent::Ended {
-            side: HangupSide::System,
-            cause: "no_rtp_port".into(),
-        });
-        return;
-    };
-    let local = match &incoming.remote_media {
-        Some(remote) => LocalMedia {
-            rtp: rtp.addr,
-            codecs: vec![remote.codec],
-            telephone_event_pt: remote.telephone_event_pt,
-            direction: remote.remote_direction.answer(),
-            session_id: u64::from(rand::random::<u32>()),
-            version: 1,
-        },
-        None => LocalMedia {
-            rtp: rtp.addr,
-            codecs: vec![hotline_sip::Codec::Pcmu, hotline_sip::Codec::Pcma],
-            telephone_event_pt: Some(101),
-            direction: Direction::SendRecv,
-            session_id: u64::from(rand::random::<u32>()),
-            version: 1,
-        },
-    };
-    let _ = context.sip.send(Command::Ring(handle));
-    if !context.answer_after.is_zero() {
-        // The caller hears ringing; they may give up (CANCEL) before we answer.
-        let ring = tokio::time::sleep(context.answer_after);
-        tokio::pin!(ring);
-        loop {
-            tokio::select! {
-                _ = &mut ring => break,
-                input = inputs.recv() => match input {
-                    Some(CallInput::Sip(Event::CallEnded { reason, .. })) => {
-                        emit(CallEvent::Ended { side: HangupSide::Caller, cause: reason.into() });
-                        return;
-                    }
-                    Some(CallInput::Terminate) | None => {
-                        let _ = context.sip.send(Command::Reject(handle, 503));
-                        emit(CallEvent::Ended { side: HangupSide::System, cause: "shutdown".into() });
-                        return;
-                    }
-                    Some(CallInput::Sip(_)) => {}
-                },
-            }
-        }
-    }
-    let _ = context.sip.send(Command::Answer(handle, local));
-    let started = Instant::now();
-    let max_call = tokio::time::sleep(context.max_call);
-    tokio::pin!(max_call);
-    let mut hung_up_by_us = false;
-    loop {
-        let input = tokio::select! {
-            input = inputs.recv() => input,
-            _ = &mut max_call, if !hung_up_by_us => {
-                hung_up_by_us = true;
-                info!(%call_id, "maximum call duration reached: hanging up");
-                let _ = context.sip.send(Command::Hangup(handle));
-                continue;
-            }
-        };
-        match input {
-            Some(CallInput::Sip(Event::CallConfirmed { .. })) => emit(CallEvent::Answered),
-            Some(CallInput::Sip(Event::InfoDtmf { digit, .. })) => {
-                debug!(%call_id, %digit, "DTMF by SIP INFO");
-            }
-            Some(CallInput::Sip(Event::RemoteMediaChanged { media, .. })) => {
-                let hold = media.remote_direction.is_hold();
-                emit(if hold {
-                    CallEvent::HoldStarted
-                } else {
-                    CallEvent::HoldEnded
-                });
-            }
-            Some(CallInput::Sip(Event::CallEnded { by, reason, .. })) => {
-                let side = match by {
-                    EndedBy::Remote => HangupSide::Caller,
-                    EndedBy::Local => HangupSide::System,
-                };
-                emit(CallEvent::Ended {
-                    side,
-                    cause: reason.into(),
-                });
-                debug!(%call_id, reason, secs = started.elapsed().as_secs_f32(), "call ended");
-                break;
-            }
-            Some(CallInput::Terminate) => {
-                hung_up_by_us = true;
-                let _ = context.sip.send(Command::Hangup(handle));
-            }
-            Some(CallInput::Sip(_)) => {}
-            None => {
-                // The dispatcher is gone (shutdown): record the end ourselves.
-                emit(CallEvent::Ended {
-                    side: HangupSide::System,
-                    cause: "shutdown".into(),
-                });
-                break;
-            }
-        }
-    }
-    drop(rtp);
-}
-
 /// A binding as saved on disk: expiry as wall-clock time, since `Instant`s
 /// do not survive a restart.
 #[derive(Debug, Serialize, Deserialize)]
@@ -418,26 +204,4 @@ pub async fn restore_bindings(sip: &SipHandle, path: &PathBuf) -> usize {
         }
     }
     restored
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn port_pool_hands_out_even_ports_and_runs_dry() {
-        let pool = PortPool::new("127.0.0.1".parse().unwrap(), 31_000..=31_005);
-        let a = pool.reserve().unwrap();
-        let b = pool.reserve().unwrap();
-        let c = pool.reserve().unwrap();
-        for p in [&a, &b, &c] {
-            assert_eq!(p.addr.port() % 2, 0);
-        }
-        assert!(
-            pool.reserve().is_none(),
-            "three even ports in 31000..=31005"
-        );
-        drop(b);
-        assert!(pool.reserve().is_some(), "a released port is reused");
-    }
 }

@@ -5,6 +5,7 @@
 //! is given (SIP on 127.0.0.1:5060, the web on 127.0.0.1:8080, SQLite under
 //! `./data/`).
 
+mod call;
 mod config;
 mod controller;
 mod events;
@@ -339,17 +340,44 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         },
     );
     let events = events::EventSink::new(writer.clone());
-    let context = Arc::new(controller::CallContext {
+    let environment = config.ivr_environment();
+    let scripts =
+        hotline_ivr::ScriptSet::load(&config.ivr.scripts_dir, environment).map_err(|e| {
+            anyhow::anyhow!(
+                "the IVR scripts in {} cannot be used:\n{e}",
+                config.ivr.scripts_dir.display()
+            )
+        })?;
+    scripts
+        .script(&config.ivr.script)
+        .map_err(|e| anyhow::anyhow!("ivr.script {:?}: {e}", config.ivr.script))?;
+    let scripts = Arc::new(scripts);
+    let media = hotline_media::MediaEngine::start(hotline_media::EngineConfig {
+        bind_ip: sip_checked.advertised.ip(),
+        port_first: *sip_checked.rtp_ports.start(),
+        port_last: *sip_checked.rtp_ports.end(),
+        shards: config.media.clock_threads,
+    })
+    .context("starting the media engine")?;
+    let recordings_dir = config.database.data_dir.join("recordings");
+    std::fs::create_dir_all(&recordings_dir)
+        .with_context(|| format!("cannot create {}", recordings_dir.display()))?;
+    let context = Arc::new(call::CallContext {
         sip: sip.clone(),
         events,
-        ports: controller::PortPool::new(
-            sip_checked.advertised.ip(),
-            sip_checked.rtp_ports.clone(),
-        ),
+        media,
+        prompts: Arc::new(hotline_media::PromptCache::new()),
+        prompts_root: config.ivr.scripts_dir.join("prompts"),
+        scripts: scripts.clone(),
+        script_name: config.ivr.script.clone(),
+        store: store.clone(),
+        recordings_dir,
         max_call: sip_checked.max_call,
         answer_after: sip_checked.answer_after,
+        dead_media_after: Duration::from_secs(config.media.dead_media_secs.max(1)),
         node: None,
     });
+    tokio::spawn(reload_scripts_on_change(scripts));
     let (control_tx, control_rx) = tokio::sync::mpsc::unbounded_channel();
     let dispatcher = tokio::spawn(controller::run_dispatcher(
         context.clone(),
@@ -421,6 +449,65 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     }
     info!("hotline stopped");
     Ok(())
+}
+
+/// Reloads the IVR scripts on SIGHUP or when a file in their folder changes.
+/// Calls in progress keep the version they started with; a version that
+/// does not compile is refused and the one in force stays.
+async fn reload_scripts_on_change(scripts: Arc<hotline_ivr::ScriptSet>) {
+    #[cfg(unix)]
+    let mut hangups = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+    let mut last = newest_change(scripts.dir());
+    let mut poll = tokio::time::interval(Duration::from_secs(2));
+    loop {
+        #[cfg(unix)]
+        let hangup = async {
+            match hangups.as_mut() {
+                Some(signal) => {
+                    signal.recv().await;
+                }
+                None => std::future::pending().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let hangup = std::future::pending::<()>();
+        let forced = tokio::select! {
+            _ = hangup => true,
+            _ = poll.tick() => false,
+        };
+        let now = newest_change(scripts.dir());
+        if !forced && now == last {
+            continue;
+        }
+        last = now;
+        match scripts.reload() {
+            Ok(version) => info!(version, "IVR scripts reloaded"),
+            Err(e) => error!("IVR scripts not reloaded, the version in force stays:\n{e}"),
+        }
+    }
+}
+
+/// The latest modification time of any file under `dir` (two levels deep).
+fn newest_change(dir: &std::path::Path) -> Option<std::time::SystemTime> {
+    let mut newest = None;
+    let mut visit = |path: &std::path::Path| {
+        if let Ok(modified) = std::fs::metadata(path).and_then(|m| m.modified()) {
+            newest = newest.max(Some(modified));
+        }
+    };
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        visit(&entry.path());
+        if entry.path().is_dir() {
+            for inner in std::fs::read_dir(entry.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                visit(&inner.path());
+            }
+        }
+    }
+    newest
 }
 
 async fn shutdown_signal() {

@@ -83,6 +83,10 @@ impl Hotline {
             .env("HOTLINE_SIP_RTP_PORT_MIN", rtp_min.to_string())
             .env("HOTLINE_SIP_RTP_PORT_MAX", rtp_max.to_string())
             .env("HOTLINE_LOG_LEVEL", "info,hotline::events=debug")
+            .env(
+                "HOTLINE_IVR_SCRIPTS_DIR",
+                format!("{}/../../ivr_scripts", env!("CARGO_MANIFEST_DIR")),
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
