@@ -179,11 +179,13 @@ fn engine_role(options: &Options) -> BenchResult<()> {
                 let e = engine.stats();
                 writeln!(
                     out,
-                    "STATS expected={expected} lost={lost} malformed={malformed} events_dropped={events_dropped} mean_jitter_ms={:.2} late_ticks={} resyncs={} send_errors={}",
+                    "STATS expected={expected} lost={lost} malformed={malformed} events_dropped={events_dropped} mean_jitter_ms={:.2} late_ticks={} resyncs={} send_errors={} busy_ms_per_tick={:.2} busy_max_ms={:.1}",
                     jitter_sum / legs.len().max(1) as f64,
                     e.late_ticks,
                     e.clock_resyncs,
-                    e.send_errors
+                    e.send_errors,
+                    e.busy_us as f64 / 1000.0 / e.ticks.max(1) as f64,
+                    e.busy_us_max as f64 / 1000.0
                 )?;
             }
             Some("CLOSE") => {

@@ -12,12 +12,14 @@
 //! channel, events on a tokio `mpsc` per leg, stats through a oneshot).
 
 use std::collections::{BTreeSet, HashMap};
-use std::io::ErrorKind;
+use std::io::IoSliceMut;
 use std::net::{IpAddr, SocketAddr, UdpSocket};
+use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{mpsc as std_mpsc, Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
+use nix::sys::socket::{self as nix_socket, MsgFlags, MultiHeaders, SockaddrStorage};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::core::{
@@ -78,6 +80,10 @@ pub struct EngineStats {
     /// Times a shard fell more than 100 ms behind and skipped ahead.
     pub clock_resyncs: u64,
     pub send_errors: u64,
+    /// Time the clock threads spent working, summed over ticks (µs).
+    pub busy_us: u64,
+    /// The longest single tick of one shard (µs).
+    pub busy_us_max: u64,
 }
 
 #[derive(Debug, Default)]
@@ -87,6 +93,8 @@ struct SharedStats {
     late_ticks: AtomicU64,
     clock_resyncs: AtomicU64,
     send_errors: AtomicU64,
+    busy_us: AtomicU64,
+    busy_us_max: AtomicU64,
 }
 
 #[derive(Debug)]
@@ -224,6 +232,8 @@ impl MediaEngine {
             late_ticks: s.late_ticks.load(Ordering::Relaxed),
             clock_resyncs: s.clock_resyncs.load(Ordering::Relaxed),
             send_errors: s.send_errors.load(Ordering::Relaxed),
+            busy_us: s.busy_us.load(Ordering::Relaxed),
+            busy_us_max: s.busy_us_max.load(Ordering::Relaxed),
         }
     }
 
@@ -557,7 +567,7 @@ fn run_shard(
     let mut legs: Vec<Slot> = Vec::new();
     let mut index: HashMap<LegId, usize> = HashMap::new();
     let mut outbox = Outbox::new();
-    let mut buf = vec![0u8; 2048];
+    let mut receiver = BatchReceiver::new();
     let mut next = Instant::now() + TICK;
     let mut tick: u64 = 0;
     loop {
@@ -578,8 +588,11 @@ fn run_shard(
         let now = Instant::now();
         let wall = ntp_timestamp(SystemTime::now());
         for slot in &mut legs {
-            service_leg(slot, tick, now, wall, &mut outbox, &mut buf, &stats);
+            service_leg(slot, tick, now, wall, &mut outbox, &mut receiver, &stats);
         }
+        let busy_us = now.elapsed().as_micros() as u64;
+        stats.busy_us.fetch_add(busy_us, Ordering::Relaxed);
+        stats.busy_us_max.fetch_max(busy_us, Ordering::Relaxed);
         stats.ticks.fetch_add(1, Ordering::Relaxed);
         if now > next + Duration::from_millis(5) {
             stats.late_ticks.fetch_add(1, Ordering::Relaxed);
@@ -596,30 +609,97 @@ fn run_shard(
     }
 }
 
+/// Reads datagrams in batches with `recvmmsg`: one system call fetches
+/// everything queued on a socket (usually one packet per tick), where
+/// `recv_from` needs a second call just to learn that nothing more is there.
+struct BatchReceiver {
+    headers: MultiHeaders<SockaddrStorage>,
+    buffers: Box<[[u8; RECV_BUFFER]; RECV_BATCH]>,
+    received: [(Option<SocketAddr>, usize); RECV_BATCH],
+}
+
+const RECV_BATCH: usize = 4;
+/// Larger than any accepted packet, so an oversized one is seen as such.
+const RECV_BUFFER: usize = 2048;
+
+impl BatchReceiver {
+    fn new() -> Self {
+        Self {
+            headers: MultiHeaders::preallocate(RECV_BATCH, None),
+            buffers: Box::new([[0u8; RECV_BUFFER]; RECV_BATCH]),
+            received: [(None, 0); RECV_BATCH],
+        }
+    }
+
+    /// Reads up to [`RECV_BATCH`] datagrams; returns how many.
+    fn read(&mut self, socket: &UdpSocket) -> usize {
+        let count = {
+            let mut iovs = self
+                .buffers
+                .each_mut()
+                .map(|b| [IoSliceMut::new(&mut b[..])]);
+            match nix_socket::recvmmsg(
+                socket.as_raw_fd(),
+                &mut self.headers,
+                iovs.iter_mut(),
+                MsgFlags::MSG_DONTWAIT,
+                None,
+            ) {
+                Ok(results) => {
+                    let mut k = 0;
+                    for msg in results {
+                        let from = msg.address.and_then(|a| {
+                            a.as_sockaddr_in()
+                                .map(|v4| SocketAddr::V4((*v4).into()))
+                                .or_else(|| {
+                                    a.as_sockaddr_in6().map(|v6| SocketAddr::V6((*v6).into()))
+                                })
+                        });
+                        self.received[k] = (from, msg.bytes);
+                        k += 1;
+                    }
+                    k
+                }
+                // Nothing queued (EAGAIN), or an ICMP error: nothing to read now.
+                Err(_) => 0,
+            }
+        };
+        count
+    }
+
+    fn datagram(&self, i: usize) -> Option<(SocketAddr, &[u8])> {
+        let (from, len) = self.received[i];
+        Some((from?, &self.buffers[i][..len.min(RECV_BUFFER)]))
+    }
+}
+
 fn service_leg(
     slot: &mut Slot,
     tick: u64,
     now: Instant,
     wall: u64,
     outbox: &mut Outbox,
-    buf: &mut [u8],
+    receiver: &mut BatchReceiver,
     stats: &SharedStats,
 ) {
-    for _ in 0..MAX_READS_PER_TICK {
-        match slot.rtp.recv_from(buf) {
-            Ok((n, from)) => slot.core.handle_rtp(now, from, &buf[..n]),
-            Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-            // ICMP port unreachable and the like: nothing to read now.
-            Err(_) => break,
+    for _ in 0..MAX_READS_PER_TICK / RECV_BATCH {
+        let n = receiver.read(&slot.rtp);
+        for i in 0..n {
+            if let Some((from, datagram)) = receiver.datagram(i) {
+                slot.core.handle_rtp(now, from, datagram);
+            }
+        }
+        if n < RECV_BATCH {
+            break;
         }
     }
     // RTCP comes every few seconds: looking every 10th tick saves a system
     // call per leg per tick and delays a report by 200 ms at most.
     if tick % RTCP_POLL_TICKS == slot.id.0 % RTCP_POLL_TICKS {
-        for _ in 0..MAX_READS_PER_TICK {
-            match slot.rtcp.recv_from(buf) {
-                Ok((n, from)) => slot.core.handle_rtcp(now, from, &buf[..n]),
-                Err(_) => break,
+        let n = receiver.read(&slot.rtcp);
+        for i in 0..n {
+            if let Some((from, datagram)) = receiver.datagram(i) {
+                slot.core.handle_rtcp(now, from, datagram);
             }
         }
     }
