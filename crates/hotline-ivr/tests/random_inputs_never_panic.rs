@@ -68,9 +68,16 @@ impl Driver {
             self.queued = false;
         }
         let was_finished = self.ivr.is_finished();
+        let prompt_was_playing = !self.playing.is_empty();
         self.ivr.handle_input(self.now, input);
         while let Some(a) = self.ivr.poll_action() {
             assert!(!was_finished, "an action after the end: {a:?}");
+            if let Action::Emit(hotline_types::CallEvent::MenuRetry { reason, .. }) = &a {
+                assert!(
+                    !(reason == "timeout" && prompt_was_playing),
+                    "a timeout retry while the prompt still played"
+                );
+            }
             match a {
                 Action::Play { id, .. } | Action::Say { id, .. } => self.playing.push(id),
                 Action::StopPlayback { id } => self.playing.retain(|p| *p != id),
@@ -83,6 +90,11 @@ impl Driver {
         if let Some(at) = self.ivr.poll_timeout() {
             assert!(at >= self.now, "a deadline in the past");
         }
+        assert!(
+            self.playing.len() <= 1 || self.ivr.is_finished(),
+            "more than one prompt outstanding: {:?}",
+            self.playing
+        );
         if self.started && !self.ivr.is_finished() {
             assert!(
                 self.ivr.poll_timeout().is_some() || !self.playing.is_empty() || self.queued,
@@ -121,7 +133,11 @@ fn run(script: Arc<CompiledScript>, answered_at: Timestamp, ops: Vec<Op>) {
                     d.feed(Input::PromptFinished(id));
                 }
             }
-            Op::FinishPrompt(n) => d.feed(Input::PromptFinished(PlaybackId(n))),
+            Op::FinishPrompt(n) => {
+                // The controller reports the end of whatever id it had.
+                d.playing.retain(|p| *p != PlaybackId(n));
+                d.feed(Input::PromptFinished(PlaybackId(n)));
+            }
             Op::Timeout => {
                 if let Some(at) = d.ivr.poll_timeout() {
                     d.now = d.now.max(at);
@@ -176,7 +192,7 @@ fn run(script: Arc<CompiledScript>, answered_at: Timestamp, ops: Vec<Op>) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 1024, ..ProptestConfig::default() })]
 
     #[test]
     fn the_shipped_hotline_survives_any_input_sequence(
