@@ -369,6 +369,10 @@ impl Ivr {
         if self.is_finished() {
             return;
         }
+        // Ids handed out before this input: a due timeout below may start a
+        // new prompt, and a report of an id that did not exist when the
+        // input was sent must not be taken for its end.
+        let issued = self.next_id;
         if let Some((at, timer)) = self.deadline {
             if now >= at {
                 self.deadline = None;
@@ -389,7 +393,8 @@ impl Ivr {
                     self.go(now, start);
                 }
             }
-            Input::PromptFinished(id) => self.on_prompt_finished(now, id),
+            Input::PromptFinished(id) if id.0 < issued => self.on_prompt_finished(now, id),
+            Input::PromptFinished(_) => {}
             Input::Digit(key) => {
                 if key.is_ascii_digit() || key == '*' || key == '#' {
                     self.on_digit(now, key);
@@ -397,9 +402,10 @@ impl Ivr {
             }
             // Early or spurious: the deadline check above handles due ones.
             Input::Timeout => {}
-            Input::LookupResult(r) => self.on_lookup(now, r),
+            Input::LookupResult(r) if r.id.0 < issued => self.on_lookup(now, r),
             Input::QueueResult(q) => self.on_queue(now, q),
-            Input::RecordingFinished(r) => self.on_recording(now, r),
+            Input::RecordingFinished(r) if r.id.0 < issued => self.on_recording(now, r),
+            Input::LookupResult(_) | Input::RecordingFinished(_) => {}
             Input::Hangup => {
                 self.deadline = None;
                 self.phase = Phase::Finished(Outcome::CallerHungUp {
