@@ -318,6 +318,28 @@ impl Ivr {
         }
     }
 
+    /// Presets variables before `Input::Start`, e.g. for a callback call the
+    /// `case_ref` and `language` of the original request. A `language` that
+    /// the script has selects its prompts; others are ignored. Not emitted
+    /// as events: the controller already knows them.
+    pub fn with_vars<K, V>(mut self, vars: impl IntoIterator<Item = (K, V)>) -> Self
+    where
+        K: Into<String>,
+        V: Into<String>,
+    {
+        for (name, value) in vars {
+            let (name, value) = (name.into(), value.into());
+            if name == "language" {
+                match self.script.languages.iter().position(|l| **l == *value) {
+                    Some(i) => self.language = i,
+                    None => continue,
+                }
+            }
+            self.vars.insert(name, value);
+        }
+        self
+    }
+
     /// The next action to carry out. Poll until `None` after every
     /// `handle_input`.
     pub fn poll_action(&mut self) -> Option<Action> {

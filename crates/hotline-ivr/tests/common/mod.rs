@@ -83,15 +83,19 @@ pub struct Call {
 
 impl Call {
     pub fn new(script: Arc<CompiledScript>, caller: &str, answered_at: Timestamp) -> Self {
-        let start = Instant::now();
-        let ivr = Ivr::new(
+        Self::from_ivr(Ivr::new(
             script,
             CallInfo {
                 caller: caller.into(),
                 called: "12345".into(),
                 answered_at,
             },
-        );
+        ))
+    }
+
+    /// A call around an IVR built by the test (e.g. with preset variables).
+    pub fn from_ivr(ivr: Ivr) -> Self {
+        let start = Instant::now();
         Self {
             ivr,
             now: start,
