@@ -92,6 +92,7 @@ mod resident_id;
 mod schedule;
 mod script;
 mod tools;
+mod transcript;
 
 pub use compile::{compile_script, CompileContext, Environment, PromptCatalog};
 pub use engine::{
@@ -104,3 +105,4 @@ pub use resident_id::{check_resident_id, mask, resident_id_check_char, ResidentI
 pub use schedule::{Schedule, ScheduleState};
 pub use script::{CompiledScript, LookupKind, NodeIndex, PromptFile};
 pub use tools::{check, graph, simulate, Graph};
+pub use transcript::{run_transcript, TranscriptFailure};

@@ -19,7 +19,7 @@ fn callback_call(language: &str) -> Call {
         answered_at: monday_10am(),
     };
     let ivr =
-        Ivr::new(script, info).with_vars([("language", language), ("case_ref", "261120000174")]);
+        Ivr::new(script, info).with_vars([("language", language), ("case_ref", "261120000173")]);
     let mut call = Call::from_ivr(ivr);
     call.input(Input::Start);
     call
@@ -39,7 +39,7 @@ fn the_citizen_hears_the_request_language_and_is_queued_with_priority() {
             skills: vec!["lang_en".into()]
         })
     );
-    assert_eq!(call.ivr.var("case_ref"), Some("261120000174"));
+    assert_eq!(call.ivr.var("case_ref"), Some("261120000173"));
 }
 
 #[test]
