@@ -208,7 +208,7 @@ fn main() {
     }
     let elapsed = started.elapsed();
     let secs = elapsed.as_secs_f64();
-    println!("script load+compile (45 prompts x 2 languages, calendar): {load_time:?}");
+    println!("load+compile of the shipped scripts (prompt catalog, calendar): {load_time:?}");
     println!("calls:        {calls}");
     println!(
         "engine steps: {steps} ({:.1} per call)",
