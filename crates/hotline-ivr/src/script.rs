@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crate::schedule::Schedule;
 
-/// Index of a node in [`CompiledScript::nodes`].
+/// Index of a node of a [`CompiledScript`] (see [`CompiledScript::node_index`]).
 pub type NodeIndex = usize;
 
 /// A prompt file resolved for one language, ready for the media engine.
