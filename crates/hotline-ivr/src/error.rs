@@ -100,6 +100,10 @@ pub enum IvrError {
     /// A script name that is not loaded.
     #[error("no IVR script named {name:?} is loaded (loaded: {loaded:?})")]
     UnknownScript { name: String, loaded: Vec<String> },
+    /// A scenario transcript did not replay: its line, and what was
+    /// observed instead of what it expected.
+    #[error("transcript line {line}: {message}")]
+    TranscriptFailed { line: usize, message: String },
     /// Writing the simulator's transcript failed.
     #[error("simulator output failed: {0}")]
     Output(#[from] std::io::Error),

@@ -105,4 +105,4 @@ pub use resident_id::{check_resident_id, mask, resident_id_check_char, ResidentI
 pub use schedule::{Schedule, ScheduleState};
 pub use script::{CompiledScript, LookupKind, NodeIndex, PromptFile};
 pub use tools::{check, graph, simulate, Graph};
-pub use transcript::{run_transcript, TranscriptFailure};
+pub use transcript::run_transcript;

@@ -38,15 +38,8 @@ use crate::engine::{
     Action, CallInfo, Input, Ivr, LookupId, LookupKey, LookupOutcome, LookupResponse, Outcome,
     PlaybackId, QueueOutcome, Recording, RecordingId, SayValue,
 };
+use crate::error::IvrError;
 use crate::registry::ScriptBundle;
-
-/// Why a transcript failed: the line and what happened instead.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("transcript line {line}: {message}")]
-pub struct TranscriptFailure {
-    pub line: usize,
-    pub message: String,
-}
 
 struct Run {
     ivr: Ivr,
@@ -176,9 +169,10 @@ fn parse_answered(text: &str) -> Result<Timestamp, String> {
 
 /// Replays a transcript against a script of `bundle`. On success returns
 /// everything observed (one line each); on failure, the first line whose
-/// expectation or command failed, with the observations so far.
-pub fn run_transcript(bundle: &ScriptBundle, text: &str) -> Result<Vec<String>, TranscriptFailure> {
-    let fail = |line: usize, message: String| TranscriptFailure { line, message };
+/// expectation or command failed ([`IvrError::TranscriptFailed`]), with
+/// the observations so far.
+pub fn run_transcript(bundle: &ScriptBundle, text: &str) -> Result<Vec<String>, IvrError> {
+    let fail = |line: usize, message: String| IvrError::TranscriptFailed { line, message };
     let mut script_name = None;
     let mut answered = Timestamp(0);
     let mut caller = String::from("13800138000");

@@ -7,6 +7,14 @@ mod common;
 use common::*;
 use hotline_ivr::*;
 
+/// The failing line and message of a transcript that must fail.
+fn failure(text: &str) -> (usize, String) {
+    match run_transcript(&bundle(), text) {
+        Err(IvrError::TranscriptFailed { line, message }) => (line, message),
+        other => panic!("expected a transcript failure, got {other:?}"),
+    }
+}
+
 fn bundle() -> std::sync::Arc<ScriptBundle> {
     ScriptSet::load(shipped_dir(), hotline_environment())
         .expect("loads")
@@ -23,8 +31,8 @@ fn every_shipped_transcript_replays() {
             continue;
         }
         let text = std::fs::read_to_string(&path).expect("read");
-        if let Err(f) = run_transcript(&bundle, &text) {
-            panic!("{}:{}: {}", path.display(), f.line, f.message);
+        if let Err(e) = run_transcript(&bundle, &text) {
+            panic!("{}: {e}", path.display());
         }
         count += 1;
     }
@@ -34,25 +42,19 @@ fn every_shipped_transcript_replays() {
 #[test]
 fn a_wrong_expectation_fails_on_its_line_and_shows_what_happened() {
     let text = "script hotline\nanswered 2026-11-23 10:00 Asia/Shanghai\n\npress 1\nexpect prompt zh/welcome\nexpect prompt en/welcome\n";
-    let failure = run_transcript(&bundle(), text).expect_err("en/welcome is never played");
-    assert_eq!(failure.line, 6);
+    let (line, message) = failure(text);
+    assert_eq!(line, 6);
     assert!(
-        failure.message.contains("expected `prompt en/welcome`"),
-        "{}",
-        failure.message
+        message.contains("expected `prompt en/welcome`"),
+        "{message}"
     );
-    assert!(
-        failure.message.contains("outcome none"),
-        "{}",
-        failure.message
-    );
+    assert!(message.contains("outcome none"), "{message}");
 }
 
 #[test]
 fn expectations_must_come_in_order() {
     let text = "script hotline\nanswered 2026-11-23 10:00 Asia/Shanghai\n\npress 1\nexpect prompt zh/welcome\nexpect prompt zh/choose_language\n";
-    let failure = run_transcript(&bundle(), text).expect_err("out of order");
-    assert_eq!(failure.line, 6);
+    assert_eq!(failure(text).0, 6);
 }
 
 #[test]
@@ -68,11 +70,7 @@ fn commands_that_cannot_apply_are_reported() {
             "answered YYYY-MM-DD",
         ),
     ] {
-        let failure = run_transcript(&bundle(), text).expect_err(needle);
-        assert!(
-            failure.message.contains(needle),
-            "{text:?}: {}",
-            failure.message
-        );
+        let (_, message) = failure(text);
+        assert!(message.contains(needle), "{text:?}: {message}");
     }
 }
