@@ -10,6 +10,10 @@
 //! answers [`Action::Lookup`]). It never reads the clock: every input comes
 //! with `now`, and [`Ivr::poll_timeout`] says when to come back.
 //!
+//! The script format is documented for the people who write scripts in
+//! `ivr_scripts/README.md`; the shipped scripts, prompts, calendar and
+//! scenario transcripts live in `ivr_scripts/`.
+//!
 //! ```text
 //! ScriptSet::load(dir, env) ─▶ Arc<CompiledScript> ─▶ Ivr::new(script, call)
 //!   controller: handle_input(now, Input) ─▶ poll_action() ─▶ Action ...
@@ -106,3 +110,21 @@ pub use schedule::{Schedule, ScheduleState};
 pub use script::{CompiledScript, LookupKind, NodeIndex, PromptFile};
 pub use tools::{check, graph, simulate, Graph};
 pub use transcript::run_transcript;
+
+/// The call controller runs one `Ivr` per call task and shares scripts and
+/// the `ScriptSet` between tasks: these must stay thread-safe.
+#[cfg(test)]
+mod thread_safety {
+    fn send<T: Send>() {}
+    fn send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn engine_is_send_and_scripts_are_shareable() {
+        send::<crate::Ivr>();
+        send::<crate::Action>();
+        send_sync::<crate::CompiledScript>();
+        send_sync::<crate::ScriptSet>();
+        send_sync::<crate::ScriptBundle>();
+        send::<crate::IvrError>();
+    }
+}
