@@ -20,6 +20,18 @@ pub struct ScriptBundle {
 }
 
 impl ScriptBundle {
+    pub(crate) fn new(
+        version: u32,
+        scripts: BTreeMap<String, Arc<CompiledScript>>,
+        warnings: Report,
+    ) -> Self {
+        Self {
+            version,
+            scripts,
+            warnings,
+        }
+    }
+
     /// The load generation (1 for the first successful load).
     pub fn version(&self) -> u32 {
         self.version

@@ -14,15 +14,54 @@ use crate::compile::Environment;
 use crate::engine::{
     Action, CallInfo, Input, Ivr, LookupOutcome, LookupResponse, Outcome, QueueOutcome, Recording,
 };
-use crate::error::{IvrError, Report};
-use crate::registry::compile_dir;
+use crate::error::{IvrError, Problem, Report, Severity};
+use crate::registry::{compile_dir, ScriptBundle};
 use crate::script::CompiledScript;
+use crate::transcript::run_transcript;
 
 /// Checks every script of `dir` against the configuration's queues and
 /// destinations, and reports every problem (errors and warnings) with file,
-/// line and fix. Only an unreadable directory is an `Err`.
+/// line and fix. When the scripts compile, the scenario transcripts in
+/// `dir/transcripts/*.txt` are replayed too, and each one that no longer
+/// holds is an error at its failing line. Only an unreadable directory is
+/// an `Err`.
 pub fn check(dir: &Path, environment: &Environment) -> Result<Report, IvrError> {
-    compile_dir(dir, environment, 0).map(|(_, report)| report)
+    let (scripts, mut report) = compile_dir(dir, environment, 0)?;
+    if report.has_errors() {
+        return Ok(report);
+    }
+    let transcripts = dir.join("transcripts");
+    if !transcripts.is_dir() {
+        return Ok(report);
+    }
+    let bundle = ScriptBundle::new(0, scripts, Report::default());
+    let io = |path: &Path, source| IvrError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(&transcripts).map_err(|e| io(&transcripts, e))? {
+        let path = entry.map_err(|e| io(&transcripts, e))?.path();
+        if path.extension().is_some_and(|e| e == "txt") {
+            files.push(path);
+        }
+    }
+    files.sort();
+    for file in files {
+        let text = std::fs::read_to_string(&file).map_err(|e| io(&file, e))?;
+        if let Err(IvrError::TranscriptFailed { line, message }) = run_transcript(&bundle, &text) {
+            report.problems.push(Problem {
+                severity: Severity::Error,
+                file,
+                line: u32::try_from(line).unwrap_or(u32::MAX),
+                message: format!("transcript no longer holds: {message}"),
+                fix: "fix the script, or update the transcript if the new behaviour is intended"
+                    .into(),
+            });
+        }
+    }
+    report.sort();
+    Ok(report)
 }
 
 /// A script drawn two ways, for documentation and review.

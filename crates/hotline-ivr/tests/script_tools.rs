@@ -127,3 +127,33 @@ fn check_reports_problems_as_file_line_level_message_and_fix() {
     );
     assert!(line.ends_with("1 error(s), 0 warning(s)"), "{line}");
 }
+
+#[test]
+fn check_replays_transcripts_and_reports_the_one_that_no_longer_holds() {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("check_transcripts");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("transcripts")).expect("mkdir");
+    std::fs::write(
+        dir.join("a.toml"),
+        "[script]\nname = \"a\"\nstart = \"bye\"\nlanguages = [\"zh\"]\ndefault_language = \"zh\"\n\n[[hangup]]\nid = \"bye\"\nreason = \"done\"\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.join("transcripts/ok.txt"),
+        "script a\nexpect node bye\nexpect outcome hung_up done\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.join("transcripts/stale.txt"),
+        "script a\nexpect node bye\nexpect outcome hung_up agent_call_done\n",
+    )
+    .expect("write");
+    let report = check(&dir, &hotline_environment()).expect("readable");
+    let errors: Vec<&Problem> = report.errors().collect();
+    assert_eq!(errors.len(), 1, "{report}");
+    assert!(errors[0].file.ends_with("transcripts/stale.txt"));
+    assert_eq!(errors[0].line, 3);
+    assert!(errors[0]
+        .message
+        .contains("expected `outcome hung_up agent_call_done`"));
+}
