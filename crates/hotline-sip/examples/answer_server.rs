@@ -36,7 +36,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     eprintln!("answering every call to 12345 on {listen}");
     let rtp = SocketAddr::new(listen.ip(), 30_000);
     while let Some(event) = events.recv().await {
-        if let Event::IncomingCall { call, remote_media, .. } = event {
+        if let Event::IncomingCall {
+            call, remote_media, ..
+        } = event
+        {
             let media = remote_media.as_ref();
             sip.send(Command::Answer(
                 call,
