@@ -378,6 +378,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         node: None,
     });
     tokio::spawn(reload_scripts_on_change(scripts));
+    tokio::spawn(publish_gauges(context.clone(), writer.clone()));
     let (control_tx, control_rx) = tokio::sync::mpsc::unbounded_channel();
     let dispatcher = tokio::spawn(controller::run_dispatcher(
         context.clone(),
@@ -449,6 +450,32 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     }
     info!("hotline stopped");
     Ok(())
+}
+
+/// Copies the media engine's and the store writer's figures into `/metrics`
+/// every second (their own counters are lock-free atomics; this only reads).
+async fn publish_gauges(context: Arc<call::CallContext>, writer: hotline_store::EventWriterHandle) {
+    let mut every = tokio::time::interval(Duration::from_secs(1));
+    for second in 0u64.. {
+        every.tick().await;
+        let media = context.media.stats();
+        metrics::gauge!("hotline_media_legs").set(media.legs as f64);
+        metrics::gauge!("hotline_media_late_ticks_total").set(media.late_ticks as f64);
+        metrics::gauge!("hotline_media_clock_resyncs_total").set(media.clock_resyncs as f64);
+        metrics::gauge!("hotline_media_send_errors_total").set(media.send_errors as f64);
+        metrics::gauge!("hotline_media_busy_seconds_total").set(media.busy_us as f64 / 1e6);
+        let store = writer.stats();
+        metrics::gauge!("hotline_store_events_written_total").set(store.written as f64);
+        metrics::gauge!("hotline_store_events_refused_total").set(store.refused as f64);
+        metrics::gauge!("hotline_store_events_spooled_total").set(store.spooled as f64);
+        metrics::gauge!("hotline_store_events_pending_in_spool").set(store.pending_in_spool as f64);
+        if store.pending_in_spool > 0 && second % 10 == 0 {
+            tracing::warn!(
+                pending = store.pending_in_spool,
+                "call events are waiting in the spool for the database"
+            );
+        }
+    }
 }
 
 /// Reloads the IVR scripts on SIGHUP or when a file in their folder changes.

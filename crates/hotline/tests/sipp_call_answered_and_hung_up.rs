@@ -45,5 +45,20 @@ fn sipp_calls_are_answered_and_hung_up_cleanly() {
         .expect("a call_started event");
     assert_eq!(first["event"]["called"], "12345");
     assert_eq!(first["event"]["caller"], "sipp");
+    // Operators see the same through /metrics (Prometheus text format).
+    std::thread::sleep(Duration::from_millis(1_100));
+    let metrics = hotline.http_get("/metrics");
+    for name in [
+        "hotline_sip_messages_in_total",
+        "hotline_call_events_total",
+        "hotline_media_legs",
+        "hotline_store_events_written_total",
+    ] {
+        assert!(
+            metrics.contains(name),
+            "{name} missing from /metrics:\n{metrics}"
+        );
+    }
+    assert_eq!(hotline.http_get("/health").trim(), "ok");
     assert!(hotline.stop().success());
 }
