@@ -308,7 +308,7 @@ impl MediaEngine {
             local_addr,
             commands,
             events: events_rx,
-            events_tx,
+            events_tx: Some(events_tx),
             next_playback: AtomicU64::new(1),
             next_recording: AtomicU64::new(1),
             recorder: self
@@ -371,7 +371,9 @@ pub struct Leg {
     local_addr: SocketAddr,
     commands: std_mpsc::Sender<Command>,
     events: mpsc::Receiver<MediaEvent>,
-    events_tx: mpsc::Sender<MediaEvent>,
+    /// For recordings to report through; dropped on close so that
+    /// `next_event` ends once the last event is read.
+    events_tx: Option<mpsc::Sender<MediaEvent>>,
     next_playback: AtomicU64,
     next_recording: AtomicU64,
     recorder: RecorderSink,
@@ -468,7 +470,8 @@ impl Leg {
         } else {
             1
         };
-        let open = OpenRecording::create(&options.path, channels, self.events_tx.clone())?;
+        let events = self.events_tx.clone().ok_or(MediaError::LegClosed)?;
+        let open = OpenRecording::create(&options.path, channels, events)?;
         self.recorder
             .send((id, RecorderMsg::Open(Box::new(open))))
             .map_err(|_| MediaError::EngineStopped)?;
@@ -504,6 +507,7 @@ impl Leg {
         if !self.closed {
             let _ = self.commands.send(Command::Close(self.id));
             self.closed = true;
+            self.events_tx = None;
         }
     }
 }
