@@ -875,6 +875,19 @@ impl LegCore {
         }
     }
 
+    /// The clock skipped `ticks` ticks (the thread was starved): the RTP
+    /// timestamp jumps by the lost time and the next packet starts a new
+    /// talkspurt, so the far end's jitter buffer sees a gap, not a slowdown.
+    pub fn skip_ticks(&mut self, ticks: u32) {
+        if self.params.is_some() {
+            self.tx.timestamp = self
+                .tx
+                .timestamp
+                .wrapping_add(ticks.wrapping_mul(SAMPLES_PER_TICK as u32));
+            self.tx.marker_next = true;
+        }
+    }
+
     fn count_sent(&mut self, payload_len: usize) {
         self.tx.sequence = self.tx.sequence.wrapping_add(1);
         self.tx.packets = self.tx.packets.wrapping_add(1);

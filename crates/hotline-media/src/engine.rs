@@ -605,7 +605,12 @@ fn run_shard(
         let after = Instant::now();
         if after > next + MAX_CATCH_UP {
             stats.clock_resyncs.fetch_add(1, Ordering::Relaxed);
-            next = after + TICK;
+            let behind = after - next;
+            let skipped = (behind.as_micros() / TICK.as_micros()) as u32 + 1;
+            for slot in &mut legs {
+                slot.core.skip_ticks(skipped);
+            }
+            next += TICK * skipped;
         }
         if next > after {
             std::thread::sleep(next - after);

@@ -150,3 +150,29 @@ fn music_loops_and_yields_to_prompts() {
         announcement.encoded(Codec::Pcmu)
     );
 }
+
+#[test]
+fn a_starved_clock_shows_as_a_timestamp_gap_not_a_slowdown() {
+    let t0 = Instant::now();
+    let peer: SocketAddr = "127.0.0.1:40030".parse().unwrap();
+    let mut core = LegCore::new(1, 0, 1000, Arc::new(ComfortNoise::new()));
+    core.start(t0, LegParams::new(peer, Codec::Pcmu, None));
+    let mut out = Outbox::new();
+    let mut headers = Vec::new();
+    for n in 0..2u32 {
+        core.tick(t0 + TICK * n, 0, &mut out);
+    }
+    core.skip_ticks(7);
+    core.tick(t0 + TICK * 10, 0, &mut out);
+    for (_, _, bytes) in out.iter() {
+        headers.push(rtp::parse(bytes).unwrap().header);
+    }
+    let stamps: Vec<(u16, u32, bool)> = headers
+        .iter()
+        .map(|h| (h.sequence, h.timestamp, h.marker))
+        .collect();
+    assert_eq!(
+        stamps,
+        vec![(0, 1000, true), (1, 1160, false), (2, 1000 + 9 * 160, true)]
+    );
+}
