@@ -12,6 +12,31 @@
 //! [`Leg::local_addr`] for its answer), IVR decisions, the store. It
 //! depends on `hotline-types` only.
 //!
+//! # Wiring it into the call controller
+//!
+//! - Start one [`MediaEngine`] at boot with an [`EngineConfig`] (bind IP,
+//!   RTP port range, clock threads), and one [`PromptCache`]; load every
+//!   prompt the scripts name at startup so calls never wait on the disk.
+//! - Per call leg: [`MediaEngine::allocate_leg`] before answering (its
+//!   [`Leg::local_addr`] goes into the SDP answer), then [`Leg::start`] with
+//!   the negotiated remote address, codec and telephone-event payload type
+//!   ([`LegParams`]). The call task owns the [`Leg`] and reads its events
+//!   with [`Leg::next_event`]; dropping the `Leg` closes it.
+//! - IVR `Play` → [`Leg::play`] (barge-in per playback); `StopPlayback` →
+//!   [`Leg::stop_playback`]; `Say` → [`say`] functions, then
+//!   [`say::load_pieces`] and [`Leg::play`]. Keys arrive as
+//!   [`MediaEvent::Dtmf`] whether by RFC 4733, in-band tones or SIP INFO
+//!   (hand INFO bodies to [`dtmf::parse_sip_info`] and [`Leg::sip_info_dtmf`]).
+//! - Queue: [`Leg::start_music`]. Agent answers: [`MediaEngine::bridge`];
+//!   hold with [`Bridge::hold`]. Recording: [`Leg::record`] on the citizen's
+//!   leg (stereo: citizen left, what the citizen hears right), voice
+//!   messages with [`RecordMode::CallerOnly`] and stop key / silence / length.
+//! - [`MediaEvent::DeadMedia`] → hang up with cause `dead_media`; at the end
+//!   of the call [`Leg::stats`] and [`LegStats::to_call_event`] give the
+//!   `MediaQuality` event for the call record.
+//! - Run the process (or at least its `hotline-media-*` threads) with a
+//!   real-time scheduling policy: see `bench/media/README.md`.
+//!
 //! ```no_run
 //! # use hotline_media::*;
 //! # async fn call(engine: MediaEngine, prompts: &PromptCache) -> Result<(), MediaError> {
