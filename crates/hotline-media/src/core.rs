@@ -18,7 +18,7 @@ use crate::dtmf::{DtmfDigit, TelephoneEvent, TelephoneEventReceiver, TelephoneEv
 use crate::g711::Codec;
 use crate::goertzel::DtmfDetector;
 use crate::prompt::Prompt;
-use crate::recorder::{RecorderMsg, RecorderSink};
+use crate::recorder::{RecorderMsg, RecorderSink, SampleDelivery};
 use crate::rtcp::{self, ReceptionStats, ReportBlock, SenderInfo};
 use crate::rtp::{self, RtpHeader};
 
@@ -231,6 +231,8 @@ pub struct LegCounters {
     pub rtcp_received: u64,
     pub rtcp_sent: u64,
     pub relay_dropped_samples: u64,
+    /// Recorded samples lost because the disk writer fell too far behind.
+    pub recording_dropped_samples: u64,
     pub events_dropped: u64,
 }
 
@@ -530,7 +532,7 @@ impl LegCore {
     pub fn stop_recording(&mut self, reason: RecordingStop) {
         if let Some(rec) = self.recording.take() {
             // If the writer is gone it has already reported its failure.
-            let _ = rec.sink.send((rec.id, RecorderMsg::Finish(reason)));
+            let _ = rec.sink.send_control(rec.id, RecorderMsg::Finish(reason));
         }
     }
 
@@ -1012,14 +1014,16 @@ impl LegCore {
                 .flat_map(|(a, b)| [*a, *b])
                 .collect(),
         };
-        if rec
-            .sink
-            .send((rec.id, RecorderMsg::Samples(samples)))
-            .is_err()
-        {
-            // The writer failed and reported it; stop feeding it.
-            self.recording = None;
-            return;
+        match rec.sink.send_samples(rec.id, samples) {
+            SampleDelivery::Queued => {}
+            SampleDelivery::DroppedBacklog => {
+                self.counters.recording_dropped_samples += SAMPLES_PER_TICK as u64;
+            }
+            SampleDelivery::WriterGone => {
+                // The writer failed and reported it; stop feeding it.
+                self.recording = None;
+                return;
+            }
         }
         rec.recorded_samples += SAMPLES_PER_TICK as u64;
         let mean_square =

@@ -473,8 +473,7 @@ impl Leg {
         let events = self.events_tx.clone().ok_or(MediaError::LegClosed)?;
         let open = OpenRecording::create(&options.path, channels, events)?;
         self.recorder
-            .send((id, RecorderMsg::Open(Box::new(open))))
-            .map_err(|_| MediaError::EngineStopped)?;
+            .send_control(id, RecorderMsg::Open(Box::new(open)))?;
         self.send(Command::Record(self.id, id, options, self.recorder.clone()))?;
         Ok(id)
     }

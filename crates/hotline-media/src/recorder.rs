@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use tokio::sync::mpsc as tokio_mpsc;
@@ -24,8 +25,90 @@ pub enum RecorderMsg {
     Finish(RecordingStop),
 }
 
-/// Where the core sends recorded audio.
-pub type RecorderSink = mpsc::Sender<(RecordingId, RecorderMsg)>;
+/// Messages the writer may have waiting before samples are dropped (about
+/// 32 MiB): a stalled disk costs audio in the recordings, never memory
+/// without bound and never a late packet.
+pub const MAX_WRITER_BACKLOG: usize = 50_000;
+
+/// Where the core sends recorded audio: a channel to the writer thread with
+/// a count of what is waiting in it.
+#[derive(Debug, Clone)]
+pub struct RecorderSink {
+    tx: mpsc::Sender<(RecordingId, RecorderMsg)>,
+    backlog: Arc<AtomicUsize>,
+}
+
+/// The writer's end of a [`RecorderSink`].
+#[derive(Debug)]
+pub struct RecorderQueue {
+    rx: mpsc::Receiver<(RecordingId, RecorderMsg)>,
+    backlog: Arc<AtomicUsize>,
+}
+
+/// What became of samples handed to the sink.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SampleDelivery {
+    Queued,
+    /// The writer is too far behind: these samples are lost.
+    DroppedBacklog,
+    /// The writer is gone (it reported why).
+    WriterGone,
+}
+
+impl RecorderSink {
+    /// A connected sink and queue.
+    pub fn channel() -> (RecorderSink, RecorderQueue) {
+        let (tx, rx) = mpsc::channel();
+        let backlog = Arc::new(AtomicUsize::new(0));
+        (
+            RecorderSink {
+                tx,
+                backlog: Arc::clone(&backlog),
+            },
+            RecorderQueue { rx, backlog },
+        )
+    }
+
+    /// Queues an `Open` or `Finish`: always delivered while the writer runs.
+    pub fn send_control(&self, id: RecordingId, msg: RecorderMsg) -> Result<(), MediaError> {
+        self.backlog.fetch_add(1, Ordering::Relaxed);
+        self.tx.send((id, msg)).map_err(|_| {
+            self.backlog.fetch_sub(1, Ordering::Relaxed);
+            MediaError::EngineStopped
+        })
+    }
+
+    /// Queues samples unless the writer is too far behind.
+    pub fn send_samples(&self, id: RecordingId, samples: Vec<i16>) -> SampleDelivery {
+        if self.backlog.load(Ordering::Relaxed) >= MAX_WRITER_BACKLOG {
+            return SampleDelivery::DroppedBacklog;
+        }
+        self.backlog.fetch_add(1, Ordering::Relaxed);
+        match self.tx.send((id, RecorderMsg::Samples(samples))) {
+            Ok(()) => SampleDelivery::Queued,
+            Err(_) => {
+                self.backlog.fetch_sub(1, Ordering::Relaxed);
+                SampleDelivery::WriterGone
+            }
+        }
+    }
+}
+
+impl RecorderQueue {
+    /// The next message, waiting for it; `None` once every sink is gone.
+    pub fn recv(&self) -> Option<(RecordingId, RecorderMsg)> {
+        let msg = self.rx.recv().ok()?;
+        self.backlog.fetch_sub(1, Ordering::Relaxed);
+        Some(msg)
+    }
+
+    /// A message if one is waiting.
+    pub fn try_recv(&self) -> Option<(RecordingId, RecorderMsg)> {
+        let msg = self.rx.try_recv().ok()?;
+        self.backlog.fetch_sub(1, Ordering::Relaxed);
+        Some(msg)
+    }
+}
 
 /// An open WAV file waiting for samples.
 pub struct OpenRecording {
@@ -76,16 +159,16 @@ impl OpenRecording {
 
 /// Starts the writer thread; it ends when every sink is dropped.
 pub fn spawn_writer() -> Result<RecorderSink, MediaError> {
-    let (tx, rx) = mpsc::channel::<(RecordingId, RecorderMsg)>();
+    let (sink, queue) = RecorderSink::channel();
     std::thread::Builder::new()
         .name("hotline-media-recorder".into())
-        .spawn(move || run_writer(rx))?;
-    Ok(tx)
+        .spawn(move || run_writer(queue))?;
+    Ok(sink)
 }
 
-fn run_writer(rx: mpsc::Receiver<(RecordingId, RecorderMsg)>) {
+fn run_writer(queue: RecorderQueue) {
     let mut open: HashMap<RecordingId, OpenRecording> = HashMap::new();
-    while let Ok((id, msg)) = rx.recv() {
+    while let Some((id, msg)) = queue.recv() {
         match msg {
             RecorderMsg::Open(rec) => {
                 open.insert(id, *rec);

@@ -89,7 +89,7 @@ proptest! {
         let other: SocketAddr = "127.0.0.2:40500".parse().unwrap();
         let mut core = LegCore::new(5, 65_000, 0, Arc::new(ComfortNoise::new()));
         let prompt = Arc::new(Prompt::from_samples("p", &vec![1000i16; 500]));
-        let (sink, records) = std::sync::mpsc::channel();
+        let (sink, records) = hotline_media::recorder::RecorderSink::channel();
         let mut now = t0;
         let mut started = false;
         let mut next_seq: Option<u16> = None;
@@ -166,6 +166,6 @@ proptest! {
             }
         }
         core.close();
-        while records.try_recv().is_ok() {}
+        while records.try_recv().is_some() {}
     }
 }
