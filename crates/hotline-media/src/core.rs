@@ -141,6 +141,9 @@ pub struct LegParams {
     pub dead_media_after: Option<Duration>,
     /// Listen for in-band tones until the peer shows it sends RFC 4733.
     pub inband_dtmf: bool,
+    /// RTP and RTCP share the RTP port (RFC 5761 `a=rtcp-mux`, as WebRTC
+    /// requires). RTCP arriving on the RTP port is accepted either way.
+    pub rtcp_mux: bool,
 }
 
 impl LegParams {
@@ -153,6 +156,7 @@ impl LegParams {
             latch: LatchPolicy::SameIp,
             dead_media_after: Some(Duration::from_secs(30)),
             inband_dtmf: true,
+            rtcp_mux: false,
         }
     }
 }
@@ -638,6 +642,11 @@ impl LegCore {
         };
         let packet = match rtp::parse(datagram) {
             Ok(p) => p,
+            Err(crate::MediaError::RtpIsRtcp { .. }) => {
+                // RFC 5761: RTCP multiplexed on the RTP port.
+                self.handle_rtcp(now, from, datagram);
+                return;
+            }
             Err(_) => {
                 self.counters.malformed_dropped += 1;
                 return;
@@ -857,11 +866,16 @@ impl LegCore {
 
         if self.next_rtcp_at.is_some_and(|at| now >= at) {
             self.next_rtcp_at = Some(now + RTCP_INTERVAL);
-            let to = self.rtcp_remote.unwrap_or_else(|| {
-                let mut a = remote;
-                a.set_port(remote.port().wrapping_add(1));
-                a
-            });
+            let (port, to) = if params.rtcp_mux {
+                (Port::Rtp, remote)
+            } else {
+                let to = self.rtcp_remote.unwrap_or_else(|| {
+                    let mut a = remote;
+                    a.set_port(remote.port().wrapping_add(1));
+                    a
+                });
+                (Port::Rtcp, to)
+            };
             let info = SenderInfo {
                 ntp_timestamp: wall_ntp,
                 rtp_timestamp: self.tx.timestamp,
@@ -870,7 +884,7 @@ impl LegCore {
             };
             let block = self.reception.report_block(now);
             let (ssrc, cname) = (self.tx.ssrc, self.cname.clone());
-            out.push_with(Port::Rtcp, to, |buf| {
+            out.push_with(port, to, |buf| {
                 rtcp::build_report(ssrc, Some(info), block, &cname, buf)
             });
             self.counters.rtcp_sent += 1;

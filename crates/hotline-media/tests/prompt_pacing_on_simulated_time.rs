@@ -176,3 +176,43 @@ fn a_starved_clock_shows_as_a_timestamp_gap_not_a_slowdown() {
         vec![(0, 1000, true), (1, 1160, false), (2, 1000 + 9 * 160, true)]
     );
 }
+
+#[test]
+fn with_rtcp_mux_reports_share_the_rtp_port_both_ways() {
+    let t0 = Instant::now();
+    let peer: SocketAddr = "127.0.0.1:40040".parse().unwrap();
+    let mut core = LegCore::new(3, 0, 0, Arc::new(ComfortNoise::new()));
+    let mut params = LegParams::new(peer, Codec::Pcmu, None);
+    params.rtcp_mux = true;
+    core.start(t0, params);
+    let mut out = Outbox::new();
+    let mut reports = Vec::new();
+    for n in 0..=250u32 {
+        core.tick(t0 + TICK * n, 0, &mut out);
+        for (port, to, bytes) in out.iter() {
+            if hotline_media::rtcp::parse_report(bytes).is_ok() {
+                reports.push((port, to));
+            }
+        }
+        out.clear();
+    }
+    assert_eq!(reports, vec![(Port::Rtp, peer)]);
+    // A receiver report from the peer on the RTP port is read as RTCP.
+    let block = hotline_media::rtcp::ReportBlock {
+        ssrc: 3,
+        fraction_lost: 64,
+        cumulative_lost: 12,
+        extended_highest_seq: 250,
+        jitter: 80,
+        last_sr: 0,
+        delay_since_last_sr: 0,
+    };
+    let mut rr = Vec::new();
+    hotline_media::rtcp::build_report(99, None, Some(block), "peer", &mut rr);
+    core.handle_rtp(t0, peer, &rr);
+    let stats = core.stats();
+    assert_eq!(stats.counters.rtcp_received, 1);
+    assert_eq!(stats.counters.malformed_dropped, 0);
+    assert_eq!(stats.remote_cumulative_lost, Some(12));
+    assert_eq!(stats.remote_jitter_ms, Some(10.0));
+}
