@@ -380,6 +380,8 @@ pub struct LegCore {
     music: Option<(Arc<Prompt>, usize)>,
     dtmf_queue: VecDeque<DtmfDigit>,
     dtmf_out: Option<DtmfOut>,
+    /// Keys as audio tones, for peers that negotiated no telephone-event.
+    tones_out: VecDeque<u8>,
     gap_ticks: u8,
     events_rx: TelephoneEventReceiver,
     inband: Option<DtmfDetector>,
@@ -429,6 +431,7 @@ impl LegCore {
             music: None,
             dtmf_queue: VecDeque::new(),
             dtmf_out: None,
+            tones_out: VecDeque::new(),
             gap_ticks: 0,
             events_rx: TelephoneEventReceiver::new(),
             inband: None,
@@ -508,7 +511,8 @@ impl LegCore {
         self.music = None;
     }
 
-    /// Queues keys to send as RFC 4733 events (needs a negotiated payload type).
+    /// Queues keys to send: RFC 4733 events on the negotiated payload type,
+    /// or in-band tones when there is none.
     pub fn send_dtmf(&mut self, digits: impl IntoIterator<Item = DtmfDigit>) {
         self.dtmf_queue.extend(digits);
     }
@@ -925,7 +929,13 @@ impl LegCore {
 
     /// The next RFC 4733 packet: (marker, payload, event timestamp, payload type).
     fn next_dtmf_packet(&mut self, params: &LegParams) -> Option<(bool, [u8; 4], u32, u8)> {
-        let pt = params.dtmf_payload_type?;
+        let Some(pt) = params.dtmf_payload_type else {
+            // No telephone-event negotiated: the keys go out as tones.
+            while let Some(digit) = self.dtmf_queue.pop_front() {
+                append_tone(&mut self.tones_out, params.codec, digit);
+            }
+            return None;
+        };
         if self.dtmf_out.is_none() {
             if self.gap_ticks > 0 {
                 self.gap_ticks -= 1;
@@ -953,6 +963,13 @@ impl LegCore {
 
     fn next_audio_frame(&mut self, codec: Codec) -> [u8; SAMPLES_PER_TICK] {
         let mut frame = [codec.silence_byte(); SAMPLES_PER_TICK];
+        if !self.tones_out.is_empty() {
+            let n = self.tones_out.len().min(SAMPLES_PER_TICK);
+            for (slot, b) in frame.iter_mut().zip(self.tones_out.drain(..n)) {
+                *slot = b;
+            }
+            return frame;
+        }
         if let Some(pb) = self.playbacks.front_mut() {
             let mut filled = 0;
             while filled < SAMPLES_PER_TICK && pb.index < pb.prompts.len() {
@@ -1059,4 +1076,31 @@ impl LegCore {
             self.stop_recording(RecordingStop::Silence);
         }
     }
+}
+
+/// Appends a key as a dual tone (each tone at about -10 dBFS) and 60 ms of
+/// silence, encoded for the leg's codec.
+fn append_tone(out: &mut VecDeque<u8>, codec: Codec, digit: DtmfDigit) {
+    const ROWS_HZ: [f64; 4] = [697.0, 770.0, 852.0, 941.0];
+    const COLS_HZ: [f64; 4] = [1209.0, 1336.0, 1477.0, 1633.0];
+    let Ok(event) = crate::dtmf::event_for_key(digit.key) else {
+        return;
+    };
+    // RFC 4733 event codes to keypad positions: 1-9 row-major, 0 * # A-D.
+    let (row, col) = match event {
+        1..=9 => ((event - 1) / 3, (event - 1) % 3),
+        0 => (3, 1),
+        10 => (3, 0),
+        11 => (3, 2),
+        _ => (event - 12, 3),
+    };
+    let (fr, fc) = (ROWS_HZ[row as usize], COLS_HZ[col as usize]);
+    let samples = (digit.duration.as_millis().clamp(40, 2000) as usize) * 8;
+    let step = 2.0 * std::f64::consts::PI / 8000.0;
+    for i in 0..samples {
+        let t = i as f64 * step;
+        let x = 7000.0 * ((fr * t).sin() + (fc * t).sin());
+        out.push_back(codec.encode(x as i16));
+    }
+    out.extend(std::iter::repeat_n(codec.silence_byte(), 480));
 }

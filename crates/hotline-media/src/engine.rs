@@ -442,7 +442,8 @@ impl Leg {
         self.send(Command::StopMusic(self.id))
     }
 
-    /// Sends keys as RFC 4733 events (for calls the hotline places).
+    /// Sends keys as RFC 4733 events (for calls the hotline places), or as
+    /// in-band tones if the peer negotiated no telephone-event.
     pub fn send_dtmf(&self, keys: &str, duration: Duration) -> Result<(), MediaError> {
         let digits = keys
             .chars()
