@@ -800,8 +800,12 @@ fn orchestrate(options: &Options) -> BenchResult<()> {
         options.prompt.display()
     );
     println!(
-        "machine: {} CPUs",
-        std::thread::available_parallelism().map_or(1, |n| n.get())
+        "machine: {} CPUs, load average before the run: {}, children under chrt -f 10: {}",
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .trim(),
+        options.realtime
     );
     let mut engine = ChildProc::spawn("engine", options)?;
     let mut reference = ChildProc::spawn("reference", options)?;

@@ -519,7 +519,6 @@ impl LegCore {
 
     /// A key reported by SIP INFO: handled like any other key.
     pub fn sip_info_dtmf(&mut self, digit: DtmfDigit) {
-        self.on_key_down(digit.key);
         self.on_digit(digit, DtmfSource::SipInfo);
     }
 
@@ -779,6 +778,9 @@ impl LegCore {
     }
 
     fn on_digit(&mut self, digit: DtmfDigit, source: DtmfSource) {
+        // A key whose start was never seen (only its end packets arrived)
+        // still barges in.
+        self.on_key_down(digit.key);
         self.barged_key = None;
         self.events.push_back(MediaEvent::Dtmf {
             key: digit.key,
