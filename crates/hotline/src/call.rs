@@ -46,6 +46,7 @@ pub struct CallContext {
     pub max_call: Duration,
     pub answer_after: Duration,
     pub dead_media_after: Duration,
+    pub latch: hotline_media::LatchPolicy,
     pub node: Option<String>,
 }
 
@@ -512,6 +513,7 @@ pub async fn run_call(
                     if let Some(media) = &remote_media {
                         let mut params = LegParams::new(media.remote_rtp, media_codec(media.codec), media.telephone_event_pt);
                         params.dead_media_after = Some(context.dead_media_after);
+                        params.latch = context.latch;
                         if let Err(e) = call.leg.start(params) {
                             warn!(%call_id, error = %e, "media leg did not start");
                         }
@@ -531,6 +533,7 @@ pub async fn run_call(
                     let mut params = LegParams::new(media.remote_rtp, media_codec(media.codec), media.telephone_event_pt);
                     // Silence is expected while held.
                     params.dead_media_after = (!hold).then_some(context.dead_media_after);
+                    params.latch = context.latch;
                     let _ = call.leg.start(params);
                     remote_media = Some(media);
                 }
@@ -576,6 +579,7 @@ pub async fn run_call(
         call.feed(Instant::now(), Input::Hangup);
     }
     if let Ok(stats) = call.leg.stats().await {
+        debug!(%call_id, ?stats, "caller leg figures");
         if stats.packets_expected > 0 {
             call.emit(stats.to_call_event("caller"));
         }

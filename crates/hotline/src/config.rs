@@ -59,6 +59,18 @@ pub struct MediaConfig {
     pub dead_media_secs: u64,
     /// Media clock threads; 0 = one per CPU.
     pub clock_threads: usize,
+    /// Where the caller's RTP may come from before we latch on to it:
+    /// "any_source" (the first packet from anywhere: callers behind NAT put a
+    /// private address in their SDP, as softphones do) or "same_ip" (only
+    /// from the SDP's address: stricter, but NATed callers are not heard).
+    pub latch: LatchConfig,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LatchConfig {
+    AnySource,
+    SameIp,
 }
 
 impl Default for MediaConfig {
@@ -66,6 +78,7 @@ impl Default for MediaConfig {
         Self {
             dead_media_secs: 30,
             clock_threads: 0,
+            latch: LatchConfig::AnySource,
         }
     }
 }

@@ -375,6 +375,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         max_call: sip_checked.max_call,
         answer_after: sip_checked.answer_after,
         dead_media_after: Duration::from_secs(config.media.dead_media_secs.max(1)),
+        latch: match config.media.latch {
+            config::LatchConfig::AnySource => hotline_media::LatchPolicy::AnySource,
+            config::LatchConfig::SameIp => hotline_media::LatchPolicy::SameIp,
+        },
         node: None,
     });
     tokio::spawn(reload_scripts_on_change(scripts));
