@@ -12,7 +12,7 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use hotline_sip::msg::{first_header, header_param, header_uri};
+use hotline_sip::msg::{header_param, header_uri};
 use hotline_sip::wire::{self, Framed, DEFAULT_MAX_MESSAGE_BYTES};
 use hotline_sip::{
     CallHandle, Codec, Direction, Endpoint, EndpointConfig, Event, LocalMedia, Output, Peer,
@@ -106,8 +106,10 @@ impl Sent {
             .unwrap_or_default()
     }
 
+    /// The first value of a header as a peer reads it off the wire (rsip's
+    /// own lookup misses headers it types, such as Allow or Retry-After).
     pub fn header(&self, name: &'static str) -> Option<String> {
-        first_header(&self.message(), name).map(str::to_owned)
+        self.headers_named(name).into_iter().next()
     }
 
     /// Every value of a header, in order.

@@ -1,0 +1,58 @@
+//! Calls only ever go to numbers the configuration names (no open relay):
+//! anything else gets 404 and no call is created.
+
+mod support;
+
+use std::time::Duration;
+
+use support::*;
+
+#[test]
+fn a_number_we_do_not_serve_gets_404() {
+    let mut h = Harness::new();
+    let mut phone = Phone::caller(CALLER_ADDR, "0015551234567", "unknown-1");
+    let invite = phone.invite();
+    h.deliver(phone.peer, &invite.bytes);
+    let sent = h.take_sent();
+    assert_eq!(
+        sent.iter().filter_map(Sent::status).collect::<Vec<_>>(),
+        vec![404]
+    );
+    assert!(
+        sent[0].to_tag().is_some(),
+        "a final response carries a To tag"
+    );
+    assert!(h.take_events().is_empty());
+    assert_eq!(h.endpoint.active_calls(), 0);
+    // The 404 is retransmitted until ACKed, and the ACK is absorbed.
+    h.advance(Duration::from_millis(500));
+    assert_eq!(h.take_statuses(), vec![404]);
+    h.deliver(phone.peer, &phone.ack_failure(&invite, &sent[0]));
+    h.run_until_idle(Duration::from_secs(60));
+    assert!(h.take_sent().is_empty());
+    assert_eq!(h.endpoint.active_transactions(), 0);
+}
+
+#[test]
+fn every_configured_number_answers() {
+    let config = hotline_sip::EndpointConfig {
+        numbers: vec!["12345".into(), "311".into()],
+        ..Default::default()
+    };
+    let mut h = Harness::with_config(config);
+    for (n, number) in ["12345", "311"].into_iter().enumerate() {
+        let mut phone = Phone::caller(CALLER_ADDR, number, &format!("known-{n}"));
+        h.deliver(phone.peer, &phone.invite().bytes);
+        assert_eq!(h.take_statuses(), vec![100]);
+        h.take_incoming_call();
+    }
+}
+
+#[test]
+fn a_request_uri_without_a_user_gets_404() {
+    let mut h = Harness::new();
+    let mut phone = Phone::caller(CALLER_ADDR, "12345", "unknown-2");
+    phone.target = "sip:127.0.0.1:5060".into();
+    h.deliver(phone.peer, &phone.invite().bytes);
+    assert_eq!(h.take_statuses(), vec![404]);
+}
