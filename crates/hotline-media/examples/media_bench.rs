@@ -40,6 +40,9 @@ struct Options {
     /// Run both children under `chrt -f 10` (what `-p` does for Asterisk,
     /// `CPUSchedulingPolicy=fifo` in a systemd unit).
     realtime: bool,
+    /// SCHED_FIFO priority for the engine's clock threads only
+    /// (`MediaEngine::start_with_priority`).
+    clock_priority: Option<u8>,
 }
 
 fn parse_options() -> Result<Options, String> {
@@ -55,6 +58,7 @@ fn parse_options() -> Result<Options, String> {
         prompt: PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join("../../ivr_scripts/prompts/en/welcome.wav"),
         realtime: false,
+        clock_priority: None,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -88,6 +92,7 @@ fn parse_options() -> Result<Options, String> {
             "--churn-rate" => o.churn_rate = number(&value)? as usize,
             "--churn-seconds" => o.churn_seconds = number(&value)?,
             "--prompt" => o.prompt = PathBuf::from(value),
+            "--clock-priority" => o.clock_priority = Some(number(&value)?.clamp(1, 99) as u8),
             other => {
                 return Err(format!(
                     "unknown argument {other:?} (see bench/media/README.md)"
@@ -130,12 +135,15 @@ fn engine_role(options: &Options) -> BenchResult<()> {
         .worker_threads(1)
         .enable_all()
         .build()?;
-    let engine = MediaEngine::start(EngineConfig {
-        bind_ip: "127.0.0.1".parse()?,
-        port_first: 20_000,
-        port_last: 29_999,
-        shards: options.shards,
-    })?;
+    let engine = MediaEngine::start_with_priority(
+        EngineConfig {
+            bind_ip: "127.0.0.1".parse()?,
+            port_first: 20_000,
+            port_last: 29_999,
+            shards: options.shards,
+        },
+        options.clock_priority,
+    )?;
     let cache = PromptCache::new();
     let prompt = cache.get(&options.prompt)?;
     let mut legs = Vec::new();
@@ -190,13 +198,14 @@ fn engine_role(options: &Options) -> BenchResult<()> {
                 let e = engine.stats();
                 writeln!(
                     out,
-                    "STATS expected={expected} lost={lost} malformed={malformed} events_dropped={events_dropped} mean_jitter_ms={:.2} late_ticks={} resyncs={} send_errors={} busy_ms_per_tick={:.2} busy_max_ms={:.1}",
+                    "STATS expected={expected} lost={lost} malformed={malformed} events_dropped={events_dropped} mean_jitter_ms={:.2} late_ticks={} resyncs={} send_errors={} busy_ms_per_tick={:.2} busy_max_ms={:.1} realtime_clock_threads={}",
                     jitter_sum / legs.len().max(1) as f64,
                     e.late_ticks,
                     e.clock_resyncs,
                     e.send_errors,
                     e.busy_us as f64 / 1000.0 / e.ticks.max(1) as f64,
-                    e.busy_us_max as f64 / 1000.0
+                    e.busy_us_max as f64 / 1000.0,
+                    e.realtime_clock_threads
                 )?;
             }
             Some("CLOSE") => {
@@ -385,6 +394,9 @@ impl ChildProc {
         } else {
             Command::new(&exe)
         };
+        if let Some(p) = options.clock_priority {
+            command.args(["--clock-priority", &p.to_string()]);
+        }
         let mut child = command
             .args([
                 "--role",

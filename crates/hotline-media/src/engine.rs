@@ -84,6 +84,8 @@ pub struct EngineStats {
     pub busy_us: u64,
     /// The longest single tick of one shard (µs).
     pub busy_us_max: u64,
+    /// Clock threads running under SCHED_FIFO.
+    pub realtime_clock_threads: u64,
 }
 
 #[derive(Debug, Default)]
@@ -95,6 +97,7 @@ struct SharedStats {
     send_errors: AtomicU64,
     busy_us: AtomicU64,
     busy_us_max: AtomicU64,
+    realtime_threads: AtomicU64,
 }
 
 #[derive(Debug)]
@@ -177,8 +180,23 @@ impl std::fmt::Debug for MediaEngine {
 }
 
 impl MediaEngine {
-    /// Starts the clock threads. The port range must hold at least one even/odd pair.
+    /// Starts the clock threads at normal priority. The port range must hold
+    /// at least one even/odd pair.
     pub fn start(config: EngineConfig) -> Result<Self, MediaError> {
+        Self::start_with_priority(config, None)
+    }
+
+    /// Starts the clock threads, with `realtime_priority` (1-99) running them
+    /// under SCHED_FIFO, as media servers do (Asterisk `-p`, FreeSWITCH
+    /// `-rp`): on a busy machine a normal-priority clock is woken late and
+    /// a whole tick's packets are late with it (see bench/media). Only these
+    /// threads are raised, not the rest of the process. If the system refuses
+    /// (no CAP_SYS_NICE / RLIMIT_RTPRIO), the threads run at normal priority,
+    /// a warning is logged and [`EngineStats::realtime_clock_threads`] says so.
+    pub fn start_with_priority(
+        config: EngineConfig,
+        realtime_priority: Option<u8>,
+    ) -> Result<Self, MediaError> {
         let first = config.port_first + config.port_first % 2;
         if first == 0 || config.port_last <= first || config.port_last == u16::MAX {
             return Err(MediaError::BadPortRange {
@@ -206,7 +224,12 @@ impl MediaEngine {
             let stats = Arc::clone(&stats);
             std::thread::Builder::new()
                 .name(format!("hotline-media-{n}"))
-                .spawn(move || run_shard(rx, pool, stats))?;
+                .spawn(move || {
+                    if let Some(priority) = realtime_priority {
+                        raise_to_realtime(priority, &stats);
+                    }
+                    run_shard(rx, pool, stats)
+                })?;
             shards.push(ShardHandle { commands: tx });
         }
         Ok(Self {
@@ -234,6 +257,7 @@ impl MediaEngine {
             send_errors: s.send_errors.load(Ordering::Relaxed),
             busy_us: s.busy_us.load(Ordering::Relaxed),
             busy_us_max: s.busy_us_max.load(Ordering::Relaxed),
+            realtime_clock_threads: s.realtime_threads.load(Ordering::Relaxed),
         }
     }
 
@@ -350,6 +374,32 @@ impl MediaEngine {
             a: (a.id, a.commands.clone()),
             b: (b.id, b.commands.clone()),
         })
+    }
+}
+
+fn raise_to_realtime(priority: u8, stats: &SharedStats) {
+    use thread_priority::unix::{
+        set_thread_priority_and_policy, thread_native_id, RealtimeThreadSchedulePolicy,
+        ThreadSchedulePolicy,
+    };
+    let result = thread_priority::ThreadPriorityValue::try_from(priority.clamp(1, 99))
+        .map_err(|e| e.to_string())
+        .and_then(|value| {
+            set_thread_priority_and_policy(
+                thread_native_id(),
+                thread_priority::ThreadPriority::Crossplatform(value),
+                ThreadSchedulePolicy::Realtime(RealtimeThreadSchedulePolicy::Fifo),
+            )
+            .map_err(|e| format!("{e:?}"))
+        });
+    match result {
+        Ok(()) => {
+            stats.realtime_threads.fetch_add(1, Ordering::Relaxed);
+        }
+        Err(e) => tracing::warn!(
+            error = %e,
+            "media clock thread stays at normal priority (real-time scheduling refused)"
+        ),
     }
 }
 
