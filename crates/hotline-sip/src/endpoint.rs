@@ -485,7 +485,11 @@ impl Endpoint {
                     let routable = first_header(request, "Via").is_some()
                         && first_header(request, "CSeq").is_some()
                         && request.method != Method::Ack;
-                    if routable {
+                    // Answers to junk obey the same per-source limits as any
+                    // other answer, or a flood of invalid requests would get
+                    // a 400 each, unmetered.
+                    let ip = from.addr.ip();
+                    if routable && !self.registrar.is_blocked(ip, now) && self.admit(now, ip) {
                         let mut response =
                             msg::response_to(request, invalid.status(), None, from.addr);
                         response
@@ -795,7 +799,17 @@ impl Endpoint {
         let Some(call) = self.calls.get_mut(&id) else {
             return;
         };
-        if call.state != CallState::Answered || call.remote_cseq != Some(essentials.cseq) {
+        // §13.2.2.4: the ACK carries the CSeq number of the INVITE it
+        // acknowledges. Compare with that INVITE, not with the last remote
+        // CSeq: an INFO or OPTIONS sent before the ACK must not make it stray.
+        let invite_cseq = call.invite.as_ref().and_then(|invite| {
+            first_header(invite, "CSeq")?
+                .split_whitespace()
+                .next()?
+                .parse::<u32>()
+                .ok()
+        });
+        if call.state != CallState::Answered || invite_cseq != Some(essentials.cseq) {
             return; // A retransmitted or stray ACK.
         }
         let reinvite = call.ok_retransmit.as_ref().is_some_and(|ok| ok.reinvite);
@@ -1769,7 +1783,14 @@ impl Endpoint {
             TimerOutcome::TimedOut | TimerOutcome::Terminated => {
                 if let Some(entry) = self.transactions.remove(&id) {
                     self.tx_index.remove(&entry.key);
-                    if let Some(source) = self.sources.get_mut(&entry.peer.addr.ip()) {
+                    // Only server transactions were counted against their
+                    // source (new_server_tx); ours to it must not free its slots.
+                    let counted = entry.key.server;
+                    if let Some(source) = self
+                        .sources
+                        .get_mut(&entry.peer.addr.ip())
+                        .filter(|_| counted)
+                    {
                         source.live_transactions = source.live_transactions.saturating_sub(1);
                     }
                 }
