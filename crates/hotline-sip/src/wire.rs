@@ -233,17 +233,33 @@ impl StreamFramer {
 
     /// The next complete message or keep-alive, if the buffer holds one.
     pub fn next_message(&mut self) -> Result<Option<Framed>, WireError> {
-        // Keep-alives between messages: a lone CRLFCRLF ping, or stray CRLFs.
-        let leading = self
-            .buffer
-            .iter()
-            .take_while(|b| matches!(b, b'\r' | b'\n'))
-            .count();
-        if leading > 0 {
-            self.buffer.advance(leading);
-            if leading >= 2 {
+        // Keep-alives between messages (RFC 5626 §4.4.1): each CRLFCRLF is
+        // one ping; other stray line ends before a message are skipped
+        // (§7.5). A run of line ends reaching the end of the buffer waits for
+        // more bytes, so how TCP splits the stream never changes the result.
+        loop {
+            if self.buffer.starts_with(b"\r\n\r\n") {
+                self.buffer.advance(4);
                 return Ok(Some(Framed::KeepAlive));
             }
+            let leading = self
+                .buffer
+                .iter()
+                .take_while(|b| matches!(b, b'\r' | b'\n'))
+                .count();
+            if leading == 0 {
+                break;
+            }
+            if leading == self.buffer.len() {
+                if leading > self.max_bytes {
+                    return Err(WireError::TooLarge {
+                        len: leading,
+                        max: self.max_bytes,
+                    });
+                }
+                return Ok(None);
+            }
+            self.buffer.advance(leading);
         }
         if self.buffer.is_empty() {
             return Ok(None);
@@ -282,14 +298,19 @@ impl StreamFramer {
 pub fn to_bytes(message: &rsip::SipMessage) -> Vec<u8> {
     use rsip::message::HasHeaders;
     let mut message = message.clone();
-    let body_len = message.body().len();
+    // rsip's Display writes the body through `String::from_utf8_lossy`, which
+    // would replace non-UTF-8 body bytes (and so break Content-Length): print
+    // the head with an empty body and append the body bytes as they are.
+    let body = std::mem::take(message.body_mut());
     message
         .headers_mut()
         .retain(|h| !matches!(h, rsip::Header::ContentLength(_)));
     message
         .headers_mut()
-        .push(rsip::headers::ContentLength::from(body_len as u32).into());
-    message.to_string().into_bytes()
+        .push(rsip::headers::ContentLength::from(body.len() as u32).into());
+    let mut bytes = message.to_string().into_bytes();
+    bytes.extend_from_slice(&body);
+    bytes
 }
 
 #[cfg(test)]
