@@ -59,6 +59,11 @@ pub struct MediaConfig {
     pub dead_media_secs: u64,
     /// Media clock threads; 0 = one per CPU.
     pub clock_threads: usize,
+    /// SCHED_FIFO priority of the media clock threads (1-99), so prompts
+    /// stay on time on a busy machine; 0 = normal scheduling. Needs
+    /// CAP_SYS_NICE (root, or LimitRTPRIO in the systemd unit); without it
+    /// the hotline warns and runs at normal priority.
+    pub clock_priority: u8,
     /// Where the caller's RTP may come from before we latch on to it:
     /// "any_source" (the first packet from anywhere: callers behind NAT put a
     /// private address in their SDP, as softphones do) or "same_ip" (only
@@ -78,6 +83,7 @@ impl Default for MediaConfig {
         Self {
             dead_media_secs: 30,
             clock_threads: 0,
+            clock_priority: 10,
             latch: LatchConfig::AnySource,
         }
     }

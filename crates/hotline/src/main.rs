@@ -352,12 +352,15 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .script(&config.ivr.script)
         .map_err(|e| anyhow::anyhow!("ivr.script {:?}: {e}", config.ivr.script))?;
     let scripts = Arc::new(scripts);
-    let media = hotline_media::MediaEngine::start(hotline_media::EngineConfig {
-        bind_ip: sip_checked.advertised.ip(),
-        port_first: *sip_checked.rtp_ports.start(),
-        port_last: *sip_checked.rtp_ports.end(),
-        shards: config.media.clock_threads,
-    })
+    let media = hotline_media::MediaEngine::start_with_priority(
+        hotline_media::EngineConfig {
+            bind_ip: sip_checked.advertised.ip(),
+            port_first: *sip_checked.rtp_ports.start(),
+            port_last: *sip_checked.rtp_ports.end(),
+            shards: config.media.clock_threads,
+        },
+        (config.media.clock_priority > 0).then_some(config.media.clock_priority),
+    )
     .context("starting the media engine")?;
     let recordings_dir = config.database.data_dir.join("recordings");
     std::fs::create_dir_all(&recordings_dir)
