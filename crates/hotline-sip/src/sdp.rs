@@ -98,6 +98,20 @@ pub enum SdpError {
 /// Reads the remote side of an offer or answer and picks the codec,
 /// honouring the offerer's order among those we support.
 pub fn negotiate(remote_sdp: &[u8], preferred: &[Codec]) -> Result<NegotiatedMedia, SdpError> {
+    // sdp-types 0.1.8 panics (an `assert_eq!` in its media parser) when a
+    // line that is not `x=value` is followed by another non-`m=` line: its
+    // peeked error is skipped and the next line reaches the assertion. The
+    // endpoint's fuzzer found it with a caller's body; refuse such bodies
+    // here, with the same line rule it applies, before it sees them.
+    if let Some(n) = remote_sdp
+        .split(|b| *b == b'\n')
+        .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
+        .position(|line| !line.is_empty() && line.iter().position(|b| *b == b'=') != Some(1))
+    {
+        return Err(SdpError::Unparseable {
+            reason: format!("line {} is not in key=value form", n + 1),
+        });
+    }
     let session = sdp_types::Session::parse(remote_sdp).map_err(|e| SdpError::Unparseable {
         reason: e.to_string(),
     })?;
@@ -298,6 +312,19 @@ mod tests {
         let n = negotiate(local.to_sdp().as_bytes(), &[Codec::Pcmu]).unwrap();
         assert_eq!(n.remote_rtp.port(), 20000);
         assert_eq!(n.telephone_event_pt, Some(101));
+    }
+
+    #[test]
+    fn a_bad_line_before_an_attribute_is_an_error_not_a_panic() {
+        // Found by fuzz/endpoint_sequence: sdp-types asserted on this shape.
+        let body =
+            b"v=0\r\nc=IN IP4 127.0.0.1\r\nm=audio 6000 RTP/AVP 0\r\nnot a line\r\na=sendonly\r\n";
+        assert!(matches!(
+            negotiate(body, &[Codec::Pcmu]),
+            Err(SdpError::Unparseable { .. })
+        ));
+        let body = b"v=0\r\nbad\r\na=x\r\nm=audio 6000 RTP/AVP 0\r\n";
+        assert!(negotiate(body, &[Codec::Pcmu]).is_err());
     }
 
     #[test]

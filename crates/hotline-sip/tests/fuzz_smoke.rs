@@ -62,3 +62,11 @@ fn endpoint_sequences_never_panic_and_leave_nothing_behind() {
         fuzz_bodies::endpoint_sequence(&data);
     }
 }
+
+#[test]
+fn endpoint_sequence_regressions() {
+    // fuzz/endpoint_sequence found a panic inside sdp-types on a caller's body.
+    fuzz_bodies::endpoint_sequence(&[
+        40, 230, 230, 230, 33, 0, 0, 0, 225, 111, 34, 111, 116, 93, 97, 230, 62, 0,
+    ]);
+}
