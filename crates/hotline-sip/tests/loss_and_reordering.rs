@@ -97,12 +97,12 @@ impl Sim {
                 let at = self.now + ms(&mut self.rng, 500);
                 self.actions.push((at, side, Action::Hangup(*call)));
             }
-            Event::OutgoingAnswered { call, .. } | Event::CallConfirmed { call, .. } => {
-                // Either side may hang up first.
-                if self.rng.gen_bool(0.5) {
-                    let at = self.now + ms(&mut self.rng, 5000);
-                    self.actions.push((at, side, Action::Hangup(*call)));
-                }
+            // Either side may hang up first (or neither: wound down later).
+            Event::OutgoingAnswered { call, .. } | Event::CallConfirmed { call, .. }
+                if self.rng.gen_bool(0.5) =>
+            {
+                let at = self.now + ms(&mut self.rng, 5000);
+                self.actions.push((at, side, Action::Hangup(*call)));
             }
             _ => {}
         }
