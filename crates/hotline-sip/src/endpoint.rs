@@ -231,13 +231,30 @@ struct TxKey {
 }
 
 impl TxKey {
-    fn server(branch: &str, method: &Method) -> Self {
+    /// RFC 3261 §17.2.3: a server transaction is matched by the top Via's
+    /// branch *and* sent-by (two clients may pick the same branch), and the
+    /// method (ACK matches its INVITE). A branch without the magic cookie
+    /// comes from an RFC 2543 client, whose branches need not be unique;
+    /// such requests match by Call-ID, From tag and CSeq number instead
+    /// (close to §17.2.3's fallback, which ACK and CANCEL share with their INVITE).
+    fn server(essentials: &Essentials, method: &Method) -> Self {
         let method = match method {
             Method::Ack => Method::Invite,
             m => *m,
         };
+        let branch = if essentials.branch.starts_with(msg::MAGIC_COOKIE) {
+            format!("{}|{}", essentials.branch, essentials.sent_by)
+        } else {
+            format!(
+                "2543|{}|{}|{}|{}",
+                essentials.call_id,
+                essentials.from_tag.as_deref().unwrap_or_default(),
+                essentials.cseq,
+                essentials.sent_by
+            )
+        };
         Self {
-            branch: branch.to_owned(),
+            branch,
             method: method.to_string(),
             server: true,
         }
@@ -613,7 +630,7 @@ impl Endpoint {
         request: rsip::Request,
         essentials: Essentials,
     ) {
-        let key = TxKey::server(&essentials.branch, &request.method);
+        let key = TxKey::server(&essentials, &request.method);
         // Retransmissions and the ACK of a non-2xx final belong to an existing transaction.
         if let Some(&tx_id) = self.tx_index.get(&key) {
             if let Some(entry) = self.transactions.get_mut(&tx_id) {
@@ -850,7 +867,7 @@ impl Endpoint {
         essentials: &Essentials,
     ) {
         let tx = self.new_server_tx(key, Kind::ServerNonInvite, from, Method::Cancel, None);
-        let invite_key = TxKey::server(&essentials.branch, &Method::Invite);
+        let invite_key = TxKey::server(essentials, &Method::Invite);
         let invite_tx = self.tx_index.get(&invite_key).copied();
         let Some(invite_tx) = invite_tx else {
             let response = self.respond(
