@@ -1276,6 +1276,14 @@ impl Endpoint {
         let (Some(invite), Some(tx)) = (&c.invite, c.invite_tx) else {
             return;
         };
+        // A rejection must be a final failure (3xx-6xx, §21): a 1xx would
+        // leave the call half-ended and a 2xx would establish a dialog we
+        // have just forgotten. Anything else becomes 480, like a hangup.
+        let status = if (300..=699).contains(&status) {
+            status
+        } else {
+            480
+        };
         let response = msg::response_to(
             invite,
             StatusCode::from(status),
