@@ -371,6 +371,8 @@ pub struct Endpoint {
     outputs: VecDeque<Output>,
     accepting: bool,
     counters: Counters,
+    /// Size of `sources` above which idle entries are pruned next.
+    sources_prune_at: usize,
 }
 
 /// What the controller supplies to place a call (to an agent's phone).
@@ -404,6 +406,7 @@ impl Endpoint {
             outputs: VecDeque::new(),
             accepting: true,
             counters: Counters::default(),
+            sources_prune_at: 10_000,
         }
     }
 
@@ -1841,8 +1844,13 @@ impl Endpoint {
                     }
                 }
                 // Forget sources that have nothing live, so scans cost no memory.
-                if self.sources.len() > 10_000 {
+                // The threshold doubles with what survives a prune: with more
+                // than 10,000 busy sources a fixed threshold would scan the
+                // whole map at every transaction end (a cost a spoofed-source
+                // flood could impose); doubling keeps it amortised O(1).
+                if self.sources.len() > self.sources_prune_at {
                     self.sources.retain(|_, s| s.live_transactions > 0);
+                    self.sources_prune_at = (self.sources.len() * 2).max(10_000);
                 }
             }
         }
