@@ -487,8 +487,28 @@ impl Endpoint {
                     self.transmit(from, b"\r\n".to_vec());
                 }
             }
+            Err(wire::WireError::UnknownMethod { method, stand_in }) => {
+                self.handle_unknown_method(from, &method, &stand_in)
+            }
             Err(_) => self.note_parse_failure(),
         }
+    }
+
+    /// A request whose method we do not implement gets 501 (§8.2.1),
+    /// statelessly: a retransmission simply gets 501 again.
+    pub fn handle_unknown_method(&mut self, from: Peer, method: &str, stand_in: &rsip::Request) {
+        self.counters.messages_in += 1;
+        let Ok(essentials) = Essentials::of(&rsip::SipMessage::Request(stand_in.clone())) else {
+            self.note_parse_failure();
+            return;
+        };
+        let mut response = msg::response_to(stand_in, StatusCode::NotImplemented, None, from.addr);
+        response.headers.retain(|h| !matches!(h, Header::CSeq(_)));
+        response
+            .headers
+            .push(Header::CSeq(format!("{} {method}", essentials.cseq).into()));
+        response.headers.push(allow_header());
+        self.transmit(from, wire::to_bytes(&response.into()));
     }
 
     /// Handles one parsed message.
@@ -1343,11 +1363,11 @@ impl Endpoint {
         headers.push(self.contact(transport));
         headers.push(allow_header());
         headers.push(other("Content-Type", "application/sdp"));
-        let uri = rsip::Uri::try_from(outgoing.target.as_str()).unwrap_or_else(|_| rsip::Uri {
-            scheme: Some(rsip::Scheme::Sip),
-            host_with_port: outgoing.peer.addr.into(),
-            ..Default::default()
-        });
+        // SocketAddr's Display brackets IPv6 hosts; rsip's own IpAddr host
+        // would print them bare (`sip:::1:5060`), so go through parse_uri.
+        let uri = msg::parse_uri(&outgoing.target)
+            .or_else(|| msg::parse_uri(&format!("sip:{}", outgoing.peer.addr)))
+            .unwrap_or_default();
         let request = rsip::Request {
             method: Method::Invite,
             uri,
@@ -1446,7 +1466,7 @@ impl Endpoint {
         headers.push(Header::To(to.into()));
         headers.push(Header::CallId(call.call_id.clone().into()));
         headers.push(Header::CSeq(format!("{} {method}", call.local_cseq).into()));
-        let uri = rsip::Uri::try_from(call.remote_target.as_str()).ok()?;
+        let uri = msg::parse_uri(&call.remote_target)?;
         Some((
             rsip::Request {
                 method,

@@ -289,6 +289,61 @@ fn fill_rport(via: &str, source: SocketAddr) -> String {
     out
 }
 
+/// Parses a SIP URI, IPv6 literal hosts included.
+///
+/// rsip 0.4's host tokenizer splits `host:port` at the first `:`, so
+/// `sip:12345@[2001:db8::1]:5060` does not parse. Such URIs are built here
+/// by hand, with the bracketed literal kept as rsip's `Domain` host, which
+/// rsip prints back unchanged (`[2001:db8::1]`); URI parameters are kept.
+pub fn parse_uri(text: &str) -> Option<rsip::Uri> {
+    let text = text.trim();
+    if !text.contains('[') {
+        return rsip::Uri::try_from(text).ok();
+    }
+    let (scheme, rest) = text.split_once(':')?;
+    let scheme = match scheme.to_ascii_lowercase().as_str() {
+        "sip" => rsip::Scheme::Sip,
+        "sips" => rsip::Scheme::Sips,
+        _ => return None,
+    };
+    let (user, host_part) = match rest.rsplit_once('@') {
+        Some((user, host)) => (Some(user), host),
+        None => (None, rest),
+    };
+    let close = host_part.find(']')?;
+    let literal = host_part.strip_prefix('[')?.get(..close - 1)?;
+    literal.parse::<std::net::Ipv6Addr>().ok()?;
+    let after = &host_part[close + 1..];
+    let (port, params) = match after.strip_prefix(':') {
+        Some(p) => {
+            let end = p.find(';').unwrap_or(p.len());
+            (Some(p[..end].parse::<u16>().ok()?), &p[end..])
+        }
+        None => (None, after),
+    };
+    let params = params
+        .split(';')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').map_or((p, None), |(k, v)| (k, Some(v)));
+            rsip::Param::Other(k.into(), v.map(Into::into))
+        })
+        .collect();
+    Some(rsip::Uri {
+        scheme: Some(scheme),
+        auth: user.map(|u| rsip::Auth {
+            user: u.split(':').next().unwrap_or(u).into(),
+            password: None,
+        }),
+        host_with_port: rsip::HostWithPort {
+            host: rsip::Host::Domain(format!("[{literal}]").into()),
+            port: port.map(Into::into),
+        },
+        params,
+        headers: Vec::new(),
+    })
+}
+
 /// A header by its own name, for headers rsip leaves untyped.
 pub fn other(name: &str, value: impl Into<String>) -> Header {
     Header::Other(name.to_owned(), value.into())
@@ -323,6 +378,17 @@ mod tests {
         assert_eq!(uri_user("<sip:12345@127.0.0.1:5060>"), Some("12345"));
         assert_eq!(uri_user("sip:alice:secret@h"), Some("alice"));
         assert_eq!(uri_user("<sip:127.0.0.1>"), None);
+    }
+
+    #[test]
+    fn ipv6_uris_parse_and_print_back() {
+        let uri = parse_uri("sip:12345@[::1]:5075").unwrap();
+        assert_eq!(uri.user(), Some("12345"));
+        assert_eq!(uri.to_string(), "sip:12345@[::1]:5075");
+        let uri = parse_uri("sip:agent@[2001:db8::7];transport=tcp").unwrap();
+        assert_eq!(uri.to_string(), "sip:agent@[2001:db8::7];transport=tcp");
+        assert!(parse_uri("sip:x@[not-an-ip]:5060").is_none());
+        assert!(parse_uri("sip:12345@127.0.0.1:5060").is_some());
     }
 
     #[test]

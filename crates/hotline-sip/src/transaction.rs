@@ -250,7 +250,9 @@ impl Transaction {
             }
             (Kind::ClientInvite | Kind::ClientNonInvite, _, _) => return false,
         }
-        self.last_sent = Some(bytes);
+        // In Accepted the UAS core, not the transaction, repeats the 2xx:
+        // keep no copy for the 32 s of timer L.
+        self.last_sent = (self.state != State::Accepted).then_some(bytes);
         true
     }
 
@@ -274,6 +276,15 @@ impl Transaction {
 
     /// A response matched this client transaction.
     pub fn on_response(&mut self, now: Instant, code: u16) -> ClientResponseOutcome {
+        let outcome = self.on_response_inner(now, code);
+        // Once a final response arrived the request is never sent again.
+        if matches!(self.state, State::Accepted | State::Completed) {
+            self.last_sent = None;
+        }
+        outcome
+    }
+
+    fn on_response_inner(&mut self, now: Instant, code: u16) -> ClientResponseOutcome {
         let class = ResponseClass::of(code);
         match (self.kind, self.state, class) {
             (

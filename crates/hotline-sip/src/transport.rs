@@ -94,6 +94,7 @@ pub struct SipStats {
 
 enum Input {
     Message(Peer, rsip::SipMessage),
+    UnknownMethod(Peer, String, Box<rsip::Request>),
     ParseFailure,
     Command(Command),
     ConnectionOpened(ConnectionId, SocketAddr, mpsc::UnboundedSender<Vec<u8>>),
@@ -298,6 +299,9 @@ async fn udp_reader(
                 Input::Message(peer, *message)
             }
             Ok(Framed::KeepAlive) => continue,
+            Err(wire::WireError::UnknownMethod { method, stand_in }) => {
+                Input::UnknownMethod(peer, method, stand_in)
+            }
             Err(_) => Input::ParseFailure,
         };
         shared.queue_depth.fetch_add(1, Ordering::Relaxed);
@@ -388,6 +392,16 @@ async fn serve_connection(
                     let _ = pong.send(b"\r\n".to_vec());
                 }
                 Ok(None) => break,
+                Err(wire::WireError::UnknownMethod { method, stand_in }) => {
+                    shared.queue_depth.fetch_add(1, Ordering::Relaxed);
+                    if input
+                        .send(Input::UnknownMethod(peer, method, stand_in))
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
                 Err(_) => {
                     // Out of sync: the only safe thing is to close the stream.
                     shared.queue_depth.fetch_add(1, Ordering::Relaxed);
@@ -447,6 +461,11 @@ impl Driver {
             Input::Message(peer, message) => {
                 self.shared.queue_depth.fetch_sub(1, Ordering::Relaxed);
                 self.endpoint.handle_message(now, peer, message);
+            }
+            Input::UnknownMethod(peer, method, stand_in) => {
+                self.shared.queue_depth.fetch_sub(1, Ordering::Relaxed);
+                self.endpoint
+                    .handle_unknown_method(peer, &method, &stand_in);
             }
             Input::ParseFailure => {
                 self.shared.queue_depth.fetch_sub(1, Ordering::Relaxed);

@@ -35,6 +35,14 @@ pub enum WireError {
     NotUtf8,
     #[error("rsip could not parse the normalised message: {reason}")]
     Unparseable { reason: String },
+    /// A well-formed request with a method we do not know: answer 501.
+    /// `stand_in` is the same request parsed as OPTIONS, to build the
+    /// response from; its CSeq must be given the real method back.
+    #[error("unknown method {method}")]
+    UnknownMethod {
+        method: String,
+        stand_in: Box<rsip::Request>,
+    },
 }
 
 /// What one datagram (or one framed stream message) turned out to be.
@@ -159,7 +167,25 @@ fn normalise_head(raw: &[u8]) -> Result<Head, WireError> {
     })
 }
 
-fn parse_normalised(head: &str, body: &[u8]) -> Result<rsip::SipMessage, WireError> {
+/// Methods rsip 0.4 knows; any other token is answered 501 (§8.2.1).
+const KNOWN_METHODS: [&str; 14] = [
+    "ACK",
+    "BYE",
+    "CANCEL",
+    "INFO",
+    "INVITE",
+    "MESSAGE",
+    "NOTIFY",
+    "OPTIONS",
+    "PRACK",
+    "PUBLISH",
+    "REFER",
+    "REGISTER",
+    "SUBSCRIBE",
+    "UPDATE",
+];
+
+fn rsip_parse(head: &str, body: &[u8]) -> Result<rsip::SipMessage, WireError> {
     let mut full = Vec::with_capacity(head.len() + 2 + body.len());
     full.extend_from_slice(head.as_bytes());
     full.extend_from_slice(b"\r\n");
@@ -167,6 +193,66 @@ fn parse_normalised(head: &str, body: &[u8]) -> Result<rsip::SipMessage, WireErr
     rsip::SipMessage::try_from(full).map_err(|e| WireError::Unparseable {
         reason: e.to_string().chars().take(120).collect(),
     })
+}
+
+fn parse_normalised(head: &str, body: &[u8]) -> Result<rsip::SipMessage, WireError> {
+    let (first_line, rest) = head.split_once("\r\n").unwrap_or((head, ""));
+    let mut parts = first_line.splitn(3, ' ');
+    let (method, uri, version) = (parts.next(), parts.next(), parts.next());
+    let is_request =
+        version.is_some_and(|v| v.trim() == "SIP/2.0") && method.is_some_and(|m| m != "SIP/2.0");
+    let (Some(method), Some(uri), true) = (method, uri, is_request) else {
+        return rsip_parse(head, body);
+    };
+    // rsip cannot read IPv6 literals in the Request-URI: parse with a
+    // stand-in host, then put the real URI back (see msg::parse_uri).
+    let real_uri = uri.contains('[').then(|| crate::msg::parse_uri(uri));
+    let stand_in_uri = match &real_uri {
+        Some(None) => {
+            return Err(WireError::Unparseable {
+                reason: format!(
+                    "bad Request-URI {:?}",
+                    uri.chars().take(80).collect::<String>()
+                ),
+            })
+        }
+        Some(Some(parsed)) => format!("sip:{}@ipv6-literal.invalid", parsed.user().unwrap_or("-")),
+        None => uri.to_owned(),
+    };
+    let known = KNOWN_METHODS.contains(&method);
+    let token = !method.is_empty()
+        && method
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&b));
+    let stand_in_method = if known || !token { method } else { "OPTIONS" };
+    let mut rewritten = format!("{stand_in_method} {stand_in_uri} SIP/2.0\r\n");
+    if stand_in_method != method {
+        // CSeq must carry the same method as the request line for rsip.
+        for line in rest.split_inclusive("\r\n") {
+            match line.split_once(':') {
+                Some((name, value)) if name.eq_ignore_ascii_case("CSeq") => {
+                    let number = value.split_whitespace().next().unwrap_or("0");
+                    rewritten.push_str(&format!("CSeq: {number} OPTIONS\r\n"));
+                }
+                _ => rewritten.push_str(line),
+            }
+        }
+    } else {
+        rewritten.push_str(rest);
+    }
+    let mut message = rsip_parse(&rewritten, body)?;
+    if let (rsip::SipMessage::Request(request), Some(Some(uri))) = (&mut message, real_uri) {
+        request.uri = uri;
+    }
+    if stand_in_method != method {
+        if let rsip::SipMessage::Request(request) = message {
+            return Err(WireError::UnknownMethod {
+                method: method.to_owned(),
+                stand_in: Box::new(request),
+            });
+        }
+    }
+    Ok(message)
 }
 
 /// Parses one UDP datagram. Without Content-Length the body is the rest of
@@ -415,6 +501,37 @@ l: 0\n\n";
             framer.next_message().unwrap_err(),
             WireError::MissingContentLength
         );
+    }
+
+    #[test]
+    fn ipv6_request_uri_is_read() {
+        let v6 = INVITE
+            .replace(
+                "INVITE sip:12345@127.0.0.1 SIP/2.0",
+                "INVITE sip:12345@[::1]:5075 SIP/2.0",
+            )
+            .replace("127.0.0.1:5061", "[::1]:5061");
+        let rsip::SipMessage::Request(request) =
+            message(parse_datagram(v6.as_bytes(), DEFAULT_MAX_MESSAGE_BYTES).unwrap())
+        else {
+            panic!("a request")
+        };
+        assert_eq!(request.uri.to_string(), "sip:12345@[::1]:5075");
+        assert_eq!(request.uri.user(), Some("12345"));
+    }
+
+    #[test]
+    fn unknown_methods_come_back_with_a_stand_in() {
+        let foo = INVITE
+            .replace("INVITE sip:", "FOO sip:")
+            .replace("1 INVITE", "1 FOO");
+        match parse_datagram(foo.as_bytes(), DEFAULT_MAX_MESSAGE_BYTES) {
+            Err(WireError::UnknownMethod { method, stand_in }) => {
+                assert_eq!(method, "FOO");
+                assert_eq!(stand_in.method, rsip::Method::Options);
+            }
+            other => panic!("expected UnknownMethod, got {other:?}"),
+        }
     }
 
     #[test]

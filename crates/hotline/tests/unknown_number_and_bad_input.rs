@@ -52,6 +52,12 @@ fn unknown_numbers_get_404_and_garbage_is_survived() {
     let reply = exchange(&socket, &no_call_id).expect("an answer");
     assert!(reply.starts_with("SIP/2.0 400"), "{reply}");
 
+    // A method we do not implement gets 501 with its own CSeq echoed (§8.2.1).
+    let foo = "FOO sip:12345@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKfoo\r\nFrom: <sip:1@127.0.0.1>;tag=f\r\nTo: <sip:12345@127.0.0.1>\r\nCall-ID: foo1\r\nCSeq: 7 FOO\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n";
+    let reply = exchange(&socket, foo).expect("an answer to FOO");
+    assert!(reply.starts_with("SIP/2.0 501"), "{reply}");
+    assert!(reply.contains("CSeq: 7 FOO"), "{reply}");
+
     for garbage in [
         &b"\x00\xff\xfe garbage"[..],
         b"INVITE",
