@@ -25,6 +25,9 @@ use crate::registrar::Binding;
 use crate::sdp::LocalMedia;
 use crate::wire::{self, Framed, StreamFramer};
 
+/// Socket buffer size asked of the kernel for SIP over UDP.
+const UDP_BUFFER_BYTES: usize = 4 * 1024 * 1024;
+
 /// Errors starting the transports.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -194,6 +197,13 @@ pub async fn start(
                 source,
             })?;
         bound.push(local);
+        // A call burst must wait in the kernel, not be dropped there: the
+        // default 208 KiB buffer overflowed under load and every drop cost
+        // a 500 ms retransmission (bench/sip). The kernel caps this at
+        // net.core.rmem_max / wmem_max.
+        let sock = socket2::SockRef::from(&udp);
+        let _ = sock.set_recv_buffer_size(UDP_BUFFER_BYTES);
+        let _ = sock.set_send_buffer_size(UDP_BUFFER_BYTES);
         let udp = Arc::new(udp);
         for _ in 0..config.udp_readers.max(1) {
             tasks.spawn(udp_reader(
