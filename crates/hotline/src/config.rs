@@ -310,11 +310,27 @@ impl Config {
         Ok(config)
     }
 
-    /// `HOTLINE_SECTION_KEY` → `section.key`.
+    /// `HOTLINE_SECTION_KEY` → `section.key`, for the configuration's own
+    /// sections only: other `HOTLINE_*` variables (`HOTLINE_CONFIG`, the test
+    /// switches `HOTLINE_TEST_PG_URL`, `HOTLINE_REQUIRE_SIPP`) are not keys.
     fn env() -> Env {
-        // HOTLINE_CONFIG names the file itself (a CLI option), not a key.
+        const SECTIONS: [&str; 10] = [
+            "sip",
+            "http",
+            "database",
+            "log",
+            "shutdown",
+            "ivr",
+            "media",
+            "phones",
+            "queues",
+            "destinations",
+        ];
         Env::prefixed("HOTLINE_")
-            .ignore(&["CONFIG"])
+            .filter(|key| {
+                let section = key.as_str().split('_').next().unwrap_or_default();
+                SECTIONS.iter().any(|s| s.eq_ignore_ascii_case(section))
+            })
             .map(|key| key.as_str().replacen('_', ".", 1).into())
     }
 
@@ -460,6 +476,10 @@ mod tests {
             jail.set_env("HOTLINE_SIP_LISTEN", "127.0.0.1:5070");
             jail.set_env("HOTLINE_SIP_RTP_PORT_MIN", "21000");
             jail.set_env("HOTLINE_HTTP_LISTEN", "127.0.0.1:8081");
+            // Not configuration keys: the CI's switches and the file option.
+            jail.set_env("HOTLINE_REQUIRE_SIPP", "1");
+            jail.set_env("HOTLINE_TEST_PG_URL", "postgres://x@127.0.0.1/test");
+            jail.set_env("HOTLINE_CONFIG", "/nonexistent.toml");
             let config = Config::load(None).map_err(|e| e.to_string())?;
             assert_eq!(config.sip.listen, "127.0.0.1:5070");
             assert_eq!(config.sip.rtp_port_min, 21000);
