@@ -293,6 +293,15 @@ pub fn migration_versions(backend: Backend) -> Vec<(i64, String)> {
         .collect()
 }
 
+/// The SQL of the embedded migrations of a backend, in order.
+pub(crate) fn migration_sql(backend: Backend) -> Vec<String> {
+    let migrator = match backend {
+        Backend::Sqlite => &SQLITE_MIGRATOR,
+        Backend::Postgres => &POSTGRES_MIGRATOR,
+    };
+    migrator.iter().map(|m| m.sql.to_string()).collect()
+}
+
 fn check_schema_name(schema: &str) -> Result<()> {
     let ok = !schema.is_empty()
         && schema.len() <= 63

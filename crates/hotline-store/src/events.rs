@@ -193,6 +193,15 @@ pub(crate) fn upsert_calls_sql(rows: usize) -> String {
     )
 }
 
+/// Plain multi-row `INSERT INTO calls` for `rows` rows (bulk loads).
+pub(crate) fn insert_calls_sql(rows: usize) -> String {
+    format!(
+        "INSERT INTO calls ({}) VALUES {}",
+        CALL_COLUMNS.join(", "),
+        values_placeholders(rows, CALL_COLUMNS.len())
+    )
+}
+
 fn hangup_side_name(side: HangupSide) -> &'static str {
     match side {
         HangupSide::Caller => "caller",
