@@ -12,10 +12,7 @@ use support::*;
 #[test]
 fn outgoing_invite_is_acked_and_reacked() {
     let mut h = Harness::new();
-    let mut call = None;
-    h.command(|e, now| call = Some(e.call_place(now, call_to_phone())));
-    let call = call.unwrap();
-    let invite = h.take_one();
+    let (call, invite) = h.place_call_to_phone();
     assert_eq!(invite.method(), Some(rsip::Method::Invite));
     assert_eq!(invite.peer, udp(PHONE_ADDR));
     assert_eq!(invite.request_uri(), "sip:agent1@127.0.0.1:5090");
@@ -122,10 +119,7 @@ fn outgoing_invite_is_acked_and_reacked() {
 #[test]
 fn our_bye_on_an_outgoing_call_uses_the_dialog() {
     let mut h = Harness::new();
-    let mut call = None;
-    h.command(|e, now| call = Some(e.call_place(now, call_to_phone())));
-    let call = call.unwrap();
-    let invite = h.take_one();
+    let (call, invite) = h.place_call_to_phone();
     h.deliver(
         udp(PHONE_ADDR),
         &respond_to(

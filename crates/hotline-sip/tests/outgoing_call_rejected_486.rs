@@ -12,10 +12,7 @@ use support::*;
 #[test]
 fn busy_here_is_acked_in_the_transaction_and_reacked() {
     let mut h = Harness::new();
-    let mut call = None;
-    h.command(|e, now| call = Some(e.call_place(now, call_to_phone())));
-    let call = call.unwrap();
-    let invite = h.take_one();
+    let (call, invite) = h.place_call_to_phone();
 
     h.deliver(udp(PHONE_ADDR), &respond_to(&invite, 100, None, &[], ""));
     let busy = respond_to(&invite, 486, Some("busy-tag"), &[], "");

@@ -16,10 +16,7 @@ fn ms(n: u64) -> Duration {
 #[test]
 fn silent_callee_gets_timer_a_retransmissions_then_408() {
     let mut h = Harness::new();
-    let mut call = None;
-    h.command(|e, now| call = Some(e.call_place(now, call_to_phone())));
-    let call = call.unwrap();
-    let invite = h.take_one();
+    let (call, invite) = h.place_call_to_phone();
 
     h.advance(ms(31_999));
     let sent = h.take_sent();
@@ -53,10 +50,7 @@ fn silent_callee_gets_timer_a_retransmissions_then_408() {
 #[test]
 fn ringing_past_the_ring_timeout_is_cancelled() {
     let mut h = Harness::new();
-    let mut call = None;
-    h.command(|e, now| call = Some(e.call_place(now, call_to_phone())));
-    let call = call.unwrap();
-    let invite = h.take_one();
+    let (call, invite) = h.place_call_to_phone();
     h.deliver(
         udp(PHONE_ADDR),
         &respond_to(&invite, 180, Some("ph"), &[], ""),
@@ -112,10 +106,7 @@ fn a_cancelled_invite_that_never_gets_a_final_response_is_let_go() {
     // §9.1: without a final response 64·T1 after the CANCEL, the client
     // transaction is destroyed. Nothing may stay behind.
     let mut h = Harness::new();
-    let mut call = None;
-    h.command(|e, now| call = Some(e.call_place(now, call_to_phone())));
-    let call = call.unwrap();
-    let invite = h.take_one();
+    let (call, invite) = h.place_call_to_phone();
     h.deliver(
         udp(PHONE_ADDR),
         &respond_to(&invite, 180, Some("ph"), &[], ""),
@@ -137,10 +128,7 @@ fn a_cancelled_invite_that_never_gets_a_final_response_is_let_go() {
 #[test]
 fn hangup_before_any_provisional_waits_for_one_to_cancel() {
     let mut h = Harness::new();
-    let mut call = None;
-    h.command(|e, now| call = Some(e.call_place(now, call_to_phone())));
-    let call = call.unwrap();
-    let invite = h.take_one();
+    let (call, invite) = h.place_call_to_phone();
     h.command(|e, now| e.call_hangup(now, call));
     assert!(
         h.take_sent().is_empty(),

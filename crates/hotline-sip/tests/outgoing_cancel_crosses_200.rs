@@ -9,10 +9,7 @@ use support::*;
 #[test]
 fn a_200_after_our_cancel_is_acked_then_byed() {
     let mut h = Harness::new();
-    let mut call = None;
-    h.command(|e, now| call = Some(e.call_place(now, call_to_phone())));
-    let call = call.unwrap();
-    let invite = h.take_one();
+    let (call, invite) = h.place_call_to_phone();
     h.deliver(
         udp(PHONE_ADDR),
         &respond_to(&invite, 180, Some("ph"), &[], ""),

@@ -287,6 +287,14 @@ impl Harness {
         sent.remove(0)
     }
 
+    /// Places `call_to_phone()` and takes the INVITE it sent.
+    pub fn place_call_to_phone(&mut self) -> (CallHandle, Sent) {
+        let mut call = None;
+        self.command(|e, now| call = Some(e.call_place(now, call_to_phone())));
+        let call = call.expect("call_place returns a handle");
+        (call, self.take_one())
+    }
+
     /// The status codes sent since the last call.
     pub fn take_statuses(&mut self) -> Vec<u16> {
         self.take_sent().iter().filter_map(Sent::status).collect()
