@@ -6,7 +6,6 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpListener, UdpSocket};
-use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
@@ -303,9 +302,4 @@ pub fn sipp(target: SocketAddr, args: &[&str], timeout: Duration) -> SippRun {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-}
-
-/// Path of a built-in scenario name or a file in tests/sipp.
-pub fn scenario_path(name: &str) -> PathBuf {
-    PathBuf::from(scenario(name))
 }
