@@ -110,6 +110,19 @@ EN[callback_intro]="Hello, this is the twelve three four five citizen hotline, c
 ZH[callback_intro]="您好，这里是一二三四五政务服务便民热线，按照您的预约给您回电。"
 EN[callback_menu]="To speak to an agent now, press 1. If you no longer need help, press 2."
 ZH[callback_menu]="接通人工服务请按1，如已不需要帮助请按2。"
+# Said to callers waiting in an ACD queue (the call controller, not a script, plays these).
+EN[queue_position_before]="You are number"
+ZH[queue_position_before]="您现在排在第"
+EN[queue_position_after]="in the queue."
+ZH[queue_position_after]="位。"
+EN[queue_wait_before]="The estimated waiting time is about"
+ZH[queue_wait_before]="预计等待时间约"
+EN[queue_wait_after]="minutes."
+ZH[queue_wait_after]="分钟。"
+EN[queue_keys]="To keep your place and be called back, press 1. To leave a message, press 2."
+ZH[queue_keys]="保留排队位置并等待回电请按1，留言请按2。"
+EN[callback_keeps_place]="Thank you. You keep your place in the queue, and an agent will call you back on this number. Goodbye."
+ZH[callback_keeps_place]="谢谢，您的排队位置已保留，轮到您时坐席将回电至本号码。再见。"
 EN[goodbye]="Thank you for calling the citizen hotline. Goodbye."
 ZH[goodbye]="感谢您的来电，再见。"
 
@@ -162,6 +175,22 @@ if selected choose_language; then
     speak en "$LANGUAGE_EN" "$tmp/lang_en.wav"
     sox -D "$tmp/lang_zh.wav" "$tmp/lang_en.wav" "$here/zh/choose_language.wav"
     cp "$here/zh/choose_language.wav" "$here/en/choose_language.wav"
+    count=$((count + 1))
+fi
+# Music on hold for queued callers: no words, so one file for every
+# language. A slow arpeggio of plucked notes over a soft pad, 16 seconds,
+# looped by the call controller.
+if selected music_on_hold; then
+    mkdir -p "$here/music"
+    notes=(C4 E4 G4 C5 A3 C4 E4 A4 F3 A3 C4 F4 G3 B3 D4 G4)
+    parts=()
+    for i in "${!notes[@]}"; do
+        sox -D -n -r 8000 -c 1 -b 16 "$tmp/note$i.wav" synth 1 pluck "${notes[$i]}" fade 0 1 0.3 vol 0.5
+        parts+=("$tmp/note$i.wav")
+    done
+    sox -D "${parts[@]}" "$tmp/melody.wav"
+    sox -D -n -r 8000 -c 1 -b 16 "$tmp/pad.wav" synth 4 sine C3 vol 0.15 : synth 4 sine A2 vol 0.15 : synth 4 sine F2 vol 0.15 : synth 4 sine G2 vol 0.15
+    sox -D -m "$tmp/melody.wav" "$tmp/pad.wav" -r 8000 -c 1 -b 16 -e signed-integer "$here/music/hold.wav" norm -6
     count=$((count + 1))
 fi
 echo "generated $count prompt(s) in $here/{en,zh}"
