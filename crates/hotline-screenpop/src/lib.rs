@@ -1,1 +1,360 @@
-//! Agent console, screen-pop WebSocket, supervisor API. (Issue 6: not built yet.)
+//! The agent console and the screen-pop service (axum): the web page the
+//! agents work in, its REST + WebSocket API, and the push of a caller's
+//! record to the agent a call is offered to.
+//!
+//! # Its job
+//!
+//! The binary builds one [`Console`] with the store, a [`ConsoleConfig`] and
+//! the sending half of an [`AgentRequest`] channel, and merges
+//! [`Console::router`] into its HTTP server. When the ACD offers a call, the
+//! binary calls [`Console::offer`]: the console looks the caller up (by the
+//! citizen the IVR identified, else by caller number), audits the lookup as
+//! the agent viewing for that call, and pushes a [`ScreenPop`] to the
+//! agent's WebSockets before the phone rings. Later updates (answered,
+//! hold, ended, wrap-up, state) go through [`Console::push`]. What the agent
+//! does on the page (log in to the ACD, state buttons, hold, transfer, hang
+//! up, wrap-up, case linked to a call) comes back to the binary as
+//! [`AgentRequest`]s, each with a reply channel. This crate knows only the
+//! store and the event types; it never talks to SIP, media, IVR or the ACD.
+//!
+//! # Security model
+//!
+//! - **Sessions**: `POST /api/login` checks the argon2 hash (same answer for
+//!   an unknown login and a wrong password) and sets a cookie holding a
+//!   random 256-bit id: `HttpOnly`, `SameSite=Strict`, `Secure` unless
+//!   configured off, `Path=/`. Sessions live in memory and expire after
+//!   [`ConsoleConfig::session_idle`] without use (an open console
+//!   WebSocket counts as use). Logging out closes the session's sockets.
+//! - **Login rate limit**: token buckets per source address and per login
+//!   name; over the limit, 429 with `Retry-After`. The source address is the
+//!   TCP peer: serve the router with
+//!   `into_make_service_with_connect_info::<SocketAddr>()`, otherwise every
+//!   client shares one bucket.
+//! - **Every route but `/`, `/console/*`, `/api/login` and
+//!   `/api/openapi.json` needs a session** (401 otherwise), checked by one
+//!   guard layered on each route from the route table, which also names the
+//!   roles allowed (403 otherwise). [`Console::routes`] lists the table.
+//! - **CSRF**: every POST/PUT/PATCH/DELETE needs `X-CSRF-Token` equal to the
+//!   session's random token (returned by login and `/api/me`), and an
+//!   `Origin`, if sent, that is the console's own or one configured in
+//!   [`ConsoleConfig::allowed_origins`]. WebSocket upgrades are checked for
+//!   the session cookie and the Origin.
+//! - **Citizen records**: an agent sees a citizen only through a call
+//!   offered to them, their own search (a reason is required; the grant
+//!   lasts [`SEARCH_GRANT`]), or a record they created in the console;
+//!   supervisors and admins see any record. Every read goes through the
+//!   store with an audit context naming the user and the call or search, so
+//!   every view is in the audit log; admins read it at `/api/audit`.
+//! - **Errors**: client mistakes name the field at fault; internal failures
+//!   are logged and answered with a generic 500, never with store details.
+//!
+//! Sessions, grants and sockets are node-local: with several hotline nodes,
+//! the binary must offer a call on the node that holds the agent's socket.
+
+mod access;
+mod api;
+mod assets;
+mod error;
+mod extract;
+mod handlers;
+mod hub;
+mod openapi;
+mod rate_limit;
+mod routes;
+mod session;
+mod ws;
+
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
+
+use axum::extract::ws::Utf8Bytes;
+use hotline_store::{AuditContext, CitizenRecord, Store, StoreError};
+use hotline_types::{AgentId, CitizenId, Timestamp};
+use tokio::sync::{mpsc, oneshot};
+
+pub use access::{CALL_GRANT, SEARCH_GRANT};
+pub use api::{
+    AgentRequest, AgentStatus, ConsoleConfig, ConsoleEvent, Offer, QueueInfo, RequestedState,
+    ScreenPop,
+};
+pub use error::ConsoleError;
+pub use openapi::document_value as openapi_document;
+pub use routes::RouteInfo;
+pub use session::SESSION_COOKIE;
+
+use access::{AccessRegistry, GrantVia};
+use hub::Hub;
+use rate_limit::LoginLimiter;
+use session::Sessions;
+
+/// How long a screen-pop lookup may take before the pop goes out without
+/// the record (`lookup_failed`): the pop must reach the agent before the
+/// phone rings.
+pub const LOOKUP_TIMEOUT: Duration = Duration::from_millis(800);
+
+/// How long the console waits for the binary to answer an [`AgentRequest`].
+pub const ACD_REPLY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The console's shared state: one per process, behind an `Arc`.
+pub(crate) struct Shared {
+    pub(crate) store: Store,
+    pub(crate) config: ConsoleConfig,
+    requests: mpsc::UnboundedSender<AgentRequest>,
+    sessions: Mutex<Sessions>,
+    limiter: Mutex<LoginLimiter>,
+    access: Mutex<AccessRegistry>,
+    pub(crate) hub: Hub,
+}
+
+pub(crate) type App = Arc<Shared>;
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic elsewhere while holding the lock leaves consistent data here
+    // (every critical section is a few map operations).
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The wall clock as the store records it.
+pub(crate) fn wall_clock() -> Timestamp {
+    Timestamp::from_system_time(SystemTime::now())
+}
+
+pub(crate) fn encode(event: &ConsoleEvent) -> Result<Utf8Bytes, ConsoleError> {
+    Ok(Utf8Bytes::from(serde_json::to_string(event)?))
+}
+
+impl Shared {
+    pub(crate) fn sessions(&self) -> MutexGuard<'_, Sessions> {
+        lock(&self.sessions)
+    }
+
+    pub(crate) fn limiter(&self) -> MutexGuard<'_, LoginLimiter> {
+        lock(&self.limiter)
+    }
+
+    pub(crate) fn access(&self) -> MutexGuard<'_, AccessRegistry> {
+        lock(&self.access)
+    }
+
+    /// Sends a request to the binary and waits (bounded) for its answer.
+    pub(crate) async fn ask<T>(
+        &self,
+        timeout: Duration,
+        make: impl FnOnce(oneshot::Sender<T>) -> AgentRequest,
+    ) -> Result<T, ConsoleError> {
+        let (tx, rx) = oneshot::channel();
+        self.requests
+            .send(make(tx))
+            .map_err(|_| ConsoleError::CallCentreUnavailable)?;
+        match tokio::time::timeout(timeout, rx).await {
+            Ok(Ok(answer)) => Ok(answer),
+            _ => Err(ConsoleError::CallCentreUnavailable),
+        }
+    }
+
+    /// Tells the binary something that needs no answer.
+    pub(crate) fn tell(&self, request: AgentRequest) {
+        if self.requests.send(request).is_err() {
+            tracing::warn!("the call side is gone; a console notification was dropped");
+        }
+    }
+
+    /// The department of a queue, from the configuration.
+    pub(crate) fn department_of(&self, queue: &str) -> String {
+        self.config
+            .queues
+            .iter()
+            .find(|q| q.name == queue)
+            .map(|q| q.department.clone())
+            .unwrap_or_default()
+    }
+
+    /// The citizens a call concerns, read as the agent handling it (audited
+    /// for that call): the IVR's citizen if any, else everyone with the
+    /// caller's number, plus any created for the call in the console.
+    /// Returns `(records, lookup_failed)`; never takes longer than
+    /// [`LOOKUP_TIMEOUT`].
+    pub(crate) async fn lookup(
+        &self,
+        offer: &Offer,
+        added: &[CitizenId],
+        at: Timestamp,
+    ) -> (Vec<CitizenRecord>, bool) {
+        let ctx = AuditContext::for_call(offer.agent.as_str(), offer.call, at);
+        let work = async {
+            let mut found = Vec::new();
+            if let Some(hint) = offer.citizen_hint {
+                found.extend(self.store.citizen(&ctx, hint).await?);
+            }
+            if found.is_empty() {
+                match self.store.citizen_by_phone(&ctx, &offer.caller).await {
+                    Ok(records) => found = records,
+                    // Anonymous or malformed caller ids: an unknown caller.
+                    Err(StoreError::InvalidValue { .. }) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            for id in added {
+                if !found.iter().any(|r: &CitizenRecord| r.citizen.id == *id) {
+                    found.extend(self.store.citizen(&ctx, *id).await?);
+                }
+            }
+            Ok(found)
+        };
+        match tokio::time::timeout(LOOKUP_TIMEOUT, work).await {
+            Ok(Ok(found)) => (found, false),
+            Ok(Err(e)) => {
+                tracing::warn!(call = %offer.call, error = %e, "screen-pop lookup failed; popping without the record");
+                (Vec::new(), true)
+            }
+            Err(_) => {
+                tracing::warn!(call = %offer.call, "screen-pop lookup timed out; popping without the record");
+                (Vec::new(), true)
+            }
+        }
+    }
+
+    /// Gives the agent the call's citizens.
+    pub(crate) fn grant_call_citizens(
+        &self,
+        offer: &Offer,
+        citizens: &[CitizenRecord],
+        now: Instant,
+    ) {
+        let mut access = self.access();
+        for r in citizens {
+            access.grant_citizen(
+                offer.agent.as_str(),
+                r.citizen.id,
+                GrantVia::Call(offer.call),
+                now,
+            );
+        }
+    }
+
+    pub(crate) fn screen_pop(
+        &self,
+        offer: &Offer,
+        citizens: Vec<CitizenRecord>,
+        lookup_failed: bool,
+        offered_at_ms: i64,
+    ) -> ScreenPop {
+        ScreenPop {
+            call: offer.call,
+            queue: offer.queue.clone(),
+            department: self.department_of(offer.queue.as_str()),
+            caller: offer.caller.clone(),
+            waited_ms: u64::try_from(offer.waited.as_millis()).unwrap_or(u64::MAX),
+            callback: offer.callback,
+            ivr_path: offer.ivr_path.clone(),
+            ivr_vars: offer.ivr_vars.clone(),
+            citizens,
+            lookup_failed,
+            offered_at_ms,
+        }
+    }
+}
+
+/// The console: a cheap, cloneable handle shared by the HTTP server and
+/// the call side.
+#[derive(Clone)]
+pub struct Console {
+    shared: App,
+}
+
+impl fmt::Debug for Console {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Console")
+            .field("store", &self.shared.store)
+            .field("config", &self.shared.config)
+            .field("open_sockets", &self.open_sockets())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Console {
+    /// A console over the store; what agents ask of the call side goes to
+    /// `requests`.
+    pub fn new(
+        store: Store,
+        config: ConsoleConfig,
+        requests: mpsc::UnboundedSender<AgentRequest>,
+    ) -> Self {
+        let sessions = Sessions::new(config.session_idle);
+        let limiter = LoginLimiter::new(config.login_attempts_per_minute);
+        Self {
+            shared: Arc::new(Shared {
+                store,
+                config,
+                requests,
+                sessions: Mutex::new(sessions),
+                limiter: Mutex::new(limiter),
+                access: Mutex::new(AccessRegistry::default()),
+                hub: Hub::default(),
+            }),
+        }
+    }
+
+    /// Every route of the console and its API, with state. The binary
+    /// merges it with /health and /metrics.
+    pub fn router(&self) -> axum::Router {
+        routes::build(self.shared.clone()).0
+    }
+
+    /// The route table the router is built from: method, path and who may
+    /// call it (`None`: public).
+    pub fn routes(&self) -> Vec<RouteInfo> {
+        routes::build(self.shared.clone()).1
+    }
+
+    /// A call is being offered to `offer.agent`: looks the citizen up (by
+    /// `offer.citizen_hint` if set, else by caller number; audited as the
+    /// agent viewing for this call), grants this agent access to those
+    /// citizens for this call, and pushes a [`ConsoleEvent::Pop`] to every
+    /// WebSocket of that agent. Returns once the pop has been handed to the
+    /// agent's sockets: `Ok(false)` if the agent has no open socket. A store
+    /// failure or a lookup slower than [`LOOKUP_TIMEOUT`] gives a pop with
+    /// no citizens and `lookup_failed: true`.
+    pub async fn offer(&self, offer: Offer) -> Result<bool, ConsoleError> {
+        let at = wall_clock();
+        self.shared
+            .access()
+            .record_offer(&offer, at.as_millis(), Instant::now());
+        let (citizens, lookup_failed) = self.shared.lookup(&offer, &[], at).await;
+        self.shared
+            .grant_call_citizens(&offer, &citizens, Instant::now());
+        let pop = self
+            .shared
+            .screen_pop(&offer, citizens, lookup_failed, at.as_millis());
+        let payload = encode(&ConsoleEvent::Pop(pop))?;
+        Ok(self.shared.hub.send_agent(&offer.agent, &payload) > 0)
+    }
+
+    /// Pushes an update to one agent's sockets (state changes, answered,
+    /// hold, ended, wrap-up...).
+    pub fn push(&self, agent: &AgentId, event: ConsoleEvent) {
+        match encode(&event) {
+            Ok(payload) => {
+                self.shared.hub.send_agent(agent, &payload);
+            }
+            Err(e) => tracing::error!(error = %e, "console event not encodable"),
+        }
+    }
+
+    /// Pushes to every supervisor/admin socket (`/api/supervisor/ws`, for
+    /// the wallboard).
+    pub fn push_supervisors(&self, event: ConsoleEvent) {
+        match encode(&event) {
+            Ok(payload) => {
+                self.shared.hub.send_supervisors(&payload);
+            }
+            Err(e) => tracing::error!(error = %e, "console event not encodable"),
+        }
+    }
+
+    /// Number of open agent sockets (for /metrics).
+    pub fn open_sockets(&self) -> usize {
+        self.shared.hub.agent_sockets()
+    }
+}

@@ -1,0 +1,112 @@
+//! The crate's one error type, and how it becomes an HTTP answer: client
+//! mistakes get their status and a message meant for the user (with the
+//! field at fault); internal failures are logged and answered with a
+//! generic 500, never with store or SQL details.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use hotline_store::StoreError;
+use serde_json::json;
+
+/// Everything that can go wrong in the console.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConsoleError {
+    /// No session, or it expired.
+    #[error("log in first")]
+    Unauthenticated,
+    /// Unknown login, wrong password or disabled user: never says which.
+    #[error("wrong login or password")]
+    BadCredentials,
+    /// The user's role or grants do not allow this.
+    #[error("{reason}")]
+    Forbidden { reason: &'static str },
+    /// Missing or wrong CSRF token, or a foreign Origin.
+    #[error("request refused: {reason}")]
+    Csrf { reason: &'static str },
+    /// Too many login attempts from this address or for this login.
+    #[error("too many login attempts; try again in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
+    /// A value the console refuses before doing anything.
+    #[error("invalid {field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
+    /// The request body or query could not be read.
+    #[error("malformed request: {detail}")]
+    BadRequest { detail: String },
+    /// The thing asked for does not exist.
+    #[error("no {what} {key}")]
+    NotFound { what: &'static str, key: String },
+    /// The ACD/call side refused (its message is for the agent).
+    #[error("{message}")]
+    Refused { message: String },
+    /// The ACD/call side did not answer in time or is gone.
+    #[error("the call centre did not answer; try again")]
+    CallCentreUnavailable,
+    /// The store failed or refused a value.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// An event could not be turned into JSON (a bug).
+    #[error("could not encode an event: {0}")]
+    Encode(#[from] serde_json::Error),
+}
+
+impl ConsoleError {
+    /// The HTTP status this error is answered with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ConsoleError::Unauthenticated | ConsoleError::BadCredentials => {
+                StatusCode::UNAUTHORIZED
+            }
+            ConsoleError::Forbidden { .. } | ConsoleError::Csrf { .. } => StatusCode::FORBIDDEN,
+            ConsoleError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ConsoleError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ConsoleError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ConsoleError::NotFound { .. } => StatusCode::NOT_FOUND,
+            ConsoleError::Refused { .. } => StatusCode::CONFLICT,
+            ConsoleError::CallCentreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ConsoleError::Store(e) => match e {
+                StoreError::InvalidValue { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+                StoreError::AlreadyExists { .. }
+                | StoreError::InvalidTransition { .. }
+                | StoreError::Concurrent { .. } => StatusCode::CONFLICT,
+                StoreError::NotFound { .. } => StatusCode::NOT_FOUND,
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
+            },
+            ConsoleError::Encode(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn field(&self) -> Option<&'static str> {
+        match self {
+            ConsoleError::Invalid { field, .. } => Some(field),
+            ConsoleError::Store(StoreError::InvalidValue { field, .. })
+            | ConsoleError::Store(StoreError::AlreadyExists { field }) => Some(field),
+            _ => None,
+        }
+    }
+}
+
+impl IntoResponse for ConsoleError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let message = if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {
+            tracing::error!(error = %self, "console request failed");
+            "internal error; it was logged".to_owned()
+        } else {
+            tracing::debug!(error = %self, %status, "console request refused");
+            self.to_string()
+        };
+        let body = match self.field() {
+            Some(field) => json!({ "error": message, "field": field }),
+            None => json!({ "error": message }),
+        };
+        let mut response = (status, Json(body)).into_response();
+        if let ConsoleError::RateLimited { retry_after_secs } = self {
+            if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        response
+    }
+}

@@ -1,0 +1,242 @@
+//! What an agent does with the ACD and their calls: start taking calls,
+//! state buttons, hold, transfer, hang up, wrap-up. Each becomes an
+//! [`AgentRequest`] answered by the binary; call controls are refused for a
+//! call that was never offered to this agent.
+
+use std::time::{Duration, Instant};
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::{Extension, Json};
+use hotline_types::{CallId, QueueId};
+use serde::Deserialize;
+
+use crate::api::{AgentRequest, AgentStatus, RequestedState};
+use crate::error::ConsoleError;
+use crate::extract::{JsonBody, PathArg};
+use crate::session::Authed;
+use crate::{App, ACD_REPLY_TIMEOUT};
+
+/// Longest wrap-up extension asked for at once.
+pub const MAX_WRAP_UP_EXTENSION: Duration = Duration::from_secs(3600);
+
+fn refused<T>(answer: Result<T, String>) -> Result<T, ConsoleError> {
+    answer.map_err(|message| ConsoleError::Refused { message })
+}
+
+/// Refuses call controls on calls not offered to this agent.
+fn my_call(app: &App, me: &Authed, call: CallId) -> Result<(), ConsoleError> {
+    app.access()
+        .offered_to(call, &me.agent(), Instant::now())
+        .map(|_| ())
+        .ok_or(ConsoleError::Forbidden {
+            reason: "this call was not offered to you",
+        })
+}
+
+/// `POST /api/agent/login`: start taking calls.
+pub(crate) async fn login(
+    State(app): State<App>,
+    Extension(me): Extension<Authed>,
+) -> Result<Json<AgentStatus>, ConsoleError> {
+    let agent = me.agent();
+    let answer = app
+        .ask(ACD_REPLY_TIMEOUT, |reply| AgentRequest::Login {
+            agent,
+            user: me.user.clone(),
+            reply,
+        })
+        .await?;
+    refused(answer).map(Json)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StateBody {
+    state: String,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// `POST /api/agent/state` `{state: "available"|"break"|"logged_out", reason?}`.
+pub(crate) async fn set_state(
+    State(app): State<App>,
+    Extension(me): Extension<Authed>,
+    JsonBody(body): JsonBody<StateBody>,
+) -> Result<Json<AgentStatus>, ConsoleError> {
+    let state = match body.state.as_str() {
+        "available" => RequestedState::Available,
+        "logged_out" => RequestedState::LoggedOut,
+        "break" => {
+            let reason = body.reason.unwrap_or_default().trim().to_owned();
+            if reason.is_empty() || reason.chars().count() > 64 {
+                return Err(ConsoleError::Invalid {
+                    field: "reason",
+                    reason: "a break needs a reason of 1 to 64 characters".into(),
+                });
+            }
+            RequestedState::Break { reason }
+        }
+        other => {
+            return Err(ConsoleError::Invalid {
+                field: "state",
+                reason: format!("{other:?} is not available, break or logged_out"),
+            })
+        }
+    };
+    let agent = me.agent();
+    let answer = app
+        .ask(ACD_REPLY_TIMEOUT, |reply| AgentRequest::SetState {
+            agent,
+            state,
+            reply,
+        })
+        .await?;
+    refused(answer).map(Json)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct HoldBody {
+    on: bool,
+}
+
+/// `POST /api/calls/{call}/hold` `{on}`.
+pub(crate) async fn hold(
+    State(app): State<App>,
+    Extension(me): Extension<Authed>,
+    PathArg(call): PathArg<CallId>,
+    JsonBody(body): JsonBody<HoldBody>,
+) -> Result<StatusCode, ConsoleError> {
+    my_call(&app, &me, call)?;
+    let agent = me.agent();
+    let answer = app
+        .ask(ACD_REPLY_TIMEOUT, |reply| AgentRequest::Hold {
+            agent,
+            call,
+            on: body.on,
+            reply,
+        })
+        .await?;
+    refused(answer).map(|()| StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TransferBody {
+    queue: String,
+}
+
+/// `POST /api/calls/{call}/transfer` `{queue}`: blind transfer to a
+/// configured queue.
+pub(crate) async fn transfer(
+    State(app): State<App>,
+    Extension(me): Extension<Authed>,
+    PathArg(call): PathArg<CallId>,
+    JsonBody(body): JsonBody<TransferBody>,
+) -> Result<StatusCode, ConsoleError> {
+    if !app.config.queues.iter().any(|q| q.name == body.queue) {
+        return Err(ConsoleError::Invalid {
+            field: "queue",
+            reason: format!("{:?} is not a configured queue", body.queue),
+        });
+    }
+    my_call(&app, &me, call)?;
+    let agent = me.agent();
+    let answer = app
+        .ask(ACD_REPLY_TIMEOUT, |reply| AgentRequest::Transfer {
+            agent,
+            call,
+            queue: QueueId::from(body.queue),
+            reply,
+        })
+        .await?;
+    refused(answer).map(|()| StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/calls/{call}/hangup`.
+pub(crate) async fn hangup(
+    State(app): State<App>,
+    Extension(me): Extension<Authed>,
+    PathArg(call): PathArg<CallId>,
+) -> Result<StatusCode, ConsoleError> {
+    my_call(&app, &me, call)?;
+    let agent = me.agent();
+    let answer = app
+        .ask(ACD_REPLY_TIMEOUT, |reply| AgentRequest::Hangup {
+            agent,
+            call,
+            reply,
+        })
+        .await?;
+    refused(answer).map(|()| StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct WrapUpBody {
+    disposition: String,
+}
+
+/// `POST /api/calls/{call}/wrap_up` `{disposition}`: ends wrap-up with a
+/// disposition code.
+pub(crate) async fn wrap_up(
+    State(app): State<App>,
+    Extension(me): Extension<Authed>,
+    PathArg(call): PathArg<CallId>,
+    JsonBody(body): JsonBody<WrapUpBody>,
+) -> Result<Json<AgentStatus>, ConsoleError> {
+    let disposition = body.disposition.trim().to_owned();
+    let known = if app.config.dispositions.is_empty() {
+        !disposition.is_empty() && disposition.chars().count() <= 64
+    } else {
+        app.config.dispositions.contains(&disposition)
+    };
+    if !known {
+        return Err(ConsoleError::Invalid {
+            field: "disposition",
+            reason: format!("{disposition:?} is not a configured disposition code"),
+        });
+    }
+    my_call(&app, &me, call)?;
+    let agent = me.agent();
+    let answer = app
+        .ask(ACD_REPLY_TIMEOUT, |reply| AgentRequest::WrapUp {
+            agent,
+            call,
+            disposition,
+            reply,
+        })
+        .await?;
+    refused(answer).map(Json)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ExtendBody {
+    seconds: u64,
+}
+
+/// `POST /api/agent/wrap_up/extend` `{seconds}`.
+pub(crate) async fn extend_wrap_up(
+    State(app): State<App>,
+    Extension(me): Extension<Authed>,
+    JsonBody(body): JsonBody<ExtendBody>,
+) -> Result<Json<AgentStatus>, ConsoleError> {
+    let extra = Duration::from_secs(body.seconds);
+    if extra.is_zero() || extra > MAX_WRAP_UP_EXTENSION {
+        return Err(ConsoleError::Invalid {
+            field: "seconds",
+            reason: format!("use 1 to {}", MAX_WRAP_UP_EXTENSION.as_secs()),
+        });
+    }
+    let agent = me.agent();
+    let answer = app
+        .ask(ACD_REPLY_TIMEOUT, |reply| AgentRequest::ExtendWrapUp {
+            agent,
+            extra,
+            reply,
+        })
+        .await?;
+    refused(answer).map(Json)
+}

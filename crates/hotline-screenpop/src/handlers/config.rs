@@ -1,0 +1,48 @@
+//! What the page needs to draw its lists: queues, dispositions, case
+//! categories, departments and break reasons.
+
+use axum::extract::State;
+use axum::Json;
+use serde::Serialize;
+
+use crate::api::QueueInfo;
+use crate::App;
+
+/// Break reasons offered by the state buttons (the page translates them).
+pub const BREAK_REASONS: &[&str] = &["lunch", "rest", "training", "meeting", "personal"];
+
+#[derive(Debug, Serialize)]
+pub(crate) struct PageConfig {
+    queues: Vec<QueueInfo>,
+    departments: Vec<String>,
+    dispositions: Vec<String>,
+    case_categories: Vec<String>,
+    break_reasons: Vec<String>,
+}
+
+/// The departments named by the queues, in order, once each.
+pub(crate) fn departments(queues: &[QueueInfo]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for q in queues {
+        if !out.contains(&q.department) {
+            out.push(q.department.clone());
+        }
+    }
+    out
+}
+
+/// `GET /api/queues`.
+pub(crate) async fn queues(State(app): State<App>) -> Json<Vec<QueueInfo>> {
+    Json(app.config.queues.clone())
+}
+
+/// `GET /api/config`.
+pub(crate) async fn config(State(app): State<App>) -> Json<PageConfig> {
+    Json(PageConfig {
+        queues: app.config.queues.clone(),
+        departments: departments(&app.config.queues),
+        dispositions: app.config.dispositions.clone(),
+        case_categories: app.config.case_categories.clone(),
+        break_reasons: BREAK_REASONS.iter().map(|s| (*s).to_owned()).collect(),
+    })
+}

@@ -1,0 +1,403 @@
+//! The OpenAPI 3.1 description of the console's REST and WebSocket API,
+//! served at `/api/openapi.json` so a city can integrate its own desktop.
+//!
+//! Written by hand, next to the route table it describes; the test
+//! `openapi_lists_every_route` fails when a route is served but not
+//! described here, or described but not served.
+
+use axum::http::{header, HeaderName};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Map, Value};
+
+fn schema_ref(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+fn json_body(schema: Value) -> Value {
+    json!({ "required": true, "content": { "application/json": { "schema": schema } } })
+}
+
+fn answer(description: &str, schema: Option<Value>) -> Value {
+    match schema {
+        Some(schema) => json!({
+            "description": description,
+            "content": { "application/json": { "schema": schema } }
+        }),
+        None => json!({ "description": description }),
+    }
+}
+
+fn error(description: &str) -> Value {
+    answer(description, Some(schema_ref("Error")))
+}
+
+struct Op {
+    summary: &'static str,
+    tag: &'static str,
+    /// Needs a session (and the CSRF token if it changes state).
+    session: bool,
+    changes_state: bool,
+    params: Vec<Value>,
+    body: Option<Value>,
+    ok: (&'static str, &'static str, Option<Value>),
+    extra: Vec<(&'static str, &'static str)>,
+    description: Option<&'static str>,
+}
+
+impl Op {
+    fn new(tag: &'static str, summary: &'static str) -> Self {
+        Self {
+            summary,
+            tag,
+            session: true,
+            changes_state: false,
+            params: Vec::new(),
+            body: None,
+            ok: ("200", "OK", None),
+            extra: Vec::new(),
+            description: None,
+        }
+    }
+    fn public(mut self) -> Self {
+        self.session = false;
+        self
+    }
+    fn post(mut self, body: Option<Value>) -> Self {
+        self.changes_state = true;
+        self.body = body;
+        self
+    }
+    fn param(mut self, p: Value) -> Self {
+        self.params.push(p);
+        self
+    }
+    fn ok(
+        mut self,
+        status: &'static str,
+        description: &'static str,
+        schema: Option<Value>,
+    ) -> Self {
+        self.ok = (status, description, schema);
+        self
+    }
+    fn also(mut self, status: &'static str, description: &'static str) -> Self {
+        self.extra.push((status, description));
+        self
+    }
+    fn describe(mut self, d: &'static str) -> Self {
+        self.description = Some(d);
+        self
+    }
+
+    fn build(self) -> Value {
+        let mut responses = Map::new();
+        responses.insert(self.ok.0.into(), answer(self.ok.1, self.ok.2));
+        if self.session {
+            responses.insert("401".into(), error("No session, or it expired."));
+            responses.insert(
+                "403".into(),
+                error("Wrong role, no grant for this record or call, or (on changes) a missing CSRF token or foreign Origin."),
+            );
+        }
+        for (status, description) in self.extra {
+            responses.insert(status.into(), error(description));
+        }
+        let mut op = json!({
+            "summary": self.summary,
+            "tags": [self.tag],
+            "responses": Value::Object(responses),
+        });
+        if let Some(d) = self.description {
+            op["description"] = json!(d);
+        }
+        let mut params = self.params;
+        if self.session && self.changes_state {
+            params.push(json!({ "$ref": "#/components/parameters/CsrfToken" }));
+        }
+        if !params.is_empty() {
+            op["parameters"] = Value::Array(params);
+        }
+        if let Some(body) = self.body {
+            op["requestBody"] = json_body(body);
+        }
+        if self.session {
+            op["security"] = json!([{ "session": [] }]);
+        } else {
+            op["security"] = json!([]);
+        }
+        op
+    }
+}
+
+fn path_param(name: &str, description: &str, schema: Value) -> Value {
+    json!({ "name": name, "in": "path", "required": true, "description": description, "schema": schema })
+}
+
+fn query_param(name: &str, required: bool, description: &str, schema: Value) -> Value {
+    json!({ "name": name, "in": "query", "required": required, "description": description, "schema": schema })
+}
+
+fn object(required: &[&str], properties: Value) -> Value {
+    json!({ "type": "object", "required": required, "properties": properties, "additionalProperties": false })
+}
+
+fn call_param() -> Value {
+    path_param(
+        "call",
+        "The call id (UUID).",
+        json!({ "type": "string", "format": "uuid" }),
+    )
+}
+
+fn case_param() -> Value {
+    path_param(
+        "case_ref",
+        "The case reference, with or without dashes (261122-00017-4).",
+        json!({ "type": "string", "pattern": "^[0-9 -]+$" }),
+    )
+}
+
+fn components() -> Value {
+    let s = json!({ "type": "string" });
+    let ns = json!({ "type": ["string", "null"] });
+    let ni = json!({ "type": ["integer", "null"] });
+    let i = json!({ "type": "integer" });
+    json!({
+        "securitySchemes": {
+            "session": {
+                "type": "apiKey", "in": "cookie", "name": crate::SESSION_COOKIE,
+                "description": "Set by POST /api/login: HttpOnly, SameSite=Strict, Secure unless configured off; expires when idle."
+            }
+        },
+        "parameters": {
+            "CsrfToken": {
+                "name": "X-CSRF-Token", "in": "header", "required": true,
+                "description": "The session's csrf_token (from login or /api/me); required on every POST.",
+                "schema": s
+            }
+        },
+        "schemas": {
+            "Error": object(&["error"], json!({
+                "error": { "type": "string", "description": "For the user; never internal details." },
+                "field": { "type": "string", "description": "The field at fault, for validation errors." }
+            })),
+            "User": object(&["id", "login", "display_name", "role", "disabled", "skills"], json!({
+                "id": i, "login": s, "display_name": s,
+                "role": { "enum": ["agent", "supervisor", "admin"] },
+                "department": ns, "disabled": { "type": "boolean" },
+                "skills": { "type": "array", "items": object(&["skill", "level"], json!({ "skill": s, "level": i })) }
+            })),
+            "LoginAnswer": object(&["user", "csrf_token"], json!({ "user": schema_ref("User"), "csrf_token": s })),
+            "Me": object(&["user", "csrf_token", "agent"], json!({
+                "user": schema_ref("User"), "csrf_token": s,
+                "agent": { "oneOf": [schema_ref("AgentStatus"), { "type": "null" }] }
+            })),
+            "AgentStatus": object(&["state", "reason", "call", "since_ms"], json!({
+                "state": { "enum": ["logged_out", "available", "offered", "on_call", "wrap_up", "break"] },
+                "reason": ns,
+                "call": { "type": ["string", "null"], "format": "uuid" },
+                "since_ms": { "type": "integer", "description": "Unix ms; keep the newest status seen." }
+            })),
+            "QueueInfo": object(&["name", "department"], json!({ "name": s, "department": s })),
+            "PageConfig": object(&["queues", "departments", "dispositions", "case_categories", "break_reasons"], json!({
+                "queues": { "type": "array", "items": schema_ref("QueueInfo") },
+                "departments": { "type": "array", "items": s },
+                "dispositions": { "type": "array", "items": s },
+                "case_categories": { "type": "array", "items": s },
+                "break_reasons": { "type": "array", "items": s }
+            })),
+            "Consent": object(&["what", "granted", "channel", "at_ms"], json!({ "what": s, "granted": i, "channel": s, "at_ms": i })),
+            "Citizen": object(&["id", "full_name", "national_id_masked", "preferred_language", "phones", "tags", "consents", "created_at_ms"], json!({
+                "id": i, "full_name": ns,
+                "national_id_masked": { "type": ["string", "null"], "description": "Only the last four characters readable." },
+                "preferred_language": ns,
+                "phones": { "type": "array", "items": s },
+                "tags": { "type": "array", "items": s },
+                "consents": { "type": "array", "items": schema_ref("Consent") },
+                "created_at_ms": i
+            })),
+            "CallSummary": object(&["call_id", "abandoned"], json!({
+                "call_id": s, "caller": ns, "started_at_ms": ni, "ended_at_ms": ni, "queue": ns,
+                "agent": ns, "disposition": ns, "case_ref": ns, "abandoned": i
+            })),
+            "CaseSummary": object(&["case_ref", "category", "department", "status", "summary", "opened_at_ms", "updated_at_ms"], json!({
+                "case_ref": { "type": "string", "pattern": "^[0-9]{12}$" },
+                "citizen": ni, "category": s, "department": s,
+                "status": schema_ref("CaseStatus"), "summary": s,
+                "opened_at_ms": i, "deadline_at_ms": ni, "updated_at_ms": i,
+                "satisfaction": ni, "merged_into": ns
+            })),
+            "CaseStatus": { "enum": ["accepted", "dispatched", "in_progress", "resolved", "closed", "reopened"] },
+            "CaseAnswer": {
+                "allOf": [schema_ref("CaseSummary"), { "type": "object", "required": ["case_ref_display"], "properties": {
+                    "case_ref_display": { "type": "string", "description": "Grouped for reading aloud: 261122-00017-4." }
+                } }]
+            },
+            "CaseNote": object(&["author", "at_ms", "body"], json!({ "author": s, "at_ms": i, "body": s })),
+            "CaseDetail": object(&["case", "call_id", "notes", "case_ref_display"], json!({
+                "case": schema_ref("CaseSummary"), "call_id": ns,
+                "notes": { "type": "array", "items": schema_ref("CaseNote") },
+                "case_ref_display": s
+            })),
+            "CitizenRecord": object(&["citizen", "recent_calls", "open_cases"], json!({
+                "citizen": schema_ref("Citizen"),
+                "recent_calls": { "type": "array", "items": schema_ref("CallSummary"), "description": "Newest first." },
+                "open_cases": { "type": "array", "items": schema_ref("CaseSummary"), "description": "Oldest first." }
+            })),
+            "ScreenPop": object(&["call", "queue", "department", "caller", "waited_ms", "callback", "ivr_path", "ivr_vars", "citizens", "lookup_failed", "offered_at_ms"], json!({
+                "call": { "type": "string", "format": "uuid" }, "queue": s, "department": s, "caller": s,
+                "waited_ms": i, "callback": { "type": "boolean" },
+                "ivr_path": { "type": "array", "items": s },
+                "ivr_vars": { "type": "array", "items": { "type": "array", "prefixItems": [s, s], "minItems": 2, "maxItems": 2 },
+                              "description": "[name, value] pairs the caller entered." },
+                "citizens": { "type": "array", "items": schema_ref("CitizenRecord"), "description": "Empty for an unknown caller." },
+                "lookup_failed": { "type": "boolean", "description": "The store did not answer in time: citizens is empty for that reason." },
+                "offered_at_ms": i
+            })),
+            "AuditEntry": object(&["audit_id", "at_ms", "actor", "action", "reason"], json!({
+                "audit_id": i, "at_ms": i, "actor": s, "action": s, "citizen_id": ni,
+                "case_ref": ns, "via_call": ns, "via_search": ns, "reason": s
+            })),
+            "ConsoleEvent": {
+                "description": "A WebSocket text message: JSON with a `type` tag.",
+                "oneOf": [
+                    { "allOf": [{ "type": "object", "required": ["type"], "properties": { "type": { "const": "state" } } }, schema_ref("AgentStatus")] },
+                    { "allOf": [{ "type": "object", "required": ["type"], "properties": { "type": { "const": "pop" } } }, schema_ref("ScreenPop")] },
+                    object(&["type", "call"], json!({ "type": { "const": "answered" }, "call": s })),
+                    object(&["type", "call", "on"], json!({ "type": { "const": "hold" }, "call": s, "on": { "type": "boolean" } })),
+                    object(&["type", "call", "by"], json!({ "type": { "const": "ended" }, "call": s, "by": s })),
+                    object(&["type", "call", "until_ms"], json!({ "type": { "const": "wrap_up" }, "call": s, "until_ms": i })),
+                    object(&["type", "message"], json!({ "type": { "const": "notice" }, "message": s }))
+                ],
+                "discriminator": { "propertyName": "type" }
+            }
+        }
+    })
+}
+
+/// The whole document.
+pub fn document_value() -> Value {
+    let citizen_list = json!({ "type": "array", "items": schema_ref("CitizenRecord") });
+    let paths = json!({
+        "/": { "get": Op::new("console", "Redirects to the console page.").public()
+            .ok("303", "To /console/.", None).build() },
+        "/console": { "get": Op::new("console", "Redirects to the console page.").public()
+            .ok("303", "To /console/.", None).build() },
+        "/console/": { "get": Op::new("console", "The agent console page (HTML).").public()
+            .ok("200", "text/html", None).build() },
+        "/console/console.js": { "get": Op::new("console", "The console's script.").public()
+            .ok("200", "text/javascript", None).build() },
+        "/console/console.css": { "get": Op::new("console", "The console's style sheet.").public()
+            .ok("200", "text/css", None).build() },
+        "/api/openapi.json": { "get": Op::new("meta", "This document.").public().build() },
+        "/api/login": { "post": Op::new("session", "Log in: sets the session cookie.").public()
+            .post(Some(object(&["login", "password"], json!({ "login": { "type": "string" }, "password": { "type": "string" } }))))
+            .ok("200", "Logged in; the cookie is set.", Some(schema_ref("LoginAnswer")))
+            .also("401", "Wrong login or password (the same answer for both).")
+            .also("403", "Foreign Origin.")
+            .also("429", "Too many attempts from this address or for this login; see Retry-After.")
+            .describe("Rate limited per source address and per login.").build() },
+        "/api/logout": { "post": Op::new("session", "Log out: ends the session, closes its sockets, and logs the agent out of the ACD if it was their last session.")
+            .post(None).ok("204", "Logged out; the cookie is cleared.", None).build() },
+        "/api/me": { "get": Op::new("session", "The user, the CSRF token and the agent's ACD status.")
+            .ok("200", "OK", Some(schema_ref("Me"))).build() },
+        "/api/config": { "get": Op::new("config", "Lists for the page: queues, departments, dispositions, case categories, break reasons.")
+            .ok("200", "OK", Some(schema_ref("PageConfig"))).build() },
+        "/api/queues": { "get": Op::new("config", "The configured queues (transfer targets).")
+            .ok("200", "OK", Some(json!({ "type": "array", "items": schema_ref("QueueInfo") }))).build() },
+        "/api/agent/login": { "post": Op::new("agent", "Start taking calls: binds the agent to their SIP phone and logs them in to the ACD.")
+            .post(None).ok("200", "The new status.", Some(schema_ref("AgentStatus")))
+            .also("409", "The call side refused (e.g. the phone is not registered); the message says why.")
+            .also("503", "The call side did not answer.").build() },
+        "/api/agent/state": { "post": Op::new("agent", "State buttons: available, break (with a reason), logged out.")
+            .post(Some(object(&["state"], json!({ "state": { "enum": ["available", "break", "logged_out"] }, "reason": { "type": "string" } }))))
+            .ok("200", "The new status.", Some(schema_ref("AgentStatus")))
+            .also("409", "The call side refused.").also("422", "Unknown state or missing break reason.")
+            .also("503", "The call side did not answer.").build() },
+        "/api/agent/ws": { "get": Op::new("agent", "The agent's WebSocket: screen-pops and call updates.")
+            .ok("101", "Switching protocols; then ConsoleEvent messages.", None)
+            .describe("Upgrade to a WebSocket (the session cookie and Origin are checked). The server first sends a `state` event, then pushes every ConsoleEvent for this agent (schema ConsoleEvent): `pop` when a call is offered (before the phone rings), then `answered`, `hold`, `ended`, `wrap_up`, `state` and `notice`. The client sends nothing; the server pings every 30 s.").build() },
+        "/api/agent/wrap_up/extend": { "post": Op::new("agent", "Extend the current wrap-up.")
+            .post(Some(object(&["seconds"], json!({ "seconds": { "type": "integer", "minimum": 1, "maximum": 3600 } }))))
+            .ok("200", "The new status.", Some(schema_ref("AgentStatus")))
+            .also("409", "The call side refused.").also("422", "Out of range.").build() },
+        "/api/calls/{call}/hold": { "post": Op::new("calls", "Put the caller on hold or take them off it.").param(call_param())
+            .post(Some(object(&["on"], json!({ "on": { "type": "boolean" } }))))
+            .ok("204", "Done.", None).also("409", "The call side refused.").build() },
+        "/api/calls/{call}/transfer": { "post": Op::new("calls", "Blind transfer to another queue.").param(call_param())
+            .post(Some(object(&["queue"], json!({ "queue": { "type": "string" } }))))
+            .ok("204", "Done.", None).also("409", "The call side refused.").also("422", "Not a configured queue.").build() },
+        "/api/calls/{call}/hangup": { "post": Op::new("calls", "Hang up the call.").param(call_param())
+            .post(None).ok("204", "Done.", None).also("409", "The call side refused.").build() },
+        "/api/calls/{call}/wrap_up": { "post": Op::new("calls", "Finish wrap-up with a disposition code.").param(call_param())
+            .post(Some(object(&["disposition"], json!({ "disposition": { "type": "string" } }))))
+            .ok("200", "The new status.", Some(schema_ref("AgentStatus")))
+            .also("409", "The call side refused.").also("422", "Not a configured disposition.").build() },
+        "/api/calls/{call}/citizens": { "get": Op::new("calls", "The screen-pop of a call offered to this agent, read again (audited).").param(call_param())
+            .ok("200", "OK", Some(schema_ref("ScreenPop"))).build() },
+        "/api/citizens": {
+            "get": Op::new("citizens", "Search citizens by phone number, national ID or name (audited; a reason is required).")
+                .param(query_param("q", true, "Phone number, national ID, or part of a name (at least 2 characters).", json!({ "type": "string" })))
+                .param(query_param("reason", true, "Why you search; kept in the audit log.", json!({ "type": "string" })))
+                .ok("200", "Up to 20 records; each is granted to you for 30 minutes.", Some(citizen_list.clone()))
+                .also("422", "Missing reason or bad search terms.").build(),
+            "post": Op::new("citizens", "Quick form for an unknown caller.")
+                .post(Some(object(&["full_name"], json!({
+                    "full_name": { "type": "string" }, "phone": { "type": "string" },
+                    "preferred_language": { "type": "string" }, "national_id": { "type": "string" },
+                    "call": { "type": "string", "format": "uuid", "description": "The caller's call; the record joins its pop." }
+                }))))
+                .ok("201", "Created.", Some(schema_ref("CitizenRecord")))
+                .also("409", "Already in use (e.g. the national ID).").also("422", "Invalid field.").build()
+        },
+        "/api/citizens/{id}": { "get": Op::new("citizens", "One citizen's full record (audited).")
+            .param(path_param("id", "The citizen id.", json!({ "type": "integer" })))
+            .param(query_param("reason", false, "For supervisors and admins without a call or search grant.", json!({ "type": "string" })))
+            .describe("Agents: only a citizen of a call offered to them, found by their own search, or created by them.")
+            .ok("200", "OK", Some(schema_ref("CitizenRecord"))).also("404", "No such citizen.").build() },
+        "/api/cases": { "post": Op::new("cases", "Open a case; linked to the call (CaseLinked) and the citizen when given.")
+            .post(Some(object(&["category", "department"], json!({
+                "call": { "type": "string", "format": "uuid" }, "citizen": { "type": "integer" },
+                "category": { "type": "string" }, "department": { "type": "string" }, "summary": { "type": "string" }
+            }))))
+            .ok("201", "Created; read case_ref_display to the citizen.", Some(schema_ref("CaseAnswer")))
+            .also("422", "Invalid field (category, department, summary).").build() },
+        "/api/cases/{case_ref}": { "get": Op::new("cases", "A case with its notes (audited).").param(case_param())
+            .ok("200", "OK", Some(schema_ref("CaseDetail"))).also("404", "No such case.").build() },
+        "/api/cases/{case_ref}/notes": { "post": Op::new("cases", "Add a note.").param(case_param())
+            .post(Some(object(&["text"], json!({ "text": { "type": "string" } }))))
+            .ok("204", "Added.", None).also("404", "No such case.").also("422", "Empty or too long.").build() },
+        "/api/cases/{case_ref}/status": { "post": Op::new("cases", "Move a case along its lifecycle.").param(case_param())
+            .post(Some(object(&["status"], json!({ "status": schema_ref("CaseStatus") }))))
+            .ok("200", "The case.", Some(schema_ref("CaseAnswer")))
+            .also("404", "No such case.").also("409", "The lifecycle does not allow this move.").also("422", "Unknown status.").build() },
+        "/api/supervisor/ws": { "get": Op::new("supervisor", "Supervisors' WebSocket (wallboard feed).")
+            .ok("101", "Switching protocols; then ConsoleEvent messages.", None)
+            .describe("Supervisors and admins. Receives what the hotline pushes to supervisors, as ConsoleEvent messages.").build() },
+        "/api/audit": { "get": Op::new("admin", "The audit log of one citizen, newest first (admins; itself audited).")
+            .param(query_param("citizen", true, "The citizen id.", json!({ "type": "integer" })))
+            .ok("200", "OK", Some(json!({ "type": "array", "items": schema_ref("AuditEntry") }))).build() }
+    });
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Hotline agent console API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "REST + WebSocket API of the Hotline agent console. Log in with POST /api/login (session cookie), send the returned csrf_token as X-CSRF-Token on every POST, and open /api/agent/ws for screen-pops. Agents see a citizen record only through a call offered to them or their own audited search; every view is in the audit log."
+        },
+        "paths": paths,
+        "components": components(),
+        "tags": [
+            { "name": "session" }, { "name": "agent" }, { "name": "calls" }, { "name": "citizens" },
+            { "name": "cases" }, { "name": "config" }, { "name": "supervisor" }, { "name": "admin" },
+            { "name": "console" }, { "name": "meta" }
+        ]
+    })
+}
+
+/// `GET /api/openapi.json`.
+pub(crate) async fn document() -> Response {
+    let body = document_value().to_string();
+    let headers: [(HeaderName, &'static str); 1] = [(header::CONTENT_TYPE, "application/json")];
+    (headers, body).into_response()
+}

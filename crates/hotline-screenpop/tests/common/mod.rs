@@ -1,0 +1,325 @@
+//! Test harness: a console over a temporary SQLite store with four users,
+//! and a stand-in for the binary that answers the console's requests the
+//! way the binary does (keeps each agent's state, says yes to call
+//! controls, records case links).
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use axum::Router;
+use hotline_screenpop::{
+    AgentRequest, AgentStatus, Console, ConsoleConfig, Offer, QueueInfo, RequestedState,
+};
+use hotline_store::{NewCitizen, NewUser, Role, Store};
+use hotline_types::{AgentId, CallId, CaseRef, CitizenId, Timestamp};
+use serde_json::Value;
+use tokio::sync::mpsc;
+use tower::ServiceExt;
+
+pub const PASSWORD: &str = "correct horse battery";
+pub const HOST: &str = "hotline.test";
+
+/// What the stand-in binary was asked to record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseLink {
+    pub agent: AgentId,
+    pub call: CallId,
+    pub case_ref: CaseRef,
+}
+
+pub struct Harness {
+    pub console: Console,
+    pub store: Store,
+    pub router: Router,
+    pub case_links: Arc<Mutex<Vec<CaseLink>>>,
+    _dir: tempfile::TempDir,
+}
+
+/// A logged-in browser: its cookie and CSRF token.
+#[derive(Debug, Clone)]
+pub struct Browser {
+    pub cookie: String,
+    pub csrf: String,
+}
+
+pub fn now() -> Timestamp {
+    Timestamp::from_system_time(SystemTime::now())
+}
+
+pub fn config() -> ConsoleConfig {
+    ConsoleConfig {
+        secure_cookies: true,
+        session_idle: Duration::from_secs(3600),
+        login_attempts_per_minute: 100,
+        queues: vec![
+            QueueInfo {
+                name: "housing".into(),
+                department: "Housing Bureau".into(),
+            },
+            QueueInfo {
+                name: "transport".into(),
+                department: "Transport Bureau".into(),
+            },
+        ],
+        dispositions: vec!["resolved_on_call".into(), "case_created".into()],
+        case_categories: vec!["complaint".into(), "repair_request".into()],
+        allowed_origins: vec![],
+    }
+}
+
+impl Harness {
+    pub async fn new() -> Self {
+        Self::with_config(config()).await
+    }
+
+    pub async fn with_config(config: ConsoleConfig) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let store = Store::connect(&url, *b"screenpop-test-national-id-key")
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        for (login, role) in [
+            ("agent1", Role::Agent),
+            ("agent2", Role::Agent),
+            ("super1", Role::Supervisor),
+            ("admin1", Role::Admin),
+        ] {
+            store
+                .create_user(
+                    &NewUser {
+                        login: login.into(),
+                        display_name: format!("{login} display"),
+                        role,
+                        department: None,
+                        password: PASSWORD.into(),
+                        skills: vec![],
+                    },
+                    now(),
+                )
+                .await
+                .unwrap();
+        }
+        let (tx, rx) = mpsc::unbounded_channel();
+        let case_links = Arc::new(Mutex::new(Vec::new()));
+        tokio::spawn(stand_in_binary(rx, case_links.clone()));
+        let console = Console::new(store.clone(), config, tx);
+        let router = console.router();
+        Harness {
+            console,
+            store,
+            router,
+            case_links,
+            _dir: dir,
+        }
+    }
+
+    /// Sends a request from 127.0.0.1 as the router sees it behind
+    /// `into_make_service_with_connect_info`.
+    pub async fn send(&self, req: Request<Body>) -> (StatusCode, HeaderMap, Value) {
+        self.send_from(req, "127.0.0.1:40000").await
+    }
+
+    pub async fn send_from(
+        &self,
+        mut req: Request<Body>,
+        peer: &str,
+    ) -> (StatusCode, HeaderMap, Value) {
+        let peer: SocketAddr = peer.parse().unwrap();
+        req.extensions_mut().insert(ConnectInfo(peer));
+        let response = self.router.clone().oneshot(req).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = axum::body::to_bytes(response.into_body(), 16 << 20)
+            .await
+            .unwrap();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        (status, headers, body)
+    }
+
+    pub fn request(
+        method: Method,
+        path: &str,
+        browser: Option<&Browser>,
+        body: Option<Value>,
+    ) -> Request<Body> {
+        let mut b = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::HOST, HOST);
+        if let Some(browser) = browser {
+            b = b
+                .header(header::COOKIE, &browser.cookie)
+                .header("x-csrf-token", &browser.csrf);
+        }
+        match body {
+            Some(v) => b
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(v.to_string()))
+                .unwrap(),
+            None => b.body(Body::empty()).unwrap(),
+        }
+    }
+
+    pub async fn get(&self, browser: &Browser, path: &str) -> (StatusCode, Value) {
+        let (s, _, v) = self
+            .send(Self::request(Method::GET, path, Some(browser), None))
+            .await;
+        (s, v)
+    }
+
+    pub async fn post(&self, browser: &Browser, path: &str, body: Value) -> (StatusCode, Value) {
+        let (s, _, v) = self
+            .send(Self::request(Method::POST, path, Some(browser), Some(body)))
+            .await;
+        (s, v)
+    }
+
+    pub async fn try_login(&self, login: &str, password: &str) -> (StatusCode, HeaderMap, Value) {
+        let body = serde_json::json!({ "login": login, "password": password });
+        self.send(Self::request(Method::POST, "/api/login", None, Some(body)))
+            .await
+    }
+
+    pub async fn login(&self, login: &str) -> Browser {
+        let (status, headers, body) = self.try_login(login, PASSWORD).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let set_cookie = headers.get(header::SET_COOKIE).unwrap().to_str().unwrap();
+        Browser {
+            cookie: set_cookie.split(';').next().unwrap().to_owned(),
+            csrf: body["csrf_token"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// A citizen known by their phone number.
+    pub async fn citizen(&self, name: &str, phone: &str) -> CitizenId {
+        let ctx = hotline_store::AuditContext {
+            actor: "test".into(),
+            access: hotline_store::Access::Administration,
+            reason: "test set-up".into(),
+            at: now(),
+        };
+        self.store
+            .create_citizen(
+                &ctx,
+                &NewCitizen {
+                    full_name: name.into(),
+                    phones: vec![phone.into()],
+                    preferred_language: Some("zh".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+    }
+}
+
+/// A call from `caller` offered to `agent` in the housing queue.
+pub fn offer(agent: &str, caller: &str) -> Offer {
+    Offer {
+        agent: agent.into(),
+        call: CallId::new(),
+        queue: "housing".into(),
+        caller: caller.into(),
+        waited: Duration::from_secs(42),
+        ivr_path: vec![
+            "welcome".into(),
+            "language".into(),
+            "main".into(),
+            "department".into(),
+        ],
+        ivr_vars: vec![
+            ("language".into(), "zh".into()),
+            ("department".into(), "2".into()),
+        ],
+        citizen_hint: None,
+        callback: false,
+    }
+}
+
+fn status(state: &str, reason: Option<String>) -> AgentStatus {
+    AgentStatus {
+        state: state.into(),
+        reason,
+        call: None,
+        since_ms: now().as_millis(),
+    }
+}
+
+/// Answers the console like the binary: agents log in as available, the
+/// state buttons change the state, call controls succeed, wrap-up makes the
+/// agent available again, case links are recorded.
+async fn stand_in_binary(
+    mut requests: mpsc::UnboundedReceiver<AgentRequest>,
+    case_links: Arc<Mutex<Vec<CaseLink>>>,
+) {
+    let mut states: HashMap<AgentId, AgentStatus> = HashMap::new();
+    while let Some(request) = requests.recv().await {
+        match request {
+            AgentRequest::Login { agent, reply, .. } => {
+                let s = status("available", None);
+                states.insert(agent, s.clone());
+                let _ = reply.send(Ok(s));
+            }
+            AgentRequest::SetState {
+                agent,
+                state,
+                reply,
+            } => {
+                if !states.contains_key(&agent) {
+                    let _ = reply.send(Err(format!("{agent} is not logged in to the ACD")));
+                    continue;
+                }
+                let s = match state {
+                    RequestedState::Available => status("available", None),
+                    RequestedState::Break { reason } => status("break", Some(reason)),
+                    RequestedState::LoggedOut => status("logged_out", None),
+                };
+                states.insert(agent, s.clone());
+                let _ = reply.send(Ok(s));
+            }
+            AgentRequest::Hold { reply, .. }
+            | AgentRequest::Transfer { reply, .. }
+            | AgentRequest::Hangup { reply, .. } => {
+                let _ = reply.send(Ok(()));
+            }
+            AgentRequest::WrapUp { agent, reply, .. } => {
+                let s = status("available", None);
+                states.insert(agent, s.clone());
+                let _ = reply.send(Ok(s));
+            }
+            AgentRequest::ExtendWrapUp { agent, reply, .. } => {
+                let s = status("wrap_up", None);
+                states.insert(agent, s.clone());
+                let _ = reply.send(Ok(s));
+            }
+            AgentRequest::CaseLinked {
+                agent,
+                call,
+                case_ref,
+            } => case_links.lock().unwrap().push(CaseLink {
+                agent,
+                call,
+                case_ref,
+            }),
+            AgentRequest::Status { agent, reply } => {
+                let _ = reply.send(states.get(&agent).cloned());
+            }
+        }
+    }
+}
+
+/// A path of the route table with its parameters filled in.
+pub fn concrete(path: &str) -> String {
+    let case_ref = CaseRef::new(2026, 11, 22, 17).unwrap();
+    path.replace("{call}", &CallId::new().to_string())
+        .replace("{id}", "1")
+        .replace("{case_ref}", case_ref.digits())
+}
