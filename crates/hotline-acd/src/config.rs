@@ -47,7 +47,7 @@ impl AcdConfig {
                             format!("{field} sends callers back to the same queue"),
                         );
                     } else if !ids.contains(to) {
-                        problem(&q.id, format!("{field} names the unknown queue {to:?}"));
+                        problem(&q.id, format!("{field} names the unknown queue \"{to}\""));
                     }
                 }
             }

@@ -122,3 +122,24 @@ fn one_phone_ringing_out_leaves_the_others_ringing() {
         Some(1)
     );
 }
+
+#[test]
+fn agents_freed_together_take_one_caller_each_from_their_other_queue() {
+    let mut water = QueueConfig::new(queue("water"), "Water outages");
+    water.strategy = Strategy::RingAll;
+    let mut sim = Sim::new(vec![water, QueueConfig::new(queue("housing"), "Housing")]);
+    for name in ["alice", "bob", "carol"] {
+        sim.login(name, &["water", "housing"]);
+    }
+    sim.enqueue(1, "water"); // all three ring
+    sim.enqueue(2, "housing");
+    sim.enqueue(3, "housing");
+
+    // bob and carol are freed at once; both would take call 2, but each
+    // must end up with a caller.
+    let actions = sim.answer(1, "alice");
+    assert_eq!(
+        offers(&actions),
+        vec![(call(2), agent("bob")), (call(3), agent("carol"))]
+    );
+}
