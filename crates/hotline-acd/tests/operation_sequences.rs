@@ -157,10 +157,10 @@ impl Ringing {
                     let live = self.by_agent.remove(agent);
                     prop_assert_eq!(live, Some(*call), "cancelled an offer that was not live");
                 }
-                Action::AgentChanged { agent, state } => {
-                    if !matches!(state, AgentState::Offered { .. }) {
-                        self.by_agent.remove(agent);
-                    }
+                Action::AgentChanged { agent, state }
+                    if !matches!(state, AgentState::Offered { .. }) =>
+                {
+                    self.by_agent.remove(agent);
                 }
                 Action::Overflow { call, .. } => {
                     prop_assert_eq!(sim.acd.position(sim.now, *call), None);
