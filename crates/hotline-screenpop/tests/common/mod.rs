@@ -198,6 +198,18 @@ impl Harness {
         }
     }
 
+    /// The case links the stand-in binary has recorded, once it has
+    /// processed `n` of them (or after a second).
+    pub async fn case_links_after(&self, n: usize) -> Vec<CaseLink> {
+        for _ in 0..100 {
+            if self.case_links.lock().unwrap().len() >= n {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        self.case_links.lock().unwrap().clone()
+    }
+
     /// A citizen known by their phone number.
     pub async fn citizen(&self, name: &str, phone: &str) -> CitizenId {
         let ctx = hotline_store::AuditContext {
