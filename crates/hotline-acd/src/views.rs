@@ -119,7 +119,10 @@ impl Acd {
             })
             .count();
         let staffed = u32::try_from(staffed).ok().filter(|&n| n > 0)?;
-        let total: Duration = queue.handle_times.iter().sum();
+        let total = queue
+            .handle_times
+            .iter()
+            .try_fold(Duration::ZERO, |sum, d| sum.checked_add(*d))?;
         (total / samples)
             .checked_mul(position)?
             .checked_div(staffed)
