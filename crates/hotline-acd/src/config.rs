@@ -204,3 +204,23 @@ pub struct EscalationStep {
     /// Added to the call's priority (saturating at 255).
     pub raise_priority: u8,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strategies_read_their_snake_case_names() {
+        for strategy in [
+            Strategy::LongestIdle,
+            Strategy::RoundRobin,
+            Strategy::FewestCalls,
+            Strategy::RingAll,
+            Strategy::Skills,
+        ] {
+            let json = format!("\"{}\"", strategy.name());
+            assert_eq!(serde_json::from_str::<Strategy>(&json).ok(), Some(strategy));
+        }
+        assert!(serde_json::from_str::<Strategy>("\"LongestIdle\"").is_err());
+    }
+}
