@@ -7,6 +7,13 @@
 //! commands, store lookups and SIP commands, and feeds back what happens:
 //! keys (RFC 4733, in-band, SIP INFO: the media leg merges them), prompts
 //! finished, lookup answers, recordings. Every step becomes a call event.
+//!
+//! When the IVR queues the caller, the task hands the call to the ACD task
+//! (`crate::acd_task`) and plays music on hold with position announcements.
+//! The ACD's orders come back here: ring an agent's phone (a second SIP leg
+//! and media leg, owned by this same task), connect (bridge the two media
+//! legs), hold, transfer, hang the agent up. When the agent's side ends, the
+//! IVR carries on with the citizen (the satisfaction survey).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -14,20 +21,28 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+use hotline_acd::EnqueueRequest;
 use hotline_ivr::{
     Action, CallInfo, Input, Ivr, LookupKey, LookupKind, LookupOutcome, LookupResponse,
     QueueOutcome, SayValue,
 };
 use hotline_media::{
-    Leg, LegParams, MediaEngine, MediaEvent, PromptCache, RecordMode, RecordOptions,
+    Bridge, Leg, LegParams, MediaEngine, MediaEvent, PromptCache, RecordMode, RecordOptions,
 };
+use hotline_sip::registrar::Binding;
 use hotline_sip::transport::{Command, SipHandle};
-use hotline_sip::{CallHandle, Direction, EndedBy, Event, LocalMedia, NegotiatedMedia, Peer};
+use hotline_sip::{
+    CallHandle, Direction, EndedBy, Event, LocalMedia, NegotiatedMedia, OutgoingCall, Peer,
+};
 use hotline_store::{AuditContext, NewCase, Store};
-use hotline_types::{CallEvent, CallEventRecord, CallId, HangupSide, Timestamp};
-use tokio::sync::mpsc;
+use hotline_types::{
+    AgentId, CallEvent, CallEventRecord, CallId, CitizenId, HangupSide, Timestamp,
+};
+use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, info, warn};
 
+use crate::acd_task::{AcdHandle, AcdInput, AcdOrder, WaitingCall};
+use crate::controller::ControlCommand;
 use crate::events::EventSink;
 
 /// What every call task shares.
@@ -48,12 +63,20 @@ pub struct CallContext {
     pub dead_media_after: Duration,
     pub latch: hotline_media::LatchPolicy,
     pub node: Option<String>,
+    pub acd: AcdHandle,
+    /// The dispatcher: outgoing legs are placed through it so their SIP
+    /// events are routed to the call task from the first response on.
+    pub dispatcher: mpsc::UnboundedSender<ControlCommand>,
+    /// Music on hold for queued and held callers (`prompts/music/hold.wav`).
+    pub music_on_hold: Option<Arc<hotline_media::Prompt>>,
 }
 
 /// What the dispatcher tells a call task.
 #[derive(Debug)]
 pub enum CallInput {
     Sip(Event),
+    /// An order of the ACD task (the call is queued or with an agent).
+    Acd(AcdOrder),
     /// Shutdown drain expired: end the call now.
     Terminate,
 }
@@ -68,6 +91,8 @@ pub struct Incoming {
     pub sip_call_id: String,
     pub source: Peer,
     pub remote_media: Option<NegotiatedMedia>,
+    /// This task's own input channel, for the ACD task to send orders to.
+    pub inputs: mpsc::UnboundedSender<CallInput>,
 }
 
 fn now_ts() -> Timestamp {
@@ -94,6 +119,25 @@ struct Ending {
     cause: String,
 }
 
+/// Where the call is with the ACD.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Queueing {
+    /// Not queued (in the IVR).
+    No,
+    /// Waiting for an agent (music, announcements), possibly with a phone ringing.
+    Waiting,
+    /// Talking to an agent.
+    WithAgent,
+}
+
+/// The agent's side of the call: a SIP leg placed to their phone and its media leg.
+struct AgentLeg {
+    agent: AgentId,
+    handle: CallHandle,
+    leg: Leg,
+    answered: bool,
+}
+
 struct Call {
     context: Arc<CallContext>,
     id: CallId,
@@ -108,10 +152,41 @@ struct Call {
     /// Answers from the store arrive here.
     lookups: mpsc::UnboundedSender<Input>,
     hung_up_by_us: bool,
+    /// This task's own input channel (given to the ACD and the dispatcher).
+    inputs: mpsc::UnboundedSender<CallInput>,
+    queueing: Queueing,
+    agent: Option<AgentLeg>,
+    bridge: Option<Bridge>,
+    held: bool,
+    /// Announcement playbacks (not the IVR's).
+    announcements: Vec<hotline_media::PlaybackId>,
+    /// The IVR nodes entered and what it learned, for the screen-pop.
+    ivr_path: Vec<String>,
+    ivr_vars: Vec<(String, String)>,
+    citizen_hint: Option<CitizenId>,
+    /// Hang up when the current announcement ends (after a callback request).
+    goodbye_after_announcement: bool,
+    /// Agent legs we hung up whose end has not been reported yet.
+    retired_agent_handles: Vec<CallHandle>,
 }
 
 impl Call {
-    fn emit(&self, event: CallEvent) {
+    fn emit(&mut self, event: CallEvent) {
+        match &event {
+            CallEvent::IvrNodeEntered { node, .. } => self.ivr_path.push(node.clone()),
+            CallEvent::VariableSet { name, value } => {
+                if name == "citizen_id" {
+                    self.citizen_hint = value.parse().ok().map(CitizenId);
+                }
+                self.ivr_vars.retain(|(n, _)| n != name);
+                self.ivr_vars.push((name.clone(), value.clone()));
+            }
+            CallEvent::DigitsCollected { node, digits } => {
+                self.ivr_vars.retain(|(n, _)| n != node);
+                self.ivr_vars.push((node.clone(), digits.clone()));
+            }
+            _ => {}
+        }
         self.context
             .events
             .submit(CallEventRecord::new(self.id, now_ts(), event));
@@ -189,18 +264,30 @@ impl Call {
                 }
                 Action::CollectDigits { .. } => {}
                 Action::Lookup(request) => self.lookup(request),
-                Action::Enqueue { queue, .. } => {
-                    // No ACD yet: a queue without agents takes the configured
-                    // fallback at once (the script's overflow branch).
-                    self.emit(CallEvent::Overflowed {
-                        from: queue,
-                        to: "ivr_fallback".into(),
-                        reason: "no_agents_logged_in".into(),
+                Action::Enqueue {
+                    queue,
+                    priority,
+                    skills,
+                } => {
+                    self.queueing = Queueing::Waiting;
+                    if let Some(music) = &self.context.music_on_hold {
+                        let _ = self.leg.start_music(music.clone());
+                    }
+                    self.context.acd.send(AcdInput::Enqueue {
+                        call: self.id,
+                        request: EnqueueRequest {
+                            queue,
+                            priority,
+                            skills,
+                        },
+                        info: WaitingCall {
+                            caller: self.caller.clone(),
+                            ivr_path: self.ivr_path.clone(),
+                            ivr_vars: self.ivr_vars.clone(),
+                            citizen_hint: self.citizen_hint,
+                        },
+                        call_task: self.inputs.clone(),
                     });
-                    let input = Input::QueueResult(QueueOutcome::Overflow {
-                        reason: "no_agents".into(),
-                    });
-                    let _ = self.lookups.send(input);
                 }
                 Action::Record {
                     id,
@@ -386,6 +473,435 @@ impl Call {
     }
 }
 
+impl Call {
+    /// Carries out an order of the ACD task.
+    async fn acd_order(&mut self, order: AcdOrder) {
+        match order {
+            AcdOrder::RingAgent { agent, binding } => self.ring_agent(agent, binding).await,
+            AcdOrder::CancelOffer { agent } => {
+                if self
+                    .agent
+                    .as_ref()
+                    .is_some_and(|a| a.agent == agent && !a.answered)
+                {
+                    self.drop_agent();
+                }
+            }
+            AcdOrder::Connect { agent } => self.connect(agent),
+            AcdOrder::DropAgent { agent } => {
+                if self.agent.as_ref().is_some_and(|a| a.agent == agent) {
+                    self.drop_agent();
+                }
+            }
+            AcdOrder::Overflow { to, reason } => {
+                debug!(call = %self.id, ?to, reason, "the ACD sends the call back to the IVR");
+                self.leave_queue();
+                self.feed(
+                    Instant::now(),
+                    Input::QueueResult(QueueOutcome::Overflow { reason }),
+                );
+            }
+            AcdOrder::Announce {
+                position,
+                estimated_wait,
+            } => self.announce(position, estimated_wait),
+            AcdOrder::Hold { on, reply } => {
+                let _ = reply.send(self.hold(on));
+            }
+            AcdOrder::HangupAgent { reply } => {
+                if self.agent.as_ref().is_some_and(|a| a.answered) {
+                    self.drop_agent();
+                    self.agent_finished();
+                    let _ = reply.send(Ok(()));
+                } else {
+                    let _ = reply.send(Err("the call has no agent leg to hang up".into()));
+                }
+            }
+            AcdOrder::Requeued => {
+                self.drop_agent();
+                self.queueing = Queueing::Waiting;
+                if let Some(music) = &self.context.music_on_hold {
+                    let _ = self.leg.start_music(music.clone());
+                }
+            }
+        }
+    }
+
+    /// Rings the agent's phone: a new SIP leg with a media leg of its own.
+    /// The agent sees the citizen's number as the caller.
+    async fn ring_agent(&mut self, agent: AgentId, binding: Binding) {
+        if self.queueing != Queueing::Waiting || self.agent.is_some() {
+            // The caller has gone, or an earlier offer still rings: the ACD
+            // hears that this one failed and routes again.
+            self.context.acd.send(AcdInput::OfferFailed {
+                call: self.id,
+                agent,
+            });
+            return;
+        }
+        let leg = match self.context.media.allocate_leg() {
+            Ok(leg) => leg,
+            Err(e) => {
+                warn!(call = %self.id, %agent, error = %e, "no media port for the agent's leg");
+                self.context.acd.send(AcdInput::OfferFailed {
+                    call: self.id,
+                    agent,
+                });
+                return;
+            }
+        };
+        let outgoing = OutgoingCall {
+            target: binding.contact.clone(),
+            peer: Peer {
+                transport: binding.transport,
+                addr: binding.source,
+                connection: None,
+            },
+            from_user: if self.caller.is_empty() {
+                "anonymous".into()
+            } else {
+                self.caller.clone()
+            },
+            from_display: None,
+            local_media: local_media(leg.local_addr(), None),
+        };
+        let (reply, handle) = oneshot::channel();
+        let placed = self
+            .context
+            .dispatcher
+            .send(ControlCommand::Place {
+                outgoing: Box::new(outgoing),
+                call_task: self.inputs.clone(),
+                reply,
+            })
+            .is_ok();
+        match (placed, handle.await) {
+            (true, Ok(Some(handle))) => {
+                info!(call = %self.id, %agent, contact = binding.contact, "ringing the agent's phone");
+                self.agent = Some(AgentLeg {
+                    agent,
+                    handle,
+                    leg,
+                    answered: false,
+                });
+            }
+            _ => {
+                warn!(call = %self.id, %agent, "the agent's leg could not be placed");
+                self.context.acd.send(AcdInput::OfferFailed {
+                    call: self.id,
+                    agent,
+                });
+            }
+        }
+    }
+
+    /// Hangs up (or cancels) the agent's leg and forgets it.
+    fn drop_agent(&mut self) {
+        if let Some(bridge) = self.bridge.take() {
+            let _ = bridge.end();
+        }
+        self.held = false;
+        if let Some(agent) = self.agent.take() {
+            let _ = self.context.sip.send(Command::Hangup(agent.handle));
+            self.retired_agent_handles.push(agent.handle);
+            self.retire_agent_leg(agent);
+        }
+    }
+
+    /// Records the agent leg's quality figures (an answered leg only), then
+    /// closes it. Off the call's loop: reading the figures is a round trip
+    /// to the media engine.
+    fn retire_agent_leg(&self, agent: AgentLeg) {
+        let AgentLeg {
+            agent,
+            mut leg,
+            answered,
+            ..
+        } = agent;
+        if !answered {
+            leg.close();
+            return;
+        }
+        let events = self.context.events.clone();
+        let call = self.id;
+        tokio::spawn(async move {
+            if let Ok(stats) = leg.stats().await {
+                info!(
+                    %call,
+                    %agent,
+                    rtp_received = stats.counters.rtp_received,
+                    rtp_sent = stats.counters.rtp_sent,
+                    packets_lost = stats.packets_lost,
+                    "agent leg figures"
+                );
+                events.submit(CallEventRecord::new(
+                    call,
+                    now_ts(),
+                    stats.to_call_event("agent"),
+                ));
+            }
+            leg.close();
+        });
+    }
+
+    /// The ACD accepted the agent's answer: citizen and agent talk.
+    fn connect(&mut self, agent: AgentId) {
+        let Some(agent_leg) = self
+            .agent
+            .as_ref()
+            .filter(|a| a.agent == agent && a.answered)
+        else {
+            return;
+        };
+        let _ = self.leg.stop_music();
+        let _ = self.leg.stop_playback();
+        self.announcements.clear();
+        match self.context.media.bridge(&self.leg, &agent_leg.leg) {
+            Ok(bridge) => {
+                self.bridge = Some(bridge);
+                self.queueing = Queueing::WithAgent;
+            }
+            Err(e) => {
+                warn!(call = %self.id, %agent, error = %e, "the media bridge failed");
+                self.drop_agent();
+                self.agent_finished();
+            }
+        }
+    }
+
+    /// The agent's side is over: the ACD starts wrap-up and the IVR carries
+    /// on with the citizen (the survey).
+    fn agent_finished(&mut self) {
+        self.queueing = Queueing::No;
+        self.context.acd.send(AcdInput::TalkEnded { call: self.id });
+        self.feed(
+            Instant::now(),
+            Input::QueueResult(QueueOutcome::AgentFinished),
+        );
+    }
+
+    /// The call stops waiting (overflow): music off, any ringing phone cancelled.
+    fn leave_queue(&mut self) {
+        self.queueing = Queueing::No;
+        let _ = self.leg.stop_music();
+        if !self.announcements.is_empty() {
+            let _ = self.leg.stop_playback();
+            self.announcements.clear();
+        }
+        if self.agent.as_ref().is_some_and(|a| !a.answered) {
+            self.drop_agent();
+        }
+    }
+
+    fn hold(&mut self, on: bool) -> Result<(), String> {
+        let Some(bridge) = &self.bridge else {
+            return Err("the call is not connected to an agent".into());
+        };
+        if on == self.held {
+            return Ok(());
+        }
+        let result = if on {
+            bridge.hold(&self.leg, self.context.music_on_hold.clone())
+        } else {
+            bridge.unhold(&self.leg)
+        };
+        result.map_err(|e| e.to_string())?;
+        self.held = on;
+        self.emit(if on {
+            CallEvent::HoldStarted
+        } else {
+            CallEvent::HoldEnded
+        });
+        Ok(())
+    }
+
+    /// "You are number N in the queue. The estimated waiting time is about
+    /// M minutes. To keep your place and be called back, press 1."
+    fn announce(&mut self, position: u32, estimated_wait: Option<Duration>) {
+        if self.queueing != Queueing::Waiting || self.agent.is_some() {
+            return;
+        }
+        let language = self
+            .ivr
+            .as_ref()
+            .map_or("zh", |ivr| ivr.language())
+            .to_owned();
+        let lang = say_language(&language);
+        let root = &self.context.prompts_root;
+        let prompt = |name: &str| {
+            self.context
+                .prompts
+                .get(&root.join(&language).join(format!("{name}.wav")))
+        };
+        let say = |n: i64| {
+            hotline_media::say::say_number(lang, n).and_then(|pieces| {
+                hotline_media::say::load_pieces(&self.context.prompts, root, lang, &pieces)
+            })
+        };
+        let mut prompts = Vec::new();
+        let mut add =
+            |part: Result<Vec<Arc<hotline_media::Prompt>>, hotline_media::MediaError>| match part {
+                Ok(p) => prompts.extend(p),
+                Err(e) => debug!(error = %e, "announcement piece missing"),
+            };
+        add(prompt("queue_position_before").map(|p| vec![p]));
+        add(say(i64::from(position)));
+        add(prompt("queue_position_after").map(|p| vec![p]));
+        if let Some(wait) = estimated_wait {
+            let minutes = i64::try_from(wait.as_secs().div_ceil(60).max(1)).unwrap_or(1);
+            add(prompt("queue_wait_before").map(|p| vec![p]));
+            add(say(minutes));
+            add(prompt("queue_wait_after").map(|p| vec![p]));
+        }
+        if !self.caller.is_empty() {
+            add(prompt("queue_keys").map(|p| vec![p]));
+        }
+        if prompts.is_empty() {
+            return;
+        }
+        if let Ok(id) = self.leg.play(prompts, true) {
+            self.announcements.push(id);
+        }
+    }
+
+    /// A key while waiting: 1 asks for a callback keeping the caller's place.
+    fn queue_key(&mut self, key: char) {
+        if key != '1' || self.caller.is_empty() || self.agent.is_some() {
+            return;
+        }
+        info!(call = %self.id, "the caller asks to be called back, keeping their place");
+        self.context.acd.send(AcdInput::RequestCallback {
+            call: self.id,
+            number: self.caller.clone(),
+        });
+        self.queueing = Queueing::No;
+        let _ = self.leg.stop_music();
+        let _ = self.leg.stop_playback();
+        self.announcements.clear();
+        let language = self
+            .ivr
+            .as_ref()
+            .map_or("zh", |ivr| ivr.language())
+            .to_owned();
+        let path = self
+            .context
+            .prompts_root
+            .join(language)
+            .join("callback_keeps_place.wav");
+        match self.context.prompts.get(&path) {
+            Ok(prompt) => {
+                if let Ok(id) = self.leg.play(vec![prompt], false) {
+                    self.announcements.push(id);
+                    self.goodbye_after_announcement = true;
+                    return;
+                }
+                self.hang_up();
+            }
+            Err(_) => self.hang_up(),
+        }
+    }
+
+    /// A SIP event of the agent's leg.
+    fn agent_sip(&mut self, event: Event) {
+        let handle = crate::controller::call_of(&event);
+        if let Some(at) = self
+            .retired_agent_handles
+            .iter()
+            .position(|h| Some(*h) == handle)
+        {
+            // A leg we hung up: only its end is news, and only to forget it.
+            if matches!(event, Event::CallEnded { .. }) {
+                self.retired_agent_handles.swap_remove(at);
+            }
+            return;
+        }
+        let Some(agent) = self.agent.as_mut() else {
+            return;
+        };
+        match event {
+            Event::OutgoingAnswered { remote_media, .. } => {
+                agent.answered = true;
+                if let Some(media) = remote_media {
+                    let mut params = LegParams::new(
+                        media.remote_rtp,
+                        media_codec(media.codec),
+                        media.telephone_event_pt,
+                    );
+                    params.latch = self.context.latch;
+                    params.dead_media_after = Some(self.context.dead_media_after);
+                    if let Err(e) = agent.leg.start(params) {
+                        warn!(call = %self.id, error = %e, "the agent's media leg did not start");
+                    }
+                }
+                self.context.acd.send(AcdInput::OfferAnswered {
+                    call: self.id,
+                    agent: agent.agent.clone(),
+                });
+            }
+            Event::OutgoingFailed { status, .. } => {
+                debug!(call = %self.id, agent = %agent.agent, status, "the agent's phone did not take the call");
+            }
+            Event::RemoteMediaChanged { media, .. } => {
+                // The agent's phone put the citizen on hold (or resumed).
+                let hold = media.remote_direction.is_hold();
+                let _ = self.hold(hold);
+            }
+            Event::ReferReceived { refer_to, .. } => {
+                let target = refer_to
+                    .trim_start_matches('<')
+                    .trim_start_matches("sip:")
+                    .split(['@', '>', ';'])
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned();
+                info!(call = %self.id, agent = %agent.agent, target, "the agent's phone asks for a transfer");
+                self.context.acd.send(AcdInput::TransferFromPhone {
+                    call: self.id,
+                    agent: agent.agent.clone(),
+                    queue: target.as_str().into(),
+                });
+            }
+            Event::CallEnded { by, reason, .. } => {
+                let Some(agent) = self.agent.take() else {
+                    return;
+                };
+                if let Some(bridge) = self.bridge.take() {
+                    let _ = bridge.end();
+                }
+                self.held = false;
+                let (name, answered) = (agent.agent.clone(), agent.answered);
+                self.retire_agent_leg(agent);
+                if answered {
+                    debug!(call = %self.id, agent = %name, ?by, reason, "the agent hung up");
+                    if self.queueing == Queueing::WithAgent {
+                        self.agent_finished();
+                    } else {
+                        // Answered, but the ACD has not connected it yet.
+                        self.context.acd.send(AcdInput::OfferFailed {
+                            call: self.id,
+                            agent: name,
+                        });
+                    }
+                } else {
+                    self.context.acd.send(AcdInput::OfferFailed {
+                        call: self.id,
+                        agent: name,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn is_agent_event(&self, event: &Event) -> bool {
+        let Some(handle) = crate::controller::call_of(event) else {
+            return false;
+        };
+        self.agent.as_ref().is_some_and(|a| a.handle == handle)
+            || self.retired_agent_handles.contains(&handle)
+    }
+}
+
 /// The store's lifecycle names, as the shipped prompts say them.
 fn spoken_status(status: &str) -> &'static str {
     match status {
@@ -472,7 +988,7 @@ pub async fn run_call(
                         emit(CallEvent::Ended { side: HangupSide::System, cause: "shutdown".into() });
                         return;
                     }
-                    Some(CallInput::Sip(_)) => {}
+                    Some(CallInput::Sip(_) | CallInput::Acd(_)) => {}
                 },
             }
         }
@@ -491,6 +1007,17 @@ pub async fn run_call(
         recordings: HashMap::new(),
         lookups: answers_tx,
         hung_up_by_us: false,
+        inputs: incoming.inputs.clone(),
+        queueing: Queueing::No,
+        agent: None,
+        bridge: None,
+        held: false,
+        announcements: Vec::new(),
+        ivr_path: Vec::new(),
+        ivr_vars: Vec::new(),
+        citizen_hint: None,
+        goodbye_after_announcement: false,
+        retired_agent_handles: Vec::new(),
     };
     let mut remote_media = incoming.remote_media;
     let max_call = tokio::time::sleep(context.max_call);
@@ -505,6 +1032,8 @@ pub async fn run_call(
         };
         tokio::select! {
             input = inputs.recv() => match input {
+                Some(CallInput::Sip(event)) if call.is_agent_event(&event) => call.agent_sip(event),
+                Some(CallInput::Acd(order)) => call.acd_order(order).await,
                 Some(CallInput::Sip(Event::CallConfirmed { remote_media: late, .. })) => {
                     if late.is_some() {
                         remote_media = late;
@@ -548,10 +1077,16 @@ pub async fn run_call(
                 None => break Ending { side: HangupSide::System, cause: "shutdown".into() },
             },
             event = call.leg.next_event() => match event {
+                Some(MediaEvent::Dtmf { key, .. }) if call.queueing == Queueing::Waiting => call.queue_key(key),
                 Some(MediaEvent::Dtmf { key, .. }) => call.feed(Instant::now(), Input::Digit(key)),
                 Some(MediaEvent::PlaybackFinished { id, .. }) => {
                     if let Some(ivr_id) = call.playbacks.remove(&id) {
                         call.feed(Instant::now(), Input::PromptFinished(ivr_id));
+                    } else if let Some(at) = call.announcements.iter().position(|a| *a == id) {
+                        call.announcements.remove(at);
+                        if call.goodbye_after_announcement {
+                            call.hang_up();
+                        }
                     }
                 }
                 Some(MediaEvent::RecordingFinished { id, path, duration, .. }) => call.recording_finished(id, path, duration),
@@ -566,6 +1101,18 @@ pub async fn run_call(
                 Some(_) => {}
                 None => {}
             },
+            Some(event) = async { match call.agent.as_mut() {
+                Some(agent) => agent.leg.next_event().await,
+                None => std::future::pending().await,
+            } } => {
+                if let MediaEvent::DeadMedia { silent_for } = event {
+                    info!(%call_id, silent_s = silent_for.as_secs(), "no RTP from the agent's phone: hanging the agent up");
+                    if call.agent.as_ref().is_some_and(|a| a.answered) {
+                        call.drop_agent();
+                        call.agent_finished();
+                    }
+                }
+            }
             Some(input) = answers.recv() => call.feed(Instant::now(), input),
             _ = ivr_timer => call.feed(Instant::now(), Input::Timeout),
             _ = &mut max_call, if !call.hung_up_by_us => {
@@ -574,6 +1121,19 @@ pub async fn run_call(
             }
         }
     };
+    match call.queueing {
+        // The caller hung up while waiting (or while a phone rang): an abandon.
+        Queueing::Waiting => call.context.acd.send(AcdInput::Abandon { call: call_id }),
+        Queueing::WithAgent => {
+            call.drop_agent();
+            call.context.acd.send(AcdInput::TalkEnded { call: call_id });
+        }
+        Queueing::No => {}
+    }
+    if call.agent.is_some() {
+        call.drop_agent();
+    }
+    call.queueing = Queueing::No;
     if ending.side == HangupSide::Caller {
         // The IVR records where the caller left.
         call.feed(Instant::now(), Input::Hangup);
@@ -589,6 +1149,7 @@ pub async fn run_call(
         side: ending.side,
         cause: ending.cause,
     });
+    context.acd.send(AcdInput::CallGone { call: call_id });
 }
 
 /// Our SDP: the answer to the caller's offer, or an offer of our own.

@@ -25,6 +25,7 @@ pub struct Config {
     pub shutdown: ShutdownConfig,
     pub ivr: IvrConfig,
     pub media: MediaConfig,
+    pub console: ConsoleConfig,
     /// SIP credentials of agents' phones.
     pub phones: Vec<PhoneConfig>,
     /// ACD queues, usually one per department.
@@ -89,6 +90,38 @@ impl Default for MediaConfig {
     }
 }
 
+/// How a queue chooses among its available agents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QueueStrategy {
+    /// The agent idle the longest since their last call (the default).
+    #[default]
+    LongestIdle,
+    RoundRobin,
+    /// The agent who answered the fewest calls since logging in.
+    FewestCalls,
+    /// Every qualifying agent rings at once; the first to answer takes it.
+    RingAll,
+    /// Agents must have the call's skills; the best levels win.
+    Skills,
+}
+
+/// One step of a queue's escalation: as a caller's wait passes `after_secs`,
+/// more agents qualify or the caller moves up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EscalationConfig {
+    pub after_secs: u64,
+    /// Agents with the skills at this level or above now qualify.
+    #[serde(default)]
+    pub min_level: Option<u8>,
+    /// Any agent of the queue now qualifies, whatever their skills.
+    #[serde(default)]
+    pub drop_skills: bool,
+    #[serde(default)]
+    pub raise_priority: u8,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct QueueConfig {
@@ -96,6 +129,125 @@ pub struct QueueConfig {
     /// The department that owns the queue (shown to agents and in reports).
     #[serde(default)]
     pub department: Option<String>,
+    #[serde(default)]
+    pub strategy: QueueStrategy,
+    /// How long an agent's phone rings before the call goes back to the queue.
+    #[serde(default = "default_ring_timeout_secs")]
+    pub ring_timeout_secs: u64,
+    /// Wrap-up time after each call (the agent can end it early with a disposition).
+    #[serde(default = "default_wrap_up_secs")]
+    pub wrap_up_secs: u64,
+    /// A caller waiting longer than this goes to `overflow`.
+    #[serde(default)]
+    pub max_wait_secs: Option<u64>,
+    /// A new caller finding this many waiting goes to `overflow` at once.
+    #[serde(default)]
+    pub max_waiting: Option<usize>,
+    /// "fallback" (the script's own overflow branch), "voicemail",
+    /// "callback" or "queue:<name>".
+    #[serde(default = "default_overflow")]
+    pub overflow: String,
+    /// Where callers go when no agent of the queue is logged in (same values).
+    #[serde(default = "default_overflow")]
+    pub no_agents: String,
+    /// Position and estimated-wait announcements; 0 = none.
+    #[serde(default = "default_announce_every_secs")]
+    pub announce_every_secs: u64,
+    #[serde(default)]
+    pub escalation: Vec<EscalationConfig>,
+    /// Service level threshold T: "answered within T" (statistics).
+    #[serde(default = "default_service_level_secs")]
+    pub service_level_secs: u64,
+}
+
+fn default_ring_timeout_secs() -> u64 {
+    20
+}
+fn default_wrap_up_secs() -> u64 {
+    30
+}
+fn default_overflow() -> String {
+    "fallback".into()
+}
+fn default_announce_every_secs() -> u64 {
+    30
+}
+fn default_service_level_secs() -> u64 {
+    20
+}
+
+impl QueueConfig {
+    /// A queue with every setting at its default.
+    pub fn named(name: &str, department: &str) -> Self {
+        Self {
+            name: name.into(),
+            department: Some(department.into()),
+            strategy: QueueStrategy::default(),
+            ring_timeout_secs: default_ring_timeout_secs(),
+            wrap_up_secs: default_wrap_up_secs(),
+            max_wait_secs: None,
+            max_waiting: None,
+            overflow: default_overflow(),
+            no_agents: default_overflow(),
+            announce_every_secs: default_announce_every_secs(),
+            escalation: Vec::new(),
+            service_level_secs: default_service_level_secs(),
+        }
+    }
+}
+
+/// The agent console and its web API.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsoleConfig {
+    /// The Secure flag on session cookies. Browsers accept it on
+    /// http://localhost and http://127.0.0.1; anywhere else, serve the
+    /// console over HTTPS (a reverse proxy) or set this to false.
+    pub secure_cookies: bool,
+    pub session_idle_mins: u64,
+    pub login_attempts_per_minute: u32,
+    /// Origins besides the console's own that may call the API (a city's desktop).
+    pub allowed_origins: Vec<String>,
+    /// The first admin's password. When unset, a random one is printed once
+    /// at the first start.
+    pub admin_password: Option<String>,
+    /// Disposition codes the agent chooses from at wrap-up.
+    pub dispositions: Vec<String>,
+    /// Case categories offered in the case form.
+    pub case_categories: Vec<String>,
+}
+
+impl Default for ConsoleConfig {
+    fn default() -> Self {
+        Self {
+            secure_cookies: true,
+            session_idle_mins: 8 * 60,
+            login_attempts_per_minute: 10,
+            allowed_origins: Vec::new(),
+            admin_password: None,
+            dispositions: [
+                "resolved_on_call",
+                "case_opened",
+                "information_given",
+                "transferred",
+                "callback_needed",
+                "wrong_number",
+                "abusive_caller",
+            ]
+            .map(String::from)
+            .to_vec(),
+            case_categories: [
+                "complaint",
+                "request",
+                "consultation",
+                "report",
+                "suggestion",
+                "praise",
+            ]
+            .map(String::from)
+            .to_vec(),
+        }
+    }
 }
 
 /// The shipped menus' queues: one per department, plus a general one.
@@ -109,8 +261,17 @@ pub fn default_queues() -> Vec<QueueConfig> {
     ]
     .into_iter()
     .map(|(name, department)| QueueConfig {
-        name: name.into(),
-        department: Some(department.into()),
+        // The shipped menus ask for the caller's language as a skill
+        // (`lang_zh`, `lang_en`); after a minute any agent of the queue may
+        // take the call rather than keep the citizen waiting.
+        strategy: QueueStrategy::Skills,
+        escalation: vec![EscalationConfig {
+            after_secs: 60,
+            min_level: None,
+            drop_skills: true,
+            raise_priority: 0,
+        }],
+        ..QueueConfig::named(name, department)
     })
     .collect()
 }
@@ -211,6 +372,7 @@ impl Default for Config {
             shutdown: ShutdownConfig::default(),
             ivr: IvrConfig::default(),
             media: MediaConfig::default(),
+            console: ConsoleConfig::default(),
             phones: Vec::new(),
             queues: default_queues(),
             destinations: Default::default(),
@@ -314,7 +476,8 @@ impl Config {
     /// sections only: other `HOTLINE_*` variables (`HOTLINE_CONFIG`, the test
     /// switches `HOTLINE_TEST_PG_URL`, `HOTLINE_REQUIRE_SIPP`) are not keys.
     fn env() -> Env {
-        const SECTIONS: [&str; 10] = [
+        const SECTIONS: [&str; 11] = [
+            "console",
             "sip",
             "http",
             "database",
@@ -404,6 +567,29 @@ impl Config {
         for queue in &self.queues {
             if queue.name.is_empty() || !seen.insert(queue.name.as_str()) {
                 bail!("queues: {:?} is empty or defined twice", queue.name);
+            }
+        }
+        for queue in &self.queues {
+            for (key, target) in [
+                ("overflow", &queue.overflow),
+                ("no_agents", &queue.no_agents),
+            ] {
+                if let Some(to) = target.strip_prefix("queue:") {
+                    if to == queue.name || !self.queues.iter().any(|q| q.name == to) {
+                        bail!(
+                            "queues.{}.{key}: {target:?} names no other configured queue",
+                            queue.name
+                        );
+                    }
+                } else if !["fallback", "voicemail", "callback"].contains(&target.as_str()) {
+                    bail!(
+                        "queues.{}.{key}: {target:?} is not fallback, voicemail, callback or queue:<name>",
+                        queue.name
+                    );
+                }
+            }
+            if queue.ring_timeout_secs == 0 {
+                bail!("queues.{}.ring_timeout_secs must be at least 1", queue.name);
             }
         }
         for (name, uri) in &self.destinations {

@@ -20,10 +20,19 @@ use tracing::{info, warn};
 
 use crate::call::{run_call, CallContext, CallInput, Incoming};
 
-/// Commands to the dispatcher from outside (shutdown).
+/// Commands to the dispatcher from outside.
 #[derive(Debug)]
 pub enum ControlCommand {
+    /// Shutdown: end every call.
     HangupAll,
+    /// Place an outgoing leg for a call task (the agent's phone). The
+    /// dispatcher routes the leg's events to `call_task` from the first one
+    /// on: it registers the handle before it reads the next SIP event.
+    Place {
+        outgoing: Box<hotline_sip::OutgoingCall>,
+        call_task: mpsc::UnboundedSender<CallInput>,
+        reply: tokio::sync::oneshot::Sender<Option<CallHandle>>,
+    },
 }
 
 /// Runs the dispatcher until the SIP layer's event stream ends.
@@ -47,6 +56,13 @@ pub async fn run_dispatcher(
                             let _ = call.send(CallInput::Terminate);
                         }
                     }
+                    ControlCommand::Place { outgoing, call_task, reply } => {
+                        let handle = context.sip.place(*outgoing).await.ok();
+                        if let Some(handle) = handle {
+                            calls.insert(handle, call_task);
+                        }
+                        let _ = reply.send(handle);
+                    }
                 }
                 continue;
             }
@@ -62,7 +78,7 @@ pub async fn run_dispatcher(
                 remote_media,
             } => {
                 let (tx, rx) = mpsc::unbounded_channel();
-                calls.insert(call, tx);
+                calls.insert(call, tx.clone());
                 let incoming = Incoming {
                     handle: call,
                     caller,
@@ -71,6 +87,7 @@ pub async fn run_dispatcher(
                     sip_call_id,
                     source,
                     remote_media,
+                    inputs: tx,
                 };
                 tokio::spawn(run_call(context.clone(), incoming, rx));
             }
@@ -112,7 +129,8 @@ pub async fn run_dispatcher(
     }
 }
 
-fn call_of(event: &Event) -> Option<CallHandle> {
+/// The call an event is about, if any.
+pub(crate) fn call_of(event: &Event) -> Option<CallHandle> {
     match event {
         Event::IncomingCall { call, .. }
         | Event::CallConfirmed { call, .. }

@@ -5,9 +5,11 @@
 //! is given (SIP on 127.0.0.1:5060, the web on 127.0.0.1:8080, SQLite under
 //! `./data/`).
 
+mod acd_task;
 mod call;
 mod config;
 mod controller;
+mod demo;
 mod events;
 mod http;
 
@@ -50,7 +52,13 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Commands {
     /// Run the hotline (the default).
-    Serve,
+    Serve {
+        /// Add demo departments' agents (with SIP phones), a supervisor,
+        /// citizens and cases, so the console can be tried at once. The
+        /// logins are in the README.
+        #[arg(long)]
+        demo: bool,
+    },
     /// Check the configuration and print it with every default filled in.
     Config,
     /// Create or upgrade the database schema, then exit.
@@ -111,7 +119,7 @@ fn main() -> anyhow::Result<()> {
     let config = Config::load(cli.config.as_deref())?;
     let json = cli.log_json || config.log.format == LogFormat::Json;
     init_logging(&config.log.level, json)?;
-    match cli.command.unwrap_or(Commands::Serve) {
+    match cli.command.unwrap_or(Commands::Serve { demo: false }) {
         Commands::Config => {
             print!(
                 "{}",
@@ -119,7 +127,7 @@ fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Commands::Serve => runtime()?.block_on(serve(config)),
+        Commands::Serve { demo } => runtime()?.block_on(serve(config, demo)),
         Commands::Migrate => runtime()?.block_on(async {
             let store = open_store(&config).await?;
             store.migrate().await.context("applying migrations")?;
@@ -287,7 +295,10 @@ fn init_logging(level: &str, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve(config: Config) -> anyhow::Result<()> {
+async fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
+    if demo {
+        demo::add_phones(&mut config);
+    }
     let sip_checked = config.check()?;
     std::fs::create_dir_all(&config.database.data_dir).with_context(|| {
         format!(
@@ -331,6 +342,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let restored = controller::restore_bindings(&sip, &bindings_file).await;
 
     let store = open_store(&config).await?;
+    demo::ensure_admin(&store, config.console.admin_password.as_deref()).await?;
+    if demo {
+        demo::seed(&store).await?;
+    }
     let writer = hotline_store::EventWriter::spawn(
         store.clone(),
         config.database.data_dir.join("spool"),
@@ -340,6 +355,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         },
     );
     let events = events::EventSink::new(writer.clone());
+    let (control_tx, control_rx) = tokio::sync::mpsc::unbounded_channel();
     let environment = config.ivr_environment();
     let scripts =
         hotline_ivr::ScriptSet::load(&config.ivr.scripts_dir, environment).map_err(|e| {
@@ -362,6 +378,43 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         (config.media.clock_priority > 0).then_some(config.media.clock_priority),
     )
     .context("starting the media engine")?;
+    let prompts = Arc::new(hotline_media::PromptCache::new());
+    let music_path = config.ivr.scripts_dir.join("prompts/music/hold.wav");
+    let music_on_hold = match prompts.get(&music_path) {
+        Ok(music) => Some(music),
+        Err(e) => {
+            warn!(path = %music_path.display(), error = %e, "no music on hold: queued callers will hear silence between announcements");
+            None
+        }
+    };
+    let (console_tx, console_rx) = tokio::sync::mpsc::unbounded_channel();
+    let console = hotline_screenpop::Console::new(
+        store.clone(),
+        hotline_screenpop::ConsoleConfig {
+            secure_cookies: config.console.secure_cookies,
+            session_idle: Duration::from_secs(config.console.session_idle_mins.max(1) * 60),
+            login_attempts_per_minute: config.console.login_attempts_per_minute.max(1),
+            queues: config
+                .queues
+                .iter()
+                .map(|q| hotline_screenpop::QueueInfo {
+                    name: q.name.clone(),
+                    department: q.department.clone().unwrap_or_else(|| q.name.clone()),
+                })
+                .collect(),
+            dispositions: config.console.dispositions.clone(),
+            case_categories: config.console.case_categories.clone(),
+            allowed_origins: config.console.allowed_origins.clone(),
+        },
+        console_tx,
+    );
+    let acd = acd_task::start(
+        &config.queues,
+        sip.clone(),
+        console.clone(),
+        events.clone(),
+        console_rx,
+    );
     let recordings_dir = config.database.data_dir.join("recordings");
     std::fs::create_dir_all(&recordings_dir)
         .with_context(|| format!("cannot create {}", recordings_dir.display()))?;
@@ -369,7 +422,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         sip: sip.clone(),
         events,
         media,
-        prompts: Arc::new(hotline_media::PromptCache::new()),
+        prompts,
         prompts_root: config.ivr.scripts_dir.join("prompts"),
         scripts: scripts.clone(),
         script_name: config.ivr.script.clone(),
@@ -383,10 +436,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             config::LatchConfig::SameIp => hotline_media::LatchPolicy::SameIp,
         },
         node: None,
+        acd,
+        dispatcher: control_tx.clone(),
+        music_on_hold,
     });
     tokio::spawn(reload_scripts_on_change(scripts));
     tokio::spawn(publish_gauges(context.clone(), writer.clone()));
-    let (control_tx, control_rx) = tokio::sync::mpsc::unbounded_channel();
     let dispatcher = tokio::spawn(controller::run_dispatcher(
         context.clone(),
         sip_events,
@@ -399,7 +454,13 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen for HTTP on {}", config.http.listen))?;
     let http_addr = listener.local_addr()?;
     let http_task = tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, http::router(metrics)).await {
+        let app = http::router(metrics).merge(console.router());
+        if let Err(e) = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        {
             error!(error = %e, "HTTP server stopped");
         }
     });
@@ -407,7 +468,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     for addr in sip.local_addrs() {
         info!("SIP listening on {addr} (UDP and TCP)");
     }
-    info!("HTTP listening on http://{http_addr} (/health, /metrics)");
+    info!("HTTP listening on http://{http_addr} (agent console at /console/, API at /api/, /health, /metrics)");
     info!("store: {}", redact_url(&config.database.url));
     info!(
         numbers = ?config.sip.numbers,

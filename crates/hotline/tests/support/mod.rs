@@ -4,6 +4,8 @@
 //! unless `HOTLINE_REQUIRE_SIPP=1` (set by CI), where a missing SIPp fails.
 #![allow(dead_code)]
 
+pub mod console;
+
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -63,6 +65,11 @@ pub struct Hotline {
 impl Hotline {
     /// Starts the binary with JSON logs and call events visible, plus `env`.
     pub fn start(env: &[(&str, &str)]) -> Self {
+        Self::start_with_args(&[], env)
+    }
+
+    /// Like [`Hotline::start`], with arguments after `serve` (e.g. `--demo`).
+    pub fn start_with_args(args: &[&str], env: &[(&str, &str)]) -> Self {
         let sip_port = free_port();
         let http_port = free_port();
         let data_dir = tempfile::tempdir().expect("temp dir");
@@ -71,6 +78,7 @@ impl Hotline {
         command
             .arg("--log-json")
             .arg("serve")
+            .args(args)
             .current_dir(data_dir.path())
             .env("HOTLINE_SIP_LISTEN", format!("127.0.0.1:{sip_port}"))
             .env("HOTLINE_HTTP_LISTEN", format!("127.0.0.1:{http_port}"))
@@ -270,18 +278,75 @@ impl SippRun {
 
 /// Runs SIPp against `target` with `args`, in its own directory and port.
 pub fn sipp(target: SocketAddr, args: &[&str], timeout: Duration) -> SippRun {
+    sipp_with_files(target, args, &[], timeout).wait(timeout)
+}
+
+/// A SIPp running in the background.
+pub struct SippProcess {
+    child: Child,
+    dir: Option<tempfile::TempDir>,
+    pub port: u16,
+}
+
+impl SippProcess {
+    /// Waits for SIPp to end (killed after `timeout` plus a margin).
+    pub fn wait(mut self, timeout: Duration) -> SippRun {
+        let deadline = Instant::now() + timeout + Duration::from_secs(5);
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return SippRun {
+                    status,
+                    dir: self.dir.take().expect("taken once"),
+                };
+            }
+            if Instant::now() >= deadline {
+                let _ = self.child.kill();
+                let status = self.child.wait().expect("sipp exit status");
+                return SippRun {
+                    status,
+                    dir: self.dir.take().expect("taken once"),
+                };
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for SippProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts SIPp against `target` (None: a UAS waiting for calls) in the
+/// background, in a directory holding `files`, on its own port (or
+/// `-p` given in `args`).
+pub fn sipp_with_files(
+    target: impl Into<Option<SocketAddr>>,
+    args: &[&str],
+    files: &[(&str, &[u8])],
+    timeout: Duration,
+) -> SippProcess {
     let dir = tempfile::tempdir().expect("temp dir");
-    let port = free_port().to_string();
-    let mut child = Command::new("sipp")
-        .arg(target.to_string())
-        .args([
-            "-i",
-            "127.0.0.1",
-            "-p",
-            &port,
-            "-trace_err",
-            "-timeout_error",
-        ])
+    for (name, bytes) in files {
+        std::fs::write(dir.path().join(name), bytes).expect("write a SIPp file");
+    }
+    let given_port = args
+        .iter()
+        .position(|a| *a == "-p")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|p| p.parse::<u16>().ok());
+    let port = given_port.unwrap_or_else(free_port);
+    let mut command = Command::new("sipp");
+    if let Some(target) = target.into() {
+        command.arg(target.to_string());
+    }
+    command.args(["-i", "127.0.0.1", "-trace_err", "-timeout_error"]);
+    if given_port.is_none() {
+        command.args(["-p", &port.to_string()]);
+    }
+    let child = command
         .args(["-timeout", &format!("{}s", timeout.as_secs().max(1))])
         .args(args)
         .current_dir(dir.path())
@@ -290,16 +355,9 @@ pub fn sipp(target: SocketAddr, args: &[&str], timeout: Duration) -> SippRun {
         .stderr(Stdio::null())
         .spawn()
         .expect("start sipp");
-    let deadline = Instant::now() + timeout + Duration::from_secs(5);
-    loop {
-        if let Ok(Some(status)) = child.try_wait() {
-            return SippRun { status, dir };
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let status = child.wait().expect("sipp exit status");
-            return SippRun { status, dir };
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    SippProcess {
+        child,
+        dir: Some(dir),
+        port,
     }
 }

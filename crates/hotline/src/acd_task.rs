@@ -1,0 +1,656 @@
+//! The ACD task: one tokio task owns the ACD decision core
+//! (`hotline_acd::Acd`), the only place where queue and agent state lives.
+//!
+//! It takes inputs from two sides and carries out the core's actions:
+//! - call tasks (`crate::call`) queue their caller, report the agent's phone
+//!   answering or failing, the caller hanging up, the conversation ending;
+//! - the agent console (`hotline_screenpop`) asks for agent state changes,
+//!   hold, transfer, hang-up, wrap-up, and links cases to calls.
+//!
+//! An offer is carried out in this order, so the console shows the citizen
+//! before the phone rings: the agent's SIP binding is looked up, the
+//! screen-pop is pushed (`Console::offer`), and only then is the call task
+//! told to ring the phone. Call events decided by the ACD go to the event
+//! sink with the wall-clock time at which the ACD decided them.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant, SystemTime};
+
+use hotline_acd::{Acd, AcdConfig, Action, AgentProfile, AgentState, EnqueueRequest, Overflow};
+use hotline_screenpop::{AgentRequest, AgentStatus, Console, ConsoleEvent, Offer, RequestedState};
+use hotline_sip::registrar::Binding;
+use hotline_sip::transport::SipHandle;
+use hotline_store::User;
+use hotline_types::{AgentId, CallEvent, CallEventRecord, CallId, CitizenId, QueueId, Timestamp};
+use tokio::sync::{mpsc, oneshot};
+use tracing::{debug, info, warn};
+
+use crate::call::CallInput;
+use crate::config::{QueueConfig, QueueStrategy};
+use crate::events::EventSink;
+
+/// What a call task knows about its caller when it joins a queue: the
+/// screen-pop shows it to the agent.
+#[derive(Debug, Clone, Default)]
+pub struct WaitingCall {
+    pub caller: String,
+    /// The IVR nodes the caller went through, in order.
+    pub ivr_path: Vec<String>,
+    /// What the IVR learned (choices, entered values; ID numbers masked).
+    pub ivr_vars: Vec<(String, String)>,
+    /// The citizen the IVR identified (by caller number or entered ID).
+    pub citizen_hint: Option<CitizenId>,
+}
+
+/// Inputs of the ACD task.
+#[derive(Debug)]
+pub enum AcdInput {
+    /// The IVR queued the call; `call_task` is where the ACD's orders go.
+    Enqueue {
+        call: CallId,
+        request: EnqueueRequest,
+        info: WaitingCall,
+        call_task: mpsc::UnboundedSender<CallInput>,
+    },
+    /// The caller hung up while waiting or while an agent's phone rang.
+    Abandon { call: CallId },
+    /// The agent's phone answered the offer.
+    OfferAnswered { call: CallId, agent: AgentId },
+    /// The agent's phone rejected the call, was busy or unreachable.
+    OfferFailed { call: CallId, agent: AgentId },
+    /// Citizen and agent stopped talking (either hung up).
+    TalkEnded { call: CallId },
+    /// The waiting caller asked to be called back, keeping their place.
+    RequestCallback { call: CallId, number: String },
+    /// The agent's phone asked for a blind transfer (SIP REFER) to a queue.
+    TransferFromPhone {
+        call: CallId,
+        agent: AgentId,
+        queue: QueueId,
+    },
+    /// The call task has ended; forget its channel.
+    CallGone { call: CallId },
+    /// A console login whose phone binding was found.
+    LoginChecked {
+        agent: AgentId,
+        user: User,
+        reply: oneshot::Sender<Result<AgentStatus, String>>,
+    },
+    /// A request from the agent console.
+    Console(AgentRequest),
+}
+
+/// Orders from the ACD task to a call task.
+#[derive(Debug)]
+pub enum AcdOrder {
+    /// Ring this agent's phone (the screen-pop is already on their console).
+    RingAgent { agent: AgentId, binding: Binding },
+    /// Stop ringing this agent (timeout, break, caller gone, answered elsewhere).
+    CancelOffer { agent: AgentId },
+    /// The ACD accepted the agent's answer: bridge citizen and agent.
+    Connect { agent: AgentId },
+    /// The agent answered an offer that had already been withdrawn.
+    DropAgent { agent: AgentId },
+    /// The call leaves the queue for the IVR's overflow branch.
+    Overflow { to: Overflow, reason: String },
+    /// Tell the caller their place in the queue.
+    Announce {
+        position: u32,
+        estimated_wait: Option<Duration>,
+    },
+    /// Put the citizen on hold (music) or take them off it.
+    Hold {
+        on: bool,
+        reply: oneshot::Sender<Result<(), String>>,
+    },
+    /// The agent ends the conversation from the console.
+    HangupAgent {
+        reply: oneshot::Sender<Result<(), String>>,
+    },
+    /// The call was transferred to another queue: drop the agent, wait again.
+    Requeued,
+}
+
+/// The ACD task's handle, given to call tasks and the console glue.
+#[derive(Debug, Clone)]
+pub struct AcdHandle {
+    inputs: mpsc::UnboundedSender<AcdInput>,
+}
+
+impl AcdHandle {
+    pub fn send(&self, input: AcdInput) {
+        // The task runs for the whole life of the process.
+        let _ = self.inputs.send(input);
+    }
+}
+
+fn now_ms() -> i64 {
+    Timestamp::from_system_time(SystemTime::now()).as_millis()
+}
+
+/// The core's view of the configured queues.
+pub fn acd_config(queues: &[QueueConfig]) -> AcdConfig {
+    let overflow = |target: &str| match target {
+        "voicemail" => Overflow::Voicemail,
+        "callback" => Overflow::Callback,
+        other => match other.strip_prefix("queue:") {
+            Some(queue) => Overflow::Queue(QueueId::from(queue)),
+            None => Overflow::Fallback,
+        },
+    };
+    AcdConfig {
+        queues: queues
+            .iter()
+            .map(|q| {
+                let mut c = hotline_acd::QueueConfig::new(
+                    QueueId::from(q.name.as_str()),
+                    q.department.clone().unwrap_or_else(|| q.name.clone()),
+                );
+                c.strategy = match q.strategy {
+                    QueueStrategy::LongestIdle => hotline_acd::Strategy::LongestIdle,
+                    QueueStrategy::RoundRobin => hotline_acd::Strategy::RoundRobin,
+                    QueueStrategy::FewestCalls => hotline_acd::Strategy::FewestCalls,
+                    QueueStrategy::RingAll => hotline_acd::Strategy::RingAll,
+                    QueueStrategy::Skills => hotline_acd::Strategy::Skills,
+                };
+                c.ring_timeout = Duration::from_secs(q.ring_timeout_secs.max(1));
+                c.wrap_up = Duration::from_secs(q.wrap_up_secs);
+                c.max_wait = q.max_wait_secs.map(Duration::from_secs);
+                c.max_waiting = q.max_waiting;
+                c.overflow = overflow(&q.overflow);
+                c.no_agents = overflow(&q.no_agents);
+                c.announce_every =
+                    (q.announce_every_secs > 0).then(|| Duration::from_secs(q.announce_every_secs));
+                c.escalation = q
+                    .escalation
+                    .iter()
+                    .map(|e| hotline_acd::EscalationStep {
+                        after: Duration::from_secs(e.after_secs),
+                        min_level: e.min_level,
+                        drop_skills: e.drop_skills,
+                        raise_priority: e.raise_priority,
+                    })
+                    .collect();
+                c
+            })
+            .collect(),
+    }
+}
+
+/// Which queues an agent serves: those named by one of their skills, those
+/// of their department, or every queue when they have neither.
+pub fn agent_profile(user: &User, queues: &[QueueConfig]) -> AgentProfile {
+    let skills: Vec<(String, u8)> = user
+        .skills
+        .iter()
+        .map(|s| {
+            (
+                s.skill.clone(),
+                u8::try_from(s.level.clamp(1, 10)).unwrap_or(1),
+            )
+        })
+        .collect();
+    let department = user.department.as_deref().map(str::to_ascii_lowercase);
+    let mut served: Vec<QueueId> = queues
+        .iter()
+        .filter(|q| {
+            skills.iter().any(|(s, _)| *s == q.name)
+                || department.as_deref().is_some_and(|d| {
+                    d == q.name
+                        || q.department
+                            .as_deref()
+                            .is_some_and(|qd| qd.eq_ignore_ascii_case(d))
+                })
+        })
+        .map(|q| QueueId::from(q.name.as_str()))
+        .collect();
+    if served.is_empty() {
+        served = queues
+            .iter()
+            .map(|q| QueueId::from(q.name.as_str()))
+            .collect();
+    }
+    AgentProfile {
+        queues: served,
+        skills,
+    }
+}
+
+struct CallEntry {
+    task: mpsc::UnboundedSender<CallInput>,
+    info: WaitingCall,
+    queue: QueueId,
+    queued_at: Instant,
+}
+
+struct AcdTask {
+    acd: Acd,
+    sip: SipHandle,
+    console: Console,
+    events: EventSink,
+    inputs: mpsc::UnboundedSender<AcdInput>,
+    calls: HashMap<CallId, CallEntry>,
+    /// When each agent entered their current state (wall clock, for the console).
+    since: HashMap<AgentId, i64>,
+    queues: Vec<QueueConfig>,
+}
+
+/// Starts the ACD task.
+pub fn start(
+    queues: &[QueueConfig],
+    sip: SipHandle,
+    console: Console,
+    events: EventSink,
+    mut console_requests: mpsc::UnboundedReceiver<AgentRequest>,
+) -> AcdHandle {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let handle = AcdHandle { inputs: tx.clone() };
+    let forward = tx.clone();
+    tokio::spawn(async move {
+        while let Some(request) = console_requests.recv().await {
+            if forward.send(AcdInput::Console(request)).is_err() {
+                return;
+            }
+        }
+    });
+    let mut task = AcdTask {
+        acd: Acd::new(acd_config(queues)),
+        sip,
+        console,
+        events,
+        inputs: tx,
+        calls: HashMap::new(),
+        since: HashMap::new(),
+        queues: queues.to_vec(),
+    };
+    tokio::spawn(async move {
+        loop {
+            let deadline = task.acd.poll_timeout();
+            let timer = async {
+                match deadline {
+                    Some(at) => tokio::time::sleep_until(at.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                input = rx.recv() => match input {
+                    Some(input) => task.handle(input),
+                    None => return,
+                },
+                _ = timer => task.acd.handle_timeout(Instant::now()),
+            }
+            task.run_actions();
+        }
+    });
+    handle
+}
+
+impl AcdTask {
+    fn handle(&mut self, input: AcdInput) {
+        let now = Instant::now();
+        match input {
+            AcdInput::Enqueue {
+                call,
+                request,
+                info,
+                call_task,
+            } => {
+                let queue = request.queue.clone();
+                self.calls.insert(
+                    call,
+                    CallEntry {
+                        task: call_task.clone(),
+                        info,
+                        queue: queue.clone(),
+                        queued_at: now,
+                    },
+                );
+                if let Err(e) = self.acd.enqueue(now, call, request) {
+                    warn!(%call, %queue, error = %e, "the call cannot be queued: the IVR's overflow branch takes it");
+                    let _ = call_task.send(CallInput::Acd(AcdOrder::Overflow {
+                        to: Overflow::Fallback,
+                        reason: "unknown_queue".into(),
+                    }));
+                }
+            }
+            AcdInput::Abandon { call } => {
+                if let Err(e) = self.acd.abandon(now, call) {
+                    debug!(%call, error = %e, "abandon of a call the ACD no longer holds");
+                }
+            }
+            AcdInput::OfferAnswered { call, agent } => {
+                let order = match self.acd.offer_answered(now, call, &agent) {
+                    Ok(()) => AcdOrder::Connect {
+                        agent: agent.clone(),
+                    },
+                    Err(e) => {
+                        info!(%call, %agent, error = %e, "the agent answered too late: dropping their leg");
+                        AcdOrder::DropAgent {
+                            agent: agent.clone(),
+                        }
+                    }
+                };
+                let connected = matches!(order, AcdOrder::Connect { .. });
+                self.order(call, order);
+                if connected {
+                    self.console.push(&agent, ConsoleEvent::Answered { call });
+                }
+            }
+            AcdInput::OfferFailed { call, agent } => {
+                if let Err(e) = self.acd.offer_failed(now, call, &agent) {
+                    debug!(%call, %agent, error = %e, "failed offer the ACD had already withdrawn");
+                }
+            }
+            AcdInput::TalkEnded { call } => {
+                if let Err(e) = self.acd.talk_ended(now, call) {
+                    debug!(%call, error = %e, "talk ended for a call the ACD does not hold");
+                }
+            }
+            AcdInput::RequestCallback { call, number } => {
+                if let Err(e) = self.acd.request_callback(now, call, number) {
+                    warn!(%call, error = %e, "callback request refused");
+                }
+                // The caller hangs up; the entry keeps its place without a task.
+            }
+            AcdInput::TransferFromPhone { call, agent, queue } => {
+                match self.acd.transfer(now, call, queue.clone(), Some(agent)) {
+                    Ok(()) => {
+                        if let Some(entry) = self.calls.get_mut(&call) {
+                            entry.queue = queue;
+                        }
+                        self.order(call, AcdOrder::Requeued);
+                    }
+                    Err(e) => warn!(%call, error = %e, "transfer from the phone refused"),
+                }
+            }
+            AcdInput::CallGone { call } => {
+                self.calls.remove(&call);
+            }
+            AcdInput::LoginChecked { agent, user, reply } => {
+                let profile = agent_profile(&user, &self.queues);
+                let result = self.acd.login(now, agent.clone(), profile);
+                self.run_actions();
+                let _ = reply.send(
+                    result
+                        .map_err(|e| e.to_string())
+                        .and_then(|()| self.status(&agent).ok_or_else(|| "not logged in".into())),
+                );
+            }
+            AcdInput::Console(request) => self.console_request(now, request),
+        }
+    }
+
+    fn order(&self, call: CallId, order: AcdOrder) {
+        if let Some(entry) = self.calls.get(&call) {
+            let _ = entry.task.send(CallInput::Acd(order));
+        }
+    }
+
+    fn status(&self, agent: &AgentId) -> Option<AgentStatus> {
+        let state = self.acd.agent_state(agent)?;
+        Some(status_of(
+            &state,
+            self.since.get(agent).copied().unwrap_or_else(now_ms),
+        ))
+    }
+
+    fn console_request(&mut self, now: Instant, request: AgentRequest) {
+        match request {
+            AgentRequest::Login { agent, user, reply } => {
+                // The phone must be registered: that is where calls will ring.
+                let sip = self.sip.clone();
+                let inputs = self.inputs.clone();
+                tokio::spawn(async move {
+                    if matches!(sip.binding(agent.as_str()).await, Ok(Some(_))) {
+                        let _ = inputs.send(AcdInput::LoginChecked { agent, user, reply });
+                    } else {
+                        let _ = reply.send(Err(format!(
+                            "your phone (SIP user {agent}) is not registered with the hotline: register it, then try again"
+                        )));
+                    }
+                });
+            }
+            AgentRequest::SetState {
+                agent,
+                state,
+                reply,
+            } => {
+                let result = match state {
+                    RequestedState::Available => self.acd.set_available(now, &agent),
+                    RequestedState::Break { reason } => self.acd.set_break(now, &agent, &reason),
+                    RequestedState::LoggedOut => self.acd.logout(now, &agent),
+                };
+                self.run_actions();
+                let _ = reply.send(
+                    result
+                        .map_err(|e| e.to_string())
+                        .and_then(|()| self.status(&agent).ok_or_else(|| "not logged in".into())),
+                );
+            }
+            AgentRequest::Hold {
+                agent,
+                call,
+                on,
+                reply,
+            } => match self.talking(&agent, call) {
+                Ok(()) => self.order(call, AcdOrder::Hold { on, reply }),
+                Err(e) => {
+                    let _ = reply.send(Err(e));
+                }
+            },
+            AgentRequest::Hangup { agent, call, reply } => match self.talking(&agent, call) {
+                Ok(()) => self.order(call, AcdOrder::HangupAgent { reply }),
+                Err(e) => {
+                    let _ = reply.send(Err(e));
+                }
+            },
+            AgentRequest::Transfer {
+                agent,
+                call,
+                queue,
+                reply,
+            } => {
+                let result = self.talking(&agent, call).and_then(|()| {
+                    self.acd
+                        .transfer(now, call, queue.clone(), Some(agent.clone()))
+                        .map_err(|e| e.to_string())
+                });
+                if result.is_ok() {
+                    if let Some(entry) = self.calls.get_mut(&call) {
+                        entry.queue = queue;
+                    }
+                    self.order(call, AcdOrder::Requeued);
+                }
+                let _ = reply.send(result);
+            }
+            AgentRequest::WrapUp {
+                agent,
+                call: _,
+                disposition,
+                reply,
+            } => {
+                let result = self.acd.wrap_up_done(now, &agent, &disposition);
+                self.run_actions();
+                let _ = reply.send(
+                    result
+                        .map_err(|e| e.to_string())
+                        .and_then(|()| self.status(&agent).ok_or_else(|| "not logged in".into())),
+                );
+            }
+            AgentRequest::ExtendWrapUp {
+                agent,
+                extra,
+                reply,
+            } => {
+                let result = self.acd.extend_wrap_up(now, &agent, extra);
+                let _ = reply.send(
+                    result
+                        .map_err(|e| e.to_string())
+                        .and_then(|()| self.status(&agent).ok_or_else(|| "not logged in".into())),
+                );
+            }
+            AgentRequest::CaseLinked {
+                agent,
+                call,
+                case_ref,
+            } => {
+                debug!(%call, %agent, %case_ref, "case linked from the console");
+                self.events.submit(CallEventRecord::new(
+                    call,
+                    Timestamp(now_ms()),
+                    CallEvent::CaseLinked { case_ref },
+                ));
+            }
+            AgentRequest::Status { agent, reply } => {
+                let _ = reply.send(self.status(&agent));
+            }
+        }
+    }
+
+    /// The agent is on this call (so may hold, transfer or hang it up).
+    fn talking(&self, agent: &AgentId, call: CallId) -> Result<(), String> {
+        match self.acd.agent_state(agent) {
+            Some(AgentState::OnCall { call: on }) if on == call => Ok(()),
+            Some(state) => Err(format!(
+                "you are not on this call (your state is {})",
+                state.name()
+            )),
+            None => Err("you are not logged in to take calls".into()),
+        }
+    }
+
+    fn run_actions(&mut self) {
+        while let Some(action) = self.acd.poll_action() {
+            match action {
+                Action::Offer {
+                    call,
+                    agent,
+                    queue,
+                    callback,
+                } => self.offer(call, agent, queue, callback),
+                Action::CancelOffer {
+                    call,
+                    agent,
+                    reason,
+                } => {
+                    debug!(%call, %agent, ?reason, "offer withdrawn");
+                    self.order(
+                        call,
+                        AcdOrder::CancelOffer {
+                            agent: agent.clone(),
+                        },
+                    );
+                    self.console.push(
+                        &agent,
+                        ConsoleEvent::Ended {
+                            call,
+                            by: format!("{reason:?}").to_ascii_lowercase(),
+                        },
+                    );
+                }
+                Action::Overflow { call, to, reason } => {
+                    self.order(call, AcdOrder::Overflow { to, reason });
+                }
+                Action::Announce {
+                    call,
+                    position,
+                    estimated_wait,
+                } => self.order(
+                    call,
+                    AcdOrder::Announce {
+                        position,
+                        estimated_wait,
+                    },
+                ),
+                Action::AgentChanged { agent, state } => {
+                    let since = now_ms();
+                    self.since.insert(agent.clone(), since);
+                    if let AgentState::WrapUp { call } = &state {
+                        let wrap_up = self
+                            .calls
+                            .get(call)
+                            .and_then(|c| self.queues.iter().find(|q| q.name == c.queue.as_str()))
+                            .map_or(30, |q| q.wrap_up_secs);
+                        let until_ms = since + i64::try_from(wrap_up * 1000).unwrap_or(0);
+                        self.console.push(
+                            &agent,
+                            ConsoleEvent::WrapUp {
+                                call: *call,
+                                until_ms,
+                            },
+                        );
+                    }
+                    self.console
+                        .push(&agent, ConsoleEvent::State(status_of(&state, since)));
+                }
+                Action::Event { call, event } => {
+                    self.events
+                        .submit(CallEventRecord::new(call, Timestamp(now_ms()), event));
+                }
+            }
+        }
+    }
+
+    /// Pops the citizen on the agent's console, then rings their phone.
+    fn offer(&mut self, call: CallId, agent: AgentId, queue: QueueId, callback: Option<String>) {
+        let Some(entry) = self.calls.get(&call) else {
+            // A callback entry whose caller has hung up (placing callbacks
+            // needs an outgoing trunk; see the issue note).
+            warn!(%call, %agent, ?callback, "offer for a call without a task: treated as a failed offer");
+            let _ = self.inputs.send(AcdInput::OfferFailed { call, agent });
+            return;
+        };
+        let waited = entry.queued_at.elapsed();
+        let offer = Offer {
+            agent: agent.clone(),
+            call,
+            queue: queue.clone(),
+            caller: entry.info.caller.clone(),
+            waited,
+            ivr_path: entry.info.ivr_path.clone(),
+            ivr_vars: entry.info.ivr_vars.clone(),
+            citizen_hint: entry.info.citizen_hint,
+            callback: callback.is_some(),
+        };
+        let task = entry.task.clone();
+        let sip = self.sip.clone();
+        let console = self.console.clone();
+        let inputs = self.inputs.clone();
+        tokio::spawn(async move {
+            let binding = match sip.binding(agent.as_str()).await {
+                Ok(Some(binding)) => binding,
+                _ => {
+                    info!(%call, %agent, "the agent's phone is not registered: offer failed");
+                    let _ = inputs.send(AcdInput::OfferFailed { call, agent });
+                    return;
+                }
+            };
+            match console.offer(offer).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    debug!(%call, %agent, "no console open for the agent; ringing the phone anyway")
+                }
+                Err(e) => {
+                    warn!(%call, %agent, error = %e, "screen-pop failed; ringing the phone anyway")
+                }
+            }
+            let _ = task.send(CallInput::Acd(AcdOrder::RingAgent { agent, binding }));
+        });
+    }
+}
+
+fn status_of(state: &AgentState, since_ms: i64) -> AgentStatus {
+    let (reason, call) = match state {
+        AgentState::Break { reason } => (Some(reason.clone()), None),
+        AgentState::Offered { call }
+        | AgentState::OnCall { call }
+        | AgentState::WrapUp { call } => (None, Some(*call)),
+        AgentState::LoggedOut | AgentState::Available => (None, None),
+    };
+    AgentStatus {
+        state: state.name().to_owned(),
+        reason,
+        call,
+        since_ms,
+    }
+}

@@ -1,0 +1,189 @@
+//! First-start accounts and the `--demo` data.
+//!
+//! On every start the store must hold at least one admin: when it has none,
+//! `admin` is created with the configured password, or with a random one
+//! printed once to the terminal (it is never stored in clear or logged
+//! again). `hotline serve --demo` also adds two agents with SIP phones, a
+//! supervisor, citizens and cases, so a newcomer can log in to the console,
+//! register a softphone and call the hotline at once (logins in the README).
+
+use anyhow::Context;
+use hotline_store::{AuditContext, NewCase, NewCitizen, NewUser, Role, Skill, Store};
+use hotline_types::Timestamp;
+use tracing::info;
+
+use crate::config::{Config, PhoneConfig};
+
+/// The demo agents: login, display name, department, console password,
+/// SIP password (the phone's user is the login).
+pub const DEMO_AGENTS: [(&str, &str, &str, &str, &str); 2] = [
+    (
+        "agent1",
+        "Li Na",
+        "housing",
+        "agent1-demo-pass",
+        "agent1-sip-pass",
+    ),
+    (
+        "agent2",
+        "Wang Wei",
+        "transport",
+        "agent2-demo-pass",
+        "agent2-sip-pass",
+    ),
+];
+pub const DEMO_SUPERVISOR: (&str, &str) = ("supervisor1", "supervisor1-demo-pass");
+/// A demo citizen the hotline knows: call from this number to see the pop.
+pub const DEMO_CITIZEN_PHONE: &str = "13800138000";
+
+fn now() -> Timestamp {
+    Timestamp::from_system_time(std::time::SystemTime::now())
+}
+
+/// Creates the first admin when the store has none.
+pub async fn ensure_admin(store: &Store, configured: Option<&str>) -> anyhow::Result<()> {
+    let users = store.list_users().await.context("reading the users")?;
+    if users.iter().any(|u| u.role == Role::Admin && !u.disabled) {
+        return Ok(());
+    }
+    let login = if users.iter().any(|u| u.login == "admin") {
+        format!("admin{}", users.len())
+    } else {
+        "admin".to_owned()
+    };
+    let (password, printed) = match configured {
+        Some(p) => (p.to_owned(), false),
+        None => {
+            let bytes: [u8; 12] = rand::random();
+            (hex::encode(bytes), true)
+        }
+    };
+    store
+        .create_user(
+            &NewUser {
+                login: login.clone(),
+                display_name: "Administrator".into(),
+                role: Role::Admin,
+                department: None,
+                password: password.clone(),
+                skills: Vec::new(),
+            },
+            now(),
+        )
+        .await
+        .context(
+            "creating the first admin (console.admin_password must have at least 10 characters)",
+        )?;
+    if printed {
+        // Printed once, on the terminal only: not in the logs.
+        println!(
+            "\n  First start: the console's admin account is {login:?} with password {password:?}.\n  It is shown only this once; change it after logging in.\n"
+        );
+    }
+    info!(login, "created the first admin account");
+    Ok(())
+}
+
+/// The demo agents' phones, added to the configured ones.
+pub fn add_phones(config: &mut Config) {
+    for (login, _, _, _, sip_password) in DEMO_AGENTS {
+        if !config.phones.iter().any(|p| p.user == login) {
+            config.phones.push(PhoneConfig {
+                user: login.into(),
+                password: sip_password.into(),
+            });
+        }
+    }
+}
+
+/// Demo users, citizens and cases; does nothing for what already exists.
+pub async fn seed(store: &Store) -> anyhow::Result<()> {
+    let at = now();
+    for (login, name, department, password, _) in DEMO_AGENTS {
+        if store.user(login).await?.is_some() {
+            continue;
+        }
+        let skills = [department, "general", "lang_zh", "lang_en"]
+            .into_iter()
+            .map(|skill| Skill {
+                skill: skill.into(),
+                level: 5,
+            })
+            .collect();
+        store
+            .create_user(
+                &NewUser {
+                    login: login.into(),
+                    display_name: name.into(),
+                    role: Role::Agent,
+                    department: Some(department.into()),
+                    password: password.into(),
+                    skills,
+                },
+                at,
+            )
+            .await
+            .with_context(|| format!("creating the demo agent {login}"))?;
+    }
+    let (login, password) = DEMO_SUPERVISOR;
+    if store.user(login).await?.is_none() {
+        store
+            .create_user(
+                &NewUser {
+                    login: login.into(),
+                    display_name: "Zhang Min".into(),
+                    role: Role::Supervisor,
+                    department: None,
+                    password: password.into(),
+                    skills: Vec::new(),
+                },
+                at,
+            )
+            .await
+            .context("creating the demo supervisor")?;
+    }
+    let audit = AuditContext {
+        actor: "system".into(),
+        access: hotline_store::Access::Administration,
+        reason: "demo data (hotline serve --demo)".into(),
+        at,
+    };
+    if store
+        .citizen_by_phone(&audit, DEMO_CITIZEN_PHONE)
+        .await?
+        .is_empty()
+    {
+        let citizen = store
+            .create_citizen(
+                &audit,
+                &NewCitizen {
+                    full_name: "Chen Jing".into(),
+                    national_id: None,
+                    preferred_language: Some("zh".into()),
+                    phones: vec![DEMO_CITIZEN_PHONE.into()],
+                    tags: vec!["demo".into()],
+                },
+            )
+            .await
+            .context("creating the demo citizen")?;
+        store
+            .create_case(
+                &audit,
+                &NewCase {
+                    citizen: Some(citizen),
+                    call: None,
+                    category: "complaint".into(),
+                    department: "Housing".into(),
+                    summary: "Water leaking from the flat above since last week".into(),
+                },
+            )
+            .await
+            .context("creating the demo case")?;
+    }
+    info!(
+        agents = DEMO_AGENTS.len(),
+        citizen = DEMO_CITIZEN_PHONE,
+        "demo data ready"
+    );
+    Ok(())
+}

@@ -1,0 +1,277 @@
+//! The whole path of issue 6 over loopback, with real peers:
+//! - SIPp registers as the demo agent's phone (digest), then waits as a UAS
+//!   that echoes RTP (`-rtp_echo`);
+//! - the agent logs in to the console API and opens the WebSocket;
+//! - SIPp calls as a known citizen, presses 1 (housing) by RFC 4733 and
+//!   talks;
+//! - the screen-pop arrives with the citizen, their open case and the IVR
+//!   choice before the agent's phone rings; the call is bridged and RTP
+//!   flows both ways; the citizen hangs up;
+//! - the agent saves a case and a disposition; the call record and the
+//!   citizen's history show agent, wait, disposition and case.
+
+mod support;
+
+use std::time::{Duration, SystemTime};
+
+use serde_json::json;
+use support::console::ConsoleClient;
+use support::{free_port, scenario, sipp_available, sipp_with_files, Hotline};
+
+/// 12 s of a 440 Hz tone as raw μ-law, the citizen's "voice".
+fn voice() -> Vec<u8> {
+    (0..8000 * 12)
+        .map(|i| {
+            let t = f64::from(i) / 8000.0;
+            let sample = (t * 440.0 * std::f64::consts::TAU).sin() * 8000.0;
+            hotline_media::g711::ulaw_encode(sample as i16)
+        })
+        .collect()
+}
+
+/// A scripts folder holding the test menu and the shipped prompts.
+fn test_scripts() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = format!("{}/../..", env!("CARGO_MANIFEST_DIR"));
+    std::fs::copy(
+        format!("{root}/tests/ivr/agent_path.toml"),
+        dir.path().join("agent_path.toml"),
+    )
+    .expect("copy the test script");
+    std::os::unix::fs::symlink(
+        format!("{root}/ivr_scripts/prompts"),
+        dir.path().join("prompts"),
+    )
+    .expect("link the prompts");
+    dir
+}
+
+fn log_time(line: &str) -> Option<SystemTime> {
+    let value: serde_json::Value = serde_json::from_str(line).ok()?;
+    let stamp = value["timestamp"].as_str()?;
+    let ts: jiff::Timestamp = stamp.parse().ok()?;
+    Some(SystemTime::UNIX_EPOCH + Duration::from_nanos(u64::try_from(ts.as_nanosecond()).ok()?))
+}
+
+#[test]
+fn a_citizen_reaches_an_agent_who_sees_them_and_saves_a_case() {
+    if !sipp_available("a_citizen_reaches_an_agent_who_sees_them_and_saves_a_case") {
+        return;
+    }
+    let scripts = test_scripts();
+    let scripts_dir = scripts.path().display().to_string();
+    let hotline = Hotline::start_with_args(
+        &["--demo"],
+        &[
+            ("HOTLINE_IVR_SCRIPTS_DIR", &scripts_dir),
+            ("HOTLINE_IVR_SCRIPT", "agent_path"),
+            ("HOTLINE_CONSOLE_SECURE_COOKIES", "false"),
+        ],
+    );
+
+    // The agent's phone registers, then waits for calls on the same port.
+    let phone_port = free_port();
+    let phone_port_arg = phone_port.to_string();
+    let register = sipp_with_files(
+        hotline.sip,
+        &[
+            "-sf",
+            &scenario("register_auth.xml"),
+            "-s",
+            "agent1",
+            "-au",
+            "agent1",
+            "-ap",
+            "agent1-sip-pass",
+            "-p",
+            &phone_port_arg,
+            "-m",
+            "1",
+        ],
+        &[],
+        Duration::from_secs(10),
+    )
+    .wait(Duration::from_secs(10));
+    assert!(register.succeeded(), "REGISTER: {}", register.errors());
+    let phone = sipp_with_files(
+        None,
+        &["-sn", "uas", "-p", &phone_port_arg, "-rtp_echo", "-m", "1"],
+        &[],
+        Duration::from_secs(60),
+    );
+
+    // The agent logs in to the console and starts taking calls.
+    let agent = ConsoleClient::login(hotline.http, "agent1", "agent1-demo-pass");
+    let socket = agent.open_socket();
+    let started = agent.post("/api/agent/login", json!({}));
+    assert_eq!(started.status, 200, "{started:?}");
+    assert!(
+        socket.wait_for_state("available", Duration::from_secs(5)),
+        "{:?}",
+        socket.all()
+    );
+
+    // The citizen calls and presses 1 (housing).
+    let citizen = sipp_with_files(
+        hotline.sip,
+        &[
+            "-sf",
+            &scenario("citizen_reaches_agent.xml"),
+            "-s",
+            "12345",
+            "-m",
+            "1",
+        ],
+        &[("voice.ul", &voice())],
+        Duration::from_secs(40),
+    );
+
+    let (pop_at, pop) = socket
+        .wait_for("pop", Duration::from_secs(20))
+        .unwrap_or_else(|| panic!("no screen-pop: {:?}\n{}", socket.all(), hotline.log()));
+    assert_eq!(pop["caller"], "13800138000", "{pop}");
+    assert_eq!(pop["queue"], "housing", "{pop}");
+    assert_eq!(
+        pop["citizens"][0]["citizen"]["full_name"], "Chen Jing",
+        "{pop}"
+    );
+    assert!(
+        pop["citizens"][0]["open_cases"]
+            .as_array()
+            .is_some_and(|c| !c.is_empty()),
+        "the demo citizen's open case is shown: {pop}"
+    );
+    assert!(
+        pop["ivr_path"]
+            .as_array()
+            .is_some_and(|p| p.iter().any(|n| n == "subject")),
+        "{pop}"
+    );
+    assert!(
+        pop["ivr_vars"].to_string().contains("subject"),
+        "the key pressed at the menu is shown: {pop}"
+    );
+    let call = pop["call"].as_str().expect("the call id").to_owned();
+
+    // The phone rings only after the pop reached the console.
+    assert!(hotline.wait_for_log("ringing the agent's phone", Duration::from_secs(10)));
+    let ring_at = hotline
+        .log()
+        .lines()
+        .find(|l| l.contains("ringing the agent's phone"))
+        .and_then(log_time)
+        .expect("the ringing log line has a time");
+    assert!(
+        pop_at <= ring_at,
+        "the pop ({pop_at:?}) arrived before the phone rang ({ring_at:?})"
+    );
+
+    let (_, answered) = socket
+        .wait_for("answered", Duration::from_secs(10))
+        .unwrap_or_else(|| panic!("not answered: {:?}\n{}", socket.all(), hotline.log()));
+    assert_eq!(answered["call"], call.as_str());
+
+    // The agent opens a case for the citizen while they talk.
+    let citizen_id = pop["citizens"][0]["citizen"]["id"].clone();
+    let case = agent.post(
+        "/api/cases",
+        json!({
+            "call": call,
+            "citizen": citizen_id,
+            "category": "complaint",
+            "department": "Housing",
+            "summary": "Broken lift at building 3 since Monday",
+        }),
+    );
+    assert_eq!(case.status, 201, "{case:?}");
+    let case_ref = case.body["case_ref"]
+        .as_str()
+        .expect("a case ref")
+        .to_owned();
+
+    // The citizen hangs up; the agent is in wrap-up, then sets a disposition.
+    let citizen = citizen.wait(Duration::from_secs(40));
+    assert!(citizen.succeeded(), "citizen: {}", citizen.errors());
+    assert!(
+        socket.wait_for_state("wrap_up", Duration::from_secs(10)),
+        "{:?}",
+        socket.all()
+    );
+    let wrapped = agent.post(
+        &format!("/api/calls/{call}/wrap_up"),
+        json!({ "disposition": "case_opened" }),
+    );
+    assert_eq!(wrapped.status, 200, "{wrapped:?}");
+    let phone = phone.wait(Duration::from_secs(10));
+    assert!(phone.succeeded(), "agent phone: {}", phone.errors());
+
+    // RTP flowed both ways through the bridge: the phone echoed what the
+    // hotline relayed from the citizen.
+    assert!(hotline.wait_for_log("agent leg figures", Duration::from_secs(5)));
+    let figures: serde_json::Value = hotline
+        .log()
+        .lines()
+        .find(|l| l.contains("agent leg figures"))
+        .and_then(|l| serde_json::from_str(l).ok())
+        .expect("agent leg figures");
+    let received = figures["fields"]["rtp_received"].as_u64().unwrap_or(0);
+    let sent = figures["fields"]["rtp_sent"].as_u64().unwrap_or(0);
+    assert!(
+        received > 50 && sent > 50,
+        "RTP both ways on the agent leg: {figures}"
+    );
+
+    let (status, data) = hotline.stop_keeping_data();
+    assert!(status.success());
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let data_dir = data.path();
+        let key = std::fs::read(data_dir.join("national_id.key")).expect("the key");
+        let url = format!("sqlite://{}/hotline.db", data_dir.display());
+        let store = hotline_store::Store::connect(&url, key)
+            .await
+            .expect("open the store");
+        let call_id = hotline_types::CallId(call.parse().expect("a uuid"));
+        let record = store
+            .call_record(call_id)
+            .await
+            .expect("query")
+            .expect("a call record");
+        assert_eq!(record.queue.as_deref(), Some("housing"), "{record:?}");
+        assert_eq!(record.agent.as_deref(), Some("agent1"), "{record:?}");
+        assert_eq!(
+            record.disposition.as_deref(),
+            Some("case_opened"),
+            "{record:?}"
+        );
+        assert_eq!(
+            record.case_ref.as_deref(),
+            Some(case_ref.as_str()),
+            "{record:?}"
+        );
+        assert!(
+            record.wait_ms.is_some() && record.talk_ms.is_some(),
+            "{record:?}"
+        );
+        let audit =
+            hotline_store::AuditContext::for_call("test", call_id, hotline_types::Timestamp(0));
+        let history = store
+            .citizen_by_phone(&audit, "13800138000")
+            .await
+            .expect("the citizen");
+        let calls = &history[0].recent_calls;
+        assert!(
+            calls
+                .iter()
+                .any(|c| c.call_id == call && c.agent.as_deref() == Some("agent1")),
+            "the citizen's history shows the call: {calls:?}"
+        );
+        assert!(
+            history[0]
+                .open_cases
+                .iter()
+                .any(|c| c.case_ref.to_string() == case_ref || c.case_ref.digits() == case_ref),
+            "and the new case"
+        );
+    });
+}
