@@ -26,6 +26,7 @@ use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, info, warn};
 
 use crate::call::CallInput;
+use crate::callback::CallbackJob;
 use crate::config::{QueueConfig, QueueStrategy};
 use crate::events::EventSink;
 
@@ -221,6 +222,8 @@ struct CallEntry {
     info: WaitingCall,
     queue: QueueId,
     queued_at: Instant,
+    /// The number to call back, once the caller asked for it.
+    callback: Option<String>,
 }
 
 struct AcdTask {
@@ -233,6 +236,8 @@ struct AcdTask {
     /// When each agent entered their current state (wall clock, for the console).
     since: HashMap<AgentId, i64>,
     queues: Vec<QueueConfig>,
+    /// Where callbacks are launched; None when no outbound trunk is configured.
+    callbacks: Option<mpsc::UnboundedSender<CallbackJob>>,
 }
 
 /// Starts the ACD task.
@@ -242,6 +247,7 @@ pub fn start(
     console: Console,
     events: EventSink,
     mut console_requests: mpsc::UnboundedReceiver<AgentRequest>,
+    callbacks: Option<mpsc::UnboundedSender<CallbackJob>>,
 ) -> AcdHandle {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let handle = AcdHandle { inputs: tx.clone() };
@@ -262,6 +268,7 @@ pub fn start(
         calls: HashMap::new(),
         since: HashMap::new(),
         queues: queues.to_vec(),
+        callbacks,
     };
     tokio::spawn(async move {
         loop {
@@ -303,6 +310,7 @@ impl AcdTask {
                         info,
                         queue: queue.clone(),
                         queued_at: now,
+                        callback: None,
                     },
                 );
                 if let Err(e) = self.acd.enqueue(now, call, request) {
@@ -347,8 +355,13 @@ impl AcdTask {
                 }
             }
             AcdInput::RequestCallback { call, number } => {
-                if let Err(e) = self.acd.request_callback(now, call, number) {
-                    warn!(%call, error = %e, "callback request refused");
+                match self.acd.request_callback(now, call, number.clone()) {
+                    Ok(()) => {
+                        if let Some(entry) = self.calls.get_mut(&call) {
+                            entry.callback = Some(number);
+                        }
+                    }
+                    Err(e) => warn!(%call, error = %e, "callback request refused"),
                 }
                 // The caller hangs up; the entry keeps its place without a task.
             }
@@ -364,7 +377,16 @@ impl AcdTask {
                 }
             }
             AcdInput::CallGone { call } => {
-                self.calls.remove(&call);
+                // A callback entry keeps its place (and its screen-pop data)
+                // after the caller hung up; the ACD forgets it when it is done.
+                let waiting_for_callback = self
+                    .calls
+                    .get(&call)
+                    .is_some_and(|entry| entry.callback.is_some())
+                    && self.acd.position(now, call).is_some();
+                if !waiting_for_callback {
+                    self.calls.remove(&call);
+                }
             }
             AcdInput::LoginChecked { agent, user, reply } => {
                 let profile = agent_profile(&user, &self.queues);
@@ -593,10 +615,30 @@ impl AcdTask {
 
     /// Pops the citizen on the agent's console, then rings their phone.
     fn offer(&mut self, call: CallId, agent: AgentId, queue: QueueId, callback: Option<String>) {
+        if let (Some(number), Some(entry)) = (&callback, self.calls.get_mut(&call)) {
+            if entry.task.is_closed() {
+                // The caller hung up after asking for a callback: a callback
+                // task takes the call's place for the ACD's orders.
+                let (tx, rx) = mpsc::unbounded_channel();
+                let launched = self.callbacks.as_ref().is_some_and(|launcher| {
+                    launcher
+                        .send(CallbackJob {
+                            call,
+                            number: number.clone(),
+                            inputs: tx.clone(),
+                            orders: rx,
+                        })
+                        .is_ok()
+                });
+                if launched {
+                    entry.task = tx;
+                } else {
+                    warn!(%call, "a callback is due but no outbound trunk is configured (sip.outbound_uri)");
+                }
+            }
+        }
         let Some(entry) = self.calls.get(&call) else {
-            // A callback entry whose caller has hung up (placing callbacks
-            // needs an outgoing trunk; see the issue note).
-            warn!(%call, %agent, ?callback, "offer for a call without a task: treated as a failed offer");
+            warn!(%call, %agent, "offer for a call the ACD task does not know: treated as a failed offer");
             let _ = self.inputs.send(AcdInput::OfferFailed { call, agent });
             return;
         };
@@ -626,7 +668,7 @@ impl AcdTask {
                 }
             };
             match console.offer(offer).await {
-                Ok(true) => {}
+                Ok(true) => info!(%call, %agent, "screen-pop handed to the agent's console"),
                 Ok(false) => {
                     debug!(%call, %agent, "no console open for the agent; ringing the phone anyway")
                 }

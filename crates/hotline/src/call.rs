@@ -69,6 +69,10 @@ pub struct CallContext {
     pub dispatcher: mpsc::UnboundedSender<ControlCommand>,
     /// Music on hold for queued and held callers (`prompts/music/hold.wav`).
     pub music_on_hold: Option<Arc<hotline_media::Prompt>>,
+    /// The hotline's own number (From of the calls it places to citizens).
+    pub hotline_number: String,
+    /// Queued callers may ask for a callback (an outbound trunk is configured).
+    pub callbacks: bool,
 }
 
 /// What the dispatcher tells a call task.
@@ -539,44 +543,26 @@ impl Call {
             });
             return;
         }
-        let leg = match self.context.media.allocate_leg() {
-            Ok(leg) => leg,
-            Err(e) => {
-                warn!(call = %self.id, %agent, error = %e, "no media port for the agent's leg");
-                self.context.acd.send(AcdInput::OfferFailed {
-                    call: self.id,
-                    agent,
-                });
-                return;
-            }
+        let from_user = if self.caller.is_empty() {
+            "anonymous".to_owned()
+        } else {
+            self.caller.clone()
         };
-        let outgoing = OutgoingCall {
-            target: binding.contact.clone(),
-            peer: Peer {
-                transport: binding.transport,
-                addr: binding.source,
-                connection: None,
-            },
-            from_user: if self.caller.is_empty() {
-                "anonymous".into()
-            } else {
-                self.caller.clone()
-            },
-            from_display: None,
-            local_media: local_media(leg.local_addr(), None),
+        let peer = Peer {
+            transport: binding.transport,
+            addr: binding.source,
+            connection: None,
         };
-        let (reply, handle) = oneshot::channel();
-        let placed = self
-            .context
-            .dispatcher
-            .send(ControlCommand::Place {
-                outgoing: Box::new(outgoing),
-                call_task: self.inputs.clone(),
-                reply,
-            })
-            .is_ok();
-        match (placed, handle.await) {
-            (true, Ok(Some(handle))) => {
+        match place_leg(
+            &self.context,
+            &self.inputs,
+            binding.contact.clone(),
+            peer,
+            from_user,
+        )
+        .await
+        {
+            Ok((handle, leg)) => {
                 info!(call = %self.id, %agent, contact = binding.contact, "ringing the agent's phone");
                 self.agent = Some(AgentLeg {
                     agent,
@@ -585,8 +571,8 @@ impl Call {
                     answered: false,
                 });
             }
-            _ => {
-                warn!(call = %self.id, %agent, "the agent's leg could not be placed");
+            Err(e) => {
+                warn!(call = %self.id, %agent, error = e, "the agent's leg could not be placed");
                 self.context.acd.send(AcdInput::OfferFailed {
                     call: self.id,
                     agent,
@@ -753,7 +739,7 @@ impl Call {
             add(say(minutes));
             add(prompt("queue_wait_after").map(|p| vec![p]));
         }
-        if !self.caller.is_empty() {
+        if self.context.callbacks && !self.caller.is_empty() {
             add(prompt("queue_keys").map(|p| vec![p]));
         }
         if prompts.is_empty() {
@@ -766,7 +752,7 @@ impl Call {
 
     /// A key while waiting: 1 asks for a callback keeping the caller's place.
     fn queue_key(&mut self, key: char) {
-        if key != '1' || self.caller.is_empty() || self.agent.is_some() {
+        if key != '1' || !self.context.callbacks || self.caller.is_empty() || self.agent.is_some() {
             return;
         }
         info!(call = %self.id, "the caller asks to be called back, keeping their place");
@@ -822,16 +808,7 @@ impl Call {
             Event::OutgoingAnswered { remote_media, .. } => {
                 agent.answered = true;
                 if let Some(media) = remote_media {
-                    let mut params = LegParams::new(
-                        media.remote_rtp,
-                        media_codec(media.codec),
-                        media.telephone_event_pt,
-                    );
-                    params.latch = self.context.latch;
-                    params.dead_media_after = Some(self.context.dead_media_after);
-                    if let Err(e) = agent.leg.start(params) {
-                        warn!(call = %self.id, error = %e, "the agent's media leg did not start");
-                    }
+                    start_answered_leg(&self.context, &agent.leg, &media);
                 }
                 self.context.acd.send(AcdInput::OfferAnswered {
                     call: self.id,
@@ -899,6 +876,55 @@ impl Call {
         };
         self.agent.as_ref().is_some_and(|a| a.handle == handle)
             || self.retired_agent_handles.contains(&handle)
+    }
+}
+
+/// Places an outgoing SIP leg with a media leg of its own, through the
+/// dispatcher so that its events come to `inputs` from the first one on.
+pub(crate) async fn place_leg(
+    context: &CallContext,
+    inputs: &mpsc::UnboundedSender<CallInput>,
+    target: String,
+    peer: Peer,
+    from_user: String,
+) -> Result<(CallHandle, Leg), String> {
+    let leg = context
+        .media
+        .allocate_leg()
+        .map_err(|e| format!("no media port: {e}"))?;
+    let outgoing = OutgoingCall {
+        target,
+        peer,
+        from_user,
+        from_display: None,
+        local_media: local_media(leg.local_addr(), None),
+    };
+    let (reply, handle) = oneshot::channel();
+    context
+        .dispatcher
+        .send(ControlCommand::Place {
+            outgoing: Box::new(outgoing),
+            call_task: inputs.clone(),
+            reply,
+        })
+        .map_err(|_| "the dispatcher has stopped".to_owned())?;
+    match handle.await {
+        Ok(Some(handle)) => Ok((handle, leg)),
+        _ => Err("the SIP layer refused the call".into()),
+    }
+}
+
+/// Starts a placed leg's media once the far end answered with its SDP.
+pub(crate) fn start_answered_leg(context: &CallContext, leg: &Leg, media: &NegotiatedMedia) {
+    let mut params = LegParams::new(
+        media.remote_rtp,
+        media_codec(media.codec),
+        media.telephone_event_pt,
+    );
+    params.latch = context.latch;
+    params.dead_media_after = Some(context.dead_media_after);
+    if let Err(e) = leg.start(params) {
+        warn!(error = %e, "a placed leg's media did not start");
     }
 }
 

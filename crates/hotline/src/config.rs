@@ -281,6 +281,12 @@ pub fn default_queues() -> Vec<QueueConfig> {
 pub struct SipConfig {
     /// Addresses for UDP and TCP, comma-separated: "127.0.0.1:5060,[::1]:5060".
     pub listen: String,
+    /// The trunk through which the hotline calls citizens back, as a SIP
+    /// URI template with `{number}` and a literal address:
+    /// "sip:{number}@192.0.2.10:5060". Unset: callers are not offered a
+    /// callback while queued. Only numbers that asked for a callback (their
+    /// own caller ID) are ever dialled.
+    pub outbound_uri: Option<String>,
     /// host:port written in Via/Contact/SDP; defaults to the first listen address.
     pub advertised: Option<String>,
     /// The hotline's own numbers; calls to any other number get 404.
@@ -384,6 +390,7 @@ impl Default for SipConfig {
     fn default() -> Self {
         Self {
             listen: "127.0.0.1:5060".into(),
+            outbound_uri: None,
             advertised: None,
             numbers: vec!["12345".into()],
             rtp_port_min: 20_000,
@@ -444,6 +451,51 @@ pub struct CheckedSip {
     pub max_call: Duration,
     pub answer_after: Duration,
     pub digest_algorithms: Vec<hotline_sip::registrar::Algorithm>,
+    /// Where callbacks are sent: the trunk's address and transport.
+    pub outbound: Option<Outbound>,
+}
+
+/// The checked `sip.outbound_uri`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outbound {
+    /// The URI template, `{number}` still in it.
+    pub uri: String,
+    pub addr: SocketAddr,
+    pub tcp: bool,
+}
+
+impl Outbound {
+    /// "sip:{number}@192.0.2.10:5060;transport=tcp" → address and transport.
+    pub fn parse(uri: &str) -> anyhow::Result<Self> {
+        let rest = uri
+            .strip_prefix("sip:")
+            .with_context(|| format!("sip.outbound_uri: {uri:?} is not a sip: URI"))?;
+        let (user, host) = rest
+            .split_once('@')
+            .with_context(|| format!("sip.outbound_uri: {uri:?} has no user@host"))?;
+        if !user.contains("{number}") {
+            bail!("sip.outbound_uri: {uri:?} does not contain {{number}}");
+        }
+        let (hostport, params) = host.split_once(';').unwrap_or((host, ""));
+        let addr: SocketAddr = hostport.parse().with_context(|| {
+            format!("sip.outbound_uri: {hostport:?} must be a literal address:port (no DNS)")
+        })?;
+        let tcp = params
+            .split(';')
+            .any(|p| p.eq_ignore_ascii_case("transport=tcp"));
+        Ok(Self {
+            uri: uri.to_owned(),
+            addr,
+            tcp,
+        })
+    }
+
+    /// The Request-URI for one number (digits and a leading + only).
+    pub fn target(&self, number: &str) -> Option<String> {
+        let clean = number.strip_prefix('+').unwrap_or(number);
+        (!clean.is_empty() && clean.len() <= 20 && clean.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| self.uri.replace("{number}", number))
+    }
 }
 
 impl Config {
@@ -597,7 +649,15 @@ impl Config {
                 bail!("destinations.{name}: {uri:?} is not a sip: URI");
             }
         }
+        let outbound = self
+            .sip
+            .outbound_uri
+            .as_deref()
+            .filter(|u| !u.is_empty())
+            .map(Outbound::parse)
+            .transpose()?;
         Ok(CheckedSip {
+            outbound,
             digest_algorithms,
             listen,
             advertised,

@@ -7,6 +7,7 @@
 
 mod acd_task;
 mod call;
+mod callback;
 mod config;
 mod controller;
 mod demo;
@@ -408,12 +409,14 @@ async fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
         },
         console_tx,
     );
+    let (callback_tx, mut callback_jobs) = tokio::sync::mpsc::unbounded_channel();
     let acd = acd_task::start(
         &config.queues,
         sip.clone(),
         console.clone(),
         events.clone(),
         console_rx,
+        sip_checked.outbound.is_some().then_some(callback_tx),
     );
     let recordings_dir = config.database.data_dir.join("recordings");
     std::fs::create_dir_all(&recordings_dir)
@@ -439,7 +442,21 @@ async fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
         acd,
         dispatcher: control_tx.clone(),
         music_on_hold,
+        hotline_number: config.sip.numbers.first().cloned().unwrap_or_default(),
+        callbacks: sip_checked.outbound.is_some(),
     });
+    if let Some(outbound) = sip_checked.outbound.clone() {
+        let context = context.clone();
+        tokio::spawn(async move {
+            while let Some(job) = callback_jobs.recv().await {
+                tokio::spawn(callback::run_callback(
+                    context.clone(),
+                    outbound.clone(),
+                    job,
+                ));
+            }
+        });
+    }
     tokio::spawn(reload_scripts_on_change(scripts));
     tokio::spawn(publish_gauges(context.clone(), writer.clone()));
     let dispatcher = tokio::spawn(controller::run_dispatcher(

@@ -361,3 +361,71 @@ pub fn sipp_with_files(
         port,
     }
 }
+
+/// A scripts folder holding the test menu `agent_path` (1: housing queue,
+/// 2: transport; the survey after the agent) and the shipped prompts: the
+/// shipped script's way to a person depends on the office hours.
+pub fn agent_path_scripts() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = format!("{}/../..", env!("CARGO_MANIFEST_DIR"));
+    std::fs::copy(
+        format!("{root}/tests/ivr/agent_path.toml"),
+        dir.path().join("agent_path.toml"),
+    )
+    .expect("copy the test script");
+    std::os::unix::fs::symlink(
+        format!("{root}/ivr_scripts/prompts"),
+        dir.path().join("prompts"),
+    )
+    .expect("link the prompts");
+    dir
+}
+
+/// Registers SIPp as `user`'s phone (digest), then leaves a SIPp UAS that
+/// answers one call and echoes its RTP on the registered port.
+pub fn agent_phone(hotline: &Hotline, user: &str, password: &str) -> SippProcess {
+    let port = free_port().to_string();
+    let register = sipp_with_files(
+        hotline.sip,
+        &[
+            "-sf",
+            &scenario("register_auth.xml"),
+            "-s",
+            user,
+            "-au",
+            user,
+            "-ap",
+            password,
+            "-p",
+            &port,
+            "-m",
+            "1",
+        ],
+        &[],
+        Duration::from_secs(10),
+    )
+    .wait(Duration::from_secs(10));
+    assert!(
+        register.succeeded(),
+        "REGISTER {user}: {}",
+        register.errors()
+    );
+    sipp_with_files(
+        None,
+        &["-sn", "uas", "-p", &port, "-rtp_echo", "-m", "1"],
+        &[],
+        Duration::from_secs(60),
+    )
+}
+
+/// `seconds` of a 440 Hz tone as raw μ-law: a caller's "voice" for SIPp's
+/// `rtp_stream`.
+pub fn voice_ulaw(seconds: u32) -> Vec<u8> {
+    (0..8000 * seconds)
+        .map(|i| {
+            let t = f64::from(i) / 8000.0;
+            let sample = (t * 440.0 * std::f64::consts::TAU).sin() * 8000.0;
+            hotline_media::g711::ulaw_encode(sample as i16)
+        })
+        .collect()
+}
