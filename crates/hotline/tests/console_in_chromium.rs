@@ -1,0 +1,136 @@
+//! The agent console in real Chromium (Debian's `chromium`, driven by
+//! `playwright-core` from tests/browser): the demo agent logs in and goes
+//! available, a SIPp citizen calls and presses 1, the pop shows the citizen,
+//! the agent saves a case and sees its reference number. Screenshots are
+//! kept in tests/artifacts/.
+//!
+//! Skipped loudly when Chromium or playwright-core is missing, required in
+//! CI (`HOTLINE_REQUIRE_CHROMIUM=1`; `.ci/run` installs both).
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use support::{
+    agent_path_scripts, agent_phone, scenario, sipp_available, sipp_with_files, Hotline,
+};
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn chromium_available(test: &str) -> bool {
+    let chromium = Path::new("/usr/bin/chromium").exists();
+    let playwright = repo_root()
+        .join("tests/browser/node_modules/playwright-core")
+        .exists();
+    let node = Command::new("node")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok();
+    if chromium && playwright && node {
+        return true;
+    }
+    let missing = format!(
+        "chromium: {chromium}, playwright-core: {playwright}, node: {node} \
+         (apt-get install chromium nodejs npm; cd tests/browser && npm ci)"
+    );
+    if std::env::var("HOTLINE_REQUIRE_CHROMIUM").as_deref() == Ok("1") {
+        panic!("{test}: Chromium is required (HOTLINE_REQUIRE_CHROMIUM=1): {missing}");
+    }
+    eprintln!("\n!!!!!!!! SKIPPED {test}: {missing} !!!!!!!!\n");
+    false
+}
+
+#[test]
+fn an_agent_sees_the_pop_in_chromium_and_saves_a_case() {
+    let test = "an_agent_sees_the_pop_in_chromium_and_saves_a_case";
+    if !sipp_available(test) || !chromium_available(test) {
+        return;
+    }
+    let root = repo_root();
+    let scripts = agent_path_scripts();
+    let scripts_dir = scripts.path().display().to_string();
+    let hotline = Hotline::start_with_args(
+        &["--demo"],
+        &[
+            ("HOTLINE_IVR_SCRIPTS_DIR", &scripts_dir),
+            ("HOTLINE_IVR_SCRIPT", "agent_path"),
+        ],
+    );
+    let _phone = agent_phone(&hotline, "agent1", "agent1-sip-pass");
+
+    let artifacts = root.join("tests/artifacts");
+    std::fs::create_dir_all(&artifacts).expect("artifacts folder");
+    let mut browser = Command::new("node")
+        .arg(root.join("tests/browser/agent_console.mjs"))
+        .env("HOTLINE_URL", format!("http://{}", hotline.http))
+        .env("AGENT_LOGIN", "agent1")
+        .env("AGENT_PASSWORD", "agent1-demo-pass")
+        .env("ARTIFACTS", &artifacts)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start node");
+    let (lines_tx, lines) = mpsc::channel::<String>();
+    let stdout = browser.stdout.take().expect("stdout");
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = lines_tx.send(line);
+        }
+    });
+    let stderr = browser.stderr.take().expect("stderr");
+    let page_log = std::thread::spawn(move || {
+        BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+            .collect::<Vec<_>>()
+            .join("\n")
+    });
+    let mut next = |what: &str| -> String {
+        match lines.recv_timeout(Duration::from_secs(40)) {
+            Ok(line) => line,
+            Err(_) => {
+                let _ = browser.kill();
+                panic!("the browser never reported {what}:\n{}", hotline.log());
+            }
+        }
+    };
+
+    assert_eq!(next("READY"), "READY");
+    let citizen = sipp_with_files(
+        hotline.sip,
+        &[
+            "-sf",
+            &scenario("citizen_reaches_agent.xml"),
+            "-s",
+            "12345",
+            "-m",
+            "1",
+        ],
+        &[("voice.ul", &support::voice_ulaw(12))],
+        Duration::from_secs(40),
+    );
+    let pop = next("POP");
+    assert!(pop.starts_with("POP "), "{pop}");
+    assert!(pop.contains("13800138000"), "{pop}");
+    assert!(pop.contains("Chen Jing"), "{pop}");
+    let case = next("CASE");
+    let case_ref = case.strip_prefix("CASE ").unwrap_or_default();
+    assert!(
+        hotline_types::CaseRef::parse(case_ref).is_ok(),
+        "a valid case reference on screen: {case}"
+    );
+    assert_eq!(next("DONE"), "DONE");
+    let status = browser.wait().expect("node exits");
+    let page_log = page_log.join().unwrap_or_default();
+    assert!(status.success(), "browser script failed:\n{page_log}");
+    assert!(artifacts.join("console-pop.png").exists());
+    assert!(artifacts.join("console-case.png").exists());
+    let _ = citizen.wait(Duration::from_secs(40));
+}

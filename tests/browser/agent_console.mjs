@@ -1,0 +1,56 @@
+// Drives the agent console in Debian's Chromium for
+// crates/hotline/tests/console_in_chromium.rs: log in, go available, wait
+// for the screen-pop of the call the test places, save a case, read its
+// reference. Prints one line per step (READY, POP {...}, CASE <ref>, DONE)
+// for the Rust test to follow; screenshots go to $ARTIFACTS.
+import { chromium } from 'playwright-core';
+
+const url = process.env.HOTLINE_URL;
+const login = process.env.AGENT_LOGIN;
+const password = process.env.AGENT_PASSWORD;
+const artifacts = process.env.ARTIFACTS;
+const step = (line) => console.log(line);
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+try {
+  const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+  page.on('console', (m) => console.error(`page ${m.type()}: ${m.text()}`));
+  page.on('pageerror', (e) => console.error(`page error: ${e}`));
+  await page.goto(`${url}/console/`);
+  await page.getByTestId('login-user').fill(login);
+  await page.getByTestId('login-password').fill(password);
+  await page.getByTestId('login-submit').click();
+  await page.getByTestId('btn-available').click();
+  await page.locator('[data-testid="state"][data-state="available"]').waitFor({ timeout: 10000 });
+  await page.screenshot({ path: `${artifacts}/console-available.png` });
+  step('READY');
+
+  const pop = page.getByTestId('pop');
+  await pop.waitFor({ state: 'visible', timeout: 30000 });
+  const caller = (await page.getByTestId('pop-caller').textContent()).trim();
+  const name = (await page.getByTestId('pop-citizen-name').textContent()).trim();
+  step(`POP ${JSON.stringify({ caller, name })}`);
+  await page.screenshot({ path: `${artifacts}/console-pop.png` });
+
+  await page.getByTestId('case-summary').fill('Street light out on Zhongshan Road for three nights');
+  await page.getByTestId('case-submit').click();
+  const caseRef = page.getByTestId('case-ref');
+  await caseRef.waitFor({ state: 'visible', timeout: 10000 });
+  await page.waitForFunction(
+    () => /\d{6}-\d{5}-\d/.test(document.querySelector('[data-testid="case-ref"]')?.textContent || ''),
+    null,
+    { timeout: 10000 },
+  );
+  step(`CASE ${(await caseRef.textContent()).trim()}`);
+  await page.screenshot({ path: `${artifacts}/console-case.png`, fullPage: true });
+  step('DONE');
+} catch (e) {
+  console.error(`FAILED ${e.stack || e}`);
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}
