@@ -14,24 +14,43 @@ use tracing::info;
 
 use crate::config::{Config, PhoneConfig};
 
-/// The demo agents: login, display name, department, console password,
-/// SIP password (the phone's user is the login).
-pub const DEMO_AGENTS: [(&str, &str, &str, &str, &str); 2] = [
-    (
-        "agent1",
-        "Li Na",
+/// A demo agent: console login `agentN` / `agentN-demo-pass`, SIP phone
+/// `agentN` / `agentN-sip-pass` (the phone's user is the login).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoAgent {
+    pub login: String,
+    pub name: String,
+    pub department: &'static str,
+    pub password: String,
+    pub sip_password: String,
+}
+
+/// The first `count` demo agents: agent1 (housing) and agent2 (transport)
+/// as the README lists them, then agents for every department in turn.
+pub fn demo_agents(count: u32) -> Vec<DemoAgent> {
+    const DEPARTMENTS: [&str; 5] = [
         "housing",
-        "agent1-demo-pass",
-        "agent1-sip-pass",
-    ),
-    (
-        "agent2",
-        "Wang Wei",
         "transport",
-        "agent2-demo-pass",
-        "agent2-sip-pass",
-    ),
-];
+        "social_security",
+        "environment",
+        "general",
+    ];
+    const NAMES: [&str; 2] = ["Li Na", "Wang Wei"];
+    (1..=count as usize)
+        .map(|n| {
+            let login = format!("agent{n}");
+            DemoAgent {
+                name: NAMES
+                    .get(n - 1)
+                    .map_or_else(|| format!("Demo agent {n}"), |s| (*s).to_owned()),
+                department: DEPARTMENTS[(n - 1) % DEPARTMENTS.len()],
+                password: format!("{login}-demo-pass"),
+                sip_password: format!("{login}-sip-pass"),
+                login,
+            }
+        })
+        .collect()
+}
 pub const DEMO_SUPERVISOR: (&str, &str) = ("supervisor1", "supervisor1-demo-pass");
 /// A demo citizen the hotline knows: call from this number to see the pop.
 pub const DEMO_CITIZEN_PHONE: &str = "13800138000";
@@ -85,21 +104,29 @@ pub async fn ensure_admin(store: &Store, configured: Option<&str>) -> anyhow::Re
 }
 
 /// The demo agents' phones, added to the configured ones.
-pub fn add_phones(config: &mut Config) {
-    for (login, _, _, _, sip_password) in DEMO_AGENTS {
-        if !config.phones.iter().any(|p| p.user == login) {
+pub fn add_phones(config: &mut Config, agents: &[DemoAgent]) {
+    for agent in agents {
+        if !config.phones.iter().any(|p| p.user == agent.login) {
             config.phones.push(PhoneConfig {
-                user: login.into(),
-                password: sip_password.into(),
+                user: agent.login.clone(),
+                password: agent.sip_password.clone(),
             });
         }
     }
 }
 
 /// Demo users, citizens and cases; does nothing for what already exists.
-pub async fn seed(store: &Store) -> anyhow::Result<()> {
+pub async fn seed(store: &Store, agents: &[DemoAgent]) -> anyhow::Result<()> {
     let at = now();
-    for (login, name, department, password, _) in DEMO_AGENTS {
+    for agent in agents {
+        let DemoAgent {
+            login,
+            name,
+            department,
+            password,
+            ..
+        } = agent;
+        let department = *department;
         if store.user(login).await?.is_some() {
             continue;
         }
@@ -113,11 +140,11 @@ pub async fn seed(store: &Store) -> anyhow::Result<()> {
         store
             .create_user(
                 &NewUser {
-                    login: login.into(),
-                    display_name: name.into(),
+                    login: login.clone(),
+                    display_name: name.clone(),
                     role: Role::Agent,
                     department: Some(department.into()),
-                    password: password.into(),
+                    password: password.clone(),
                     skills,
                 },
                 at,
@@ -181,7 +208,7 @@ pub async fn seed(store: &Store) -> anyhow::Result<()> {
             .context("creating the demo case")?;
     }
     info!(
-        agents = DEMO_AGENTS.len(),
+        agents = agents.len(),
         citizen = DEMO_CITIZEN_PHONE,
         "demo data ready"
     );

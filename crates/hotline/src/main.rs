@@ -59,6 +59,10 @@ enum Commands {
         /// logins are in the README.
         #[arg(long)]
         demo: bool,
+        /// With --demo: how many demo agents (agentN / agentN-demo-pass,
+        /// phone agentN / agentN-sip-pass), for load tests and `simulate`.
+        #[arg(long, default_value_t = 2, requires = "demo")]
+        demo_agents: u32,
     },
     /// Check the configuration and print it with every default filled in.
     Config,
@@ -120,7 +124,10 @@ fn main() -> anyhow::Result<()> {
     let config = Config::load(cli.config.as_deref())?;
     let json = cli.log_json || config.log.format == LogFormat::Json;
     init_logging(&config.log.level, json)?;
-    match cli.command.unwrap_or(Commands::Serve { demo: false }) {
+    match cli.command.unwrap_or(Commands::Serve {
+        demo: false,
+        demo_agents: 2,
+    }) {
         Commands::Config => {
             print!(
                 "{}",
@@ -128,7 +135,14 @@ fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Commands::Serve { demo } => runtime()?.block_on(serve(config, demo)),
+        Commands::Serve { demo, demo_agents } => {
+            let agents = if demo {
+                demo::demo_agents(demo_agents)
+            } else {
+                Vec::new()
+            };
+            runtime()?.block_on(serve(config, demo, agents))
+        }
         Commands::Migrate => runtime()?.block_on(async {
             let store = open_store(&config).await?;
             store.migrate().await.context("applying migrations")?;
@@ -296,9 +310,13 @@ fn init_logging(level: &str, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
+async fn serve(
+    mut config: Config,
+    demo: bool,
+    demo_agents: Vec<demo::DemoAgent>,
+) -> anyhow::Result<()> {
     if demo {
-        demo::add_phones(&mut config);
+        demo::add_phones(&mut config, &demo_agents);
     }
     let sip_checked = config.check()?;
     std::fs::create_dir_all(&config.database.data_dir).with_context(|| {
@@ -345,7 +363,7 @@ async fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
     let store = open_store(&config).await?;
     demo::ensure_admin(&store, config.console.admin_password.as_deref()).await?;
     if demo {
-        demo::seed(&store).await?;
+        demo::seed(&store, &demo_agents).await?;
     }
     let writer = hotline_store::EventWriter::spawn(
         store.clone(),
