@@ -271,6 +271,8 @@ pub fn start(
         callbacks,
     };
     tokio::spawn(async move {
+        let mut gauges = tokio::time::interval(Duration::from_secs(1));
+        gauges.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         loop {
             let deadline = task.acd.poll_timeout();
             let timer = async {
@@ -285,6 +287,7 @@ pub fn start(
                     None => return,
                 },
                 _ = timer => task.acd.handle_timeout(Instant::now()),
+                _ = gauges.tick() => task.publish_gauges(),
             }
             task.run_actions();
         }
@@ -293,6 +296,36 @@ pub fn start(
 }
 
 impl AcdTask {
+    /// The live per-queue figures and agent counts for `/metrics` (labelled
+    /// by queue and state), once a second.
+    fn publish_gauges(&self) {
+        for q in self.acd.queue_snapshots(Instant::now()) {
+            let queue = q.queue.as_str().to_owned();
+            metrics::gauge!("hotline_queue_waiting", "queue" => queue.clone())
+                .set(f64::from(q.waiting));
+            metrics::gauge!("hotline_queue_longest_wait_seconds", "queue" => queue.clone())
+                .set(q.longest_wait.as_secs_f64());
+            for (state, count) in [
+                ("available", q.available),
+                ("offered", q.offered),
+                ("on_call", q.on_call),
+                ("wrap_up", q.wrap_up),
+                ("break", q.on_break),
+            ] {
+                metrics::gauge!("hotline_queue_agents", "queue" => queue.clone(), "state" => state)
+                    .set(f64::from(count));
+            }
+        }
+        metrics::gauge!("hotline_agents_logged_in").set(
+            self.acd
+                .agent_snapshots(Instant::now())
+                .iter()
+                .filter(|a| !matches!(a.state, AgentState::LoggedOut))
+                .count() as f64,
+        );
+        metrics::gauge!("hotline_console_sockets").set(self.console.open_sockets() as f64);
+    }
+
     fn handle(&mut self, input: AcdInput) {
         let now = Instant::now();
         match input {
@@ -606,6 +639,8 @@ impl AcdTask {
                         .push(&agent, ConsoleEvent::State(status_of(&state, since)));
                 }
                 Action::Event { call, event } => {
+                    metrics::counter!("hotline_acd_decisions_total", "kind" => event.kind())
+                        .increment(1);
                     self.events
                         .submit(CallEventRecord::new(call, Timestamp(now_ms()), event));
                 }

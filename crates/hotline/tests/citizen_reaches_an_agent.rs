@@ -158,6 +158,17 @@ fn a_citizen_reaches_an_agent_who_sees_them_and_saves_a_case() {
         "RTP both ways on the agent leg: {figures}"
     );
 
+    // Operators see the queues and the ACD's decisions in /metrics.
+    let metrics = hotline.http_get("/metrics");
+    for needle in [
+        "hotline_queue_waiting{queue=\"housing\"}",
+        "hotline_queue_agents{queue=\"housing\",state=\"wrap_up\"}",
+        "hotline_acd_decisions_total{kind=\"agent_answered\"} 1",
+        "hotline_console_sockets 1",
+    ] {
+        assert!(metrics.contains(needle), "{needle} in /metrics:\n{metrics}");
+    }
+
     let (status, data) = hotline.stop_keeping_data();
     assert!(status.success());
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
