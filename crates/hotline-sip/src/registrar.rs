@@ -31,7 +31,7 @@ impl Algorithm {
         }
     }
 
-    fn hash(self, input: &str) -> String {
+    pub(crate) fn hash(self, input: &str) -> String {
         match self {
             Algorithm::Md5 => hex::encode(Md5::digest(input.as_bytes())),
             Algorithm::Sha256 => hex::encode(Sha256::digest(input.as_bytes())),
@@ -137,7 +137,7 @@ impl DigestResponse {
 }
 
 /// Splits `a="x, y", b=z` into pairs, honouring quotes.
-fn split_params(params: &str) -> Vec<(String, String)> {
+pub(crate) fn split_params(params: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut chars = params.chars().peekable();
     loop {
@@ -273,23 +273,35 @@ impl Registrar {
             .is_some_and(|until| until > now)
     }
 
+    /// `issued.salt.mac`: the issue time for expiry, a random salt so that
+    /// every challenge gets a nonce of its own (two phones challenged in the
+    /// same second must not share one: each starts its nonce-count at 1, and
+    /// the second would be refused as a replay), and a MAC over both.
     fn make_nonce(&self, now: Instant) -> String {
         let issued = now.saturating_duration_since(self.epoch).as_secs();
-        format!("{issued:x}.{}", self.nonce_mac(issued))
+        let salt: u64 = rand::random();
+        format!("{issued:x}.{salt:x}.{}", self.nonce_mac(issued, salt))
     }
 
-    fn nonce_mac(&self, issued: u64) -> String {
+    fn nonce_mac(&self, issued: u64, salt: u64) -> String {
         let mut hasher = Sha256::new();
         hasher.update(self.secret);
         hasher.update(issued.to_be_bytes());
+        hasher.update(salt.to_be_bytes());
         hex::encode(&hasher.finalize()[..12])
     }
 
     /// Whether a nonce is ours and unexpired; `Err(true)` if it is ours but stale.
     fn check_nonce(&self, nonce: &str, now: Instant) -> Result<(), bool> {
-        let (issued_hex, mac) = nonce.split_once('.').ok_or(false)?;
+        let mut parts = nonce.splitn(3, '.');
+        let (Some(issued_hex), Some(salt_hex), Some(mac)) =
+            (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(false);
+        };
         let issued = u64::from_str_radix(issued_hex, 16).map_err(|_| false)?;
-        if self.nonce_mac(issued) != mac {
+        let salt = u64::from_str_radix(salt_hex, 16).map_err(|_| false)?;
+        if self.nonce_mac(issued, salt) != mac {
             return Err(false);
         }
         let age = now

@@ -181,3 +181,28 @@ fn unregister_removes_the_binding() {
     );
     assert!(h.endpoint.registrar().binding("alice", h.now).is_none());
 }
+
+/// Phones that reboot together are challenged in the same second: each
+/// challenge has a nonce of its own, so each phone's first nonce-count (1)
+/// is accepted (found when two SIPp phones registered back to back).
+#[test]
+fn challenges_in_the_same_second_get_their_own_nonces() {
+    let mut h = harness();
+    let mut first = Agent::new();
+    let mut second = Agent::new();
+    second.phone.call_id = "reg-2".into();
+    let first_challenges = challenge(&mut h, &mut first);
+    let second_challenges = challenge(&mut h, &mut second);
+    assert_ne!(
+        param(&first_challenges[1], "nonce"),
+        param(&second_challenges[1], "nonce")
+    );
+    for (agent, challenges) in [
+        (&mut first, &first_challenges),
+        (&mut second, &second_challenges),
+    ] {
+        let auth = authorization(&challenges[1], "MD5", "s3cret", 1);
+        h.deliver(agent.phone.peer, &agent.register(Some(auth), "300"));
+        assert_eq!(h.take_statuses(), vec![200]);
+    }
+}
