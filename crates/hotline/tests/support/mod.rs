@@ -384,6 +384,16 @@ pub fn agent_path_scripts() -> tempfile::TempDir {
 /// Registers SIPp as `user`'s phone (digest), then leaves a SIPp UAS that
 /// answers one call and echoes its RTP on the registered port.
 pub fn agent_phone(hotline: &Hotline, user: &str, password: &str) -> SippProcess {
+    agent_phone_running(hotline, user, password, &["-sn", "uas", "-rtp_echo"])
+}
+
+/// Like [`agent_phone`], with the phone's own SIPp arguments (a scenario).
+pub fn agent_phone_running(
+    hotline: &Hotline,
+    user: &str,
+    password: &str,
+    phone_args: &[&str],
+) -> SippProcess {
     let port = free_port().to_string();
     let register = sipp_with_files(
         hotline.sip,
@@ -410,12 +420,9 @@ pub fn agent_phone(hotline: &Hotline, user: &str, password: &str) -> SippProcess
         "REGISTER {user}: {}",
         register.errors()
     );
-    sipp_with_files(
-        None,
-        &["-sn", "uas", "-p", &port, "-rtp_echo", "-m", "1"],
-        &[],
-        Duration::from_secs(60),
-    )
+    let mut args = phone_args.to_vec();
+    args.extend(["-p", &port, "-m", "1"]);
+    sipp_with_files(None, &args, &[], Duration::from_secs(60))
 }
 
 /// `seconds` of a 440 Hz tone as raw μ-law: a caller's "voice" for SIPp's
