@@ -24,6 +24,7 @@ use rsip::{Header, Method, StatusCode};
 
 use crate::msg::{self, first_header, header_param, header_uri, other, Essentials};
 use crate::registrar::{RegisterOutcome, RegisterRequest, Registrar, RegistrarConfig};
+use crate::registration::{self, ClientRegistration, Decision, Registration, RegistrationId};
 use crate::sdp::{self, Codec, Direction, LocalMedia, NegotiatedMedia};
 use crate::transaction::{
     ClientResponseOutcome, Kind, State, TimerConfig, TimerOutcome, Transaction,
@@ -146,6 +147,24 @@ pub enum Event {
         user: String,
         reason: &'static str,
     },
+    /// Our own registration with a registrar ([`Endpoint::register`])
+    /// succeeded, or was refreshed: the binding holds for `expires`.
+    ClientRegistered {
+        registration: RegistrationId,
+        expires: Duration,
+    },
+    /// Our registration failed: `status` is the registrar's final answer
+    /// (408 when none came). It is tried again after the registration's
+    /// `retry_after_failure`, or forgotten if that is `None` or it was
+    /// being removed.
+    ClientRegistrationFailed {
+        registration: RegistrationId,
+        status: u16,
+        reason: &'static str,
+    },
+    /// [`Endpoint::unregister`] completed: the binding is gone and the
+    /// registration forgotten.
+    ClientUnregistered { registration: RegistrationId },
 }
 
 /// What the driver gets from [`Endpoint::poll_output`].
@@ -346,6 +365,19 @@ struct OkRetransmit {
 enum TimerKey {
     Tx(u64),
     Call(u64),
+    Registration(u64),
+}
+
+/// One of our own registrations with a registrar, with its timers.
+#[derive(Debug)]
+struct RegistrationEntry {
+    core: ClientRegistration,
+    /// The transaction of the REGISTER in flight.
+    in_flight: Option<u64>,
+    /// When the next REGISTER goes out (refresh, or retry after a failure).
+    next_at: Option<Instant>,
+    /// `unregister` was asked: Expires 0 next (after the request in flight).
+    unregistering: bool,
 }
 
 #[derive(Debug)]
@@ -373,6 +405,10 @@ pub struct Endpoint {
     counters: Counters,
     /// Size of `sources` above which idle entries are pruned next.
     sources_prune_at: usize,
+    /// Our registrations with registrars (client side).
+    registrations: HashMap<u64, RegistrationEntry>,
+    /// REGISTER transaction → registration.
+    register_txs: HashMap<u64, u64>,
 }
 
 /// What the controller supplies to place a call (to an agent's phone).
@@ -407,6 +443,8 @@ impl Endpoint {
             accepting: true,
             counters: Counters::default(),
             sources_prune_at: 10_000,
+            registrations: HashMap::new(),
+            register_txs: HashMap::new(),
         }
     }
 
@@ -1599,6 +1637,152 @@ impl Endpoint {
         }
     }
 
+    // ---------------------------------------------------------------- registration (client)
+
+    /// Registers this endpoint with a registrar (RFC 3261 §10), answering
+    /// its digest challenge. The outcome comes as [`Event::ClientRegistered`]
+    /// (again at every refresh, sent before the binding expires) or
+    /// [`Event::ClientRegistrationFailed`].
+    pub fn register(&mut self, now: Instant, registration: Registration) -> RegistrationId {
+        let id = self.alloc_id();
+        self.registrations.insert(
+            id,
+            RegistrationEntry {
+                core: ClientRegistration::new(registration),
+                in_flight: None,
+                next_at: None,
+                unregistering: false,
+            },
+        );
+        self.send_register(now, id);
+        RegistrationId(id)
+    }
+
+    /// Removes our binding (REGISTER with Expires: 0, once any request in
+    /// flight is answered); [`Event::ClientUnregistered`] follows.
+    pub fn unregister(&mut self, now: Instant, registration: RegistrationId) {
+        let Some(entry) = self.registrations.get_mut(&registration.0) else {
+            return;
+        };
+        entry.unregistering = true;
+        entry.next_at = None;
+        if entry.in_flight.is_none() {
+            self.send_register(now, registration.0);
+        }
+    }
+
+    /// Whether the registrar holds our binding for `registration` now.
+    pub fn is_registered(&self, registration: RegistrationId) -> bool {
+        self.registrations
+            .get(&registration.0)
+            .is_some_and(|e| e.core.registered)
+    }
+
+    fn send_register(&mut self, now: Instant, id: u64) {
+        let advertised = self.config.advertised;
+        let timers = self.config.timers;
+        let tx_id = self.alloc_id();
+        let branch = format!("{}{}", msg::MAGIC_COOKIE, msg::random_token());
+        let Some(entry) = self.registrations.get_mut(&id) else {
+            return;
+        };
+        let request = entry.core.request(advertised, &branch, entry.unregistering);
+        let peer = entry.core.config.peer;
+        entry.in_flight = Some(tx_id);
+        entry.next_at = None;
+        let bytes = wire::to_bytes(&request.into());
+        let tx = Transaction::client(
+            Kind::ClientNonInvite,
+            peer.transport.is_reliable(),
+            timers,
+            bytes.clone(),
+            now,
+        );
+        let deadline = tx.deadline();
+        let key = TxKey::client(&branch, &Method::Register);
+        self.tx_index.insert(key.clone(), tx_id);
+        self.transactions.insert(
+            tx_id,
+            TxEntry {
+                key,
+                tx,
+                peer,
+                call: None,
+                method: Method::Register,
+            },
+        );
+        self.register_txs.insert(tx_id, id);
+        self.schedule(deadline, TimerKey::Tx(tx_id));
+        self.transmit(peer, bytes);
+    }
+
+    fn registration_response(&mut self, now: Instant, id: u64, response: &rsip::Response) {
+        let Some(entry) = self.registrations.get_mut(&id) else {
+            return;
+        };
+        entry.in_flight = None;
+        let registration = RegistrationId(id);
+        match entry.core.on_final_response(response) {
+            Decision::Again => self.send_register(now, id),
+            Decision::Registered { .. } if entry.unregistering => self.send_register(now, id),
+            Decision::Registered { expires } => {
+                let at = now + registration::refresh_after(expires);
+                entry.next_at = Some(at);
+                self.schedule(Some(at), TimerKey::Registration(id));
+                self.event(Event::ClientRegistered {
+                    registration,
+                    expires,
+                });
+            }
+            Decision::Unregistered => {
+                self.registrations.remove(&id);
+                self.event(Event::ClientUnregistered { registration });
+            }
+            Decision::Failed { status, reason } => {
+                self.registration_failed(now, id, status, reason)
+            }
+        }
+    }
+
+    fn registration_failed(&mut self, now: Instant, id: u64, status: u16, reason: &'static str) {
+        let Some(entry) = self.registrations.get_mut(&id) else {
+            return;
+        };
+        entry.in_flight = None;
+        entry.core.registered = false;
+        let retry = entry.core.config.retry_after_failure;
+        let registration = RegistrationId(id);
+        match retry {
+            Some(after) if !entry.unregistering => {
+                let at = now + after;
+                entry.next_at = Some(at);
+                self.schedule(Some(at), TimerKey::Registration(id));
+            }
+            // Removing, or not to be retried: a binding left behind lapses
+            // at the registrar on its own.
+            _ => {
+                self.registrations.remove(&id);
+            }
+        }
+        self.event(Event::ClientRegistrationFailed {
+            registration,
+            status,
+            reason,
+        });
+    }
+
+    /// A refresh or a retry is due (or a stale timer entry, ignored).
+    fn registration_timer(&mut self, now: Instant, id: u64) {
+        let Some(entry) = self.registrations.get_mut(&id) else {
+            return;
+        };
+        if entry.in_flight.is_some() || entry.next_at.is_none_or(|at| at > now) {
+            return;
+        }
+        entry.core.new_attempt();
+        self.send_register(now, id);
+    }
+
     // ---------------------------------------------------------------- responses
 
     fn handle_response(&mut self, now: Instant, response: rsip::Response, essentials: Essentials) {
@@ -1643,6 +1827,13 @@ impl Endpoint {
                 }
             }
             ClientResponseOutcome::Deliver => {}
+        }
+        if let Some(&registration) = self.register_txs.get(&tx_id) {
+            if code >= 200 {
+                self.register_txs.remove(&tx_id);
+                self.registration_response(now, registration, &response);
+            }
+            return;
         }
         let Some(CallHandle(id)) = call else { return };
         match method {
@@ -1807,6 +1998,7 @@ impl Endpoint {
             match key {
                 TimerKey::Tx(id) => self.tx_timeout(now, id),
                 TimerKey::Call(id) => self.call_timeout(now, id),
+                TimerKey::Registration(id) => self.registration_timer(now, id),
             }
         }
     }
@@ -1843,6 +2035,15 @@ impl Endpoint {
                     }
                 }
                 metrics::gauge!("hotline_sip_transactions").set(self.transactions.len() as f64);
+                if let Some(registration) = self.register_txs.remove(&id) {
+                    // Timer F: the registrar never answered.
+                    self.registration_failed(
+                        now,
+                        registration,
+                        408,
+                        "no answer from the registrar",
+                    );
+                }
                 if outcome == TimerOutcome::TimedOut {
                     if let Some(CallHandle(call_id)) = call {
                         match (kind, method) {

@@ -7,6 +7,7 @@
 //! - [`transaction`]: RFC 3261 §17 state machines with the RFC 6026 states;
 //! - [`sdp`]: offer/answer for PCMU, PCMA and telephone-event;
 //! - [`registrar`]: digest-authenticated REGISTER and bindings;
+//! - [`registration`]: our own REGISTER to a registrar (client side);
 //! - [`endpoint`]: the sans-IO user agent that ties them together;
 //! - [`transport`]: the thin tokio driver (UDP and TCP sockets, timers).
 //!
@@ -17,6 +18,7 @@
 pub mod endpoint;
 pub mod msg;
 pub mod registrar;
+pub mod registration;
 pub mod sdp;
 pub mod transaction;
 pub mod transport;
@@ -26,4 +28,5 @@ pub use endpoint::{
     CallHandle, ConnectionId, Counters, EndedBy, Endpoint, EndpointConfig, Event, OutgoingCall,
     Output, Peer, Transmit, Transport,
 };
+pub use registration::{Registration, RegistrationId};
 pub use sdp::{Codec, Direction, LocalMedia, NegotiatedMedia};

@@ -22,6 +22,7 @@ use crate::endpoint::{
     CallHandle, ConnectionId, Counters, Endpoint, Event, OutgoingCall, Output, Peer, Transport,
 };
 use crate::registrar::Binding;
+use crate::registration::{Registration, RegistrationId};
 use crate::sdp::LocalMedia;
 use crate::wire::{self, Framed, StreamFramer};
 
@@ -78,11 +79,19 @@ pub enum Command {
     Hangup(CallHandle),
     Place(Box<OutgoingCall>, oneshot::Sender<CallHandle>),
     SetAccepting(bool),
-    AddUser { user: String, password: String },
+    AddUser {
+        user: String,
+        password: String,
+    },
     RestoreBinding(Binding),
     Binding(String, oneshot::Sender<Option<Binding>>),
     Bindings(oneshot::Sender<Vec<Binding>>),
     Stats(oneshot::Sender<SipStats>),
+    /// Register with a registrar (client side); the outcome comes as
+    /// `Event::ClientRegistered` / `Event::ClientRegistrationFailed`.
+    Register(Box<Registration>, oneshot::Sender<RegistrationId>),
+    /// Remove that binding; `Event::ClientUnregistered` follows.
+    Unregister(RegistrationId),
 }
 
 /// A snapshot for metrics and the CLI.
@@ -137,6 +146,16 @@ impl SipHandle {
     pub async fn bindings(&self) -> Result<Vec<Binding>, TransportError> {
         let (tx, rx) = oneshot::channel();
         self.send(Command::Bindings(tx))?;
+        rx.await.map_err(|_| TransportError::Stopped)
+    }
+
+    /// Starts registering with a registrar; its events tell the outcome.
+    pub async fn register(
+        &self,
+        registration: Registration,
+    ) -> Result<RegistrationId, TransportError> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Command::Register(Box::new(registration), tx))?;
         rx.await.map_err(|_| TransportError::Stopped)
     }
 
@@ -513,6 +532,10 @@ impl Driver {
             Command::Bindings(reply) => {
                 let _ = reply.send(ep.registrar().bindings(now).cloned().collect());
             }
+            Command::Register(registration, reply) => {
+                let _ = reply.send(ep.register(now, *registration));
+            }
+            Command::Unregister(registration) => ep.unregister(now, registration),
             Command::Stats(reply) => {
                 let _ = reply.send(SipStats {
                     counters: ep.counters().clone(),

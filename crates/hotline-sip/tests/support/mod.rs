@@ -9,6 +9,8 @@
 
 #![allow(dead_code)]
 
+pub mod pair;
+
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
