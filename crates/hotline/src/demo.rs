@@ -130,7 +130,9 @@ pub async fn seed(store: &Store, agents: &[DemoAgent]) -> anyhow::Result<()> {
         if store.user(login).await?.is_some() {
             continue;
         }
-        let skills = [department, "general", "lang_zh", "lang_en"]
+        let mut names = vec![department, "general", "lang_zh", "lang_en"];
+        names.dedup();
+        let skills = names
             .into_iter()
             .map(|skill| Skill {
                 skill: skill.into(),
