@@ -73,6 +73,8 @@ pub struct CallContext {
     pub hotline_number: String,
     /// Queued callers may ask for a callback (an outbound trunk is configured).
     pub callbacks: bool,
+    /// Named destinations the IVR may transfer to: URI, address, TCP or not.
+    pub destinations: HashMap<String, (String, SocketAddr, bool)>,
 }
 
 /// What the dispatcher tells a call task.
@@ -81,6 +83,11 @@ pub enum CallInput {
     Sip(Event),
     /// An order of the ACD task (the call is queued or with an agent).
     Acd(AcdOrder),
+    /// The leg of an IVR transfer was placed (or could not be).
+    TransferPlaced {
+        name: String,
+        placed: Option<(CallHandle, Leg)>,
+    },
     /// Shutdown drain expired: end the call now.
     Terminate,
 }
@@ -172,6 +179,16 @@ struct Call {
     goodbye_after_announcement: bool,
     /// Agent legs we hung up whose end has not been reported yet.
     retired_agent_handles: Vec<CallHandle>,
+    /// A transfer to a configured destination, placed and bridged here.
+    external: Option<ExternalLeg>,
+}
+
+/// The leg to a configured external destination (IVR transfer node).
+struct ExternalLeg {
+    name: String,
+    handle: CallHandle,
+    leg: Leg,
+    answered: bool,
 }
 
 impl Call {
@@ -329,10 +346,7 @@ impl Call {
                 Action::RequestCallback { number, .. } => {
                     info!(call = %self.id, number, "callback requested");
                 }
-                Action::Transfer { destination } => {
-                    warn!(call = %self.id, destination, "transfers to external destinations are not supported yet: ending the call");
-                    self.hang_up();
-                }
+                Action::Transfer { destination } => self.start_transfer(destination),
                 Action::Hangup { reason } => {
                     debug!(call = %self.id, reason, "the IVR hangs up");
                     self.hang_up();
@@ -478,6 +492,102 @@ impl Call {
 }
 
 impl Call {
+    /// The IVR transfers the caller to a named destination from the
+    /// configuration (never a number the caller typed): place a leg there
+    /// and bridge it; the call ends when either side hangs up.
+    fn start_transfer(&mut self, name: String) {
+        let Some((uri, addr, tcp)) = self.context.destinations.get(&name).cloned() else {
+            warn!(call = %self.id, destination = name, "the IVR names a destination the configuration does not have: ending the call");
+            self.hang_up();
+            return;
+        };
+        let peer = Peer {
+            transport: if tcp {
+                hotline_sip::Transport::Tcp
+            } else {
+                hotline_sip::Transport::Udp
+            },
+            addr,
+            connection: None,
+        };
+        let from = if self.caller.is_empty() {
+            "anonymous".to_owned()
+        } else {
+            self.caller.clone()
+        };
+        let context = self.context.clone();
+        let inputs = self.inputs.clone();
+        let call = self.id;
+        // Placing is a round trip to the dispatcher: off the IVR's action loop,
+        // the result comes back as an input like any other.
+        tokio::spawn(async move {
+            let placed = place_leg(&context, &inputs, uri.clone(), peer, from).await;
+            if let Err(e) = &placed {
+                warn!(%call, destination = name, error = e, "the transfer could not be placed");
+            }
+            let _ = inputs.send(CallInput::TransferPlaced {
+                name,
+                placed: placed.ok(),
+            });
+        });
+    }
+
+    fn transfer_placed(&mut self, name: String, placed: Option<(CallHandle, Leg)>) {
+        match placed {
+            Some((handle, leg)) => {
+                info!(call = %self.id, destination = name, "transferring to a configured destination");
+                self.external = Some(ExternalLeg {
+                    name,
+                    handle,
+                    leg,
+                    answered: false,
+                });
+            }
+            None => self.hang_up(),
+        }
+    }
+
+    fn is_external_event(&self, event: &Event) -> bool {
+        let handle = crate::controller::call_of(event);
+        self.external
+            .as_ref()
+            .is_some_and(|x| Some(x.handle) == handle)
+    }
+
+    /// A SIP event of the transfer's leg.
+    fn external_sip(&mut self, event: Event) {
+        let Some(external) = self.external.as_mut() else {
+            return;
+        };
+        match event {
+            Event::OutgoingAnswered { remote_media, .. } => {
+                external.answered = true;
+                if let Some(media) = remote_media {
+                    start_answered_leg(&self.context, &external.leg, &media);
+                }
+                let _ = self.leg.stop_playback();
+                match self.context.media.bridge(&self.leg, &external.leg) {
+                    Ok(bridge) => self.bridge = Some(bridge),
+                    Err(e) => {
+                        warn!(call = %self.id, error = %e, "the transfer's media bridge failed");
+                        self.hang_up();
+                    }
+                }
+            }
+            Event::CallEnded { reason, .. } => {
+                info!(call = %self.id, destination = external.name, answered = external.answered, reason, "the transferred leg ended");
+                if let Some(bridge) = self.bridge.take() {
+                    let _ = bridge.end();
+                }
+                if let Some(mut external) = self.external.take() {
+                    external.leg.close();
+                }
+                self.hang_up();
+            }
+            _ => {}
+        }
+    }
+
     /// Carries out an order of the ACD task.
     async fn acd_order(&mut self, order: AcdOrder) {
         match order {
@@ -1014,7 +1124,7 @@ pub async fn run_call(
                         emit(CallEvent::Ended { side: HangupSide::System, cause: "shutdown".into() });
                         return;
                     }
-                    Some(CallInput::Sip(_) | CallInput::Acd(_)) => {}
+                    Some(CallInput::Sip(_) | CallInput::Acd(_) | CallInput::TransferPlaced { .. }) => {}
                 },
             }
         }
@@ -1044,6 +1154,7 @@ pub async fn run_call(
         citizen_hint: None,
         goodbye_after_announcement: false,
         retired_agent_handles: Vec::new(),
+        external: None,
     };
     let mut remote_media = incoming.remote_media;
     let max_call = tokio::time::sleep(context.max_call);
@@ -1059,6 +1170,8 @@ pub async fn run_call(
         tokio::select! {
             input = inputs.recv() => match input {
                 Some(CallInput::Sip(event)) if call.is_agent_event(&event) => call.agent_sip(event),
+                Some(CallInput::Sip(event)) if call.is_external_event(&event) => call.external_sip(event),
+                Some(CallInput::TransferPlaced { name, placed }) => call.transfer_placed(name, placed),
                 Some(CallInput::Acd(order)) => call.acd_order(order).await,
                 Some(CallInput::Sip(Event::CallConfirmed { remote_media: late, .. })) => {
                     if late.is_some() {
@@ -1158,6 +1271,10 @@ pub async fn run_call(
     }
     if call.agent.is_some() {
         call.drop_agent();
+    }
+    if let Some(mut external) = call.external.take() {
+        let _ = context.sip.send(Command::Hangup(external.handle));
+        external.leg.close();
     }
     call.queueing = Queueing::No;
     if ending.side == HangupSide::Caller {

@@ -229,6 +229,7 @@ impl Callback {
             CallInput::Acd(AcdOrder::Announce { .. }) => None,
             CallInput::Sip(event) => self.sip(event),
             CallInput::Terminate => Some((HangupSide::System, "shutdown".into())),
+            CallInput::TransferPlaced { .. } => None,
         }
     }
 

@@ -453,6 +453,28 @@ pub struct CheckedSip {
     pub digest_algorithms: Vec<hotline_sip::registrar::Algorithm>,
     /// Where callbacks are sent: the trunk's address and transport.
     pub outbound: Option<Outbound>,
+    /// The named transfer destinations: URI, address, TCP or not.
+    pub destinations: std::collections::HashMap<String, (String, SocketAddr, bool)>,
+}
+
+/// `sip:user@192.0.2.10:5060;transport=tcp` → user, address, TCP or not.
+/// The host must be a literal address: the hotline does no DNS, so a
+/// destination can never silently move.
+pub fn parse_sip_target(key: &str, uri: &str) -> anyhow::Result<(String, SocketAddr, bool)> {
+    let rest = uri
+        .strip_prefix("sip:")
+        .with_context(|| format!("{key}: {uri:?} is not a sip: URI"))?;
+    let (user, host) = rest
+        .split_once('@')
+        .with_context(|| format!("{key}: {uri:?} has no user@host"))?;
+    let (hostport, params) = host.split_once(';').unwrap_or((host, ""));
+    let addr: SocketAddr = hostport
+        .parse()
+        .with_context(|| format!("{key}: {hostport:?} must be a literal address:port (no DNS)"))?;
+    let tcp = params
+        .split(';')
+        .any(|p| p.eq_ignore_ascii_case("transport=tcp"));
+    Ok((user.to_owned(), addr, tcp))
 }
 
 /// The checked `sip.outbound_uri`.
@@ -467,22 +489,10 @@ pub struct Outbound {
 impl Outbound {
     /// "sip:{number}@192.0.2.10:5060;transport=tcp" → address and transport.
     pub fn parse(uri: &str) -> anyhow::Result<Self> {
-        let rest = uri
-            .strip_prefix("sip:")
-            .with_context(|| format!("sip.outbound_uri: {uri:?} is not a sip: URI"))?;
-        let (user, host) = rest
-            .split_once('@')
-            .with_context(|| format!("sip.outbound_uri: {uri:?} has no user@host"))?;
+        let (user, addr, tcp) = parse_sip_target("sip.outbound_uri", uri)?;
         if !user.contains("{number}") {
             bail!("sip.outbound_uri: {uri:?} does not contain {{number}}");
         }
-        let (hostport, params) = host.split_once(';').unwrap_or((host, ""));
-        let addr: SocketAddr = hostport.parse().with_context(|| {
-            format!("sip.outbound_uri: {hostport:?} must be a literal address:port (no DNS)")
-        })?;
-        let tcp = params
-            .split(';')
-            .any(|p| p.eq_ignore_ascii_case("transport=tcp"));
         Ok(Self {
             uri: uri.to_owned(),
             addr,
@@ -644,10 +654,10 @@ impl Config {
                 bail!("queues.{}.ring_timeout_secs must be at least 1", queue.name);
             }
         }
+        let mut destinations = std::collections::HashMap::new();
         for (name, uri) in &self.destinations {
-            if !uri.starts_with("sip:") && !uri.starts_with("sips:") {
-                bail!("destinations.{name}: {uri:?} is not a sip: URI");
-            }
+            let (_, addr, tcp) = parse_sip_target(&format!("destinations.{name}"), uri)?;
+            destinations.insert(name.clone(), (uri.clone(), addr, tcp));
         }
         let outbound = self
             .sip
@@ -657,6 +667,7 @@ impl Config {
             .map(Outbound::parse)
             .transpose()?;
         Ok(CheckedSip {
+            destinations,
             outbound,
             digest_algorithms,
             listen,

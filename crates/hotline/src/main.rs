@@ -462,6 +462,7 @@ async fn serve(
         music_on_hold,
         hotline_number: config.sip.numbers.first().cloned().unwrap_or_default(),
         callbacks: sip_checked.outbound.is_some(),
+        destinations: sip_checked.destinations.clone(),
     });
     if let Some(outbound) = sip_checked.outbound.clone() {
         let context = context.clone();
