@@ -10,6 +10,13 @@
 //! from the start, and once all of it is in the database the file is
 //! removed. Replays are harmless because inserts are idempotent by event id.
 //!
+//! The spool also takes bursts: when more than `high_water` events wait in
+//! the channel (the database is up but slower than the calls), everything
+//! waiting is appended to the spool in one write, which is far quicker than
+//! a database transaction, so the channel drains instead of filling up and
+//! refusing. The spool is replayed into the database once the backlog is
+//! below a quarter of the mark again.
+//!
 //! Durability contract: an event is *acknowledged* when a later
 //! [`EventWriterHandle::flush`] returns `Ok`; from then on it is in the
 //! database or in the fsync'd spool, and a new writer started on the same
@@ -41,6 +48,9 @@ pub struct EventWriterOptions {
     pub channel_capacity: usize,
     /// Largest number of events written in one transaction.
     pub max_batch: usize,
+    /// Events waiting in the channel above which batches go to the spool
+    /// (a burst the database cannot absorb). Default: half the capacity.
+    pub high_water: usize,
     /// How long to wait before retrying the database while spooling.
     pub retry_interval: Duration,
     /// On start (after replaying the spool), close calls left open by a
@@ -62,6 +72,7 @@ impl Default for EventWriterOptions {
         Self {
             channel_capacity: 65_536,
             max_batch: 2_000,
+            high_water: 32_768,
             retry_interval: Duration::from_secs(1),
             close_out_crashed_calls: Some(CloseOut::AllNodes),
         }
@@ -76,6 +87,7 @@ struct Counters {
     written: AtomicU64,
     duplicates: AtomicU64,
     spooled: AtomicU64,
+    spooled_for_backlog: AtomicU64,
     pending_in_spool: AtomicU64,
     batches: AtomicU64,
 }
@@ -93,6 +105,9 @@ pub struct WriterStats {
     pub duplicates: u64,
     /// Events appended to the spool file.
     pub spooled: u64,
+    /// Of those, events spooled because the backlog passed the high-water
+    /// mark (the database was up but slower than the calls).
+    pub spooled_for_backlog: u64,
     /// Events in the spool file that are not known to be in the database yet.
     pub pending_in_spool: u64,
     /// Transactions attempted.
@@ -152,6 +167,8 @@ impl EventWriter {
             rx,
             last_error: None,
             last_replay_attempt: tokio::time::Instant::now(),
+            deferred: Vec::new(),
+            replayed_lines: 0,
         };
         tokio::spawn(task.run());
         EventWriterHandle { tx, counters }
@@ -219,6 +236,7 @@ impl Counters {
             written: self.written.load(Ordering::Relaxed),
             duplicates: self.duplicates.load(Ordering::Relaxed),
             spooled: self.spooled.load(Ordering::Relaxed),
+            spooled_for_backlog: self.spooled_for_backlog.load(Ordering::Relaxed),
             pending_in_spool: self.pending_in_spool.load(Ordering::Relaxed),
             batches: self.batches.load(Ordering::Relaxed),
         }
@@ -235,6 +253,12 @@ struct WriterTask {
     last_error: Option<String>,
     /// When the database was last tried while spooling.
     last_replay_attempt: tokio::time::Instant,
+    /// Flush/shutdown requests taken out of the channel with a burst,
+    /// answered after it was written.
+    deferred: Vec<Control>,
+    /// Spool lines already in the database: a replay interrupted by new
+    /// events resumes after them (the file only grows until it is removed).
+    replayed_lines: u64,
 }
 
 impl WriterTask {
@@ -300,6 +324,21 @@ impl WriterTask {
                 }
             }
             self.write_batch(&mut batch).await;
+            // Requests a burst took out of the channel: everything before
+            // them is written now.
+            for early in std::mem::take(&mut self.deferred) {
+                match early {
+                    Control::Flush(reply) => {
+                        let _ = reply.send(self.durability());
+                    }
+                    shutdown @ Control::Shutdown(_) => {
+                        if let Some(Control::Flush(reply)) = control.take() {
+                            let _ = reply.send(self.durability());
+                        }
+                        control = Some(shutdown);
+                    }
+                }
+            }
             match control {
                 None => {}
                 Some(Control::Flush(reply)) => {
@@ -364,10 +403,42 @@ impl WriterTask {
         if batch.is_empty() {
             return;
         }
-        let events = std::mem::take(batch);
+        let mut events = std::mem::take(batch);
+        let high_water = self.options.high_water.max(1);
+        if self.rx.len() > high_water {
+            // A burst: take everything waiting and append it in one write.
+            while let Ok(message) = self.rx.try_recv() {
+                match message {
+                    Message::Event(e) => events.push(*e),
+                    // Put a control message back in line by answering it
+                    // after this write: it only asks about durability.
+                    Message::Flush(reply) => self.deferred.push(Control::Flush(reply)),
+                    Message::Shutdown(reply) => {
+                        self.deferred.push(Control::Shutdown(reply));
+                        break;
+                    }
+                }
+            }
+            if !self.spooling() {
+                tracing::warn!(
+                    waiting = events.len(),
+                    high_water,
+                    "the database is slower than the calls: spooling the backlog to disk"
+                );
+            }
+            self.counters
+                .spooled_for_backlog
+                .fetch_add(events.len() as u64, Ordering::Relaxed);
+            self.spool(&events).await;
+            *batch = reuse(events);
+            return;
+        }
         // Events keep coming while spooling, so the retry cannot wait for
-        // an idle moment.
-        if self.spooling() && self.last_replay_attempt.elapsed() >= self.options.retry_interval {
+        // an idle moment; but it waits for the backlog to shrink.
+        if self.spooling()
+            && self.last_replay_attempt.elapsed() >= self.options.retry_interval
+            && self.rx.len() <= high_water / 4
+        {
             self.try_replay().await;
         }
         if !self.spooling() {
@@ -436,13 +507,16 @@ impl WriterTask {
         self.last_replay_attempt = tokio::time::Instant::now();
         let path = self.spool_path.clone();
         let max_batch = self.options.max_batch.max(1);
-        let (batches_tx, mut batches_rx) = mpsc::channel::<Result<Vec<CallEventRecord>>>(2);
+        let (batches_tx, mut batches_rx) = mpsc::channel::<Result<SpoolBatch>>(2);
         // Reading happens on a blocking thread; two batches in flight at most.
-        let reader = tokio::task::spawn_blocking(move || read_spool(&path, max_batch, batches_tx));
+        let skip = self.replayed_lines;
+        let reader =
+            tokio::task::spawn_blocking(move || read_spool(&path, max_batch, skip, batches_tx));
         let mut replayed = 0u64;
         let mut failed = false;
+        let mut paused = false;
         while let Some(batch) = batches_rx.recv().await {
-            let batch = match batch {
+            let (batch, lines) = match batch {
                 Ok(b) => b,
                 Err(e) => {
                     tracing::error!(error = %e, "cannot read the event spool");
@@ -454,12 +528,24 @@ impl WriterTask {
             match self.store.append_events(&batch).await {
                 Ok(outcome) => {
                     replayed += batch.len() as u64;
+                    self.replayed_lines += lines;
+                    let _ = self.counters.pending_in_spool.fetch_update(
+                        Ordering::Relaxed,
+                        Ordering::Relaxed,
+                        |p| Some(p.saturating_sub(batch.len() as u64).max(1)),
+                    );
                     self.counters
                         .written
                         .fetch_add(outcome.inserted as u64, Ordering::Relaxed);
                     self.counters
                         .duplicates
                         .fetch_add(outcome.duplicates as u64, Ordering::Relaxed);
+                    // New events are waiting: take them first, carry on
+                    // from this line at the next attempt.
+                    if self.rx.len() > self.options.high_water.max(1) / 2 {
+                        paused = true;
+                        break;
+                    }
                 }
                 Err(e) => {
                     let pending = self.counters.pending_in_spool.load(Ordering::Relaxed);
@@ -471,12 +557,13 @@ impl WriterTask {
         }
         drop(batches_rx);
         let _ = reader.await;
-        if failed {
+        if failed || paused {
             return;
         }
         let path = self.spool_path.clone();
         match tokio::task::spawn_blocking(move || remove_spool(&path)).await {
             Ok(Ok(())) => {
+                self.replayed_lines = 0;
                 self.counters.pending_in_spool.store(0, Ordering::Relaxed);
                 if replayed > 0 {
                     tracing::info!(
@@ -564,7 +651,11 @@ async fn count_spool_lines(path: PathBuf) -> Result<u64> {
 /// Streams the spool in batches. A line that does not parse is skipped
 /// with a warning: only the last line can be torn (a crash during an
 /// append), and such an event was never acknowledged.
-fn read_spool(path: &Path, max_batch: usize, out: mpsc::Sender<Result<Vec<CallEventRecord>>>) {
+/// A batch read from the spool and how many lines it used.
+type SpoolBatch = (Vec<CallEventRecord>, u64);
+
+/// Reads the spool from line `skip` on, in batches of `max_batch` events.
+fn read_spool(path: &Path, max_batch: usize, skip: u64, out: mpsc::Sender<Result<SpoolBatch>>) {
     let file = match File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
@@ -574,7 +665,11 @@ fn read_spool(path: &Path, max_batch: usize, out: mpsc::Sender<Result<Vec<CallEv
         }
     };
     let mut batch = Vec::with_capacity(max_batch);
+    let mut lines: u64 = 0;
     for (number, line) in BufReader::new(file).split(b'\n').enumerate() {
+        if (number as u64) < skip {
+            continue;
+        }
         let line = match line {
             Ok(l) => l,
             Err(e) => {
@@ -582,23 +677,27 @@ fn read_spool(path: &Path, max_batch: usize, out: mpsc::Sender<Result<Vec<CallEv
                 return;
             }
         };
-        if line.is_empty() {
-            continue;
-        }
-        match serde_json::from_slice::<CallEventRecord>(&line) {
-            Ok(record) => batch.push(record),
-            Err(e) => {
-                tracing::warn!(line = number + 1, error = %e, "skipping an unreadable spool line (torn by a crash?)");
+        lines += 1;
+        if !line.is_empty() {
+            match serde_json::from_slice::<CallEventRecord>(&line) {
+                Ok(record) => batch.push(record),
+                Err(e) => {
+                    tracing::warn!(line = number + 1, error = %e, "skipping an unreadable spool line (torn by a crash?)");
+                }
             }
         }
         if batch.len() >= max_batch {
-            if out.blocking_send(Ok(std::mem::take(&mut batch))).is_err() {
+            if out
+                .blocking_send(Ok((std::mem::take(&mut batch), lines)))
+                .is_err()
+            {
                 return;
             }
+            lines = 0;
             batch.reserve(max_batch);
         }
     }
-    if !batch.is_empty() {
-        let _ = out.blocking_send(Ok(batch));
+    if !batch.is_empty() || lines > 0 {
+        let _ = out.blocking_send(Ok((batch, lines)));
     }
 }
