@@ -3,7 +3,9 @@
 //! Events are inserted idempotently (the event id is the primary key); only
 //! the events that were new are applied to the call records, in the same
 //! transaction, so the record is always exactly the fold of the log and
-//! reading it is one primary-key lookup.
+//! reading it is one primary-key lookup. The statistics tables (queue
+//! segments, 15-minute slots) are derived in the same transaction, by
+//! `stats::derive`.
 
 use std::collections::{HashMap, HashSet};
 
@@ -12,6 +14,7 @@ use serde::Serialize;
 
 use crate::db::{list_placeholders, values_placeholders, with_pool, BeginWrite};
 use crate::error::{Result, StoreError};
+use crate::stats::derive::{CallChange, DeriveStatistics};
 use crate::Store;
 
 /// The IVR path is kept readable, not unbounded: a caller looping in a menu
@@ -92,6 +95,9 @@ pub struct CallRecord {
     pub packets_lost: i64,
     pub max_jitter_ms: Option<f64>,
     pub event_count: i64,
+    /// 1 when the hotline placed this call to call a citizen back (its
+    /// `call_started` names the request's call in `linked_call`).
+    pub outbound_callback: i64,
 }
 
 /// Column list of `calls`, in [`CallRecord`] field order.
@@ -132,6 +138,7 @@ pub(crate) const CALL_COLUMNS: &[&str] = &[
     "packets_lost",
     "max_jitter_ms",
     "event_count",
+    "outbound_callback",
 ];
 
 /// Binds every field of a [`CallRecord`] in column order.
@@ -174,6 +181,7 @@ macro_rules! bind_call_record {
             .bind(r.packets_lost)
             .bind(r.max_jitter_ms)
             .bind(r.event_count)
+            .bind(r.outbound_callback)
     }};
 }
 pub(crate) use bind_call_record;
@@ -248,6 +256,7 @@ impl CallRecord {
                 self.node = node.clone();
                 if let Some(linked) = linked_call {
                     self.linked_call = Some(linked.to_string());
+                    self.outbound_callback = 1;
                 }
                 set_min(&mut self.started_at_ms, at);
             }
@@ -445,15 +454,23 @@ impl Store {
                 }
             }
             let mut updated = Vec::with_capacity(by_call.len());
+            let mut changes = Vec::with_capacity(by_call.len());
             for (call_id, mut evs) in by_call {
                 evs.sort_by_key(|e| e.at);
                 let key = call_id.to_string();
-                let mut record = records
-                    .remove(&key)
+                let before = records.remove(&key);
+                let mut record = before
+                    .clone()
                     .unwrap_or_else(|| CallRecord::new(call_id, evs[0].at));
-                for e in evs {
+                for e in &evs {
                     record.apply(e.at, &e.event);
                 }
+                changes.push(CallChange {
+                    call_id: key,
+                    before,
+                    after: record.clone(),
+                    events: evs,
+                });
                 updated.push(record);
             }
             for chunk in statement_chunks(&updated) {
@@ -464,6 +481,8 @@ impl Store {
                 }
                 q.execute(&mut *tx).await?;
             }
+            // Queue segments and statistics slots, in the same transaction.
+            tx.derive_statistics(&changes).await?;
             tx.commit().await?;
             Ok(AppendOutcome {
                 inserted: inserted_ids.len(),

@@ -49,7 +49,12 @@ pub use events::{AppendOutcome, CallRecord};
 pub use privacy::ErasureReport;
 pub use search::{MAX_SEARCH_RESULTS, MIN_SEARCH_CHARS};
 pub use seed::{seed, seed_phone, SeedOptions, SeedReport};
-pub use stats::{StatsGrouping, StatsOptions, StatsRow};
+pub use stats::{
+    AgentFigures, AgentRow, AgentStateRecord, Bucket, CaseRow, IvrFigures, IvrGrouping, IvrRow,
+    OccupancyRow, QueueFigures, QueueGrouping, QueueRow, QueueSegment, RebuildReport, ReportQuery,
+    SegmentOutcome, StatsGrouping, StatsOptions, StatsRow, SurveyFigures, Thresholds, AGENT_STATES,
+    IVR_NOT_REACHED, IVR_STOPPED_THERE, TOTAL_KEY, UNASSIGNED_DEPARTMENT,
+};
 pub use users::{NewUser, Role, Skill, User, MIN_PASSWORD_CHARS};
 pub use writer::{
     CloseOut, EventWriter, EventWriterHandle, EventWriterOptions, WriterError, WriterStats,

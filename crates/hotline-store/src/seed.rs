@@ -3,7 +3,9 @@
 //! agents, abandons and IVR-only calls; cases for some answered calls.
 //!
 //! Calls are written as call records directly (no event log), in bulk
-//! multi-row inserts, which is what makes ten million calls feasible.
+//! multi-row inserts, which is what makes ten million calls feasible; their
+//! queue segments, agent state history and statistics slots come from
+//! `stats::synth`, consistent with the records.
 //! Deterministic for a given seed.
 
 use std::time::Instant;
@@ -15,7 +17,8 @@ use rand::{Rng, SeedableRng};
 use crate::cases::utc_date;
 use crate::db::{migration_sql, values_placeholders, with_pool, BeginWrite, Pool};
 use crate::error::{Result, StoreError};
-use crate::events::{bind_call_record, insert_calls_sql, CallRecord};
+use crate::events::{bind_call_record, insert_calls_sql, CallRecord, CALL_COLUMNS};
+use crate::stats::synth::{bulk_rows, SeedStats};
 use crate::Store;
 
 const FIRST_NAMES: &[&str] = &[
@@ -45,13 +48,6 @@ const CATEGORIES: &[&str] = &[
     "noise_report",
     "benefit_question",
     "suggestion",
-];
-const DISPOSITIONS: &[&str] = &[
-    "resolved_on_call",
-    "case_created",
-    "information_given",
-    "transferred",
-    "callback_needed",
 ];
 const IVR_PATHS: &[&str] = &[
     "welcome>language>main",
@@ -141,7 +137,13 @@ fn exp_ms(rng: &mut StdRng, mean_ms: f64) -> i64 {
 /// Tables whose secondary indexes are dropped during a bulk load and
 /// rebuilt after it: building an index once from sorted data is several
 /// times faster than updating it row by row.
-const BULK_TABLES: [&str; 3] = ["calls", "citizen_phones", "cases"];
+const BULK_TABLES: [&str; 5] = [
+    "calls",
+    "citizen_phones",
+    "cases",
+    "queue_segments",
+    "agent_states",
+];
 
 /// `(name, CREATE INDEX statement)` of the secondary indexes of the bulk
 /// tables, taken from the embedded migrations so they cannot drift.
@@ -227,6 +229,7 @@ pub async fn seed(store: &Store, options: &SeedOptions) -> Result<SeedReport> {
 
 async fn load(store: &Store, options: &SeedOptions, started: Instant) -> Result<SeedReport> {
     let mut rng = StdRng::seed_from_u64(options.seed);
+    let backend = store.backend();
     let mut report = SeedReport {
         citizens: options.citizens,
         phones: 0,
@@ -275,7 +278,7 @@ async fn load(store: &Store, options: &SeedOptions, started: Instant) -> Result<
         report.phones += phones.len() as u64;
         with_pool!(store, |pool| {
             let mut tx = pool.begin_write().await?;
-            for chunk in citizens.chunks(1_000) {
+            for chunk in citizens.chunks(bulk_rows(backend, 6)) {
                 let sql = format!(
                     "INSERT INTO citizens (citizen_id, full_name, national_id_hmac, national_id_masked, preferred_language, created_at_ms) VALUES {}",
                     values_placeholders(chunk.len(), 6)
@@ -292,7 +295,7 @@ async fn load(store: &Store, options: &SeedOptions, started: Instant) -> Result<
                 }
                 q.execute(&mut *tx).await?;
             }
-            for chunk in phones.chunks(1_000) {
+            for chunk in phones.chunks(bulk_rows(backend, 3)) {
                 let sql = format!(
                     "INSERT INTO citizen_phones (citizen_id, number, label) VALUES {}",
                     values_placeholders(chunk.len(), 3)
@@ -327,6 +330,7 @@ async fn load(store: &Store, options: &SeedOptions, started: Instant) -> Result<
         .collect();
     let weight_total: u64 = day_weights.iter().map(|w| u64::from(*w)).sum();
     let mut case_seq_by_day: std::collections::BTreeMap<String, u32> = Default::default();
+    let mut stats = SeedStats::new(options.agents, QUEUES);
     let mut remaining = options.calls;
     for (d, w) in day_weights.iter().enumerate() {
         let mut n = options.calls * u64::from(*w) / weight_total.max(1);
@@ -346,7 +350,9 @@ async fn load(store: &Store, options: &SeedOptions, started: Instant) -> Result<
         let mut calls = Vec::with_capacity(starts.len());
         let mut cases = Vec::new();
         for start in starts {
-            let (record, case) = synth_call(&mut rng, options, start, &mut case_seq_by_day)?;
+            let (record, case) =
+                synth_call(&mut rng, options, start, &mut case_seq_by_day, &mut stats)?;
+            stats.add_call(&record);
             calls.push(record);
             if let Some(c) = case {
                 cases.push(c);
@@ -356,7 +362,7 @@ async fn load(store: &Store, options: &SeedOptions, started: Instant) -> Result<
         report.cases += cases.len() as u64;
         with_pool!(store, |pool| {
             let mut tx = pool.begin_write().await?;
-            for chunk in calls.chunks(500) {
+            for chunk in calls.chunks(bulk_rows(backend, CALL_COLUMNS.len())) {
                 let sql = insert_calls_sql(chunk.len());
                 let mut q = sqlx::query(&sql);
                 for r in chunk {
@@ -364,10 +370,10 @@ async fn load(store: &Store, options: &SeedOptions, started: Instant) -> Result<
                 }
                 q.execute(&mut *tx).await?;
             }
-            for chunk in cases.chunks(1_000) {
+            for chunk in cases.chunks(bulk_rows(backend, 13)) {
                 let sql = format!(
-                    "INSERT INTO cases (case_ref, citizen_id, call_id, category, department, status, summary, opened_at_ms, deadline_at_ms, updated_at_ms) VALUES {}",
-                    values_placeholders(chunk.len(), 10)
+                    "INSERT INTO cases (case_ref, citizen_id, call_id, category, department, status, summary, opened_at_ms, deadline_at_ms, updated_at_ms, resolved_at_ms, closed_at_ms, satisfaction) VALUES {}",
+                    values_placeholders(chunk.len(), 13)
                 );
                 let mut q = sqlx::query(&sql);
                 for c in chunk {
@@ -381,13 +387,24 @@ async fn load(store: &Store, options: &SeedOptions, started: Instant) -> Result<
                         .bind(c.summary.clone())
                         .bind(c.opened_at_ms)
                         .bind(c.opened_at_ms + 7 * 86_400_000)
-                        .bind(c.opened_at_ms);
+                        .bind(
+                            c.closed_at_ms
+                                .or(c.resolved_at_ms)
+                                .unwrap_or(c.opened_at_ms),
+                        )
+                        .bind(c.resolved_at_ms)
+                        .bind(c.closed_at_ms)
+                        .bind(c.satisfaction);
                 }
                 q.execute(&mut *tx).await?;
             }
             tx.commit().await?;
         });
+        stats
+            .write(store, Some(Timestamp(day_start + 86_400_000)))
+            .await?;
     }
+    stats.finish(store).await?;
     with_pool!(store, |pool| {
         let mut tx = pool.begin_write().await?;
         for (day, seq) in &case_seq_by_day {
@@ -415,6 +432,9 @@ struct SeedCase {
     status: &'static str,
     summary: String,
     opened_at_ms: i64,
+    resolved_at_ms: Option<i64>,
+    closed_at_ms: Option<i64>,
+    satisfaction: Option<i64>,
 }
 
 fn synth_call(
@@ -422,6 +442,7 @@ fn synth_call(
     options: &SeedOptions,
     start: i64,
     case_seq_by_day: &mut std::collections::BTreeMap<String, u32>,
+    stats: &mut SeedStats,
 ) -> Result<(CallRecord, Option<SeedCase>)> {
     let mut random = [0u8; 10];
     rng.fill(&mut random);
@@ -460,41 +481,17 @@ fn synth_call(
     let end;
     if self_service {
         end = answered_at + ivr_ms;
-        r.hangup_side = Some("caller".into());
-        r.hangup_cause = Some("bye".into());
+        SeedStats::ivr_only(rng, &mut r);
+        r.ended_at_ms = Some(end);
+        r.last_event_at_ms = end;
     } else {
         let queued_at = answered_at + ivr_ms;
         let queue = pick(rng, QUEUES);
-        r.queue = Some(queue.into());
-        r.queued_at_ms = Some(queued_at);
-        let wait = exp_ms(rng, 25_000.0).min(900_000);
-        if rng.gen_bool(0.08) {
-            r.abandoned = 1;
-            r.abandon_wait_ms = Some(wait);
-            end = queued_at + wait;
-            r.hangup_side = Some("caller".into());
-            r.hangup_cause = Some("bye".into());
-        } else {
-            let agent = format!("agent{:03}", rng.gen_range(1..=options.agents.max(1)));
-            let answered = queued_at + wait;
-            let talk = 60_000 + exp_ms(rng, 180_000.0);
-            let hold = if rng.gen_bool(0.2) {
-                rng.gen_range(5_000..120_000)
-            } else {
-                0
-            };
-            end = answered + talk + hold;
-            r.agent = Some(agent);
-            r.offered_count = 1;
-            r.agent_answered_at_ms = Some(answered);
-            r.wait_ms = Some(wait);
-            r.hold_ms = hold;
-            r.talk_ms = Some(talk);
-            r.wrap_ms = Some(rng.gen_range(10_000..90_000));
-            r.disposition = Some(pick(rng, DISPOSITIONS).into());
-            r.hangup_side = Some(if rng.gen_bool(0.6) { "caller" } else { "agent" }.into());
-            r.hangup_cause = Some("bye".into());
-            r.survey_score = rng.gen_bool(0.3).then(|| rng.gen_range(1..=5));
+        let part = stats.queued_call(rng, &mut r, queue, queued_at);
+        end = part.end_ms;
+        r.ended_at_ms = Some(end);
+        r.last_event_at_ms = part.last_event_ms.max(end);
+        if let Some(answered) = part.answered_at_ms {
             if rng.gen_bool(0.3) {
                 r.recording = Some(format!("recordings/{call_id}.wav"));
             }
@@ -516,6 +513,12 @@ fn synth_call(
                     8 => "dispatched",
                     _ => "accepted",
                 };
+                // Done cases took days (some longer than their 7-day deadline).
+                let done = matches!(status, "closed" | "resolved");
+                let resolved_at = done.then(|| answered + exp_ms(rng, 3.0 * 86_400_000.0));
+                let closed_at = (status == "closed")
+                    .then(|| resolved_at.map(|t| t + rng.gen_range(3_600_000..86_400_000)))
+                    .flatten();
                 case = Some(SeedCase {
                     case_ref: case_ref.digits().to_owned(),
                     citizen: citizen.map(|c| c as i64),
@@ -525,12 +528,13 @@ fn synth_call(
                     status,
                     summary: format!("synthetic {} about {}", pick(rng, CATEGORIES), queue),
                     opened_at_ms: answered,
+                    resolved_at_ms: resolved_at,
+                    closed_at_ms: closed_at,
+                    satisfaction: (done && rng.gen_bool(0.4)).then(|| rng.gen_range(1..=5)),
                 });
             }
         }
     }
-    r.ended_at_ms = Some(end);
-    r.last_event_at_ms = end + r.wrap_ms.unwrap_or(0);
     Ok((r, case))
 }
 

@@ -1,0 +1,343 @@
+//! Keeping the statistics tables up to date as events are appended, in the
+//! transaction that appends them (`Store::append_events` calls
+//! [`DeriveStatistics::derive_statistics`] with the events that were new),
+//! so the event-id deduplication makes this idempotent too.
+//!
+//! 1. The calls' queue segments are loaded, the new events folded in, and
+//!    the changed segments written back.
+//! 2. Each queue slot holding a changed segment is recomputed from its
+//!    segments. On PostgreSQL an advisory lock per slot (taken in a fixed
+//!    order) serialises nodes recomputing the same slot, so none works
+//!    from a snapshot that misses another's segments. SQLite has one
+//!    writer at a time.
+//! 3. Agent and IVR slots get the difference between the old and new
+//!    contributions of each changed segment and call record, added in SQL
+//!    (`x = x + excluded.x`): commutative, so concurrent nodes need no lock.
+//!    Rows are written in key order, so two transactions never wait on each
+//!    other in opposite orders.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use hotline_types::CallEventRecord;
+use sha2::{Digest, Sha256};
+
+use crate::db::list_placeholders;
+use crate::db::values_placeholders;
+use crate::error::Result;
+use crate::events::CallRecord;
+use crate::stats::aggregate::{
+    bind_queue_slot, slot_of, AgentSlot, IvrSlot, QueueSlot, AGENT_SLOT_VALUES, IVR_SLOT_VALUES,
+    QUEUE_SLOT_COLUMNS, QUEUE_SLOT_COLUMN_COUNT, SLOT_MS,
+};
+use crate::stats::segments::{
+    bind_segment, AgentTouch, CallSegments, QueueSegment, SegmentRow, SEGMENT_COLUMNS,
+    SEGMENT_COLUMN_COUNT,
+};
+
+/// Rows per multi-row statement, largest first; only these sizes are used
+/// so the statements stay in the statement cache. Kept small: SQLite's
+/// bind-by-name lookup (which sqlx uses) costs time proportional to the
+/// statement's parameter count for every parameter bound.
+pub(crate) const STATS_STATEMENT_ROWS: [usize; 4] = [64, 16, 4, 1];
+
+/// Splits `items` into chunks whose lengths are in [`STATS_STATEMENT_ROWS`].
+pub(crate) fn stats_chunks<T>(items: &[T]) -> Vec<&[T]> {
+    let mut out = Vec::new();
+    let mut rest = items;
+    while !rest.is_empty() {
+        let size = STATS_STATEMENT_ROWS
+            .iter()
+            .copied()
+            .find(|s| *s <= rest.len())
+            .unwrap_or(1);
+        let (head, tail) = rest.split_at(size);
+        out.push(head);
+        rest = tail;
+    }
+    out
+}
+
+/// One call's new events, with its record before and after them.
+pub(crate) struct CallChange<'a> {
+    pub call_id: String,
+    pub before: Option<CallRecord>,
+    pub after: CallRecord,
+    /// In the order they were applied.
+    pub events: Vec<&'a CallEventRecord>,
+}
+
+/// What the new events change, computed before anything is written.
+#[derive(Default)]
+pub(crate) struct Derived {
+    /// Segments to write (new or changed).
+    pub segments: Vec<QueueSegment>,
+    /// Queue slots to recompute: (queue, slot start).
+    pub queue_slots: BTreeSet<(String, i64)>,
+    /// Differences to add, by (slot start, agent).
+    pub agents: BTreeMap<(i64, String), AgentSlot>,
+    /// Differences to add, by (slot start, IVR path).
+    pub ivr: BTreeMap<(i64, String), IvrSlot>,
+}
+
+/// Folds the new events of `changes` into the calls' `stored` segments.
+pub(crate) fn derive(
+    changes: &[CallChange<'_>],
+    mut stored: HashMap<String, Vec<QueueSegment>>,
+) -> Derived {
+    let mut d = Derived::default();
+    for change in changes {
+        let before = stored.remove(&change.call_id).unwrap_or_default();
+        let mut call = CallSegments::new(&change.call_id, before.clone());
+        let mut touches = Vec::new();
+        for e in &change.events {
+            call.apply(e.at.as_millis(), &e.event, &mut touches);
+        }
+        for touch in touches {
+            let (agent, at, slot) = match touch {
+                AgentTouch::Offered { agent, at } => (
+                    agent,
+                    at,
+                    AgentSlot {
+                        offers: 1,
+                        ..AgentSlot::default()
+                    },
+                ),
+                AgentTouch::RingNoAnswer { agent, at } => (
+                    agent,
+                    at,
+                    AgentSlot {
+                        ring_no_answers: 1,
+                        ..AgentSlot::default()
+                    },
+                ),
+            };
+            d.agents
+                .entry((slot_of(at), agent))
+                .or_default()
+                .add(&slot, 1);
+        }
+        let old_by_seq: HashMap<i64, &QueueSegment> = before.iter().map(|s| (s.seq, s)).collect();
+        for new in call.segments {
+            let old = old_by_seq.get(&new.seq).copied();
+            if old == Some(&new) {
+                continue;
+            }
+            if let Some(old) = old {
+                d.queue_slots
+                    .insert((old.queue.clone(), slot_of(old.entered_at_ms)));
+                if let Some((key, contribution)) = AgentSlot::of_segment(old) {
+                    d.agents.entry(key).or_default().add(&contribution, -1);
+                }
+            }
+            d.queue_slots
+                .insert((new.queue.clone(), slot_of(new.entered_at_ms)));
+            if let Some((key, contribution)) = AgentSlot::of_segment(&new) {
+                d.agents.entry(key).or_default().add(&contribution, 1);
+            }
+            d.segments.push(new);
+        }
+        if let Some((key, contribution)) = change.before.as_ref().and_then(IvrSlot::of_call) {
+            d.ivr.entry(key).or_default().add(&contribution, -1);
+        }
+        if let Some((key, contribution)) = IvrSlot::of_call(&change.after) {
+            d.ivr.entry(key).or_default().add(&contribution, 1);
+        }
+    }
+    d.agents.retain(|_, v| !v.is_zero());
+    d.ivr.retain(|_, v| !v.is_zero());
+    d
+}
+
+/// `INSERT ... ON CONFLICT (call_id, seq) DO UPDATE` of `rows` segments.
+pub(crate) fn upsert_segments_sql(rows: usize) -> String {
+    let updates = SEGMENT_COLUMNS
+        .split(", ")
+        .skip(2)
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "INSERT INTO queue_segments ({SEGMENT_COLUMNS}) VALUES {} \
+         ON CONFLICT (call_id, seq) DO UPDATE SET {updates}",
+        values_placeholders(rows, SEGMENT_COLUMN_COUNT)
+    )
+}
+
+/// `INSERT ... ON CONFLICT DO UPDATE SET x = table.x + excluded.x` of
+/// `rows` differences into an additive slot table.
+pub(crate) fn add_slots_sql(table: &str, key: &str, values: &[&str], rows: usize) -> String {
+    let updates = values
+        .iter()
+        .map(|c| format!("{c} = {table}.{c} + excluded.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "INSERT INTO {table} (slot_ms, {key}, {}) VALUES {} \
+         ON CONFLICT (slot_ms, {key}) DO UPDATE SET {updates}",
+        values.join(", "),
+        values_placeholders(rows, values.len() + 2)
+    )
+}
+
+/// Plain multi-row insert into a slot table (bulk loads).
+pub(crate) fn insert_slots_sql(table: &str, key: &str, values: &[&str], rows: usize) -> String {
+    format!(
+        "INSERT INTO {table} (slot_ms, {key}, {}) VALUES {}",
+        values.join(", "),
+        values_placeholders(rows, values.len() + 2)
+    )
+}
+
+/// `INSERT ... ON CONFLICT DO UPDATE` replacing one queue slot row.
+pub(crate) fn upsert_queue_slot_sql() -> String {
+    let updates = QUEUE_SLOT_COLUMNS
+        .split(", ")
+        .skip(2)
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "INSERT INTO queue_stats_15min ({QUEUE_SLOT_COLUMNS}) VALUES {} \
+         ON CONFLICT (slot_ms, queue) DO UPDATE SET {updates}",
+        values_placeholders(1, QUEUE_SLOT_COLUMN_COUNT)
+    )
+}
+
+/// The advisory lock id of one queue slot (PostgreSQL).
+fn slot_lock_id(queue: &str, slot_ms: i64) -> i64 {
+    let mut h = Sha256::new();
+    h.update(b"hotline queue slot\0");
+    h.update(queue.as_bytes());
+    h.update([0]);
+    h.update(slot_ms.to_be_bytes());
+    let digest = h.finalize();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(first)
+}
+
+/// The statistics half of an append, on one backend's transaction.
+pub(crate) trait DeriveStatistics {
+    /// Updates segments and slots for the new events of `changes`.
+    async fn derive_statistics(&mut self, changes: &[CallChange<'_>]) -> Result<()>;
+}
+
+macro_rules! impl_derive_statistics {
+    ($db:ty, $postgres:expr) => {
+        impl DeriveStatistics for sqlx::Transaction<'static, $db> {
+            async fn derive_statistics(&mut self, changes: &[CallChange<'_>]) -> Result<()> {
+                if changes.is_empty() {
+                    return Ok(());
+                }
+                let conn = &mut **self;
+                // 1. Segments.
+                let ids: Vec<&str> = changes.iter().map(|c| c.call_id.as_str()).collect();
+                let mut stored: HashMap<String, Vec<QueueSegment>> = HashMap::new();
+                for chunk in stats_chunks(&ids) {
+                    let sql = format!(
+                        "SELECT {SEGMENT_COLUMNS} FROM queue_segments WHERE call_id IN ({})",
+                        list_placeholders(1, chunk.len())
+                    );
+                    let mut q = sqlx::query_as::<_, SegmentRow>(&sql);
+                    for id in chunk {
+                        q = q.bind(*id);
+                    }
+                    for row in q.fetch_all(&mut *conn).await? {
+                        let s = QueueSegment::try_from(row)?;
+                        stored.entry(s.call_id.clone()).or_default().push(s);
+                    }
+                }
+                let d = derive(changes, stored);
+                for chunk in stats_chunks(&d.segments) {
+                    let sql = upsert_segments_sql(chunk.len());
+                    let mut q = sqlx::query(&sql);
+                    for s in chunk {
+                        q = bind_segment!(q, s);
+                    }
+                    q.execute(&mut *conn).await?;
+                }
+                // 2. Queue slots, recomputed.
+                if $postgres {
+                    let mut locks: Vec<i64> = d
+                        .queue_slots
+                        .iter()
+                        .map(|(queue, slot)| slot_lock_id(queue, *slot))
+                        .collect();
+                    locks.sort_unstable();
+                    locks.dedup();
+                    for id in locks {
+                        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                            .bind(id)
+                            .execute(&mut *conn)
+                            .await?;
+                    }
+                }
+                let select = format!(
+                    "SELECT {SEGMENT_COLUMNS} FROM queue_segments \
+                     WHERE queue = $1 AND entered_at_ms >= $2 AND entered_at_ms < $3"
+                );
+                let upsert = upsert_queue_slot_sql();
+                for (queue, slot_ms) in &d.queue_slots {
+                    let rows: Vec<SegmentRow> = sqlx::query_as(&select)
+                        .bind(queue.as_str())
+                        .bind(*slot_ms)
+                        .bind(*slot_ms + SLOT_MS)
+                        .fetch_all(&mut *conn)
+                        .await?;
+                    let segments = rows
+                        .into_iter()
+                        .map(QueueSegment::try_from)
+                        .collect::<Result<Vec<_>>>()?;
+                    if segments.is_empty() {
+                        sqlx::query(
+                            "DELETE FROM queue_stats_15min WHERE slot_ms = $1 AND queue = $2",
+                        )
+                        .bind(*slot_ms)
+                        .bind(queue.as_str())
+                        .execute(&mut *conn)
+                        .await?;
+                        continue;
+                    }
+                    let slot = QueueSlot::build(*slot_ms, queue, &segments);
+                    let q = sqlx::query(&upsert);
+                    bind_queue_slot!(q, &slot).execute(&mut *conn).await?;
+                }
+                // 3. Agent and IVR slots, by difference, in key order.
+                let agents: Vec<(&(i64, String), &AgentSlot)> = d.agents.iter().collect();
+                for chunk in stats_chunks(&agents) {
+                    let sql = add_slots_sql(
+                        "agent_stats_15min",
+                        "agent",
+                        &AGENT_SLOT_VALUES,
+                        chunk.len(),
+                    );
+                    let mut q = sqlx::query(&sql);
+                    for ((slot_ms, agent), values) in chunk {
+                        q = q.bind(*slot_ms).bind(agent.as_str());
+                        for v in values.values() {
+                            q = q.bind(v);
+                        }
+                    }
+                    q.execute(&mut *conn).await?;
+                }
+                let ivr: Vec<(&(i64, String), &IvrSlot)> = d.ivr.iter().collect();
+                for chunk in stats_chunks(&ivr) {
+                    let sql =
+                        add_slots_sql("ivr_stats_15min", "ivr_path", &IVR_SLOT_VALUES, chunk.len());
+                    let mut q = sqlx::query(&sql);
+                    for ((slot_ms, path), values) in chunk {
+                        q = q.bind(*slot_ms).bind(path.as_str());
+                        for v in values.values() {
+                            q = q.bind(v);
+                        }
+                    }
+                    q.execute(&mut *conn).await?;
+                }
+                Ok(())
+            }
+        }
+    };
+}
+
+impl_derive_statistics!(sqlx::Sqlite, false);
+impl_derive_statistics!(sqlx::Postgres, true);
