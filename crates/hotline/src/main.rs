@@ -13,6 +13,7 @@ mod controller;
 mod demo;
 mod events;
 mod http;
+mod simulate;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -81,6 +82,9 @@ enum Commands {
         #[arg(long, default_value_t = 90)]
         days: u32,
     },
+    /// Drive a running hotline with simulated agents and callers over real
+    /// SIP and RTP (e.g. against `serve --demo --demo-agents 10`).
+    Simulate(Box<simulate::SimulateArgs>),
     /// Tools for the people who write the IVR scripts.
     Ivr {
         #[command(subcommand)]
@@ -177,6 +181,7 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }),
         Commands::Ivr { command } => ivr_tool(&config, command),
+        Commands::Simulate(args) => simulate::main(*args, &config),
     }
 }
 
