@@ -7,6 +7,13 @@
 //! Keys are told apart by SSRC and timestamp, never by payload type, so a
 //! peer that switches SSRC or payload type mid-call (SIPp's `play_dtmf`) is
 //! heard like any other.
+//!
+//! A recording of a key press replayed into a call (SIPp's
+//! `play_pcap_audio` with Debian's `dtmf_2833_<digit>.pcap`) repeats the same
+//! SSRC and timestamp every time. Start packets (no end bit) of a finished
+//! event that arrive more than [`REPEAT_WINDOW`] after it ended are a new
+//! press, not a retransmission: redundant end packets come within a few
+//! packet times, and a retransmitted start packet after the end is unheard of.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -108,10 +115,14 @@ struct OpenEvent {
 #[derive(Debug, Default)]
 pub struct TelephoneEventReceiver {
     open: Option<OpenEvent>,
-    /// (SSRC, timestamp) of the last few reported events, to drop their repeats.
-    reported: VecDeque<(u32, u32)>,
+    /// (SSRC, timestamp) of the last few reported events and when they
+    /// ended, to drop their repeats.
+    reported: VecDeque<((u32, u32), Instant)>,
     digits: VecDeque<DtmfDigit>,
 }
+
+/// How long after an event ended its start packets still count as repeats.
+pub const REPEAT_WINDOW: Duration = Duration::from_millis(120);
 
 const REMEMBERED_EVENTS: usize = 8;
 
@@ -136,8 +147,13 @@ impl TelephoneEventReceiver {
         let key =
             key_for_event(ev.event).ok_or(MediaError::TelephoneEventNotDtmf { event: ev.event })?;
         let id = (header.ssrc, header.timestamp);
-        if self.reported.contains(&id) {
-            return Ok(()); // a redundant end packet or a late retransmission
+        if let Some(at) = self.reported.iter().position(|(seen, _)| *seen == id) {
+            let ended_at = self.reported[at].1;
+            if ev.end || now.saturating_duration_since(ended_at) < REPEAT_WINDOW {
+                return Ok(()); // a redundant end packet or a late retransmission
+            }
+            // The same recorded press, played again.
+            self.reported.remove(at);
         }
         match &mut self.open {
             Some(open) if (open.ssrc, open.timestamp) == id => {
@@ -146,7 +162,7 @@ impl TelephoneEventReceiver {
             }
             _ => {
                 // A new event: the previous one lost its end packets.
-                self.finish_open();
+                self.finish_open_at(now);
                 self.open = Some(OpenEvent {
                     ssrc: header.ssrc,
                     timestamp: header.timestamp,
@@ -157,7 +173,7 @@ impl TelephoneEventReceiver {
             }
         }
         if ev.end {
-            self.finish_open();
+            self.finish_open_at(now);
         }
         Ok(())
     }
@@ -166,7 +182,7 @@ impl TelephoneEventReceiver {
     pub fn handle_timeout(&mut self, now: Instant) {
         if let Some(open) = self.open {
             if now.saturating_duration_since(open.last_packet_at) >= EVENT_END_TIMEOUT {
-                self.finish_open();
+                self.finish_open_at(now);
             }
         }
     }
@@ -186,12 +202,12 @@ impl TelephoneEventReceiver {
         self.open.map(|o| o.key)
     }
 
-    fn finish_open(&mut self) {
+    fn finish_open_at(&mut self, now: Instant) {
         if let Some(open) = self.open.take() {
             if self.reported.len() == REMEMBERED_EVENTS {
                 self.reported.pop_front();
             }
-            self.reported.push_back((open.ssrc, open.timestamp));
+            self.reported.push_back(((open.ssrc, open.timestamp), now));
             self.digits.push_back(DtmfDigit {
                 key: open.key,
                 duration: samples_to_duration(open.duration_samples),
@@ -386,6 +402,47 @@ mod tests {
             .unwrap();
         assert_eq!(rx.poll_digit().map(|d| d.key), Some('1'));
         assert_eq!(rx.poll_digit().map(|d| d.key), Some('1'));
+    }
+
+    /// One recorded press: start packets, then three end packets, 20 ms apart.
+    fn recorded_press(rx: &mut TelephoneEventReceiver, at: Instant, key: u8) {
+        let h = header(0x1234, 5000, 101);
+        for i in 0..7u16 {
+            let t = at + Duration::from_millis(20 * u64::from(i));
+            let end = i >= 4;
+            rx.handle_packet(t, &h, &ev(key, end, 160 * (i.min(4) + 1)))
+                .unwrap();
+        }
+    }
+
+    #[test]
+    fn a_recorded_press_replayed_is_a_new_key_each_time() {
+        let t0 = Instant::now();
+        let mut rx = TelephoneEventReceiver::new();
+        // Debian's dtmf_2833_0.pcap three times, 400 ms apart, then 7, then 0.
+        for (n, key) in [0u8, 0, 0, 7, 0].into_iter().enumerate() {
+            recorded_press(&mut rx, t0 + Duration::from_millis(400 * n as u64), key);
+        }
+        let keys: String = std::iter::from_fn(|| rx.poll_digit())
+            .map(|d| d.key)
+            .collect();
+        assert_eq!(keys, "00070");
+    }
+
+    #[test]
+    fn start_packets_right_after_the_end_are_still_repeats() {
+        let t0 = Instant::now();
+        let mut rx = TelephoneEventReceiver::new();
+        let h = header(9, 800, 101);
+        rx.handle_packet(t0, &h, &ev(3, true, 800)).unwrap();
+        // A reordered start packet and a late end packet, both of the same press.
+        rx.handle_packet(t0 + Duration::from_millis(40), &h, &ev(3, false, 160))
+            .unwrap();
+        rx.handle_packet(t0 + Duration::from_secs(2), &h, &ev(3, true, 800))
+            .unwrap();
+        assert_eq!(rx.poll_digit().map(|d| d.key), Some('3'));
+        assert_eq!(rx.poll_digit(), None);
+        assert_eq!(rx.poll_timeout(), None);
     }
 
     #[test]
