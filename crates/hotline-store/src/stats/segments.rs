@@ -252,9 +252,10 @@ impl CallSegments {
     /// - `ended`: the talk ends; entries still ongoing become `ended`
     ///   (provisional: a later `abandoned` or `callback_requested` wins).
     /// - `wrap_up_done`: the first entry this agent answered and has not
-    ///   wrapped up gets `wrap_ms`; if its talk had no end yet (a callback:
-    ///   the request's own call ended long before), the talk ends where the
-    ///   wrap-up began (`at - wrap_ms`).
+    ///   wrapped up gets `wrap_ms`. The talk ends where the wrap-up began
+    ///   (`at - wrap_ms`) if that is earlier than its end so far: the agent
+    ///   left while the call went on (a survey), or the talk had no end yet
+    ///   (a callback: the request's own call ended long before).
     /// - `survey_answered` (1 to 5): the last entry an agent answered.
     pub fn apply(&mut self, at: i64, event: &CallEvent, touches: &mut Vec<AgentTouch>) {
         match event {
@@ -381,7 +382,16 @@ impl CallSegments {
                         && s.agent_answered()
                         && s.wrapped_at_ms.is_none()
                 }) {
-                    s.end_talk(at.saturating_sub(wrap));
+                    // The ACD starts wrap-up when the agent leaves the talk.
+                    // The call itself may end later (a survey after the
+                    // agent), so the wrap-up start bounds the talk.
+                    let wrap_start = at.saturating_sub(wrap);
+                    s.end_talk(wrap_start);
+                    if let (Some(answered), Some(talk)) = (s.agent_answered_at_ms, s.talk_ms) {
+                        if wrap_start < answered + talk + s.hold_ms {
+                            s.talk_ms = Some((wrap_start - answered - s.hold_ms).max(0));
+                        }
+                    }
                     s.wrap_ms = Some(wrap);
                     s.wrapped_at_ms = Some(at);
                 }
