@@ -20,7 +20,7 @@ use hotline_acd::{Acd, AcdConfig, Action, AgentProfile, AgentState, EnqueueReque
 use hotline_screenpop::{AgentRequest, AgentStatus, Console, ConsoleEvent, Offer, RequestedState};
 use hotline_sip::registrar::Binding;
 use hotline_sip::transport::SipHandle;
-use hotline_store::User;
+use hotline_store::{AgentStateRecord, Store, User};
 use hotline_types::{AgentId, CallEvent, CallEventRecord, CallId, CitizenId, QueueId, Timestamp};
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, info, warn};
@@ -238,6 +238,41 @@ struct AcdTask {
     queues: Vec<QueueConfig>,
     /// Where callbacks are launched; None when no outbound trunk is configured.
     callbacks: Option<mpsc::UnboundedSender<CallbackJob>>,
+    /// Agent state changes on their way to the store (occupancy statistics).
+    agent_log: mpsc::UnboundedSender<AgentStateRecord>,
+}
+
+/// Writes agent state changes to the store in order, in batches; while the
+/// database is unavailable they wait in memory (bounded) and are retried.
+async fn write_agent_states(store: Store, mut records: mpsc::UnboundedReceiver<AgentStateRecord>) {
+    const MAX_PENDING: usize = 100_000;
+    let mut pending: Vec<AgentStateRecord> = Vec::new();
+    loop {
+        if pending.is_empty() {
+            match records.recv().await {
+                Some(r) => pending.push(r),
+                None => return,
+            }
+        }
+        while let Ok(r) = records.try_recv() {
+            pending.push(r);
+        }
+        match store.append_agent_states(&pending).await {
+            Ok(()) => pending.clear(),
+            Err(e) => {
+                warn!(error = %e, pending = pending.len(), "agent states wait for the database");
+                if pending.len() > MAX_PENDING {
+                    let dropped = pending.len() - MAX_PENDING;
+                    pending.drain(..dropped);
+                    warn!(
+                        dropped,
+                        "oldest agent states dropped: the database has been away too long"
+                    );
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
 }
 
 /// Starts the ACD task.
@@ -248,7 +283,10 @@ pub fn start(
     events: EventSink,
     mut console_requests: mpsc::UnboundedReceiver<AgentRequest>,
     callbacks: Option<mpsc::UnboundedSender<CallbackJob>>,
+    store: Store,
 ) -> AcdHandle {
+    let (agent_log, agent_states) = mpsc::unbounded_channel();
+    tokio::spawn(write_agent_states(store, agent_states));
     let (tx, mut rx) = mpsc::unbounded_channel();
     let handle = AcdHandle { inputs: tx.clone() };
     let forward = tx.clone();
@@ -269,6 +307,7 @@ pub fn start(
         since: HashMap::new(),
         queues: queues.to_vec(),
         callbacks,
+        agent_log,
     };
     tokio::spawn(async move {
         let mut gauges = tokio::time::interval(Duration::from_secs(1));
@@ -620,6 +659,14 @@ impl AcdTask {
                 Action::AgentChanged { agent, state } => {
                     let since = now_ms();
                     self.since.insert(agent.clone(), since);
+                    let status = status_of(&state, since);
+                    let _ = self.agent_log.send(AgentStateRecord {
+                        agent: agent.as_str().to_owned(),
+                        state: status.state.clone(),
+                        reason: status.reason.clone(),
+                        call: status.call,
+                        at: Timestamp(since),
+                    });
                     if let AgentState::WrapUp { call } = &state {
                         let wrap_up = self
                             .calls

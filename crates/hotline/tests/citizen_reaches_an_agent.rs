@@ -214,6 +214,24 @@ fn a_citizen_reaches_an_agent_who_sees_them_and_saves_a_case() {
                 .any(|c| c.call_id == call && c.agent.as_deref() == Some("agent1")),
             "the citizen's history shows the call: {calls:?}"
         );
+        // The agent's states went to the store: occupancy counts the call.
+        let now = hotline_types::Timestamp::from_system_time(std::time::SystemTime::now());
+        let quarter = 15 * 60 * 1000;
+        let query = hotline_store::ReportQuery::new(
+            hotline_types::Timestamp(now.as_millis() / quarter * quarter - 4 * quarter),
+            hotline_types::Timestamp(now.as_millis() / quarter * quarter + quarter),
+            hotline_store::Bucket::Whole,
+            480,
+        );
+        let occupancy = store.occupancy(&query).await.expect("occupancy");
+        let agent1 = occupancy
+            .iter()
+            .find(|r| r.agent == "agent1")
+            .unwrap_or_else(|| panic!("agent1's states are stored: {occupancy:?}"));
+        assert!(
+            agent1.on_call_ms > 1_000 && agent1.available_ms > 0,
+            "{agent1:?}"
+        );
         assert!(
             history[0]
                 .open_cases
