@@ -440,6 +440,7 @@ async fn serve(
         events.clone(),
         console_rx,
         sip_checked.outbound.is_some().then_some(callback_tx),
+        store.clone(),
     );
     let recordings_dir = config.database.data_dir.join("recordings");
     std::fs::create_dir_all(&recordings_dir)
