@@ -75,6 +75,8 @@ pub struct CallContext {
     pub callbacks: bool,
     /// Named destinations the IVR may transfer to: URI, address, TCP or not.
     pub destinations: HashMap<String, (String, SocketAddr, bool)>,
+    /// How conversations with agents are recorded; None: not at all.
+    pub record_calls: Option<RecordMode>,
 }
 
 /// What the dispatcher tells a call task.
@@ -181,6 +183,8 @@ struct Call {
     retired_agent_handles: Vec<CallHandle>,
     /// A transfer to a configured destination, placed and bridged here.
     external: Option<ExternalLeg>,
+    /// The conversation with agents is being recorded.
+    recording_call: bool,
 }
 
 /// The leg to a configured external destination (IVR transfer node).
@@ -756,12 +760,45 @@ impl Call {
             Ok(bridge) => {
                 self.bridge = Some(bridge);
                 self.queueing = Queueing::WithAgent;
+                self.record_conversation();
             }
             Err(e) => {
                 warn!(call = %self.id, %agent, error = %e, "the media bridge failed");
                 self.drop_agent();
                 self.agent_finished();
             }
+        }
+    }
+
+    /// Records the conversation from the first agent's answer to the end of
+    /// the call, on the citizen's leg: what the citizen says, and what they
+    /// hear (the agent, or the music while held).
+    fn record_conversation(&mut self) {
+        let Some(mode) = self.context.record_calls else {
+            return;
+        };
+        if self.recording_call {
+            return;
+        }
+        let path = self
+            .context
+            .recordings_dir
+            .join(format!("{}-conversation.wav", self.id));
+        let options = RecordOptions {
+            path: path.clone(),
+            mode,
+            max_duration: Some(self.context.max_call),
+            stop_keys: String::new(),
+            stop_after_silence: None,
+        };
+        match self.leg.record(options) {
+            Ok(_) => {
+                self.recording_call = true;
+                self.emit(CallEvent::RecordingStarted {
+                    recording: path.display().to_string(),
+                });
+            }
+            Err(e) => warn!(call = %self.id, error = %e, "the conversation cannot be recorded"),
         }
     }
 
@@ -1155,6 +1192,7 @@ pub async fn run_call(
         goodbye_after_announcement: false,
         retired_agent_handles: Vec::new(),
         external: None,
+        recording_call: false,
     };
     let mut remote_media = incoming.remote_media;
     let max_call = tokio::time::sleep(context.max_call);

@@ -70,6 +70,19 @@ pub struct MediaConfig {
     /// private address in their SDP, as softphones do) or "same_ip" (only
     /// from the SDP's address: stricter, but NATed callers are not heard).
     pub latch: LatchConfig,
+    /// Recording of conversations with agents (from the agent's answer to
+    /// the end): "stereo" (citizen left, agent right), "mixed" (one mono
+    /// channel) or "off". Files go to `<data_dir>/recordings/` and are
+    /// referenced from the call record; retention deletes them.
+    pub record_calls: RecordCalls,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordCalls {
+    Off,
+    Stereo,
+    Mixed,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,6 +99,7 @@ impl Default for MediaConfig {
             clock_threads: 0,
             clock_priority: 10,
             latch: LatchConfig::AnySource,
+            record_calls: RecordCalls::Stereo,
         }
     }
 }

@@ -469,6 +469,11 @@ async fn serve(
         hotline_number: config.sip.numbers.first().cloned().unwrap_or_default(),
         callbacks: sip_checked.outbound.is_some(),
         destinations: sip_checked.destinations.clone(),
+        record_calls: match config.media.record_calls {
+            config::RecordCalls::Off => None,
+            config::RecordCalls::Stereo => Some(hotline_media::RecordMode::Stereo),
+            config::RecordCalls::Mixed => Some(hotline_media::RecordMode::Mixed),
+        },
     });
     if let Some(outbound) = sip_checked.outbound.clone() {
         let context = context.clone();

@@ -20,6 +20,28 @@ use support::{
     agent_path_scripts, agent_phone, scenario, sipp_available, sipp_with_files, Hotline,
 };
 
+/// The share of a signal's power at `freq` (Goertzel), over its loud part.
+fn tone_share(samples: &[i16], freq: f64) -> f64 {
+    let loud: Vec<f64> = samples
+        .iter()
+        .map(|&s| f64::from(s))
+        .skip_while(|s| s.abs() < 500.0)
+        .collect();
+    if loud.is_empty() {
+        return 0.0;
+    }
+    let w = std::f64::consts::TAU * freq / 8000.0;
+    let (mut s1, mut s2) = (0.0, 0.0);
+    for x in &loud {
+        let s0 = x + 2.0 * w.cos() * s1 - s2;
+        s2 = s1;
+        s1 = s0;
+    }
+    let tone = (s1 * s1 + s2 * s2 - 2.0 * w.cos() * s1 * s2) * 2.0 / loud.len() as f64;
+    let total: f64 = loud.iter().map(|x| x * x).sum();
+    tone / total
+}
+
 #[test]
 fn a_citizen_reaches_an_agent_who_sees_them_and_saves_a_case() {
     if !sipp_available("a_citizen_reaches_an_agent_who_sees_them_and_saves_a_case") {
@@ -214,6 +236,30 @@ fn a_citizen_reaches_an_agent_who_sees_them_and_saves_a_case() {
                 .any(|c| c.call_id == call && c.agent.as_deref() == Some("agent1")),
             "the citizen's history shows the call: {calls:?}"
         );
+        // The conversation was recorded in stereo: the citizen's 440 Hz tone
+        // on the left, what they heard (the agent's phone echoing it) on the right.
+        let recording = record
+            .recording
+            .clone()
+            .expect("a recording in the call record");
+        let mut wav = hound::WavReader::open(&recording).expect("the recording is a WAV");
+        let spec = wav.spec();
+        assert_eq!((spec.channels, spec.sample_rate), (2, 8000), "{spec:?}");
+        let samples: Vec<i16> = wav.samples::<i16>().map(|s| s.expect("sample")).collect();
+        let left: Vec<i16> = samples.iter().step_by(2).copied().collect();
+        let right: Vec<i16> = samples.iter().skip(1).step_by(2).copied().collect();
+        assert!(
+            left.len() > 8000 * 3,
+            "seconds of conversation: {}",
+            left.len()
+        );
+        for (side, channel) in [("citizen", &left), ("agent", &right)] {
+            let share = tone_share(channel, 440.0);
+            assert!(
+                share > 0.5,
+                "the {side} channel carries the 440 Hz voice: {share:.2}"
+            );
+        }
         // The agent's states went to the store: occupancy counts the call.
         let now = hotline_types::Timestamp::from_system_time(std::time::SystemTime::now());
         let quarter = 15 * 60 * 1000;
