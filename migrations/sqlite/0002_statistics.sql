@@ -43,9 +43,9 @@ CREATE INDEX queue_segments_by_time ON queue_segments (entered_at_ms);
 
 -- Per queue and 15-minute slot (UTC start, by queue entry time): the
 -- threshold-free sums of the slot's segments, and every answered and
--- abandoned wait (ms, ascending, comma-separated) so that any threshold is
--- applied exactly at query time. Recomputed from queue_segments whenever
--- one of the slot's segments changes.
+-- abandoned wait (ms, ascending, each a 4-byte little-endian unsigned
+-- integer) so that any threshold is applied exactly at query time.
+-- Recomputed from queue_segments whenever one of its segments changes.
 CREATE TABLE queue_stats_15min (
     slot_ms            BIGINT NOT NULL,
     queue              TEXT   NOT NULL,
@@ -70,8 +70,8 @@ CREATE TABLE queue_stats_15min (
     survey_3           BIGINT NOT NULL,
     survey_4           BIGINT NOT NULL,
     survey_5           BIGINT NOT NULL,
-    answered_waits     TEXT   NOT NULL,
-    abandon_waits      TEXT   NOT NULL,
+    answered_waits     BLOB  NOT NULL,
+    abandon_waits      BLOB  NOT NULL,
     PRIMARY KEY (slot_ms, queue)
 );
 

@@ -413,6 +413,24 @@ pub(crate) fn check_query(q: &ReportQuery) -> crate::Result<()> {
     Ok(())
 }
 
+/// `shift` and `length` such that a bucket starts at
+/// `((t + shift) / length) * length - shift` for every `t` in the query's
+/// interval (`t + shift` is never negative there, so SQL's integer division
+/// floors): the same arithmetic as [`bucket_start`], for GROUP BY.
+pub(crate) fn bucket_arithmetic(q: &ReportQuery) -> (i64, i64) {
+    const HOUR: i64 = 3_600_000;
+    const DAY: i64 = 24 * HOUR;
+    const MONDAY: i64 = 4 * DAY;
+    let offset = i64::from(q.utc_offset_minutes) * 60_000;
+    match q.bucket {
+        Bucket::Minutes15 => (offset, SLOT_MS),
+        Bucket::Hour => (offset, HOUR),
+        Bucket::Day => (offset, DAY),
+        Bucket::Week => (offset - MONDAY, 7 * DAY),
+        Bucket::Whole => (-q.from.as_millis(), q.to.as_millis() - q.from.as_millis()),
+    }
+}
+
 /// UTC start of the bucket holding `at_ms`.
 pub(crate) fn bucket_start(q: &ReportQuery, at_ms: i64) -> i64 {
     const HOUR: i64 = 3_600_000;
@@ -464,6 +482,11 @@ mod tests {
         q.bucket = Bucket::Week;
         // Monday the 16th, local midnight.
         assert_eq!(bucket_start(&q, t0), t0 - 16 * 3_600_000 - 6 * 86_400_000);
+        let (shift, length) = bucket_arithmetic(&q);
+        assert_eq!(
+            ((t0 + shift) / length) * length - shift,
+            bucket_start(&q, t0)
+        );
         q.bucket = Bucket::Hour;
         q.utc_offset_minutes = 330;
         // India: 13:30 local, the hour starts at 13:00 local = 07:30 UTC.

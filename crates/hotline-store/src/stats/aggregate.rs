@@ -78,10 +78,10 @@ pub(crate) struct QueueSlot {
     pub survey_3: i64,
     pub survey_4: i64,
     pub survey_5: i64,
-    /// Every answered entry's wait (ms), ascending, comma-separated.
-    pub answered_waits: String,
+    /// Every answered entry's wait (ms), ascending, see [`encode_waits`].
+    pub answered_waits: Vec<u8>,
     /// Every abandoned entry's wait (ms), short ones included.
-    pub abandon_waits: String,
+    pub abandon_waits: Vec<u8>,
 }
 
 pub(crate) const QUEUE_SLOT_COLUMNS: &str = "slot_ms, queue, offered, answered, transferred_out, \
@@ -193,15 +193,9 @@ impl QueueSlotBuilder {
     pub fn finish(mut self) -> QueueSlot {
         self.answered_waits.sort_unstable();
         self.abandon_waits.sort_unstable();
-        let join = |v: &[i64]| {
-            v.iter()
-                .map(|w| w.to_string())
-                .collect::<Vec<_>>()
-                .join(",")
-        };
         let mut slot = self.slot;
-        slot.answered_waits = join(&self.answered_waits);
-        slot.abandon_waits = join(&self.abandon_waits);
+        slot.answered_waits = encode_waits(&self.answered_waits);
+        slot.abandon_waits = encode_waits(&self.abandon_waits);
         [
             slot.survey_1,
             slot.survey_2,
@@ -228,13 +222,37 @@ impl QueueSlot {
     }
 }
 
-fn parse_waits(text: &str) -> impl Iterator<Item = Result<i64>> + '_ {
-    text.split(',').filter(|w| !w.is_empty()).map(|w| {
-        w.parse::<i64>().map_err(|_| StoreError::CorruptData {
+/// Waits as stored: each a 4-byte little-endian unsigned number of ms
+/// (waits beyond 49 days are stored as the largest), in the given order.
+/// Binary, because a month's report decodes about a million of them.
+pub(crate) fn encode_waits(waits: &[i64]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(waits.len() * 4);
+    for w in waits {
+        let w = u32::try_from((*w).max(0)).unwrap_or(u32::MAX);
+        out.extend_from_slice(&w.to_le_bytes());
+    }
+    out
+}
+
+fn decode_waits<'a>(
+    what: &str,
+    slot: &QueueSlot,
+    bytes: &'a [u8],
+) -> Result<impl Iterator<Item = i64> + 'a> {
+    if bytes.len() % 4 != 0 {
+        return Err(StoreError::CorruptData {
             what: "queue slot waits",
-            detail: w.chars().take(40).collect(),
-        })
-    })
+            detail: format!(
+                "{} at {}: {what} waits take {} bytes, not a multiple of 4",
+                slot.queue,
+                slot.slot_ms,
+                bytes.len()
+            ),
+        });
+    }
+    Ok(bytes
+        .chunks_exact(4)
+        .map(|b| i64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))))
 }
 
 /// Counts of one queue (or a merge of several) with thresholds applied:
@@ -313,13 +331,13 @@ impl QueueTotals {
             self.surveys[i] += n;
         }
         let mut answered = 0;
-        for wait in parse_waits(&s.answered_waits) {
-            self.count_answered_wait(wait?, t);
+        for wait in decode_waits("answered", s, &s.answered_waits)? {
+            self.count_answered_wait(wait, t);
             answered += 1;
         }
         let mut abandoned = 0;
-        for wait in parse_waits(&s.abandon_waits) {
-            self.count_abandon_wait(wait?, t);
+        for wait in decode_waits("abandoned", s, &s.abandon_waits)? {
+            self.count_abandon_wait(wait, t);
             abandoned += 1;
         }
         if answered != s.answered || abandoned != s.abandoned {

@@ -11,25 +11,39 @@ use crate::stats::aggregate::{
     QUEUE_SLOT_COLUMNS,
 };
 use crate::stats::{
-    bucket_start, check_query, AgentRow, IvrGrouping, IvrRow, QueueGrouping, QueueRow, ReportQuery,
-    IVR_NOT_REACHED, IVR_STOPPED_THERE, TOTAL_KEY, UNASSIGNED_DEPARTMENT,
+    bucket_arithmetic, check_query, AgentRow, IvrGrouping, IvrRow, QueueGrouping, QueueRow,
+    ReportQuery, IVR_NOT_REACHED, IVR_STOPPED_THERE, TOTAL_KEY, UNASSIGNED_DEPARTMENT,
 };
-use crate::Store;
+use crate::{Backend, Store};
 
 #[derive(sqlx::FromRow)]
-struct AgentSlotRow {
-    slot_ms: i64,
+struct AgentBucketRow {
     agent: String,
+    bucket: i64,
     #[sqlx(flatten)]
     values: AgentSlot,
 }
 
 #[derive(sqlx::FromRow)]
-struct IvrSlotRow {
-    slot_ms: i64,
+struct IvrBucketRow {
     ivr_path: String,
+    bucket: i64,
     #[sqlx(flatten)]
     values: IvrSlot,
+}
+
+/// `SELECT key, bucket, SUM(value)... GROUP BY key, bucket` over one of the
+/// additive slot tables: the database adds up the slots of each bucket.
+fn sum_by_bucket_sql(table: &str, key: &str, values: &[&str]) -> String {
+    let sums = values
+        .iter()
+        .map(|c| format!("CAST(SUM({c}) AS BIGINT) AS {c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "SELECT {key}, ((slot_ms + $3) / $4) * $4 - $3 AS bucket, {sums} FROM {table} \
+         WHERE slot_ms >= $1 AND slot_ms < $2 GROUP BY 1, 2"
+    )
 }
 
 /// The report key of an IVR path.
@@ -62,14 +76,34 @@ impl Store {
         grouping: &QueueGrouping,
     ) -> Result<Vec<QueueRow>> {
         check_query(query)?;
+        // The database adds each queue's slots up per bucket (fewer rows to
+        // decode); the waits are concatenated, thresholds applied below.
+        let concat = |c: &str| match self.backend() {
+            Backend::Sqlite => format!("CAST(group_concat({c}, '') AS BLOB) AS {c}"),
+            Backend::Postgres => format!("string_agg({c}, ''::bytea) AS {c}"),
+        };
+        let columns: Vec<String> = QUEUE_SLOT_COLUMNS
+            .split(", ")
+            .map(|c| match c {
+                "slot_ms" => "((slot_ms + $3) / $4) * $4 - $3 AS slot_ms".to_owned(),
+                "queue" => c.to_owned(),
+                "max_queued_ms" => format!("MAX({c}) AS {c}"),
+                "answered_waits" | "abandon_waits" => concat(c),
+                _ => format!("CAST(SUM({c}) AS BIGINT) AS {c}"),
+            })
+            .collect();
         let sql = format!(
-            "SELECT {QUEUE_SLOT_COLUMNS} FROM queue_stats_15min \
-             WHERE slot_ms >= $1 AND slot_ms < $2"
+            "SELECT {} FROM queue_stats_15min WHERE slot_ms >= $1 AND slot_ms < $2 \
+             GROUP BY queue, ((slot_ms + $3) / $4) * $4 - $3",
+            columns.join(", ")
         );
+        let (shift, length) = bucket_arithmetic(query);
         let slots: Vec<QueueSlot> = with_pool!(self, |pool| {
             sqlx::query_as(&sql)
                 .bind(query.from.as_millis())
                 .bind(query.to.as_millis())
+                .bind(shift)
+                .bind(length)
                 .fetch_all(pool)
                 .await?
         });
@@ -84,7 +118,7 @@ impl Store {
                 QueueGrouping::Total => TOTAL_KEY.to_owned(),
             };
             totals
-                .entry((key, bucket_start(query, slot.slot_ms)))
+                .entry((key, slot.slot_ms))
                 .or_default()
                 .add_slot(slot, query.thresholds_for(&slot.queue))?;
         }
@@ -104,24 +138,21 @@ impl Store {
     /// the agent answered. Sorted by agent, then bucket.
     pub async fn agent_report(&self, query: &ReportQuery) -> Result<Vec<AgentRow>> {
         check_query(query)?;
-        let sql = format!(
-            "SELECT slot_ms, agent, {} FROM agent_stats_15min WHERE slot_ms >= $1 AND slot_ms < $2",
-            AGENT_SLOT_VALUES.join(", ")
-        );
-        let rows: Vec<AgentSlotRow> = with_pool!(self, |pool| {
+        let sql = sum_by_bucket_sql("agent_stats_15min", "agent", &AGENT_SLOT_VALUES);
+        let (shift, length) = bucket_arithmetic(query);
+        let rows: Vec<AgentBucketRow> = with_pool!(self, |pool| {
             sqlx::query_as(&sql)
                 .bind(query.from.as_millis())
                 .bind(query.to.as_millis())
+                .bind(shift)
+                .bind(length)
                 .fetch_all(pool)
                 .await?
         });
-        let mut totals: BTreeMap<(String, i64), AgentSlot> = BTreeMap::new();
-        for row in rows {
-            totals
-                .entry((row.agent, bucket_start(query, row.slot_ms)))
-                .or_default()
-                .add(&row.values, 1);
-        }
+        let totals: BTreeMap<(String, i64), AgentSlot> = rows
+            .into_iter()
+            .map(|r| ((r.agent, r.bucket), r.values))
+            .collect();
         Ok(totals
             .into_iter()
             .filter(|(_, t)| !t.is_zero())
@@ -143,24 +174,21 @@ impl Store {
         grouping: &IvrGrouping,
     ) -> Result<Vec<IvrRow>> {
         check_query(query)?;
-        let sql = format!(
-            "SELECT slot_ms, ivr_path, {} FROM ivr_stats_15min WHERE slot_ms >= $1 AND slot_ms < $2",
-            IVR_SLOT_VALUES.join(", ")
-        );
-        let rows: Vec<IvrSlotRow> = with_pool!(self, |pool| {
+        let sql = sum_by_bucket_sql("ivr_stats_15min", "ivr_path", &IVR_SLOT_VALUES);
+        let (shift, length) = bucket_arithmetic(query);
+        let rows: Vec<IvrBucketRow> = with_pool!(self, |pool| {
             sqlx::query_as(&sql)
                 .bind(query.from.as_millis())
                 .bind(query.to.as_millis())
+                .bind(shift)
+                .bind(length)
                 .fetch_all(pool)
                 .await?
         });
         let mut totals: BTreeMap<(String, i64), IvrSlot> = BTreeMap::new();
         for row in rows {
             totals
-                .entry((
-                    ivr_key(&row.ivr_path, grouping),
-                    bucket_start(query, row.slot_ms),
-                ))
+                .entry((ivr_key(&row.ivr_path, grouping), row.bucket))
                 .or_default()
                 .add(&row.values, 1);
         }
