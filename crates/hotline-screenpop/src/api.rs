@@ -1,6 +1,8 @@
 //! The types the console shares with the binary: its configuration, the
 //! requests it sends to the ACD/call side, the offer the binary hands it,
-//! and the events pushed to the agents' WebSockets.
+//! the events pushed to the agents' WebSockets, and the ACD's live picture
+//! the binary publishes for the wallboard ([`LiveBoard`]) with the
+//! thresholds it is coloured by ([`StatisticsConfig`]).
 //!
 //! Owns only data shapes; no behaviour lives here.
 
@@ -216,4 +218,125 @@ pub struct ScreenPop {
     /// reason, not because the caller is unknown.
     pub lookup_failed: bool,
     pub offered_at_ms: i64,
+}
+
+/// The ACD's live picture at one moment, handed to
+/// [`crate::Console::publish_live`] about once a second. The console adds
+/// today's figures from the store, filters it per viewer and pushes it on
+/// `/api/supervisor/ws`.
+#[derive(Debug, Clone, Serialize)]
+pub struct LiveBoard {
+    /// When the picture was taken (Unix ms). "Today" is the local day
+    /// ([`StatisticsConfig::utc_offset_minutes`]) holding this instant.
+    pub at_ms: i64,
+    pub queues: Vec<LiveQueue>,
+    pub agents: Vec<LiveAgent>,
+}
+
+/// One queue now.
+#[derive(Debug, Clone, Serialize)]
+pub struct LiveQueue {
+    pub queue: String,
+    pub department: String,
+    /// Callers waiting now (callback entries keeping their place included).
+    pub waiting: u32,
+    /// How long the longest waiting caller has waited (0 when none).
+    pub longest_wait_ms: u64,
+    /// Agents serving this queue who are logged in, and of those how many
+    /// are available, ringing, talking, in wrap-up and on break.
+    pub agents_logged_in: u32,
+    pub available: u32,
+    pub offered: u32,
+    pub on_call: u32,
+    pub wrap_up: u32,
+    pub on_break: u32,
+}
+
+/// One agent now.
+#[derive(Debug, Clone, Serialize)]
+pub struct LiveAgent {
+    pub agent: String,
+    /// `logged_out`, `available`, `offered`, `on_call`, `wrap_up` or `break`.
+    pub state: String,
+    /// The break reason, when on break.
+    pub reason: Option<String>,
+    pub in_state_ms: u64,
+    /// Calls answered since the ACD knows the agent (the wallboard also
+    /// shows the calls answered today, from the store).
+    pub calls_answered: u32,
+    /// The queues the agent serves.
+    pub queues: Vec<String>,
+}
+
+/// Service-level T (seconds) of a queue without a [`QueueTarget`].
+pub const DEFAULT_SERVICE_LEVEL_SECS: u64 = 20;
+/// Service-level target of a queue without a [`QueueTarget`]: 80 % within T.
+pub const DEFAULT_SERVICE_LEVEL_TARGET: f64 = 0.8;
+/// Waiting callers past which a queue without a [`QueueTarget`] shows red.
+pub const DEFAULT_MAX_WAITING: u32 = 10;
+/// Longest wait (seconds) past which a queue without a [`QueueTarget`]
+/// shows red.
+pub const DEFAULT_MAX_WAIT_SECS: u64 = 120;
+
+/// A queue's targets: the service level's T (also used by the reports and
+/// today's figures) and the thresholds the wallboard colours by. A figure
+/// past its threshold is `alert` (red); within 80 % of it (or, for the
+/// service level, less than 5 points above the target) it is `warn`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QueueTarget {
+    pub queue: String,
+    /// T of "answered within T".
+    pub service_level_secs: u64,
+    /// The share answered within T the queue aims at (0 to 1).
+    pub service_level_target: f64,
+    /// More callers waiting than this is an alert.
+    pub max_waiting: u32,
+    /// A longest wait past this is an alert.
+    pub max_wait_secs: u64,
+}
+
+impl QueueTarget {
+    /// The defaults: 80 % within 20 s, 10 waiting, 120 s longest wait.
+    pub fn default_for(queue: &str) -> Self {
+        Self {
+            queue: queue.to_owned(),
+            service_level_secs: DEFAULT_SERVICE_LEVEL_SECS,
+            service_level_target: DEFAULT_SERVICE_LEVEL_TARGET,
+            max_waiting: DEFAULT_MAX_WAITING,
+            max_wait_secs: DEFAULT_MAX_WAIT_SECS,
+        }
+    }
+}
+
+/// How statistics are computed and shown: per-queue targets and the
+/// hotline's local time. `Default`: no per-queue targets (each queue gets
+/// [`QueueTarget::default_for`]) and UTC+8 (Asia/Shanghai).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatisticsConfig {
+    /// Targets per queue; queues not listed get [`QueueTarget::default_for`].
+    pub queue_targets: Vec<QueueTarget>,
+    /// Local time minus UTC in minutes, a multiple of 15 (480 for
+    /// Asia/Shanghai): where "today" starts, and the default of the
+    /// reports' `tz` parameter.
+    pub utc_offset_minutes: i32,
+}
+
+impl Default for StatisticsConfig {
+    fn default() -> Self {
+        Self {
+            queue_targets: Vec::new(),
+            utc_offset_minutes: 480,
+        }
+    }
+}
+
+impl StatisticsConfig {
+    /// The targets of `queue` (configured, else the defaults).
+    pub fn target(&self, queue: &str) -> QueueTarget {
+        self.queue_targets
+            .iter()
+            .find(|t| t.queue == queue)
+            .cloned()
+            .unwrap_or_else(|| QueueTarget::default_for(queue))
+    }
 }

@@ -1,5 +1,6 @@
-//! The open WebSockets of this node, by agent and for supervisors, and the
-//! push of one already-encoded event to them.
+//! The open WebSockets of this node, by agent and for supervisors (with
+//! what each supervisor may see), and the push of one already-encoded event
+//! to them.
 //!
 //! Each socket has a small bounded queue; a socket whose queue is full (a
 //! client that stopped reading) is dropped rather than allowed to grow
@@ -13,6 +14,8 @@ use std::sync::{Mutex, PoisonError};
 use axum::extract::ws::Utf8Bytes;
 use hotline_types::AgentId;
 use tokio::sync::mpsc;
+
+use crate::scope::Scope;
 
 /// Events queued per socket before it counts as stuck.
 const SOCKET_QUEUE: usize = 64;
@@ -29,13 +32,16 @@ struct Sockets {
     next_id: u64,
     agents: HashMap<AgentId, Vec<Socket>>,
     supervisors: Vec<Socket>,
+    /// What each supervisor socket (by id) may see.
+    supervisor_scopes: HashMap<u64, Scope>,
 }
 
 /// Who a socket belongs to.
 #[derive(Debug, Clone)]
 pub(crate) enum Audience {
     Agent(AgentId),
-    Supervisors,
+    /// A supervisor's or admin's socket, and what they may see.
+    Supervisors(Scope),
 }
 
 /// The registry of open sockets.
@@ -45,22 +51,39 @@ pub(crate) struct Hub {
     agent_sockets: AtomicUsize,
 }
 
-/// Sends to every socket in `list`, dropping stuck or closed ones; returns
-/// how many took the event.
-fn send_all(list: &mut Vec<Socket>, payload: &Utf8Bytes) -> usize {
-    let mut delivered = 0;
-    list.retain(|s| match s.tx.try_send(payload.clone()) {
-        Ok(()) => {
-            delivered += 1;
-            true
-        }
+/// Hands `payload` to one socket; false when the socket must go (stuck:
+/// its queue is full; or closed).
+fn deliver(socket: &Socket, payload: &Utf8Bytes) -> bool {
+    match socket.tx.try_send(payload.clone()) {
+        Ok(()) => true,
         Err(mpsc::error::TrySendError::Full(_)) => {
-            tracing::warn!(socket = s.id, "console socket stopped reading; closing it");
+            tracing::warn!(
+                socket = socket.id,
+                "console socket stopped reading; closing it"
+            );
             false
         }
         Err(mpsc::error::TrySendError::Closed(_)) => false,
-    });
-    delivered
+    }
+}
+
+/// Sends to every socket in `list`, dropping stuck or closed ones; returns
+/// how many took the event.
+fn send_all(list: &mut Vec<Socket>, payload: &Utf8Bytes) -> usize {
+    list.retain(|s| deliver(s, payload));
+    list.len()
+}
+
+/// Drops the scopes of supervisor sockets that are gone.
+fn forget_closed_scopes(sockets: &mut Sockets) {
+    let Sockets {
+        supervisors,
+        supervisor_scopes,
+        ..
+    } = sockets;
+    if supervisor_scopes.len() != supervisors.len() {
+        supervisor_scopes.retain(|id, _| supervisors.iter().any(|s| s.id == *id));
+    }
 }
 
 impl Hub {
@@ -94,7 +117,10 @@ impl Hub {
                 .entry(agent.clone())
                 .or_default()
                 .push(socket),
-            Audience::Supervisors => sockets.supervisors.push(socket),
+            Audience::Supervisors(scope) => {
+                sockets.supervisor_scopes.insert(id, scope.clone());
+                sockets.supervisors.push(socket);
+            }
         }
         self.recount(&sockets);
         (id, rx)
@@ -112,7 +138,10 @@ impl Hub {
                     }
                 }
             }
-            Audience::Supervisors => sockets.supervisors.retain(|s| s.id != id),
+            Audience::Supervisors(_) => {
+                sockets.supervisors.retain(|s| s.id != id);
+                sockets.supervisor_scopes.remove(&id);
+            }
         }
         self.recount(&sockets);
     }
@@ -125,6 +154,7 @@ impl Hub {
         }
         sockets.agents.retain(|_, l| !l.is_empty());
         sockets.supervisors.retain(|s| s.session_id != session_id);
+        forget_closed_scopes(&mut sockets);
         self.recount(&sockets);
     }
 
@@ -148,7 +178,52 @@ impl Hub {
 
     /// Hands an encoded event to every supervisor/admin socket.
     pub(crate) fn send_supervisors(&self, payload: &Utf8Bytes) -> usize {
-        send_all(&mut self.lock().supervisors, payload)
+        let mut sockets = self.lock();
+        let delivered = send_all(&mut sockets.supervisors, payload);
+        forget_closed_scopes(&mut sockets);
+        delivered
+    }
+
+    /// The distinct scopes of the open supervisor sockets (empty: nobody
+    /// is watching).
+    pub(crate) fn supervisor_scopes(&self) -> Vec<Scope> {
+        let sockets = self.lock();
+        let mut scopes: Vec<Scope> = Vec::new();
+        for scope in sockets.supervisor_scopes.values() {
+            if !scopes.contains(scope) {
+                scopes.push(scope.clone());
+            }
+        }
+        scopes
+    }
+
+    /// Hands each supervisor socket the payload made for its scope (none
+    /// if there is none for it); returns how many took one.
+    pub(crate) fn send_supervisors_scoped(&self, payloads: &HashMap<Scope, Utf8Bytes>) -> usize {
+        let mut sockets = self.lock();
+        let Sockets {
+            supervisors,
+            supervisor_scopes,
+            ..
+        } = &mut *sockets;
+        let mut delivered = 0;
+        supervisors.retain(|s| {
+            match supervisor_scopes.get(&s.id).and_then(|sc| payloads.get(sc)) {
+                Some(payload) => {
+                    let kept = deliver(s, payload);
+                    delivered += usize::from(kept);
+                    kept
+                }
+                None => true,
+            }
+        });
+        forget_closed_scopes(&mut sockets);
+        delivered
+    }
+
+    /// Open supervisor sockets.
+    pub(crate) fn supervisor_sockets(&self) -> usize {
+        self.lock().supervisors.len()
     }
 
     /// Open agent sockets.
@@ -182,10 +257,33 @@ mod tests {
     fn logout_closes_the_sessions_sockets() {
         let hub = Hub::default();
         let (_a, mut rx) = hub.register(&Audience::Agent("agent1".into()), "s1");
-        let (_b, _rx2) = hub.register(&Audience::Supervisors, "s2");
+        let (_b, _rx2) = hub.register(&Audience::Supervisors(Scope::All), "s2");
         hub.close_session("s1");
         assert_eq!(hub.agent_sockets(), 0);
         assert!(rx.try_recv().is_err());
         assert_eq!(hub.send_supervisors(&Utf8Bytes::from_static("{}")), 1);
+    }
+
+    #[test]
+    fn each_supervisor_gets_the_payload_of_their_scope() {
+        let hub = Hub::default();
+        let housing = Scope::Departments(vec!["housing".into()]);
+        let (_a, mut all_rx) = hub.register(&Audience::Supervisors(Scope::All), "s1");
+        let (_b, mut housing_rx) = hub.register(&Audience::Supervisors(housing.clone()), "s2");
+        let (_c, mut housing_rx2) = hub.register(&Audience::Supervisors(housing.clone()), "s3");
+        let mut scopes = hub.supervisor_scopes();
+        scopes.sort_by_key(|s| format!("{s:?}"));
+        assert_eq!(scopes, vec![Scope::All, housing.clone()]);
+        let payloads = HashMap::from([
+            (Scope::All, Utf8Bytes::from_static("everything")),
+            (housing, Utf8Bytes::from_static("housing only")),
+        ]);
+        assert_eq!(hub.send_supervisors_scoped(&payloads), 3);
+        assert_eq!(all_rx.try_recv().unwrap(), "everything");
+        assert_eq!(housing_rx.try_recv().unwrap(), "housing only");
+        assert_eq!(housing_rx2.try_recv().unwrap(), "housing only");
+        hub.close_session("s1");
+        assert_eq!(hub.supervisor_scopes().len(), 1);
+        assert_eq!(hub.supervisor_sockets(), 2);
     }
 }

@@ -17,6 +17,19 @@
 //! [`AgentRequest`]s, each with a reply channel. This crate knows only the
 //! store and the event types; it never talks to SIP, media, IVR or the ACD.
 //!
+//! # Supervisors
+//!
+//! About once a second the binary hands the ACD's live picture to
+//! [`Console::publish_live`]; the console merges it with today's figures
+//! from the store, colours it by each queue's [`QueueTarget`] and pushes it
+//! on `/api/supervisor/ws` to each supervisor as their scope allows
+//! (`src/wallboard.rs`, `src/scope.rs`). The historical reports
+//! (`/api/reports/*`, CSV or JSON) read the store's report API. The pages
+//! `/wallboard/`, `/reports/` and `/departments/` are static files like
+//! the console. Supervisors see the queues, agents and cases of their
+//! department(s), a supervisor without a department and admins everything,
+//! agents only their own figures.
+//!
 //! # Security model
 //!
 //! - **Sessions**: `POST /api/login` checks the argon2 hash (same answer for
@@ -54,6 +67,7 @@
 mod access;
 mod api;
 mod assets;
+mod csv;
 mod error;
 mod extract;
 mod handlers;
@@ -61,7 +75,9 @@ mod hub;
 mod openapi;
 mod rate_limit;
 mod routes;
+mod scope;
 mod session;
+mod wallboard;
 mod ws;
 
 use std::fmt;
@@ -75,18 +91,23 @@ use tokio::sync::{mpsc, oneshot};
 
 pub use access::{CALL_GRANT, SEARCH_GRANT};
 pub use api::{
-    AgentRequest, AgentStatus, ConsoleConfig, ConsoleEvent, Offer, QueueInfo, RequestedState,
-    ScreenPop,
+    AgentRequest, AgentStatus, ConsoleConfig, ConsoleEvent, LiveAgent, LiveBoard, LiveQueue, Offer,
+    QueueInfo, QueueTarget, RequestedState, ScreenPop, StatisticsConfig, DEFAULT_MAX_WAITING,
+    DEFAULT_MAX_WAIT_SECS, DEFAULT_SERVICE_LEVEL_SECS, DEFAULT_SERVICE_LEVEL_TARGET,
 };
 pub use error::ConsoleError;
 pub use openapi::document_value as openapi_document;
 pub use routes::RouteInfo;
 pub use session::SESSION_COOKIE;
+pub use wallboard::{
+    Level, QueueLevels, QueueToday, WallAgent, WallQueue, WallboardView, TODAY_REFRESH,
+};
 
 use access::{AccessRegistry, GrantVia};
 use hub::Hub;
 use rate_limit::LoginLimiter;
 use session::Sessions;
+use wallboard::Wallboard;
 
 /// How long a screen-pop lookup may take before the pop goes out without
 /// the record (`lookup_failed`): the pop must reach the agent before the
@@ -100,11 +121,13 @@ pub const ACD_REPLY_TIMEOUT: Duration = Duration::from_secs(5);
 pub(crate) struct Shared {
     pub(crate) store: Store,
     pub(crate) config: ConsoleConfig,
+    pub(crate) stats: StatisticsConfig,
     requests: mpsc::UnboundedSender<AgentRequest>,
     sessions: Mutex<Sessions>,
     limiter: Mutex<LoginLimiter>,
     access: Mutex<AccessRegistry>,
     pub(crate) hub: Hub,
+    pub(crate) wallboard: Wallboard,
 }
 
 pub(crate) type App = Arc<Shared>;
@@ -275,10 +298,21 @@ impl fmt::Debug for Console {
 
 impl Console {
     /// A console over the store; what agents ask of the call side goes to
-    /// `requests`.
+    /// `requests`. Statistics use [`StatisticsConfig::default`].
     pub fn new(
         store: Store,
         config: ConsoleConfig,
+        requests: mpsc::UnboundedSender<AgentRequest>,
+    ) -> Self {
+        Self::with_statistics(store, config, StatisticsConfig::default(), requests)
+    }
+
+    /// Like [`Console::new`], with the queues' targets and the local time
+    /// the wallboard and the reports use.
+    pub fn with_statistics(
+        store: Store,
+        config: ConsoleConfig,
+        stats: StatisticsConfig,
         requests: mpsc::UnboundedSender<AgentRequest>,
     ) -> Self {
         let sessions = Sessions::new(config.session_idle);
@@ -287,11 +321,13 @@ impl Console {
             shared: Arc::new(Shared {
                 store,
                 config,
+                stats,
                 requests,
                 sessions: Mutex::new(sessions),
                 limiter: Mutex::new(limiter),
                 access: Mutex::new(AccessRegistry::default()),
                 hub: Hub::default(),
+                wallboard: Wallboard::default(),
             }),
         }
     }
@@ -351,6 +387,32 @@ impl Console {
             }
             Err(e) => tracing::error!(error = %e, "console event not encodable"),
         }
+    }
+
+    /// The ACD's live picture, about once a second: the console adds
+    /// today's figures from the store (read at most every
+    /// [`TODAY_REFRESH`]), filters it per viewer and pushes it to every
+    /// open `/api/supervisor/ws` (a [`WallboardView`] per scope). Returns
+    /// at once: the work happens on the console's wallboard task, started
+    /// on the caller's tokio runtime at the first call; boards published
+    /// while it is busy are coalesced (the newest wins). Nothing is read or
+    /// pushed while no supervisor is watching.
+    pub fn publish_live(&self, board: LiveBoard) {
+        self.shared.wallboard.publish(&self.shared, board);
+    }
+
+    /// The wallboard as a supervisor or admin overseeing everything sees
+    /// it now (what `GET /api/wallboard` answers them).
+    pub async fn wallboard(&self) -> WallboardView {
+        self.shared
+            .wallboard
+            .current_view(&self.shared, &scope::Scope::All)
+            .await
+    }
+
+    /// Number of open supervisor sockets (wallboards, for /metrics).
+    pub fn supervisor_sockets(&self) -> usize {
+        self.shared.hub.supervisor_sockets()
     }
 
     /// Number of open agent sockets (for /metrics).

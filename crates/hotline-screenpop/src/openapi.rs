@@ -3,7 +3,9 @@
 //!
 //! Written by hand, next to the route table it describes; the test
 //! `openapi_lists_every_route` fails when a route is served but not
-//! described here, or described but not served.
+//! described here, or described but not served. The pages and the
+//! supervisor API (wallboard, reports) are in `pages_and_reports` and
+//! `report_schemas`.
 
 use axum::http::{header, HeaderName};
 use axum::response::{IntoResponse, Response};
@@ -372,8 +374,8 @@ pub fn document_value() -> Value {
             .ok("200", "The case.", Some(schema_ref("CaseAnswer")))
             .also("404", "No such case.").also("409", "The lifecycle does not allow this move.").also("422", "Unknown status.").build() },
         "/api/supervisor/ws": { "get": Op::new("supervisor", "Supervisors' WebSocket (wallboard feed).")
-            .ok("101", "Switching protocols; then ConsoleEvent messages.", None)
-            .describe("Supervisors and admins. Receives what the hotline pushes to supervisors, as ConsoleEvent messages.").build() },
+            .ok("101", "Switching protocols; then Wallboard and ConsoleEvent messages.", None)
+            .describe("Supervisors and admins. First the wallboard as this user may see it (schema Wallboard, `type: wallboard`), then a new one each time the hotline publishes its live picture (about every second), and whatever else the hotline pushes to supervisors (ConsoleEvent). A supervisor with a department sees that department's queues and agents; without one, and admins, everything. The client sends nothing; the server pings every 30 s.").build() },
         "/api/audit": { "get": Op::new("admin", "The audit log of one citizen, newest first (admins; itself audited).")
             .param(query_param("citizen", true, "The citizen id.", json!({ "type": "integer" })))
             .ok("200", "OK", Some(json!({ "type": "array", "items": schema_ref("AuditEntry") }))).build() }
@@ -385,13 +387,191 @@ pub fn document_value() -> Value {
             "version": env!("CARGO_PKG_VERSION"),
             "description": "REST + WebSocket API of the Hotline agent console. Log in with POST /api/login (session cookie), send the returned csrf_token as X-CSRF-Token on every POST, and open /api/agent/ws for screen-pops. Agents see a citizen record only through a call offered to them or their own audited search; every view is in the audit log."
         },
-        "paths": paths,
-        "components": components(),
+        "paths": with_entries(paths, pages_and_reports()),
+        "components": with_schemas(components(), report_schemas()),
         "tags": [
             { "name": "session" }, { "name": "agent" }, { "name": "calls" }, { "name": "citizens" },
-            { "name": "cases" }, { "name": "config" }, { "name": "supervisor" }, { "name": "admin" },
-            { "name": "console" }, { "name": "meta" }
+            { "name": "cases" }, { "name": "config" }, { "name": "supervisor" },
+            { "name": "reports", "description": "Historical statistics (definitions in docs/statistics.md), JSON or CSV." },
+            { "name": "admin" }, { "name": "console" }, { "name": "pages" }, { "name": "meta" }
         ]
+    })
+}
+
+fn with_entries(mut base: Value, more: Value) -> Value {
+    if let (Some(base), Value::Object(more)) = (base.as_object_mut(), more) {
+        base.extend(more);
+    }
+    base
+}
+
+fn with_schemas(mut components: Value, more: Value) -> Value {
+    if let Some(schemas) = components.get_mut("schemas") {
+        *schemas = with_entries(schemas.take(), more);
+    }
+    components
+}
+
+fn report_params(op: Op, groups: Option<&'static str>) -> Op {
+    let op = op
+        .param(query_param("from", false, "First local day (2026-11-22) or Unix ms (rounded down to a quarter hour). Default: today.", json!({ "type": "string" })))
+        .param(query_param("to", false, "Last local day, included (2026-11-22), or Unix ms, excluded (rounded up to a quarter hour). Default: now. At most 400 days.", json!({ "type": "string" })))
+        .param(query_param("tz", false, "Local time minus UTC in minutes, a multiple of 15 (480 for Asia/Shanghai). Default: the hotline's.", json!({ "type": "integer" })))
+        .param(query_param("format", false, "json (default) or csv (UTF-8 with a byte-order mark; a download).", json!({ "enum": ["json", "csv"] })))
+        .also("422", "A parameter is invalid (the field says which).");
+    match groups {
+        Some(groups) => op.param(query_param(
+            "group",
+            false,
+            groups,
+            json!({ "type": "string" }),
+        )),
+        None => op,
+    }
+}
+
+fn bucket_param() -> Value {
+    query_param(
+        "bucket",
+        false,
+        "15min, hour, day (default), week or whole; hours and days start on local time, weeks on Monday. At most 3,000 buckets.",
+        json!({ "enum": ["15min", "hour", "day", "week", "whole"] }),
+    )
+}
+
+fn report_answer(row: &str) -> Value {
+    json!({
+        "type": "object",
+        "required": ["from_ms", "to_ms", "tz", "bucket", "group", "rows"],
+        "properties": {
+            "from_ms": { "type": "integer" }, "to_ms": { "type": "integer" },
+            "tz": { "type": "integer" }, "bucket": { "type": "string" }, "group": { "type": "string" },
+            "rows": { "type": "array", "items": schema_ref(row) }
+        },
+        "description": "JSON; with format=csv the same rows as text/csv, one line per row."
+    })
+}
+
+/// The wallboard, the reports and the pages.
+fn pages_and_reports() -> Value {
+    let page = |summary: &'static str| {
+        Op::new("pages", summary)
+            .public()
+            .ok("200", "text/html, text/javascript or text/css", None)
+            .build()
+    };
+    let redirect = |to: &'static str| Op::new("pages", to).public().ok("303", to, None).build();
+    json!({
+        "/wallboard": { "get": redirect("Redirects to /wallboard/.") },
+        "/wallboard/": { "get": page("The live wallboard (HTML), for a wall screen.") },
+        "/wallboard/wallboard.js": { "get": page("The wallboard's script.") },
+        "/reports": { "get": redirect("Redirects to /reports/.") },
+        "/reports/": { "get": page("The historical reports (HTML): charts, tables, exports.") },
+        "/reports/reports.js": { "get": page("The reports' script.") },
+        "/departments": { "get": redirect("Redirects to /departments/.") },
+        "/departments/": { "get": page("The department view (HTML): cases, deadlines, satisfaction.") },
+        "/departments/departments.js": { "get": page("The department view's script.") },
+        "/ui/common.js": { "get": page("Login, language and API helpers shared by the pages.") },
+        "/ui/charts.js": { "get": page("The pages' SVG charts.") },
+        "/ui/pages.css": { "get": page("The pages' style sheet.") },
+        "/api/wallboard": { "get": Op::new("supervisor", "The live wallboard as you may see it.")
+            .ok("200", "OK", Some(schema_ref("Wallboard")))
+            .describe("The same view /api/supervisor/ws pushes. Supervisors: their departments' queues and agents (all without a department); admins: everything; agents: only their own row (queues empty). `live` is false until the hotline has published its live picture.").build() },
+        "/api/reports/queues": { "get": report_params(Op::new("reports", "Queue figures per queue, department or in total, by bucket."), Some("queue (default), department or total."))
+            .param(bucket_param())
+            .param(query_param("queue", false, "Only this queue.", json!({ "type": "string" })))
+            .ok("200", "OK", Some(report_answer("QueueRow")))
+            .describe("Supervisors (their departments' queues) and admins. Each row is the store's QueueRow: offered, answered, abandoned (short abandons apart), both service levels, ASA, AHT, abandonment rate... Queues use their own service-level T.").build() },
+        "/api/reports/waits": { "get": report_params(Op::new("reports", "Waiting-time distribution of answered and abandoned callers."), Some("queue (default), department or total."))
+            .param(query_param("queue", false, "Only this queue.", json!({ "type": "string" })))
+            .ok("200", "OK", Some(report_answer("WaitRow")))
+            .describe("Over the whole interval (no buckets). Bands end at 5, 10, 20, 30, 60, 120 and 300 s, then everything longer; abandons include short ones.").build() },
+        "/api/reports/agents": { "get": report_params(Op::new("reports", "Agent figures by bucket: offers, answers, ring-no-answers, transfers, handle times, surveys."), None)
+            .param(bucket_param())
+            .param(query_param("agent", false, "Only this agent. Agents may name only themselves (and get only their own rows without it).", json!({ "type": "string" })))
+            .ok("200", "OK", Some(report_answer("AgentRow")))
+            .describe("Supervisors see the agents of their departments (by the agent's department or a skill named like one of their queues), admins everyone, agents themselves.").build() },
+        "/api/reports/occupancy": { "get": report_params(Op::new("reports", "Agent occupancy by bucket, from the agent state history."), None)
+            .param(bucket_param())
+            .param(query_param("agent", false, "Only this agent (agents: only themselves).", json!({ "type": "string" })))
+            .ok("200", "OK", Some(report_answer("OccupancyRow"))).build() },
+        "/api/reports/ivr": { "get": report_params(Op::new("reports", "Incoming calls per IVR path, with containment."), Some("path (default), after (with node) or total."))
+            .param(bucket_param())
+            .param(query_param("node", false, "With group=after: count the node chosen after this one.", json!({ "type": "string" })))
+            .ok("200", "OK", Some(report_answer("IvrRow")))
+            .describe("Supervisors without a department and admins (the IVR serves the whole centre).").build() },
+        "/api/reports/cases": { "get": report_params(Op::new("reports", "The public-service report: cases by category and department."), Some("category_department (default), department or category."))
+            .ok("200", "OK", Some(report_answer("CaseRow")))
+            .describe("Cases opened in the interval (on time, late, pending, satisfaction) and open or overdue now. Supervisors see their departments' cases.").build() }
+    })
+}
+
+/// Schemas of the wallboard and the reports' rows.
+fn report_schemas() -> Value {
+    let s = json!({ "type": "string" });
+    let i = json!({ "type": "integer" });
+    let ni = json!({ "type": ["integer", "null"] });
+    let nn = json!({ "type": ["number", "null"] });
+    let level = json!({ "enum": ["ok", "warn", "alert"] });
+    json!({
+        "Wallboard": object(&["type", "at_ms", "live", "utc_offset_minutes", "day_start_ms", "today_read_at_ms", "scope", "queues", "agents"], json!({
+            "type": { "const": "wallboard" }, "at_ms": i, "live": { "type": "boolean" },
+            "utc_offset_minutes": i, "day_start_ms": { "type": "integer", "description": "Local midnight: today's figures start here." },
+            "today_read_at_ms": { "type": ["integer", "null"], "description": "When today's figures were read from the store (every 5 s at most)." },
+            "scope": { "description": "\"all\", your departments, or \"self\"." },
+            "queues": { "type": "array", "items": schema_ref("WallQueue") },
+            "agents": { "type": "array", "items": schema_ref("WallAgent") }
+        })),
+        "WallQueue": object(&["queue", "department", "waiting", "longest_wait_ms", "agents_logged_in", "available", "offered", "on_call", "wrap_up", "on_break", "today", "target", "levels"], json!({
+            "queue": s, "department": s,
+            "waiting": { "type": "integer", "description": "Callers waiting now." },
+            "longest_wait_ms": i, "agents_logged_in": i, "available": i,
+            "offered": { "type": "integer", "description": "Agents whose phone rings now." },
+            "on_call": i, "wrap_up": i, "on_break": i,
+            "today": object(&["offered", "answered", "answered_within_threshold", "abandoned", "short_abandoned", "overflowed", "callback_requests", "service_level", "service_level_strict", "asa_ms", "abandonment_rate", "max_queued_ms"], json!({
+                "offered": i, "answered": i, "answered_within_threshold": i, "abandoned": i, "short_abandoned": i,
+                "overflowed": i, "callback_requests": i, "service_level": nn, "service_level_strict": nn,
+                "asa_ms": nn, "abandonment_rate": nn, "max_queued_ms": ni
+            })),
+            "target": schema_ref("QueueTarget"),
+            "levels": object(&["waiting", "longest_wait", "service_level"], json!({ "waiting": level, "longest_wait": level, "service_level": level }))
+        })),
+        "QueueTarget": object(&["queue", "service_level_secs", "service_level_target", "max_waiting", "max_wait_secs"], json!({
+            "queue": s, "service_level_secs": i, "service_level_target": { "type": "number" }, "max_waiting": i, "max_wait_secs": i
+        })),
+        "WallAgent": object(&["agent", "state", "reason", "in_state_ms", "calls_answered", "queues", "answered_today", "aht_today_ms"], json!({
+            "agent": s, "state": { "enum": ["logged_out", "available", "offered", "on_call", "wrap_up", "break"] },
+            "reason": { "type": ["string", "null"] }, "in_state_ms": i, "calls_answered": i,
+            "queues": { "type": "array", "items": s }, "answered_today": i, "aht_today_ms": nn
+        })),
+        "Survey": object(&["count", "mean", "distribution"], json!({
+            "count": i, "mean": nn, "distribution": { "type": "array", "items": i, "minItems": 5, "maxItems": 5, "description": "How many gave 1, 2, 3, 4 and 5." }
+        })),
+        "QueueRow": object(&["key", "bucket_start_ms", "figures"], json!({
+            "key": s, "bucket_start_ms": i,
+            "figures": { "type": "object", "description": "The store's QueueFigures: offered, answered, answered_within_threshold, abandoned, abandoned_within_threshold, short_abandoned, overflowed, callback_requests, callbacks_answered, transferred_out, ended_in_queue, still_waiting, ring_no_answers, total_answer_wait_ms, max_queued_ms, handled, talk_ms, hold_ms, wrap_ms, service_level, service_level_strict, asa_ms, aht_ms, abandonment_rate, survey (Survey)." }
+        })),
+        "WaitRow": object(&["key", "answered", "abandoned", "bands"], json!({
+            "key": s, "answered": i, "abandoned": i,
+            "bands": { "type": "array", "items": object(&["up_to_secs", "answered", "abandoned"], json!({ "up_to_secs": ni, "answered": i, "abandoned": i })) }
+        })),
+        "AgentRow": object(&["agent", "bucket_start_ms", "figures"], json!({
+            "agent": s, "bucket_start_ms": i,
+            "figures": { "type": "object", "description": "The store's AgentFigures: offers, answered, callbacks_answered, ring_no_answers, transferred_out, handled, talk_ms, hold_ms, wrap_ms, aht_ms, survey (Survey)." }
+        })),
+        "OccupancyRow": object(&["agent", "bucket_start_ms", "on_call_ms", "wrap_up_ms", "available_ms", "offered_ms", "break_ms", "occupancy"], json!({
+            "agent": s, "bucket_start_ms": i, "on_call_ms": i, "wrap_up_ms": i, "available_ms": i, "offered_ms": i, "break_ms": i,
+            "occupancy": { "type": ["number", "null"], "description": "(on_call + wrap_up) / (on_call + wrap_up + available + offered)." }
+        })),
+        "IvrRow": object(&["key", "bucket_start_ms", "figures"], json!({
+            "key": s, "bucket_start_ms": i,
+            "figures": { "type": "object", "description": "The store's IvrFigures: calls, answered, queued, agent_answered, abandoned, in_progress, contained, self_service, voicemail, callback_request, caller_hung_up, other_ended, containment_rate." }
+        })),
+        "CaseRow": object(&["category", "department", "opened", "with_deadline", "on_time", "late", "pending", "on_time_rate", "open_now", "overdue_now", "satisfaction"], json!({
+            "category": s, "department": s, "opened": i, "with_deadline": i, "on_time": i, "late": i, "pending": i,
+            "on_time_rate": { "type": ["number", "null"], "description": "on_time / (on_time + late)." },
+            "open_now": i, "overdue_now": i, "satisfaction": schema_ref("Survey")
+        }))
     })
 }
 

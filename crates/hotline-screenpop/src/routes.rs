@@ -93,6 +93,28 @@ pub(crate) fn build(app: App) -> (Router, Vec<RouteInfo>) {
         .add(M::GET, "/console/", None, assets::index)
         .add(M::GET, "/console/console.js", None, assets::script)
         .add(M::GET, "/console/console.css", None, assets::style)
+        .add(M::GET, "/wallboard", None, assets::to_wallboard)
+        .add(M::GET, "/wallboard/", None, assets::wallboard)
+        .add(
+            M::GET,
+            "/wallboard/wallboard.js",
+            None,
+            assets::wallboard_script,
+        )
+        .add(M::GET, "/reports", None, assets::to_reports)
+        .add(M::GET, "/reports/", None, assets::reports)
+        .add(M::GET, "/reports/reports.js", None, assets::reports_script)
+        .add(M::GET, "/departments", None, assets::to_departments)
+        .add(M::GET, "/departments/", None, assets::departments)
+        .add(
+            M::GET,
+            "/departments/departments.js",
+            None,
+            assets::departments_script,
+        )
+        .add(M::GET, "/ui/common.js", None, assets::common_script)
+        .add(M::GET, "/ui/charts.js", None, assets::charts_script)
+        .add(M::GET, "/ui/pages.css", None, assets::pages_style)
         .add(M::GET, "/api/openapi.json", None, openapi::document)
         .add(M::POST, "/api/login", None, handlers::auth::login)
         .add(M::POST, "/api/logout", Some(ANYONE), handlers::auth::logout)
@@ -200,6 +222,48 @@ pub(crate) fn build(app: App) -> (Router, Vec<RouteInfo>) {
             "/api/supervisor/ws",
             Some(SUPERVISORS),
             ws::supervisor_socket,
+        )
+        .add(
+            M::GET,
+            "/api/wallboard",
+            Some(ANYONE),
+            handlers::wallboard::wallboard,
+        )
+        .add(
+            M::GET,
+            "/api/reports/queues",
+            Some(SUPERVISORS),
+            handlers::reports::queues,
+        )
+        .add(
+            M::GET,
+            "/api/reports/waits",
+            Some(SUPERVISORS),
+            handlers::reports::waits,
+        )
+        .add(
+            M::GET,
+            "/api/reports/agents",
+            Some(ANYONE),
+            handlers::reports::agents,
+        )
+        .add(
+            M::GET,
+            "/api/reports/occupancy",
+            Some(ANYONE),
+            handlers::reports::occupancy,
+        )
+        .add(
+            M::GET,
+            "/api/reports/ivr",
+            Some(SUPERVISORS),
+            handlers::reports::ivr,
+        )
+        .add(
+            M::GET,
+            "/api/reports/cases",
+            Some(SUPERVISORS),
+            handlers::reports::cases,
         )
         .add(M::GET, "/api/audit", Some(ADMINS), handlers::admin::audit);
     let router = b

@@ -19,6 +19,7 @@ use tokio::sync::mpsc;
 use crate::api::{AgentRequest, AgentStatus, ConsoleEvent};
 use crate::handlers::auth::STATUS_TIMEOUT;
 use crate::hub::Audience;
+use crate::scope::Scope;
 use crate::session::Authed;
 use crate::{encode, wall_clock, App};
 
@@ -55,7 +56,10 @@ pub(crate) async fn agent_socket(
         })
 }
 
-/// `GET /api/supervisor/ws`: what [`crate::Console::push_supervisors`] sends.
+/// `GET /api/supervisor/ws`: first the wallboard as this user may see it
+/// (once the call side has published one), then every later wallboard
+/// push for their scope and what [`crate::Console::push_supervisors`]
+/// sends.
 pub(crate) async fn supervisor_socket(
     State(app): State<App>,
     Extension(me): Extension<Authed>,
@@ -64,9 +68,17 @@ pub(crate) async fn supervisor_socket(
     upgrade
         .max_message_size(MAX_INCOMING)
         .on_upgrade(move |socket| async move {
-            let audience = Audience::Supervisors;
+            let scope = Scope::of(&me.user);
+            let audience = Audience::Supervisors(scope.clone());
             let (id, rx) = app.hub.register(&audience, &me.session_id);
-            serve(&app, &me, socket, None, rx).await;
+            let first = match app.wallboard.latest() {
+                Some(_) => {
+                    let view = app.wallboard.current_view(&app, &scope).await;
+                    serde_json::to_string(&view).ok().map(Utf8Bytes::from)
+                }
+                None => None,
+            };
+            serve(&app, &me, socket, first, rx).await;
             app.hub.unregister(&audience, id);
         })
 }

@@ -58,6 +58,18 @@ async fn only_the_public_routes_need_no_session() {
             "GET /console/",
             "GET /console/console.css",
             "GET /console/console.js",
+            "GET /departments",
+            "GET /departments/",
+            "GET /departments/departments.js",
+            "GET /reports",
+            "GET /reports/",
+            "GET /reports/reports.js",
+            "GET /ui/charts.js",
+            "GET /ui/common.js",
+            "GET /ui/pages.css",
+            "GET /wallboard",
+            "GET /wallboard/",
+            "GET /wallboard/wallboard.js",
             "POST /api/login",
         ]
     );
@@ -75,6 +87,8 @@ async fn an_agent_gets_403_on_supervisor_and_admin_routes() {
         .collect();
     assert!(higher.iter().any(|r| r.path == "/api/audit"));
     assert!(higher.iter().any(|r| r.path == "/api/supervisor/ws"));
+    assert!(higher.iter().any(|r| r.path == "/api/reports/queues"));
+    assert!(higher.iter().any(|r| r.path == "/api/reports/cases"));
     for route in higher {
         let path = concrete(route.path);
         let (status, _, _) = h

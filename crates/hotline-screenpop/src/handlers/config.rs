@@ -1,5 +1,5 @@
-//! What the page needs to draw its lists: queues, dispositions, case
-//! categories, departments and break reasons.
+//! What the pages need to draw their lists: queues, dispositions, case
+//! categories, departments, break reasons and the hotline's local time.
 
 use axum::extract::State;
 use axum::Json;
@@ -18,6 +18,8 @@ pub(crate) struct PageConfig {
     dispositions: Vec<String>,
     case_categories: Vec<String>,
     break_reasons: Vec<String>,
+    /// The hotline's local time minus UTC, in minutes (reports, wallboard).
+    utc_offset_minutes: i32,
 }
 
 /// The departments named by the queues, in order, once each.
@@ -44,5 +46,6 @@ pub(crate) async fn config(State(app): State<App>) -> Json<PageConfig> {
         dispositions: app.config.dispositions.clone(),
         case_categories: app.config.case_categories.clone(),
         break_reasons: BREAK_REASONS.iter().map(|s| (*s).to_owned()).collect(),
+        utc_offset_minutes: app.stats.utc_offset_minutes,
     })
 }

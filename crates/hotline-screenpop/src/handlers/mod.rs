@@ -9,6 +9,8 @@ pub(crate) mod auth;
 pub(crate) mod cases;
 pub(crate) mod citizens;
 pub(crate) mod config;
+pub(crate) mod reports;
+pub(crate) mod wallboard;
 
 use axum::extract::Request;
 use axum::http::{header, HeaderValue};

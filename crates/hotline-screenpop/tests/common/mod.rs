@@ -1,7 +1,9 @@
-//! Test harness: a console over a temporary SQLite store with four users,
-//! and a stand-in for the binary that answers the console's requests the
-//! way the binary does (keeps each agent's state, says yes to call
-//! controls, records case links).
+//! Test harness: a console over a temporary SQLite store with five users
+//! (agent1 of housing, agent2 of transport, super1 overseeing everything,
+//! super_housing of the Housing Bureau, admin1), a stand-in for the binary
+//! that answers the console's requests the way the binary does (keeps each
+//! agent's state, says yes to call controls, records case links), and the
+//! events of whole calls for the statistics.
 
 #![allow(dead_code)]
 
@@ -16,9 +18,12 @@ use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use axum::Router;
 use hotline_screenpop::{
     AgentRequest, AgentStatus, Console, ConsoleConfig, Offer, QueueInfo, RequestedState,
+    StatisticsConfig,
 };
-use hotline_store::{NewCitizen, NewUser, Role, Store};
-use hotline_types::{AgentId, CallId, CaseRef, CitizenId, Timestamp};
+use hotline_store::{NewCitizen, NewUser, Role, Skill, Store};
+use hotline_types::{
+    AgentId, CallEvent, CallEventRecord, CallId, CaseRef, CitizenId, HangupSide, Timestamp,
+};
 use serde_json::Value;
 use tokio::sync::mpsc;
 use tower::ServiceExt;
@@ -80,27 +85,39 @@ impl Harness {
     }
 
     pub async fn with_config(config: ConsoleConfig) -> Self {
+        Self::with_statistics(config, StatisticsConfig::default()).await
+    }
+
+    pub async fn with_statistics(config: ConsoleConfig, stats: StatisticsConfig) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("t.db").display());
         let store = Store::connect(&url, *b"screenpop-test-national-id-key")
             .await
             .unwrap();
         store.migrate().await.unwrap();
-        for (login, role) in [
-            ("agent1", Role::Agent),
-            ("agent2", Role::Agent),
-            ("super1", Role::Supervisor),
-            ("admin1", Role::Admin),
+        for (login, role, department) in [
+            ("agent1", Role::Agent, Some("housing")),
+            ("agent2", Role::Agent, Some("transport")),
+            ("super1", Role::Supervisor, None),
+            ("super_housing", Role::Supervisor, Some("Housing Bureau")),
+            ("admin1", Role::Admin, None),
         ] {
+            let skills = match department {
+                Some(queue) if role == Role::Agent => vec![Skill {
+                    skill: queue.into(),
+                    level: 5,
+                }],
+                _ => vec![],
+            };
             store
                 .create_user(
                     &NewUser {
                         login: login.into(),
                         display_name: format!("{login} display"),
                         role,
-                        department: None,
+                        department: department.map(str::to_owned),
                         password: PASSWORD.into(),
-                        skills: vec![],
+                        skills,
                     },
                     now(),
                 )
@@ -110,7 +127,7 @@ impl Harness {
         let (tx, rx) = mpsc::unbounded_channel();
         let case_links = Arc::new(Mutex::new(Vec::new()));
         tokio::spawn(stand_in_binary(rx, case_links.clone()));
-        let console = Console::new(store.clone(), config, tx);
+        let console = Console::with_statistics(store.clone(), config, stats, tx);
         let router = console.router();
         Harness {
             console,
@@ -196,6 +213,23 @@ impl Harness {
             cookie: set_cookie.split(';').next().unwrap().to_owned(),
             csrf: body["csrf_token"].as_str().unwrap().to_owned(),
         }
+    }
+
+    /// Serves the router on a loopback port (with connect info, as the
+    /// binary does); returns its address.
+    pub async fn serve(&self) -> SocketAddr {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = self.router.clone();
+        tokio::spawn(async move {
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .unwrap();
+        });
+        addr
     }
 
     /// The case links the stand-in binary has recorded, once it has
@@ -334,4 +368,199 @@ pub fn concrete(path: &str) -> String {
     path.replace("{call}", &CallId::new().to_string())
         .replace("{id}", "1")
         .replace("{case_ref}", case_ref.digits())
+}
+
+/// 2026-11-22T08:00:00Z: 16:00 in Shanghai (UTC+8, the default local time).
+pub const T0: i64 = 1_795_334_400_000;
+
+fn event(call: CallId, at_ms: i64, event: CallEvent) -> CallEventRecord {
+    CallEventRecord::new(call, Timestamp(at_ms), event)
+}
+
+/// A call that enters `queue` at `queued_ms`, waits `wait_ms`, is answered
+/// by `agent`, talks 60 s, and whose wrap-up takes 30 s.
+pub fn answered_call(
+    queue: &str,
+    agent: &str,
+    queued_ms: i64,
+    wait_ms: u64,
+) -> Vec<CallEventRecord> {
+    let call = CallId::new();
+    let answered = queued_ms + wait_ms as i64;
+    vec![
+        event(
+            call,
+            queued_ms - 10_000,
+            CallEvent::CallStarted {
+                caller: "+8613900000009".into(),
+                called: "12345".into(),
+                sip_call_id: format!("{call}@test"),
+                node: None,
+                linked_call: None,
+            },
+        ),
+        event(call, queued_ms - 9_500, CallEvent::Answered),
+        event(
+            call,
+            queued_ms - 9_000,
+            CallEvent::IvrNodeEntered {
+                script: "main".into(),
+                version: 1,
+                node: "welcome".into(),
+            },
+        ),
+        event(
+            call,
+            queued_ms,
+            CallEvent::Queued {
+                queue: queue.into(),
+                priority: 1,
+                skills: vec![],
+            },
+        ),
+        event(
+            call,
+            answered - 500,
+            CallEvent::Offered {
+                queue: queue.into(),
+                agent: agent.into(),
+            },
+        ),
+        event(
+            call,
+            answered,
+            CallEvent::AgentAnswered {
+                queue: queue.into(),
+                agent: agent.into(),
+                wait_ms,
+            },
+        ),
+        event(
+            call,
+            answered + 60_000,
+            CallEvent::Ended {
+                side: HangupSide::Caller,
+                cause: "bye".into(),
+            },
+        ),
+        event(
+            call,
+            answered + 90_000,
+            CallEvent::WrapUpDone {
+                agent: agent.into(),
+                disposition: "information_given".into(),
+                wrap_ms: 30_000,
+            },
+        ),
+    ]
+}
+
+/// A caller who hangs up after waiting `wait_ms` in `queue`.
+pub fn abandoned_call(queue: &str, queued_ms: i64, wait_ms: u64) -> Vec<CallEventRecord> {
+    let call = CallId::new();
+    vec![
+        event(
+            call,
+            queued_ms - 10_000,
+            CallEvent::CallStarted {
+                caller: "+8613900000008".into(),
+                called: "12345".into(),
+                sip_call_id: format!("{call}@test"),
+                node: None,
+                linked_call: None,
+            },
+        ),
+        event(call, queued_ms - 9_500, CallEvent::Answered),
+        event(
+            call,
+            queued_ms,
+            CallEvent::Queued {
+                queue: queue.into(),
+                priority: 1,
+                skills: vec![],
+            },
+        ),
+        event(
+            call,
+            queued_ms + wait_ms as i64,
+            CallEvent::Abandoned {
+                queue: queue.into(),
+                wait_ms,
+                position: 1,
+            },
+        ),
+        event(
+            call,
+            queued_ms + wait_ms as i64,
+            CallEvent::Ended {
+                side: HangupSide::Caller,
+                cause: "bye".into(),
+            },
+        ),
+    ]
+}
+
+/// A caller who hangs up in the IVR, never queued.
+pub fn ivr_only_call(start_ms: i64) -> Vec<CallEventRecord> {
+    let call = CallId::new();
+    vec![
+        event(
+            call,
+            start_ms,
+            CallEvent::CallStarted {
+                caller: "+8613900000007".into(),
+                called: "12345".into(),
+                sip_call_id: format!("{call}@test"),
+                node: None,
+                linked_call: None,
+            },
+        ),
+        event(call, start_ms + 500, CallEvent::Answered),
+        event(
+            call,
+            start_ms + 600,
+            CallEvent::IvrNodeEntered {
+                script: "main".into(),
+                version: 1,
+                node: "welcome".into(),
+            },
+        ),
+        event(
+            call,
+            start_ms + 20_000,
+            CallEvent::Ended {
+                side: HangupSide::Caller,
+                cause: "bye".into(),
+            },
+        ),
+    ]
+}
+
+pub type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Opens a WebSocket on `path` as `browser` would (cookie and own Origin).
+pub async fn open_socket(addr: SocketAddr, browser: &Browser, path: &str) -> Socket {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = format!("ws://{addr}{path}").into_client_request().unwrap();
+    let headers = request.headers_mut();
+    headers.insert(header::COOKIE, browser.cookie.parse().unwrap());
+    headers.insert(header::ORIGIN, format!("http://{addr}").parse().unwrap());
+    tokio_tungstenite::connect_async(request).await.unwrap().0
+}
+
+/// The next text message as JSON, within `timeout`; `None` if none came.
+pub async fn next_json_within(socket: &mut Socket, timeout: Duration) -> Option<Value> {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let message = tokio::time::timeout_at(deadline, socket.next())
+            .await
+            .ok()??
+            .ok()?;
+        if let Message::Text(text) = message {
+            return serde_json::from_str(&text).ok();
+        }
+    }
 }
