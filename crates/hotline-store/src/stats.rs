@@ -380,8 +380,14 @@ pub struct CaseRow {
     pub satisfaction: SurveyFigures,
 }
 
-/// Checks a query's interval, offset and thresholds.
+/// Checks a query's interval (on quarter hours), offset and thresholds.
 pub(crate) fn check_query(q: &ReportQuery) -> crate::Result<()> {
+    check_query_times(q, true)
+}
+
+/// Checks a query's interval, offset and thresholds; `on_slots`: whether
+/// the interval must start and end on quarter hours.
+pub(crate) fn check_query_times(q: &ReportQuery, on_slots: bool) -> crate::Result<()> {
     use crate::StoreError;
     let (from, to) = (q.from.as_millis(), q.to.as_millis());
     if to <= from {
@@ -390,7 +396,7 @@ pub(crate) fn check_query(q: &ReportQuery) -> crate::Result<()> {
             reason: "its end is not after its start".into(),
         });
     }
-    if from % SLOT_MS != 0 || to % SLOT_MS != 0 {
+    if on_slots && (from % SLOT_MS != 0 || to % SLOT_MS != 0) {
         return Err(StoreError::InvalidValue {
             field: "interval",
             reason: "start and end must be on a quarter hour (reports read 15-minute slots)".into(),

@@ -12,7 +12,7 @@ use crate::citizens::{check_free_text, check_name};
 use crate::db::{values_placeholders, with_pool, BeginWrite};
 use crate::error::{Result, StoreError};
 use crate::stats::derive::stats_chunks;
-use crate::stats::{bucket_start, Bucket, OccupancyRow, ReportQuery, SLOT_MS};
+use crate::stats::{bucket_start, check_query_times, Bucket, OccupancyRow, ReportQuery, SLOT_MS};
 use crate::Store;
 
 /// The agent states the history knows, as the ACD names them.
@@ -206,16 +206,7 @@ impl Store {
     /// slot reports, `from` and `to` may be any millisecond. Sorted by
     /// agent, then bucket; agents with no time in a bucket are left out.
     pub async fn occupancy(&self, query: &ReportQuery) -> Result<Vec<OccupancyRow>> {
-        let mut aligned = query.clone();
-        aligned.from = Timestamp(query.from.as_millis().div_euclid(SLOT_MS) * SLOT_MS);
-        aligned.to = Timestamp(aligned.from.as_millis() + SLOT_MS);
-        crate::stats::check_query(&aligned)?;
-        if query.to <= query.from {
-            return Err(StoreError::InvalidValue {
-                field: "interval",
-                reason: "its end is not after its start".into(),
-            });
-        }
+        check_query_times(query, false)?;
         let (from, to) = (query.from.as_millis(), query.to.as_millis());
         let (at_start, inside): (Vec<StateRow>, Vec<StateRow>) = with_pool!(self, |pool| {
             let at_start = sqlx::query_as(
