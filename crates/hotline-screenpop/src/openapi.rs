@@ -201,12 +201,14 @@ fn components() -> Value {
                 "since_ms": { "type": "integer", "description": "Unix ms; keep the newest status seen." }
             })),
             "QueueInfo": object(&["name", "department"], json!({ "name": s, "department": s })),
-            "PageConfig": object(&["queues", "departments", "dispositions", "case_categories", "break_reasons"], json!({
+            "PageConfig": object(&["queues", "departments", "dispositions", "case_categories", "break_reasons", "utc_offset_minutes", "queue_targets"], json!({
                 "queues": { "type": "array", "items": schema_ref("QueueInfo") },
                 "departments": { "type": "array", "items": s },
                 "dispositions": { "type": "array", "items": s },
                 "case_categories": { "type": "array", "items": s },
-                "break_reasons": { "type": "array", "items": s }
+                "break_reasons": { "type": "array", "items": s },
+                "utc_offset_minutes": { "type": "integer", "description": "The hotline's local time minus UTC (480 for Asia/Shanghai)." },
+                "queue_targets": { "type": "array", "items": schema_ref("QueueTarget") }
             })),
             "Consent": object(&["what", "granted", "channel", "at_ms"], json!({ "what": s, "granted": i, "channel": s, "at_ms": i })),
             "Citizen": object(&["id", "full_name", "national_id_masked", "preferred_language", "phones", "tags", "consents", "created_at_ms"], json!({

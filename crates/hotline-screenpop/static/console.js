@@ -26,6 +26,7 @@ const TEXT = {
     national_id: 'National ID', language: 'Language', phones: 'Phones', tags: 'Tags', since: 'Since',
     abandoned: 'abandoned', ended_by: 'Ended by', disconnected: 'Connection lost; reconnecting…',
     session_over: 'Your session ended. Please log in again.', saved: 'Saved.',
+    nav_wallboard: 'Wallboard', nav_reports: 'Reports', nav_departments: 'Departments',
   },
   zh: {
     brand: '热线', login_title: '坐席工作台', login_user: '工号', login_password: '密码',
@@ -48,6 +49,7 @@ const TEXT = {
     national_id: '身份证号', language: '语言', phones: '电话', tags: '标签', since: '登记于',
     abandoned: '放弃', ended_by: '挂断方', disconnected: '连接中断，正在重连…',
     session_over: '会话已结束，请重新登录。', saved: '已保存。',
+    nav_wallboard: '实时监控', nav_reports: '统计报表', nav_departments: '部门办理情况',
   },
 };
 
@@ -175,6 +177,7 @@ function leaveDesk() {
   ui.user = null; ui.csrf = null; ui.pop = null;
   if (ui.socket) { ui.socket.onclose = null; ui.socket.close(); ui.socket = null; }
   show($('desk'), false); show($('state-controls'), false); show($('btn-signout'), false);
+  show($('page-links'), false);
   $('who').textContent = '';
   show($('login-view'), true);
   $('login-user').focus();
@@ -188,6 +191,11 @@ async function enterDesk() {
   $('who').textContent = me.user.display_name;
   show($('login-view'), false); show($('desk'), true); show($('btn-signout'), true);
   show($('state-controls'), me.user.role !== 'admin');
+  // Supervisors and admins get the wallboard and the department view;
+  // everyone the reports (agents see their own figures there).
+  const oversees = me.user.role === 'supervisor' || me.user.role === 'admin';
+  for (const link of document.querySelectorAll('#page-links [data-oversee]')) show(link, oversees);
+  show($('page-links'), true);
   fillSelects();
   fillBreakReasons();
   renderState();

@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::Json;
 use serde::Serialize;
 
-use crate::api::QueueInfo;
+use crate::api::{QueueInfo, QueueTarget};
 use crate::App;
 
 /// Break reasons offered by the state buttons (the page translates them).
@@ -20,6 +20,8 @@ pub(crate) struct PageConfig {
     break_reasons: Vec<String>,
     /// The hotline's local time minus UTC, in minutes (reports, wallboard).
     utc_offset_minutes: i32,
+    /// Each queue's targets (configured or the defaults).
+    queue_targets: Vec<QueueTarget>,
 }
 
 /// The departments named by the queues, in order, once each.
@@ -47,5 +49,11 @@ pub(crate) async fn config(State(app): State<App>) -> Json<PageConfig> {
         case_categories: app.config.case_categories.clone(),
         break_reasons: BREAK_REASONS.iter().map(|s| (*s).to_owned()).collect(),
         utc_offset_minutes: app.stats.utc_offset_minutes,
+        queue_targets: app
+            .config
+            .queues
+            .iter()
+            .map(|q| app.stats.target(&q.name))
+            .collect(),
     })
 }
