@@ -17,7 +17,10 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime};
 
 use hotline_acd::{Acd, AcdConfig, Action, AgentProfile, AgentState, EnqueueRequest, Overflow};
-use hotline_screenpop::{AgentRequest, AgentStatus, Console, ConsoleEvent, Offer, RequestedState};
+use hotline_screenpop::{
+    AgentRequest, AgentStatus, Console, ConsoleEvent, LiveAgent, LiveBoard, LiveQueue, Offer,
+    RequestedState,
+};
 use hotline_sip::registrar::Binding;
 use hotline_sip::transport::SipHandle;
 use hotline_store::{AgentStateRecord, Store, User};
@@ -335,10 +338,47 @@ pub fn start(
 }
 
 impl AcdTask {
-    /// The live per-queue figures and agent counts for `/metrics` (labelled
-    /// by queue and state), once a second.
+    /// The live picture, once a second: per-queue figures and agent counts
+    /// for `/metrics` (labelled by queue and state), and the whole board for
+    /// the supervisors' wallboard.
     fn publish_gauges(&self) {
-        for q in self.acd.queue_snapshots(Instant::now()) {
+        let now = Instant::now();
+        let queues = self.acd.queue_snapshots(now);
+        let agents = self.acd.agent_snapshots(now);
+        self.console.publish_live(LiveBoard {
+            at_ms: now_ms(),
+            queues: queues
+                .iter()
+                .map(|q| LiveQueue {
+                    queue: q.queue.as_str().to_owned(),
+                    department: q.department.clone(),
+                    waiting: q.waiting,
+                    longest_wait_ms: u64::try_from(q.longest_wait.as_millis()).unwrap_or(u64::MAX),
+                    agents_logged_in: q.agents_logged_in,
+                    available: q.available,
+                    offered: q.offered,
+                    on_call: q.on_call,
+                    wrap_up: q.wrap_up,
+                    on_break: q.on_break,
+                })
+                .collect(),
+            agents: agents
+                .iter()
+                .filter(|a| !matches!(a.state, AgentState::LoggedOut))
+                .map(|a| {
+                    let status = status_of(&a.state, 0);
+                    LiveAgent {
+                        agent: a.agent.as_str().to_owned(),
+                        state: status.state,
+                        reason: status.reason,
+                        in_state_ms: u64::try_from(a.in_state_for.as_millis()).unwrap_or(u64::MAX),
+                        calls_answered: a.calls_answered,
+                        queues: a.queues.iter().map(|q| q.as_str().to_owned()).collect(),
+                    }
+                })
+                .collect(),
+        });
+        for q in queues {
             let queue = q.queue.as_str().to_owned();
             metrics::gauge!("hotline_queue_waiting", "queue" => queue.clone())
                 .set(f64::from(q.waiting));
@@ -356,8 +396,7 @@ impl AcdTask {
             }
         }
         metrics::gauge!("hotline_agents_logged_in").set(
-            self.acd
-                .agent_snapshots(Instant::now())
+            agents
                 .iter()
                 .filter(|a| !matches!(a.state, AgentState::LoggedOut))
                 .count() as f64,

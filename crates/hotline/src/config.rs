@@ -172,6 +172,26 @@ pub struct QueueConfig {
     /// Service level threshold T: "answered within T" (statistics).
     #[serde(default = "default_service_level_secs")]
     pub service_level_secs: u64,
+    /// The share of calls the queue aims to answer within T, in percent
+    /// (the wallboard shows the service level red below it).
+    #[serde(default = "default_service_level_target_percent")]
+    pub service_level_target_percent: u8,
+    /// The wallboard shows the queue red with more callers waiting than this.
+    #[serde(default = "default_alert_waiting")]
+    pub alert_waiting: u32,
+    /// The wallboard shows the queue red when its longest wait passes this.
+    #[serde(default = "default_alert_wait_secs")]
+    pub alert_wait_secs: u64,
+}
+
+fn default_service_level_target_percent() -> u8 {
+    80
+}
+fn default_alert_waiting() -> u32 {
+    10
+}
+fn default_alert_wait_secs() -> u64 {
+    120
 }
 
 fn default_ring_timeout_secs() -> u64 {
@@ -206,6 +226,9 @@ impl QueueConfig {
             announce_every_secs: default_announce_every_secs(),
             escalation: Vec::new(),
             service_level_secs: default_service_level_secs(),
+            service_level_target_percent: default_service_level_target_percent(),
+            alert_waiting: default_alert_waiting(),
+            alert_wait_secs: default_alert_wait_secs(),
         }
     }
 }
@@ -229,6 +252,10 @@ pub struct ConsoleConfig {
     pub dispositions: Vec<String>,
     /// Case categories offered in the case form.
     pub case_categories: Vec<String>,
+    /// Local time minus UTC in minutes (a multiple of 15) for statistics:
+    /// where "today" starts on the wallboard and the reports' default.
+    /// 480 = Asia/Shanghai.
+    pub report_utc_offset_minutes: i32,
 }
 
 impl Default for ConsoleConfig {
@@ -260,6 +287,7 @@ impl Default for ConsoleConfig {
             ]
             .map(String::from)
             .to_vec(),
+            report_utc_offset_minutes: 480,
         }
     }
 }
@@ -664,9 +692,23 @@ impl Config {
                     );
                 }
             }
+            if queue.service_level_target_percent > 100 {
+                bail!(
+                    "queues.{}.service_level_target_percent must be 0 to 100",
+                    queue.name
+                );
+            }
             if queue.ring_timeout_secs == 0 {
                 bail!("queues.{}.ring_timeout_secs must be at least 1", queue.name);
             }
+        }
+        if self.console.report_utc_offset_minutes % 15 != 0
+            || self.console.report_utc_offset_minutes.abs() > 14 * 60
+        {
+            bail!(
+                "console.report_utc_offset_minutes: {} is not a multiple of 15 between -840 and 840",
+                self.console.report_utc_offset_minutes
+            );
         }
         let mut destinations = std::collections::HashMap::new();
         for (name, uri) in &self.destinations {

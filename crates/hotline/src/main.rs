@@ -412,7 +412,21 @@ async fn serve(
         }
     };
     let (console_tx, console_rx) = tokio::sync::mpsc::unbounded_channel();
-    let console = hotline_screenpop::Console::new(
+    let statistics = hotline_screenpop::StatisticsConfig {
+        queue_targets: config
+            .queues
+            .iter()
+            .map(|q| hotline_screenpop::QueueTarget {
+                queue: q.name.clone(),
+                service_level_secs: q.service_level_secs,
+                service_level_target: f64::from(q.service_level_target_percent) / 100.0,
+                max_waiting: q.alert_waiting,
+                max_wait_secs: q.alert_wait_secs,
+            })
+            .collect(),
+        utc_offset_minutes: config.console.report_utc_offset_minutes,
+    };
+    let console = hotline_screenpop::Console::with_statistics(
         store.clone(),
         hotline_screenpop::ConsoleConfig {
             secure_cookies: config.console.secure_cookies,
@@ -430,6 +444,7 @@ async fn serve(
             case_categories: config.console.case_categories.clone(),
             allowed_origins: config.console.allowed_origins.clone(),
         },
+        statistics,
         console_tx,
     );
     let (callback_tx, mut callback_jobs) = tokio::sync::mpsc::unbounded_channel();

@@ -130,6 +130,17 @@ fn a_citizen_reaches_an_agent_who_sees_them_and_saves_a_case() {
         .unwrap_or_else(|| panic!("not answered: {:?}\n{}", socket.all(), hotline.log()));
     assert_eq!(answered["call"], call.as_str());
 
+    // The supervisors' wallboard has the queue with its agent on the call.
+    let supervisor = ConsoleClient::login(hotline.http, "supervisor1", "supervisor1-demo-pass");
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let mut board = supervisor.get("/api/wallboard");
+    while !board.body.to_string().contains("on_call") && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+        board = supervisor.get("/api/wallboard");
+    }
+    assert_eq!(board.status, 200, "{board:?}");
+    assert!(board.body.to_string().contains("housing"), "{}", board.body);
+
     // The agent opens a case for the citizen while they talk.
     let citizen_id = pop["citizens"][0]["citizen"]["id"].clone();
     let case = agent.post(
