@@ -42,6 +42,8 @@ use report::Tally;
 /// A simulated leg with no RTP from the hotline for this long has lost its
 /// media (the hotline always sends: prompts, music, comfort noise).
 const DEAD_MEDIA_AFTER: Duration = Duration::from_secs(8);
+/// Agents registering and logging in at the same time.
+const AGENT_STARTS_AT_ONCE: usize = 4;
 
 /// `hotline simulate` options.
 #[derive(Debug, clap::Args)]
@@ -311,9 +313,14 @@ async fn run(
         );
     }
     if args.agents > 0 {
-        let starts = (1..=args.agents)
-            .map(|n| agent::Agent::start(n, shared.clone(), seed.wrapping_add(u64::from(n))));
-        let agents = futures_util::future::join_all(starts).await;
+        // A few at a time: each console login costs the hotline an argon2
+        // verification, and two hundred at once would time out.
+        use futures_util::StreamExt;
+        let agents: Vec<_> = futures_util::stream::iter(1..=args.agents)
+            .map(|n| agent::Agent::start(n, shared.clone(), seed.wrapping_add(u64::from(n))))
+            .buffer_unordered(AGENT_STARTS_AT_ONCE)
+            .collect()
+            .await;
         let mut ready = Vec::new();
         for agent in agents {
             ready.push(agent.context(
@@ -330,6 +337,7 @@ async fn run(
     }
 
     let started = Instant::now();
+    let callers_here = args.calls_per_minute > 0.0;
     let reporter = {
         let tally = shared.tally.clone();
         let every = args.report_every.max(Duration::from_millis(100));
@@ -337,7 +345,7 @@ async fn run(
             let mut tick = tokio::time::interval_at(started + every, every);
             loop {
                 tick.tick().await;
-                println!("{}", tally.live_line(started.elapsed()));
+                println!("{}", tally.live_line(started.elapsed(), callers_here));
             }
         })
     };
@@ -385,12 +393,9 @@ async fn run(
     sip_tasks.abort_all();
 
     let tally = &shared.tally;
-    println!("{}", tally.live_line(elapsed));
-    print!(
-        "{}",
-        tally.final_report(elapsed, args.calls_per_minute > 0.0)
-    );
-    if args.calls_per_minute > 0.0
+    println!("{}", tally.live_line(elapsed, callers_here));
+    print!("{}", tally.final_report(elapsed, callers_here));
+    if callers_here
         && args.agents > 0
         && tally
             .reached_agent

@@ -79,17 +79,34 @@ impl Tally {
         counter.load(Ordering::Relaxed)
     }
 
-    /// The live line: `[  35s] placed 33 · reached 21 · ...`.
-    pub fn live_line(&self, elapsed: Duration) -> String {
+    /// The live line: `[  35s] placed 33 · reached 21 · ...` (with only
+    /// agents here: what they answered and wrapped up).
+    pub fn live_line(&self, elapsed: Duration, callers_here: bool) -> String {
         let states = self.agent_states.lock().unwrap_or_else(|e| e.into_inner());
         let agents: Vec<String> = states
             .iter()
             .filter(|(_, n)| **n > 0)
             .map(|(state, n)| format!("{n} {state}"))
             .collect();
+        let agents = if agents.is_empty() {
+            String::new()
+        } else {
+            format!(" · agents: {}", agents.join(", "))
+        };
+        if !callers_here {
+            return format!(
+                "[{:>5.0}s] answered by the agents {} · hung up by them {} · wrap-ups {} · failed {} · now {} talking{agents}",
+                elapsed.as_secs_f64(),
+                Self::get(&self.agent_answers),
+                Self::get(&self.agent_hangups),
+                Self::get(&self.wrap_ups),
+                self.failed(),
+                self.talking.load(Ordering::Relaxed),
+            );
+        }
         let completed = Self::get(&self.completed);
         format!(
-            "[{:>5.0}s] placed {} · reached an agent {} · abandoned {} · completed {} ({:.2}/s) · failed {} · now {} up, {} talking{}",
+            "[{:>5.0}s] placed {} · reached an agent {} · abandoned {} · completed {} ({:.2}/s) · failed {} · now {} up, {} talking{agents}",
             elapsed.as_secs_f64(),
             Self::get(&self.placed),
             Self::get(&self.reached_agent),
@@ -99,11 +116,6 @@ impl Tally {
             self.failed(),
             self.active.load(Ordering::Relaxed),
             self.talking.load(Ordering::Relaxed),
-            if agents.is_empty() {
-                String::new()
-            } else {
-                format!(" · agents: {}", agents.join(", "))
-            }
         )
     }
 
@@ -196,7 +208,7 @@ mod tests {
         tally.agent_state(None, "available");
         tally.agent_state(Some("available"), "on_call");
         assert_eq!(tally.failed(), 2);
-        let live = tally.live_line(Duration::from_secs(10));
+        let live = tally.live_line(Duration::from_secs(10), true);
         assert!(live.contains("completed 1 (0.10/s)"), "{live}");
         assert!(live.contains("agents: 1 on_call"), "{live}");
         let report = tally.final_report(Duration::from_secs(10), true);
