@@ -527,8 +527,14 @@ async fn watch(mut it: impl Iterator<Item = String>) -> Result<(), String> {
         opened += 1;
         let tx = tx.clone();
         tokio::spawn(async move {
+            // The first message is the picture current when the socket
+            // opened (up to a second old): not a push.
+            let mut first = true;
             while let Some(Ok(message)) = socket.next().await {
                 if let Message::Text(text) = message {
+                    if std::mem::take(&mut first) {
+                        continue;
+                    }
                     let Ok(view) = serde_json::from_str::<serde_json::Value>(&text) else {
                         continue;
                     };

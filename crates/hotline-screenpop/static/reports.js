@@ -189,6 +189,14 @@ function exportsOf(links) { $('exports').replaceChildren(...links); }
 
 const pct = (x) => fmtPct(x, 1);
 
+/// Axis labels of durations: seconds with a decimal below 10 s, whole
+/// seconds below a minute, then m:ss.
+function durationTick(ms) {
+  if (ms < 10000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms < 60000) return `${Math.round(ms / 1000)} s`;
+  return fmtDuration(ms);
+}
+
 // ---- queues and departments -----------------------------------------------
 
 async function loadQueues(view) {
@@ -232,7 +240,7 @@ function renderQueues(d, view) {
     ],
   });
   lineChart(figure(3, 'chart-asa', t('c_asa')), {
-    labels: s.labels, yFormat: (v) => fmtDuration(v), emptyText: t('none'),
+    labels: s.labels, yFormat: durationTick, emptyText: t('none'),
     series: [{ name: t('asa'), values: s.values((r) => r.figures.asa_ms, null), cls: 's0' }],
   });
   const bands = (d.waits.rows[0] || { bands: [] }).bands;

@@ -86,7 +86,8 @@ export function barChart(host, { labels, series, stacked = false, yFormat = Stri
   const highest = stacked ? Math.max(...totals) : Math.max(...series.flatMap((s) => s.values.map((v) => v || 0)));
   const yMax = niceCeil(Math.max(highest, target ? target.value : 0));
   const { root, y, band } = frame(host, { labels, yMax, yFormat, title });
-  const inner = band * 0.78;
+  // Bars no wider than 56 units a category, however few categories.
+  const inner = Math.min(band * 0.78, 56 * Math.max(1, stacked ? 1 : series.length / 2));
   labels.forEach((label, i) => {
     let base = 0;
     series.forEach((s, k) => {

@@ -1,0 +1,217 @@
+//! The supervisor's wallboard and reports in real Chromium (Debian's
+//! `chromium`, driven by `playwright-core` from tests/browser): the demo
+//! supervisor watches /wallboard/ while a SIPp citizen calls the housing
+//! queue. Its only agent (a SIPp phone, logged in through the API) is on
+//! break, so the wallboard shows the caller waiting; the agent goes
+//! available, the phone answers, and the wallboard shows the agent on the
+//! call, nobody waiting, then the call among today's answered. The day's
+//! report then draws its charts, and the department view its own.
+//! Screenshots are kept in tests/artifacts/.
+//!
+//! Needs the binary to publish the ACD's live picture every second
+//! (`Console::publish_live`). Skipped loudly when SIPp, Chromium or
+//! playwright-core is missing, required in CI
+//! (`HOTLINE_REQUIRE_CHROMIUM=1`).
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use support::console::ConsoleClient;
+use support::{
+    agent_path_scripts, agent_phone, scenario, sipp_available, sipp_with_files, Hotline,
+};
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn chromium_available(test: &str) -> bool {
+    let chromium = Path::new("/usr/bin/chromium").exists();
+    let playwright = repo_root()
+        .join("tests/browser/node_modules/playwright-core")
+        .exists();
+    let node = Command::new("node")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok();
+    if chromium && playwright && node {
+        return true;
+    }
+    let missing = format!(
+        "chromium: {chromium}, playwright-core: {playwright}, node: {node} \
+         (apt-get install chromium nodejs npm; cd tests/browser && npm ci)"
+    );
+    if std::env::var("HOTLINE_REQUIRE_CHROMIUM").as_deref() == Ok("1") {
+        panic!("{test}: Chromium is required (HOTLINE_REQUIRE_CHROMIUM=1): {missing}");
+    }
+    eprintln!("\n!!!!!!!! SKIPPED {test}: {missing} !!!!!!!!\n");
+    false
+}
+
+/// The JSON after a step's name (`WAITING {...}`).
+fn step_json(line: &str, step: &str) -> Value {
+    line.strip_prefix(step)
+        .and_then(|rest| serde_json::from_str(rest.trim()).ok())
+        .unwrap_or_else(|| panic!("expected {step} {{...}}, got {line:?}"))
+}
+
+fn number(value: &Value) -> i64 {
+    value
+        .as_str()
+        .and_then(|s| s.replace(',', "").parse().ok())
+        .unwrap_or(-1)
+}
+
+#[test]
+fn a_supervisor_watches_a_call_on_the_wallboard_then_reads_the_days_report() {
+    let test = "a_supervisor_watches_a_call_on_the_wallboard_then_reads_the_days_report";
+    if !sipp_available(test) || !chromium_available(test) {
+        return;
+    }
+    let root = repo_root();
+    let scripts = agent_path_scripts();
+    let scripts_dir = scripts.path().display().to_string();
+    let hotline = Hotline::start_with_args(
+        &["--demo"],
+        &[
+            ("HOTLINE_IVR_SCRIPTS_DIR", &scripts_dir),
+            ("HOTLINE_IVR_SCRIPT", "agent_path"),
+            ("HOTLINE_CONSOLE_SECURE_COOKIES", "false"),
+        ],
+    );
+
+    // The housing agent's phone registers; the agent logs in, then takes
+    // a break so that the next caller waits.
+    let _phone = agent_phone(&hotline, "agent1", "agent1-sip-pass");
+    let agent = ConsoleClient::login(hotline.http, "agent1", "agent1-demo-pass");
+    let started = agent.post("/api/agent/login", json!({}));
+    assert_eq!(started.status, 200, "{started:?}");
+    let on_break = agent.post(
+        "/api/agent/state",
+        json!({ "state": "break", "reason": "rest" }),
+    );
+    assert_eq!(on_break.status, 200, "{on_break:?}");
+
+    let artifacts = root.join("tests/artifacts");
+    std::fs::create_dir_all(&artifacts).expect("artifacts folder");
+    let mut browser = Command::new("node")
+        .arg(root.join("tests/browser/wallboard.mjs"))
+        .env("HOTLINE_URL", format!("http://{}", hotline.http))
+        .env("SUPERVISOR_LOGIN", "supervisor1")
+        .env("SUPERVISOR_PASSWORD", "supervisor1-demo-pass")
+        .env("AGENT_LOGIN", "agent1")
+        .env("QUEUE", "housing")
+        .env("ARTIFACTS", &artifacts)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start node");
+    let (lines_tx, lines) = mpsc::channel::<String>();
+    let stdout = browser.stdout.take().expect("stdout");
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = lines_tx.send(line);
+        }
+    });
+    // What the page logged, for failure messages.
+    let page_log: Arc<Mutex<Vec<String>>> = Arc::default();
+    let stderr = browser.stderr.take().expect("stderr");
+    let sink = page_log.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            sink.lock().expect("page log").push(line);
+        }
+    });
+    let page = |log: &Arc<Mutex<Vec<String>>>| log.lock().expect("page log").join("\n");
+    let mut next = |what: &str| -> String {
+        match lines.recv_timeout(Duration::from_secs(45)) {
+            Ok(line) => line,
+            Err(_) => {
+                let _ = browser.kill();
+                std::thread::sleep(Duration::from_millis(200));
+                panic!(
+                    "the browser never reported {what}.\nPage:\n{}\nHotline:\n{}",
+                    page(&page_log),
+                    hotline.log()
+                );
+            }
+        }
+    };
+
+    assert_eq!(
+        next("READY (is the binary publishing the live picture?)"),
+        "READY"
+    );
+
+    // The citizen calls and presses 1 (housing): nobody is available.
+    let citizen = sipp_with_files(
+        hotline.sip,
+        &[
+            "-sf",
+            &scenario("citizen_reaches_agent.xml"),
+            "-s",
+            "12345",
+            "-m",
+            "1",
+        ],
+        &[("voice.ul", &support::voice_ulaw(12))],
+        Duration::from_secs(40),
+    );
+    let waiting = step_json(&next("WAITING"), "WAITING");
+    assert!(number(&waiting["waiting"]) >= 1, "{waiting}");
+
+    // The agent comes back: the call is offered, the phone answers.
+    let available = agent.post("/api/agent/state", json!({ "state": "available" }));
+    assert_eq!(available.status, 200, "{available:?}");
+    let answered = step_json(&next("ANSWERED"), "ANSWERED");
+    assert_eq!(number(&answered["waiting"]), 0, "{answered}");
+    assert!(
+        answered["state"] == "on_call" || answered["state"] == "wrap_up",
+        "{answered}"
+    );
+    let counted = step_json(&next("COUNTED"), "COUNTED");
+    assert!(number(&counted["answered"]) >= 1, "{counted}");
+    assert!(
+        number(&counted["offered"]) >= number(&counted["answered"]),
+        "{counted}"
+    );
+
+    // The day's report and its charts.
+    let report = step_json(&next("REPORT"), "REPORT");
+    assert!(number(&report["offered"]) >= 1, "{report}");
+    assert!(number(&report["answered"]) >= 1, "{report}");
+    assert!(report["bars"].as_u64().unwrap_or(0) >= 2, "{report}");
+    assert!(report["slPoints"].as_u64().unwrap_or(0) >= 1, "{report}");
+    assert!(report["waitBars"].as_u64().unwrap_or(0) >= 1, "{report}");
+    assert!(report["rows"].as_u64().unwrap_or(0) >= 1, "{report}");
+    assert!(
+        report["csv"].as_str().is_some_and(
+            |href| href.starts_with("/api/reports/queues?") && href.contains("format=csv")
+        ),
+        "{report}"
+    );
+    assert_eq!(next("DONE"), "DONE");
+    let status = browser.wait().expect("node exits");
+    assert!(
+        status.success(),
+        "browser script failed:\n{}",
+        page(&page_log)
+    );
+    for shot in [
+        "wallboard-waiting.png",
+        "wallboard-answered.png",
+        "reports.png",
+        "departments.png",
+    ] {
+        assert!(artifacts.join(shot).exists(), "{shot}");
+    }
+    let citizen = citizen.wait(Duration::from_secs(40));
+    assert!(citizen.succeeded(), "citizen: {}", citizen.errors());
+}
