@@ -100,7 +100,8 @@ pub use openapi::document_value as openapi_document;
 pub use routes::RouteInfo;
 pub use session::SESSION_COOKIE;
 pub use wallboard::{
-    Level, QueueLevels, QueueToday, WallAgent, WallQueue, WallboardView, TODAY_REFRESH,
+    Level, QueueLevels, QueueToday, WallAgent, WallQueue, WallboardView, TODAY_READ_TIMEOUT,
+    TODAY_REFRESH,
 };
 
 use access::{AccessRegistry, GrantVia};

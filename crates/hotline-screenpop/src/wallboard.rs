@@ -31,8 +31,13 @@ use crate::api::{LiveAgent, LiveBoard, LiveQueue, QueueTarget, StatisticsConfig}
 use crate::scope::Scope;
 use crate::{wall_clock, ConsoleError, Shared};
 
-/// Today's figures are read from the store at most this often.
+/// Today's figures are read from the store at most this often (also after
+/// a failed read).
 pub const TODAY_REFRESH: Duration = Duration::from_secs(5);
+
+/// A read of today's figures slower than this is abandoned: the wallboard
+/// keeps moving with the figures it has.
+pub const TODAY_READ_TIMEOUT: Duration = Duration::from_secs(2);
 
 const DAY_MS: i64 = 86_400_000;
 const QUARTER_MS: i64 = 900_000;
@@ -198,7 +203,6 @@ pub struct WallboardView {
 #[derive(Debug)]
 pub(crate) struct Today {
     day_start_ms: i64,
-    read_at: Instant,
     read_at_ms: i64,
     queues: HashMap<String, QueueFigures>,
     agents: HashMap<String, AgentFigures>,
@@ -223,7 +227,6 @@ impl Today {
         let agents = store.agent_report(&query).await?;
         Ok(Self {
             day_start_ms,
-            read_at: Instant::now(),
             read_at_ms: wall_clock().as_millis(),
             queues: queues.into_iter().map(|r| (r.key, r.figures)).collect(),
             agents: agents.into_iter().map(|r| (r.agent, r.figures)).collect(),
@@ -231,12 +234,19 @@ impl Today {
     }
 }
 
+/// The last figures read and when the last read was tried.
+#[derive(Debug, Default)]
+struct TodayCache {
+    figures: Option<Arc<Today>>,
+    tried_at: Option<Instant>,
+}
+
 /// The wallboard's state in the console.
 #[derive(Debug)]
 pub(crate) struct Wallboard {
     boards: watch::Sender<Option<Arc<LiveBoard>>>,
     task_started: AtomicBool,
-    today: Mutex<Option<Arc<Today>>>,
+    today: Mutex<TodayCache>,
 }
 
 impl Default for Wallboard {
@@ -244,7 +254,7 @@ impl Default for Wallboard {
         Self {
             boards: watch::Sender::new(None),
             task_started: AtomicBool::new(false),
-            today: Mutex::new(None),
+            today: Mutex::new(TodayCache::default()),
         }
     }
 }
@@ -278,30 +288,40 @@ impl Wallboard {
         }
     }
 
-    /// Today's figures for the day holding `at_ms`: the cached ones if read
-    /// less than [`TODAY_REFRESH`] ago for that day, else read again (one
-    /// read at a time; the others wait for it). On a store failure the
-    /// previous figures of the same day stay.
+    /// Today's figures for the day holding `at_ms`. Read again when the
+    /// last try is [`TODAY_REFRESH`] old or the cached figures are of
+    /// another day (one read at a time; the others wait for it), and
+    /// given up after [`TODAY_READ_TIMEOUT`]. After a failure the previous
+    /// figures of the same day stay, and the next try waits
+    /// [`TODAY_REFRESH`].
     pub(crate) async fn today(&self, app: &Shared, at_ms: i64) -> Option<Arc<Today>> {
-        let mut cached = self.today.lock().await;
+        let mut cache = self.today.lock().await;
         let day_start_ms = local_day_start(at_ms, app.stats.utc_offset_minutes);
-        if let Some(today) = cached.as_ref() {
-            if today.day_start_ms == day_start_ms && today.read_at.elapsed() < TODAY_REFRESH {
-                return Some(today.clone());
-            }
+        let same_day = |t: &Arc<Today>| t.day_start_ms == day_start_ms;
+        let recent = cache
+            .tried_at
+            .is_some_and(|at| at.elapsed() < TODAY_REFRESH);
+        let cached_today = cache.figures.as_ref().is_some_and(same_day);
+        if recent && (cached_today || cache.figures.is_none()) {
+            return cache.figures.clone().filter(same_day);
         }
-        match Today::read(&app.store, &app.stats, at_ms).await {
-            Ok(fresh) => {
+        cache.tried_at = Some(Instant::now());
+        let read = Today::read(&app.store, &app.stats, at_ms);
+        match tokio::time::timeout(TODAY_READ_TIMEOUT, read).await {
+            Ok(Ok(fresh)) => {
                 let fresh = Arc::new(fresh);
-                *cached = Some(fresh.clone());
+                cache.figures = Some(fresh.clone());
                 Some(fresh)
             }
-            Err(e) => {
-                tracing::warn!(error = %e, "today's figures could not be read; the wallboard shows the previous ones");
-                cached
-                    .as_ref()
-                    .filter(|t| t.day_start_ms == day_start_ms)
-                    .cloned()
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "today's figures could not be read; the wallboard keeps the previous ones");
+                cache.figures.clone().filter(same_day)
+            }
+            Err(_) => {
+                tracing::warn!(
+                    "reading today's figures took too long; the wallboard keeps the previous ones"
+                );
+                cache.figures.clone().filter(same_day)
             }
         }
     }

@@ -45,6 +45,9 @@ const DAY_MS: i64 = 86_400_000;
 pub const MAX_REPORT_DAYS: i64 = 400;
 /// Most buckets a report may have (a month in quarter hours).
 pub const MAX_BUCKETS: i64 = 3_000;
+/// Longest interval of the waiting-time distribution (one query per band
+/// edge).
+pub const MAX_WAITS_DAYS: i64 = 93;
 /// The upper edges of the waiting-time bands, in seconds (the last band
 /// is everything longer).
 pub const WAIT_BANDS_SECS: [u64; 7] = [5, 10, 20, 30, 60, 120, 300];
@@ -506,6 +509,12 @@ pub(crate) async fn waits(
         wall_clock().as_millis(),
     )?;
     interval.bucket = Bucket::Whole;
+    if interval.to_ms - interval.from_ms > MAX_WAITS_DAYS * DAY_MS {
+        return Err(ConsoleError::Invalid {
+            field: "to",
+            reason: format!("the waiting-time distribution covers at most {MAX_WAITS_DAYS} days"),
+        });
+    }
     let group = group_or(&args, "queue");
     let scope = Scope::of(&me.user);
     let mut by_key: BTreeMap<String, Cumulative> = BTreeMap::new();
