@@ -86,9 +86,18 @@ function fillSelects() {
   const queue = $('queue');
   const q = queue.value;
   queue.replaceChildren(el('option', { value: '', text: t('all_queues') }),
-    ...ui.config.queues.map((x) => el('option', { value: x.name, text: `${x.name} · ${x.department}` })));
+    ...myQueues().map((x) => el('option', { value: x.name, text: `${x.name} · ${x.department}` })));
   queue.value = q;
   show($('queue-field'), ['queues', 'departments'].includes(view.value));
+}
+
+/// The queues this user may report on: a department supervisor's are
+/// those whose name or department their department names (as the server
+/// decides; several departments are separated by commas).
+function myQueues() {
+  if (ui.me.role === 'admin' || !ui.me.department) return ui.config.queues;
+  const mine = ui.me.department.split(',').map((d) => d.trim().toLowerCase()).filter(Boolean);
+  return ui.config.queues.filter((q) => mine.includes(q.name.toLowerCase()) || mine.includes(q.department.toLowerCase()));
 }
 
 $('view').addEventListener('change', () => { fillSelects(); run(); });
