@@ -402,6 +402,7 @@ impl AcdTask {
                 .count() as f64,
         );
         metrics::gauge!("hotline_console_sockets").set(self.console.open_sockets() as f64);
+        metrics::gauge!("hotline_wallboard_sockets").set(self.console.supervisor_sockets() as f64);
     }
 
     fn handle(&mut self, input: AcdInput) {
