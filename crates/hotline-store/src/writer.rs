@@ -53,6 +53,11 @@ pub struct EventWriterOptions {
     pub high_water: usize,
     /// How long to wait before retrying the database while spooling.
     pub retry_interval: Duration,
+    /// A batch the database has not taken within this time is spooled
+    /// instead (a database that has gone away makes the pool keep trying to
+    /// connect; the calls must not wait for that). Writing the same events
+    /// again later is harmless: they are deduplicated by id.
+    pub write_timeout: Duration,
     /// On start (after replaying the spool), close calls left open by a
     /// crashed process. `Some(node)` closes only that node's calls.
     pub close_out_crashed_calls: Option<CloseOut>,
@@ -74,6 +79,7 @@ impl Default for EventWriterOptions {
             max_batch: 2_000,
             high_water: 32_768,
             retry_interval: Duration::from_secs(1),
+            write_timeout: Duration::from_secs(2),
             close_out_crashed_calls: Some(CloseOut::AllNodes),
         }
     }
@@ -369,6 +375,21 @@ impl WriterTask {
         }
     }
 
+    /// One batch into the database, bounded by `write_timeout`.
+    async fn append(&self, events: &[CallEventRecord]) -> Result<crate::AppendOutcome> {
+        match tokio::time::timeout(self.options.write_timeout, self.store.append_events(events))
+            .await
+        {
+            Ok(result) => result,
+            Err(_) => Err(StoreError::Unavailable {
+                detail: format!(
+                    "no answer within {} ms",
+                    self.options.write_timeout.as_millis()
+                ),
+            }),
+        }
+    }
+
     fn spooling(&self) -> bool {
         self.counters.pending_in_spool.load(Ordering::Relaxed) > 0
     }
@@ -443,7 +464,7 @@ impl WriterTask {
         }
         if !self.spooling() {
             self.counters.batches.fetch_add(1, Ordering::Relaxed);
-            match self.store.append_events(&events).await {
+            match self.append(&events).await {
                 Ok(outcome) => {
                     self.counters
                         .written
@@ -525,7 +546,7 @@ impl WriterTask {
                 }
             };
             self.counters.batches.fetch_add(1, Ordering::Relaxed);
-            match self.store.append_events(&batch).await {
+            match self.append(&batch).await {
                 Ok(outcome) => {
                     replayed += batch.len() as u64;
                     self.replayed_lines += lines;

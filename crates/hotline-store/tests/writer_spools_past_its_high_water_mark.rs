@@ -22,6 +22,7 @@ async fn writer_spools_past_its_high_water_mark() {
             max_batch: 16,
             retry_interval: Duration::from_millis(50),
             close_out_crashed_calls: None,
+            ..EventWriterOptions::default()
         };
         let writer = EventWriter::spawn(ts.store.clone(), &spool_dir, options);
         let mut submitted = 0;
