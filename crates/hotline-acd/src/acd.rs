@@ -456,6 +456,53 @@ impl Acd {
         Ok(())
     }
 
+    /// The waiting caller chose to leave the queue (a key pressed to leave a
+    /// voice message instead of waiting): emits `Overflowed { to, reason }`
+    /// and hands the call to the IVR with `Action::Overflow` (or queues it
+    /// in `to` if that is a queue). Ringing offers are cancelled
+    /// (`CallerGone`), those agents available again keeping their place. Not
+    /// an abandon: the caller is still on the line. A talking call is
+    /// `InvalidCallState`.
+    pub fn leave(
+        &mut self,
+        now: Instant,
+        call: CallId,
+        to: Overflow,
+        reason: &str,
+    ) -> Result<(), AcdError> {
+        let entry = self.calls.get(&call).ok_or(AcdError::UnknownCall(call))?;
+        let offered_to = match &entry.status {
+            CallStatus::Talking { .. } => {
+                return Err(AcdError::InvalidCallState {
+                    call,
+                    state: "talking",
+                    wanted: "waiting or offered",
+                })
+            }
+            CallStatus::Waiting => Vec::new(),
+            CallStatus::Offered { agents } => agents.clone(),
+        };
+        for a in offered_to {
+            self.actions.push_back(Action::CancelOffer {
+                call,
+                agent: self.agents[a].id.clone(),
+                reason: CancelReason::CallerGone,
+            });
+            self.set_agent_deadline(a, None);
+            self.set_agent_state(now, a, AgentState::Available, false);
+        }
+        // Out of the waiting or offered set, but kept for `overflow_call`.
+        if let Some(entry) = self.calls.get_mut(&call) {
+            let queue = &mut self.queues[entry.queue];
+            queue.waiting.remove(&entry.key);
+            queue.offered.remove(&entry.key);
+            entry.status = CallStatus::Waiting;
+        }
+        self.overflow_call(now, call, to, reason);
+        self.route(now);
+        Ok(())
+    }
+
     /// The conversation between citizen and agent ended (either side). The
     /// agent goes to wrap-up for the queue's `wrap_up` time; when it runs
     /// out, wrap-up ends with disposition `timeout` and `WrapUpDone` is

@@ -87,6 +87,7 @@ enum Op {
     Answer(u8, usize),
     Fail(u8, usize),
     Abandon(u8),
+    Leave(u8),
     TalkEnded(u8),
     Transfer(u8, usize),
     Callback(u8),
@@ -126,6 +127,7 @@ fn op() -> impl Strategy<Value = Op> {
         (call.clone(), agent.clone()).prop_map(|(c, a)| Op::Answer(c, a)),
         (call.clone(), agent.clone()).prop_map(|(c, a)| Op::Fail(c, a)),
         call.clone().prop_map(Op::Abandon),
+        call.clone().prop_map(Op::Leave),
         call.clone().prop_map(Op::TalkEnded),
         (call.clone(), q).prop_map(|(c, q)| Op::Transfer(c, q)),
         call.prop_map(Op::Callback),
@@ -231,6 +233,9 @@ fn apply(sim: &mut Sim, op: &Op) {
         Op::Answer(n, i) => sim.acd.offer_answered(now, c(n), &a(i)),
         Op::Fail(n, i) => sim.acd.offer_failed(now, c(n), &a(i)),
         Op::Abandon(n) => sim.acd.abandon(now, c(n)),
+        Op::Leave(n) => sim
+            .acd
+            .leave(now, c(n), hotline_acd::Overflow::Voicemail, "caller_choice"),
         Op::TalkEnded(n) => sim.acd.talk_ended(now, c(n)),
         Op::Transfer(n, q) => sim.acd.transfer(now, c(n), queue(QUEUES[*q]), None),
         Op::Callback(n) => sim.acd.request_callback(now, c(n), "13800000000".into()),
