@@ -1229,7 +1229,14 @@ impl Compiler<'_> {
 }
 
 /// Variables the engine sets by itself.
-const BUILTIN_VARIABLES: &[&str] = &["caller", "called", "language", "callback", "case_ref"];
+const BUILTIN_VARIABLES: &[&str] = &[
+    "caller",
+    "called",
+    "language",
+    "callback",
+    "case_ref",
+    crate::engine::QUEUE_OVERFLOW_VAR,
+];
 
 /// `{name}` placeholders in a text.
 fn placeholders(text: &str) -> Vec<&str> {

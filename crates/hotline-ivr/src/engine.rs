@@ -1294,7 +1294,12 @@ impl Ivr {
             return;
         };
         match (outcome, after_agent) {
-            (QueueOutcome::Overflow { .. }, _) => self.go(now, overflow),
+            (QueueOutcome::Overflow { reason }, _) => {
+                // The script's overflow branch can tell a caller who chose to
+                // leave a message from a full queue (`queue_overflow`).
+                self.set_var(QUEUE_OVERFLOW_VAR, reason.clone(), reason);
+                self.go(now, overflow)
+            }
             (QueueOutcome::AgentFinished, Some(next)) => self.go(now, next),
             (QueueOutcome::AgentFinished, None) => self.finish(Outcome::HungUp {
                 reason: "agent_call_done".into(),
@@ -1337,6 +1342,12 @@ impl Ivr {
         self.go(now, next);
     }
 }
+
+/// The variable a queue node's overflow sets to the ACD's reason:
+/// `voicemail` (the caller pressed the key to leave a message, or the
+/// queue's rule sends callers there), `callback`, or `fallback` (no agents,
+/// queue full, waited too long).
+pub const QUEUE_OVERFLOW_VAR: &str = "queue_overflow";
 
 /// Variable names whose values are ID numbers.
 fn is_sensitive(name: &str) -> bool {

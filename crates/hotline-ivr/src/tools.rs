@@ -142,7 +142,8 @@ keys: 0-9 * #  pressed after the prompt ended (e.g. 2, 123#)
       t        nothing pressed: the pending timeout fires
       wait MS  let MS milliseconds pass
       found [name=value ...] | notfound | fail   answer a lookup
-      agent    the agent call ended    overflow  the queue overflowed
+      agent    the agent call ended
+      overflow [voicemail|callback|fallback]  the queue let the call go
       rec MS [CASE_REF]  a recording of MS ms (and the case opened for it)
       h        hang up    ?  this help    ; comment";
 
@@ -237,7 +238,7 @@ pub fn simulate(
             "h" | "hangup" => inputs.push(Input::Hangup),
             "agent" => inputs.push(Input::QueueResult(QueueOutcome::AgentFinished)),
             "overflow" => inputs.push(Input::QueueResult(QueueOutcome::Overflow {
-                reason: "simulated".into(),
+                reason: words.next().unwrap_or("fallback").to_owned(),
             })),
             "found" | "notfound" | "fail" => {
                 let Some(id) = pending_lookup.take() else {

@@ -19,7 +19,8 @@
 //! timeout                 # wait for the pending timeout
 //! wait 1500               # let time pass
 //! found case_status=open case_department=housing
-//! agent | overflow        # the queue is done with the call
+//! agent | overflow [why]  # the queue is done with the call (why: voicemail,
+//!                           # callback or fallback, the default)
 //! recorded 30000 261120000174
 //! hangup
 //! expect outcome hung_up survey_done
@@ -310,7 +311,11 @@ pub fn run_transcript(bundle: &ScriptBundle, text: &str) -> Result<Vec<String>, 
             }
             "agent" => r.feed(Input::QueueResult(QueueOutcome::AgentFinished)),
             "overflow" => r.feed(Input::QueueResult(QueueOutcome::Overflow {
-                reason: "transcript".into(),
+                reason: if rest.is_empty() {
+                    "fallback".into()
+                } else {
+                    rest.to_owned()
+                },
             })),
             "recorded" => {
                 r.listen();

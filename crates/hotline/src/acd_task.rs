@@ -58,6 +58,8 @@ pub enum AcdInput {
     },
     /// The caller hung up while waiting or while an agent's phone rang.
     Abandon { call: CallId },
+    /// The waiting caller chose to leave a message instead of waiting.
+    Leave { call: CallId },
     /// The agent's phone answered the offer.
     OfferAnswered { call: CallId, agent: AgentId },
     /// The agent's phone rejected the call, was busy or unreachable.
@@ -436,6 +438,14 @@ impl AcdTask {
             AcdInput::Abandon { call } => {
                 if let Err(e) = self.acd.abandon(now, call) {
                     debug!(%call, error = %e, "abandon of a call the ACD no longer holds");
+                }
+            }
+            AcdInput::Leave { call } => {
+                if let Err(e) = self
+                    .acd
+                    .leave(now, call, Overflow::Voicemail, "caller_choice")
+                {
+                    debug!(%call, error = %e, "the caller cannot leave the queue now");
                 }
             }
             AcdInput::OfferAnswered { call, agent } => {

@@ -614,9 +614,17 @@ impl Call {
             AcdOrder::Overflow { to, reason } => {
                 debug!(call = %self.id, ?to, reason, "the ACD sends the call back to the IVR");
                 self.leave_queue();
+                // The script branches on where the call should go next.
+                let reason = match to {
+                    hotline_acd::Overflow::Voicemail => "voicemail",
+                    hotline_acd::Overflow::Callback => "callback",
+                    hotline_acd::Overflow::Fallback | hotline_acd::Overflow::Queue(_) => "fallback",
+                };
                 self.feed(
                     Instant::now(),
-                    Input::QueueResult(QueueOutcome::Overflow { reason }),
+                    Input::QueueResult(QueueOutcome::Overflow {
+                        reason: reason.into(),
+                    }),
                 );
             }
             AcdOrder::Announce {
@@ -889,6 +897,7 @@ impl Call {
         if self.context.callbacks && !self.caller.is_empty() {
             add(prompt("queue_keys").map(|p| vec![p]));
         }
+        add(prompt("queue_key_message").map(|p| vec![p]));
         if prompts.is_empty() {
             return;
         }
@@ -897,8 +906,15 @@ impl Call {
         }
     }
 
-    /// A key while waiting: 1 asks for a callback keeping the caller's place.
+    /// A key while waiting: 1 asks for a callback keeping the caller's
+    /// place, 2 leaves the queue to record a message (the IVR's overflow
+    /// branch, told "voicemail").
     fn queue_key(&mut self, key: char) {
+        if key == '2' && self.agent.is_none() {
+            info!(call = %self.id, "the caller leaves the queue to leave a message");
+            self.context.acd.send(AcdInput::Leave { call: self.id });
+            return;
+        }
         if key != '1' || !self.context.callbacks || self.caller.is_empty() || self.agent.is_some() {
             return;
         }

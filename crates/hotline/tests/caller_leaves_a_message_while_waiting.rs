@@ -1,0 +1,77 @@
+//! A queued caller presses 2 to leave a message instead of waiting: the
+//! call leaves the queue (not an abandon), the IVR records the message,
+//! opens a case and reads its number back.
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::json;
+use support::console::ConsoleClient;
+use support::{agent_path_scripts, scenario, sipp_available, sipp_with_files, voice_ulaw, Hotline};
+
+#[test]
+fn a_waiting_caller_leaves_a_message_instead() {
+    if !sipp_available("a_waiting_caller_leaves_a_message_instead") {
+        return;
+    }
+    let scripts = agent_path_scripts();
+    let scripts_dir = scripts.path().display().to_string();
+    let hotline = Hotline::start_with_args(
+        &["--demo"],
+        &[
+            ("HOTLINE_IVR_SCRIPTS_DIR", &scripts_dir),
+            ("HOTLINE_IVR_SCRIPT", "agent_path"),
+            ("HOTLINE_CONSOLE_SECURE_COOKIES", "false"),
+        ],
+    );
+    // An agent is logged in but on a break, so the caller waits.
+    let _phone = support::agent_phone(&hotline, "agent1", "agent1-sip-pass");
+    let agent = ConsoleClient::login(hotline.http, "agent1", "agent1-demo-pass");
+    assert_eq!(agent.post("/api/agent/login", json!({})).status, 200);
+    let on_break = agent.post(
+        "/api/agent/state",
+        json!({ "state": "break", "reason": "meeting" }),
+    );
+    assert_eq!(on_break.status, 200, "{on_break:?}");
+
+    let caller = sipp_with_files(
+        hotline.sip,
+        &[
+            "-sf",
+            &scenario("citizen_leaves_a_message_while_waiting.xml"),
+            "-s",
+            "12345",
+            "-m",
+            "1",
+        ],
+        &[("voice.ul", &voice_ulaw(4))],
+        Duration::from_secs(90),
+    )
+    .wait(Duration::from_secs(90));
+    assert!(
+        caller.succeeded(),
+        "the message is taken and the hotline hangs up: {}\n{}",
+        caller.errors(),
+        hotline.log()
+    );
+    let overflowed = hotline.wait_for_events("overflowed", 1, Duration::from_secs(2));
+    assert_eq!(overflowed.len(), 1, "{}", hotline.log());
+    assert_eq!(overflowed[0]["event"]["to"], "voicemail");
+    assert_eq!(overflowed[0]["event"]["reason"], "caller_choice");
+    assert!(
+        hotline
+            .wait_for_events("abandoned", 1, Duration::from_millis(200))
+            .is_empty(),
+        "leaving for a message is not an abandon"
+    );
+    let recorded = hotline.wait_for_events("voicemail_recorded", 1, Duration::from_secs(2));
+    assert_eq!(recorded.len(), 1, "{}", hotline.log());
+    assert!(recorded[0]["event"]["duration_ms"].as_u64().unwrap_or(0) >= 2_000);
+    let case_ref = recorded[0]["event"]["case_ref"]
+        .as_str()
+        .expect("a case")
+        .to_owned();
+    let linked = hotline.wait_for_events("case_linked", 1, Duration::from_secs(2));
+    assert_eq!(linked[0]["event"]["case_ref"], case_ref.as_str());
+}
