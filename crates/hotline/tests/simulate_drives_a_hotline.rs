@@ -94,7 +94,10 @@ fn simulated_agents_answer_simulated_citizens_and_wrap_up() {
         "{report}"
     );
 
-    // The hotline's own account of every call.
+    // The hotline's own account of every call (its last `ended` may be
+    // logged a moment after the simulator saw the call end).
+    hotline.wait_for_events("ended", CALLS, Duration::from_secs(10));
+    hotline.wait_for_events("wrap_up_done", CALLS, Duration::from_secs(10));
     let events = hotline.events();
     let mut by_call: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for event in &events {

@@ -25,6 +25,11 @@ use super::{media_codec, Note, Shared, DEAD_MEDIA_AFTER};
 
 /// Below this much talk time the agent's key may not have been sent yet.
 const MARKER_CHECK_AFTER: Duration = Duration::from_secs(3);
+/// The survey key is pressed again this long after, if the hotline has not
+/// said goodbye yet (a key lost on a saturated network, or pressed while
+/// the IVR was not yet listening), at most `SURVEY_TRIES` times.
+const SURVEY_AGAIN_AFTER: Duration = Duration::from_secs(5);
+const SURVEY_TRIES: u32 = 3;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
@@ -94,6 +99,7 @@ pub async fn run(n: u64, shared: Arc<Shared>, seed: u64, mut stop: watch::Receiv
     let mut patience_at: Option<Instant> = None;
     let mut hangup_at: Option<Instant> = None;
     let mut survey_at: Option<Instant> = None;
+    let mut survey_tries = 0;
     let mut talking_since: Option<Instant> = None;
     let mut marker_heard = false;
     let mut our_hangup: Option<OurHangup> = None;
@@ -230,8 +236,14 @@ pub async fn run(n: u64, shared: Arc<Shared>, seed: u64, mut stop: watch::Receiv
                 if survey_at.is_some_and(|at| at <= now) {
                     survey_at = None;
                     let score = char::from(b'1' + rng.gen_range(0..5u8));
-                    if leg.send_dtmf(&score.to_string(), Duration::from_millis(120)).is_ok() {
+                    if leg.send_dtmf(&score.to_string(), Duration::from_millis(120)).is_ok()
+                        && survey_tries == 0
+                    {
                         Tally::add(&tally.surveys);
+                    }
+                    survey_tries += 1;
+                    if survey_tries < SURVEY_TRIES {
+                        survey_at = Some(now + SURVEY_AGAIN_AFTER);
                     }
                 }
             }
