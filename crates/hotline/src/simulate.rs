@@ -77,7 +77,9 @@ pub struct SimulateArgs {
     /// hours: Mandarin, report a problem, a department).
     #[arg(long, default_value = "1,2,1|2|3|4|0")]
     keys: KeyPath,
-    /// Time before each key (and before the survey answer).
+    /// Time before each key (and before the survey answer). Every duration
+    /// option takes `5s` (fixed), `2s..8s` (uniform) or `exp:20s`
+    /// (exponential with that mean).
     #[arg(long, default_value = "1.5s")]
     key_gap: Spread,
     /// Share of callers who hang up if they wait longer than their patience.
