@@ -7,8 +7,13 @@
 //! B=target/release/examples/stats_bench
 //! $B seed   --url sqlite:///tmp/stats.db --fresh --calls 10000000 --citizens 1000000 --days 365 --agents 400
 //! $B report --url sqlite:///tmp/stats.db --runs 20
+//! $B ingest --url sqlite:///tmp/ingest.db --fresh --calls 20000
 //! ```
-//! For PostgreSQL use `--url postgres://postgres@127.0.0.1:5432/test --schema stats_bench`
+//! `ingest` appends synthetic calls' events straight to the store (event
+//! log, call records and statistics upkeep), one call starting every
+//! `--spacing-ms` (1,300 ms: a busy city's peak hour).
+//! `STATS_BENCH_ONLY="month queues"` runs only the measurements whose name
+//! contains that text. For PostgreSQL use `--url postgres://postgres@127.0.0.1:5432/test --schema stats_bench`
 //! (`--fresh` drops the schema first, or deletes the SQLite file).
 
 use std::collections::{BTreeMap, HashMap};
@@ -19,7 +24,7 @@ use hotline_store::{
     seed, Bucket, IvrGrouping, QueueGrouping, ReportQuery, SeedOptions, StatsOptions, Store,
     StoreOptions,
 };
-use hotline_types::Timestamp;
+use hotline_types::{CallEvent, CallEventRecord, CallId, HangupSide, Timestamp};
 
 const KEY: &[u8] = b"benchmark-national-id-key-000000";
 /// The seeded data ends here: 2026-11-22T00:00:00Z.
@@ -38,7 +43,7 @@ impl Args {
         let mut it = std::env::args().skip(1);
         let command = it
             .next()
-            .ok_or("usage: stats_bench <seed|report> --url URL [...]")?;
+            .ok_or("usage: stats_bench <seed|report|ingest> --url URL [...]")?;
         let mut flags = HashMap::new();
         while let Some(flag) = it.next() {
             let name = flag
@@ -118,6 +123,148 @@ async fn run_seed(args: &Args) -> Result<(), String> {
     Ok(())
 }
 
+/// The events of one synthetic call `i` starting at `start_ms`: answered
+/// after a wait of 0-60 s in one of eight queues (6% abandon, 3% are
+/// transferred to another queue), talk with hold, wrap-up, a survey.
+fn call_events(i: u64, start_ms: i64) -> Vec<CallEventRecord> {
+    let call = CallId::new();
+    let queues = [
+        "housing",
+        "transport",
+        "water",
+        "noise",
+        "health",
+        "education",
+        "social_security",
+        "general",
+    ];
+    let queue = queues[(i % 8) as usize];
+    let agent = format!("agent{:03}", i % 400);
+    let wait = (i * 7_919 % 60_000) as i64;
+    let mut t = start_ms;
+    let mut out = Vec::with_capacity(14);
+    let mut at = |dt: i64, e: CallEvent| {
+        t += dt;
+        out.push(CallEventRecord::new(call, Timestamp(t), e));
+    };
+    at(
+        0,
+        CallEvent::CallStarted {
+            caller: format!("+86139{:08}", i % 100_000_000),
+            called: "12345".into(),
+            sip_call_id: format!("{call}@bench"),
+            node: Some("bench".into()),
+            linked_call: None,
+        },
+    );
+    at(300, CallEvent::Answered);
+    for node in ["language", "welcome", "main_menu"] {
+        at(
+            2_000,
+            CallEvent::IvrNodeEntered {
+                script: "hotline".into(),
+                version: 1,
+                node: node.into(),
+            },
+        );
+    }
+    at(
+        5_000,
+        CallEvent::Queued {
+            queue: queue.into(),
+            priority: 1,
+            skills: vec![],
+        },
+    );
+    if i % 50 < 3 {
+        at(
+            wait,
+            CallEvent::Abandoned {
+                queue: queue.into(),
+                wait_ms: wait as u64,
+                position: 1,
+            },
+        );
+        at(
+            0,
+            CallEvent::Ended {
+                side: HangupSide::Caller,
+                cause: "bye".into(),
+            },
+        );
+        return out;
+    }
+    at(
+        (wait - 2_000).max(0),
+        CallEvent::Offered {
+            queue: queue.into(),
+            agent: agent.as_str().into(),
+        },
+    );
+    at(
+        2_000.min(wait),
+        CallEvent::AgentAnswered {
+            queue: queue.into(),
+            agent: agent.as_str().into(),
+            wait_ms: wait as u64,
+        },
+    );
+    at(60_000, CallEvent::HoldStarted);
+    at(10_000, CallEvent::HoldEnded);
+    at(
+        90_000,
+        CallEvent::Ended {
+            side: HangupSide::Caller,
+            cause: "bye".into(),
+        },
+    );
+    at(
+        30_000,
+        CallEvent::WrapUpDone {
+            agent: agent.as_str().into(),
+            disposition: "information_given".into(),
+            wrap_ms: 30_000,
+        },
+    );
+    at(
+        1_000,
+        CallEvent::SurveyAnswered {
+            score: (i % 5 + 1) as u8,
+        },
+    );
+    out
+}
+
+/// Appends synthetic calls' events straight to the store in batches (no
+/// writer, no spool): the cost of the event log, the call records and the
+/// statistics upkeep together. Events are sent in time order across calls,
+/// as the writer would batch them.
+async fn ingest(args: &Args) -> Result<(), String> {
+    let store = connect(args).await?;
+    let calls: u64 = args.get("calls", 20_000u64)?;
+    let batch: usize = args.get("batch", 2_000usize)?;
+    let spacing_ms: i64 = args.get("spacing-ms", 1_300i64)?;
+    let mut events: Vec<CallEventRecord> = (0..calls)
+        .flat_map(|i| call_events(i, END_MS + i as i64 * spacing_ms))
+        .collect();
+    events.sort_by_key(|e| e.at);
+    let started = Instant::now();
+    for chunk in events.chunks(batch) {
+        store
+            .append_events(chunk)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    println!(
+        "ingest backend={:?} calls={calls} events={} batch={batch} spacing_ms={spacing_ms} seconds={elapsed:.2} events_per_s={:.0}",
+        store.backend(),
+        events.len(),
+        events.len() as f64 / elapsed
+    );
+    Ok(())
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -127,11 +274,17 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 }
 
 /// Runs `query` once to warm up, then `runs` times; prints the timings.
+/// With `--only TEXT`, only the measurements whose name contains TEXT run.
 async fn time<F, Fut>(name: &str, runs: usize, mut query: F) -> Result<(), String>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<String, hotline_store::StoreError>>,
 {
+    if let Ok(only) = std::env::var("STATS_BENCH_ONLY") {
+        if !name.contains(only.as_str()) {
+            return Ok(());
+        }
+    }
     let what = query().await.map_err(|e| format!("{name}: {e}"))?;
     let mut times = Vec::with_capacity(runs);
     for _ in 0..runs {
@@ -280,6 +433,7 @@ async fn main() {
         Ok(args) => match args.command.as_str() {
             "seed" => run_seed(&args).await,
             "report" => report(&args).await,
+            "ingest" => ingest(&args).await,
             other => Err(format!("unknown command {other:?}")),
         },
         Err(e) => Err(e),

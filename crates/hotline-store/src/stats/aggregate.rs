@@ -3,8 +3,11 @@
 //!
 //! - `queue_stats_15min`: per queue and slot of queue entry, the sums of
 //!   the slot's segments plus every answered and abandoned wait, so that
-//!   thresholds are applied exactly at query time. Recomputed from the
-//!   slot's segments whenever one of them changes ([`QueueSlot::build`]).
+//!   thresholds are applied exactly at query time. Kept up to date by
+//!   taking away a changed segment's old share and adding its new one
+//!   ([`QueueSlot::replace`]), rebuilt from the slot's segments
+//!   ([`QueueSlot::build`]) when that cannot be exact (the maximum queued
+//!   time went down).
 //! - `agent_stats_15min` and `ivr_stats_15min`: pure counts and sums,
 //!   maintained by adding the difference between a segment's (or call
 //!   record's) contribution before and after new events.
@@ -78,7 +81,7 @@ pub(crate) struct QueueSlot {
     pub survey_3: i64,
     pub survey_4: i64,
     pub survey_5: i64,
-    /// Every answered entry's wait (ms), ascending, see [`encode_waits`].
+    /// Every answered entry's wait (ms), in no order, see [`encode_waits`].
     pub answered_waits: Vec<u8>,
     /// Every abandoned entry's wait (ms), short ones included.
     pub abandon_waits: Vec<u8>,
@@ -208,6 +211,63 @@ impl QueueSlotBuilder {
 }
 
 impl QueueSlot {
+    /// Replaces a segment's share: takes `old`'s away (if the segment was
+    /// there before) and adds `new`'s. The incremental upkeep, cheaper than
+    /// [`QueueSlot::build`] over a busy slot. Returns false when the result
+    /// cannot be known without the slot's segments (then rebuild the slot):
+    /// the old share held the slot's maximum queued time and the new one
+    /// does not, or a wait to take away is not there.
+    pub fn replace(&mut self, old: Option<&QueueSegment>, new: &QueueSegment) -> bool {
+        let new = QueueSlot::build(self.slot_ms, &self.queue, [new]);
+        let mut exact = true;
+        if let Some(old) = old {
+            let old = QueueSlot::build(self.slot_ms, &self.queue, [old]);
+            self.add_counts(&old, -1);
+            for w in old.answered_waits.chunks_exact(4) {
+                exact &= remove_wait(&mut self.answered_waits, w);
+            }
+            for w in old.abandon_waits.chunks_exact(4) {
+                exact &= remove_wait(&mut self.abandon_waits, w);
+            }
+            if old.max_queued_ms.is_some()
+                && old.max_queued_ms >= self.max_queued_ms
+                && new.max_queued_ms < old.max_queued_ms
+            {
+                exact = false;
+            }
+        }
+        self.add_counts(&new, 1);
+        self.answered_waits.extend_from_slice(&new.answered_waits);
+        self.abandon_waits.extend_from_slice(&new.abandon_waits);
+        if let Some(m) = new.max_queued_ms {
+            self.max_queued_ms = Some(self.max_queued_ms.map_or(m, |old| old.max(m)));
+        }
+        exact
+    }
+
+    fn add_counts(&mut self, one: &QueueSlot, sign: i64) {
+        self.offered += sign * one.offered;
+        self.answered += sign * one.answered;
+        self.transferred_out += sign * one.transferred_out;
+        self.abandoned += sign * one.abandoned;
+        self.overflowed += sign * one.overflowed;
+        self.callbacks += sign * one.callbacks;
+        self.callbacks_answered += sign * one.callbacks_answered;
+        self.ended += sign * one.ended;
+        self.waiting += sign * one.waiting;
+        self.answered_wait_ms += sign * one.answered_wait_ms;
+        self.ring_no_answers += sign * one.ring_no_answers;
+        self.handled += sign * one.handled;
+        self.talk_ms += sign * one.talk_ms;
+        self.hold_ms += sign * one.hold_ms;
+        self.wrap_ms += sign * one.wrap_ms;
+        self.survey_1 += sign * one.survey_1;
+        self.survey_2 += sign * one.survey_2;
+        self.survey_3 += sign * one.survey_3;
+        self.survey_4 += sign * one.survey_4;
+        self.survey_5 += sign * one.survey_5;
+    }
+
     /// The slot row of `segments` (all of one queue and slot).
     pub fn build<'a>(
         slot_ms: i64,
@@ -232,6 +292,19 @@ pub(crate) fn encode_waits(waits: &[i64]) -> Vec<u8> {
         out.extend_from_slice(&w.to_le_bytes());
     }
     out
+}
+
+/// Removes one occurrence of `wait` from an encoded list; false if absent.
+fn remove_wait(list: &mut Vec<u8>, wait: &[u8]) -> bool {
+    let Some(i) = list.chunks_exact(4).position(|w| w == wait) else {
+        return false;
+    };
+    // Order does not matter: move the last wait into the hole.
+    let last = list.len() - 4;
+    let tail: [u8; 4] = [list[last], list[last + 1], list[last + 2], list[last + 3]];
+    list[i * 4..i * 4 + 4].copy_from_slice(&tail);
+    list.truncate(last);
+    true
 }
 
 fn decode_waits<'a>(
@@ -753,6 +826,34 @@ mod tests {
         assert_eq!(by_slot.short_abandoned, 1);
         assert_eq!(by_slot.abandoned_within, 1);
         assert_eq!(by_slot.max_queued_ms, Some(90_000));
+    }
+
+    #[test]
+    fn applying_changes_matches_building_from_scratch() {
+        let t = Thresholds::default();
+        let before = [
+            segment(SegmentOutcome::Answered, 4_000),
+            segment(SegmentOutcome::Ongoing, 0),
+            segment(SegmentOutcome::Abandoned, 30_000),
+        ];
+        let mut slot = QueueSlot::build(0, "q", &before);
+        // The ongoing entry is answered after 9 s.
+        let answered = segment(SegmentOutcome::Answered, 9_000);
+        assert!(slot.replace(Some(&before[1]), &answered));
+        let after = [before[0].clone(), answered, before[2].clone()];
+        let mut incremental = QueueTotals::default();
+        incremental.add_slot(&slot, &t).unwrap();
+        let mut built = QueueTotals::default();
+        built
+            .add_slot(&QueueSlot::build(0, "q", &after), &t)
+            .unwrap();
+        assert_eq!(incremental, built);
+        // Changing the longest wait's entry without changing its wait is
+        // exact; making it shorter needs the segments.
+        let mut wrapped = before[2].clone();
+        wrapped.offers = 2;
+        assert!(slot.replace(Some(&before[2]), &wrapped));
+        assert!(!slot.replace(Some(&wrapped), &segment(SegmentOutcome::Abandoned, 29_000)));
     }
 
     #[test]

@@ -5,18 +5,19 @@
 //!
 //! 1. The calls' queue segments are loaded, the new events folded in, and
 //!    the changed segments written back.
-//! 2. Each queue slot holding a changed segment is recomputed from its
-//!    segments. On PostgreSQL an advisory lock per slot (taken in a fixed
-//!    order) serialises nodes recomputing the same slot, so none works
-//!    from a snapshot that misses another's segments. SQLite has one
-//!    writer at a time.
+//! 2. Each queue slot holding a changed segment is read, the segment's old
+//!    share taken away and its new share added (rebuilt from the slot's
+//!    segments when that cannot be exact), and written back. On PostgreSQL
+//!    an advisory lock per slot (taken in a fixed order) serialises nodes
+//!    updating the same slot, so none works from a stale read. SQLite has
+//!    one writer at a time.
 //! 3. Agent and IVR slots get the difference between the old and new
 //!    contributions of each changed segment and call record, added in SQL
 //!    (`x = x + excluded.x`): commutative, so concurrent nodes need no lock.
 //!    Rows are written in key order, so two transactions never wait on each
 //!    other in opposite orders.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
 use hotline_types::CallEventRecord;
 use sha2::{Digest, Sha256};
@@ -35,17 +36,19 @@ use crate::stats::segments::{
 };
 
 /// Rows per multi-row statement, largest first; only these sizes are used
-/// so the statements stay in the statement cache. Kept small: SQLite's
-/// bind-by-name lookup (which sqlx uses) costs time proportional to the
-/// statement's parameter count for every parameter bound.
-pub(crate) const STATS_STATEMENT_ROWS: [usize; 4] = [64, 16, 4, 1];
+/// so the statements stay in the statement cache. Small on SQLite: sqlx
+/// binds SQLite parameters by name, and SQLite finds a name by walking the
+/// statement's parameter list, so binding costs grow with the square of a
+/// statement's parameter count. PostgreSQL prefers fewer round trips.
+const SQLITE_ROWS: &[usize] = &[16, 4, 1];
+const POSTGRES_ROWS: &[usize] = &[256, 64, 16, 4, 1];
 
-/// Splits `items` into chunks whose lengths are in [`STATS_STATEMENT_ROWS`].
-pub(crate) fn stats_chunks<T>(items: &[T]) -> Vec<&[T]> {
+/// Splits `items` into chunks whose lengths are in `sizes` (largest first).
+fn chunks_of<'a, T>(items: &'a [T], sizes: &[usize]) -> Vec<&'a [T]> {
     let mut out = Vec::new();
     let mut rest = items;
     while !rest.is_empty() {
-        let size = STATS_STATEMENT_ROWS
+        let size = sizes
             .iter()
             .copied()
             .find(|s| *s <= rest.len())
@@ -57,6 +60,12 @@ pub(crate) fn stats_chunks<T>(items: &[T]) -> Vec<&[T]> {
     out
 }
 
+/// Chunks for statements on either backend (the SQLite sizes, which are
+/// right for both when the volume is small).
+pub(crate) fn stats_chunks<T>(items: &[T]) -> Vec<&[T]> {
+    chunks_of(items, SQLITE_ROWS)
+}
+
 /// One call's new events, with its record before and after them.
 pub(crate) struct CallChange<'a> {
     pub call_id: String,
@@ -66,13 +75,17 @@ pub(crate) struct CallChange<'a> {
     pub events: Vec<&'a CallEventRecord>,
 }
 
+/// A segment before (if it existed) and after new events.
+pub(crate) type SegmentChange = (Option<QueueSegment>, QueueSegment);
+
 /// What the new events change, computed before anything is written.
 #[derive(Default)]
 pub(crate) struct Derived {
     /// Segments to write (new or changed).
     pub segments: Vec<QueueSegment>,
-    /// Queue slots to recompute: (queue, slot start).
-    pub queue_slots: BTreeSet<(String, i64)>,
+    /// Changed segments by queue slot (queue, slot start). A segment never
+    /// changes queue or entry time, so before and after are in one slot.
+    pub queue_slots: BTreeMap<(String, i64), Vec<SegmentChange>>,
     /// Differences to add, by (slot start, agent).
     pub agents: BTreeMap<(i64, String), AgentSlot>,
     /// Differences to add, by (slot start, IVR path).
@@ -123,14 +136,14 @@ pub(crate) fn derive(
                 continue;
             }
             if let Some(old) = old {
-                d.queue_slots
-                    .insert((old.queue.clone(), slot_of(old.entered_at_ms)));
                 if let Some((key, contribution)) = AgentSlot::of_segment(old) {
                     d.agents.entry(key).or_default().add(&contribution, -1);
                 }
             }
             d.queue_slots
-                .insert((new.queue.clone(), slot_of(new.entered_at_ms)));
+                .entry((new.queue.clone(), slot_of(new.entered_at_ms)))
+                .or_default()
+                .push((old.cloned(), new.clone()));
             if let Some((key, contribution)) = AgentSlot::of_segment(&new) {
                 d.agents.entry(key).or_default().add(&contribution, 1);
             }
@@ -188,8 +201,8 @@ pub(crate) fn insert_slots_sql(table: &str, key: &str, values: &[&str], rows: us
     )
 }
 
-/// `INSERT ... ON CONFLICT DO UPDATE` replacing one queue slot row.
-pub(crate) fn upsert_queue_slot_sql() -> String {
+/// `INSERT ... ON CONFLICT DO UPDATE` replacing `rows` queue slot rows.
+pub(crate) fn upsert_queue_slots_sql(rows: usize) -> String {
     let updates = QUEUE_SLOT_COLUMNS
         .split(", ")
         .skip(2)
@@ -199,7 +212,7 @@ pub(crate) fn upsert_queue_slot_sql() -> String {
     format!(
         "INSERT INTO queue_stats_15min ({QUEUE_SLOT_COLUMNS}) VALUES {} \
          ON CONFLICT (slot_ms, queue) DO UPDATE SET {updates}",
-        values_placeholders(1, QUEUE_SLOT_COLUMN_COUNT)
+        values_placeholders(rows, QUEUE_SLOT_COLUMN_COUNT)
     )
 }
 
@@ -216,6 +229,39 @@ fn slot_lock_id(queue: &str, slot_ms: i64) -> i64 {
     i64::from_be_bytes(first)
 }
 
+/// Serialising writers of the same queue slots, per backend.
+pub(crate) trait LockSlots {
+    /// Takes the transaction-scoped locks `ids` (sorted).
+    async fn lock_slots(&mut self, ids: &[i64]) -> Result<()>;
+}
+
+impl LockSlots for sqlx::SqliteConnection {
+    /// SQLite's write transaction (`BEGIN IMMEDIATE`) already excludes
+    /// every other writer.
+    async fn lock_slots(&mut self, _ids: &[i64]) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl LockSlots for sqlx::PgConnection {
+    /// Advisory locks, released at commit. One statement; the locks are
+    /// taken in sorted order (a volatile function is evaluated after the
+    /// sort), so two writers never wait on each other in opposite orders.
+    async fn lock_slots(&mut self, ids: &[i64]) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        sqlx::query(
+            "SELECT pg_advisory_xact_lock(k) FROM \
+             (SELECT unnest($1::bigint[]) AS k) AS l ORDER BY k",
+        )
+        .bind(ids)
+        .execute(&mut *self)
+        .await?;
+        Ok(())
+    }
+}
+
 /// The statistics half of an append, on one backend's transaction.
 pub(crate) trait DeriveStatistics {
     /// Updates segments and slots for the new events of `changes`.
@@ -230,10 +276,15 @@ macro_rules! impl_derive_statistics {
                     return Ok(());
                 }
                 let conn = &mut **self;
+                let sizes = if $postgres {
+                    POSTGRES_ROWS
+                } else {
+                    SQLITE_ROWS
+                };
                 // 1. Segments.
                 let ids: Vec<&str> = changes.iter().map(|c| c.call_id.as_str()).collect();
                 let mut stored: HashMap<String, Vec<QueueSegment>> = HashMap::new();
-                for chunk in stats_chunks(&ids) {
+                for chunk in chunks_of(&ids, sizes) {
                     let sql = format!(
                         "SELECT {SEGMENT_COLUMNS} FROM queue_segments WHERE call_id IN ({})",
                         list_placeholders(1, chunk.len())
@@ -248,7 +299,7 @@ macro_rules! impl_derive_statistics {
                     }
                 }
                 let d = derive(changes, stored);
-                for chunk in stats_chunks(&d.segments) {
+                for chunk in chunks_of(&d.segments, sizes) {
                     let sql = upsert_segments_sql(chunk.len());
                     let mut q = sqlx::query(&sql);
                     for s in chunk {
@@ -257,38 +308,64 @@ macro_rules! impl_derive_statistics {
                     q.execute(&mut *conn).await?;
                 }
                 // 2. Queue slots, recomputed.
-                if $postgres {
-                    let mut locks: Vec<i64> = d
-                        .queue_slots
-                        .iter()
-                        .map(|(queue, slot)| slot_lock_id(queue, *slot))
-                        .collect();
-                    locks.sort_unstable();
-                    locks.dedup();
-                    for id in locks {
-                        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                            .bind(id)
-                            .execute(&mut *conn)
-                            .await?;
+                let mut locks: Vec<i64> = d
+                    .queue_slots
+                    .keys()
+                    .map(|(queue, slot)| slot_lock_id(queue, *slot))
+                    .collect();
+                locks.sort_unstable();
+                locks.dedup();
+                conn.lock_slots(&locks).await?;
+                // Read every touched slot, apply the changes, write them back.
+                let keys: Vec<&(String, i64)> = d.queue_slots.keys().collect();
+                let mut stored: HashMap<(String, i64), QueueSlot> = HashMap::new();
+                for chunk in chunks_of(&keys, sizes) {
+                    let sql = format!(
+                        "SELECT {QUEUE_SLOT_COLUMNS} FROM queue_stats_15min WHERE {}",
+                        (0..chunk.len())
+                            .map(|i| format!(
+                                "(slot_ms = ${} AND queue = ${})",
+                                2 * i + 1,
+                                2 * i + 2
+                            ))
+                            .collect::<Vec<_>>()
+                            .join(" OR ")
+                    );
+                    let mut q = sqlx::query_as::<_, QueueSlot>(&sql);
+                    for (queue, slot_ms) in chunk {
+                        q = q.bind(*slot_ms).bind(queue.as_str());
+                    }
+                    for slot in q.fetch_all(&mut *conn).await? {
+                        stored.insert((slot.queue.clone(), slot.slot_ms), slot);
                     }
                 }
-                let select = format!(
+                let select_segments = format!(
                     "SELECT {SEGMENT_COLUMNS} FROM queue_segments \
                      WHERE queue = $1 AND entered_at_ms >= $2 AND entered_at_ms < $3"
                 );
-                let upsert = upsert_queue_slot_sql();
-                for (queue, slot_ms) in &d.queue_slots {
-                    let rows: Vec<SegmentRow> = sqlx::query_as(&select)
-                        .bind(queue.as_str())
-                        .bind(*slot_ms)
-                        .bind(*slot_ms + SLOT_MS)
-                        .fetch_all(&mut *conn)
-                        .await?;
-                    let segments = rows
-                        .into_iter()
-                        .map(QueueSegment::try_from)
-                        .collect::<Result<Vec<_>>>()?;
-                    if segments.is_empty() {
+                let mut slots = Vec::with_capacity(d.queue_slots.len());
+                for ((queue, slot_ms), changes) in &d.queue_slots {
+                    let mut slot = stored
+                        .remove(&(queue.clone(), *slot_ms))
+                        .unwrap_or_else(|| QueueSlot::build(*slot_ms, queue, []));
+                    let mut exact = true;
+                    for (old, new) in changes {
+                        exact &= slot.replace(old.as_ref(), new);
+                    }
+                    if !exact {
+                        let rows: Vec<SegmentRow> = sqlx::query_as(&select_segments)
+                            .bind(queue.as_str())
+                            .bind(*slot_ms)
+                            .bind(*slot_ms + SLOT_MS)
+                            .fetch_all(&mut *conn)
+                            .await?;
+                        let segments = rows
+                            .into_iter()
+                            .map(QueueSegment::try_from)
+                            .collect::<Result<Vec<_>>>()?;
+                        slot = QueueSlot::build(*slot_ms, queue, &segments);
+                    }
+                    if slot.offered == 0 {
                         sqlx::query(
                             "DELETE FROM queue_stats_15min WHERE slot_ms = $1 AND queue = $2",
                         )
@@ -296,15 +373,21 @@ macro_rules! impl_derive_statistics {
                         .bind(queue.as_str())
                         .execute(&mut *conn)
                         .await?;
-                        continue;
+                    } else {
+                        slots.push(slot);
                     }
-                    let slot = QueueSlot::build(*slot_ms, queue, &segments);
-                    let q = sqlx::query(&upsert);
-                    bind_queue_slot!(q, &slot).execute(&mut *conn).await?;
+                }
+                for chunk in chunks_of(&slots, sizes) {
+                    let sql = upsert_queue_slots_sql(chunk.len());
+                    let mut q = sqlx::query(&sql);
+                    for slot in chunk {
+                        q = bind_queue_slot!(q, slot);
+                    }
+                    q.execute(&mut *conn).await?;
                 }
                 // 3. Agent and IVR slots, by difference, in key order.
                 let agents: Vec<(&(i64, String), &AgentSlot)> = d.agents.iter().collect();
-                for chunk in stats_chunks(&agents) {
+                for chunk in chunks_of(&agents, sizes) {
                     let sql = add_slots_sql(
                         "agent_stats_15min",
                         "agent",
@@ -321,7 +404,7 @@ macro_rules! impl_derive_statistics {
                     q.execute(&mut *conn).await?;
                 }
                 let ivr: Vec<(&(i64, String), &IvrSlot)> = d.ivr.iter().collect();
-                for chunk in stats_chunks(&ivr) {
+                for chunk in chunks_of(&ivr, sizes) {
                     let sql =
                         add_slots_sql("ivr_stats_15min", "ivr_path", &IVR_SLOT_VALUES, chunk.len());
                     let mut q = sqlx::query(&sql);
