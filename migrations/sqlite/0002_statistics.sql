@@ -43,10 +43,9 @@ CREATE INDEX queue_segments_by_time ON queue_segments (entered_at_ms);
 
 -- Per queue and 15-minute slot (UTC start, by queue entry time): the
 -- threshold-free sums of the slot's segments, and every answered and
--- abandoned wait (ms, each a 4-byte little-endian unsigned integer, in no
--- order) so that any threshold is applied exactly at query time. Updated
--- with each changed segment's old and new share (rebuilt from
--- queue_segments when its maximum queued time would go down).
+-- abandoned wait (ms, ascending, each a 4-byte little-endian unsigned
+-- integer) so that any threshold is applied exactly at query time.
+-- Recomputed from queue_segments whenever one of its segments changes.
 CREATE TABLE queue_stats_15min (
     slot_ms            BIGINT NOT NULL,
     queue              TEXT   NOT NULL,
