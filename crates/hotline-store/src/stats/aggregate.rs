@@ -81,7 +81,9 @@ pub(crate) struct QueueSlot {
     pub survey_3: i64,
     pub survey_4: i64,
     pub survey_5: i64,
-    /// Every answered entry's wait (ms), in no order, see [`encode_waits`].
+    /// Every answered entry's wait (ms), in no order (migration 0002's
+    /// comment says ascending; nothing relies on the order), see
+    /// [`encode_waits`].
     pub answered_waits: Vec<u8>,
     /// Every abandoned entry's wait (ms), short ones included.
     pub abandon_waits: Vec<u8>,
