@@ -180,21 +180,35 @@ impl Store {
                 citizen: id.0,
                 ..ErasureReport::default()
             };
-            if !phones.is_empty() {
+            {
+                // The citizen's calls: from, to or called back on one of
+                // their numbers, or the call a case of theirs was opened on
+                // (a call from a number they never gave).
                 let n = phones.len();
-                let sql = format!(
-                    "SELECT call_id, recording, voicemail_recording FROM calls \
-                     WHERE caller IN ({}) OR called IN ({}) OR callback_number IN ({})",
-                    list_placeholders(1, n),
-                    list_placeholders(n + 1, n),
-                    list_placeholders(2 * n + 1, n),
+                let by_case = format!(
+                    "call_id IN (SELECT call_id FROM cases WHERE citizen_id = ${} AND call_id IS NOT NULL)",
+                    3 * n + 1
                 );
+                let sql = if n == 0 {
+                    format!(
+                        "SELECT call_id, recording, voicemail_recording FROM calls WHERE {by_case}"
+                    )
+                } else {
+                    format!(
+                        "SELECT call_id, recording, voicemail_recording FROM calls \
+                         WHERE caller IN ({}) OR called IN ({}) OR callback_number IN ({}) OR {by_case}",
+                        list_placeholders(1, n),
+                        list_placeholders(n + 1, n),
+                        list_placeholders(2 * n + 1, n),
+                    )
+                };
                 let mut q = sqlx::query_as::<_, (String, Option<String>, Option<String>)>(&sql);
                 for _ in 0..3 {
                     for p in &phones {
                         q = q.bind(p.as_str());
                     }
                 }
+                q = q.bind(id.0);
                 let calls = q.fetch_all(&mut *tx).await?;
                 let mut recordings = HashSet::new();
                 for (call_id, recording, voicemail) in &calls {
@@ -242,15 +256,17 @@ impl Store {
                 recordings.sort();
                 report.recordings_to_delete = recordings;
                 // Searches that were made with the citizen's numbers.
-                let sql = format!(
-                    "UPDATE audit_log SET via_search = NULL WHERE via_search IN ({})",
-                    list_placeholders(1, n)
-                );
-                let mut q = sqlx::query(&sql);
-                for p in &phones {
-                    q = q.bind(p.as_str());
+                if n > 0 {
+                    let sql = format!(
+                        "UPDATE audit_log SET via_search = NULL WHERE via_search IN ({})",
+                        list_placeholders(1, n)
+                    );
+                    let mut q = sqlx::query(&sql);
+                    for p in &phones {
+                        q = q.bind(p.as_str());
+                    }
+                    q.execute(&mut *tx).await?;
                 }
-                q.execute(&mut *tx).await?;
             }
             let case_ids: Vec<i64> =
                 sqlx::query_scalar("SELECT case_id FROM cases WHERE citizen_id = $1")
