@@ -10,42 +10,14 @@
 mod support;
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
 use support::{
-    agent_path_scripts, agent_phone, scenario, sipp_available, sipp_with_files, Hotline,
+    agent_path_scripts, agent_phone, chromium_available, repo_root, scenario, sipp_available,
+    sipp_with_files, Hotline,
 };
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn chromium_available(test: &str) -> bool {
-    let chromium = Path::new("/usr/bin/chromium").exists();
-    let playwright = repo_root()
-        .join("tests/browser/node_modules/playwright-core")
-        .exists();
-    let node = Command::new("node")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .status()
-        .is_ok();
-    if chromium && playwright && node {
-        return true;
-    }
-    let missing = format!(
-        "chromium: {chromium}, playwright-core: {playwright}, node: {node} \
-         (apt-get install chromium nodejs npm; cd tests/browser && npm ci)"
-    );
-    if std::env::var("HOTLINE_REQUIRE_CHROMIUM").as_deref() == Ok("1") {
-        panic!("{test}: Chromium is required (HOTLINE_REQUIRE_CHROMIUM=1): {missing}");
-    }
-    eprintln!("\n!!!!!!!! SKIPPED {test}: {missing} !!!!!!!!\n");
-    false
-}
 
 #[test]
 fn an_agent_sees_the_pop_in_chromium_and_saves_a_case() {

@@ -436,3 +436,34 @@ pub fn voice_ulaw(seconds: u32) -> Vec<u8> {
         })
         .collect()
 }
+
+/// The repository's root (for tests/browser, ivr_scripts, tests/artifacts).
+pub fn repo_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Whether Debian's Chromium, Node.js and tests/browser's playwright-core
+/// are here; panics in CI (`HOTLINE_REQUIRE_CHROMIUM=1`) when they are not.
+pub fn chromium_available(test: &str) -> bool {
+    let chromium = std::path::Path::new("/usr/bin/chromium").exists();
+    let playwright = repo_root()
+        .join("tests/browser/node_modules/playwright-core")
+        .exists();
+    let node = Command::new("node")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok();
+    if chromium && playwright && node {
+        return true;
+    }
+    let missing = format!(
+        "chromium: {chromium}, playwright-core: {playwright}, node: {node} \
+         (apt-get install chromium nodejs npm; cd tests/browser && npm ci)"
+    );
+    if std::env::var("HOTLINE_REQUIRE_CHROMIUM").as_deref() == Ok("1") {
+        panic!("{test}: Chromium is required (HOTLINE_REQUIRE_CHROMIUM=1): {missing}");
+    }
+    eprintln!("\n!!!!!!!! SKIPPED {test}: {missing} !!!!!!!!\n");
+    false
+}
