@@ -514,11 +514,7 @@ impl AcdTask {
                 let profile = agent_profile(&user, &self.queues);
                 let result = self.acd.login(now, agent.clone(), profile);
                 self.run_actions();
-                let _ = reply.send(
-                    result
-                        .map_err(|e| e.to_string())
-                        .and_then(|()| self.status(&agent).ok_or_else(|| "not logged in".into())),
-                );
+                let _ = reply.send(self.status_after(&agent, result));
             }
             AcdInput::Console(request) => self.console_request(now, request),
         }
@@ -565,11 +561,7 @@ impl AcdTask {
                     RequestedState::LoggedOut => self.acd.logout(now, &agent),
                 };
                 self.run_actions();
-                let _ = reply.send(
-                    result
-                        .map_err(|e| e.to_string())
-                        .and_then(|()| self.status(&agent).ok_or_else(|| "not logged in".into())),
-                );
+                let _ = reply.send(self.status_after(&agent, result));
             }
             AgentRequest::Hold {
                 agent,
@@ -615,11 +607,7 @@ impl AcdTask {
             } => {
                 let result = self.acd.wrap_up_done(now, &agent, &disposition);
                 self.run_actions();
-                let _ = reply.send(
-                    result
-                        .map_err(|e| e.to_string())
-                        .and_then(|()| self.status(&agent).ok_or_else(|| "not logged in".into())),
-                );
+                let _ = reply.send(self.status_after(&agent, result));
             }
             AgentRequest::ExtendWrapUp {
                 agent,
@@ -627,11 +615,7 @@ impl AcdTask {
                 reply,
             } => {
                 let result = self.acd.extend_wrap_up(now, &agent, extra);
-                let _ = reply.send(
-                    result
-                        .map_err(|e| e.to_string())
-                        .and_then(|()| self.status(&agent).ok_or_else(|| "not logged in".into())),
-                );
+                let _ = reply.send(self.status_after(&agent, result));
             }
             AgentRequest::CaseLinked {
                 agent,
@@ -649,6 +633,18 @@ impl AcdTask {
                 let _ = reply.send(self.status(&agent));
             }
         }
+    }
+
+    /// The answer to a console request that changed an agent: their new
+    /// status, or why the change was refused.
+    fn status_after(
+        &self,
+        agent: &AgentId,
+        result: Result<(), hotline_acd::AcdError>,
+    ) -> Result<AgentStatus, String> {
+        result
+            .map_err(|e| e.to_string())
+            .and_then(|()| self.status(agent).ok_or_else(|| "not logged in".into()))
     }
 
     /// The agent is on this call (so may hold, transfer or hang it up).

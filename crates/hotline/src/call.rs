@@ -841,18 +841,9 @@ impl Call {
         if on == self.held {
             return Ok(());
         }
-        let result = if on {
-            bridge.hold(&self.leg, self.context.music_on_hold.clone())
-        } else {
-            bridge.unhold(&self.leg)
-        };
-        result.map_err(|e| e.to_string())?;
+        let event = hold_bridge(&self.context, bridge, &self.leg, on)?;
         self.held = on;
-        self.emit(if on {
-            CallEvent::HoldStarted
-        } else {
-            CallEvent::HoldEnded
-        });
+        self.emit(event);
         Ok(())
     }
 
@@ -862,11 +853,7 @@ impl Call {
         if self.queueing != Queueing::Waiting || self.agent.is_some() {
             return;
         }
-        let language = self
-            .ivr
-            .as_ref()
-            .map_or("zh", |ivr| ivr.language())
-            .to_owned();
+        let language = self.language();
         let lang = say_language(&language);
         let root = &self.context.prompts_root;
         let prompt = |name: &str| {
@@ -906,6 +893,14 @@ impl Call {
         }
     }
 
+    /// The caller's language (the IVR's choice; Mandarin before it starts).
+    fn language(&self) -> String {
+        self.ivr
+            .as_ref()
+            .map_or("zh", |ivr| ivr.language())
+            .to_owned()
+    }
+
     /// A key while waiting: 1 asks for a callback keeping the caller's
     /// place, 2 leaves the queue to record a message (the IVR's overflow
     /// branch, told "voicemail").
@@ -927,11 +922,7 @@ impl Call {
         let _ = self.leg.stop_music();
         let _ = self.leg.stop_playback();
         self.announcements.clear();
-        let language = self
-            .ivr
-            .as_ref()
-            .map_or("zh", |ivr| ivr.language())
-            .to_owned();
+        let language = self.language();
         let path = self
             .context
             .prompts_root
@@ -1075,6 +1066,27 @@ pub(crate) async fn place_leg(
         Ok(Some(handle)) => Ok((handle, leg)),
         _ => Err("the SIP layer refused the call".into()),
     }
+}
+
+/// Holds (music to `citizen`, nothing relayed) or resumes a bridge; the
+/// event to record on success.
+pub(crate) fn hold_bridge(
+    context: &CallContext,
+    bridge: &Bridge,
+    citizen: &Leg,
+    on: bool,
+) -> Result<CallEvent, String> {
+    let result = if on {
+        bridge.hold(citizen, context.music_on_hold.clone())
+    } else {
+        bridge.unhold(citizen)
+    };
+    result.map_err(|e| e.to_string())?;
+    Ok(if on {
+        CallEvent::HoldStarted
+    } else {
+        CallEvent::HoldEnded
+    })
 }
 
 /// Starts a placed leg's media once the far end answered with its SDP.

@@ -22,7 +22,7 @@ use tokio::sync::mpsc;
 use tracing::{info, warn};
 
 use crate::acd_task::{AcdInput, AcdOrder};
-use crate::call::{place_leg, start_answered_leg, CallContext, CallInput};
+use crate::call::{hold_bridge, place_leg, start_answered_leg, CallContext, CallInput};
 use crate::config::Outbound;
 use crate::controller::call_of;
 
@@ -199,21 +199,12 @@ impl Callback {
             CallInput::Acd(AcdOrder::Connect { .. }) => self.dial_citizen().await,
             CallInput::Acd(AcdOrder::Hold { on, reply }) => {
                 let result = match (&self.bridge, &self.citizen) {
-                    (Some(bridge), Some(citizen)) => if on {
-                        bridge.hold(&citizen.leg, self.context.music_on_hold.clone())
-                    } else {
-                        bridge.unhold(&citizen.leg)
+                    (Some(bridge), Some(citizen)) => {
+                        hold_bridge(&self.context, bridge, &citizen.leg, on)
                     }
-                    .map_err(|e| e.to_string()),
                     _ => Err("the citizen is not on the line yet".into()),
                 };
-                if result.is_ok() {
-                    self.emit(if on {
-                        CallEvent::HoldStarted
-                    } else {
-                        CallEvent::HoldEnded
-                    });
-                }
+                let result = result.map(|event| self.emit(event));
                 let _ = reply.send(result);
                 None
             }
