@@ -9,14 +9,11 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use support::{
-    agent_path_scripts, agent_phone, chromium_available, repo_root, scenario, sipp_available,
-    sipp_with_files, Hotline,
+    agent_path_scripts, agent_phone, chromium_available, scenario, sipp_available, sipp_with_files,
+    Hotline,
 };
 
 #[test]
@@ -25,7 +22,6 @@ fn an_agent_sees_the_pop_in_chromium_and_saves_a_case() {
     if !sipp_available(test) || !chromium_available(test) {
         return;
     }
-    let root = repo_root();
     let scripts = agent_path_scripts();
     let scripts_dir = scripts.path().display().to_string();
     let hotline = Hotline::start_with_args(
@@ -37,41 +33,18 @@ fn an_agent_sees_the_pop_in_chromium_and_saves_a_case() {
     );
     let _phone = agent_phone(&hotline, "agent1", "agent1-sip-pass");
 
-    let artifacts = root.join("tests/artifacts");
-    std::fs::create_dir_all(&artifacts).expect("artifacts folder");
-    let mut browser = Command::new("node")
-        .arg(root.join("tests/browser/agent_console.mjs"))
-        .env("HOTLINE_URL", format!("http://{}", hotline.http))
-        .env("AGENT_LOGIN", "agent1")
-        .env("AGENT_PASSWORD", "agent1-demo-pass")
-        .env("ARTIFACTS", &artifacts)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start node");
-    let (lines_tx, lines) = mpsc::channel::<String>();
-    let stdout = browser.stdout.take().expect("stdout");
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = lines_tx.send(line);
-        }
-    });
-    let stderr = browser.stderr.take().expect("stderr");
-    let page_log = std::thread::spawn(move || {
-        BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-            .collect::<Vec<_>>()
-            .join("\n")
-    });
+    let mut browser = support::BrowserScript::start(
+        "agent_console.mjs",
+        &[
+            ("HOTLINE_URL", &format!("http://{}", hotline.http)),
+            ("AGENT_LOGIN", "agent1"),
+            ("AGENT_PASSWORD", "agent1-demo-pass"),
+        ],
+    );
     let mut next = |what: &str| -> String {
-        match lines.recv_timeout(Duration::from_secs(40)) {
-            Ok(line) => line,
-            Err(_) => {
-                let _ = browser.kill();
-                panic!("the browser never reported {what}:\n{}", hotline.log());
-            }
-        }
+        browser
+            .next(Duration::from_secs(40))
+            .unwrap_or_else(|| panic!("the browser never reported {what}:\n{}", hotline.log()))
     };
 
     assert_eq!(next("READY"), "READY");
@@ -99,9 +72,13 @@ fn an_agent_sees_the_pop_in_chromium_and_saves_a_case() {
         "a valid case reference on screen: {case}"
     );
     assert_eq!(next("DONE"), "DONE");
-    let status = browser.wait().expect("node exits");
-    let page_log = page_log.join().unwrap_or_default();
-    assert!(status.success(), "browser script failed:\n{page_log}");
+    let status = browser.wait();
+    assert!(
+        status.success(),
+        "browser script failed:\n{}",
+        browser.page_log()
+    );
+    let artifacts = &browser.artifacts;
     assert!(artifacts.join("console-pop.png").exists());
     assert!(artifacts.join("console-case.png").exists());
     let _ = citizen.wait(Duration::from_secs(40));

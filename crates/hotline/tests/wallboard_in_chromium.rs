@@ -15,16 +15,13 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{json, Value};
 use support::console::ConsoleClient;
 use support::{
-    agent_path_scripts, agent_phone, chromium_available, repo_root, scenario, sipp_available,
-    sipp_with_files, Hotline,
+    agent_path_scripts, agent_phone, chromium_available, scenario, sipp_available, sipp_with_files,
+    Hotline,
 };
 
 /// The JSON after a step's name (`WAITING {...}`).
@@ -47,7 +44,6 @@ fn a_supervisor_watches_a_call_on_the_wallboard_then_reads_the_days_report() {
     if !sipp_available(test) || !chromium_available(test) {
         return;
     }
-    let root = repo_root();
     let scripts = agent_path_scripts();
     let scripts_dir = scripts.path().display().to_string();
     let hotline = Hotline::start_with_args(
@@ -71,50 +67,25 @@ fn a_supervisor_watches_a_call_on_the_wallboard_then_reads_the_days_report() {
     );
     assert_eq!(on_break.status, 200, "{on_break:?}");
 
-    let artifacts = root.join("tests/artifacts");
-    std::fs::create_dir_all(&artifacts).expect("artifacts folder");
-    let mut browser = Command::new("node")
-        .arg(root.join("tests/browser/wallboard.mjs"))
-        .env("HOTLINE_URL", format!("http://{}", hotline.http))
-        .env("SUPERVISOR_LOGIN", "supervisor1")
-        .env("SUPERVISOR_PASSWORD", "supervisor1-demo-pass")
-        .env("AGENT_LOGIN", "agent1")
-        .env("QUEUE", "housing")
-        .env("ARTIFACTS", &artifacts)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start node");
-    let (lines_tx, lines) = mpsc::channel::<String>();
-    let stdout = browser.stdout.take().expect("stdout");
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = lines_tx.send(line);
-        }
-    });
-    // What the page logged, for failure messages.
-    let page_log: Arc<Mutex<Vec<String>>> = Arc::default();
-    let stderr = browser.stderr.take().expect("stderr");
-    let sink = page_log.clone();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            sink.lock().expect("page log").push(line);
-        }
-    });
-    let page = |log: &Arc<Mutex<Vec<String>>>| log.lock().expect("page log").join("\n");
+    let mut browser = support::BrowserScript::start(
+        "wallboard.mjs",
+        &[
+            ("HOTLINE_URL", &format!("http://{}", hotline.http)),
+            ("SUPERVISOR_LOGIN", "supervisor1"),
+            ("SUPERVISOR_PASSWORD", "supervisor1-demo-pass"),
+            ("AGENT_LOGIN", "agent1"),
+            ("QUEUE", "housing"),
+        ],
+    );
     let mut next = |what: &str| -> String {
-        match lines.recv_timeout(Duration::from_secs(45)) {
-            Ok(line) => line,
-            Err(_) => {
-                let _ = browser.kill();
-                std::thread::sleep(Duration::from_millis(200));
-                panic!(
-                    "the browser never reported {what}.\nPage:\n{}\nHotline:\n{}",
-                    page(&page_log),
-                    hotline.log()
-                );
-            }
-        }
+        browser.next(Duration::from_secs(45)).unwrap_or_else(|| {
+            std::thread::sleep(Duration::from_millis(200));
+            panic!(
+                "the browser never reported {what}.\nPage:\n{}\nHotline:\n{}",
+                browser.page_log(),
+                hotline.log()
+            )
+        })
     };
 
     assert_eq!(
@@ -170,11 +141,11 @@ fn a_supervisor_watches_a_call_on_the_wallboard_then_reads_the_days_report() {
         "{report}"
     );
     assert_eq!(next("DONE"), "DONE");
-    let status = browser.wait().expect("node exits");
+    let status = browser.wait();
     assert!(
         status.success(),
         "browser script failed:\n{}",
-        page(&page_log)
+        browser.page_log()
     );
     for shot in [
         "wallboard-waiting.png",
@@ -182,7 +153,7 @@ fn a_supervisor_watches_a_call_on_the_wallboard_then_reads_the_days_report() {
         "reports.png",
         "departments.png",
     ] {
-        assert!(artifacts.join(shot).exists(), "{shot}");
+        assert!(browser.artifacts.join(shot).exists(), "{shot}");
     }
     let citizen = citizen.wait(Duration::from_secs(40));
     assert!(citizen.succeeded(), "citizen: {}", citizen.errors());

@@ -467,3 +467,74 @@ pub fn chromium_available(test: &str) -> bool {
     eprintln!("\n!!!!!!!! SKIPPED {test}: {missing} !!!!!!!!\n");
     false
 }
+
+/// A tests/browser script running under Node.js (it drives Chromium and
+/// prints one line per step): its step lines as they come, what the page
+/// logged (stderr) for failure messages. `ARTIFACTS` (tests/artifacts) is
+/// created and passed to it.
+pub struct BrowserScript {
+    child: Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    page_log: Arc<Mutex<Vec<String>>>,
+    pub artifacts: std::path::PathBuf,
+}
+
+impl BrowserScript {
+    pub fn start(script: &str, env: &[(&str, &str)]) -> Self {
+        let root = repo_root();
+        let artifacts = root.join("tests/artifacts");
+        std::fs::create_dir_all(&artifacts).expect("artifacts folder");
+        let mut command = Command::new("node");
+        command
+            .arg(root.join("tests/browser").join(script))
+            .env("ARTIFACTS", &artifacts)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().expect("start node");
+        let (lines_tx, lines) = std::sync::mpsc::channel();
+        let stdout = child.stdout.take().expect("stdout");
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = lines_tx.send(line);
+            }
+        });
+        let page_log: Arc<Mutex<Vec<String>>> = Arc::default();
+        let sink = page_log.clone();
+        let stderr = child.stderr.take().expect("stderr");
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                sink.lock().expect("page log").push(line);
+            }
+        });
+        Self {
+            child,
+            lines,
+            page_log,
+            artifacts,
+        }
+    }
+
+    /// The next step line; on `timeout` the script is killed and `None`.
+    pub fn next(&mut self, timeout: Duration) -> Option<String> {
+        match self.lines.recv_timeout(timeout) {
+            Ok(line) => Some(line),
+            Err(_) => {
+                let _ = self.child.kill();
+                None
+            }
+        }
+    }
+
+    /// Everything the page and the script logged so far.
+    pub fn page_log(&self) -> String {
+        self.page_log.lock().expect("page log").join("\n")
+    }
+
+    /// Waits for the script to end.
+    pub fn wait(&mut self) -> ExitStatus {
+        self.child.wait().expect("node exits")
+    }
+}
