@@ -69,7 +69,7 @@ for t in $targets; do
       mkdir -p "$work/hotline-bench-5091"
       (cd "$work/hotline-bench-5091" && exec env HOTLINE_SIP_LISTEN=127.0.0.1:5091 HOTLINE_HTTP_LISTEN=127.0.0.1:8099 \
         HOTLINE_IVR_SCRIPTS_DIR="$root/ivr_scripts" HOTLINE_SIP_TRUSTED_SOURCES='["127.0.0.1"]' \
-        HOTLINE_SIP_MAX_CALLS=20000 HOTLINE_LOG_LEVEL=error "$target_dir/release/hotline" serve >"$work/hotline.log" 2>&1) &
+        HOTLINE_SIP_MAX_CALLS=12000 HOTLINE_SIP_RTP_PORT_MIN=10000 HOTLINE_SIP_RTP_PORT_MAX=59999 HOTLINE_LOG_LEVEL=error "$target_dir/release/hotline" serve >"$work/hotline.log" 2>&1) &
       server_pid=$!
       sleep 1.5
       run_target "hotline (IVR + media + SQLite store)" 127.0.0.1:5091

@@ -8,7 +8,7 @@
 //! simulated time.
 
 use std::collections::VecDeque;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -116,16 +116,50 @@ pub enum MediaEvent {
     BridgeEnded,
 }
 
-/// How strictly the first RTP source is trusted before latching.
+/// Whose RTP a leg accepts before it latches, and where it may send before
+/// the peer's own packets have shown where it is (symmetric RTP).
+///
+/// Audio is never aimed at an address nothing has confirmed: otherwise one
+/// INVITE with a stranger's address in its SDP points 30 s of prompts at
+/// them (reflection), and the first packet from anywhere would take a
+/// citizen's audio (capture).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum LatchPolicy {
-    /// Latch to the first packet from the SDP address's IP, any port (NAT
-    /// rewrites ports more often than addresses). The default.
+    /// The SDP address is trusted (a configured trunk's media gateway, or a
+    /// peer the caller of this API vouches for): audio goes there at once,
+    /// and the leg latches to the first packet from its IP, any port.
     #[default]
-    SameIp,
-    /// Latch to the first valid packet from anywhere (callers behind NAT
-    /// whose SDP carries a private address).
-    AnySource,
+    SdpAddress,
+    /// Only the host that signalled the call (the INVITE's source, or the
+    /// phone a leg was placed to): RTP is accepted and latched from that IP
+    /// alone (any port: NAT rewrites ports). Audio goes to the SDP address
+    /// at once only if it is on that IP; otherwise once the peer's first
+    /// packet has been latched. The default for callers.
+    SignallingSource(IpAddr),
+    /// The first valid packet from anywhere is latched: for callers whose
+    /// RTP leaves from another address than their signalling. Insecure (a
+    /// stranger who hits the port first takes the call); audio still waits
+    /// for the latch unless the SDP address is the signalling source's.
+    AnySource(IpAddr),
+}
+
+impl LatchPolicy {
+    /// Whether RTP from `from` may be latched, for a leg whose SDP said `sdp`.
+    fn may_latch(self, from: SocketAddr, sdp: SocketAddr) -> bool {
+        match self {
+            Self::SdpAddress => from.ip() == sdp.ip(),
+            Self::SignallingSource(ip) => from.ip() == ip,
+            Self::AnySource(_) => true,
+        }
+    }
+
+    /// Whether the SDP address may be sent to before anything was latched.
+    fn sdp_confirmed(self, sdp: SocketAddr) -> bool {
+        match self {
+            Self::SdpAddress => true,
+            Self::SignallingSource(ip) | Self::AnySource(ip) => sdp.ip() == ip,
+        }
+    }
 }
 
 /// What the signalling negotiated for a leg.
@@ -147,13 +181,14 @@ pub struct LegParams {
 }
 
 impl LegParams {
-    /// Params with the defaults: same-IP latching, 30 s dead media, in-band on.
+    /// Params with the defaults: the SDP address trusted (`LatchPolicy::SdpAddress`),
+    /// 30 s dead media, in-band on.
     pub fn new(remote: SocketAddr, codec: Codec, dtmf_payload_type: Option<u8>) -> Self {
         Self {
             remote,
             codec,
             dtmf_payload_type,
-            latch: LatchPolicy::SameIp,
+            latch: LatchPolicy::SdpAddress,
             dead_media_after: Some(Duration::from_secs(30)),
             inband_dtmf: true,
             rtcp_mux: false,
@@ -238,6 +273,8 @@ pub struct LegCounters {
     /// Recorded samples lost because the disk writer fell too far behind.
     pub recording_dropped_samples: u64,
     pub events_dropped: u64,
+    /// Ticks with nothing sent because no peer address was confirmed yet.
+    pub unconfirmed_remote_ticks: u64,
 }
 
 /// Quality figures of one leg (both directions).
@@ -475,9 +512,15 @@ impl LegCore {
         self.next_rtcp_at.get_or_insert(now + RTCP_INTERVAL);
     }
 
-    /// Where RTP goes now: the latched source, or the SDP address.
+    /// Where RTP goes now: the latched source, or the SDP address if the
+    /// latch policy confirms it; `None` while nothing is confirmed (the leg
+    /// then sends nothing).
     pub fn remote(&self) -> Option<SocketAddr> {
-        self.latched.or(self.params.as_ref().map(|p| p.remote))
+        self.latched.or(self
+            .params
+            .as_ref()
+            .filter(|p| p.latch.sdp_confirmed(p.remote))
+            .map(|p| p.remote))
     }
 
     /// Queues prompts; they play after what is already queued.
@@ -670,11 +713,7 @@ impl LegCore {
             }
             Some(_) => {}
             None => {
-                let acceptable = match params.latch {
-                    LatchPolicy::AnySource => true,
-                    LatchPolicy::SameIp => from.ip() == params.remote.ip(),
-                };
-                if !acceptable {
+                if !params.latch.may_latch(from, params.remote) {
                     self.counters.unexpected_source_dropped += 1;
                     return;
                 }
@@ -803,8 +842,15 @@ impl LegCore {
             self.counters.before_start_dropped += 1;
             return;
         };
-        let expected_ip = self.latched.map_or(params.remote.ip(), |a| a.ip());
-        if from.ip() != expected_ip && params.latch == LatchPolicy::SameIp {
+        // RTCP comes from the latched host, or one the policy would latch;
+        // before an any-source latch, from nobody (its reports would aim
+        // ours at a stranger).
+        let acceptable = match (self.latched, params.latch) {
+            (Some(latched), _) => from.ip() == latched.ip(),
+            (None, LatchPolicy::AnySource(_)) => false,
+            (None, policy) => policy.may_latch(from, params.remote),
+        };
+        if !acceptable {
             self.counters.unexpected_source_dropped += 1;
             return;
         }
@@ -839,7 +885,12 @@ impl LegCore {
         self.drain_event_digits();
         self.check_dead_media(now, &params);
 
-        let remote = self.remote().unwrap_or(params.remote);
+        // Nothing confirmed where the peer is: the tick runs (prompts and
+        // timers advance) but nothing is sent.
+        let remote = self.remote();
+        if remote.is_none() {
+            self.counters.unconfirmed_remote_ticks += 1;
+        }
         let codec = params.codec;
         let mut sent_audio: Option<[u8; SAMPLES_PER_TICK]> = None;
         if let Some(packet) = self.next_dtmf_packet(&params) {
@@ -851,9 +902,11 @@ impl LegCore {
                 timestamp: event_ts,
                 ssrc: self.tx.ssrc,
             };
-            out.push_with(Port::Rtp, remote, |buf| rtp::build(&header, &payload, buf));
+            if let Some(remote) = remote {
+                out.push_with(Port::Rtp, remote, |buf| rtp::build(&header, &payload, buf));
+                self.count_sent(payload.len());
+            }
             self.tx.marker_next = true;
-            self.count_sent(payload.len());
         } else {
             let frame = self.next_audio_frame(codec);
             let header = RtpHeader {
@@ -863,14 +916,16 @@ impl LegCore {
                 timestamp: self.tx.timestamp,
                 ssrc: self.tx.ssrc,
             };
-            out.push_with(Port::Rtp, remote, |buf| rtp::build(&header, &frame, buf));
-            self.count_sent(frame.len());
+            if let Some(remote) = remote {
+                out.push_with(Port::Rtp, remote, |buf| rtp::build(&header, &frame, buf));
+                self.count_sent(frame.len());
+            }
             sent_audio = Some(frame);
         }
         self.tx.timestamp = self.tx.timestamp.wrapping_add(SAMPLES_PER_TICK as u32);
         self.record_tick(codec, sent_audio.as_ref());
 
-        if self.next_rtcp_at.is_some_and(|at| now >= at) {
+        if let Some(remote) = remote.filter(|_| self.next_rtcp_at.is_some_and(|at| now >= at)) {
             self.next_rtcp_at = Some(now + RTCP_INTERVAL);
             let (port, to) = if params.rtcp_mux {
                 (Port::Rtp, remote)

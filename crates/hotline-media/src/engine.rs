@@ -104,7 +104,6 @@ struct SharedStats {
 struct PortPool {
     first: u16,
     last: u16,
-    next: u16,
     in_use: BTreeSet<u16>,
 }
 
@@ -213,7 +212,6 @@ impl MediaEngine {
         let pool = Arc::new(Mutex::new(PortPool {
             first,
             last: config.port_last,
-            next: first,
             in_use: BTreeSet::new(),
         }));
         let stats = Arc::new(SharedStats::default());
@@ -264,14 +262,16 @@ impl MediaEngine {
     fn bind_pair(&self) -> Result<(UdpSocket, UdpSocket, u16), MediaError> {
         let ip = self.inner.config.bind_ip;
         let mut pool = self.inner.pool.lock().unwrap_or_else(|e| e.into_inner());
-        let slots = usize::from((pool.last - pool.first) / 2) + 1;
-        for _ in 0..slots {
-            let port = pool.next;
-            pool.next = if port + 3 > pool.last {
-                pool.first
-            } else {
-                port + 2
-            };
+        let slots = (pool.last - pool.first) / 2 + 1;
+        // A random pair, not the next one: ports handed out in sequence
+        // tell a stranger which port the next caller gets, and whoever
+        // sends there first could be heard (or latched) in their call.
+        let start = rand::random::<u16>() % slots;
+        for step in 0..slots {
+            let port = pool.first + 2 * ((start + step) % slots);
+            if port > pool.last - 1 {
+                continue;
+            }
             if pool.in_use.contains(&port) {
                 continue;
             }

@@ -81,7 +81,7 @@ fn garbage_is_dropped_and_counted_and_latching_follows_nat() {
     // Any-source latching trusts the first valid packet from anywhere.
     let mut open = LegCore::new(2, 0, 0, Arc::new(ComfortNoise::new()));
     let mut params = LegParams::new(sdp, Codec::Pcmu, None);
-    params.latch = LatchPolicy::AnySource;
+    params.latch = LatchPolicy::AnySource(nat.ip());
     open.start(t0, params);
     open.handle_rtp(t0, stranger, &audio(5, 1));
     assert_eq!(open.remote(), Some(stranger));

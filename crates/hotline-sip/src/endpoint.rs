@@ -36,17 +36,29 @@ use crate::wire;
 pub enum Transport {
     Udp,
     Tcp,
+    /// SIP over TLS (RFC 3261 §26.2, `sips:` and `transport=tls`).
+    Tls,
 }
 
 impl Transport {
     pub fn is_reliable(self) -> bool {
-        matches!(self, Transport::Tcp)
+        matches!(self, Transport::Tcp | Transport::Tls)
     }
 
     pub fn via_name(self) -> &'static str {
         match self {
             Transport::Udp => "UDP",
             Transport::Tcp => "TCP",
+            Transport::Tls => "TLS",
+        }
+    }
+
+    /// The URI parameter that names this transport in a Contact (none for UDP).
+    pub fn uri_suffix(self) -> &'static str {
+        match self {
+            Transport::Udp => "",
+            Transport::Tcp => ";transport=tcp",
+            Transport::Tls => ";transport=tls",
         }
     }
 }
@@ -179,12 +191,23 @@ pub enum Output {
 pub struct EndpointConfig {
     /// host:port written in Via and Contact.
     pub advertised: SocketAddr,
+    /// host:port for Via and Contact on TLS (the TLS listener's port);
+    /// `None`: no TLS, `advertised` is used.
+    pub advertised_tls: Option<SocketAddr>,
     /// The hotline numbers (Request-URI user parts) this endpoint answers.
     pub numbers: Vec<String>,
     pub timers: TimerConfig,
     pub codecs: Vec<Codec>,
     /// Above this many live calls, new INVITEs get 503 with Retry-After.
     pub max_calls: usize,
+    /// Live incoming calls one untrusted address may hold (a citizen's
+    /// phone needs one; a NAT a few); more get 503 with Retry-After.
+    pub max_calls_per_source: usize,
+    /// Of `max_calls`, this many are kept back for `trusted_sources` (the
+    /// trunks): untrusted sources together never hold more than the rest,
+    /// so strangers cannot fill the hotline. Only when trusted sources are
+    /// configured.
+    pub reserved_for_trusted: usize,
     pub retry_after: Duration,
     /// Live server transactions one source address may hold.
     pub max_transactions_per_source: u32,
@@ -203,10 +226,13 @@ impl Default for EndpointConfig {
     fn default() -> Self {
         Self {
             advertised: SocketAddr::from(([127, 0, 0, 1], 5060)),
+            advertised_tls: None,
             numbers: vec!["12345".into()],
             timers: TimerConfig::default(),
             codecs: vec![Codec::Pcmu, Codec::Pcma],
             max_calls: 10_000,
+            max_calls_per_source: 16,
+            reserved_for_trusted: 0,
             retry_after: Duration::from_secs(5),
             max_transactions_per_source: 2_000,
             requests_per_second_per_source: 1_000,
@@ -237,6 +263,9 @@ pub struct Counters {
     pub auth_failures: u64,
     pub rate_limited: u64,
     pub overload_rejections: u64,
+    /// INVITEs refused because their source (or all untrusted sources
+    /// together) held their share of calls.
+    pub source_call_limit_rejections: u64,
     pub scanner_drops: u64,
     pub calls_started: u64,
 }
@@ -296,6 +325,60 @@ struct TxEntry {
     /// The call this transaction belongs to, if any.
     call: Option<CallHandle>,
     method: Method,
+}
+
+/// A request refused before it is acted on: the status and the headers
+/// that say why (Unsupported, Accept, ...).
+#[derive(Debug)]
+struct Refusal {
+    status: StatusCode,
+    headers: Vec<Header>,
+}
+
+impl Refusal {
+    fn new(status: StatusCode) -> Self {
+        Self {
+            status,
+            headers: Vec::new(),
+        }
+    }
+}
+
+/// What makes two requests "the same request" arriving by two paths
+/// (§8.2.2.2): no To tag, and the same From tag, Call-ID and CSeq.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct MergeKey {
+    call_id: String,
+    from_tag: String,
+    cseq: u32,
+    method: String,
+}
+
+/// §8.2.3: a body whose type or encoding this endpoint does not read gets
+/// 415 with what it does accept. INVITE and UPDATE carry SDP; other bodies
+/// are read where they are understood (INFO's DTMF) and otherwise ignored,
+/// not refused: phones send INFO bodies of their own (picture fast update)
+/// that a 415 would make them retry.
+fn body_refusal(request: &rsip::Request) -> Option<Refusal> {
+    let encoding = first_header(request, "Content-Encoding").map(str::trim);
+    if encoding.is_some_and(|e| !e.is_empty() && !e.eq_ignore_ascii_case("identity")) {
+        let mut refusal = Refusal::new(StatusCode::UnsupportedMediaType);
+        refusal.headers.push(other("Accept-Encoding", "identity"));
+        return Some(refusal);
+    }
+    let accepted: &[&str] = match request.method {
+        Method::Invite | Method::Update => &["application/sdp"],
+        _ => return None,
+    };
+    // No Content-Type on a body breaks §7.4.1; read it as the usual type.
+    let content_type = first_header(request, "Content-Type")?;
+    let media_type = content_type.split(';').next().unwrap_or_default().trim();
+    if accepted.iter().any(|a| a.eq_ignore_ascii_case(media_type)) {
+        return None;
+    }
+    let mut refusal = Refusal::new(StatusCode::UnsupportedMediaType);
+    refusal.headers.push(other("Accept", accepted.join(", ")));
+    Some(refusal)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -405,6 +488,15 @@ pub struct Endpoint {
     counters: Counters,
     /// Size of `sources` above which idle entries are pruned next.
     sources_prune_at: usize,
+    /// Live incoming calls per untrusted source (entries go at zero), and
+    /// their sum.
+    calls_by_source: HashMap<IpAddr, usize>,
+    untrusted_calls: usize,
+    /// Out-of-dialog requests by (Call-ID, From tag, CSeq, method) → their
+    /// transaction, to find merged requests; entries whose transaction has
+    /// ended are pruned as the map grows.
+    merge_index: HashMap<MergeKey, TxKey>,
+    merge_prune_at: usize,
     /// Our registrations with registrars (client side).
     registrations: HashMap<u64, RegistrationEntry>,
     /// REGISTER transaction → registration.
@@ -443,6 +535,10 @@ impl Endpoint {
             accepting: true,
             counters: Counters::default(),
             sources_prune_at: 10_000,
+            calls_by_source: HashMap::new(),
+            untrusted_calls: 0,
+            merge_index: HashMap::new(),
+            merge_prune_at: 10_000,
             registrations: HashMap::new(),
             register_txs: HashMap::new(),
         }
@@ -567,7 +663,7 @@ impl Endpoint {
                     // other answer, or a flood of invalid requests would get
                     // a 400 each, unmetered.
                     let ip = from.addr.ip();
-                    if routable && !self.registrar.is_blocked(ip, now) && self.admit(now, ip) {
+                    if routable && self.admit(now, ip) {
                         let mut response =
                             msg::response_to(request, invalid.status(), None, from.addr);
                         response
@@ -716,13 +812,25 @@ impl Endpoint {
                 self.counters.scanner_drops += 1;
                 return;
             }
-            if self.registrar.is_blocked(from.addr.ip(), now) {
-                self.counters.auth_failures += 1;
-                return;
-            }
             if !self.admit(now, from.addr.ip()) {
                 self.counters.rate_limited += 1;
                 metrics::counter!("hotline_sip_rate_limited_total").increment(1);
+                return;
+            }
+        }
+        if request.method != Method::Ack {
+            if let Some(refusal) = self.request_refusal(&request, &essentials, &key) {
+                let kind = if request.method == Method::Invite {
+                    Kind::ServerInvite
+                } else {
+                    Kind::ServerNonInvite
+                };
+                let method = request.method;
+                let tx = self.new_server_tx(key, kind, from, method, None);
+                let mut response =
+                    self.respond(&request, refusal.status, Some(&msg::random_token()), from);
+                response.headers.extend(refusal.headers);
+                self.send_response(now, tx, response);
                 return;
             }
         }
@@ -767,6 +875,84 @@ impl Endpoint {
         }
     }
 
+    /// The request-processing checks of RFC 3261 §8.2 that come before a
+    /// request is acted on, in the order the RFC gives them: the
+    /// Request-URI's scheme (§8.2.2.1, 416), merged requests (§8.2.2.2,
+    /// 482), Require (§8.2.2.3, 420) and the body's type and encoding
+    /// (§8.2.3, 415). `None`: go on. ACK is never refused; CANCEL only for
+    /// its URI scheme (§8.2.2.3 exempts it from Require).
+    fn request_refusal(
+        &mut self,
+        request: &rsip::Request,
+        essentials: &Essentials,
+        key: &TxKey,
+    ) -> Option<Refusal> {
+        let scheme_ok = matches!(
+            request.uri.scheme,
+            None | Some(rsip::Scheme::Sip) | Some(rsip::Scheme::Sips)
+        );
+        if !scheme_ok {
+            return Some(Refusal::new(StatusCode::UnsupportedUriScheme));
+        }
+        if request.method == Method::Cancel {
+            return None;
+        }
+        if essentials.to_tag.is_none() {
+            if let Some(from_tag) = &essentials.from_tag {
+                let merge = MergeKey {
+                    call_id: essentials.call_id.clone(),
+                    from_tag: from_tag.clone(),
+                    cseq: essentials.cseq,
+                    method: request.method.to_string(),
+                };
+                match self.merge_index.get(&merge) {
+                    // The same request already arrived by another path
+                    // (forked upstream): answer this copy 482.
+                    Some(other) if other != key && self.tx_index.contains_key(other) => {
+                        return Some(Refusal::new(StatusCode::LoopDetected));
+                    }
+                    _ => {
+                        if self.merge_index.len() >= self.merge_prune_at {
+                            let live = &self.tx_index;
+                            self.merge_index.retain(|_, k| live.contains_key(k));
+                            self.merge_prune_at = (self.merge_index.len() * 2).max(10_000);
+                        }
+                        self.merge_index.insert(merge, key.clone());
+                    }
+                }
+            }
+        }
+        let required: Vec<String> = request
+            .headers
+            .iter()
+            .filter_map(|h| match h {
+                Header::Require(v) => Some(v.value().to_owned()),
+                Header::Other(name, v) if name.eq_ignore_ascii_case("Require") => Some(v.clone()),
+                _ => None,
+            })
+            .flat_map(|v| {
+                v.split(',')
+                    .map(|t| t.trim().to_owned())
+                    .filter(|t| !t.is_empty())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        if !required.is_empty() {
+            // This user agent implements no option tag a request may require.
+            let mut refusal = Refusal::new(StatusCode::BadExtension);
+            refusal
+                .headers
+                .push(other("Unsupported", required.join(", ")));
+            return Some(refusal);
+        }
+        if !request.body.is_empty() {
+            if let Some(refusal) = body_refusal(request) {
+                return Some(refusal);
+            }
+        }
+        None
+    }
+
     fn handle_initial_invite(
         &mut self,
         now: Instant,
@@ -787,6 +973,25 @@ impl Endpoint {
             metrics::counter!("hotline_sip_overload_rejections_total").increment(1);
             let retry = other("Retry-After", self.config.retry_after.as_secs().to_string());
             return reject(self, StatusCode::ServiceUnavailable, Some(retry));
+        }
+        let source_ip = from.addr.ip();
+        let trusted = self.config.trusted_sources.contains(&source_ip);
+        if !trusted {
+            let of_source = self.calls_by_source.get(&source_ip).copied().unwrap_or(0);
+            let reserved = if self.config.trusted_sources.is_empty() {
+                0
+            } else {
+                self.config.reserved_for_trusted
+            };
+            let untrusted_room = self.config.max_calls.saturating_sub(reserved);
+            if of_source >= self.config.max_calls_per_source
+                || self.untrusted_calls >= untrusted_room
+            {
+                self.counters.source_call_limit_rejections += 1;
+                metrics::counter!("hotline_sip_source_call_limit_rejections_total").increment(1);
+                let retry = other("Retry-After", self.config.retry_after.as_secs().to_string());
+                return reject(self, StatusCode::ServiceUnavailable, Some(retry));
+            }
         }
         let called = request.uri.user().unwrap_or_default().to_owned();
         if !self.config.numbers.contains(&called) {
@@ -844,6 +1049,10 @@ impl Endpoint {
                 ending_reason: "",
             },
         );
+        if !trusted {
+            *self.calls_by_source.entry(source_ip).or_insert(0) += 1;
+            self.untrusted_calls += 1;
+        }
         self.counters.calls_started += 1;
         metrics::gauge!("hotline_sip_active_calls").set(self.calls.len() as f64);
         // 100 Trying at once, so the caller stops retransmitting (§17.2.1).
@@ -992,6 +1201,8 @@ impl Endpoint {
                 expires,
                 source: from.addr,
                 transport: from.transport,
+                request_uri: &request.uri,
+                trusted: self.config.trusted_sources.contains(&from.addr.ip()),
             },
             now,
         );
@@ -1250,15 +1461,22 @@ impl Endpoint {
     }
 
     fn contact(&self, transport: Transport) -> Header {
-        let suffix = if transport == Transport::Tcp {
-            ";transport=tcp"
-        } else {
-            ""
-        };
         other(
             "Contact",
-            format!("<sip:hotline@{}{suffix}>", self.config.advertised),
+            format!(
+                "<sip:hotline@{}{}>",
+                self.advertised_for(transport),
+                transport.uri_suffix()
+            ),
         )
+    }
+
+    /// The address we are reached at over `transport` (Via sent-by, Contact).
+    fn advertised_for(&self, transport: Transport) -> SocketAddr {
+        match (transport, self.config.advertised_tls) {
+            (Transport::Tls, Some(tls)) => tls,
+            _ => self.config.advertised,
+        }
     }
 
     // ---------------------------------------------------------------- commands (UAS)
@@ -1474,17 +1692,17 @@ impl Endpoint {
         format!(
             "SIP/2.0/{} {};branch={branch};rport",
             transport.via_name(),
-            self.config.advertised
+            self.advertised_for(transport)
         )
     }
 
     /// Builds an in-dialog request (BYE, re-INVITE) for call `id`.
     fn in_dialog_request(&mut self, id: u64, method: Method) -> Option<(rsip::Request, String)> {
-        let advertised = self.config.advertised;
+        let transport = self.calls.get(&id)?.peer.transport;
+        let advertised = self.advertised_for(transport);
         let call = self.calls.get_mut(&id)?;
         call.local_cseq += 1;
         let branch = format!("{}{}", msg::MAGIC_COOKIE, msg::random_token());
-        let transport = call.peer.transport;
         let mut headers = rsip::Headers::default();
         headers.push(Header::Via(
             format!(
@@ -1627,6 +1845,18 @@ impl Endpoint {
 
     fn end_call(&mut self, id: u64, by: EndedBy, reason: &'static str) {
         if let Some(call) = self.calls.remove(&id) {
+            let source_ip = call.peer.addr.ip();
+            if call.role == Role::Uas && !self.config.trusted_sources.contains(&source_ip) {
+                self.untrusted_calls = self.untrusted_calls.saturating_sub(1);
+                if let std::collections::hash_map::Entry::Occupied(mut held) =
+                    self.calls_by_source.entry(source_ip)
+                {
+                    *held.get_mut() -= 1;
+                    if *held.get() == 0 {
+                        held.remove();
+                    }
+                }
+            }
             self.dialogs.remove(&(call.call_id, call.local_tag));
             metrics::gauge!("hotline_sip_active_calls").set(self.calls.len() as f64);
             self.event(Event::CallEnded {
@@ -1679,7 +1909,11 @@ impl Endpoint {
     }
 
     fn send_register(&mut self, now: Instant, id: u64) {
-        let advertised = self.config.advertised;
+        let transport = self
+            .registrations
+            .get(&id)
+            .map_or(Transport::Udp, |e| e.core.config.peer.transport);
+        let advertised = self.advertised_for(transport);
         let timers = self.config.timers;
         let tx_id = self.alloc_id();
         let branch = format!("{}{}", msg::MAGIC_COOKIE, msg::random_token());

@@ -65,6 +65,7 @@ fn header_value<'a>(headers: &'a rsip::Headers, name: &'static str) -> Option<&'
         (Header::MaxForwards(v), "Max-Forwards") => Some(v.value()),
         (Header::Contact(v), "Contact") => Some(v.value()),
         (Header::ContentType(v), "Content-Type") => Some(v.value()),
+        (Header::ContentEncoding(v), "Content-Encoding") => Some(v.value()),
         (Header::Expires(v), "Expires") => Some(v.value()),
         (Header::Authorization(v), "Authorization") => Some(v.value()),
         (Header::UserAgent(v), "User-Agent") => Some(v.value()),

@@ -48,7 +48,8 @@ pub struct RegistrarConfig {
     pub nonce_lifetime: Duration,
     pub min_expires: Duration,
     pub max_expires: Duration,
-    /// Failures from one address within `failure_window` that block it.
+    /// Failures for one user from one address within `failure_window`
+    /// that block further REGISTERs for that user from that address.
     pub max_auth_failures: u32,
     pub failure_window: Duration,
     pub block_duration: Duration,
@@ -195,7 +196,8 @@ pub enum RegisterOutcome {
     IntervalTooBrief { min: Duration },
     /// Wrong credentials (401 again, and counted against the source).
     Rejected { user: String, reason: &'static str },
-    /// The source is blocked after repeated failures: 403, and nothing else.
+    /// This user is blocked from this address after repeated failures:
+    /// 403, and nothing else.
     Blocked,
 }
 
@@ -215,11 +217,16 @@ pub struct Registrar {
     secret: [u8; 32],
     epoch: Instant,
     nonce_counts: HashMap<String, (u32, Instant)>,
-    failures: HashMap<IpAddr, FailureRecord>,
+    /// Keyed by (source address, user): a spoofed source can block only
+    /// that user from that address, never the address's calls, and never
+    /// a trusted source at all.
+    failures: HashMap<(IpAddr, String), FailureRecord>,
+    /// Size of `failures` above which spent records are pruned next.
+    failures_prune_at: usize,
 }
 
 /// The request fields the registrar needs; the endpoint extracts them.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub struct RegisterRequest<'a> {
     pub to_user: &'a str,
     pub authorization: Option<&'a str>,
@@ -227,7 +234,15 @@ pub struct RegisterRequest<'a> {
     pub expires: Option<u32>,
     pub source: SocketAddr,
     pub transport: crate::Transport,
+    /// The Request-URI, which the digest's `uri` must name (RFC 2617 §3.2.2.5).
+    pub request_uri: &'a rsip::Uri,
+    /// A trusted source (trunk, proxy in front): failures are answered but
+    /// never counted or blocked.
+    pub trusted: bool,
 }
+
+/// Failure records kept before the first pruning pass.
+const FAILURES_PRUNE_FLOOR: usize = 1_024;
 
 impl Registrar {
     /// A registrar whose nonces are keyed by `secret` and timed from `epoch`.
@@ -240,6 +255,7 @@ impl Registrar {
             epoch,
             nonce_counts: HashMap::new(),
             failures: HashMap::new(),
+            failures_prune_at: FAILURES_PRUNE_FLOOR,
         }
     }
 
@@ -265,12 +281,17 @@ impl Registrar {
         }
     }
 
-    /// Whether `ip` is blocked for repeated failures at `now`.
-    pub fn is_blocked(&self, ip: IpAddr, now: Instant) -> bool {
+    /// Whether `user` is blocked from `ip` for repeated failures at `now`.
+    pub fn is_blocked(&self, ip: IpAddr, user: &str, now: Instant) -> bool {
         self.failures
-            .get(&ip)
+            .get(&(ip, user.to_owned()))
             .and_then(|f| f.blocked_until)
             .is_some_and(|until| until > now)
+    }
+
+    /// Failure records held now (for tests and metrics).
+    pub fn failure_records(&self) -> usize {
+        self.failures.len()
     }
 
     /// `issued.salt.mac`: the issue time for expiry, a random salt so that
@@ -332,9 +353,23 @@ impl Registrar {
         RegisterOutcome::Challenge { headers }
     }
 
-    fn record_failure(&mut self, ip: IpAddr, now: Instant) {
+    fn record_failure(&mut self, ip: IpAddr, user: &str, trusted: bool, now: Instant) {
+        if trusted {
+            return;
+        }
+        if self.failures.len() >= self.failures_prune_at {
+            // Forget records whose window and block are both over, so a
+            // scan from many addresses costs no memory once it stops.
+            let window = self.config.failure_window;
+            self.failures.retain(|_, f| {
+                f.blocked_until.is_some_and(|until| until > now)
+                    || f.window_start
+                        .is_some_and(|start| now.saturating_duration_since(start) <= window)
+            });
+            self.failures_prune_at = (self.failures.len() * 2).max(FAILURES_PRUNE_FLOOR);
+        }
         let config = &self.config;
-        let record = self.failures.entry(ip).or_default();
+        let record = self.failures.entry((ip, user.to_owned())).or_default();
         match record.window_start {
             Some(start) if now.saturating_duration_since(start) <= config.failure_window => {}
             _ => {
@@ -400,43 +435,58 @@ impl Registrar {
         Ok(())
     }
 
+    fn reject(
+        &mut self,
+        request: &RegisterRequest<'_>,
+        user: String,
+        reason: &'static str,
+        now: Instant,
+    ) -> RegisterOutcome {
+        self.record_failure(request.source.ip(), &user, request.trusted, now);
+        RegisterOutcome::Rejected { user, reason }
+    }
+
     /// Handles one REGISTER.
     pub fn register(&mut self, request: &RegisterRequest<'_>, now: Instant) -> RegisterOutcome {
         let ip = request.source.ip();
-        if self.is_blocked(ip, now) {
+        if !request.trusted && self.is_blocked(ip, request.to_user, now) {
             return RegisterOutcome::Blocked;
         }
         let Some(digest) = request.authorization.and_then(DigestResponse::parse) else {
             return self.challenge(now, false);
         };
+        if !request.trusted && self.is_blocked(ip, &digest.username, now) {
+            return RegisterOutcome::Blocked;
+        }
         match self.check_nonce(&digest.nonce, now) {
             Ok(()) => {}
             Err(true) => return self.challenge(now, true),
             Err(false) => {
-                self.record_failure(ip, now);
-                return RegisterOutcome::Rejected {
-                    user: digest.username,
-                    reason: "forged nonce",
-                };
+                return self.reject(request, digest.username, "forged nonce", now);
             }
         }
+        if !names_request_uri(&digest.uri, request.request_uri) {
+            // An answer computed for another URI (RFC 2617 §3.2.2.5): a
+            // response captured elsewhere is not accepted here.
+            return self.reject(
+                request,
+                digest.username,
+                "digest uri is not the Request-URI",
+                now,
+            );
+        }
         if let Err(reason) = self.verify(&digest, "REGISTER", now) {
-            self.record_failure(ip, now);
-            return RegisterOutcome::Rejected {
-                user: digest.username,
-                reason,
-            };
+            return self.reject(request, digest.username, reason, now);
         }
         if digest.username != request.to_user {
-            self.record_failure(ip, now);
-            return RegisterOutcome::Rejected {
-                user: digest.username,
-                reason: "authenticated as another user",
-            };
+            return self.reject(
+                request,
+                digest.username,
+                "authenticated as another user",
+                now,
+            );
         }
-        if let Some(record) = self.failures.get_mut(&ip) {
-            record.count = 0;
-        }
+        self.failures.remove(&(ip, digest.username.clone()));
         let user = digest.username;
         let requested = request.expires.map(|s| Duration::from_secs(u64::from(s)));
         match (request.contact, requested) {
@@ -491,6 +541,34 @@ impl Registrar {
     }
 }
 
+/// Whether a digest `uri` names the same resource as the Request-URI:
+/// scheme, user, host and port (defaulted) must agree; URI parameters may
+/// differ (phones reorder or drop them).
+fn names_request_uri(digest_uri: &str, request_uri: &rsip::Uri) -> bool {
+    let Some(named) = crate::msg::parse_uri(digest_uri) else {
+        return false;
+    };
+    let scheme = |uri: &rsip::Uri| uri.scheme.clone().unwrap_or(rsip::Scheme::Sip);
+    let user = |uri: &rsip::Uri| uri.auth.as_ref().map(|a| a.user.clone());
+    let port = |uri: &rsip::Uri| {
+        uri.host_with_port.port.map(|p| *p.value()).unwrap_or(
+            if scheme(uri) == rsip::Scheme::Sips {
+                5061
+            } else {
+                5060
+            },
+        )
+    };
+    scheme(&named) == scheme(request_uri)
+        && user(&named) == user(request_uri)
+        && named
+            .host_with_port
+            .host
+            .to_string()
+            .eq_ignore_ascii_case(&request_uri.host_with_port.host.to_string())
+        && port(&named) == port(request_uri)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -519,7 +597,161 @@ mod tests {
             expires: Some(300),
             source: "127.0.0.1:5090".parse().unwrap(),
             transport: crate::Transport::Udp,
+            request_uri: request_uri("sip:127.0.0.1"),
+            trusted: false,
         }
+    }
+
+    fn request_uri(text: &str) -> &'static rsip::Uri {
+        Box::leak(Box::new(rsip::Uri::try_from(text).unwrap()))
+    }
+
+    fn fail_five_times(r: &mut Registrar, request: &RegisterRequest<'_>, t0: Instant) {
+        let nonce = nonce_of(&r.register(request, t0));
+        for i in 1..=5 {
+            let auth = answer(&nonce, "wrong", Algorithm::Md5, &format!("{i:08x}"));
+            let out = r.register(
+                &RegisterRequest {
+                    authorization: Some(&auth),
+                    ..*request
+                },
+                t0,
+            );
+            assert!(
+                matches!(
+                    out,
+                    RegisterOutcome::Rejected { .. } | RegisterOutcome::Blocked
+                ),
+                "{out:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_block_holds_one_user_from_one_address_only() {
+        let t0 = Instant::now();
+        let mut r = registrar(t0);
+        r.set_user("bob", "bobs-secret");
+        fail_five_times(&mut r, &request(None), t0);
+        assert!(r.is_blocked("127.0.0.1".parse().unwrap(), "alice", t0));
+        // The same address may still register another user...
+        assert!(!r.is_blocked("127.0.0.1".parse().unwrap(), "bob", t0));
+        // ...and the same user from another address is not blocked.
+        assert!(!r.is_blocked("127.0.0.9".parse().unwrap(), "alice", t0));
+        let elsewhere = RegisterRequest {
+            source: "127.0.0.9:5090".parse().unwrap(),
+            ..request(None)
+        };
+        let nonce = nonce_of(&r.register(&elsewhere, t0));
+        let auth = answer(&nonce, "secret", Algorithm::Md5, "00000001");
+        assert!(matches!(
+            r.register(
+                &RegisterRequest {
+                    authorization: Some(&auth),
+                    ..elsewhere
+                },
+                t0
+            ),
+            RegisterOutcome::Accepted { .. }
+        ));
+    }
+
+    #[test]
+    fn a_trusted_source_is_never_blocked() {
+        let t0 = Instant::now();
+        let mut r = registrar(t0);
+        let trusted = RegisterRequest {
+            trusted: true,
+            ..request(None)
+        };
+        fail_five_times(&mut r, &trusted, t0);
+        fail_five_times(&mut r, &trusted, t0);
+        assert_eq!(r.failure_records(), 0);
+        let nonce = nonce_of(&r.register(&trusted, t0));
+        let auth = answer(&nonce, "secret", Algorithm::Md5, "00000001");
+        assert!(matches!(
+            r.register(
+                &RegisterRequest {
+                    authorization: Some(&auth),
+                    ..trusted
+                },
+                t0
+            ),
+            RegisterOutcome::Accepted { .. }
+        ));
+    }
+
+    #[test]
+    fn a_digest_computed_for_another_uri_is_refused() {
+        let t0 = Instant::now();
+        let mut r = registrar(t0);
+        let nonce = nonce_of(&r.register(&request(None), t0));
+        // The answer is right for sip:127.0.0.1, but this REGISTER went to
+        // another URI: a response replayed from another request.
+        let auth = answer(&nonce, "secret", Algorithm::Md5, "00000001");
+        let elsewhere = RegisterRequest {
+            authorization: Some(&auth),
+            request_uri: request_uri("sip:hotline.example.org"),
+            ..request(None)
+        };
+        assert!(matches!(
+            r.register(&elsewhere, t0),
+            RegisterOutcome::Rejected {
+                reason: "digest uri is not the Request-URI",
+                ..
+            }
+        ));
+        // The port is compared with its default filled in.
+        let auth = answer(&nonce, "secret", Algorithm::Md5, "00000002");
+        let same = RegisterRequest {
+            authorization: Some(&auth),
+            request_uri: request_uri("sip:127.0.0.1:5060;transport=udp"),
+            ..request(None)
+        };
+        assert!(matches!(
+            r.register(&same, t0),
+            RegisterOutcome::Accepted { .. }
+        ));
+    }
+
+    #[test]
+    fn failure_records_of_a_finished_scan_are_pruned() {
+        let t0 = Instant::now();
+        let mut r = registrar(t0);
+        let nonce = nonce_of(&r.register(&request(None), t0));
+        let auth = answer(&nonce, "wrong", Algorithm::Md5, "00000001");
+        for i in 0..3_000u32 {
+            let source = SocketAddr::from(([10, 0, (i / 250) as u8, (i % 250) as u8], 5060));
+            r.register(
+                &RegisterRequest {
+                    authorization: Some(&auth),
+                    source,
+                    ..request(None)
+                },
+                t0,
+            );
+        }
+        assert!(r.failure_records() <= 3_000);
+        // Long after the window, one more failure prunes the spent records.
+        let later = t0 + Duration::from_secs(3_600);
+        let nonce = nonce_of(&r.register(&request(None), later));
+        let auth = answer(&nonce, "wrong", Algorithm::Md5, "00000001");
+        for i in 0..FAILURES_PRUNE_FLOOR as u32 * 2 {
+            let source = SocketAddr::from(([10, 1, (i / 250) as u8, (i % 250) as u8], 5060));
+            r.register(
+                &RegisterRequest {
+                    authorization: Some(&auth),
+                    source,
+                    ..request(None)
+                },
+                later,
+            );
+        }
+        assert!(
+            r.failure_records() <= FAILURES_PRUNE_FLOOR * 2 + 1,
+            "{} records kept",
+            r.failure_records()
+        );
     }
 
     fn nonce_of(outcome: &RegisterOutcome) -> String {

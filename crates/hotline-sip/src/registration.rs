@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use rsip::{Header, Method};
 
-use crate::endpoint::{Peer, Transport};
+use crate::endpoint::Peer;
 use crate::msg::{self, other};
 use crate::registrar::{split_params, Algorithm};
 
@@ -232,11 +232,7 @@ impl ClientRegistration {
         let config = &self.config;
         let transport = config.peer.transport;
         let aor = format!("<sip:{}@{}>", config.user, config.domain);
-        let suffix = if transport == Transport::Tcp {
-            ";transport=tcp"
-        } else {
-            ""
-        };
+        let suffix = transport.uri_suffix();
         let mut headers = rsip::Headers::default();
         headers.push(Header::Via(
             format!(
@@ -465,6 +461,7 @@ fn split_list(mut value: &str) -> Vec<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::endpoint::Transport;
 
     fn registration() -> ClientRegistration {
         let peer = Peer {

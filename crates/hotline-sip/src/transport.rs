@@ -8,9 +8,9 @@
 //! shedding) instead of being queued into a collapse of retransmissions.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -55,6 +55,20 @@ pub struct TransportConfig {
     /// UDP receive tasks per socket.
     pub udp_readers: usize,
     pub retry_after: Duration,
+    /// TCP connections open at once, accepted and our own; past this new
+    /// connections are closed at once.
+    pub max_tcp_connections: usize,
+    /// TCP connections one address may hold (trusted sources exempt).
+    pub max_tcp_connections_per_source: usize,
+    /// Messages waiting to be written on one TCP connection; a peer that
+    /// lets more pile up is not reading, and its connection is closed.
+    pub tcp_write_queue: usize,
+    /// A TCP connection with no byte read for this long is closed
+    /// (keep-alives count).
+    pub tcp_idle_timeout: Duration,
+    /// Sources exempt from the per-source connection limit (trunks, the
+    /// load balancer in front).
+    pub trusted_sources: Vec<IpAddr>,
 }
 
 impl Default for TransportConfig {
@@ -65,6 +79,11 @@ impl Default for TransportConfig {
             queue_capacity: 16_384,
             udp_readers: 2,
             retry_after: Duration::from_secs(5),
+            max_tcp_connections: 4_096,
+            max_tcp_connections_per_source: 32,
+            tcp_write_queue: 256,
+            tcp_idle_timeout: Duration::from_secs(600),
+            trusted_sources: Vec::new(),
         }
     }
 }
@@ -102,6 +121,12 @@ pub struct SipStats {
     pub active_transactions: usize,
     pub shed_invites: u64,
     pub dropped_datagrams: u64,
+    /// TCP connections open now.
+    pub tcp_connections: usize,
+    /// TCP connections refused at accept (over a limit).
+    pub tcp_refused: u64,
+    /// TCP connections closed because the peer did not read what we wrote.
+    pub tcp_write_overflows: u64,
 }
 
 enum Input {
@@ -109,7 +134,7 @@ enum Input {
     UnknownMethod(Peer, String, Box<rsip::Request>),
     ParseFailure,
     Command(Command),
-    ConnectionOpened(ConnectionId, SocketAddr, mpsc::UnboundedSender<Vec<u8>>),
+    ConnectionOpened(ConnectionId, SocketAddr, mpsc::Sender<Vec<u8>>),
     ConnectionClosed(ConnectionId),
 }
 
@@ -176,6 +201,91 @@ struct Shared {
     queue_depth: AtomicUsize,
     shed_invites: AtomicU64,
     dropped: AtomicU64,
+    tcp: Mutex<ConnectionCounts>,
+    tcp_refused: AtomicU64,
+    tcp_write_overflows: AtomicU64,
+}
+
+/// Open TCP connections, in all and per remote address. Entries go when
+/// their count reaches zero, so the map holds only live sources.
+#[derive(Default)]
+struct ConnectionCounts {
+    total: usize,
+    per_source: HashMap<IpAddr, usize>,
+}
+
+impl Shared {
+    fn new() -> Self {
+        Self {
+            queue_depth: AtomicUsize::new(0),
+            shed_invites: AtomicU64::new(0),
+            dropped: AtomicU64::new(0),
+            tcp: Mutex::new(ConnectionCounts::default()),
+            tcp_refused: AtomicU64::new(0),
+            tcp_write_overflows: AtomicU64::new(0),
+        }
+    }
+
+    fn counts(&self) -> std::sync::MutexGuard<'_, ConnectionCounts> {
+        // The counts stay consistent even if a holder panicked: every
+        // change is one statement.
+        self.tcp.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Takes a connection slot for `ip`, or says no if a limit is reached.
+    fn open_connection(&self, ip: IpAddr, limits: &ConnectionLimits) -> bool {
+        let mut counts = self.counts();
+        let of_source = counts.per_source.get(&ip).copied().unwrap_or(0);
+        if counts.total >= limits.total
+            || (of_source >= limits.per_source && !limits.trusted.contains(&ip))
+        {
+            drop(counts);
+            self.tcp_refused.fetch_add(1, Ordering::Relaxed);
+            metrics::counter!("hotline_sip_tcp_refused_total").increment(1);
+            return false;
+        }
+        counts.total += 1;
+        *counts.per_source.entry(ip).or_insert(0) += 1;
+        metrics::gauge!("hotline_sip_tcp_connections").set(counts.total as f64);
+        true
+    }
+
+    fn close_connection(&self, ip: IpAddr) {
+        let mut counts = self.counts();
+        counts.total = counts.total.saturating_sub(1);
+        if let std::collections::hash_map::Entry::Occupied(mut entry) = counts.per_source.entry(ip)
+        {
+            *entry.get_mut() -= 1;
+            if *entry.get() == 0 {
+                entry.remove();
+            }
+        }
+        metrics::gauge!("hotline_sip_tcp_connections").set(counts.total as f64);
+    }
+}
+
+/// The TCP limits the socket tasks enforce.
+#[derive(Debug, Clone)]
+struct ConnectionLimits {
+    total: usize,
+    per_source: usize,
+    trusted: Arc<Vec<IpAddr>>,
+    write_queue: usize,
+    idle_timeout: Duration,
+    max_message_bytes: usize,
+}
+
+impl ConnectionLimits {
+    fn of(config: &TransportConfig) -> Self {
+        Self {
+            total: config.max_tcp_connections.max(1),
+            per_source: config.max_tcp_connections_per_source.max(1),
+            trusted: Arc::new(config.trusted_sources.clone()),
+            write_queue: config.tcp_write_queue.max(1),
+            idle_timeout: config.tcp_idle_timeout,
+            max_message_bytes: config.max_message_bytes,
+        }
+    }
 }
 
 /// Binds the sockets and starts the driver. Events for the controller come
@@ -187,11 +297,8 @@ pub async fn start(
 ) -> Result<(SipHandle, mpsc::UnboundedReceiver<Event>, JoinSet<()>), TransportError> {
     let mut tasks = JoinSet::new();
     let (input_tx, input_rx) = mpsc::channel::<Input>(config.queue_capacity);
-    let shared = Arc::new(Shared {
-        queue_depth: AtomicUsize::new(0),
-        shed_invites: AtomicU64::new(0),
-        dropped: AtomicU64::new(0),
-    });
+    let shared = Arc::new(Shared::new());
+    let limits = ConnectionLimits::of(&config);
     let mut udp_sockets = Vec::new();
     let mut bound = Vec::new();
     for addr in &config.listen {
@@ -237,7 +344,7 @@ pub async fn start(
             tcp,
             input_tx.clone(),
             shared.clone(),
-            config.max_message_bytes,
+            limits.clone(),
         ));
     }
     let (command_tx, mut command_rx) = mpsc::unbounded_channel();
@@ -259,7 +366,7 @@ pub async fn start(
         events: event_tx,
         shared: shared.clone(),
         input_tx,
-        max_message_bytes: config.max_message_bytes,
+        limits,
     };
     tasks.spawn(driver.run(input_rx));
     Ok((
@@ -350,35 +457,82 @@ async fn tcp_acceptor(
     listener: TcpListener,
     input: mpsc::Sender<Input>,
     shared: Arc<Shared>,
-    max_bytes: usize,
+    limits: ConnectionLimits,
 ) {
     loop {
         let Ok((stream, addr)) = listener.accept().await else {
+            // Out of file descriptors, most likely: let some close first.
             tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
         };
-        tokio::spawn(serve_connection(
-            stream,
-            addr,
-            input.clone(),
-            shared.clone(),
-            max_bytes,
-        ));
+        if !shared.open_connection(addr.ip(), &limits) {
+            // Over a limit: the stream is dropped here, which closes it.
+            continue;
+        }
+        let guard = ConnectionGuard::new(addr, input.clone(), shared.clone());
+        tokio::spawn(serve_connection(stream, guard, limits.clone()));
     }
 }
 
-async fn serve_connection(
-    stream: TcpStream,
+/// Owns one TCP connection's bookkeeping: whatever way the connection's
+/// task ends (the peer closed, a framing error, a timeout, even a panic
+/// while parsing), dropping the guard frees its slot, stops its writer
+/// (which closes the socket) and tells the driver, so a failing connection
+/// can never keep a file descriptor.
+struct ConnectionGuard {
+    id: ConnectionId,
     addr: SocketAddr,
     input: mpsc::Sender<Input>,
     shared: Arc<Shared>,
-    max_bytes: usize,
-) {
-    let id = ConnectionId(NEXT_CONNECTION.fetch_add(1, Ordering::Relaxed));
+    writer: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl ConnectionGuard {
+    /// Call only after `Shared::open_connection` said yes.
+    fn new(addr: SocketAddr, input: mpsc::Sender<Input>, shared: Arc<Shared>) -> Self {
+        Self {
+            id: ConnectionId(NEXT_CONNECTION.fetch_add(1, Ordering::Relaxed)),
+            addr,
+            input,
+            shared,
+            writer: None,
+        }
+    }
+}
+
+impl Drop for ConnectionGuard {
+    fn drop(&mut self) {
+        if let Some(writer) = self.writer.take() {
+            writer.abort();
+        }
+        self.shared.close_connection(self.addr.ip());
+        let closed = Input::ConnectionClosed(self.id);
+        if let Err(mpsc::error::TrySendError::Full(closed)) = self.input.try_send(closed) {
+            // The driver is busy: tell it later rather than never (it would
+            // keep the writer's sender, and with it the connection's entry).
+            let input = self.input.clone();
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                runtime.spawn(async move {
+                    let _ = input.send(closed).await;
+                });
+            }
+        }
+    }
+}
+
+/// A write that does not finish in this long means the peer stopped reading.
+const TCP_WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+
+async fn serve_connection(stream: TcpStream, mut guard: ConnectionGuard, limits: ConnectionLimits) {
+    let id = guard.id;
+    let addr = guard.addr;
+    let input = guard.input.clone();
+    let shared = guard.shared.clone();
     let _ = stream.set_nodelay(true);
     let (mut reader, mut writer) = stream.into_split();
-    let (write_tx, mut write_rx) = mpsc::unbounded_channel::<Vec<u8>>();
-    let pong = write_tx.clone();
+    let (write_tx, mut write_rx) = mpsc::channel::<Vec<u8>>(limits.write_queue);
+    // Weak, so that when the driver drops its sender the writer ends.
+    let pong = write_tx.downgrade();
     if input
         .send(Input::ConnectionOpened(id, addr, write_tx))
         .await
@@ -386,27 +540,36 @@ async fn serve_connection(
     {
         return;
     }
-    let write_task = tokio::spawn(async move {
+    // The writer ends when the driver drops its sender (the peer let the
+    // queue fill), a write fails or stalls; the reader then stops too.
+    let (writer_done_tx, mut writer_done) = oneshot::channel::<()>();
+    guard.writer = Some(tokio::spawn(async move {
         while let Some(bytes) = write_rx.recv().await {
-            if writer.write_all(&bytes).await.is_err() {
-                break;
+            match tokio::time::timeout(TCP_WRITE_TIMEOUT, writer.write_all(&bytes)).await {
+                Ok(Ok(())) => {}
+                _ => break,
             }
         }
-    });
-    let mut framer = StreamFramer::new(max_bytes);
+        let _ = writer.shutdown().await;
+        let _ = writer_done_tx.send(());
+    }));
+    let mut framer = StreamFramer::new(limits.max_message_bytes);
     let mut buf = vec![0u8; 16 * 1024];
     let peer = Peer {
         transport: Transport::Tcp,
         addr,
         connection: Some(id),
     };
-    // Idle connections are closed after 10 minutes without a byte (keep-alives count).
-    while let Ok(Ok(n)) =
-        tokio::time::timeout(Duration::from_secs(600), reader.read(&mut buf)).await
-    {
-        if n == 0 {
-            break;
-        }
+    loop {
+        let read = tokio::select! {
+            read = tokio::time::timeout(limits.idle_timeout, reader.read(&mut buf)) => read,
+            _ = &mut writer_done => return,
+        };
+        let n = match read {
+            Ok(Ok(n)) if n > 0 => n,
+            // Closed by the peer, a read error, or idle too long.
+            _ => return,
+        };
         framer.push(&buf[..n]);
         loop {
             match framer.next_message() {
@@ -417,8 +580,11 @@ async fn serve_connection(
                     }
                 }
                 Ok(Some(Framed::KeepAlive)) => {
-                    // RFC 5626 §4.4.1: pong with a single CRLF.
-                    let _ = pong.send(b"\r\n".to_vec());
+                    // RFC 5626 §4.4.1: pong with a single CRLF (dropped if
+                    // the peer is not reading what we already sent).
+                    if let Some(pong) = pong.upgrade() {
+                        let _ = pong.try_send(b"\r\n".to_vec());
+                    }
                 }
                 Ok(None) => break,
                 Err(wire::WireError::UnknownMethod { method, stand_in }) => {
@@ -435,26 +601,22 @@ async fn serve_connection(
                     // Out of sync: the only safe thing is to close the stream.
                     shared.queue_depth.fetch_add(1, Ordering::Relaxed);
                     let _ = input.send(Input::ParseFailure).await;
-                    let _ = input.send(Input::ConnectionClosed(id)).await;
-                    write_task.abort();
                     return;
                 }
             }
         }
     }
-    let _ = input.send(Input::ConnectionClosed(id)).await;
-    write_task.abort();
 }
 
 struct Driver {
     endpoint: Endpoint,
     udp: Vec<Arc<UdpSocket>>,
-    connections: HashMap<ConnectionId, mpsc::UnboundedSender<Vec<u8>>>,
+    connections: HashMap<ConnectionId, mpsc::Sender<Vec<u8>>>,
     connection_by_addr: HashMap<SocketAddr, ConnectionId>,
     events: mpsc::UnboundedSender<Event>,
     shared: Arc<Shared>,
     input_tx: mpsc::Sender<Input>,
-    max_message_bytes: usize,
+    limits: ConnectionLimits,
 }
 
 impl Driver {
@@ -505,10 +667,13 @@ impl Driver {
                 self.connections.insert(id, writer);
                 self.connection_by_addr.insert(addr, id);
             }
-            Input::ConnectionClosed(id) => {
-                self.connections.remove(&id);
-                self.connection_by_addr.retain(|_, c| *c != id);
-            }
+            Input::ConnectionClosed(id) => self.forget_connection(id),
+        }
+    }
+
+    fn forget_connection(&mut self, id: ConnectionId) {
+        if self.connections.remove(&id).is_some() {
+            self.connection_by_addr.retain(|_, c| *c != id);
         }
     }
 
@@ -543,6 +708,9 @@ impl Driver {
                     active_transactions: ep.active_transactions(),
                     shed_invites: self.shared.shed_invites.load(Ordering::Relaxed),
                     dropped_datagrams: self.shared.dropped.load(Ordering::Relaxed),
+                    tcp_connections: self.shared.counts().total,
+                    tcp_refused: self.shared.tcp_refused.load(Ordering::Relaxed),
+                    tcp_write_overflows: self.shared.tcp_write_overflows.load(Ordering::Relaxed),
                 });
             }
         }
@@ -579,30 +747,53 @@ impl Driver {
                     }
                 }
             }
-            Transport::Tcp => {
+            Transport::Tcp | Transport::Tls => {
                 let id = peer
                     .connection
                     .filter(|c| self.connections.contains_key(c))
                     .or_else(|| self.connection_by_addr.get(&peer.addr).copied());
-                if let Some(writer) = id.and_then(|id| self.connections.get(&id)) {
-                    let _ = writer.send(bytes);
-                    return;
+                if let Some(id) = id {
+                    if let Some(writer) = self.connections.get(&id) {
+                        match writer.try_send(bytes) {
+                            Ok(()) => {}
+                            Err(mpsc::error::TrySendError::Full(_)) => {
+                                // The peer is not reading: drop our sender, so
+                                // the writer finishes and the connection closes.
+                                self.shared
+                                    .tcp_write_overflows
+                                    .fetch_add(1, Ordering::Relaxed);
+                                metrics::counter!("hotline_sip_tcp_write_overflows_total")
+                                    .increment(1);
+                                self.forget_connection(id);
+                            }
+                            Err(mpsc::error::TrySendError::Closed(_)) => self.forget_connection(id),
+                        }
+                        return;
+                    }
                 }
                 // No open connection to that peer (a phone registered over TCP and
                 // closed it): open one, and read from it like an accepted one.
-                let input = self.input_tx.clone();
-                let shared = self.shared.clone();
-                let max = self.max_message_bytes;
+                if peer.transport == Transport::Tls {
+                    // Not served yet: TLS connections are only accepted.
+                    return;
+                }
+                if !self.shared.open_connection(peer.addr.ip(), &self.limits) {
+                    return;
+                }
+                let guard =
+                    ConnectionGuard::new(peer.addr, self.input_tx.clone(), self.shared.clone());
+                let limits = self.limits.clone();
                 tokio::spawn(async move {
-                    let Ok(Ok(stream)) =
+                    let Ok(Ok(mut stream)) =
                         tokio::time::timeout(Duration::from_secs(5), TcpStream::connect(peer.addr))
                             .await
                     else {
                         return;
                     };
-                    let mut stream = stream;
-                    if stream.write_all(&bytes).await.is_ok() {
-                        serve_connection(stream, peer.addr, input, shared, max).await;
+                    if let Ok(Ok(())) =
+                        tokio::time::timeout(TCP_WRITE_TIMEOUT, stream.write_all(&bytes)).await
+                    {
+                        serve_connection(stream, guard, limits).await;
                     }
                 });
             }

@@ -219,6 +219,14 @@ fn parse_normalised(head: &str, body: &[u8]) -> Result<rsip::SipMessage, WireErr
         Some(Some(parsed)) => format!("sip:{}@ipv6-literal.invalid", parsed.user().unwrap_or("-")),
         None => uri.to_owned(),
     };
+    // rsip reads only sip:, sips: and "x://" URIs, so a request for a tel:
+    // or urn: URI would be unparseable (400) where §8.2.2.1 wants 416: read
+    // it with a stand-in and keep the scheme as rsip's `Other`.
+    let other_scheme = foreign_scheme(uri);
+    let stand_in_uri = match other_scheme {
+        Some(_) => "sip:foreign-scheme.invalid".to_owned(),
+        None => stand_in_uri,
+    };
     let known = KNOWN_METHODS.contains(&method);
     let token = !method.is_empty()
         && method
@@ -244,6 +252,9 @@ fn parse_normalised(head: &str, body: &[u8]) -> Result<rsip::SipMessage, WireErr
     if let (rsip::SipMessage::Request(request), Some(Some(uri))) = (&mut message, real_uri) {
         request.uri = uri;
     }
+    if let (rsip::SipMessage::Request(request), Some(scheme)) = (&mut message, other_scheme) {
+        request.uri.scheme = Some(rsip::Scheme::Other(scheme.to_ascii_lowercase()));
+    }
     if stand_in_method != method {
         if let rsip::SipMessage::Request(request) = message {
             return Err(WireError::UnknownMethod {
@@ -253,6 +264,18 @@ fn parse_normalised(head: &str, body: &[u8]) -> Result<rsip::SipMessage, WireErr
         }
     }
     Ok(message)
+}
+
+/// The scheme of a Request-URI that is neither `sip:` nor `sips:` (an
+/// RFC 3986 scheme token followed by `:`), if it is one.
+fn foreign_scheme(uri: &str) -> Option<&str> {
+    let (scheme, _) = uri.split_once(':')?;
+    let token = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b));
+    (token && !scheme.eq_ignore_ascii_case("sip") && !scheme.eq_ignore_ascii_case("sips"))
+        .then_some(scheme)
 }
 
 /// Parses one UDP datagram. Without Content-Length the body is the rest of
@@ -361,7 +384,9 @@ impl StreamFramer {
         };
         let head = normalise_head(&self.buffer[..head_end])?;
         let body_len = head.content_length.ok_or(WireError::MissingContentLength)?;
-        let total = body_start + body_len;
+        // A hostile Content-Length (up to usize::MAX) must not overflow the
+        // sum: it is simply too large.
+        let total = body_start.saturating_add(body_len);
         if total > self.max_bytes {
             return Err(WireError::TooLarge {
                 len: total,
@@ -491,6 +516,34 @@ l: 0\n\n";
             Ok(Some(Framed::Message(_)))
         ));
         assert!(framer.next_message().unwrap().is_none());
+    }
+
+    #[test]
+    fn huge_content_length_is_too_large_not_an_overflow() {
+        // 2^64 - 1 and its neighbours: the sum with the header length used to
+        // overflow (a panic in debug builds, a wrapped length in release).
+        for declared in [u64::MAX, u64::MAX - 1, u64::MAX - 200, 1 << 63] {
+            let head = format!(
+                "OPTIONS sip:12345@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:5061;branch=z9hG4bK-1\r\n\
+Call-ID: big\r\nCSeq: 1 OPTIONS\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:12345@b>\r\n\
+Content-Length: {declared}\r\n\r\n"
+            );
+            let mut framer = StreamFramer::new(DEFAULT_MAX_MESSAGE_BYTES);
+            framer.push(head.as_bytes());
+            assert!(
+                matches!(framer.next_message(), Err(WireError::TooLarge { .. })),
+                "Content-Length {declared}"
+            );
+            // The datagram path refuses it too.
+            assert!(parse_datagram(head.as_bytes(), DEFAULT_MAX_MESSAGE_BYTES).is_err());
+        }
+        // One more than usize::MAX does not parse as a length at all.
+        let mut framer = StreamFramer::new(DEFAULT_MAX_MESSAGE_BYTES);
+        framer.push(b"OPTIONS sip:a@b SIP/2.0\r\nContent-Length: 18446744073709551616\r\n\r\n");
+        assert!(matches!(
+            framer.next_message(),
+            Err(WireError::BadContentLength { .. })
+        ));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! REGISTER with digest authentication through the endpoint: a 401 offering
 //! SHA-256 and MD5, success with either, 403 for a wrong password, replays
-//! refused, an address blocked after repeated failures, un-REGISTER.
+//! refused, a user blocked from one address after repeated failures (REGISTER
+//! only, trusted sources never), un-REGISTER.
 
 mod support;
 
@@ -137,7 +138,7 @@ fn wrong_password_gets_403_and_replay_is_refused() {
 }
 
 #[test]
-fn repeated_failures_block_the_address() {
+fn repeated_failures_block_that_user_from_that_address_for_register_only() {
     let mut h = harness();
     let mut agent = Agent::new();
     let challenges = challenge(&mut h, &mut agent);
@@ -146,19 +147,50 @@ fn repeated_failures_block_the_address() {
         h.deliver(agent.phone.peer, &agent.register(Some(wrong), "300"));
         assert_eq!(h.take_statuses(), vec![403]);
     }
-    // Blocked: even the right password gets no answer at all now.
+    // Blocked: even the right password is refused now.
     let good = authorization(&challenges[0], "SHA-256", "s3cret", 6);
     h.deliver(agent.phone.peer, &agent.register(Some(good), "300"));
-    assert!(h.take_sent().is_empty());
+    assert_eq!(h.take_statuses(), vec![403]);
     assert!(h.endpoint.registrar().binding("alice", h.now).is_none());
-    // Calls from that address are refused too.
-    let mut caller = Phone::caller(PHONE_ADDR, "12345", "blocked-call");
+    // Calls from that address are not: a spoofed REGISTER flood must not
+    // take a trunk's (or a NAT's) calls down.
+    let mut caller = Phone::caller(PHONE_ADDR, "12345", "call-from-blocked-address");
     h.deliver(caller.peer, &caller.invite().bytes);
-    assert!(h.take_sent().is_empty());
-    // Another address is unaffected.
-    let mut other = Phone::caller("127.0.0.2:5061", "12345", "free-call");
-    h.deliver(other.peer, &other.invite().bytes);
     assert_eq!(h.take_statuses(), vec![100]);
+    // Nor OPTIONS pings.
+    let mut pinger = Phone::caller(PHONE_ADDR, "12345", "ping-from-blocked-address");
+    let branch = pinger.branch();
+    let to = pinger.to_uri.clone();
+    let options = pinger.build(
+        "OPTIONS",
+        "sip:12345@127.0.0.1:5060",
+        1,
+        &branch,
+        &to,
+        &[],
+        "",
+    );
+    h.deliver(pinger.peer, &options);
+    assert_eq!(h.take_statuses(), vec![200]);
+}
+
+#[test]
+fn a_trusted_source_is_never_blocked() {
+    let mut h = Harness::with_config(hotline_sip::EndpointConfig {
+        trusted_sources: vec![addr(PHONE_ADDR).ip()],
+        ..hotline_sip::EndpointConfig::default()
+    });
+    h.endpoint.registrar_mut().set_user("alice", "s3cret");
+    let mut agent = Agent::new();
+    let challenges = challenge(&mut h, &mut agent);
+    for nc in 1..=12 {
+        let wrong = authorization(&challenges[0], "SHA-256", "guess", nc);
+        h.deliver(agent.phone.peer, &agent.register(Some(wrong), "300"));
+        assert_eq!(h.take_statuses(), vec![403]);
+    }
+    let good = authorization(&challenges[0], "SHA-256", "s3cret", 13);
+    h.deliver(agent.phone.peer, &agent.register(Some(good), "300"));
+    assert_eq!(h.take_statuses(), vec![200]);
 }
 
 #[test]

@@ -27,7 +27,8 @@ use hotline_ivr::{
     QueueOutcome, SayValue,
 };
 use hotline_media::{
-    Bridge, Leg, LegParams, MediaEngine, MediaEvent, PromptCache, RecordMode, RecordOptions,
+    Bridge, LatchPolicy, Leg, LegParams, MediaEngine, MediaEvent, PromptCache, RecordMode,
+    RecordOptions,
 };
 use hotline_sip::registrar::Binding;
 use hotline_sip::transport::{Command, SipHandle};
@@ -61,7 +62,10 @@ pub struct CallContext {
     pub max_call: Duration,
     pub answer_after: Duration,
     pub dead_media_after: Duration,
-    pub latch: hotline_media::LatchPolicy,
+    /// Whose RTP a caller's or phone's leg trusts (`media.latch`).
+    pub latch: crate::config::LatchConfig,
+    /// Trunks and proxies: their legs trust the SDP address.
+    pub trusted_sources: Vec<std::net::IpAddr>,
     pub node: Option<String>,
     pub acd: AcdHandle,
     /// The dispatcher: outgoing legs are placed through it so their SIP
@@ -77,6 +81,23 @@ pub struct CallContext {
     pub destinations: HashMap<String, (String, SocketAddr, bool)>,
     /// How conversations with agents are recorded; None: not at all.
     pub record_calls: Option<RecordMode>,
+}
+
+impl CallContext {
+    /// The latch policy for a leg whose signalling peer is at `peer`: a
+    /// trusted source's SDP is believed; anyone else's RTP must come from
+    /// the host that signalled (or, if configured, from anywhere), and no
+    /// audio goes to an address until it is confirmed.
+    pub(crate) fn latch_for(&self, peer: std::net::IpAddr) -> LatchPolicy {
+        if self.trusted_sources.contains(&peer) {
+            return LatchPolicy::SdpAddress;
+        }
+        match self.latch {
+            crate::config::LatchConfig::SignallingSource => LatchPolicy::SignallingSource(peer),
+            crate::config::LatchConfig::AnySource => LatchPolicy::AnySource(peer),
+            crate::config::LatchConfig::SdpAddress => LatchPolicy::SdpAddress,
+        }
+    }
 }
 
 /// What the dispatcher tells a call task.
@@ -148,6 +169,8 @@ struct AgentLeg {
     agent: AgentId,
     handle: CallHandle,
     leg: Leg,
+    /// Decided by the phone's registered address.
+    latch: LatchPolicy,
     answered: bool,
 }
 
@@ -567,7 +590,13 @@ impl Call {
             Event::OutgoingAnswered { remote_media, .. } => {
                 external.answered = true;
                 if let Some(media) = remote_media {
-                    start_answered_leg(&self.context, &external.leg, &media);
+                    // A destination in the configuration: its SDP is trusted.
+                    start_answered_leg(
+                        &self.context,
+                        &external.leg,
+                        &media,
+                        LatchPolicy::SdpAddress,
+                    );
                 }
                 let _ = self.leg.stop_playback();
                 match self.context.media.bridge(&self.leg, &external.leg) {
@@ -690,6 +719,7 @@ impl Call {
                     agent,
                     handle,
                     leg,
+                    latch: self.context.latch_for(binding.source.ip()),
                     answered: false,
                 });
             }
@@ -962,7 +992,7 @@ impl Call {
             Event::OutgoingAnswered { remote_media, .. } => {
                 agent.answered = true;
                 if let Some(media) = remote_media {
-                    start_answered_leg(&self.context, &agent.leg, &media);
+                    start_answered_leg(&self.context, &agent.leg, &media, agent.latch);
                 }
                 self.context.acd.send(AcdInput::OfferAnswered {
                     call: self.id,
@@ -1090,13 +1120,18 @@ pub(crate) fn hold_bridge(
 }
 
 /// Starts a placed leg's media once the far end answered with its SDP.
-pub(crate) fn start_answered_leg(context: &CallContext, leg: &Leg, media: &NegotiatedMedia) {
+pub(crate) fn start_answered_leg(
+    context: &CallContext,
+    leg: &Leg,
+    media: &NegotiatedMedia,
+    latch: LatchPolicy,
+) {
     let mut params = LegParams::new(
         media.remote_rtp,
         media_codec(media.codec),
         media.telephone_event_pt,
     );
-    params.latch = context.latch;
+    params.latch = latch;
     params.dead_media_after = Some(context.dead_media_after);
     if let Err(e) = leg.start(params) {
         warn!(error = %e, "a placed leg's media did not start");
@@ -1146,6 +1181,7 @@ pub async fn run_call(
         linked_call: None,
     });
     debug!(%call_id, caller = incoming.caller, display = ?incoming.caller_display, source = %incoming.source.addr, "incoming call");
+    let latch = context.latch_for(incoming.source.addr.ip());
     let script = match context.scripts.script(&context.script_name) {
         Ok(script) => script,
         Err(e) => {
@@ -1247,7 +1283,7 @@ pub async fn run_call(
                     if let Some(media) = &remote_media {
                         let mut params = LegParams::new(media.remote_rtp, media_codec(media.codec), media.telephone_event_pt);
                         params.dead_media_after = Some(context.dead_media_after);
-                        params.latch = context.latch;
+                        params.latch = latch;
                         if let Err(e) = call.leg.start(params) {
                             warn!(%call_id, error = %e, "media leg did not start");
                         }
@@ -1267,7 +1303,7 @@ pub async fn run_call(
                     let mut params = LegParams::new(media.remote_rtp, media_codec(media.codec), media.telephone_event_pt);
                     // Silence is expected while held.
                     params.dead_media_after = (!hold).then_some(context.dead_media_after);
-                    params.latch = context.latch;
+                    params.latch = latch;
                     let _ = call.leg.start(params);
                     remote_media = Some(media);
                 }

@@ -14,7 +14,7 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use hotline_media::{Bridge, Leg};
+use hotline_media::{Bridge, LatchPolicy, Leg};
 use hotline_sip::transport::Command;
 use hotline_sip::{CallHandle, Event, Peer, Transport};
 use hotline_types::{AgentId, CallEvent, CallEventRecord, CallId, HangupSide, Timestamp};
@@ -39,6 +39,8 @@ pub struct CallbackJob {
 struct Side {
     handle: CallHandle,
     leg: Leg,
+    /// The agent's phone: by its registered address; the trunk: its SDP.
+    latch: LatchPolicy,
     answered: bool,
 }
 
@@ -173,6 +175,7 @@ impl Callback {
                             Side {
                                 handle,
                                 leg,
+                                latch: self.context.latch_for(binding.source.ip()),
                                 answered: false,
                             },
                         ));
@@ -246,6 +249,7 @@ impl Callback {
                 self.citizen = Some(Side {
                     handle,
                     leg,
+                    latch: LatchPolicy::SdpAddress,
                     answered: false,
                 });
                 None
@@ -266,7 +270,7 @@ impl Callback {
                 let (agent, side) = self.agent.as_mut()?;
                 side.answered = true;
                 if let Some(media) = remote_media {
-                    start_answered_leg(&self.context, &side.leg, &media);
+                    start_answered_leg(&self.context, &side.leg, &media, side.latch);
                 }
                 self.context.acd.send(AcdInput::OfferAnswered {
                     call: self.job_call,
@@ -279,7 +283,7 @@ impl Callback {
                 let citizen = self.citizen.as_mut()?;
                 citizen.answered = true;
                 if let Some(media) = remote_media {
-                    start_answered_leg(&self.context, &citizen.leg, &media);
+                    start_answered_leg(&self.context, &citizen.leg, &media, citizen.latch);
                 }
                 let (_, agent) = self.agent.as_ref()?;
                 match self.context.media.bridge(&citizen.leg, &agent.leg) {

@@ -65,10 +65,16 @@ pub struct MediaConfig {
     /// CAP_SYS_NICE (root, or LimitRTPRIO in the systemd unit); without it
     /// the hotline warns and runs at normal priority.
     pub clock_priority: u8,
-    /// Where the caller's RTP may come from before we latch on to it:
-    /// "any_source" (the first packet from anywhere: callers behind NAT put a
-    /// private address in their SDP, as softphones do) or "same_ip" (only
-    /// from the SDP's address: stricter, but NATed callers are not heard).
+    /// Whose RTP a call's leg accepts before latching on to it:
+    /// "signalling_source" (the default: only the host that sent the
+    /// INVITE, any port, so callers behind NAT are heard; audio goes to the
+    /// SDP address at once only if it is on that host, else once the
+    /// caller's own RTP confirmed where it is), "any_source" (the first
+    /// packet from anywhere: a stranger who guesses the port first takes the
+    /// call; only for callers whose media leaves from another host), or
+    /// "sdp_address" (believe every SDP, as for trunks). `sip.trusted_sources`
+    /// always get "sdp_address": a trunk's media gateway is often not its
+    /// signalling host.
     pub latch: LatchConfig,
     /// Recording of conversations with agents (from the agent's answer to
     /// the end): "stereo" (citizen left, agent right), "mixed" (one mono
@@ -88,8 +94,11 @@ pub enum RecordCalls {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LatchConfig {
+    SignallingSource,
     AnySource,
-    SameIp,
+    /// Was called "same_ip".
+    #[serde(alias = "same_ip")]
+    SdpAddress,
 }
 
 impl Default for MediaConfig {
@@ -98,7 +107,7 @@ impl Default for MediaConfig {
             dead_media_secs: 30,
             clock_threads: 0,
             clock_priority: 10,
-            latch: LatchConfig::AnySource,
+            latch: LatchConfig::SignallingSource,
             record_calls: RecordCalls::Stereo,
         }
     }
@@ -335,8 +344,22 @@ pub struct SipConfig {
     pub numbers: Vec<String>,
     pub rtp_port_min: u16,
     pub rtp_port_max: u16,
-    /// New calls beyond this many get 503 with Retry-After.
+    /// New calls beyond this many get 503 with Retry-After. Each call may
+    /// hold two RTP port pairs (the caller's leg and an agent's), so the
+    /// RTP range must hold twice this many pairs (checked at start).
     pub max_calls: usize,
+    /// Live calls one untrusted address may hold (a NAT shares one among
+    /// several callers); `trusted_sources` are not limited.
+    pub max_calls_per_source: usize,
+    /// Of `max_calls`, this many are kept for `trusted_sources` (the
+    /// trunks), so that strangers calling the SIP port directly can never
+    /// fill the hotline. Applies only when trusted sources are configured.
+    pub reserved_for_trusted: usize,
+    /// TCP connections at once, and per untrusted address.
+    pub max_tcp_connections: usize,
+    pub max_tcp_connections_per_source: usize,
+    /// A TCP connection with no byte (keep-alives count) for this long is closed.
+    pub tcp_idle_secs: u64,
     /// A call is ended by the hotline after this long (protects against stuck calls).
     pub max_call_secs: u64,
     /// How long the caller hears ringing before the hotline answers.
@@ -437,7 +460,12 @@ impl Default for SipConfig {
             numbers: vec!["12345".into()],
             rtp_port_min: 20_000,
             rtp_port_max: 29_999,
-            max_calls: 10_000,
+            max_calls: 2_500,
+            max_calls_per_source: 16,
+            reserved_for_trusted: 500,
+            max_tcp_connections: 4_096,
+            max_tcp_connections_per_source: 32,
+            tcp_idle_secs: 600,
             max_call_secs: 3_600,
             answer_after_ms: 0,
             requests_per_second_per_source: 1_000,
@@ -642,6 +670,28 @@ impl Config {
                 self.sip.rtp_port_max
             );
         }
+        let port_pairs = usize::from(self.sip.rtp_port_max - self.sip.rtp_port_min + 1) / 2;
+        if self.sip.max_calls == 0 || self.sip.max_calls * 2 > port_pairs {
+            bail!(
+                "sip.max_calls ({}) needs {} RTP port pairs (a caller's leg and an agent's each), \
+but sip.rtp_port_min..sip.rtp_port_max ({}..{}) holds {port_pairs}: lower sip.max_calls to {} \
+or widen the range",
+                self.sip.max_calls,
+                self.sip.max_calls * 2,
+                self.sip.rtp_port_min,
+                self.sip.rtp_port_max,
+                port_pairs / 2
+            );
+        }
+        if !self.sip.trusted_sources.is_empty()
+            && self.sip.reserved_for_trusted >= self.sip.max_calls
+        {
+            bail!(
+                "sip.reserved_for_trusted ({}) must be below sip.max_calls ({}): nobody else could call",
+                self.sip.reserved_for_trusted,
+                self.sip.max_calls
+            );
+        }
         if self.sip.numbers.is_empty() {
             bail!("sip.numbers is empty: the hotline would answer nothing");
         }
@@ -771,6 +821,27 @@ mod tests {
     }
 
     #[test]
+    fn max_calls_must_fit_the_rtp_range() {
+        let err = Config::from_toml("[sip]\nmax_calls = 10000")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("sip.max_calls (10000) needs 20000 RTP port pairs")
+                && err.contains("holds 5000")
+                && err.contains("lower sip.max_calls to 2500"),
+            "{err}"
+        );
+        Config::from_toml("[sip]\nmax_calls = 10000\nrtp_port_min = 10000\nrtp_port_max = 49999")
+            .unwrap();
+        let err = Config::from_toml(
+            "[sip]\ntrusted_sources = [\"127.0.0.9\"]\nmax_calls = 100\nreserved_for_trusted = 100",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("sip.reserved_for_trusted"), "{err}");
+    }
+
+    #[test]
     fn bad_values_name_the_key() {
         let err = Config::from_toml("[sip]\nlisten = \"nowhere\"")
             .unwrap_err()
@@ -787,7 +858,7 @@ mod tests {
     fn environment_overrides_with_underscored_keys() {
         figment::Jail::expect_with(|jail| {
             jail.set_env("HOTLINE_SIP_LISTEN", "127.0.0.1:5070");
-            jail.set_env("HOTLINE_SIP_RTP_PORT_MIN", "21000");
+            jail.set_env("HOTLINE_SIP_RTP_PORT_MIN", "19000");
             jail.set_env("HOTLINE_HTTP_LISTEN", "127.0.0.1:8081");
             // Not configuration keys: the CI's switches and the file option.
             jail.set_env("HOTLINE_REQUIRE_SIPP", "1");
@@ -795,7 +866,7 @@ mod tests {
             jail.set_env("HOTLINE_CONFIG", "/nonexistent.toml");
             let config = Config::load(None).map_err(|e| e.to_string())?;
             assert_eq!(config.sip.listen, "127.0.0.1:5070");
-            assert_eq!(config.sip.rtp_port_min, 21000);
+            assert_eq!(config.sip.rtp_port_min, 19000);
             assert_eq!(config.http.listen.port(), 8081);
             Ok(())
         });

@@ -338,6 +338,8 @@ async fn serve(
         advertised: sip_checked.advertised,
         numbers: config.sip.numbers.clone(),
         max_calls: config.sip.max_calls,
+        max_calls_per_source: config.sip.max_calls_per_source,
+        reserved_for_trusted: config.sip.reserved_for_trusted,
         max_transactions_per_source: config.sip.max_transactions_per_source,
         requests_per_second_per_source: config.sip.requests_per_second_per_source,
         trusted_sources: config.sip.trusted_sources.clone(),
@@ -359,6 +361,10 @@ async fn serve(
     let transport_config = TransportConfig {
         listen: sip_checked.listen.clone(),
         max_message_bytes: config.sip.max_message_bytes,
+        max_tcp_connections: config.sip.max_tcp_connections,
+        max_tcp_connections_per_source: config.sip.max_tcp_connections_per_source,
+        tcp_idle_timeout: Duration::from_secs(config.sip.tcp_idle_secs.max(1)),
+        trusted_sources: config.sip.trusted_sources.clone(),
         ..TransportConfig::default()
     };
     let (sip, sip_events, mut sip_tasks) = transport::start(transport_config, endpoint).await?;
@@ -473,10 +479,8 @@ async fn serve(
         max_call: sip_checked.max_call,
         answer_after: sip_checked.answer_after,
         dead_media_after: Duration::from_secs(config.media.dead_media_secs.max(1)),
-        latch: match config.media.latch {
-            config::LatchConfig::AnySource => hotline_media::LatchPolicy::AnySource,
-            config::LatchConfig::SameIp => hotline_media::LatchPolicy::SameIp,
-        },
+        latch: config.media.latch,
+        trusted_sources: config.sip.trusted_sources.clone(),
         node: None,
         acd,
         dispatcher: control_tx.clone(),

@@ -385,10 +385,7 @@ impl Phone {
         extra: &[(&str, &str)],
         body: &str,
     ) -> Vec<u8> {
-        let transport = match self.peer.transport {
-            Transport::Udp => "UDP",
-            Transport::Tcp => "TCP",
-        };
+        let transport = self.peer.transport.via_name();
         let mut text = format!(
             "{method} {uri} SIP/2.0\r\n\
              Via: SIP/2.0/{transport} {addr};branch={branch};rport\r\n\

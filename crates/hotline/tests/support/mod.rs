@@ -89,6 +89,11 @@ impl Hotline {
             )
             .env("HOTLINE_SIP_RTP_PORT_MIN", rtp_min.to_string())
             .env("HOTLINE_SIP_RTP_PORT_MAX", rtp_max.to_string())
+            // Two port pairs a call (caller and agent) in the test's range.
+            .env(
+                "HOTLINE_SIP_MAX_CALLS",
+                (usize::from(rtp_max - rtp_min + 1) / 4).to_string(),
+            )
             .env("HOTLINE_LOG_LEVEL", "info,hotline::events=debug")
             .env(
                 "HOTLINE_IVR_SCRIPTS_DIR",
