@@ -143,7 +143,7 @@ pub fn compile_script(
         Ok(raw) => raw,
         Err(e) => {
             let line = e.span().map_or(0, |s| line_of(text, s.start));
-            let message = e.message().trim().to_owned();
+            let message = syntax_message(&e);
             let fix = syntax_fix(&message);
             return (
                 None,
@@ -169,6 +169,16 @@ pub fn compile_script(
     let script = c.compile(raw);
     let has_error = c.problems.iter().any(|p| p.severity == Severity::Error);
     (if has_error { None } else { script }, c.problems)
+}
+
+/// The TOML parser's message for a syntax error. toml 0.8 has none for
+/// some (`a =` with no value, a control character in a comment): a problem
+/// must still say what is wrong.
+fn syntax_message(e: &toml::de::Error) -> String {
+    match e.message().trim() {
+        "" => "the TOML syntax is invalid here".to_owned(),
+        message => message.to_owned(),
+    }
 }
 
 fn syntax_fix(message: &str) -> String {
@@ -1335,7 +1345,7 @@ pub(crate) fn parse_calendar(
     let raw: RawCalendar = match toml::from_str(text) {
         Ok(r) => r,
         Err(e) => {
-            let message = e.message().trim().to_owned();
+            let message = syntax_message(&e);
             problems.push(Problem {
                 severity: Severity::Error,
                 file: file.to_path_buf(),

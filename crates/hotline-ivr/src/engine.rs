@@ -287,6 +287,36 @@ pub struct Ivr {
     /// A terminator key that belongs to an entry already ended by reaching
     /// its maximum length: callers type all digits *and* `#` as told.
     swallow_terminator: Option<char>,
+    /// Which numbers may be called back (the controller's dial plan).
+    callback_numbers: CallbackNumbers,
+}
+
+/// Decides whether a number may be called back: the controller's dial plan,
+/// handed in as a pure function so the engine stays sans-IO. The default
+/// accepts every number.
+#[derive(Clone)]
+pub struct CallbackNumbers(Arc<dyn Fn(&str) -> bool + Send + Sync>);
+
+impl CallbackNumbers {
+    pub fn new(allows: impl Fn(&str) -> bool + Send + Sync + 'static) -> Self {
+        Self(Arc::new(allows))
+    }
+
+    fn allows(&self, number: &str) -> bool {
+        (self.0)(number)
+    }
+}
+
+impl Default for CallbackNumbers {
+    fn default() -> Self {
+        Self::new(|_| true)
+    }
+}
+
+impl std::fmt::Debug for CallbackNumbers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CallbackNumbers(..)")
+    }
 }
 
 impl Ivr {
@@ -315,7 +345,16 @@ impl Ivr {
             current: None,
             type_ahead: String::new(),
             swallow_terminator: None,
+            callback_numbers: CallbackNumbers::default(),
         }
+    }
+
+    /// Only numbers `numbers` allows are called back: a `[[callback]]` node
+    /// for any other sets `callback` to `refused` (scripts branch on it)
+    /// and records a `dial_refused` event instead of a request.
+    pub fn with_callback_numbers(mut self, numbers: CallbackNumbers) -> Self {
+        self.callback_numbers = numbers;
+        self
     }
 
     /// Presets variables before `Input::Start`, e.g. for a callback call the
@@ -721,6 +760,15 @@ impl Ivr {
                 if number.is_empty() {
                     // Anonymous caller: nobody to call back. Scripts branch on this.
                     self.set_var("callback", "no_number".into(), "no_number".into());
+                } else if !self.callback_numbers.allows(&number) {
+                    // A number the hotline may not dial (toll fraud: an
+                    // international or premium number as caller ID or typed in).
+                    self.emit(CallEvent::DialRefused {
+                        number,
+                        purpose: "callback".into(),
+                        reason: "outside_dial_plan".into(),
+                    });
+                    self.set_var("callback", "refused".into(), "refused".into());
                 } else {
                     let queue = queue.as_deref().map(QueueId::from);
                     self.emit(CallEvent::CallbackRequested {

@@ -100,8 +100,9 @@ mod transcript;
 
 pub use compile::{compile_script, CompileContext, Environment, PromptCatalog};
 pub use engine::{
-    Action, CallInfo, Input, Ivr, LookupId, LookupKey, LookupOutcome, LookupRequest,
-    LookupResponse, Outcome, PlaybackId, QueueOutcome, Recording, RecordingId, SayValue,
+    Action, CallInfo, CallbackNumbers, Input, Ivr, LookupId, LookupKey, LookupOutcome,
+    LookupRequest, LookupResponse, Outcome, PlaybackId, QueueOutcome, Recording, RecordingId,
+    SayValue,
 };
 pub use error::{IvrError, Problem, Report, Severity};
 pub use registry::{load_bundle, ScriptBundle, ScriptSet};

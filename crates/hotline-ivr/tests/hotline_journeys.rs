@@ -220,3 +220,37 @@ fn pressing_nothing_at_the_language_menu_gives_mandarin() {
     assert_eq!(call.ivr.language(), "zh");
     assert_eq!(call.ivr.current_node(), Some("welcome"));
 }
+
+#[test]
+fn a_number_outside_the_dial_plan_is_not_called_back() {
+    let ivr = Ivr::new(
+        hotline(),
+        CallInfo {
+            caller: "0019005551234".into(),
+            called: "12345".into(),
+            answered_at: shanghai(2026, 11, 24, 22, 30),
+        },
+    )
+    .with_callback_numbers(CallbackNumbers::new(|n| n.starts_with("1")));
+    let mut call = Call::from_ivr(ivr);
+    call.input(Input::Start);
+    call.press("1");
+    call.prompts_end();
+    call.answer_lookup(LookupOutcome::NotFound);
+    call.prompts_end();
+    call.press("3");
+    assert!(!call
+        .commands()
+        .iter()
+        .any(|a| matches!(a, Action::RequestCallback { .. })));
+    assert!(!call
+        .events()
+        .iter()
+        .any(|e| matches!(e, CallEvent::CallbackRequested { .. })));
+    assert!(call.events().contains(&CallEvent::DialRefused {
+        number: "0019005551234".into(),
+        purpose: "callback".into(),
+        reason: "outside_dial_plan".into(),
+    }));
+    assert_eq!(call.ivr.var("callback"), Some("refused"));
+}

@@ -21,6 +21,8 @@ use crate::prompt::Prompt;
 use crate::recorder::{RecorderMsg, RecorderSink, SampleDelivery};
 use crate::rtcp::{self, ReceptionStats, ReportBlock, SenderInfo};
 use crate::rtp::{self, RtpHeader};
+use crate::srtp::{SrtpParams, SrtpSession};
+use crate::MediaError;
 
 /// Samples in one 20 ms packet at 8 kHz.
 pub const SAMPLES_PER_TICK: usize = 160;
@@ -178,11 +180,15 @@ pub struct LegParams {
     /// RTP and RTCP share the RTP port (RFC 5761 `a=rtcp-mux`, as WebRTC
     /// requires). RTCP arriving on the RTP port is accepted either way.
     pub rtcp_mux: bool,
+    /// SRTP keyed by SDES (`RTP/SAVP` with `a=crypto`): everything sent is
+    /// protected under our key, everything received must authenticate
+    /// under the peer's (or it is dropped and counted). `None`: plain RTP.
+    pub srtp: Option<SrtpParams>,
 }
 
 impl LegParams {
     /// Params with the defaults: the SDP address trusted (`LatchPolicy::SdpAddress`),
-    /// 30 s dead media, in-band on.
+    /// 30 s dead media, in-band on, no SRTP.
     pub fn new(remote: SocketAddr, codec: Codec, dtmf_payload_type: Option<u8>) -> Self {
         Self {
             remote,
@@ -192,6 +198,7 @@ impl LegParams {
             dead_media_after: Some(Duration::from_secs(30)),
             inband_dtmf: true,
             rtcp_mux: false,
+            srtp: None,
         }
     }
 }
@@ -216,10 +223,22 @@ impl Outbox {
         Self::default()
     }
 
-    fn push_with(&mut self, port: Port, to: SocketAddr, write: impl FnOnce(&mut Vec<u8>)) {
+    /// Appends the datagram `write` puts at the end of the shared buffer;
+    /// `write` may refuse (returns false): then nothing it wrote is kept.
+    fn try_push_with(
+        &mut self,
+        port: Port,
+        to: SocketAddr,
+        write: impl FnOnce(&mut Vec<u8>) -> bool,
+    ) -> bool {
         let start = self.bytes.len();
-        write(&mut self.bytes);
-        self.packets.push((port, to, start, self.bytes.len()));
+        if write(&mut self.bytes) {
+            self.packets.push((port, to, start, self.bytes.len()));
+            true
+        } else {
+            self.bytes.truncate(start);
+            false
+        }
     }
 
     /// The datagrams, in order.
@@ -275,6 +294,14 @@ pub struct LegCounters {
     pub events_dropped: u64,
     /// Ticks with nothing sent because no peer address was confirmed yet.
     pub unconfirmed_remote_ticks: u64,
+    /// SRTP/SRTCP packets whose tag did not verify under the peer's key
+    /// (forged, corrupted, plain RTP, or the wrong key): dropped.
+    pub srtp_auth_failed: u64,
+    /// SRTP/SRTCP packets already received, or older than the replay window: dropped.
+    pub srtp_replayed: u64,
+    /// Packets not sent because SRTP could not protect them (the key's
+    /// index space used up: the call needs new keys).
+    pub srtp_protect_failed: u64,
 }
 
 /// Quality figures of one leg (both directions).
@@ -442,6 +469,10 @@ pub struct LegCore {
     recording: Option<Recording>,
     scratch: Vec<i16>,
     events: VecDeque<MediaEvent>,
+    srtp: Option<SrtpSession>,
+    /// Where a received SRTP packet is unprotected (the datagram is
+    /// borrowed); keeps its memory, so receiving allocates nothing.
+    srtp_scratch: Vec<u8>,
 }
 
 impl LegCore {
@@ -492,6 +523,8 @@ impl LegCore {
             recording: None,
             scratch: Vec::with_capacity(SAMPLES_PER_TICK),
             events: VecDeque::new(),
+            srtp: None,
+            srtp_scratch: Vec::new(),
         }
     }
 
@@ -506,6 +539,17 @@ impl LegCore {
         }
         if !params.inband_dtmf {
             self.inband = None;
+        }
+        // A re-INVITE may keep the keys (state carries on), change the
+        // peer's (receiving starts afresh) or ours; our sending state is
+        // never reset under an unchanged key, which could repeat keystream.
+        match (&mut self.srtp, &params.srtp) {
+            (_, None) => self.srtp = None,
+            (Some(session), Some(srtp)) => session.update(srtp),
+            (None, Some(srtp)) => {
+                self.srtp = Some(SrtpSession::new(srtp));
+                self.srtp_scratch.reserve(rtp::MAX_RTP_PACKET + 64);
+            }
         }
         self.params = Some(params);
         self.started_at.get_or_insert(now);
@@ -682,6 +726,41 @@ impl LegCore {
 
     /// Handles one datagram that arrived on the RTP port.
     pub fn handle_rtp(&mut self, now: Instant, from: SocketAddr, datagram: &[u8]) {
+        // SRTP: unprotected before anything is read from the packet, so
+        // that only an authentic packet can latch, carry keys or be heard.
+        if self.srtp.is_some() && self.params.is_some() {
+            if is_multiplexed_rtcp(datagram) {
+                return self.handle_rtcp(now, from, datagram);
+            }
+            let mut plain = std::mem::take(&mut self.srtp_scratch);
+            plain.clear();
+            plain.extend_from_slice(datagram);
+            let unprotected = match self.srtp.as_mut() {
+                Some(srtp) => srtp.unprotect_rtp(&mut plain),
+                None => Ok(plain.len()),
+            };
+            match unprotected {
+                Ok(len) => self.handle_plain_rtp(now, from, &plain[..len]),
+                Err(error) => self.count_srtp_refusal(&error),
+            }
+            self.srtp_scratch = plain;
+            return;
+        }
+        self.handle_plain_rtp(now, from, datagram);
+    }
+
+    /// Counts a packet SRTP refused.
+    fn count_srtp_refusal(&mut self, error: &MediaError) {
+        match error {
+            MediaError::SrtpAuthFailed { .. } => self.counters.srtp_auth_failed += 1,
+            MediaError::SrtpReplayed { .. } | MediaError::SrtpTooOld { .. } => {
+                self.counters.srtp_replayed += 1;
+            }
+            _ => self.counters.malformed_dropped += 1,
+        }
+    }
+
+    fn handle_plain_rtp(&mut self, now: Instant, from: SocketAddr, datagram: &[u8]) {
         let Some(params) = self.params else {
             self.counters.before_start_dropped += 1;
             return;
@@ -854,6 +933,22 @@ impl LegCore {
             self.counters.unexpected_source_dropped += 1;
             return;
         }
+        let mut plain = std::mem::take(&mut self.srtp_scratch);
+        let datagram = match self.srtp.as_mut() {
+            None => datagram,
+            Some(srtp) => {
+                plain.clear();
+                plain.extend_from_slice(datagram);
+                match srtp.unprotect_rtcp(&mut plain) {
+                    Ok(len) => &plain[..len],
+                    Err(error) => {
+                        self.count_srtp_refusal(&error);
+                        self.srtp_scratch = plain;
+                        return;
+                    }
+                }
+            }
+        };
         match rtcp::parse_report(datagram) {
             Ok(report) => {
                 self.counters.rtcp_received += 1;
@@ -867,6 +962,7 @@ impl LegCore {
             }
             Err(_) => self.counters.malformed_dropped += 1,
         }
+        self.srtp_scratch = plain;
     }
 
     /// When the core next needs a tick: every 20 ms while started.
@@ -903,8 +999,15 @@ impl LegCore {
                 ssrc: self.tx.ssrc,
             };
             if let Some(remote) = remote {
-                out.push_with(Port::Rtp, remote, |buf| rtp::build(&header, &payload, buf));
-                self.count_sent(payload.len());
+                let sent = push_protected(
+                    out,
+                    &mut self.srtp,
+                    Port::Rtp,
+                    remote,
+                    Protect::Rtp,
+                    |buf| rtp::build(&header, &payload, buf),
+                );
+                self.count_send_outcome(sent, payload.len());
             }
             self.tx.marker_next = true;
         } else {
@@ -917,8 +1020,15 @@ impl LegCore {
                 ssrc: self.tx.ssrc,
             };
             if let Some(remote) = remote {
-                out.push_with(Port::Rtp, remote, |buf| rtp::build(&header, &frame, buf));
-                self.count_sent(frame.len());
+                let sent = push_protected(
+                    out,
+                    &mut self.srtp,
+                    Port::Rtp,
+                    remote,
+                    Protect::Rtp,
+                    |buf| rtp::build(&header, &frame, buf),
+                );
+                self.count_send_outcome(sent, frame.len());
             }
             sent_audio = Some(frame);
         }
@@ -945,10 +1055,13 @@ impl LegCore {
             };
             let block = self.reception.report_block(now);
             let (ssrc, cname) = (self.tx.ssrc, self.cname.clone());
-            out.push_with(port, to, |buf| {
+            if push_protected(out, &mut self.srtp, port, to, Protect::Rtcp, |buf| {
                 rtcp::build_report(ssrc, Some(info), block, &cname, buf)
-            });
-            self.counters.rtcp_sent += 1;
+            }) {
+                self.counters.rtcp_sent += 1;
+            } else {
+                self.counters.srtp_protect_failed += 1;
+            }
         }
     }
 
@@ -962,6 +1075,16 @@ impl LegCore {
                 .timestamp
                 .wrapping_add(ticks.wrapping_mul(SAMPLES_PER_TICK as u32));
             self.tx.marker_next = true;
+        }
+    }
+
+    /// A packet left (or SRTP could not protect it: then it did not, and
+    /// its sequence number goes to the next one).
+    fn count_send_outcome(&mut self, sent: bool, payload_len: usize) {
+        if sent {
+            self.count_sent(payload_len);
+        } else {
+            self.counters.srtp_protect_failed += 1;
         }
     }
 
@@ -1133,6 +1256,42 @@ impl LegCore {
             self.stop_recording(RecordingStop::Silence);
         }
     }
+}
+
+/// What SRTP makes of a packet the leg sends.
+#[derive(Debug, Clone, Copy)]
+enum Protect {
+    Rtp,
+    Rtcp,
+}
+
+/// Puts a packet written by `write` in the outbox, protected in place when
+/// the leg has SRTP. False (and nothing queued) if it could not be
+/// protected: a packet is never sent in clear on an SRTP leg.
+fn push_protected(
+    out: &mut Outbox,
+    srtp: &mut Option<SrtpSession>,
+    port: Port,
+    to: SocketAddr,
+    kind: Protect,
+    write: impl FnOnce(&mut Vec<u8>),
+) -> bool {
+    out.try_push_with(port, to, |buf| {
+        let start = buf.len();
+        write(buf);
+        match (srtp.as_mut(), kind) {
+            (None, _) => true,
+            (Some(srtp), Protect::Rtp) => srtp.protect_rtp(buf, start).is_ok(),
+            (Some(srtp), Protect::Rtcp) => srtp.protect_rtcp(buf, start).is_ok(),
+        }
+    })
+}
+
+/// RTCP multiplexed on the RTP port (RFC 5761 §4): the second byte is an
+/// RTCP packet type. Read before unprotecting (SRTP leaves it in clear);
+/// the same range `rtp::parse` refuses.
+fn is_multiplexed_rtcp(datagram: &[u8]) -> bool {
+    datagram.get(1).is_some_and(|b| (200..=204).contains(b))
 }
 
 /// Appends a key as a dual tone (each tone at about -10 dBFS) and 60 ms of

@@ -55,4 +55,35 @@ pub enum MediaError {
     ValueOutOfRange { what: &'static str, value: u32 },
     #[error("language {lang:?} has no say pieces (use \"zh\" or \"en\")")]
     UnknownLanguage { lang: String },
+    #[error("{stream} packet of {len} bytes is shorter than its header and tag ({needed} bytes)")]
+    SrtpTruncated {
+        stream: &'static str,
+        len: usize,
+        needed: usize,
+    },
+    #[error("{stream} packet of SSRC {ssrc:08x} (index {index}) failed authentication")]
+    SrtpAuthFailed {
+        stream: &'static str,
+        ssrc: u32,
+        index: u64,
+    },
+    #[error("{stream} packet of SSRC {ssrc:08x} (index {index}) was already received")]
+    SrtpReplayed {
+        stream: &'static str,
+        ssrc: u32,
+        index: u64,
+    },
+    #[error("{stream} packet of SSRC {ssrc:08x} (index {index}) is older than the replay window (newest {newest})")]
+    SrtpTooOld {
+        stream: &'static str,
+        ssrc: u32,
+        index: u64,
+        newest: u64,
+    },
+    #[error("{stream} index space of SSRC {ssrc:08x} is used up: the key must be renewed")]
+    SrtpExhausted { stream: &'static str, ssrc: u32 },
+    #[error("more than {max} SSRCs sent under one SRTP key")]
+    SrtpTooManyStreams { max: usize },
+    #[error("SRTP master key and salt are {len} bytes, {expected} expected")]
+    SrtpKeyLength { len: usize, expected: usize },
 }

@@ -1,7 +1,8 @@
 //! The media engine of Hotline: RTP legs that play prompts, hear keys,
 //! bridge and record.
 //!
-//! Owns: RTP/RTCP packet formats ([`rtp`], [`rtcp`]), G.711 ([`g711`]),
+//! Owns: RTP/RTCP packet formats ([`rtp`], [`rtcp`]), SRTP/SRTCP
+//! ([`srtp`], keyed by SDES), G.711 ([`g711`]),
 //! RFC 4733 and SIP INFO keys ([`dtmf`]), in-band key detection
 //! ([`goertzel`]), WAV prompts ([`prompt`]), saying values from recorded
 //! pieces ([`say`]), the sans-IO leg core ([`core`]) and the runtime that
@@ -27,6 +28,11 @@
 //!   [`say::load_pieces`] and [`Leg::play`]. Keys arrive as
 //!   [`MediaEvent::Dtmf`] whether by RFC 4733, in-band tones or SIP INFO
 //!   (hand INFO bodies to [`dtmf::parse_sip_info`] and [`Leg::sip_info_dtmf`]).
+//! - SRTP (the SDP was RTP/SAVP with `a=crypto`): set [`LegParams::srtp`]
+//!   to our key (the one in our answer) for sending and the peer's for
+//!   receiving; packets that fail are dropped and counted
+//!   ([`LegCounters::srtp_auth_failed`], `srtp_replayed`). A re-INVITE's
+//!   new peer key is another [`Leg::start`] with the same send key.
 //! - Queue: [`Leg::start_music`]. Agent answers: [`MediaEngine::bridge`];
 //!   hold with [`Bridge::hold`]. Recording: [`Leg::record`] on the citizen's
 //!   leg (stereo: citizen left, what the citizen hears right), voice
@@ -61,6 +67,7 @@ pub mod recorder;
 pub mod rtcp;
 pub mod rtp;
 pub mod say;
+pub mod srtp;
 
 pub use crate::core::{
     BridgeFrame, DtmfSource, LatchPolicy, LegCounters, LegParams, LegStats, MediaEvent, PlaybackId,
@@ -72,3 +79,4 @@ pub use error::MediaError;
 pub use g711::Codec;
 pub use prompt::{Prompt, PromptCache};
 pub use say::Language;
+pub use srtp::{SrtpKey, SrtpParams, SrtpSession, SrtpSuite};

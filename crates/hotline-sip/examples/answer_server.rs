@@ -50,6 +50,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     direction: Direction::SendRecv,
                     session_id: 1,
                     version: 1,
+                    crypto: None,
                 },
             ))?;
         }

@@ -25,7 +25,7 @@ use rsip::{Header, Method, StatusCode};
 use crate::msg::{self, first_header, header_param, header_uri, other, Essentials};
 use crate::registrar::{RegisterOutcome, RegisterRequest, Registrar, RegistrarConfig};
 use crate::registration::{self, ClientRegistration, Decision, Registration, RegistrationId};
-use crate::sdp::{self, Codec, Direction, LocalMedia, NegotiatedMedia};
+use crate::sdp::{self, Codec, Direction, LocalMedia, NegotiatedMedia, SrtpPolicy};
 use crate::transaction::{
     ClientResponseOutcome, Kind, State, TimerConfig, TimerOutcome, Transaction,
 };
@@ -220,6 +220,20 @@ pub struct EndpointConfig {
     pub registrar: RegistrarConfig,
     /// How long an unanswered outgoing call may ring before it is cancelled.
     pub ring_timeout: Duration,
+    /// SRTP (SDES) for INVITEs and re-INVITEs from phones and callers.
+    pub srtp: SrtpPolicy,
+    /// SRTP per source address (the trunks), over `srtp`.
+    pub srtp_by_source: HashMap<IpAddr, SrtpPolicy>,
+}
+
+impl EndpointConfig {
+    /// The SRTP policy for offers from `source`.
+    pub fn srtp_policy_for(&self, source: IpAddr) -> SrtpPolicy {
+        self.srtp_by_source
+            .get(&source)
+            .copied()
+            .unwrap_or(self.srtp)
+    }
 }
 
 impl Default for EndpointConfig {
@@ -249,6 +263,8 @@ impl Default for EndpointConfig {
             .to_vec(),
             registrar: RegistrarConfig::default(),
             ring_timeout: Duration::from_secs(30),
+            srtp: SrtpPolicy::Optional,
+            srtp_by_source: HashMap::new(),
         }
     }
 }
@@ -325,6 +341,14 @@ struct TxEntry {
     /// The call this transaction belongs to, if any.
     call: Option<CallHandle>,
     method: Method,
+}
+
+/// The route set as Record-Route headers, one entry each, in order.
+fn record_route_headers(route_set: &[String]) -> Vec<Header> {
+    route_set
+        .iter()
+        .map(|route| other("Record-Route", route.clone()))
+        .collect()
 }
 
 /// A request refused before it is acted on: the status and the headers
@@ -411,6 +435,13 @@ struct Call {
     remote_uri: String,
     /// Where in-dialog requests are addressed (their Contact).
     remote_target: String,
+    /// The dialog's route set (§12.1.1, §12.1.2): the Record-Route entries
+    /// of the INVITE (UAS, in order) or of the 2xx (UAC, reversed), sent as
+    /// Route headers on every request within the dialog. Requests still go
+    /// to `peer`, the neighbour the dialog was made with (the first proxy
+    /// when there is one): entries are treated as loose routes (`lr`), as
+    /// every proxy of this century does (§16.12).
+    route_set: Vec<String>,
     local_cseq: u32,
     remote_cseq: Option<u32>,
     peer: Peer,
@@ -1000,10 +1031,12 @@ impl Endpoint {
         let remote_media = if request.body.is_empty() {
             None
         } else {
-            match sdp::negotiate(&request.body, &self.config.codecs) {
+            let srtp = self.config.srtp_policy_for(source_ip);
+            match sdp::negotiate_offer(&request.body, &self.config.codecs, srtp) {
                 Ok(media) => Some(media),
                 Err(error) => {
-                    let warning = other("Warning", format!("304 hotline \"{error}\""));
+                    let code = error.warn_code();
+                    let warning = other("Warning", format!("{code} hotline \"{error}\""));
                     return reject(self, StatusCode::NotAcceptableHere, Some(warning));
                 }
             }
@@ -1035,6 +1068,7 @@ impl Endpoint {
                 local_uri: strip_tag(&to_value),
                 remote_uri: strip_tag(&from_value),
                 remote_target,
+                route_set: msg::record_routes(&request),
                 local_cseq: 0,
                 remote_cseq: Some(essentials.cseq),
                 peer: from,
@@ -1380,6 +1414,7 @@ impl Endpoint {
         from: Peer,
     ) {
         let codecs = self.config.codecs.clone();
+        let srtp = self.config.srtp_policy_for(from.addr.ip());
         let Some(call) = self.calls.get_mut(&id) else {
             return;
         };
@@ -1392,14 +1427,21 @@ impl Endpoint {
         let negotiated = if request.body.is_empty() {
             None
         } else {
-            match sdp::negotiate(&request.body, &codecs) {
+            let reoffer = sdp::negotiate_offer(&request.body, &codecs, srtp).and_then(|media| {
+                match call.local_media.as_mut() {
+                    Some(local) => sdp::keep_srtp_on_reoffer(local, &media).map(|()| media),
+                    None => Ok(media),
+                }
+            });
+            match reoffer {
                 Ok(media) => Some(media),
                 Err(error) => {
                     let mut response =
                         msg::response_to(&request, StatusCode::NotAcceptableHere, None, from.addr);
+                    let code = error.warn_code();
                     response
                         .headers
-                        .push(other("Warning", format!("304 hotline \"{error}\"")));
+                        .push(other("Warning", format!("{code} hotline \"{error}\"")));
                     return self.send_response(now, tx, response);
                 }
             }
@@ -1494,6 +1536,8 @@ impl Endpoint {
         };
         let mut ringing =
             msg::response_to(invite, StatusCode::Ringing, Some(&c.local_tag), c.peer.addr);
+        // Dialog-creating responses echo the Record-Route (§12.1.1).
+        ringing.headers.extend(record_route_headers(&c.route_set));
         ringing.headers.push(self.contact(c.peer.transport));
         self.send_response(now, tx, ringing);
     }
@@ -1520,6 +1564,7 @@ impl Endpoint {
             return;
         };
         let mut ok = msg::response_to(invite, StatusCode::OK, Some(&c.local_tag), c.peer.addr);
+        ok.headers.extend(record_route_headers(&c.route_set));
         ok.headers.push(contact);
         ok.headers.push(other("Content-Type", "application/sdp"));
         ok.headers.push(allow_header());
@@ -1668,6 +1713,7 @@ impl Endpoint {
                 local_uri,
                 remote_uri,
                 remote_target: outgoing.target,
+                route_set: Vec::new(),
                 local_cseq: 1,
                 remote_cseq: None,
                 peer: outgoing.peer,
@@ -1722,6 +1768,9 @@ impl Endpoint {
         headers.push(Header::To(to.into()));
         headers.push(Header::CallId(call.call_id.clone().into()));
         headers.push(Header::CSeq(format!("{} {method}", call.local_cseq).into()));
+        for route in &call.route_set {
+            headers.push(other("Route", route.clone()));
+        }
         let uri = msg::parse_uri(&call.remote_target)?;
         Some((
             rsip::Request {
@@ -2152,6 +2201,9 @@ impl Endpoint {
                 if let Some(contact) = first_header(response, "Contact") {
                     call.remote_target = header_uri(msg::first_of_list(contact)).to_owned();
                 }
+                // The UAC's route set is the 2xx's Record-Route, reversed (§12.1.2).
+                call.route_set = msg::record_routes(response);
+                call.route_set.reverse();
                 let cancelled = call.state == CallState::Ending;
                 call.state = CallState::Confirmed;
                 call.ring_deadline = None;

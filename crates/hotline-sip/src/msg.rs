@@ -131,6 +131,32 @@ pub fn uri_user(value: &str) -> Option<&str> {
     (!user.is_empty() && !user.contains(['>', ';', ' '])).then_some(user)
 }
 
+/// Every Record-Route entry of a message, in order: each header, and each
+/// comma-separated value within one (§20.30), as written.
+pub fn record_routes(message: &impl HasHeaders) -> Vec<String> {
+    let mut routes = Vec::new();
+    for header in message.headers().iter() {
+        let value = match header {
+            Header::RecordRoute(v) => v.value(),
+            Header::Other(name, v) if name.eq_ignore_ascii_case("Record-Route") => v.as_str(),
+            _ => continue,
+        };
+        let mut rest = value.trim();
+        while !rest.is_empty() {
+            let first = first_of_list(rest);
+            if !first.is_empty() {
+                routes.push(first.to_owned());
+            }
+            let consumed = rest.find(first).map_or(rest.len(), |i| i + first.len());
+            rest = rest[consumed..]
+                .trim_start()
+                .trim_start_matches(',')
+                .trim_start();
+        }
+    }
+    routes
+}
+
 /// The URI inside `"Name" <uri>;params` or a bare `uri;params`.
 pub fn header_uri(value: &str) -> &str {
     if let (Some(open), Some(close)) = (value.find('<'), value.find('>')) {

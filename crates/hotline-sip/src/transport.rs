@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
@@ -24,6 +24,7 @@ use crate::endpoint::{
 use crate::registrar::Binding;
 use crate::registration::{Registration, RegistrationId};
 use crate::sdp::LocalMedia;
+use crate::tls::TlsIdentity;
 use crate::wire::{self, Framed, StreamFramer};
 
 /// Socket buffer size asked of the kernel for SIP over UDP.
@@ -69,6 +70,10 @@ pub struct TransportConfig {
     /// Sources exempt from the per-source connection limit (trunks, the
     /// load balancer in front).
     pub trusted_sources: Vec<IpAddr>,
+    /// SIP over TLS on these addresses (usually port 5061), with this
+    /// identity; connections the hotline opens to TLS peers use it too.
+    pub tls_listen: Vec<SocketAddr>,
+    pub tls: Option<Arc<TlsIdentity>>,
 }
 
 impl Default for TransportConfig {
@@ -84,6 +89,8 @@ impl Default for TransportConfig {
             tcp_write_queue: 256,
             tcp_idle_timeout: Duration::from_secs(600),
             trusted_sources: Vec::new(),
+            tls_listen: Vec::new(),
+            tls: None,
         }
     }
 }
@@ -143,6 +150,7 @@ enum Input {
 pub struct SipHandle {
     commands: mpsc::UnboundedSender<Command>,
     local_addrs: Arc<Vec<SocketAddr>>,
+    tls_addrs: Arc<Vec<SocketAddr>>,
 }
 
 impl SipHandle {
@@ -194,6 +202,11 @@ impl SipHandle {
     /// The addresses actually bound (port 0 resolved).
     pub fn local_addrs(&self) -> &[SocketAddr] {
         &self.local_addrs
+    }
+
+    /// The TLS listeners' addresses (port 0 resolved).
+    pub fn tls_addrs(&self) -> &[SocketAddr] {
+        &self.tls_addrs
     }
 }
 
@@ -347,6 +360,26 @@ pub async fn start(
             limits.clone(),
         ));
     }
+    let mut tls_bound = Vec::new();
+    if let Some(identity) = &config.tls {
+        for addr in &config.tls_listen {
+            let bind_error = |source| TransportError::Bind {
+                transport: "TLS",
+                addr: *addr,
+                source,
+            };
+            let listener = TcpListener::bind(addr).await.map_err(bind_error)?;
+            tls_bound.push(listener.local_addr().map_err(bind_error)?);
+            tasks.spawn(tls_acceptor(
+                listener,
+                identity.clone(),
+                input_tx.clone(),
+                shared.clone(),
+                limits.clone(),
+            ));
+        }
+        tasks.spawn(reload_certificates(identity.clone()));
+    }
     let (command_tx, mut command_rx) = mpsc::unbounded_channel();
     let (event_tx, event_rx) = mpsc::unbounded_channel();
     // Commands join the same ordered input stream as messages.
@@ -359,6 +392,7 @@ pub async fn start(
         }
     });
     let driver = Driver {
+        tls: config.tls.clone(),
         endpoint,
         udp: udp_sockets,
         connections: HashMap::new(),
@@ -373,6 +407,7 @@ pub async fn start(
         SipHandle {
             commands: command_tx,
             local_addrs: Arc::new(bound),
+            tls_addrs: Arc::new(tls_bound),
         },
         event_rx,
         tasks,
@@ -470,7 +505,64 @@ async fn tcp_acceptor(
             continue;
         }
         let guard = ConnectionGuard::new(addr, input.clone(), shared.clone());
-        tokio::spawn(serve_connection(stream, guard, limits.clone()));
+        let _ = stream.set_nodelay(true);
+        tokio::spawn(serve_connection(
+            stream,
+            Transport::Tcp,
+            guard,
+            limits.clone(),
+        ));
+    }
+}
+
+/// How long a TLS handshake may take before the connection is dropped (a
+/// peer that opens connections and never finishes would hold slots).
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+async fn tls_acceptor(
+    listener: TcpListener,
+    identity: Arc<TlsIdentity>,
+    input: mpsc::Sender<Input>,
+    shared: Arc<Shared>,
+    limits: ConnectionLimits,
+) {
+    loop {
+        let Ok((stream, addr)) = listener.accept().await else {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        };
+        if !shared.open_connection(addr.ip(), &limits) {
+            continue;
+        }
+        // The slot is held from here: a stalled handshake counts too.
+        let guard = ConnectionGuard::new(addr, input.clone(), shared.clone());
+        let acceptor = identity.acceptor();
+        let limits = limits.clone();
+        tokio::spawn(async move {
+            let _ = stream.set_nodelay(true);
+            match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                Ok(Ok(tls)) => serve_connection(tls, Transport::Tls, guard, limits).await,
+                Ok(Err(e)) => tracing::debug!(%addr, error = %e, "TLS handshake failed"),
+                Err(_) => tracing::debug!(%addr, "TLS handshake timed out"),
+            }
+        });
+    }
+}
+
+/// Checks the certificate files now and then; a changed certificate is
+/// used for new connections from then on.
+async fn reload_certificates(identity: Arc<TlsIdentity>) {
+    let mut every = tokio::time::interval(identity.reload_every().max(Duration::from_millis(100)));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        match identity.reload_if_changed() {
+            Ok(true) => tracing::info!("SIP TLS certificate reloaded"),
+            Ok(false) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "the new SIP TLS certificate cannot be used: keeping the old one")
+            }
+        }
     }
 }
 
@@ -520,16 +612,38 @@ impl Drop for ConnectionGuard {
     }
 }
 
+/// Writes the first message on a connection the hotline opened, then
+/// reads from it like an accepted one.
+async fn open_and_serve<S>(
+    mut stream: S,
+    transport: Transport,
+    first: Vec<u8>,
+    guard: ConnectionGuard,
+    limits: ConnectionLimits,
+) where
+    S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
+{
+    if let Ok(Ok(())) = tokio::time::timeout(TCP_WRITE_TIMEOUT, stream.write_all(&first)).await {
+        serve_connection(stream, transport, guard, limits).await;
+    }
+}
+
 /// A write that does not finish in this long means the peer stopped reading.
 const TCP_WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
-async fn serve_connection(stream: TcpStream, mut guard: ConnectionGuard, limits: ConnectionLimits) {
+async fn serve_connection<S>(
+    stream: S,
+    transport: Transport,
+    mut guard: ConnectionGuard,
+    limits: ConnectionLimits,
+) where
+    S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
+{
     let id = guard.id;
     let addr = guard.addr;
     let input = guard.input.clone();
     let shared = guard.shared.clone();
-    let _ = stream.set_nodelay(true);
-    let (mut reader, mut writer) = stream.into_split();
+    let (mut reader, mut writer) = tokio::io::split(stream);
     let (write_tx, mut write_rx) = mpsc::channel::<Vec<u8>>(limits.write_queue);
     // Weak, so that when the driver drops its sender the writer ends.
     let pong = write_tx.downgrade();
@@ -556,7 +670,7 @@ async fn serve_connection(stream: TcpStream, mut guard: ConnectionGuard, limits:
     let mut framer = StreamFramer::new(limits.max_message_bytes);
     let mut buf = vec![0u8; 16 * 1024];
     let peer = Peer {
-        transport: Transport::Tcp,
+        transport,
         addr,
         connection: Some(id),
     };
@@ -609,6 +723,7 @@ async fn serve_connection(stream: TcpStream, mut guard: ConnectionGuard, limits:
 }
 
 struct Driver {
+    tls: Option<Arc<TlsIdentity>>,
     endpoint: Endpoint,
     udp: Vec<Arc<UdpSocket>>,
     connections: HashMap<ConnectionId, mpsc::Sender<Vec<u8>>>,
@@ -773,10 +888,14 @@ impl Driver {
                 }
                 // No open connection to that peer (a phone registered over TCP and
                 // closed it): open one, and read from it like an accepted one.
-                if peer.transport == Transport::Tls {
-                    // Not served yet: TLS connections are only accepted.
-                    return;
-                }
+                let tls = match (peer.transport, &self.tls) {
+                    (Transport::Tls, Some(identity)) => Some(identity.connector()),
+                    (Transport::Tls, None) => {
+                        tracing::warn!(peer = %peer.addr, "a message for a TLS peer, but no TLS is configured: dropped");
+                        return;
+                    }
+                    _ => None,
+                };
                 if !self.shared.open_connection(peer.addr.ip(), &self.limits) {
                     return;
                 }
@@ -784,16 +903,35 @@ impl Driver {
                     ConnectionGuard::new(peer.addr, self.input_tx.clone(), self.shared.clone());
                 let limits = self.limits.clone();
                 tokio::spawn(async move {
-                    let Ok(Ok(mut stream)) =
+                    let Ok(Ok(stream)) =
                         tokio::time::timeout(Duration::from_secs(5), TcpStream::connect(peer.addr))
                             .await
                     else {
                         return;
                     };
-                    if let Ok(Ok(())) =
-                        tokio::time::timeout(TCP_WRITE_TIMEOUT, stream.write_all(&bytes)).await
+                    let _ = stream.set_nodelay(true);
+                    let Some(connector) = tls else {
+                        open_and_serve(stream, Transport::Tcp, bytes, guard, limits).await;
+                        return;
+                    };
+                    // The peer is named by its address (trunks are configured
+                    // as literal addresses): its certificate must hold that IP.
+                    let name = rustls::pki_types::ServerName::IpAddress(peer.addr.ip().into());
+                    match tokio::time::timeout(
+                        TLS_HANDSHAKE_TIMEOUT,
+                        connector.connect(name, stream),
+                    )
+                    .await
                     {
-                        serve_connection(stream, guard, limits).await;
+                        Ok(Ok(tls)) => {
+                            open_and_serve(tls, Transport::Tls, bytes, guard, limits).await
+                        }
+                        Ok(Err(e)) => {
+                            tracing::warn!(peer = %peer.addr, error = %e, "TLS connection to the peer failed")
+                        }
+                        Err(_) => {
+                            tracing::warn!(peer = %peer.addr, "TLS handshake with the peer timed out")
+                        }
                     }
                 });
             }

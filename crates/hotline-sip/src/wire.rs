@@ -199,9 +199,12 @@ fn parse_normalised(head: &str, body: &[u8]) -> Result<rsip::SipMessage, WireErr
     let (first_line, rest) = head.split_once("\r\n").unwrap_or((head, ""));
     let mut parts = first_line.splitn(3, ' ');
     let (method, uri, version) = (parts.next(), parts.next(), parts.next());
-    let is_request =
-        version.is_some_and(|v| v.trim() == "SIP/2.0") && method.is_some_and(|m| m != "SIP/2.0");
-    let (Some(method), Some(uri), true) = (method, uri, is_request) else {
+    // Any "SIP/x.y" version: rsip reads "SIP/2.00" or "SIP/2.1" as 2.0, and
+    // such a request must get the same treatment as one that says SIP/2.0
+    // (it prints as SIP/2.0 and must parse the same again).
+    let is_request = version.is_some_and(|v| v.trim().starts_with("SIP/"))
+        && method.is_some_and(|m| m != "SIP/2.0");
+    let (Some(method), Some(uri), Some(version), true) = (method, uri, version, is_request) else {
         return rsip_parse(head, body);
     };
     // rsip cannot read IPv6 literals in the Request-URI: parse with a
@@ -233,7 +236,7 @@ fn parse_normalised(head: &str, body: &[u8]) -> Result<rsip::SipMessage, WireErr
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&b));
     let stand_in_method = if known || !token { method } else { "OPTIONS" };
-    let mut rewritten = format!("{stand_in_method} {stand_in_uri} SIP/2.0\r\n");
+    let mut rewritten = format!("{stand_in_method} {stand_in_uri} {version}\r\n");
     if stand_in_method != method {
         // CSeq must carry the same method as the request line for rsip.
         for line in rest.split_inclusive("\r\n") {

@@ -149,6 +149,14 @@ pub enum CallEvent {
         number: String,
         callback_call: CallId,
     },
+    /// The hotline refused to place a call: the number is outside the
+    /// configured dial plan, or was dialled too often today (toll-fraud
+    /// protection). `purpose`: "callback", "transfer".
+    DialRefused {
+        number: String,
+        purpose: String,
+        reason: String,
+    },
     /// The agent put the citizen on hold.
     HoldStarted,
     /// The citizen is back from hold.
@@ -216,6 +224,7 @@ impl CallEvent {
             CallEvent::Overflowed { .. } => "overflowed",
             CallEvent::CallbackRequested { .. } => "callback_requested",
             CallEvent::CallbackPlaced { .. } => "callback_placed",
+            CallEvent::DialRefused { .. } => "dial_refused",
             CallEvent::HoldStarted => "hold_started",
             CallEvent::HoldEnded => "hold_ended",
             CallEvent::Transferred { .. } => "transferred",

@@ -81,6 +81,10 @@ pub struct CallContext {
     pub destinations: HashMap<String, (String, SocketAddr, bool)>,
     /// How conversations with agents are recorded; None: not at all.
     pub record_calls: Option<RecordMode>,
+    /// The numbers callbacks may dial (toll-fraud protection).
+    pub dial_plan: Arc<crate::dialplan::DialPlan>,
+    /// The configured queues: the only targets a REFER may name.
+    pub queue_names: Vec<String>,
 }
 
 impl CallContext {
@@ -371,6 +375,7 @@ impl Call {
                     }
                 }
                 Action::RequestCallback { number, .. } => {
+                    // The IVR asked the dial plan already (with_callback_numbers).
                     info!(call = %self.id, number, "callback requested");
                 }
                 Action::Transfer { destination } => self.start_transfer(destination),
@@ -911,7 +916,7 @@ impl Call {
             add(say(minutes));
             add(prompt("queue_wait_after").map(|p| vec![p]));
         }
-        if self.context.callbacks && !self.caller.is_empty() {
+        if self.offers_callback() {
             add(prompt("queue_keys").map(|p| vec![p]));
         }
         add(prompt("queue_key_message").map(|p| vec![p]));
@@ -921,6 +926,25 @@ impl Call {
         if let Ok(id) = self.leg.play(prompts, true) {
             self.announcements.push(id);
         }
+    }
+
+    /// Whether a waiting caller may ask to be called back: a trunk is
+    /// configured and their number is one the dial plan lets us call.
+    fn offers_callback(&self) -> bool {
+        self.context.callbacks
+            && !self.caller.is_empty()
+            && self.context.dial_plan.allows(&self.caller).is_ok()
+    }
+
+    /// A call the hotline will not place: recorded, so supervisors see
+    /// attempts at toll fraud.
+    fn refuse_dial(&mut self, number: String, purpose: &str, reason: &str) {
+        warn!(call = %self.id, number, purpose, reason, "not dialling: the dial plan refuses it");
+        self.emit(CallEvent::DialRefused {
+            number,
+            purpose: purpose.into(),
+            reason: reason.into(),
+        });
     }
 
     /// The caller's language (the IVR's choice; Mandarin before it starts).
@@ -941,6 +965,12 @@ impl Call {
             return;
         }
         if key != '1' || !self.context.callbacks || self.caller.is_empty() || self.agent.is_some() {
+            return;
+        }
+        if let Err(refusal) = self.context.dial_plan.allows(&self.caller) {
+            // Never offered to this caller; a key pressed anyway changes nothing.
+            let caller = self.caller.clone();
+            self.refuse_dial(caller, "callback", refusal.as_str());
             return;
         }
         info!(call = %self.id, "the caller asks to be called back, keeping their place");
@@ -1015,6 +1045,13 @@ impl Call {
                     .next()
                     .unwrap_or_default()
                     .to_owned();
+                if !self.context.queue_names.contains(&target) {
+                    // A REFER may name a queue and nothing else: never a
+                    // number for the hotline to dial out to.
+                    warn!(call = %self.id, agent = %agent.agent, target, "the agent's phone asks for a transfer to something that is not a queue: refused");
+                    self.refuse_dial(target, "transfer", "not_a_queue");
+                    return;
+                }
                 info!(call = %self.id, agent = %agent.agent, target, "the agent's phone asks for a transfer");
                 self.context.acd.send(AcdInput::TransferFromPhone {
                     call: self.id,
@@ -1289,7 +1326,9 @@ pub async fn run_call(
                         }
                     }
                     let info = CallInfo { caller: incoming.caller.clone(), called: incoming.called.clone(), answered_at: now_ts() };
-                    call.ivr = Some(Ivr::new(script.clone(), info));
+                    let plan = context.dial_plan.clone();
+                    let numbers = hotline_ivr::CallbackNumbers::new(move |n| plan.allows(n).is_ok());
+                    call.ivr = Some(Ivr::new(script.clone(), info).with_callback_numbers(numbers));
                     call.feed(Instant::now(), Input::Start);
                 }
                 Some(CallInput::Sip(Event::InfoDtmf { digit, duration_ms, .. })) => {
@@ -1407,6 +1446,7 @@ fn local_media(rtp: SocketAddr, remote: Option<&NegotiatedMedia>) -> LocalMedia 
             direction: remote.remote_direction.answer(),
             session_id: u64::from(rand::random::<u32>()),
             version: 1,
+            crypto: None,
         },
         None => LocalMedia {
             rtp,
@@ -1415,6 +1455,7 @@ fn local_media(rtp: SocketAddr, remote: Option<&NegotiatedMedia>) -> LocalMedia 
             direction: Direction::SendRecv,
             session_id: u64::from(rand::random::<u32>()),
             version: 1,
+            crypto: None,
         },
     }
 }

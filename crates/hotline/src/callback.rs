@@ -229,6 +229,19 @@ impl Callback {
 
     /// The agent is on the line: now the citizen's phone rings.
     async fn dial_citizen(&mut self) -> Option<(HangupSide, String)> {
+        if let Err(refusal) = self
+            .context
+            .dial_plan
+            .permit(&self.number, crate::dialplan::today())
+        {
+            warn!(call = %self.job_call, number = self.number, reason = refusal.as_str(), "callback: the dial plan refuses the number");
+            self.emit(CallEvent::DialRefused {
+                number: self.number.clone(),
+                purpose: "callback".into(),
+                reason: refusal.as_str().into(),
+            });
+            return self.talk_over(HangupSide::System, "callback_refused");
+        }
         let Some(target) = self.outbound.target(&self.number) else {
             warn!(call = %self.job_call, number = self.number, "callback: the number cannot be dialled");
             return self.talk_over(HangupSide::System, "callback_bad_number");

@@ -33,6 +33,36 @@ pub struct Config {
     /// Named external destinations the IVR may transfer to (name → SIP URI).
     /// Callers can never dial a number of their own choosing.
     pub destinations: std::collections::BTreeMap<String, String>,
+    /// The numbers the hotline may call through `sip.outbound_uri`.
+    pub dialplan: DialPlanConfig,
+}
+
+/// The only numbers the hotline may call out to (callbacks), and how often.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DialPlanConfig {
+    /// Regular expressions; a number must match one of them whole. The
+    /// default is mainland China's domestic numbers: mobiles (11 digits
+    /// from 13-19), landlines with their area code (0 + 10 or 11 digits)
+    /// and local landlines (7 or 8 digits, not starting with 0, 1 or 9).
+    /// International, satellite, premium and short service numbers match
+    /// none. Empty: the hotline calls nobody back.
+    pub allow: Vec<String>,
+    /// Calls placed to one number per day (UTC), callbacks included.
+    pub max_calls_per_number_per_day: u32,
+}
+
+impl Default for DialPlanConfig {
+    fn default() -> Self {
+        Self {
+            allow: vec![
+                "1[3-9][0-9]{9}".into(),
+                "0[1-9][0-9]{9,10}".into(),
+                "[2-8][0-9]{6,7}".into(),
+            ],
+            max_calls_per_number_per_day: 3,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -376,6 +406,21 @@ pub struct SipConfig {
     pub max_auth_failures: u32,
     pub auth_block_secs: u64,
     pub max_message_bytes: usize,
+    /// SIP over TLS on these addresses, comma-separated ("0.0.0.0:5061");
+    /// empty: no TLS.
+    pub tls_listen: String,
+    /// PEM certificate chain and key for TLS. Unset: a self-signed pair is
+    /// made once in `<data_dir>/tls/` (phones must then be told to trust
+    /// it or not to verify; give a real certificate in production). The
+    /// files are checked every few seconds and a renewed pair is used for
+    /// new connections without a restart.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// PEM CAs trusted when the hotline connects to a TLS peer (a trunk);
+    /// unset: the system's roots.
+    pub tls_ca: Option<PathBuf>,
+    /// host:port written in Via/Contact on TLS; defaults to the first TLS address.
+    pub advertised_tls: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -447,6 +492,7 @@ impl Default for Config {
             phones: Vec::new(),
             queues: default_queues(),
             destinations: Default::default(),
+            dialplan: DialPlanConfig::default(),
         }
     }
 }
@@ -476,6 +522,11 @@ impl Default for SipConfig {
             max_auth_failures: 5,
             auth_block_secs: 600,
             max_message_bytes: hotline_sip::wire::DEFAULT_MAX_MESSAGE_BYTES,
+            tls_listen: String::new(),
+            tls_cert: None,
+            tls_key: None,
+            tls_ca: None,
+            advertised_tls: None,
         }
     }
 }
@@ -521,6 +572,9 @@ pub struct CheckedSip {
     pub max_call: Duration,
     pub answer_after: Duration,
     pub digest_algorithms: Vec<hotline_sip::registrar::Algorithm>,
+    /// SIP over TLS: where it listens and what it advertises (empty: off).
+    pub tls_listen: Vec<SocketAddr>,
+    pub advertised_tls: Option<SocketAddr>,
     /// Where callbacks are sent: the trunk's address and transport.
     pub outbound: Option<Outbound>,
     /// The named transfer destinations: URI, address, TCP or not.
@@ -642,18 +696,31 @@ impl Config {
 
     /// Checks what serde cannot: addresses, ranges, numbers.
     pub fn check(&self) -> anyhow::Result<CheckedSip> {
-        let listen = self
-            .sip
-            .listen
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|s| {
-                s.parse::<SocketAddr>().with_context(|| {
-                    format!("sip.listen: {s:?} is not an address like 127.0.0.1:5060 or [::1]:5060")
+        let addresses = |key: &str, text: &str, port: u16| {
+            text.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    s.parse::<SocketAddr>().with_context(|| {
+                        format!(
+                            "{key}: {s:?} is not an address like 127.0.0.1:{port} or [::1]:{port}"
+                        )
+                    })
                 })
-            })
-            .collect::<anyhow::Result<Vec<_>>>()?;
+                .collect::<anyhow::Result<Vec<_>>>()
+        };
+        let listen = addresses("sip.listen", &self.sip.listen, 5060)?;
+        let tls_listen = addresses("sip.tls_listen", &self.sip.tls_listen, 5061)?;
+        let advertised_tls = match &self.sip.advertised_tls {
+            Some(a) => Some(
+                a.parse()
+                    .with_context(|| format!("sip.advertised_tls: {a:?} is not host:port"))?,
+            ),
+            None => tls_listen.first().copied(),
+        };
+        if self.sip.tls_cert.is_some() != self.sip.tls_key.is_some() {
+            bail!("sip.tls_cert and sip.tls_key go together: give both, or neither for a self-signed pair");
+        }
         if listen.is_empty() {
             bail!("sip.listen names no address");
         }
@@ -773,6 +840,8 @@ or widen the range",
             .map(Outbound::parse)
             .transpose()?;
         Ok(CheckedSip {
+            tls_listen,
+            advertised_tls,
             destinations,
             outbound,
             digest_algorithms,
@@ -811,6 +880,9 @@ mod tests {
             "[log]",
             "[shutdown]",
             "[ivr]",
+            "[media]",
+            "[console]",
+            "[dialplan]",
             "[[queues]]",
             "[[phones]]",
         ] {

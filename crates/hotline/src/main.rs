@@ -11,6 +11,7 @@ mod callback;
 mod config;
 mod controller;
 mod demo;
+mod dialplan;
 mod events;
 mod http;
 mod simulate;
@@ -233,6 +234,64 @@ fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::write(path, bytes)
 }
 
+/// The identity for SIP over TLS, if TLS listens anywhere: the configured
+/// certificate, or a self-signed one made once in `<data_dir>/tls/`.
+fn sip_tls(
+    config: &Config,
+    checked: &config::CheckedSip,
+) -> anyhow::Result<Option<Arc<hotline_sip::tls::TlsIdentity>>> {
+    if checked.tls_listen.is_empty() {
+        return Ok(None);
+    }
+    let (cert_file, key_file) = match (&config.sip.tls_cert, &config.sip.tls_key) {
+        (Some(cert), Some(key)) => (cert.clone(), key.clone()),
+        _ => self_signed_tls(&config.database.data_dir, checked)?,
+    };
+    let identity = hotline_sip::tls::TlsIdentity::load(hotline_sip::tls::TlsSettings {
+        cert_file,
+        key_file,
+        ca_file: config.sip.tls_ca.clone(),
+        reload_every: Duration::from_secs(10),
+    })
+    .context("SIP over TLS (sip.tls_cert, sip.tls_key)")?;
+    Ok(Some(Arc::new(identity)))
+}
+
+/// A self-signed certificate for the TLS addresses, made on the first start
+/// and kept: phones that pinned it keep working across restarts.
+fn self_signed_tls(
+    data_dir: &std::path::Path,
+    checked: &config::CheckedSip,
+) -> anyhow::Result<(std::path::PathBuf, std::path::PathBuf)> {
+    let dir = data_dir.join("tls");
+    let (cert, key) = (dir.join("sip.crt"), dir.join("sip.key"));
+    if cert.exists() && key.exists() {
+        return Ok((cert, key));
+    }
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut names: Vec<String> = vec!["localhost".into()];
+    for addr in checked.tls_listen.iter().chain(&checked.advertised_tls) {
+        let ip = addr.ip().to_string();
+        if !names.contains(&ip) {
+            names.push(ip);
+        }
+    }
+    let made = rcgen::generate_simple_self_signed(names.clone())
+        .context("making a self-signed TLS certificate")?;
+    std::fs::write(&cert, made.cert.pem())
+        .with_context(|| format!("writing {}", cert.display()))?;
+    // A key left without its certificate by an interrupted first start.
+    let _ = std::fs::remove_file(&key);
+    write_private(&key, made.signing_key.serialize_pem().as_bytes())
+        .with_context(|| format!("writing {}", key.display()))?;
+    warn!(
+        cert = %cert.display(),
+        names = ?names,
+        "SIP over TLS uses a self-signed certificate made now: set sip.tls_cert and sip.tls_key for phones that verify"
+    );
+    Ok((cert, key))
+}
+
 async fn open_store(config: &Config) -> anyhow::Result<hotline_store::Store> {
     let key = national_id_key(&config.database.data_dir)?;
     hotline_store::Store::connect(&config.database.url, key)
@@ -336,6 +395,7 @@ async fn serve(
 
     let endpoint_config = EndpointConfig {
         advertised: sip_checked.advertised,
+        advertised_tls: sip_checked.advertised_tls,
         numbers: config.sip.numbers.clone(),
         max_calls: config.sip.max_calls,
         max_calls_per_source: config.sip.max_calls_per_source,
@@ -365,6 +425,8 @@ async fn serve(
         max_tcp_connections_per_source: config.sip.max_tcp_connections_per_source,
         tcp_idle_timeout: Duration::from_secs(config.sip.tcp_idle_secs.max(1)),
         trusted_sources: config.sip.trusted_sources.clone(),
+        tls_listen: sip_checked.tls_listen.clone(),
+        tls: sip_tls(&config, &sip_checked)?,
         ..TransportConfig::default()
     };
     let (sip, sip_events, mut sip_tasks) = transport::start(transport_config, endpoint).await?;
@@ -479,6 +541,11 @@ async fn serve(
         max_call: sip_checked.max_call,
         answer_after: sip_checked.answer_after,
         dead_media_after: Duration::from_secs(config.media.dead_media_secs.max(1)),
+        dial_plan: Arc::new(dialplan::DialPlan::new(
+            &config.dialplan.allow,
+            config.dialplan.max_calls_per_number_per_day,
+        )?),
+        queue_names: config.queues.iter().map(|q| q.name.clone()).collect(),
         latch: config.media.latch,
         trusted_sources: config.sip.trusted_sources.clone(),
         node: None,
@@ -533,6 +600,9 @@ async fn serve(
 
     for addr in sip.local_addrs() {
         info!("SIP listening on {addr} (UDP and TCP)");
+    }
+    for addr in sip.tls_addrs() {
+        info!("SIP listening on {addr} (TLS)");
     }
     info!("HTTP listening on http://{http_addr} (agent console at /console/, API at /api/, /health, /metrics)");
     info!("store: {}", redact_url(&config.database.url));

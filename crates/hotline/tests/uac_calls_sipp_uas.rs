@@ -83,6 +83,7 @@ async fn hotline_places_a_call_to_sipp_and_hangs_up() {
                 direction: Direction::SendRecv,
                 session_id: 1,
                 version: 1,
+                crypto: None,
             },
         })
         .await

@@ -41,18 +41,107 @@ pub fn parse_datagram(data: &[u8]) {
     );
 }
 
-/// The first byte picks split points; the rest is a stream. Feeding it in
-/// pieces gives the same messages as feeding it whole, and never panics.
+/// The first byte picks split points, the second whether a hostile
+/// Content-Length is spliced in (see [`splice_content_length`]); the rest is
+/// a stream. Feeding it in pieces gives the same messages as feeding it
+/// whole, and never panics.
 pub fn stream_framer(data: &[u8]) {
-    let Some((&step, stream)) = data.split_first() else {
+    let Some((&step, rest)) = data.split_first() else {
         return;
     };
+    let stream = splice_content_length(rest);
+    let stream = &stream[..];
     let whole = frame_all(stream, &[stream.len()]);
     let step = usize::from(step % 17) + 1;
     let cuts: Vec<usize> = (1..=stream.len()).step_by(step).collect();
     let pieces = frame_all(stream, &cuts);
     // A framing error stops a connection: compare up to the first error.
     assert_eq!(whole, pieces, "split points change nothing");
+}
+
+/// Content-Length values a hostile peer sends: around usize::MAX (the sum
+/// with the header length overflowed before `saturating_add`), 2^63, 2^32,
+/// the framer's limit, signs, leading zeros, non-digits.
+pub const HOSTILE_LENGTHS: [&str; 24] = [
+    "18446744073709551615",
+    "18446744073709551614",
+    "18446744073709551516",
+    "18446744073709551616",
+    "99999999999999999999999",
+    "9223372036854775808",
+    "9223372036854775807",
+    "4294967296",
+    "4294967295",
+    "16385",
+    "16384",
+    "-1",
+    "-0",
+    "+4",
+    "0000000000000000000004",
+    "00018446744073709551615",
+    "0",
+    "",
+    "4 4",
+    "0x10",
+    "1e3",
+    "\u{ff14}",
+    "4\t",
+    " 4 ",
+];
+
+const LENGTH_NAMES: [&str; 6] = [
+    "Content-Length",
+    "content-length",
+    "CONTENT-LENGTH",
+    "l",
+    "L",
+    "Content-Length ",
+];
+
+/// When the first byte says so (one input in four), inserts a
+/// `Content-Length` line with a hostile value at a line start of the rest,
+/// so huge lengths meet real heads without libFuzzer having to invent the
+/// digits. Otherwise the rest is the stream as it is.
+fn splice_content_length(data: &[u8]) -> Vec<u8> {
+    let Some((&control, rest)) = data.split_first() else {
+        return Vec::new();
+    };
+    if control % 4 != 0 {
+        return data.to_vec();
+    }
+    let mut r = Reader::new(rest);
+    let choice = usize::from(r.byte());
+    let value = match choice {
+        n if n < HOSTILE_LENGTHS.len() => HOSTILE_LENGTHS[n].to_owned(),
+        // Just below usize::MAX: the old sum wrapped to a small length.
+        n if n % 2 == 0 => (usize::MAX - usize::from(r.byte())).to_string(),
+        _ => {
+            let mut raw = [0u8; 8];
+            raw.iter_mut().for_each(|b| *b = r.byte());
+            u64::from_le_bytes(raw).to_string()
+        }
+    };
+    let zeros = "0".repeat(usize::from(r.byte() % 4) * 7);
+    let name = *r.pick(&LENGTH_NAMES);
+    let line_end = if r.byte() % 4 == 0 { "\n" } else { "\r\n" };
+    let nth_line = usize::from(r.byte());
+    let stream = r.take(usize::MAX);
+    let starts: Vec<usize> = std::iter::once(0)
+        .chain(
+            stream
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| **b == b'\n')
+                .map(|(i, _)| i + 1),
+        )
+        .collect();
+    let at = starts[nth_line % starts.len()];
+    let line = format!("{name}: {zeros}{value}{line_end}");
+    let mut out = Vec::with_capacity(stream.len() + line.len());
+    out.extend_from_slice(&stream[..at]);
+    out.extend_from_slice(line.as_bytes());
+    out.extend_from_slice(&stream[at..]);
+    out
 }
 
 /// Framed messages as comparable text, ending at the first error.
@@ -80,6 +169,45 @@ fn frame_all(stream: &[u8], cuts: &[usize]) -> Vec<String> {
         }
     }
     out
+}
+
+/// Any bytes as a remote SDP: never a panic; an offer that negotiates gets
+/// an answer (as `LocalMedia::to_sdp` writes it, on the offer's own address)
+/// that negotiates again to the same codec, telephone-event, address and
+/// crypto line, with the answering direction.
+pub fn sdp(data: &[u8]) {
+    use hotline_sip::sdp::{negotiate, negotiate_offer, SrtpPolicy};
+    let preferred = [Codec::Pcmu, Codec::Pcma];
+    let plain = negotiate(data, &preferred);
+    for policy in [SrtpPolicy::Required, SrtpPolicy::Optional, SrtpPolicy::Off] {
+        // Deciding SRTP only ever refuses more than negotiating does.
+        if negotiate_offer(data, &preferred, policy).is_ok() {
+            assert!(plain.is_ok(), "{policy:?} accepts what negotiate refuses");
+        }
+    }
+    let Ok(offer) = plain else {
+        return;
+    };
+    let answer = LocalMedia {
+        rtp: offer.remote_rtp,
+        codecs: vec![offer.codec],
+        telephone_event_pt: offer.telephone_event_pt,
+        direction: offer.remote_direction.answer(),
+        session_id: u64::MAX,
+        version: data.len() as u64,
+        // The accepted line, as it was offered (a real answer has our key):
+        // RTP/SAVP when there is one.
+        crypto: offer.crypto.clone(),
+    };
+    let text = answer.to_sdp();
+    let again = hotline_sip::sdp::negotiate(text.as_bytes(), &preferred)
+        .unwrap_or_else(|e| panic!("our answer does not negotiate: {e}\n{text}"));
+    assert_eq!(again.codec, offer.codec, "{text}");
+    assert_eq!(again.telephone_event_pt, offer.telephone_event_pt, "{text}");
+    assert_eq!(again.remote_rtp, offer.remote_rtp, "{text}");
+    assert_eq!(again.ptime_ms, 20, "{text}");
+    assert_eq!(again.remote_direction, answer.direction, "{text}");
+    assert_eq!(again.crypto, answer.crypto, "{text}");
 }
 
 /// Reads choices from fuzz bytes; zeros once they run out.
@@ -235,6 +363,7 @@ fn media(port: u16) -> LocalMedia {
         direction: Direction::SendRecv,
         session_id: 1,
         version: u64::from(port % 3),
+        crypto: None,
     }
 }
 
@@ -242,7 +371,12 @@ fn collect(endpoint: &mut Endpoint, seen: &mut Seen) {
     while let Some(output) = endpoint.poll_output() {
         match output {
             Output::Transmit(t) => {
-                if let Ok(Framed::Message(m)) = wire::parse_datagram(&t.bytes, MAX) {
+                let parsed = wire::parse_datagram(&t.bytes, MAX);
+                if matches!(parsed, Ok(Framed::KeepAlive)) && t.peer.transport.is_reliable() {
+                    // The CRLF pong to a double-CRLF ping on a connection (RFC 5626).
+                    continue;
+                }
+                if let Ok(Framed::Message(m)) = parsed {
                     if let rsip::SipMessage::Request(_) = *m {
                         seen.requests.push(t.bytes.clone());
                         if seen.requests.len() > 16 {

@@ -58,6 +58,7 @@ pub fn local_media(port: u16) -> LocalMedia {
         direction: Direction::SendRecv,
         session_id: 4242,
         version: 1,
+        crypto: None,
     }
 }
 

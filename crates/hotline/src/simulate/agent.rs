@@ -464,6 +464,7 @@ fn answer(shared: &Shared, phone: &mut PhoneCall) {
         direction: Direction::SendRecv,
         session_id: rand::random::<u32>().into(),
         version: 1,
+        crypto: None,
     };
     let mut params = LegParams::new(
         remote.remote_rtp,

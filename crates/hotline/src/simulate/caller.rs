@@ -83,6 +83,7 @@ pub async fn run(n: u64, shared: Arc<Shared>, seed: u64, mut stop: watch::Receiv
             direction: Direction::SendRecv,
             session_id: rng.gen::<u32>().into(),
             version: 1,
+            crypto: None,
         },
     };
     Tally::add(&tally.placed);

@@ -1,0 +1,163 @@
+//! The dial plan: which numbers the hotline may ever call through its
+//! outbound trunk, and how often. A number a caller sent as their caller ID
+//! (unauthenticated), typed into a menu, or named in a REFER reaches a
+//! trunk only if it matches one of the configured patterns and has not
+//! been called too often today: this is what stands between a hotline and
+//! toll fraud (premium-rate and international numbers).
+//!
+//! Owns only the decision; the call tasks ask it before they dial and
+//! record a `dial_refused` event when it says no.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use anyhow::Context;
+use regex::Regex;
+
+/// Why a number may not be dialled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// No pattern of `dialplan.allow` matches the whole number.
+    OutsideDialPlan,
+    /// The number was dialled `dialplan.max_calls_per_number_per_day` times today.
+    DailyLimit,
+}
+
+impl Refusal {
+    /// The reason as call events and logs spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Refusal::OutsideDialPlan => "outside_dial_plan",
+            Refusal::DailyLimit => "daily_limit",
+        }
+    }
+}
+
+/// The checked dial plan.
+#[derive(Debug)]
+pub struct DialPlan {
+    allow: Vec<Regex>,
+    max_per_day: u32,
+    /// Calls placed per number on the current day (days counted in UTC).
+    /// Kept in memory: a restart forgets today's counts.
+    placed: Mutex<(i64, HashMap<String, u32>)>,
+}
+
+impl DialPlan {
+    /// Compiles the patterns; each must match a whole number (anchored here).
+    pub fn new(allow: &[String], max_per_day: u32) -> anyhow::Result<Self> {
+        let allow = allow
+            .iter()
+            .map(|pattern| {
+                let bare = pattern.trim_start_matches('^').trim_end_matches('$');
+                Regex::new(&format!("^(?:{bare})$")).with_context(|| {
+                    format!("dialplan.allow: {pattern:?} is not a regular expression")
+                })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Ok(Self {
+            allow,
+            max_per_day,
+            placed: Mutex::new((0, HashMap::new())),
+        })
+    }
+
+    /// Whether the plan would let `number` be dialled at all (the daily
+    /// count aside): asked before a callback is offered or accepted.
+    pub fn allows(&self, number: &str) -> Result<(), Refusal> {
+        let digits = number.strip_prefix('+').unwrap_or(number);
+        let dialable = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
+        if dialable && self.allow.iter().any(|re| re.is_match(number)) {
+            Ok(())
+        } else {
+            Err(Refusal::OutsideDialPlan)
+        }
+    }
+
+    /// Asked right before dialling `number` on `day` (days since the Unix
+    /// epoch, UTC): counts the call if it may go.
+    pub fn permit(&self, number: &str, day: i64) -> Result<(), Refusal> {
+        self.allows(number)?;
+        let mut placed = self.placed.lock().unwrap_or_else(|e| e.into_inner());
+        if placed.0 != day {
+            *placed = (day, HashMap::new());
+        }
+        let count = placed.1.entry(number.to_owned()).or_insert(0);
+        if *count >= self.max_per_day {
+            return Err(Refusal::DailyLimit);
+        }
+        *count += 1;
+        Ok(())
+    }
+}
+
+/// Today, as days since the Unix epoch in UTC.
+pub fn today() -> i64 {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    i64::try_from(secs / 86_400).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan() -> DialPlan {
+        let shipped = crate::config::DialPlanConfig::default();
+        DialPlan::new(&shipped.allow, 2).unwrap()
+    }
+
+    #[test]
+    fn domestic_numbers_pass_and_toll_numbers_do_not() {
+        let plan = plan();
+        for number in [
+            "13800138000",
+            "19912345678",
+            "01012345678",
+            "075512345678",
+            "88881234",
+        ] {
+            assert_eq!(plan.allows(number), Ok(()), "{number}");
+        }
+        for number in [
+            "0019005551234", // international
+            "+19005551234",
+            "00881234567",  // satellite
+            "95588",        // short service code
+            "12345",        // the hotline itself
+            "1380013800",   // a digit short
+            "138001380001", // a digit long
+            "sipp",
+            "",
+            "13800138000;phone-context=x",
+        ] {
+            assert_eq!(
+                plan.allows(number),
+                Err(Refusal::OutsideDialPlan),
+                "{number}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_number_is_dialled_at_most_the_daily_limit() {
+        let plan = plan();
+        assert_eq!(plan.permit("13800138000", 100), Ok(()));
+        assert_eq!(plan.permit("13800138000", 100), Ok(()));
+        assert_eq!(plan.permit("13800138000", 100), Err(Refusal::DailyLimit));
+        assert_eq!(plan.permit("13900139000", 100), Ok(()), "another number");
+        assert_eq!(plan.permit("13800138000", 101), Ok(()), "a new day");
+    }
+
+    #[test]
+    fn patterns_match_whole_numbers_and_bad_ones_are_named() {
+        let plan = DialPlan::new(&["138".into()], 1).unwrap();
+        assert_eq!(plan.allows("13800138000"), Err(Refusal::OutsideDialPlan));
+        assert_eq!(plan.allows("138"), Ok(()));
+        let err = DialPlan::new(&["(".into()], 1).unwrap_err().to_string();
+        assert!(err.contains("dialplan.allow"), "{err}");
+        let nothing = DialPlan::new(&[], 1).unwrap();
+        assert_eq!(nothing.allows("13800138000"), Err(Refusal::OutsideDialPlan));
+    }
+}
