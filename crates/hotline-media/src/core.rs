@@ -728,18 +728,15 @@ impl LegCore {
     pub fn handle_rtp(&mut self, now: Instant, from: SocketAddr, datagram: &[u8]) {
         // SRTP: unprotected before anything is read from the packet, so
         // that only an authentic packet can latch, carry keys or be heard.
-        if self.srtp.is_some() && self.params.is_some() {
+        let started = self.params.is_some();
+        if let Some(srtp) = self.srtp.as_mut().filter(|_| started) {
             if is_multiplexed_rtcp(datagram) {
                 return self.handle_rtcp(now, from, datagram);
             }
             let mut plain = std::mem::take(&mut self.srtp_scratch);
             plain.clear();
             plain.extend_from_slice(datagram);
-            let unprotected = match self.srtp.as_mut() {
-                Some(srtp) => srtp.unprotect_rtp(&mut plain),
-                None => Ok(plain.len()),
-            };
-            match unprotected {
+            match srtp.unprotect_rtp(&mut plain) {
                 Ok(len) => self.handle_plain_rtp(now, from, &plain[..len]),
                 Err(error) => self.count_srtp_refusal(&error),
             }
@@ -1078,8 +1075,8 @@ impl LegCore {
         }
     }
 
-    /// A packet left (or SRTP could not protect it: then it did not, and
-    /// its sequence number goes to the next one).
+    /// A packet left, or SRTP could not protect it: then nothing left and
+    /// its sequence number is not used up.
     fn count_send_outcome(&mut self, sent: bool, payload_len: usize) {
         if sent {
             self.count_sent(payload_len);

@@ -17,7 +17,7 @@
 //! allocates a buffer for every packet it protects or unprotects, has
 //! replay protection off unless asked, and returns an SRTCP packet whose
 //! E flag is 0 without checking its tag (anyone could forge our peer's
-//! RTCP); `webrtc-srtp` 0.17.2 shares the last two faults, pulls in tokio
+//! RTCP); `webrtc-srtp` 0.17.2 shares those three faults, pulls in tokio
 //! and webrtc-util, and indexes a short SRTCP packet out of bounds (a
 //! remote panic). The WebRTC legs planned on `rtc` 0.21 key their SRTP
 //! through DTLS inside that stack and do not need this module.
@@ -304,7 +304,7 @@ impl ReplayWindow {
             };
             self.seen |= 1;
             self.newest = index;
-        } else {
+        } else if self.newest - index < REPLAY_WINDOW {
             self.seen |= 1 << (self.newest - index);
         }
     }

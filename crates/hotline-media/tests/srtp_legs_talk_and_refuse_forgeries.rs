@@ -1,9 +1,9 @@
 //! Two legs keyed by SDES (RTP/SAVP, AES_CM_128_HMAC_SHA1_80), on
 //! simulated time: a prompt, bridged audio, RFC 4733 keys and RTCP reports
-//! cross between them and are heard exactly, while the wire carries none of
-//! the audio in clear. A leg holding the wrong key hears nothing; forged
-//! plain RTP and replayed packets are dropped and counted, and cannot take
-//! a leg's latch.
+//! cross between them and are heard exactly, across the sequence number
+//! wrap, while the wire carries none of the audio in clear. A leg holding
+//! the wrong key hears nothing; forged plain RTP and replayed packets are
+//! dropped and counted, and cannot take a leg's latch.
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -41,7 +41,9 @@ fn leg_with(
     receive: SrtpKey,
     latch: LatchPolicy,
 ) -> LegCore {
-    let mut core = LegCore::new(ssrc, 65_000, 0, Arc::new(ComfortNoise::new()));
+    // Sequence numbers start near the top, so the first call below wraps
+    // them (the rollover counter goes to 1 on both sides).
+    let mut core = LegCore::new(ssrc, 65_400, 0, Arc::new(ComfortNoise::new()));
     let mut params = LegParams::new(addr(remote), Codec::Pcmu, Some(101));
     params.latch = latch;
     params.srtp = Some(SrtpParams {
@@ -181,6 +183,8 @@ fn matching_keys_carry_audio_keys_and_reports_and_the_wrong_key_hears_nothing() 
         );
     }
     assert!(hotline_wire.iter().any(|(port, _)| *port == Port::Rtcp));
+    // Every packet was heard, those after the wrap (ROC 1) too.
+    assert_eq!(phone.stats().counters.rtp_received, 400);
     // Both sides' reports were authenticated and read.
     for side in [&hotline, &phone] {
         let counters = side.stats().counters;

@@ -31,6 +31,15 @@ impl Algorithm {
         }
     }
 
+    /// Reads a name as written in configuration or a saved binding.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name.to_ascii_uppercase().as_str() {
+            "MD5" => Some(Algorithm::Md5),
+            "SHA-256" => Some(Algorithm::Sha256),
+            _ => None,
+        }
+    }
+
     pub(crate) fn hash(self, input: &str) -> String {
         match self {
             Algorithm::Md5 => hex::encode(Md5::digest(input.as_bytes())),
@@ -80,6 +89,10 @@ pub struct Binding {
     pub source: SocketAddr,
     pub transport: crate::Transport,
     pub expires_at: Instant,
+    /// The digest algorithm the phone authenticated with. A phone that
+    /// used SHA-256 once is offered SHA-256 first from then on (many phones
+    /// answer only the first challenge, so MD5 may have to lead for others).
+    pub digest: Option<Algorithm>,
 }
 
 /// The parameters of an `Authorization: Digest ...` header.
@@ -223,6 +236,9 @@ pub struct Registrar {
     failures: HashMap<(IpAddr, String), FailureRecord>,
     /// Size of `failures` above which spent records are pruned next.
     failures_prune_at: usize,
+    /// Per-user challenge order, from configuration (a phone known to
+    /// support SHA-256).
+    user_algorithms: HashMap<String, Vec<Algorithm>>,
 }
 
 /// The request fields the registrar needs; the endpoint extracts them.
@@ -256,12 +272,41 @@ impl Registrar {
             nonce_counts: HashMap::new(),
             failures: HashMap::new(),
             failures_prune_at: FAILURES_PRUNE_FLOOR,
+            user_algorithms: HashMap::new(),
         }
     }
 
     /// Adds or replaces a user's password.
     pub fn set_user(&mut self, user: impl Into<String>, password: impl Into<String>) {
         self.users.insert(user.into(), password.into());
+    }
+
+    /// Offers `user` these algorithms, in this order (each must also be in
+    /// the registrar's own list).
+    pub fn set_user_algorithms(&mut self, user: impl Into<String>, algorithms: Vec<Algorithm>) {
+        self.user_algorithms.insert(user.into(), algorithms);
+    }
+
+    /// The order `user` is challenged in: their configured order, else
+    /// SHA-256 first if they used it before, else the registrar's order.
+    fn algorithms_for(&self, user: &str) -> Vec<Algorithm> {
+        if let Some(configured) = self.user_algorithms.get(user) {
+            let offered: Vec<Algorithm> = configured
+                .iter()
+                .copied()
+                .filter(|a| self.config.algorithms.contains(a))
+                .collect();
+            if !offered.is_empty() {
+                return offered;
+            }
+        }
+        let mut order = self.config.algorithms.clone();
+        let used = self.bindings.get(user).and_then(|b| b.digest);
+        if let Some(at) = used.and_then(|a| order.iter().position(|o| *o == a)) {
+            let preferred = order.remove(at);
+            order.insert(0, preferred);
+        }
+        order
     }
 
     /// The live binding of `user`, if registered and not expired.
@@ -335,11 +380,10 @@ impl Registrar {
         Ok(())
     }
 
-    fn challenge(&self, now: Instant, stale: bool) -> RegisterOutcome {
+    fn challenge(&self, now: Instant, stale: bool, user: &str) -> RegisterOutcome {
         let nonce = self.make_nonce(now);
         let headers = self
-            .config
-            .algorithms
+            .algorithms_for(user)
             .iter()
             .map(|a| {
                 format!(
@@ -389,7 +433,7 @@ impl Registrar {
         digest: &DigestResponse,
         method: &str,
         now: Instant,
-    ) -> Result<(), &'static str> {
+    ) -> Result<Algorithm, &'static str> {
         let password = self.users.get(&digest.username).ok_or("unknown user")?;
         if digest.realm != self.config.realm {
             return Err("wrong realm");
@@ -432,7 +476,7 @@ impl Registrar {
             _ => {}
         }
         self.nonce_counts.insert(digest.nonce.clone(), (count, now));
-        Ok(())
+        Ok(algorithm)
     }
 
     fn reject(
@@ -453,14 +497,14 @@ impl Registrar {
             return RegisterOutcome::Blocked;
         }
         let Some(digest) = request.authorization.and_then(DigestResponse::parse) else {
-            return self.challenge(now, false);
+            return self.challenge(now, false, request.to_user);
         };
         if !request.trusted && self.is_blocked(ip, &digest.username, now) {
             return RegisterOutcome::Blocked;
         }
         match self.check_nonce(&digest.nonce, now) {
             Ok(()) => {}
-            Err(true) => return self.challenge(now, true),
+            Err(true) => return self.challenge(now, true, request.to_user),
             Err(false) => {
                 return self.reject(request, digest.username, "forged nonce", now);
             }
@@ -475,9 +519,10 @@ impl Registrar {
                 now,
             );
         }
-        if let Err(reason) = self.verify(&digest, "REGISTER", now) {
-            return self.reject(request, digest.username, reason, now);
-        }
+        let algorithm = match self.verify(&digest, "REGISTER", now) {
+            Ok(algorithm) => algorithm,
+            Err(reason) => return self.reject(request, digest.username, reason, now),
+        };
         if digest.username != request.to_user {
             return self.reject(
                 request,
@@ -517,6 +562,7 @@ impl Registrar {
                         source: request.source,
                         transport: request.transport,
                         expires_at: now + expires,
+                        digest: Some(algorithm),
                     },
                 );
                 RegisterOutcome::Accepted {
@@ -625,6 +671,57 @@ mod tests {
                 "{out:?}"
             );
         }
+    }
+
+    fn first_offered(outcome: &RegisterOutcome) -> String {
+        let RegisterOutcome::Challenge { headers } = outcome else {
+            panic!("expected a challenge, got {outcome:?}")
+        };
+        DigestResponse::parse(&format!("{}, response=\"x\", username=\"u\"", headers[0]))
+            .unwrap()
+            .algorithm
+            .unwrap()
+    }
+
+    #[test]
+    fn a_phone_that_used_sha256_is_offered_it_first() {
+        let t0 = Instant::now();
+        let config = RegistrarConfig {
+            algorithms: vec![Algorithm::Md5, Algorithm::Sha256],
+            ..RegistrarConfig::default()
+        };
+        let mut r = Registrar::new(config, [7; 32], t0);
+        r.set_user("alice", "secret");
+        r.set_user("bob", "bobs-secret");
+        let challenge = r.register(&request(None), t0);
+        assert_eq!(
+            first_offered(&challenge),
+            "MD5",
+            "MD5 leads for phones we do not know"
+        );
+        // Alice's phone picked the SHA-256 challenge.
+        let auth = answer(
+            &nonce_of(&challenge),
+            "secret",
+            Algorithm::Sha256,
+            "00000001",
+        );
+        assert!(matches!(
+            r.register(&request(Some(&auth)), t0),
+            RegisterOutcome::Accepted { .. }
+        ));
+        assert_eq!(
+            r.binding("alice", t0).unwrap().digest,
+            Some(Algorithm::Sha256)
+        );
+        assert_eq!(first_offered(&r.register(&request(None), t0)), "SHA-256");
+        // Bob is configured as SHA-256 capable before he ever registers.
+        r.set_user_algorithms("bob", vec![Algorithm::Sha256, Algorithm::Md5]);
+        let bob = RegisterRequest {
+            to_user: "bob",
+            ..request(None)
+        };
+        assert_eq!(first_offered(&r.register(&bob, t0)), "SHA-256");
     }
 
     #[test]

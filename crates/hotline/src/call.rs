@@ -1267,7 +1267,7 @@ pub async fn run_call(
             }
         }
     }
-    let _ = context.sip.send(Command::Answer(handle, local));
+    let _ = context.sip.send(Command::Answer(handle, local.clone()));
 
     let (answers_tx, mut answers) = mpsc::unbounded_channel();
     let mut call = Call {
@@ -1321,6 +1321,7 @@ pub async fn run_call(
                         let mut params = LegParams::new(media.remote_rtp, media_codec(media.codec), media.telephone_event_pt);
                         params.dead_media_after = Some(context.dead_media_after);
                         params.latch = latch;
+                        params.srtp = srtp_params(&local, media);
                         if let Err(e) = call.leg.start(params) {
                             warn!(%call_id, error = %e, "media leg did not start");
                         }
@@ -1343,6 +1344,7 @@ pub async fn run_call(
                     // Silence is expected while held.
                     params.dead_media_after = (!hold).then_some(context.dead_media_after);
                     params.latch = latch;
+                    params.srtp = srtp_params(&local, &media);
                     let _ = call.leg.start(params);
                     remote_media = Some(media);
                 }
@@ -1436,7 +1438,31 @@ pub async fn run_call(
     context.acd.send(AcdInput::CallGone { call: call_id });
 }
 
-/// Our SDP: the answer to the caller's offer, or an offer of our own.
+/// The SRTP setting of a leg whose SDP exchange carried SDES keys: ours
+/// protects what we send, theirs what we receive. `None`: plain RTP.
+pub(crate) fn srtp_params(
+    local: &LocalMedia,
+    remote: &NegotiatedMedia,
+) -> Option<hotline_media::SrtpParams> {
+    let (ours, theirs) = (local.crypto.as_ref()?, remote.crypto.as_ref()?);
+    let suite = match theirs.suite {
+        hotline_sip::sdp::CryptoSuite::AesCm128HmacSha1_80 => {
+            hotline_media::SrtpSuite::AesCm128HmacSha1_80
+        }
+        hotline_sip::sdp::CryptoSuite::AesCm128HmacSha1_32 => {
+            hotline_media::SrtpSuite::AesCm128HmacSha1_32
+        }
+    };
+    Some(hotline_media::SrtpParams {
+        suite,
+        send: hotline_media::SrtpKey::new(*ours.key.as_bytes()),
+        receive: hotline_media::SrtpKey::new(*theirs.key.as_bytes()),
+    })
+}
+
+/// Our SDP: the answer to the caller's offer (RTP/SAVP with a key of ours
+/// when they offered SDES, which the SIP layer's policy accepted), or an
+/// offer of our own.
 fn local_media(rtp: SocketAddr, remote: Option<&NegotiatedMedia>) -> LocalMedia {
     match remote {
         Some(remote) => LocalMedia {
@@ -1446,7 +1472,10 @@ fn local_media(rtp: SocketAddr, remote: Option<&NegotiatedMedia>) -> LocalMedia 
             direction: remote.remote_direction.answer(),
             session_id: u64::from(rand::random::<u32>()),
             version: 1,
-            crypto: None,
+            crypto: remote
+                .crypto
+                .as_ref()
+                .map(hotline_sip::sdp::SdesCrypto::answer_to),
         },
         None => LocalMedia {
             rtp,

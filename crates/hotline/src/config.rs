@@ -421,6 +421,31 @@ pub struct SipConfig {
     pub tls_ca: Option<PathBuf>,
     /// host:port written in Via/Contact on TLS; defaults to the first TLS address.
     pub advertised_tls: Option<String>,
+    /// SRTP (SDES keys, AES_CM_128_HMAC_SHA1_80) for phones and callers:
+    /// "optional" (the default: SRTP when offered, plain RTP otherwise),
+    /// "required" (plain RTP offers get 488) or "off" (SRTP offers get 488).
+    pub srtp: SrtpSetting,
+    /// SRTP per trunk address, over `srtp`: { "192.0.2.10" = "required" }.
+    pub srtp_trunks: std::collections::BTreeMap<IpAddr, SrtpSetting>,
+}
+
+/// An SRTP policy as written in the configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SrtpSetting {
+    Required,
+    Optional,
+    Off,
+}
+
+impl SrtpSetting {
+    pub fn policy(self) -> hotline_sip::sdp::SrtpPolicy {
+        match self {
+            SrtpSetting::Required => hotline_sip::sdp::SrtpPolicy::Required,
+            SrtpSetting::Optional => hotline_sip::sdp::SrtpPolicy::Optional,
+            SrtpSetting::Off => hotline_sip::sdp::SrtpPolicy::Off,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -476,6 +501,11 @@ pub struct ShutdownConfig {
 pub struct PhoneConfig {
     pub user: String,
     pub password: String,
+    /// This phone's challenge order, e.g. ["SHA-256", "MD5"] for a phone
+    /// known to support RFC 8760 (default: `sip.digest_algorithms`, with
+    /// SHA-256 moved first once the phone has used it).
+    #[serde(default)]
+    pub digest_algorithms: Option<Vec<String>>,
 }
 
 impl Default for Config {
@@ -527,6 +557,8 @@ impl Default for SipConfig {
             tls_key: None,
             tls_ca: None,
             advertised_tls: None,
+            srtp: SrtpSetting::Optional,
+            srtp_trunks: Default::default(),
         }
     }
 }
@@ -783,6 +815,16 @@ or widen the range",
             .collect::<anyhow::Result<Vec<_>>>()?;
         if digest_algorithms.is_empty() {
             bail!("sip.digest_algorithms is empty: no phone could register");
+        }
+        for phone in &self.phones {
+            for name in phone.digest_algorithms.iter().flatten() {
+                if hotline_sip::registrar::Algorithm::from_name(name).is_none() {
+                    bail!(
+                        "phones.{}.digest_algorithms: {name:?} is not MD5 or SHA-256",
+                        phone.user
+                    );
+                }
+            }
         }
         let mut seen = std::collections::BTreeSet::new();
         for queue in &self.queues {

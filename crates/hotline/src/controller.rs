@@ -153,6 +153,12 @@ struct SavedBinding {
     contact: String,
     source: SocketAddr,
     tcp: bool,
+    /// "UDP", "TCP" or "TLS"; older files have only `tcp`.
+    #[serde(default)]
+    transport: Option<String>,
+    /// The digest algorithm the phone used ("MD5", "SHA-256").
+    #[serde(default)]
+    digest: Option<String>,
     expires_unix_s: u64,
 }
 
@@ -173,6 +179,8 @@ async fn save_bindings(sip: &SipHandle, path: &PathBuf) {
             contact: b.contact,
             source: b.source,
             tcp: b.transport == Transport::Tcp,
+            transport: Some(b.transport.via_name().to_owned()),
+            digest: b.digest.map(|d| d.name().to_owned()),
         })
         .collect();
     let Ok(json) = serde_json::to_vec_pretty(&saved) else {
@@ -206,16 +214,28 @@ pub async fn restore_bindings(sip: &SipHandle, path: &PathBuf) -> usize {
     let now = Instant::now();
     let mut restored = 0;
     for b in saved.into_iter().filter(|b| b.expires_unix_s > wall) {
+        let transport = match b.transport.as_deref() {
+            Some("TLS") => Transport::Tls,
+            Some("TCP") => Transport::Tcp,
+            Some(_) => Transport::Udp,
+            None if b.tcp => Transport::Tcp,
+            None => Transport::Udp,
+        };
+        if transport == Transport::Tls {
+            // Its connection ended with the old process: the phone
+            // registers again over a new one (and cannot be reached before).
+            continue;
+        }
         let binding = Binding {
             user: b.user,
             contact: b.contact,
             source: b.source,
-            transport: if b.tcp {
-                Transport::Tcp
-            } else {
-                Transport::Udp
-            },
+            transport,
             expires_at: now + Duration::from_secs(b.expires_unix_s - wall),
+            digest: b
+                .digest
+                .as_deref()
+                .and_then(hotline_sip::registrar::Algorithm::from_name),
         };
         if sip.send(Command::RestoreBinding(binding)).is_ok() {
             restored += 1;

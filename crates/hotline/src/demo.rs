@@ -110,6 +110,7 @@ pub fn add_phones(config: &mut Config, agents: &[DemoAgent]) {
             config.phones.push(PhoneConfig {
                 user: agent.login.clone(),
                 password: agent.sip_password.clone(),
+                digest_algorithms: None,
             });
         }
     }

@@ -396,6 +396,13 @@ async fn serve(
     let endpoint_config = EndpointConfig {
         advertised: sip_checked.advertised,
         advertised_tls: sip_checked.advertised_tls,
+        srtp: config.sip.srtp.policy(),
+        srtp_by_source: config
+            .sip
+            .srtp_trunks
+            .iter()
+            .map(|(ip, setting)| (*ip, setting.policy()))
+            .collect(),
         numbers: config.sip.numbers.clone(),
         max_calls: config.sip.max_calls,
         max_calls_per_source: config.sip.max_calls_per_source,
@@ -414,9 +421,15 @@ async fn serve(
     };
     let mut endpoint = Endpoint::new(endpoint_config, rand::random(), Instant::now());
     for phone in &config.phones {
-        endpoint
-            .registrar_mut()
-            .set_user(&phone.user, &phone.password);
+        let registrar = endpoint.registrar_mut();
+        registrar.set_user(&phone.user, &phone.password);
+        if let Some(names) = &phone.digest_algorithms {
+            let order = names
+                .iter()
+                .filter_map(|n| hotline_sip::registrar::Algorithm::from_name(n))
+                .collect();
+            registrar.set_user_algorithms(&phone.user, order);
+        }
     }
     let transport_config = TransportConfig {
         listen: sip_checked.listen.clone(),

@@ -113,3 +113,98 @@ fn baresip_calls_presses_a_key_and_hangs_up() {
         "{quality}"
     );
 }
+
+/// The same softphone over SIP/TLS with mandatory SRTP (SDES): baresip
+/// verifies the hotline's certificate (the self-signed one it made in its
+/// data directory), the hotline answers RTP/SAVP with a key of its own, and
+/// the key baresip sends inside SRTP is heard, while baresip decodes the
+/// hotline's encrypted prompts.
+#[test]
+fn baresip_calls_over_tls_with_srtp() {
+    if !baresip_available() {
+        return;
+    }
+    let tls_port = free_port();
+    let tls_listen = format!("127.0.0.1:{tls_port}");
+    let hotline = Hotline::start(&[("HOTLINE_SIP_TLS_LISTEN", &tls_listen)]);
+    let ca = hotline.data_dir.path().join("tls/sip.crt");
+    assert!(
+        ca.exists(),
+        "the hotline made its certificate: {}",
+        hotline.log()
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sip_port = free_port();
+    let control_port = free_port();
+    let config = format!(
+        "poll_method epoll\nsip_listen 127.0.0.1:{sip_port}\nsip_cafile {}\naudio_player aufile,{}/heard.wav\naudio_source ausine,440\n\
+         audio_alert aufile,/dev/null\nausrc_srate 48000\nauplay_srate 48000\nausrc_channels 2\nauplay_channels 1\n\
+         module_path /usr/lib/baresip/modules\nmodule g711.so\nmodule ausine.so\nmodule aufile.so\nmodule srtp.so\n\
+         module_app account.so\nmodule_app menu.so\nmodule_app ctrl_tcp.so\nctrl_tcp_listen 127.0.0.1:{control_port}\n",
+        ca.display(),
+        dir.path().display()
+    );
+    std::fs::write(dir.path().join("config"), config).expect("baresip config");
+    std::fs::write(
+        dir.path().join("accounts"),
+        "<sip:citizen@127.0.0.1>;mediaenc=srtp-mand;regint=0\n",
+    )
+    .expect("accounts");
+    let log = dir.path().join("baresip.log");
+    let mut phone = Command::new("baresip")
+        .arg("-f")
+        .arg(dir.path())
+        .args(["-e", &format!("/dial sip:12345@{tls_listen};transport=tls")])
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&log).expect("a log file"))
+        .stderr(std::fs::File::create(dir.path().join("baresip.err")).expect("a log file"))
+        .spawn()
+        .expect("start baresip");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut control = loop {
+        match TcpStream::connect(("127.0.0.1", control_port)) {
+            Ok(stream) => break stream,
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(100)),
+            Err(e) => panic!("baresip's control port did not open: {e}"),
+        }
+    };
+    let answered = hotline.wait_for_events("answered", 1, Duration::from_secs(10));
+    std::thread::sleep(Duration::from_millis(1_500));
+    command(&mut control, "sndcode", "2");
+    let chosen = hotline.wait_for_events("language_selected", 1, Duration::from_secs(5));
+    // Let the English menu play a while, encrypted, before hanging up
+    // (baresip's status line reports the bit rates once a second).
+    std::thread::sleep(Duration::from_millis(4_000));
+    command(&mut control, "hangup", "");
+    let ended = hotline.wait_for_events("ended", 1, Duration::from_secs(5));
+    let _ = phone.kill();
+    let _ = phone.wait();
+    let said = std::fs::read_to_string(&log).unwrap_or_default()
+        + &std::fs::read_to_string(dir.path().join("baresip.err")).unwrap_or_default();
+    assert_eq!(answered.len(), 1, "{said}\n{}", hotline.log());
+    assert!(
+        said.contains("SRTP is Enabled (cryptosuite=AES_CM_128_HMAC_SHA1_80)"),
+        "baresip negotiated SRTP with the hotline:\n{said}"
+    );
+    assert_eq!(
+        chosen.len(),
+        1,
+        "the hotline did not hear the key inside SRTP:\n{said}\n{}",
+        hotline.log()
+    );
+    assert_eq!(chosen[0]["event"]["language"], "en");
+    assert_eq!(ended.len(), 1);
+    // baresip's status line: bit rates received/sent. Audio it could not
+    // authenticate would not count: the hotline's SRTP was decoded.
+    let received = said
+        .split("audio=")
+        .skip(1)
+        .filter_map(|s| s.split('/').next()?.parse::<u64>().ok())
+        .max()
+        .unwrap_or(0);
+    assert!(
+        received >= 60_000,
+        "baresip received the hotline's audio at {received} bit/s:\n{said}"
+    );
+}
