@@ -31,6 +31,7 @@ use hotline_media::{
     RecordOptions,
 };
 use hotline_sip::registrar::Binding;
+use hotline_sip::sdp::SdesCrypto;
 use hotline_sip::transport::{Command, SipHandle};
 use hotline_sip::{
     CallHandle, Direction, EndedBy, Event, LocalMedia, NegotiatedMedia, OutgoingCall, Peer,
@@ -175,6 +176,8 @@ struct AgentLeg {
     leg: Leg,
     /// Decided by the phone's registered address.
     latch: LatchPolicy,
+    /// Our SRTP key, offered to a phone registered over TLS.
+    offered: Option<SdesCrypto>,
     answered: bool,
 }
 
@@ -553,7 +556,9 @@ impl Call {
         // Placing is a round trip to the dispatcher: off the IVR's action loop,
         // the result comes back as an input like any other.
         tokio::spawn(async move {
-            let placed = place_leg(&context, &inputs, uri.clone(), peer, from).await;
+            let placed = place_leg(&context, &inputs, uri.clone(), peer, from)
+                .await
+                .map(|(handle, leg, _)| (handle, leg));
             if let Err(e) = &placed {
                 warn!(%call, destination = name, error = e, "the transfer could not be placed");
             }
@@ -601,6 +606,7 @@ impl Call {
                         &external.leg,
                         &media,
                         LatchPolicy::SdpAddress,
+                        None,
                     );
                 }
                 let _ = self.leg.stop_playback();
@@ -718,13 +724,14 @@ impl Call {
         )
         .await
         {
-            Ok((handle, leg)) => {
+            Ok((handle, leg, offered)) => {
                 info!(call = %self.id, %agent, contact = binding.contact, "ringing the agent's phone");
                 self.agent = Some(AgentLeg {
                     agent,
                     handle,
                     leg,
                     latch: self.context.latch_for(binding.source.ip()),
+                    offered,
                     answered: false,
                 });
             }
@@ -775,6 +782,8 @@ impl Call {
                     rtp_received = stats.counters.rtp_received,
                     rtp_sent = stats.counters.rtp_sent,
                     packets_lost = stats.packets_lost,
+                    unexpected_source_dropped = stats.counters.unexpected_source_dropped,
+                    srtp_auth_failed = stats.counters.srtp_auth_failed,
                     "agent leg figures"
                 );
                 events.submit(CallEventRecord::new(
@@ -1022,7 +1031,13 @@ impl Call {
             Event::OutgoingAnswered { remote_media, .. } => {
                 agent.answered = true;
                 if let Some(media) = remote_media {
-                    start_answered_leg(&self.context, &agent.leg, &media, agent.latch);
+                    start_answered_leg(
+                        &self.context,
+                        &agent.leg,
+                        &media,
+                        agent.latch,
+                        agent.offered.as_ref(),
+                    );
                 }
                 self.context.acd.send(AcdInput::OfferAnswered {
                     call: self.id,
@@ -1102,23 +1117,35 @@ impl Call {
 
 /// Places an outgoing SIP leg with a media leg of its own, through the
 /// dispatcher so that its events come to `inputs` from the first one on.
+///
+/// A leg to a peer reached over TLS offers SRTP (SDES keys travel in the
+/// SDP, so they are only safe on an encrypted signalling path): the key we
+/// offered comes back with the leg, for [`start_answered_leg`].
 pub(crate) async fn place_leg(
     context: &CallContext,
     inputs: &mpsc::UnboundedSender<CallInput>,
     target: String,
     peer: Peer,
     from_user: String,
-) -> Result<(CallHandle, Leg), String> {
+) -> Result<(CallHandle, Leg, Option<SdesCrypto>), String> {
     let leg = context
         .media
         .allocate_leg()
         .map_err(|e| format!("no media port: {e}"))?;
+    let mut offer = local_media(leg.local_addr(), None);
+    if peer.transport == hotline_sip::Transport::Tls {
+        offer.crypto = Some(SdesCrypto::offer(
+            1,
+            hotline_sip::sdp::CryptoSuite::AesCm128HmacSha1_80,
+        ));
+    }
+    let offered = offer.crypto.clone();
     let outgoing = OutgoingCall {
         target,
         peer,
         from_user,
         from_display: None,
-        local_media: local_media(leg.local_addr(), None),
+        local_media: offer,
     };
     let (reply, handle) = oneshot::channel();
     context
@@ -1130,7 +1157,7 @@ pub(crate) async fn place_leg(
         })
         .map_err(|_| "the dispatcher has stopped".to_owned())?;
     match handle.await {
-        Ok(Some(handle)) => Ok((handle, leg)),
+        Ok(Some(handle)) => Ok((handle, leg, offered)),
         _ => Err("the SIP layer refused the call".into()),
     }
 }
@@ -1162,6 +1189,7 @@ pub(crate) fn start_answered_leg(
     leg: &Leg,
     media: &NegotiatedMedia,
     latch: LatchPolicy,
+    offered: Option<&SdesCrypto>,
 ) {
     let mut params = LegParams::new(
         media.remote_rtp,
@@ -1170,6 +1198,17 @@ pub(crate) fn start_answered_leg(
     );
     params.latch = latch;
     params.dead_media_after = Some(context.dead_media_after);
+    if let Some(ours) = offered {
+        match media.crypto.as_ref() {
+            Some(theirs) if theirs.tag == ours.tag && theirs.suite == ours.suite => {
+                params.srtp = srtp_params_of(ours, theirs);
+            }
+            // Answered plain RTP (or another line) to our SRTP offer: it
+            // cannot be decrypted; say so rather than send keys' worth of
+            // silence (the call itself is the controller's to end).
+            _ => warn!("the far end did not accept our SRTP offer: its media is not encrypted"),
+        }
+    }
     if let Err(e) = leg.start(params) {
         warn!(error = %e, "a placed leg's media did not start");
     }
@@ -1444,7 +1483,12 @@ pub(crate) fn srtp_params(
     local: &LocalMedia,
     remote: &NegotiatedMedia,
 ) -> Option<hotline_media::SrtpParams> {
-    let (ours, theirs) = (local.crypto.as_ref()?, remote.crypto.as_ref()?);
+    srtp_params_of(local.crypto.as_ref()?, remote.crypto.as_ref()?)
+}
+
+/// The SRTP setting from our line and theirs (the suite is theirs: an
+/// answer repeats the offer's).
+fn srtp_params_of(ours: &SdesCrypto, theirs: &SdesCrypto) -> Option<hotline_media::SrtpParams> {
     let suite = match theirs.suite {
         hotline_sip::sdp::CryptoSuite::AesCm128HmacSha1_80 => {
             hotline_media::SrtpSuite::AesCm128HmacSha1_80

@@ -41,6 +41,8 @@ struct Side {
     leg: Leg,
     /// The agent's phone: by its registered address; the trunk: its SDP.
     latch: LatchPolicy,
+    /// Our SRTP key, offered to a phone registered over TLS.
+    offered: Option<hotline_sip::sdp::SdesCrypto>,
     answered: bool,
 }
 
@@ -168,7 +170,7 @@ impl Callback {
                 )
                 .await
                 {
-                    Ok((handle, leg)) => {
+                    Ok((handle, leg, offered)) => {
                         info!(call = %self.job_call, %agent, "callback: ringing the agent first");
                         self.agent = Some((
                             agent,
@@ -176,6 +178,7 @@ impl Callback {
                                 handle,
                                 leg,
                                 latch: self.context.latch_for(binding.source.ip()),
+                                offered,
                                 answered: false,
                             },
                         ));
@@ -257,12 +260,13 @@ impl Callback {
         };
         let from = self.context.hotline_number.clone();
         match place_leg(&self.context, &self.inputs, target, peer, from).await {
-            Ok((handle, leg)) => {
+            Ok((handle, leg, offered)) => {
                 info!(call = %self.job_call, callback = %self.id, "callback: dialling the citizen");
                 self.citizen = Some(Side {
                     handle,
                     leg,
                     latch: LatchPolicy::SdpAddress,
+                    offered,
                     answered: false,
                 });
                 None
@@ -283,7 +287,13 @@ impl Callback {
                 let (agent, side) = self.agent.as_mut()?;
                 side.answered = true;
                 if let Some(media) = remote_media {
-                    start_answered_leg(&self.context, &side.leg, &media, side.latch);
+                    start_answered_leg(
+                        &self.context,
+                        &side.leg,
+                        &media,
+                        side.latch,
+                        side.offered.as_ref(),
+                    );
                 }
                 self.context.acd.send(AcdInput::OfferAnswered {
                     call: self.job_call,
@@ -296,7 +306,13 @@ impl Callback {
                 let citizen = self.citizen.as_mut()?;
                 citizen.answered = true;
                 if let Some(media) = remote_media {
-                    start_answered_leg(&self.context, &citizen.leg, &media, citizen.latch);
+                    start_answered_leg(
+                        &self.context,
+                        &citizen.leg,
+                        &media,
+                        citizen.latch,
+                        citizen.offered.as_ref(),
+                    );
                 }
                 let (_, agent) = self.agent.as_ref()?;
                 match self.context.media.bridge(&citizen.leg, &agent.leg) {
