@@ -1349,7 +1349,24 @@ impl Endpoint {
             Method::Bye => {
                 let ok = msg::response_to(&request, StatusCode::OK, None, from.addr);
                 self.send_response(now, tx, ok);
-                // §15.1.2: a pending INVITE of ours in this dialog gets 487.
+                // §15.1.2: a BYE on an early dialog leaves the INVITE
+                // pending; it gets 487, or its transaction would never end
+                // (found by fuzz/endpoint_sequence).
+                let pending = self.calls.get(&id).and_then(|call| {
+                    let (invite, invite_tx) = (call.invite.as_ref()?, call.invite_tx?);
+                    (call.role == Role::Uas && call.state == CallState::Early).then(|| {
+                        let terminated = msg::response_to(
+                            invite,
+                            StatusCode::RequestTerminated,
+                            Some(&call.local_tag),
+                            call.peer.addr,
+                        );
+                        (invite_tx, terminated)
+                    })
+                });
+                if let Some((invite_tx, terminated)) = pending {
+                    self.send_response(now, invite_tx, terminated);
+                }
                 self.end_call(id, EndedBy::Remote, "bye");
             }
             Method::Invite => self.handle_reinvite(now, id, tx, request, from),

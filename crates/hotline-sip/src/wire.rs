@@ -205,7 +205,18 @@ fn parse_normalised(head: &str, body: &[u8]) -> Result<rsip::SipMessage, WireErr
     let is_request = version.is_some_and(|v| v.trim().starts_with("SIP/"))
         && method.is_some_and(|m| m != "SIP/2.0");
     let (Some(method), Some(uri), Some(version), true) = (method, uri, version, is_request) else {
-        return rsip_parse(head, body);
+        if first_line.starts_with("SIP/") {
+            return rsip_parse(head, body);
+        }
+        // Neither a status line nor a request line with its version: rsip
+        // reads some such lines leniently (`INVITE sip:x` alone) into a
+        // message that prints as another one. Refuse it here.
+        return Err(WireError::Unparseable {
+            reason: format!(
+                "bad start line {:?}",
+                first_line.chars().take(80).collect::<String>()
+            ),
+        });
     };
     // rsip cannot read IPv6 literals in the Request-URI: parse with a
     // stand-in host, then put the real URI back (see msg::parse_uri).
