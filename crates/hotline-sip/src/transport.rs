@@ -353,8 +353,9 @@ pub async fn start(
             ));
         }
         udp_sockets.push(udp);
-        tasks.spawn(tcp_acceptor(
+        tasks.spawn(accept_connections(
             tcp,
+            None,
             input_tx.clone(),
             shared.clone(),
             limits.clone(),
@@ -370,9 +371,9 @@ pub async fn start(
             };
             let listener = TcpListener::bind(addr).await.map_err(bind_error)?;
             tls_bound.push(listener.local_addr().map_err(bind_error)?);
-            tasks.spawn(tls_acceptor(
+            tasks.spawn(accept_connections(
                 listener,
-                identity.clone(),
+                Some(identity.clone()),
                 input_tx.clone(),
                 shared.clone(),
                 limits.clone(),
@@ -488,8 +489,15 @@ async fn udp_reader(
 
 static NEXT_CONNECTION: AtomicU64 = AtomicU64::new(1);
 
-async fn tcp_acceptor(
+/// How long a TLS handshake may take before the connection is dropped (a
+/// peer that opens connections and never finishes would hold slots).
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Accepts connections on one listener: plain TCP, or TLS when `tls` is
+/// given (the handshake runs on the connection's own task).
+async fn accept_connections(
     listener: TcpListener,
+    tls: Option<Arc<TlsIdentity>>,
     input: mpsc::Sender<Input>,
     shared: Arc<Shared>,
     limits: ConnectionLimits,
@@ -504,42 +512,16 @@ async fn tcp_acceptor(
             // Over a limit: the stream is dropped here, which closes it.
             continue;
         }
+        // The slot is held from here: a stalled TLS handshake counts too.
         let guard = ConnectionGuard::new(addr, input.clone(), shared.clone());
         let _ = stream.set_nodelay(true);
-        tokio::spawn(serve_connection(
-            stream,
-            Transport::Tcp,
-            guard,
-            limits.clone(),
-        ));
-    }
-}
-
-/// How long a TLS handshake may take before the connection is dropped (a
-/// peer that opens connections and never finishes would hold slots).
-const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-
-async fn tls_acceptor(
-    listener: TcpListener,
-    identity: Arc<TlsIdentity>,
-    input: mpsc::Sender<Input>,
-    shared: Arc<Shared>,
-    limits: ConnectionLimits,
-) {
-    loop {
-        let Ok((stream, addr)) = listener.accept().await else {
-            tokio::time::sleep(Duration::from_millis(50)).await;
+        let limits = limits.clone();
+        let Some(identity) = &tls else {
+            tokio::spawn(serve_connection(stream, Transport::Tcp, guard, limits));
             continue;
         };
-        if !shared.open_connection(addr.ip(), &limits) {
-            continue;
-        }
-        // The slot is held from here: a stalled handshake counts too.
-        let guard = ConnectionGuard::new(addr, input.clone(), shared.clone());
         let acceptor = identity.acceptor();
-        let limits = limits.clone();
         tokio::spawn(async move {
-            let _ = stream.set_nodelay(true);
             match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
                 Ok(Ok(tls)) => serve_connection(tls, Transport::Tls, guard, limits).await,
                 Ok(Err(e)) => tracing::debug!(%addr, error = %e, "TLS handshake failed"),
