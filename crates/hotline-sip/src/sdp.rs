@@ -422,13 +422,14 @@ pub fn keep_srtp_on_reoffer(
     }
 }
 
-/// For the answer to an offer of ours (a call we placed): the peer's key
-/// if we offered SRTP and they accepted our line, `None` for plain RTP.
+/// For the answer to an offer of ours (a call we placed; `offered` is our
+/// offer's crypto line, if any): the peer's key if we offered SRTP and they
+/// accepted our line, `None` for plain RTP.
 pub fn answered_crypto<'a>(
-    ours: &LocalMedia,
+    offered: Option<&SdesCrypto>,
     answer: &'a NegotiatedMedia,
 ) -> Result<Option<&'a SdesCrypto>, SdpError> {
-    match (&ours.crypto, &answer.crypto) {
+    match (offered, &answer.crypto) {
         (None, None) if answer.profile != TransportProfile::RtpSavp => Ok(None),
         (None, _) => Err(SdpError::UnsupportedProfile {
             profile: answer.profile.as_str().to_owned(),
@@ -929,7 +930,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            answered_crypto(&ours, &accepting),
+            answered_crypto(ours.crypto.as_ref(), &accepting),
             Ok(accepting.crypto.as_ref())
         );
         let other_tag = negotiate(
@@ -938,13 +939,16 @@ mod tests {
         )
         .unwrap();
         assert!(matches!(
-            answered_crypto(&ours, &other_tag),
+            answered_crypto(ours.crypto.as_ref(), &other_tag),
             Err(SdpError::CryptoNotAccepted { tag: 1, .. })
         ));
         let plain = negotiate(offer("0", "").as_bytes(), &[Codec::Pcmu]).unwrap();
-        assert!(answered_crypto(&ours, &plain).is_err());
-        assert_eq!(answered_crypto(&local(None), &plain), Ok(None));
-        assert!(answered_crypto(&local(None), &accepting).is_err());
+        assert!(answered_crypto(ours.crypto.as_ref(), &plain).is_err());
+        assert_eq!(
+            answered_crypto(local(None).crypto.as_ref(), &plain),
+            Ok(None)
+        );
+        assert!(answered_crypto(local(None).crypto.as_ref(), &accepting).is_err());
     }
 
     #[test]

@@ -1198,15 +1198,13 @@ pub(crate) fn start_answered_leg(
     );
     params.latch = latch;
     params.dead_media_after = Some(context.dead_media_after);
-    if let Some(ours) = offered {
-        match media.crypto.as_ref() {
-            Some(theirs) if theirs.tag == ours.tag && theirs.suite == ours.suite => {
-                params.srtp = srtp_params_of(ours, theirs);
-            }
-            // Answered plain RTP (or another line) to our SRTP offer: it
-            // cannot be decrypted; say so rather than send keys' worth of
-            // silence (the call itself is the controller's to end).
-            _ => warn!("the far end did not accept our SRTP offer: its media is not encrypted"),
+    match hotline_sip::sdp::answered_crypto(offered, media) {
+        Ok(theirs) => params.srtp = offered.zip(theirs).and_then(|(o, t)| srtp_params_of(o, t)),
+        // An answer that does not match our offer (plain RTP to our SRTP
+        // line, another line): its media cannot be decrypted; say so (the
+        // call itself is the controller's to end).
+        Err(e) => {
+            warn!(error = %e, "the far end's answer does not match our SRTP offer: its media is not encrypted")
         }
     }
     if let Err(e) = leg.start(params) {
