@@ -35,46 +35,85 @@ fn command(control: &mut TcpStream, name: &str, params: &str) {
     write!(control, "{}:{body},", body.len()).expect("send a baresip command");
 }
 
+/// baresip in a directory of its own, dialling `target` at start, its
+/// ctrl_tcp port open; killed on drop. `extra` is added to its config.
+struct Baresip {
+    child: std::process::Child,
+    control: TcpStream,
+    dir: tempfile::TempDir,
+}
+
+impl Baresip {
+    fn dial(target: &str, account: &str, extra: &str) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let sip_port = free_port();
+        let control_port = free_port();
+        let config = format!(
+            "poll_method epoll\nsip_listen 127.0.0.1:{sip_port}\n{extra}audio_player aufile,{}/heard.wav\naudio_source ausine,440\n\
+             audio_alert aufile,/dev/null\nausrc_srate 48000\nauplay_srate 48000\nausrc_channels 2\nauplay_channels 1\n\
+             module_path /usr/lib/baresip/modules\nmodule g711.so\nmodule ausine.so\nmodule aufile.so\nmodule srtp.so\n\
+             module_app account.so\nmodule_app menu.so\nmodule_app ctrl_tcp.so\nctrl_tcp_listen 127.0.0.1:{control_port}\n",
+            dir.path().display()
+        );
+        std::fs::write(dir.path().join("config"), config).expect("baresip config");
+        std::fs::write(dir.path().join("accounts"), format!("{account}\n")).expect("accounts");
+        let log = |name: &str| std::fs::File::create(dir.path().join(name)).expect("a log file");
+        let child = Command::new("baresip")
+            .arg("-f")
+            .arg(dir.path())
+            .args(["-e", &format!("/dial {target}")])
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .stdout(log("baresip.log"))
+            .stderr(log("baresip.err"))
+            .spawn()
+            .expect("start baresip");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let control = loop {
+            match TcpStream::connect(("127.0.0.1", control_port)) {
+                Ok(stream) => break stream,
+                Err(_) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(100))
+                }
+                Err(e) => panic!("baresip's control port did not open: {e}"),
+            }
+        };
+        Self {
+            child,
+            control,
+            dir,
+        }
+    }
+
+    fn command(&mut self, name: &str, params: &str) {
+        command(&mut self.control, name, params);
+    }
+
+    /// What baresip printed (its status line goes to stderr).
+    fn output(&self) -> String {
+        let read = |name: &str| std::fs::read_to_string(self.dir.path().join(name));
+        read("baresip.log").unwrap_or_default() + &read("baresip.err").unwrap_or_default()
+    }
+}
+
+impl Drop for Baresip {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 #[test]
 fn baresip_calls_presses_a_key_and_hangs_up() {
     if !baresip_available() {
         return;
     }
     let hotline = Hotline::start(&[]);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let sip_port = free_port();
-    let control_port = free_port();
-    let config = format!(
-        "poll_method epoll\nsip_listen 127.0.0.1:{sip_port}\naudio_player aufile,{}/heard.wav\naudio_source ausine,440\n\
-         audio_alert aufile,/dev/null\nausrc_srate 48000\nauplay_srate 48000\nausrc_channels 2\nauplay_channels 1\n\
-         module_path /usr/lib/baresip/modules\nmodule g711.so\nmodule ausine.so\nmodule aufile.so\n\
-         module_app account.so\nmodule_app menu.so\nmodule_app ctrl_tcp.so\nctrl_tcp_listen 127.0.0.1:{control_port}\n",
-        dir.path().display()
+    let mut phone = Baresip::dial(
+        &format!("sip:12345@{}", hotline.sip),
+        "<sip:citizen@127.0.0.1>;regint=0",
+        "",
     );
-    std::fs::write(dir.path().join("config"), config).expect("baresip config");
-    std::fs::write(
-        dir.path().join("accounts"),
-        "<sip:citizen@127.0.0.1>;regint=0\n",
-    )
-    .expect("accounts");
-    let mut phone = Command::new("baresip")
-        .arg("-f")
-        .arg(dir.path())
-        .args(["-e", &format!("/dial sip:12345@{}", hotline.sip)])
-        .current_dir(dir.path())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start baresip");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut control = loop {
-        match TcpStream::connect(("127.0.0.1", control_port)) {
-            Ok(stream) => break stream,
-            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(100)),
-            Err(e) => panic!("baresip's control port did not open: {e}"),
-        }
-    };
     assert!(
         !hotline
             .wait_for_events("answered", 1, Duration::from_secs(10))
@@ -83,17 +122,17 @@ fn baresip_calls_presses_a_key_and_hangs_up() {
         hotline.log()
     );
     std::thread::sleep(Duration::from_millis(1_500));
-    command(&mut control, "sndcode", "2");
+    phone.command("sndcode", "2");
     let chosen = hotline.wait_for_events("language_selected", 1, Duration::from_secs(5));
-    command(&mut control, "hangup", "");
+    phone.command("hangup", "");
     let ended = hotline.wait_for_events("ended", 1, Duration::from_secs(5));
     let mut reply = [0u8; 256];
-    control
+    phone
+        .control
         .set_read_timeout(Some(Duration::from_millis(200)))
         .expect("timeout");
-    let _ = control.read(&mut reply);
-    let _ = phone.kill();
-    let _ = phone.wait();
+    let _ = phone.control.read(&mut reply);
+    drop(phone);
     assert_eq!(
         chosen.len(),
         1,
@@ -133,55 +172,22 @@ fn baresip_calls_over_tls_with_srtp() {
         "the hotline made its certificate: {}",
         hotline.log()
     );
-    let dir = tempfile::tempdir().expect("temp dir");
-    let sip_port = free_port();
-    let control_port = free_port();
-    let config = format!(
-        "poll_method epoll\nsip_listen 127.0.0.1:{sip_port}\nsip_cafile {}\naudio_player aufile,{}/heard.wav\naudio_source ausine,440\n\
-         audio_alert aufile,/dev/null\nausrc_srate 48000\nauplay_srate 48000\nausrc_channels 2\nauplay_channels 1\n\
-         module_path /usr/lib/baresip/modules\nmodule g711.so\nmodule ausine.so\nmodule aufile.so\nmodule srtp.so\n\
-         module_app account.so\nmodule_app menu.so\nmodule_app ctrl_tcp.so\nctrl_tcp_listen 127.0.0.1:{control_port}\n",
-        ca.display(),
-        dir.path().display()
+    let mut phone = Baresip::dial(
+        &format!("sip:12345@{tls_listen};transport=tls"),
+        "<sip:citizen@127.0.0.1>;mediaenc=srtp-mand;regint=0",
+        &format!("sip_cafile {}\n", ca.display()),
     );
-    std::fs::write(dir.path().join("config"), config).expect("baresip config");
-    std::fs::write(
-        dir.path().join("accounts"),
-        "<sip:citizen@127.0.0.1>;mediaenc=srtp-mand;regint=0\n",
-    )
-    .expect("accounts");
-    let log = dir.path().join("baresip.log");
-    let mut phone = Command::new("baresip")
-        .arg("-f")
-        .arg(dir.path())
-        .args(["-e", &format!("/dial sip:12345@{tls_listen};transport=tls")])
-        .current_dir(dir.path())
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(&log).expect("a log file"))
-        .stderr(std::fs::File::create(dir.path().join("baresip.err")).expect("a log file"))
-        .spawn()
-        .expect("start baresip");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut control = loop {
-        match TcpStream::connect(("127.0.0.1", control_port)) {
-            Ok(stream) => break stream,
-            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(100)),
-            Err(e) => panic!("baresip's control port did not open: {e}"),
-        }
-    };
     let answered = hotline.wait_for_events("answered", 1, Duration::from_secs(10));
     std::thread::sleep(Duration::from_millis(1_500));
-    command(&mut control, "sndcode", "2");
+    phone.command("sndcode", "2");
     let chosen = hotline.wait_for_events("language_selected", 1, Duration::from_secs(5));
     // Let the English menu play a while, encrypted, before hanging up
     // (baresip's status line reports the bit rates once a second).
     std::thread::sleep(Duration::from_millis(4_000));
-    command(&mut control, "hangup", "");
+    phone.command("hangup", "");
     let ended = hotline.wait_for_events("ended", 1, Duration::from_secs(5));
-    let _ = phone.kill();
-    let _ = phone.wait();
-    let said = std::fs::read_to_string(&log).unwrap_or_default()
-        + &std::fs::read_to_string(dir.path().join("baresip.err")).unwrap_or_default();
+    let said = phone.output();
+    drop(phone);
     assert_eq!(answered.len(), 1, "{said}\n{}", hotline.log());
     assert!(
         said.contains("SRTP is Enabled (cryptosuite=AES_CM_128_HMAC_SHA1_80)"),
