@@ -6,8 +6,6 @@ mod support;
 
 use std::time::Duration;
 
-use serde_json::json;
-use support::console::ConsoleClient;
 use support::{agent_path_scripts, scenario, sipp_available, sipp_with_files, voice_ulaw, Hotline};
 
 #[test]
@@ -26,14 +24,7 @@ fn a_waiting_caller_leaves_a_message_instead() {
         ],
     );
     // An agent is logged in but on a break, so the caller waits.
-    let _phone = support::agent_phone(&hotline, "agent1", "agent1-sip-pass");
-    let agent = ConsoleClient::login(hotline.http, "agent1", "agent1-demo-pass");
-    assert_eq!(agent.post("/api/agent/login", json!({})).status, 200);
-    let on_break = agent.post(
-        "/api/agent/state",
-        json!({ "state": "break", "reason": "meeting" }),
-    );
-    assert_eq!(on_break.status, 200, "{on_break:?}");
+    let (_phone, _agent) = support::agent1_on_a_break(&hotline);
 
     let caller = sipp_with_files(
         hotline.sip,

@@ -16,8 +16,8 @@ use std::time::Duration;
 use serde_json::json;
 use support::console::ConsoleClient;
 use support::{
-    agent_path_scripts, agent_phone, agent_phone_running, free_port, scenario, sipp_available,
-    sipp_with_files, voice_ulaw, Hotline,
+    agent_path_scripts, agent_phone_running, free_port, scenario, sipp_available, sipp_with_files,
+    voice_ulaw, Hotline,
 };
 
 /// The outbound trunk: a socket that reports whether anything reached it.
@@ -67,14 +67,7 @@ fn a_callback_to_an_international_caller_id_is_refused() {
     let scripts = agent_path_scripts();
     let hotline = start(&trunk, &scripts.path().display().to_string());
     // The agent is logged in but on a break: the caller waits in the queue.
-    let _phone = agent_phone(&hotline, "agent1", "agent1-sip-pass");
-    let agent = ConsoleClient::login(hotline.http, "agent1", "agent1-demo-pass");
-    assert_eq!(agent.post("/api/agent/login", json!({})).status, 200);
-    let on_break = agent.post(
-        "/api/agent/state",
-        json!({ "state": "break", "reason": "meeting" }),
-    );
-    assert_eq!(on_break.status, 200, "{on_break:?}");
+    let (_phone, _agent) = support::agent1_on_a_break(&hotline);
     let caller = sipp_with_files(
         hotline.sip,
         &[

@@ -386,6 +386,24 @@ pub fn agent_path_scripts() -> tempfile::TempDir {
     dir
 }
 
+/// The demo's agent1, phone registered and logged in to the console, on a
+/// break: queued callers wait. The phone and the console session are the
+/// caller's to keep.
+pub fn agent1_on_a_break(hotline: &Hotline) -> (SippProcess, console::ConsoleClient) {
+    let phone = agent_phone(hotline, "agent1", "agent1-sip-pass");
+    let agent = console::ConsoleClient::login(hotline.http, "agent1", "agent1-demo-pass");
+    assert_eq!(
+        agent.post("/api/agent/login", serde_json::json!({})).status,
+        200
+    );
+    let on_break = agent.post(
+        "/api/agent/state",
+        serde_json::json!({ "state": "break", "reason": "meeting" }),
+    );
+    assert_eq!(on_break.status, 200, "{on_break:?}");
+    (phone, agent)
+}
+
 /// Registers SIPp as `user`'s phone (digest), then leaves a SIPp UAS that
 /// answers one call and echoes its RTP on the registered port.
 pub fn agent_phone(hotline: &Hotline, user: &str, password: &str) -> SippProcess {
