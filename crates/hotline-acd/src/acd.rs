@@ -377,6 +377,33 @@ impl Acd {
         Ok(())
     }
 
+    /// A callback from the callback list (asked for after hours, or kept
+    /// across a restart): the entry starts as a callback, with no caller on
+    /// the line. No `Queued` event (the request was counted when it was
+    /// made) and no overflow: with no agent logged in, or the queue full,
+    /// it waits like an in-queue callback until an agent is free, then is
+    /// offered with `Action::Offer { callback: Some(number) }`.
+    pub fn enqueue_callback(
+        &mut self,
+        now: Instant,
+        call: CallId,
+        request: EnqueueRequest,
+        number: String,
+    ) -> Result<(), AcdError> {
+        let q = self
+            .active_queue(&request.queue)
+            .ok_or_else(|| AcdError::UnknownQueue(request.queue.clone()))?;
+        if let Some(entry) = self.calls.get(&call) {
+            return Err(AcdError::AlreadyQueued {
+                call,
+                queue: self.queues[entry.queue].id().clone(),
+            });
+        }
+        self.insert_callback_entry(now, call, q, request.priority, request.skills, number);
+        self.route(now);
+        Ok(())
+    }
+
     /// The agent's phone answered the offer: emits `AgentAnswered` (its
     /// `wait_ms` from entry into this queue; a withdrawn offer does not
     /// reset it). Ring-all: the other offers are cancelled. If the offer was

@@ -244,6 +244,42 @@ impl Acd {
         }
     }
 
+    /// A callback entry straight from the callback list: waiting, with its
+    /// number, in the queue's order by priority and arrival.
+    pub(crate) fn insert_callback_entry(
+        &mut self,
+        now: Instant,
+        id: CallId,
+        q: QueueIdx,
+        priority: u8,
+        skills: Vec<String>,
+        number: String,
+    ) {
+        let seq = self.next_call_seq;
+        self.next_call_seq += 1;
+        let mut entry = CallEntry {
+            queue: q,
+            base_priority: priority,
+            skills,
+            key: WaitKey {
+                priority: Reverse(priority),
+                seq,
+            },
+            entered_at: now,
+            min_level: 1,
+            skills_dropped: false,
+            next_step: 0,
+            status: CallStatus::Waiting,
+            callback: Some(number),
+            next_announce: None,
+            deadline: None,
+            overflow_path: Vec::new(),
+        };
+        apply_escalation(&mut entry, &self.queues[q].config.escalation, now);
+        self.calls.insert(id, entry);
+        self.start_waiting(now, id);
+    }
+
     /// Sends a call (in `calls`, in no queue set) on: `Overflowed`, then
     /// either queued in the target queue or handed to the IVR. A target that
     /// is not an active queue, or one this call already overflowed out of

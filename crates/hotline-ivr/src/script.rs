@@ -406,4 +406,13 @@ impl CompiledScript {
     pub fn node_index(&self, id: &str) -> Option<NodeIndex> {
         self.by_id.get(id).copied()
     }
+
+    /// The opening hours of the script's `[[schedule]]` nodes, by node id,
+    /// in file order (the callback list works in the first one's hours).
+    pub fn schedules(&self) -> impl Iterator<Item = (&str, &Schedule)> {
+        self.nodes.iter().filter_map(|n| match &n.kind {
+            NodeKind::Schedule { schedule, .. } => Some((n.id.as_str(), &**schedule)),
+            _ => None,
+        })
+    }
 }

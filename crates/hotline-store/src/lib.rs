@@ -3,7 +3,7 @@
 //! Owns: the database schema (`migrations/sqlite`, `migrations/postgres`,
 //! same versions), the append-only call-event log and the call records
 //! derived from it, the batching [`EventWriter`] with its on-disk spool,
-//! citizens, cases, users, the audit log, privacy operations (export,
+//! citizens, cases, the callback list, users, the audit log, privacy operations (export,
 //! erasure, retention), statistics queries and synthetic seed data.
 //!
 //! Must not touch: SIP, media, IVR or ACD logic (it depends only on
@@ -26,6 +26,7 @@
 //! ```
 
 mod audit;
+mod callbacks;
 mod cases;
 mod citizens;
 mod db;
@@ -39,6 +40,9 @@ mod users;
 mod writer;
 
 pub use audit::{Access, AuditContext, AuditEntry};
+pub use callbacks::{
+    Callback, CallbackKind, CallbackStatus, CallbackUpdate, NewCallback, MAX_CALLBACKS_LISTED,
+};
 pub use cases::{CaseDetail, CaseNote, CaseStatus, CaseStatusInfo, CaseSummary, NewCase};
 pub use citizens::{
     normalize_phone, CallSummary, Citizen, CitizenRecord, Consent, NewCitizen, SCREEN_POP_CALLS,

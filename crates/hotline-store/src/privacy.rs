@@ -31,6 +31,8 @@ pub struct ErasureReport {
     pub calls_anonymised: u64,
     pub events_anonymised: u64,
     pub cases_anonymised: u64,
+    /// Callbacks owed to them, open or closed.
+    pub callbacks_deleted: u64,
 }
 
 /// Blanks the personal data an event may carry.
@@ -133,10 +135,15 @@ impl Store {
             });
             case_values.push(json!({ "case": case, "notes": notes }));
         }
+        let mut callbacks = Vec::new();
+        for phone in &phones {
+            callbacks.extend(self.callbacks_of_number(phone.as_str()).await?);
+        }
         Ok(json!({
             "exported_at_ms": ctx.at.as_millis(),
             "citizen": record.citizen,
             "cases": case_values,
+            "callbacks": callbacks,
             "calls": calls,
             "call_events": events,
             "audit_log": audit,
@@ -256,6 +263,23 @@ impl Store {
                 let mut recordings: Vec<String> = recordings.into_iter().collect();
                 recordings.sort();
                 report.recordings_to_delete = recordings;
+                // Promises to call them back: the number is all a callback
+                // is, so the row goes (open ones too: an erased citizen is
+                // not called).
+                for (call_id, _, _) in &calls {
+                    report.callbacks_deleted += sqlx::query("DELETE FROM callbacks WHERE call_id = $1")
+                        .bind(call_id)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                }
+                for p in &phones {
+                    report.callbacks_deleted += sqlx::query("DELETE FROM callbacks WHERE number = $1")
+                        .bind(p.as_str())
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                }
                 // Searches that were made with the citizen's numbers.
                 if n > 0 {
                     let sql = format!(

@@ -55,6 +55,33 @@ impl fmt::Display for EventId {
     }
 }
 
+/// One promise to call a citizen back, in the store's callback list.
+///
+/// A UUIDv7 like [`CallId`]: a callback is asked for on one call and placed
+/// on others, so it has an id of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct CallbackId(pub Uuid);
+
+impl CallbackId {
+    /// A fresh, time-ordered callback id.
+    pub fn new() -> Self {
+        Self(Uuid::now_v7())
+    }
+}
+
+impl Default for CallbackId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Display for CallbackId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 /// A citizen in the shared record (the store's primary key).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]

@@ -68,6 +68,13 @@ pub enum AcdInput {
     TalkEnded { call: CallId },
     /// The waiting caller asked to be called back, keeping their place.
     RequestCallback { call: CallId, number: String },
+    /// A callback from the callback list is due: queue it under the call it
+    /// was asked on, offered (agent first) when an agent is free.
+    EnqueueCallback {
+        call: CallId,
+        request: EnqueueRequest,
+        number: String,
+    },
     /// The agent's phone asked for a blind transfer (SIP REFER) to a queue.
     TransferFromPhone {
         call: CallId,
@@ -486,6 +493,41 @@ impl AcdTask {
                     Err(e) => warn!(%call, error = %e, "callback request refused"),
                 }
                 // The caller hangs up; the entry keeps its place without a task.
+            }
+            AcdInput::EnqueueCallback {
+                call,
+                request,
+                number,
+            } => {
+                // No call task: a closed channel makes `offer` start the
+                // callback task in its place.
+                let (task, _) = mpsc::unbounded_channel();
+                let queue = request.queue.clone();
+                match self
+                    .acd
+                    .enqueue_callback(now, call, request, number.clone())
+                {
+                    Ok(()) => {
+                        self.calls.insert(
+                            call,
+                            CallEntry {
+                                task,
+                                info: WaitingCall {
+                                    caller: number.clone(),
+                                    ivr_path: Vec::new(),
+                                    ivr_vars: Vec::new(),
+                                    citizen_hint: None,
+                                },
+                                queue,
+                                queued_at: now,
+                                callback: Some(number),
+                            },
+                        );
+                    }
+                    Err(e) => {
+                        warn!(%call, %queue, error = %e, "a due callback cannot be queued");
+                    }
+                }
             }
             AcdInput::TransferFromPhone { call, agent, queue } => {
                 match self.acd.transfer(now, call, queue.clone(), Some(agent)) {

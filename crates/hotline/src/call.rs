@@ -38,7 +38,7 @@ use hotline_sip::{
 };
 use hotline_store::{AuditContext, NewCase, Store};
 use hotline_types::{
-    AgentId, CallEvent, CallEventRecord, CallId, CitizenId, HangupSide, Timestamp,
+    AgentId, CallEvent, CallEventRecord, CallId, CitizenId, HangupSide, QueueId, Timestamp,
 };
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, info, warn};
@@ -86,6 +86,8 @@ pub struct CallContext {
     pub dial_plan: Arc<crate::dialplan::DialPlan>,
     /// The configured queues: the only targets a REFER may name.
     pub queue_names: Vec<String>,
+    /// The store's list of promises to call back, and its scheduler.
+    pub callback_list: crate::callback_list::CallbackList,
 }
 
 impl CallContext {
@@ -198,6 +200,8 @@ struct Call {
     /// This task's own input channel (given to the ACD and the dispatcher).
     inputs: mpsc::UnboundedSender<CallInput>,
     queueing: Queueing,
+    /// The queue the IVR put the call in last.
+    queue: Option<QueueId>,
     agent: Option<AgentLeg>,
     bridge: Option<Bridge>,
     held: bool,
@@ -325,6 +329,7 @@ impl Call {
                     skills,
                 } => {
                     self.queueing = Queueing::Waiting;
+                    self.queue = Some(queue.clone());
                     if let Some(music) = &self.context.music_on_hold {
                         let _ = self.leg.start_music(music.clone());
                     }
@@ -377,9 +382,18 @@ impl Call {
                         }
                     }
                 }
-                Action::RequestCallback { number, .. } => {
+                Action::RequestCallback { number, queue } => {
                     // The IVR asked the dial plan already (with_callback_numbers).
-                    info!(call = %self.id, number, "callback requested");
+                    info!(call = %self.id, number, "callback requested: on the callback list");
+                    let queue = queue.unwrap_or_else(|| QueueId::from("general"));
+                    let language = self.language();
+                    self.context.callback_list.request(
+                        self.id,
+                        &number,
+                        queue,
+                        hotline_store::CallbackKind::AfterHours,
+                        &language,
+                    );
                 }
                 Action::Transfer { destination } => self.start_transfer(destination),
                 Action::Hangup { reason } => {
@@ -987,6 +1001,16 @@ impl Call {
             call: self.id,
             number: self.caller.clone(),
         });
+        if let Some(queue) = self.queue.clone() {
+            let language = self.language();
+            self.context.callback_list.request(
+                self.id,
+                &self.caller,
+                queue,
+                hotline_store::CallbackKind::InQueue,
+                &language,
+            );
+        }
         self.queueing = Queueing::No;
         let _ = self.leg.stop_music();
         let _ = self.leg.stop_playback();
@@ -1320,6 +1344,7 @@ pub async fn run_call(
         hung_up_by_us: false,
         inputs: incoming.inputs.clone(),
         queueing: Queueing::No,
+        queue: None,
         agent: None,
         bridge: None,
         held: false,

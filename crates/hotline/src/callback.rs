@@ -21,6 +21,8 @@ use hotline_types::{AgentId, CallEvent, CallEventRecord, CallId, HangupSide, Tim
 use tokio::sync::mpsc;
 use tracing::{info, warn};
 
+use hotline_call::Outcome;
+
 use crate::acd_task::{AcdInput, AcdOrder};
 use crate::call::{hold_bridge, place_leg, start_answered_leg, CallContext, CallInput};
 use crate::config::Outbound;
@@ -55,6 +57,8 @@ struct Callback {
     inputs: mpsc::UnboundedSender<CallInput>,
     agent: Option<(AgentId, Side)>,
     citizen: Option<Side>,
+    /// The citizen picked up (the promise is kept).
+    citizen_answered: bool,
     bridge: Option<Bridge>,
 }
 
@@ -79,6 +83,7 @@ pub async fn run_callback(context: Arc<CallContext>, outbound: Outbound, job: Ca
         inputs,
         agent: None,
         citizen: None,
+        citizen_answered: false,
         bridge: None,
     };
     callback.emit_on(
@@ -103,17 +108,33 @@ pub async fn run_callback(context: Arc<CallContext>, outbound: Outbound, job: Ca
             break end;
         }
     };
+    let outcome = callback.outcome(&ending.1);
     callback.hang_up_all();
     callback.emit(CallEvent::Ended {
         side: ending.0,
         cause: ending.1,
     });
+    callback.context.callback_list.outcome(callback.job_call, outcome);
     callback.context.acd.send(AcdInput::CallGone {
         call: callback.job_call,
     });
 }
 
 impl Callback {
+    /// What the attempt came to, for the callback list: the citizen
+    /// answered (and so talked with the agent who was already on the line),
+    /// or why not.
+    fn outcome(&self, cause: &str) -> Outcome {
+        match cause {
+            _ if self.citizen_answered => Outcome::Talked,
+            "shutdown" => Outcome::Interrupted,
+            "callback_refused" | "callback_bad_number" => Outcome::Refused,
+            "callback_no_answer" => Outcome::NoAnswer,
+            _ if self.citizen.is_none() && self.agent.is_none() => Outcome::Interrupted,
+            _ => Outcome::Failed,
+        }
+    }
+
     fn emit_on(&self, call: CallId, event: CallEvent) {
         self.context
             .events
@@ -303,6 +324,7 @@ impl Callback {
             }
             Event::OutgoingAnswered { remote_media, .. } if is_citizen => {
                 self.emit(CallEvent::Answered);
+                self.citizen_answered = true;
                 let citizen = self.citizen.as_mut()?;
                 citizen.answered = true;
                 if let Some(media) = remote_media {

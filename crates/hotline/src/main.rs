@@ -8,6 +8,7 @@
 mod acd_task;
 mod call;
 mod callback;
+mod callback_list;
 mod config;
 mod controller;
 mod demo;
@@ -538,6 +539,18 @@ async fn serve(
         sip_checked.outbound.is_some().then_some(callback_tx),
         store.clone(),
     );
+    // Callbacks are placed in the opening hours of the hotline script's
+    // first [[schedule]] (always, if it has none).
+    let office_hours = scripts
+        .script(&config.ivr.script)
+        .ok()
+        .and_then(|script| script.schedules().next().map(|(_, hours)| hours.clone()));
+    let callback_list = callback_list::start(
+        store.clone(),
+        acd.clone(),
+        hotline_call::Policy::default(),
+        office_hours,
+    );
     let recordings_dir = config.database.data_dir.join("recordings");
     std::fs::create_dir_all(&recordings_dir)
         .with_context(|| format!("cannot create {}", recordings_dir.display()))?;
@@ -559,6 +572,7 @@ async fn serve(
             config.dialplan.max_calls_per_number_per_day,
         )?),
         queue_names: config.queues.iter().map(|q| q.name.clone()).collect(),
+        callback_list,
         latch: config.media.latch,
         trusted_sources: config.sip.trusted_sources.clone(),
         node: None,

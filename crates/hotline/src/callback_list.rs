@@ -1,0 +1,164 @@
+//! The driver of the callback list: the store's list of promises to call
+//! back, `hotline_call::callbacks::Scheduler` deciding when each is placed,
+//! and the ACD, which offers a placed callback to the first free agent (the
+//! callback task then rings the agent, and dials the citizen once the agent
+//! has answered). Requests come from the call tasks (the IVR's
+//! `[[callback]]` after hours, a queued caller's key 1); outcomes from the
+//! callback tasks. The list lives in the store, so a restart resumes it.
+
+use std::time::{Duration, SystemTime};
+
+use hotline_acd::EnqueueRequest;
+use hotline_call::callbacks::{Input, Outcome, Output, Policy, Scheduler};
+use hotline_store::{CallbackKind, NewCallback, Store};
+use hotline_types::{CallId, QueueId, Timestamp};
+use tokio::sync::mpsc;
+use tracing::{info, warn};
+
+use crate::acd_task::{AcdHandle, AcdInput};
+
+/// How long a promise to call back stands before it expires.
+pub const WINDOW: Duration = Duration::from_secs(3 * 24 * 3600);
+
+#[derive(Debug)]
+enum ListInput {
+    Request { new: NewCallback, in_acd: bool },
+    Outcome { call: CallId, outcome: Outcome },
+}
+
+/// Where call tasks send requests and outcomes.
+#[derive(Debug, Clone)]
+pub struct CallbackList {
+    inputs: mpsc::UnboundedSender<ListInput>,
+}
+
+fn now_ts() -> Timestamp {
+    Timestamp::from_system_time(SystemTime::now())
+}
+
+impl CallbackList {
+    /// A citizen asked to be called back on `number` (on call `call`):
+    /// after hours from the IVR, or while queued (`kind` InQueue: the entry
+    /// is in the ACD already, keeping its place).
+    pub fn request(
+        &self,
+        call: CallId,
+        number: &str,
+        queue: QueueId,
+        kind: CallbackKind,
+        language: &str,
+    ) {
+        let requested_at = now_ts();
+        let new = NewCallback {
+            call,
+            number: number.to_owned(),
+            queue,
+            kind,
+            language: language.to_owned(),
+            priority: 0,
+            requested_at,
+            expires_at: requested_at.plus(WINDOW),
+        };
+        let in_acd = kind == CallbackKind::InQueue;
+        if self.inputs.send(ListInput::Request { new, in_acd }).is_err() {
+            warn!(%call, "the callback list has stopped: the request is only in the call log");
+        }
+    }
+
+    /// The attempt on the ACD entry `call` ended.
+    pub fn outcome(&self, call: CallId, outcome: Outcome) {
+        let _ = self.inputs.send(ListInput::Outcome { call, outcome });
+    }
+}
+
+/// Loads the open list (waiting for the database if it is away) and runs
+/// the scheduler until the process stops.
+pub fn start(store: Store, acd: AcdHandle, policy: Policy, hours: Option<hotline_ivr::Schedule>) -> CallbackList {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut scheduler = Scheduler::new(policy, hours);
+        let loaded = loop {
+            match store.open_callbacks().await {
+                Ok(list) => break list,
+                Err(e) => {
+                    warn!(error = %e, "the callback list waits for the database");
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                }
+            }
+        };
+        if !loaded.is_empty() {
+            info!(open = loaded.len(), "callback list loaded: promises to call back resume");
+        }
+        scheduler.handle(now_ts(), Input::Loaded(loaded));
+        loop {
+            drive(&mut scheduler, &store, &acd).await;
+            let now = now_ts();
+            let sleep = scheduler.poll_timeout(now).map_or(Duration::from_secs(3600), |at| {
+                Duration::from_millis(u64::try_from(at.millis_since(now)).unwrap_or(0))
+            });
+            let input = tokio::select! {
+                input = rx.recv() => match input {
+                    Some(input) => input,
+                    None => return,
+                },
+                () = tokio::time::sleep(sleep) => {
+                    scheduler.handle(now_ts(), Input::Tick);
+                    continue;
+                }
+            };
+            match input {
+                ListInput::Request { new, in_acd } => match store.add_callback(&new).await {
+                    Ok(callback) => {
+                        info!(call = %new.call, callback = %callback.id, kind = new.kind.as_str(), "callback on the list");
+                        let input = if in_acd {
+                            Input::AddedInAcd(callback)
+                        } else {
+                            Input::Added(callback)
+                        };
+                        scheduler.handle(now_ts(), input);
+                    }
+                    Err(e) => {
+                        warn!(call = %new.call, error = %e, "the callback could not be put on the list");
+                    }
+                },
+                ListInput::Outcome { call, outcome } => {
+                    info!(%call, outcome = outcome.as_str(), "callback attempt over");
+                    scheduler.handle(now_ts(), Input::Outcome { call, outcome });
+                }
+            }
+        }
+    });
+    CallbackList { inputs: tx }
+}
+
+/// Carries out the scheduler's orders.
+async fn drive(scheduler: &mut Scheduler, store: &Store, acd: &AcdHandle) {
+    while let Some(output) = scheduler.poll_output() {
+        match output {
+            Output::Persist { id, update } => {
+                if let Err(e) = store.update_callback(id, &update).await {
+                    warn!(callback = %id, error = %e, "the callback list could not be updated");
+                }
+            }
+            Output::Enqueue {
+                id,
+                call,
+                queue,
+                number,
+                priority,
+            } => {
+                info!(%call, callback = %id, %queue, "callback due: queued for the next free agent");
+                acd.send(AcdInput::EnqueueCallback {
+                    call,
+                    request: EnqueueRequest {
+                        queue,
+                        priority,
+                        skills: Vec::new(),
+                    },
+                    number,
+                });
+            }
+            Output::Withdraw { call } => acd.send(AcdInput::Leave { call }),
+        }
+    }
+}

@@ -1,0 +1,221 @@
+//! A citizen who asks for a callback after hours is called back when the
+//! office opens, though the hotline was restarted in between: the request
+//! is on the store's callback list, the restarted hotline loads it, and
+//! once the office is open and an agent is free the agent's phone rings
+//! first, then the citizen is dialled through the outbound trunk (a SIPp
+//! UAS) and the two are bridged. The attempt's outcome closes the promise.
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::json;
+use support::console::ConsoleClient;
+use support::{agent_phone, free_port, scenario, sipp_available, sipp_with_files, Hotline};
+
+/// The test's hotline script: the office schedule decides between taking a
+/// callback request (closed) and a plain goodbye (open).
+fn script(open: bool) -> String {
+    let hours = if open {
+        r#"{ mon = ["00:00-24:00"], tue = ["00:00-24:00"], wed = ["00:00-24:00"], thu = ["00:00-24:00"], fri = ["00:00-24:00"], sat = ["00:00-24:00"], sun = ["00:00-24:00"] }"#
+    } else {
+        "{}"
+    };
+    format!(
+        r#"
+[script]
+name = "after_hours"
+description = "Test: after hours, every caller asks for a callback."
+start = "office_hours"
+languages = ["zh", "en"]
+default_language = "zh"
+
+[[schedule]]
+id = "office_hours"
+timezone = "Asia/Shanghai"
+hours = {hours}
+open = "goodbye"
+closed = "callback"
+holiday = "callback"
+
+[[callback]]
+id = "callback"
+queue = "general"
+next = "callback_result"
+
+[[branch]]
+id = "callback_result"
+otherwise = "goodbye"
+[[branch.when]]
+var = "callback"
+equals = "requested"
+next = "callback_confirmed"
+
+[[hangup]]
+id = "callback_confirmed"
+prompts = ["callback_confirmed"]
+reason = "callback_requested"
+
+[[hangup]]
+id = "goodbye"
+prompts = ["goodbye"]
+reason = "goodbye"
+"#
+    )
+}
+
+fn scripts_dir(open: bool) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("after_hours.toml"), script(open)).expect("write the script");
+    std::os::unix::fs::symlink(
+        format!("{}/../../ivr_scripts/prompts", env!("CARGO_MANIFEST_DIR")),
+        dir.path().join("prompts"),
+    )
+    .expect("link the prompts");
+    dir
+}
+
+#[test]
+fn an_after_hours_callback_is_placed_when_the_office_opens_after_a_restart() {
+    if !sipp_available("an_after_hours_callback_is_placed_when_the_office_opens_after_a_restart") {
+        return;
+    }
+    let trunk_port = free_port();
+    let outbound = format!("sip:{{number}}@127.0.0.1:{trunk_port}");
+
+    // Night: the citizen asks for a callback and is told goodbye.
+    let closed = scripts_dir(false);
+    let closed_dir = closed.path().display().to_string();
+    let night = Hotline::start_with_args(
+        &["--demo"],
+        &[
+            ("HOTLINE_IVR_SCRIPTS_DIR", &closed_dir),
+            ("HOTLINE_IVR_SCRIPT", "after_hours"),
+            ("HOTLINE_SIP_OUTBOUND_URI", &outbound),
+        ],
+    );
+    let citizen = sipp_with_files(
+        night.sip,
+        &[
+            "-sf",
+            &scenario("citizen_hears_goodbye.xml"),
+            "-s",
+            "12345",
+            "-m",
+            "1",
+        ],
+        &[],
+        Duration::from_secs(40),
+    )
+    .wait(Duration::from_secs(40));
+    assert!(
+        citizen.succeeded(),
+        "the hotline confirms the callback and hangs up: {}\n{}",
+        citizen.errors(),
+        night.log()
+    );
+    assert!(
+        night.wait_for_log("callback on the list", Duration::from_secs(5)),
+        "{}",
+        night.log()
+    );
+    assert!(
+        !night.log().contains("callback due"),
+        "nothing is placed while the office is closed:\n{}",
+        night.log()
+    );
+    let (status, data) = night.stop_keeping_data();
+    assert!(status.success(), "{status:?}");
+
+    // Morning: the same database, the office open.
+    let open = scripts_dir(true);
+    let open_dir = open.path().display().to_string();
+    let db = format!("sqlite://{}/hotline.db", data.path().display());
+    let data_dir = data.path().display().to_string();
+    let day = Hotline::start_with_args(
+        &["--demo"],
+        &[
+            ("HOTLINE_IVR_SCRIPTS_DIR", &open_dir),
+            ("HOTLINE_IVR_SCRIPT", "after_hours"),
+            ("HOTLINE_SIP_OUTBOUND_URI", &outbound),
+            ("HOTLINE_DATABASE_URL", &db),
+            ("HOTLINE_DATABASE_DATA_DIR", &data_dir),
+            ("HOTLINE_CONSOLE_SECURE_COOKIES", "false"),
+        ],
+    );
+    assert!(
+        day.wait_for_log("callback list loaded", Duration::from_secs(10)),
+        "{}",
+        day.log()
+    );
+    assert!(
+        day.wait_for_log("callback due", Duration::from_secs(10)),
+        "{}",
+        day.log()
+    );
+    // The trunk answers the citizen's leg and echoes the audio.
+    let trunk = sipp_with_files(
+        None,
+        &[
+            "-sn",
+            "uas",
+            "-p",
+            &trunk_port.to_string(),
+            "-rtp_echo",
+            "-m",
+            "1",
+        ],
+        &[],
+        Duration::from_secs(60),
+    );
+    // An agent logs in: their phone rings first, with the callback's pop.
+    let phone = agent_phone(&day, "agent1", "agent1-sip-pass");
+    let agent = ConsoleClient::login(day.http, "agent1", "agent1-demo-pass");
+    let socket = agent.open_socket();
+    assert_eq!(agent.post("/api/agent/login", json!({})).status, 200);
+    let (_, pop) = socket
+        .wait_for("pop", Duration::from_secs(15))
+        .unwrap_or_else(|| panic!("no pop: {:?}\n{}", socket.all(), day.log()));
+    assert_eq!(pop["callback"], true, "{pop}");
+    assert_eq!(pop["caller"], "13800138000", "{pop}");
+    let original = pop["call"].as_str().expect("call id").to_owned();
+    assert!(
+        day.wait_for_log("callback: dialling the citizen", Duration::from_secs(10)),
+        "{}",
+        day.log()
+    );
+    let placed = day.wait_for_events("callback_placed", 1, Duration::from_secs(5));
+    assert_eq!(placed.len(), 1, "{placed:?}");
+    assert_eq!(placed[0]["call"], original.as_str());
+    assert_eq!(placed[0]["event"]["number"], "13800138000");
+    let callback_call = placed[0]["event"]["callback_call"]
+        .as_str()
+        .expect("callback call id")
+        .to_owned();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !day
+        .events()
+        .iter()
+        .any(|e| e["call"] == callback_call.as_str() && e["kind"] == "answered")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the citizen answered the callback:\n{}",
+            day.log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    let hung_up = agent.post(&format!("/api/calls/{original}/hangup"), json!({}));
+    assert_eq!(hung_up.status, 204, "{hung_up:?}");
+    assert!(
+        day.wait_for_log("outcome=\"talked\"", Duration::from_secs(10))
+            || day.wait_for_log("\"outcome\":\"talked\"", Duration::from_secs(1)),
+        "the promise is kept:\n{}",
+        day.log()
+    );
+    assert!(trunk.wait(Duration::from_secs(10)).succeeded());
+    assert!(phone.wait(Duration::from_secs(10)).succeeded());
+    drop(day);
+    drop(data);
+}
