@@ -203,6 +203,12 @@ pub struct EndpointConfig {
     /// Live incoming calls one untrusted address may hold (a citizen's
     /// phone needs one; a NAT a few); more get 503 with Retry-After.
     pub max_calls_per_source: usize,
+    /// Calls one untrusted address may have that it has not yet confirmed
+    /// with an ACK of our 2xx. An address that sends INVITEs and never
+    /// ACKs is not where the INVITEs came from (a spoofed source): each
+    /// such call costs its victim eleven 2xx retransmissions, so only this
+    /// many at once; more get a stateless 503.
+    pub max_unconfirmed_calls_per_source: usize,
     /// Of `max_calls`, this many are kept back for `trusted_sources` (the
     /// trunks): untrusted sources together never hold more than the rest,
     /// so strangers cannot fill the hotline. Only when trusted sources are
@@ -246,6 +252,7 @@ impl Default for EndpointConfig {
             codecs: vec![Codec::Pcmu, Codec::Pcma],
             max_calls: 10_000,
             max_calls_per_source: 16,
+            max_unconfirmed_calls_per_source: 2,
             reserved_for_trusted: 0,
             retry_after: Duration::from_secs(5),
             max_transactions_per_source: 2_000,
@@ -462,6 +469,9 @@ struct Call {
     ring_deadline: Option<Instant>,
     /// Our BYE/CANCEL is in flight; the call ends when it completes.
     ending_reason: &'static str,
+    /// UAS from an untrusted address: counted in `unconfirmed_by_source`
+    /// until its ACK arrives (or the call ends).
+    unconfirmed: bool,
 }
 
 #[derive(Debug)]
@@ -522,6 +532,8 @@ pub struct Endpoint {
     /// Live incoming calls per untrusted source (entries go at zero), and
     /// their sum.
     calls_by_source: HashMap<IpAddr, usize>,
+    /// Untrusted calls whose dialog no ACK has confirmed yet, per address.
+    unconfirmed_by_source: HashMap<IpAddr, usize>,
     untrusted_calls: usize,
     /// Out-of-dialog requests by (Call-ID, From tag, CSeq, method) → their
     /// transaction, to find merged requests; entries whose transaction has
@@ -567,6 +579,7 @@ impl Endpoint {
             counters: Counters::default(),
             sources_prune_at: 10_000,
             calls_by_source: HashMap::new(),
+            unconfirmed_by_source: HashMap::new(),
             untrusted_calls: 0,
             merge_index: HashMap::new(),
             merge_prune_at: 10_000,
@@ -992,12 +1005,24 @@ impl Endpoint {
         request: rsip::Request,
         essentials: Essentials,
     ) {
-        let tx = self.new_server_tx(key, Kind::ServerInvite, from, Method::Invite, None);
+        let source_ip = from.addr.ip();
+        let trusted = self.config.trusted_sources.contains(&source_ip);
+        // An untrusted address over UDP may not be where the INVITE came
+        // from: a rejection is sent once, statelessly (§8.2.7), instead of
+        // from a transaction that would repeat it ten times to the victim
+        // of a spoofed source. A retransmitted INVITE is rejected again.
+        let stateless = !trusted && !from.transport.is_reliable();
+        let tx = (!stateless).then(|| {
+            self.new_server_tx(key.clone(), Kind::ServerInvite, from, Method::Invite, None)
+        });
         let local_tag = msg::random_token();
         let reject = |this: &mut Self, status: StatusCode, extra: Option<Header>| {
             let mut response = this.respond(&request, status, Some(&local_tag), from);
             response.headers.extend(extra.into_iter().collect());
-            this.send_response(now, tx, response);
+            match tx {
+                Some(tx) => this.send_response(now, tx, response),
+                None => this.transmit(from, wire::to_bytes(&response.into())),
+            }
         };
         if !self.accepting || self.calls.len() >= self.config.max_calls {
             self.counters.overload_rejections += 1;
@@ -1005,9 +1030,18 @@ impl Endpoint {
             let retry = other("Retry-After", self.config.retry_after.as_secs().to_string());
             return reject(self, StatusCode::ServiceUnavailable, Some(retry));
         }
-        let source_ip = from.addr.ip();
-        let trusted = self.config.trusted_sources.contains(&source_ip);
         if !trusted {
+            let unconfirmed = self
+                .unconfirmed_by_source
+                .get(&source_ip)
+                .copied()
+                .unwrap_or(0);
+            if unconfirmed >= self.config.max_unconfirmed_calls_per_source {
+                self.counters.source_call_limit_rejections += 1;
+                metrics::counter!("hotline_sip_source_call_limit_rejections_total").increment(1);
+                let retry = other("Retry-After", self.config.retry_after.as_secs().to_string());
+                return reject(self, StatusCode::ServiceUnavailable, Some(retry));
+            }
             let of_source = self.calls_by_source.get(&source_ip).copied().unwrap_or(0);
             let reserved = if self.config.trusted_sources.is_empty() {
                 0
@@ -1050,6 +1084,10 @@ impl Endpoint {
         let remote_target = first_header(&request, "Contact")
             .map(|c| header_uri(msg::first_of_list(c)).to_owned())
             .unwrap_or_else(|| header_uri(&from_value).to_owned());
+        let tx = match tx {
+            Some(tx) => tx,
+            None => self.new_server_tx(key, Kind::ServerInvite, from, Method::Invite, None),
+        };
         let id = self.alloc_id();
         let handle = CallHandle(id);
         if let Some(entry) = self.transactions.get_mut(&tx) {
@@ -1081,10 +1119,12 @@ impl Endpoint {
                 cancel_on_provisional: false,
                 ring_deadline: None,
                 ending_reason: "",
+                unconfirmed: !trusted,
             },
         );
         if !trusted {
             *self.calls_by_source.entry(source_ip).or_insert(0) += 1;
+            *self.unconfirmed_by_source.entry(source_ip).or_insert(0) += 1;
             self.untrusted_calls += 1;
         }
         self.counters.calls_started += 1;
@@ -1136,6 +1176,7 @@ impl Endpoint {
         let reinvite = call.ok_retransmit.as_ref().is_some_and(|ok| ok.reinvite);
         call.ok_retransmit = None;
         call.state = CallState::Confirmed;
+        let confirmed_source = std::mem::take(&mut call.unconfirmed).then(|| call.peer.addr.ip());
         let late_answer = if call.invite.as_ref().is_some_and(|i| i.body.is_empty())
             && !request.body.is_empty()
         {
@@ -1145,6 +1186,9 @@ impl Endpoint {
         };
         call.invite = None;
         let hangup = call.hangup_after_ack;
+        if let Some(ip) = confirmed_source {
+            self.release_unconfirmed(ip);
+        }
         if !reinvite {
             self.event(Event::CallConfirmed {
                 call: CallHandle(id),
@@ -1743,6 +1787,7 @@ impl Endpoint {
                 cancel_on_provisional: false,
                 ring_deadline: Some(ring_deadline),
                 ending_reason: "",
+                unconfirmed: false,
             },
         );
         self.schedule(Some(ring_deadline), TimerKey::Call(id));
@@ -1909,9 +1954,24 @@ impl Endpoint {
         }
     }
 
+    /// One untrusted call of `ip` is confirmed or over.
+    fn release_unconfirmed(&mut self, ip: IpAddr) {
+        if let std::collections::hash_map::Entry::Occupied(mut held) =
+            self.unconfirmed_by_source.entry(ip)
+        {
+            *held.get_mut() = held.get().saturating_sub(1);
+            if *held.get() == 0 {
+                held.remove();
+            }
+        }
+    }
+
     fn end_call(&mut self, id: u64, by: EndedBy, reason: &'static str) {
         if let Some(call) = self.calls.remove(&id) {
             let source_ip = call.peer.addr.ip();
+            if call.unconfirmed {
+                self.release_unconfirmed(source_ip);
+            }
             if call.role == Role::Uas && !self.config.trusted_sources.contains(&source_ip) {
                 self.untrusted_calls = self.untrusted_calls.saturating_sub(1);
                 if let std::collections::hash_map::Entry::Occupied(mut held) =
@@ -2405,6 +2465,14 @@ impl Endpoint {
                 // A re-INVITE's 2xx went unacknowledged: the dialog stays.
                 // (Told apart by a flag, not the SDP version, which the
                 // controller chooses and need not start at 1.)
+                return;
+            }
+            if call.unconfirmed && !call.peer.transport.is_reliable() {
+                // An untrusted address over UDP that never answered: most
+                // likely a spoofed source. A BYE (itself repeated eleven
+                // times) would only be more traffic at its victim; the
+                // dialog simply ends here.
+                self.end_call(id, EndedBy::Local, "no_ack");
                 return;
             }
             self.send_bye(now, id, "no_ack");

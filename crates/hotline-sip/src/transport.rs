@@ -448,8 +448,11 @@ async fn udp_reader(
         let framed = wire::parse_datagram(&buf[..len], config.max_message_bytes);
         let item = match framed {
             Ok(Framed::Message(message)) => {
+                // Shedding keeps the trusted trunks' calls: they are queued
+                // until the queue itself is full.
                 if shared.queue_depth.load(Ordering::Relaxed) > shed_above
                     && is_initial_invite(&message)
+                    && !config.trusted_sources.contains(&from.ip())
                 {
                     if let rsip::SipMessage::Request(request) = &*message {
                         shared.shed_invites.fetch_add(1, Ordering::Relaxed);

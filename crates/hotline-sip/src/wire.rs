@@ -202,10 +202,24 @@ fn parse_normalised(head: &str, body: &[u8]) -> Result<rsip::SipMessage, WireErr
     // Any "SIP/x.y" version: rsip reads "SIP/2.00" or "SIP/2.1" as 2.0, and
     // such a request must get the same treatment as one that says SIP/2.0
     // (it prints as SIP/2.0 and must parse the same again).
+    // A first token "SIP/..." is a status line whatever follows it
+    // ("SIP/2.1 +45 SIP/1" once passed for a request line).
     let is_request = version.is_some_and(|v| v.trim().starts_with("SIP/"))
-        && method.is_some_and(|m| m != "SIP/2.0");
+        && method.is_some_and(|m| !m.starts_with("SIP/"));
     let (Some(method), Some(uri), Some(version), true) = (method, uri, version, is_request) else {
         if first_line.starts_with("SIP/") {
+            // Status-Code is 3DIGIT (RFC 3261 §25.1); rsip reads "020" as
+            // 20 and prints a status line that it cannot read again.
+            let code = first_line.split(' ').nth(1).unwrap_or("");
+            let three_digits = code.len() == 3 && code.bytes().all(|b| b.is_ascii_digit());
+            if !three_digits || !(b'1'..=b'6').contains(&code.as_bytes()[0]) {
+                return Err(WireError::Unparseable {
+                    reason: format!(
+                        "bad status code {:?}",
+                        code.chars().take(16).collect::<String>()
+                    ),
+                });
+            }
             return rsip_parse(head, body);
         }
         // Neither a status line nor a request line with its version: rsip
@@ -530,6 +544,34 @@ l: 0\n\n";
             Ok(Some(Framed::Message(_)))
         ));
         assert!(framer.next_message().unwrap().is_none());
+    }
+
+    #[test]
+    fn a_status_code_is_three_digits_from_100_to_699() {
+        let response = |code: &str| {
+            format!(
+                "SIP/2.0 {code} OK\r\nVia: SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bK-1\r\n\
+Call-ID: s\r\nCSeq: 1 OPTIONS\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:12345@b>\r\nContent-Length: 0\r\n\r\n"
+            )
+        };
+        for bad in ["020", "20", "099", "700", "1000", "2x0", ""] {
+            assert!(
+                matches!(
+                    parse_datagram(response(bad).as_bytes(), DEFAULT_MAX_MESSAGE_BYTES),
+                    Err(WireError::Unparseable { .. })
+                ),
+                "{bad:?} must be refused"
+            );
+        }
+        for good in ["100", "200", "486", "699"] {
+            assert!(
+                matches!(
+                    parse_datagram(response(good).as_bytes(), DEFAULT_MAX_MESSAGE_BYTES),
+                    Ok(Framed::Message(_))
+                ),
+                "{good:?} must parse"
+            );
+        }
     }
 
     #[test]

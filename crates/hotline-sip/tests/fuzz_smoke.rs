@@ -51,6 +51,18 @@ fn parse_datagram_regressions() {
     fuzz_bodies::parse_datagram(b"OPTIONS sip:a\0f@[b SIP/2.00\n\n");
     fuzz_bodies::parse_datagram(b"OPTIONS sip:a@[::1]:5060 SIP/2.1\r\nl: 0\r\n\r\n");
     fuzz_bodies::parse_datagram(b"FOO sip:a@b SIP/2.00\r\nCSeq: 1 FOO\r\nl: 0\r\n\r\n");
+    // fuzz/parse_datagram (2026-12-03, second campaign): a status code that
+    // is not three digits; rsip read "020" as 20 and printed "SIP/2.0 20",
+    // which it could not read again.
+    fuzz_bodies::parse_datagram(
+        b"SIP/2.0 020 OKb  127.0.0.1:5061;bra\r\n\nnch\xccTo: 5\xc1127l: 0\n\n",
+    );
+    fuzz_bodies::parse_datagram(b"SIP/2.0 20 OK\r\nl: 0\r\n\r\n");
+    fuzz_bodies::parse_datagram(b"SIP/2.0 1000 OK\r\nl: 0\r\n\r\n");
+    fuzz_bodies::parse_datagram(b"SIP/2.0 099 OK\r\nl: 0\r\n\r\n");
+    // ... and a status line whose reason phrase looks like a SIP version
+    // passed for a request line ("SIP/2.1" as the method).
+    fuzz_bodies::parse_datagram(b"SIP/2.1 +45 SIP/1 i8&\n\n4\n\n");
     // fuzz/parse_datagram: a first line without a SIP version, which rsip
     // read leniently into a message that printed as another one.
     fuzz_bodies::parse_datagram(&[

@@ -1,16 +1,25 @@
 //! A 200 OK that is never acknowledged: after 64·T1 the UAS gives up,
-//! sends BYE (§13.3.1.4) and the call ends with reason `no_ack`.
+//! sends BYE (§13.3.1.4) and the call ends with reason `no_ack`. (From a
+//! trusted source: an untrusted one over UDP gets no BYE, see
+//! `spoofed_sources_are_not_amplified.rs`.)
 
 mod support;
 
 use std::time::Duration;
 
-use hotline_sip::{EndedBy, Event};
+use hotline_sip::{EndedBy, EndpointConfig, Event};
 use support::*;
+
+fn trusting_the_caller() -> Harness {
+    Harness::with_config(EndpointConfig {
+        trusted_sources: vec![addr(CALLER_ADDR).ip()],
+        ..Default::default()
+    })
+}
 
 #[test]
 fn without_ack_the_call_is_ended_with_bye_after_64_t1() {
-    let mut h = Harness::new();
+    let mut h = trusting_the_caller();
     let mut phone = Phone::caller(CALLER_ADDR, "12345", "noack-1");
     let invite = phone.invite();
     h.deliver(phone.peer, &invite.bytes);
@@ -56,7 +65,7 @@ fn without_ack_the_call_is_ended_with_bye_after_64_t1() {
 
 #[test]
 fn a_late_ack_after_the_bye_is_ignored() {
-    let mut h = Harness::new();
+    let mut h = trusting_the_caller();
     let mut phone = Phone::caller(CALLER_ADDR, "12345", "noack-2");
     let invite = phone.invite();
     h.deliver(phone.peer, &invite.bytes);

@@ -24,13 +24,38 @@ fn a_number_we_do_not_serve_gets_404() {
     );
     assert!(h.take_events().is_empty());
     assert_eq!(h.endpoint.active_calls(), 0);
-    // The 404 is retransmitted until ACKed, and the ACK is absorbed.
+    // From an untrusted address over UDP the 404 is sent once, with no
+    // transaction (spoofed_sources_are_not_amplified.rs); the ACK is absorbed.
+    h.advance(Duration::from_millis(500));
+    assert!(h.take_statuses().is_empty());
+    h.deliver(phone.peer, &phone.ack_failure(&invite, &sent[0]));
+    h.run_until_idle(Duration::from_secs(60));
+    assert!(h.take_sent().is_empty());
+    assert_eq!(h.endpoint.active_transactions(), 0);
+}
+
+#[test]
+fn from_a_trunk_the_404_is_retransmitted_until_acked() {
+    let config = hotline_sip::EndpointConfig {
+        trusted_sources: vec![addr(CALLER_ADDR).ip()],
+        ..Default::default()
+    };
+    let mut h = Harness::with_config(config);
+    let mut phone = Phone::caller(CALLER_ADDR, "0015551234567", "unknown-3");
+    let invite = phone.invite();
+    h.deliver(phone.peer, &invite.bytes);
+    let sent = h.take_sent();
+    assert_eq!(h_statuses(&sent), vec![404]);
     h.advance(Duration::from_millis(500));
     assert_eq!(h.take_statuses(), vec![404]);
     h.deliver(phone.peer, &phone.ack_failure(&invite, &sent[0]));
     h.run_until_idle(Duration::from_secs(60));
     assert!(h.take_sent().is_empty());
     assert_eq!(h.endpoint.active_transactions(), 0);
+}
+
+fn h_statuses(sent: &[Sent]) -> Vec<u16> {
+    sent.iter().filter_map(Sent::status).collect()
 }
 
 #[test]

@@ -381,6 +381,10 @@ pub struct SipConfig {
     /// Live calls one untrusted address may hold (a NAT shares one among
     /// several callers); `trusted_sources` are not limited.
     pub max_calls_per_source: usize,
+    /// Calls one untrusted address may have before it confirms any with an
+    /// ACK (a spoofed source never does): each costs its victim eleven
+    /// 2xx retransmissions, so only this many at once.
+    pub max_unconfirmed_calls_per_source: usize,
     /// Of `max_calls`, this many are kept for `trusted_sources` (the
     /// trunks), so that strangers calling the SIP port directly can never
     /// fill the hotline. Applies only when trusted sources are configured.
@@ -538,6 +542,7 @@ impl Default for SipConfig {
             rtp_port_max: 29_999,
             max_calls: 2_500,
             max_calls_per_source: 16,
+            max_unconfirmed_calls_per_source: 2,
             reserved_for_trusted: 500,
             max_tcp_connections: 4_096,
             max_tcp_connections_per_source: 32,

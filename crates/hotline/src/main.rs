@@ -407,6 +407,7 @@ async fn serve(
         numbers: config.sip.numbers.clone(),
         max_calls: config.sip.max_calls,
         max_calls_per_source: config.sip.max_calls_per_source,
+        max_unconfirmed_calls_per_source: config.sip.max_unconfirmed_calls_per_source,
         reserved_for_trusted: config.sip.reserved_for_trusted,
         max_transactions_per_source: config.sip.max_transactions_per_source,
         requests_per_second_per_source: config.sip.requests_per_second_per_source,
