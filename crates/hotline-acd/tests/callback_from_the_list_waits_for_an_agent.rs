@@ -85,8 +85,7 @@ fn unknown_queues_and_repeated_ids_are_errors() {
     let mut bad = request(0);
     bad.queue = queue("nowhere");
     assert_eq!(
-        sim.acd
-            .enqueue_callback(sim.now, call(1), bad, "1".into()),
+        sim.acd.enqueue_callback(sim.now, call(1), bad, "1".into()),
         Err(AcdError::UnknownQueue(queue("nowhere")))
     );
     sim.acd

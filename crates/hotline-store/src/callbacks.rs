@@ -363,7 +363,11 @@ impl Store {
     /// closed (done, failed, expired, cancelled) is not reopened: the
     /// update is refused with `InvalidValue` so a late outcome cannot undo
     /// a supervisor's cancel.
-    pub async fn update_callback(&self, id: CallbackId, update: &CallbackUpdate) -> Result<Callback> {
+    pub async fn update_callback(
+        &self,
+        id: CallbackId,
+        update: &CallbackUpdate,
+    ) -> Result<Callback> {
         let sql = "UPDATE callbacks SET status = $1, attempts = $2, not_before_ms = $3, \
              priority = $4, outcome = $5, last_call_id = $6, updated_at_ms = $7, \
              updated_by = COALESCE($8, updated_by) \

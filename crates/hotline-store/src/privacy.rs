@@ -267,18 +267,20 @@ impl Store {
                 // is, so the row goes (open ones too: an erased citizen is
                 // not called).
                 for (call_id, _, _) in &calls {
-                    report.callbacks_deleted += sqlx::query("DELETE FROM callbacks WHERE call_id = $1")
-                        .bind(call_id)
-                        .execute(&mut *tx)
-                        .await?
-                        .rows_affected();
+                    report.callbacks_deleted +=
+                        sqlx::query("DELETE FROM callbacks WHERE call_id = $1")
+                            .bind(call_id)
+                            .execute(&mut *tx)
+                            .await?
+                            .rows_affected();
                 }
                 for p in &phones {
-                    report.callbacks_deleted += sqlx::query("DELETE FROM callbacks WHERE number = $1")
-                        .bind(p.as_str())
-                        .execute(&mut *tx)
-                        .await?
-                        .rows_affected();
+                    report.callbacks_deleted +=
+                        sqlx::query("DELETE FROM callbacks WHERE number = $1")
+                            .bind(p.as_str())
+                            .execute(&mut *tx)
+                            .await?
+                            .rows_affected();
                 }
                 // Searches that were made with the citizen's numbers.
                 if n > 0 {

@@ -55,7 +55,12 @@ async fn callbacks_outlive_a_restart() {
         let reopened = ts.reopen().await;
         let open = reopened.open_callbacks().await.unwrap();
         let ids: Vec<_> = open.iter().map(|c| c.id).collect();
-        assert_eq!(ids, vec![first.id, older.id, other_queue.id], "{}", ts.label);
+        assert_eq!(
+            ids,
+            vec![first.id, older.id, other_queue.id],
+            "{}",
+            ts.label
+        );
 
         // An attempt, then its outcome, then a retry decision.
         let mut u = first.update(Timestamp(T0 + 1_000));
@@ -112,7 +117,10 @@ async fn callbacks_outlive_a_restart() {
         let mut bad = request("", "general", T0, 0);
         assert!(matches!(
             s.add_callback(&bad).await,
-            Err(StoreError::InvalidValue { field: "number", .. })
+            Err(StoreError::InvalidValue {
+                field: "number",
+                ..
+            })
         ));
         bad = request("13800000009", "general", T0, 0);
         bad.expires_at = Timestamp(T0);
@@ -139,10 +147,19 @@ async fn callbacks_outlive_a_restart() {
             .await
             .unwrap();
         let export = s.export_citizen(&admin(1), citizen).await.unwrap();
-        assert_eq!(export["callbacks"].as_array().unwrap().len(), 2, "{}", ts.label);
+        assert_eq!(
+            export["callbacks"].as_array().unwrap().len(),
+            2,
+            "{}",
+            ts.label
+        );
         let report = s.erase_citizen(&admin(2), citizen).await.unwrap();
         assert_eq!(report.callbacks_deleted, 2, "{}", ts.label);
-        assert!(s.callbacks_of_number("13800000001").await.unwrap().is_empty());
+        assert!(s
+            .callbacks_of_number("13800000001")
+            .await
+            .unwrap()
+            .is_empty());
         assert_eq!(s.open_callbacks().await.unwrap().len(), 1);
         reopened.close().await;
         ts.finish().await;

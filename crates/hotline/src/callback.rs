@@ -114,7 +114,10 @@ pub async fn run_callback(context: Arc<CallContext>, outbound: Outbound, job: Ca
         side: ending.0,
         cause: ending.1,
     });
-    callback.context.callback_list.outcome(callback.job_call, outcome);
+    callback
+        .context
+        .callback_list
+        .outcome(callback.job_call, outcome);
     callback.context.acd.send(AcdInput::CallGone {
         call: callback.job_call,
     });

@@ -60,7 +60,11 @@ impl CallbackList {
             expires_at: requested_at.plus(WINDOW),
         };
         let in_acd = kind == CallbackKind::InQueue;
-        if self.inputs.send(ListInput::Request { new, in_acd }).is_err() {
+        if self
+            .inputs
+            .send(ListInput::Request { new, in_acd })
+            .is_err()
+        {
             warn!(%call, "the callback list has stopped: the request is only in the call log");
         }
     }
@@ -73,7 +77,12 @@ impl CallbackList {
 
 /// Loads the open list (waiting for the database if it is away) and runs
 /// the scheduler until the process stops.
-pub fn start(store: Store, acd: AcdHandle, policy: Policy, hours: Option<hotline_ivr::Schedule>) -> CallbackList {
+pub fn start(
+    store: Store,
+    acd: AcdHandle,
+    policy: Policy,
+    hours: Option<hotline_ivr::Schedule>,
+) -> CallbackList {
     let (tx, mut rx) = mpsc::unbounded_channel();
     tokio::spawn(async move {
         let mut scheduler = Scheduler::new(policy, hours);
@@ -87,15 +96,20 @@ pub fn start(store: Store, acd: AcdHandle, policy: Policy, hours: Option<hotline
             }
         };
         if !loaded.is_empty() {
-            info!(open = loaded.len(), "callback list loaded: promises to call back resume");
+            info!(
+                open = loaded.len(),
+                "callback list loaded: promises to call back resume"
+            );
         }
         scheduler.handle(now_ts(), Input::Loaded(loaded));
         loop {
             drive(&mut scheduler, &store, &acd).await;
             let now = now_ts();
-            let sleep = scheduler.poll_timeout(now).map_or(Duration::from_secs(3600), |at| {
-                Duration::from_millis(u64::try_from(at.millis_since(now)).unwrap_or(0))
-            });
+            let sleep = scheduler
+                .poll_timeout(now)
+                .map_or(Duration::from_secs(3600), |at| {
+                    Duration::from_millis(u64::try_from(at.millis_since(now)).unwrap_or(0))
+                });
             let input = tokio::select! {
                 input = rx.recv() => match input {
                     Some(input) => input,
