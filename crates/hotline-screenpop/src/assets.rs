@@ -1,5 +1,6 @@
 //! The pages' static files (the agent console, the wallboard, the reports
-//! and the department view, and their shared script, charts and style),
+//! and the department view, and their shared script, words, charts and
+//! style),
 //! embedded in the binary (no build step, no CDN), served with headers that
 //! keep them from being framed or from loading anything from elsewhere.
 
@@ -16,6 +17,7 @@ const REPORTS_JS: &str = include_str!("../static/reports.js");
 const DEPARTMENTS_HTML: &str = include_str!("../static/departments.html");
 const DEPARTMENTS_JS: &str = include_str!("../static/departments.js");
 const COMMON_JS: &str = include_str!("../static/ui/common.js");
+const TEXTS_JS: &str = include_str!("../static/ui/texts.js");
 const CHARTS_JS: &str = include_str!("../static/ui/charts.js");
 const PAGES_CSS: &str = include_str!("../static/ui/pages.css");
 
@@ -106,6 +108,11 @@ pub(crate) async fn departments_script() -> Response {
 /// `GET /ui/common.js`: login, language, API calls, shared by the pages.
 pub(crate) async fn common_script() -> Response {
     asset(JS, COMMON_JS)
+}
+
+/// `GET /ui/texts.js`: every page's words in English and Chinese.
+pub(crate) async fn texts_script() -> Response {
+    asset(JS, TEXTS_JS)
 }
 
 /// `GET /ui/charts.js`: the SVG charts.

@@ -474,6 +474,7 @@ fn pages_and_reports() -> Value {
         "/departments/": { "get": page("The department view (HTML): cases, deadlines, satisfaction.") },
         "/departments/departments.js": { "get": page("The department view's script.") },
         "/ui/common.js": { "get": page("Login, language and API helpers shared by the pages.") },
+        "/ui/texts.js": { "get": page("The pages' words in English and Chinese.") },
         "/ui/charts.js": { "get": page("The pages' SVG charts.") },
         "/ui/pages.css": { "get": page("The pages' style sheet.") },
         "/api/wallboard": { "get": Op::new("supervisor", "The live wallboard as you may see it.")

@@ -113,6 +113,7 @@ pub(crate) fn build(app: App) -> (Router, Vec<RouteInfo>) {
             assets::departments_script,
         )
         .add(M::GET, "/ui/common.js", None, assets::common_script)
+        .add(M::GET, "/ui/texts.js", None, assets::texts_script)
         .add(M::GET, "/ui/charts.js", None, assets::charts_script)
         .add(M::GET, "/ui/pages.css", None, assets::pages_style)
         .add(M::GET, "/api/openapi.json", None, openapi::document)

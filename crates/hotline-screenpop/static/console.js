@@ -1,63 +1,12 @@
-// The Hotline agent console: login, agent state, the screen-pop, call
-// controls, cases, wrap-up and the audited citizen search. Plain modern JS,
-// no build step. Data from the server is only ever put in the page with
+// The Hotline agent console: agent state, the screen-pop, call controls,
+// cases, wrap-up and the audited citizen search. The page frame (sign-in,
+// language, header links, notices) and the API calls are ui/common.js's,
+// the words are in ui/texts.js. Plain modern JS (an ES module), no build
+// step. Data from the server is only ever put in the page with
 // textContent, never as HTML.
-'use strict';
-
-const TEXT = {
-  en: {
-    brand: 'Hotline', login_title: 'Agent console', login_user: 'Login', login_password: 'Password',
-    login_submit: 'Log in', login_failed: 'Wrong login or password.',
-    available: 'Available', break: 'Break', stop_calls: 'Log out', sign_out: 'Sign out',
-    st_logged_out: 'Logged out', st_available: 'Available', st_offered: 'Ringing', st_on_call: 'On call',
-    st_wrap_up: 'Wrap-up', st_break: 'On break',
-    br_lunch: 'Lunch', br_rest: 'Rest', br_training: 'Training', br_meeting: 'Meeting', br_personal: 'Personal',
-    waiting: 'No call at the moment.', incoming: 'Incoming call', queue: 'Queue', waited: 'Waited',
-    callback: 'Callback', unknown_caller: 'Unknown caller', lookup_failed: 'The citizen record could not be read in time.',
-    unknown_form: 'New caller', full_name: 'Full name', phone: 'Phone', save: 'Save',
-    open_cases: 'Open cases', recent_calls: 'Recent calls', none: 'None', ivr: 'Self-service (IVR)',
-    hold: 'Hold', resume: 'Resume', transfer: 'Transfer', hangup: 'Hang up',
-    call_ringing: 'Ringing…', call_answered: 'Connected', call_on_hold: 'On hold', call_ended: 'Call ended',
-    case_title: 'Case', category: 'Category', department: 'Department', summary: 'Summary', notes: 'Notes',
-    case_submit: 'Save case', case_ref_label: 'Case reference — read it to the citizen',
-    wrapup_title: 'Wrap-up', wrapup_submit: 'Finish', extend: '+60 s', wrapup_until: 'Wrap-up ends at',
-    search_title: 'Find a citizen', search_hint: 'Phone, national ID or name', search_reason: 'Reason (required)',
-    search: 'Search', no_results: 'Nobody found.', use_for_case: 'Use for the case',
-    national_id: 'National ID', language: 'Language', phones: 'Phones', tags: 'Tags', since: 'Since',
-    abandoned: 'abandoned', ended_by: 'Ended by', disconnected: 'Connection lost; reconnecting…',
-    session_over: 'Your session ended. Please log in again.', saved: 'Saved.',
-    nav_wallboard: 'Wallboard', nav_reports: 'Reports', nav_departments: 'Departments',
-  },
-  zh: {
-    brand: '热线', login_title: '坐席工作台', login_user: '工号', login_password: '密码',
-    login_submit: '登录', login_failed: '工号或密码错误。',
-    available: '示闲', break: '小休', stop_calls: '签出', sign_out: '退出',
-    st_logged_out: '未签入', st_available: '空闲', st_offered: '振铃', st_on_call: '通话中',
-    st_wrap_up: '话后处理', st_break: '小休',
-    br_lunch: '用餐', br_rest: '休息', br_training: '培训', br_meeting: '会议', br_personal: '私事',
-    waiting: '当前没有来电。', incoming: '来电', queue: '队列', waited: '等待',
-    callback: '回拨', unknown_caller: '未知来电', lookup_failed: '未能及时读取市民档案。',
-    unknown_form: '新来电人', full_name: '姓名', phone: '电话', save: '保存',
-    open_cases: '未结工单', recent_calls: '近期来电', none: '无', ivr: '自助语音 (IVR)',
-    hold: '保持', resume: '恢复', transfer: '转接', hangup: '挂断',
-    call_ringing: '振铃中…', call_answered: '已接通', call_on_hold: '保持中', call_ended: '通话已结束',
-    case_title: '工单', category: '类别', department: '承办部门', summary: '摘要', notes: '备注',
-    case_submit: '保存工单', case_ref_label: '工单编号 — 请告知市民',
-    wrapup_title: '话后处理', wrapup_submit: '完成', extend: '延长 60 秒', wrapup_until: '话后处理截止',
-    search_title: '查找市民', search_hint: '电话、身份证号或姓名', search_reason: '查询事由（必填）',
-    search: '查询', no_results: '未找到。', use_for_case: '用于工单',
-    national_id: '身份证号', language: '语言', phones: '电话', tags: '标签', since: '登记于',
-    abandoned: '放弃', ended_by: '挂断方', disconnected: '连接中断，正在重连…',
-    session_over: '会话已结束，请重新登录。', saved: '已保存。',
-    nav_wallboard: '实时监控', nav_reports: '统计报表', nav_departments: '部门办理情况',
-  },
-};
-
-const $ = (id) => document.getElementById(id);
+import { $, api, currentLang, el, notify, onLanguage, show, startPage, t } from '/ui/common.js';
 
 const ui = {
-  lang: 'en',
-  csrf: null,
   user: null,
   config: { queues: [], departments: [], dispositions: [], case_categories: [], break_reasons: [] },
   status: { state: 'logged_out', reason: null, call: null, since_ms: 0 },
@@ -68,78 +17,6 @@ const ui = {
   retry: 0,
   record: null,        // the record shown on the right
 };
-ui.lang = localStorage.getItem('hotline.lang') ||
-  ((navigator.language || '').toLowerCase().startsWith('zh') ? 'zh' : 'en');
-
-function t(key) {
-  return (TEXT[ui.lang] && TEXT[ui.lang][key]) || TEXT.en[key] || key;
-}
-
-function el(tag, props, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(props || {})) {
-    if (k === 'text') node.textContent = v;
-    else if (k === 'dataset') Object.assign(node.dataset, v);
-    else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
-    else node.setAttribute(k, v);
-  }
-  for (const c of children) if (c != null) node.append(c);
-  return node;
-}
-
-function show(node, visible) { node.hidden = !visible; }
-
-// ---- language -------------------------------------------------------------
-
-function applyLanguage() {
-  document.documentElement.lang = ui.lang === 'zh' ? 'zh-CN' : 'en';
-  for (const node of document.querySelectorAll('[data-i18n]')) node.textContent = t(node.dataset.i18n);
-  for (const node of document.querySelectorAll('[data-i18n-placeholder]')) node.placeholder = t(node.dataset.i18nPlaceholder);
-  $('btn-lang').textContent = ui.lang === 'zh' ? 'English' : '中文';
-  fillBreakReasons();
-  renderState();
-  if (ui.pop) renderPop();
-  if (ui.record) renderRecord(ui.record);
-}
-
-$('btn-lang').addEventListener('click', () => {
-  ui.lang = ui.lang === 'zh' ? 'en' : 'zh';
-  localStorage.setItem('hotline.lang', ui.lang);
-  applyLanguage();
-});
-
-// ---- server ---------------------------------------------------------------
-
-class ApiError extends Error {
-  constructor(status, message, field) { super(message); this.status = status; this.field = field; }
-}
-
-async function api(method, path, body) {
-  const headers = { Accept: 'application/json' };
-  if (method !== 'GET') headers['X-CSRF-Token'] = ui.csrf || '';
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const response = await fetch(path, {
-    method, headers, credentials: 'same-origin',
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  let data = null;
-  try { data = text ? JSON.parse(text) : null; } catch { data = null; }
-  if (!response.ok) {
-    if (response.status === 401 && path !== '/api/login') sessionOver();
-    throw new ApiError(response.status, (data && data.error) || response.statusText, data && data.field);
-  }
-  return data;
-}
-
-function notify(message, isError) {
-  const n = $('notice');
-  n.textContent = message;
-  n.className = isError ? 'error' : '';
-  show(n, true);
-  clearTimeout(notify.timer);
-  notify.timer = setTimeout(() => show(n, false), isError ? 8000 : 3000);
-}
 
 async function attempt(fn) {
   try { return await fn(); } catch (e) { notify(e.message, true); return null; }
@@ -147,59 +24,24 @@ async function attempt(fn) {
 
 // ---- session --------------------------------------------------------------
 
-$('login-form').addEventListener('submit', async (ev) => {
-  ev.preventDefault();
-  show($('login-error'), false);
-  try {
-    const answer = await api('POST', '/api/login', {
-      login: $('login-user').value.trim(), password: $('login-password').value,
-    });
-    $('login-password').value = '';
-    ui.csrf = answer.csrf_token;
-    await enterDesk();
-  } catch (e) {
-    $('login-error').textContent = e.status === 401 ? t('login_failed') : e.message;
-    show($('login-error'), true);
-  }
-});
-
-$('btn-signout').addEventListener('click', async () => {
-  await attempt(() => api('POST', '/api/logout'));
-  leaveDesk();
-});
-
-function sessionOver() {
-  if (ui.user) notify(t('session_over'), true);
-  leaveDesk();
-}
-
-function leaveDesk() {
-  ui.user = null; ui.csrf = null; ui.pop = null;
-  if (ui.socket) { ui.socket.onclose = null; ui.socket.close(); ui.socket = null; }
-  show($('desk'), false); show($('state-controls'), false); show($('btn-signout'), false);
-  show($('page-links'), false);
-  $('who').textContent = '';
-  show($('login-view'), true);
-  $('login-user').focus();
-}
-
-async function enterDesk() {
-  const me = await api('GET', '/api/me');
-  ui.user = me.user; ui.csrf = me.csrf_token;
-  if (me.agent) setStatus(me.agent);
-  ui.config = await api('GET', '/api/config');
-  $('who').textContent = me.user.display_name;
-  show($('login-view'), false); show($('desk'), true); show($('btn-signout'), true);
-  show($('state-controls'), me.user.role !== 'admin');
-  // Supervisors and admins get the wallboard and the department view;
-  // everyone the reports (agents see their own figures there).
-  const oversees = me.user.role === 'supervisor' || me.user.role === 'admin';
-  for (const link of document.querySelectorAll('#page-links [data-oversee]')) show(link, oversees);
-  show($('page-links'), true);
+/// Signed in (see startPage): the agent's state, the selects and, except
+/// for admins, the push socket.
+async function enter(me, config, agent) {
+  ui.user = me;
+  if (agent) setStatus(agent);
+  ui.config = config;
+  show($('state-controls'), me.role !== 'admin');
   fillSelects();
   fillBreakReasons();
   renderState();
-  if (me.user.role !== 'admin') connect();
+  if (me.role !== 'admin') connect();
+}
+
+/// Signed out, or the session ended.
+function leave() {
+  ui.user = null; ui.pop = null;
+  if (ui.socket) { ui.socket.onclose = null; ui.socket.close(); ui.socket = null; }
+  show($('state-controls'), false);
 }
 
 // ---- agent state ----------------------------------------------------------
@@ -279,7 +121,7 @@ function handleEvent(event) {
     case 'wrap_up':
       if (isCurrent(event.call)) {
         ui.pop.ended = true;
-        $('wrapup-until').textContent = `${t('wrapup_until')} ${new Date(event.until_ms).toLocaleTimeString(ui.lang)}`;
+        $('wrapup-until').textContent = `${t('wrapup_until')} ${new Date(event.until_ms).toLocaleTimeString(currentLang())}`;
         renderState();
       }
       break;
@@ -312,7 +154,7 @@ function formatWait(ms) {
 }
 
 function formatTime(ms) {
-  return ms ? new Date(ms).toLocaleString(ui.lang === 'zh' ? 'zh-CN' : 'en-GB') : '';
+  return ms ? new Date(ms).toLocaleString(currentLang() === 'zh' ? 'zh-CN' : 'en-GB') : '';
 }
 
 function caseItem(c) {
@@ -512,5 +354,12 @@ $('record-use').addEventListener('click', () => {
 
 // ---- start ----------------------------------------------------------------
 
-applyLanguage();
-enterDesk().catch(() => leaveDesk());
+// Before startPage, so that its first pass over the words (before sign-in)
+// also labels the state badge and the break reasons.
+onLanguage(() => {
+  fillBreakReasons();
+  renderState();
+  if (ui.pop) renderPop();
+  if (ui.record) renderRecord(ui.record);
+});
+startPage({ page: 'console', enter, leave });

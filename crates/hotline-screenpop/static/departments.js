@@ -7,30 +7,9 @@ import {
 } from '/ui/common.js';
 import { barChart } from '/ui/charts.js';
 
-const TEXT = {
-  en: {
-    title: 'Departments', c_open: 'Open and overdue cases now', c_ontime: 'Cases done on time',
-    c_satisfaction: 'Satisfaction (1 to 5)', c_categories: 'Cases opened by category',
-    t_departments: 'By department', t_categories: 'By category and department',
-    department: 'Department', category: 'Category', opened: 'Opened', with_deadline: 'With deadline',
-    on_time: 'On time', late: 'Late', pending: 'Pending', on_time_rate: 'On-time rate', open_now: 'Open now',
-    overdue_now: 'Overdue now', satisfaction: 'Satisfaction', responses: 'Responses', open_in_time: 'Open, in time',
-    definitions: 'Opened, on time, late, pending and satisfaction count the cases opened in the period; open and overdue count every case open now. On-time rate = done by the deadline / (done by the deadline + late); pending cases (open, deadline not reached) are left out. Duplicates merged into another case are not counted.',
-  },
-  zh: {
-    title: '部门办理情况', c_open: '当前在办与超期工单', c_ontime: '按期办结率',
-    c_satisfaction: '满意度（1–5 分）', c_categories: '各类别新建工单',
-    t_departments: '各部门', t_categories: '各类别与部门',
-    department: '承办部门', category: '类别', opened: '新建', with_deadline: '有时限',
-    on_time: '按期办结', late: '超期', pending: '办理中未到期', on_time_rate: '按期办结率', open_now: '当前在办',
-    overdue_now: '当前超期', satisfaction: '满意度', responses: '评价数', open_in_time: '在办未超期',
-    definitions: '新建、按期、超期、未到期及满意度统计本时段新建的工单；在办与超期统计当前所有未办结工单。按期办结率 = 按期办结 /（按期办结 + 超期）；未到期的在办工单不计入。被合并的重复工单不计。',
-  },
-};
-
 const ui = { tz: 480, data: null };
 
-startPage({ pageText: TEXT, enter });
+startPage({ page: 'departments', enter });
 onLanguage(() => { if (ui.data) render(ui.data); });
 
 async function enter(me, config) {

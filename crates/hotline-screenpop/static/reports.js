@@ -8,54 +8,10 @@ import {
 } from '/ui/common.js';
 import { barChart, lineChart } from '/ui/charts.js';
 
-const TEXT = {
-  en: {
-    title: 'Reports', view: 'Report', bucket: 'Interval', queue: 'Queue', all_queues: 'All queues',
-    v_queues: 'Queues', v_departments: 'Departments', v_agents: 'Agents', v_ivr: 'IVR paths',
-    b_15min: '15 minutes', b_hour: 'Hour', b_day: 'Day', b_week: 'Week',
-    offered: 'Offered', answered: 'Answered', abandoned: 'Abandoned', short_abandoned: 'Short abandons',
-    sl: 'Service level', sl_strict: 'Service level incl. abandons', asa: 'ASA', aht: 'AHT',
-    abandon_rate: 'Abandonment rate', max_wait: 'Longest wait', overflowed: 'Overflowed', callbacks: 'Callbacks',
-    c_calls: 'Calls offered, answered and abandoned', c_sl: 'Service level', c_asa: 'Average speed of answer (ASA)',
-    c_waits: 'Waiting time of answered and abandoned callers',
-    c_agent_answered: 'Calls answered per agent', c_occupancy: 'Occupancy per agent', c_answered_time: 'Calls answered over time',
-    c_ivr_outcomes: 'Calls per IVR path: to an agent queue or contained', c_containment: 'IVR containment over time',
-    agent: 'Agent', offers: 'Offers', rna: 'Ring no answer', transferred: 'Transferred', handled: 'Handled',
-    talk: 'Talk', wrap: 'Wrap-up', occupancy: 'Occupancy', survey: 'Survey', key: 'Name',
-    path: 'IVR path', calls: 'Calls', queued: 'Queued', agent_answered: 'Agent answered', contained: 'Contained',
-    self_service: 'Self-service', voicemail: 'Voicemail', callback_request: 'Callback asked', hung_up: 'Hung up in IVR',
-    other: 'Other', containment: 'Containment',
-    target: 'target', more_than: 'more', waits_csv: 'waiting times CSV', occupancy_csv: 'occupancy CSV',
-    t_queues: 'Per queue, whole period', t_departments: 'Per department, whole period',
-    t_agents: 'Per agent, whole period', t_ivr: 'Per IVR path, whole period',
-    definitions: 'Definitions (docs/statistics.md): offered = queue entries; abandoned = hung up while queued after at least 5 s (shorter: short abandons, counted apart); service level = answered within T / answered, and (answered + abandoned within T) / (answered + abandoned); ASA = mean wait of answered calls; AHT = talk + hold + wrap-up per handled call; occupancy = time on calls / (time on calls + available time); containment = calls finished in the IVR / calls answered by the IVR.',
-  },
-  zh: {
-    title: '统计报表', view: '报表', bucket: '时间粒度', queue: '队列', all_queues: '全部队列',
-    v_queues: '队列', v_departments: '部门', v_agents: '坐席', v_ivr: 'IVR 路径',
-    b_15min: '15 分钟', b_hour: '小时', b_day: '天', b_week: '周',
-    offered: '呼入', answered: '接听', abandoned: '放弃', short_abandoned: '短放弃',
-    sl: '服务水平', sl_strict: '服务水平(含放弃)', asa: '平均应答时长', aht: '平均处理时长',
-    abandon_rate: '放弃率', max_wait: '最长等待', overflowed: '溢出', callbacks: '回拨',
-    c_calls: '呼入、接听与放弃', c_sl: '服务水平', c_asa: '平均应答时长 (ASA)',
-    c_waits: '接听与放弃的等待时长分布',
-    c_agent_answered: '各坐席接听量', c_occupancy: '各坐席占用率', c_answered_time: '接听量趋势',
-    c_ivr_outcomes: '各 IVR 路径：转人工或自助完成', c_containment: 'IVR 自助完成率趋势',
-    agent: '坐席', offers: '分配', rna: '振铃未接', transferred: '转接', handled: '处理完成',
-    talk: '通话', wrap: '话后', occupancy: '占用率', survey: '满意度', key: '名称',
-    path: 'IVR 路径', calls: '来电', queued: '进入队列', agent_answered: '人工接听', contained: '自助完成',
-    self_service: '自助服务', voicemail: '留言', callback_request: '预约回拨', hung_up: 'IVR 中挂机',
-    other: '其他', containment: '自助完成率',
-    target: '目标', more_than: '以上', waits_csv: '等待时长 CSV', occupancy_csv: '占用率 CSV',
-    t_queues: '各队列（全时段）', t_departments: '各部门（全时段）', t_agents: '各坐席（全时段）', t_ivr: '各 IVR 路径（全时段）',
-    definitions: '指标定义（docs/statistics.md）：呼入 = 进入队列次数；放弃 = 排队至少 5 秒后挂机（更短的为短放弃，单独计数）；服务水平 = T 秒内接听 / 接听，及（T 秒内接听 + T 秒内放弃）/（接听 + 放弃）；平均应答时长 = 接听来电的平均等待；平均处理时长 = 通话 + 保持 + 话后处理；占用率 = 通话时间 /（通话时间 + 空闲时间）；自助完成率 = 在 IVR 中结束的来电 / IVR 接听的来电。',
-  },
-};
-
 const BUCKET_MS = { '15min': 900000, hour: 3600000, day: 86400000, week: 7 * 86400000 };
 const ui = { me: null, config: null, tz: 480, ran: null };
 
-startPage({ pageText: TEXT, enter });
+startPage({ page: 'reports', enter });
 onLanguage(() => { if (ui.me) { fillSelects(); if (ui.ran) render(ui.ran); } });
 
 async function enter(me, config) {

@@ -8,35 +8,6 @@ import {
   startPage, t, currentLang,
 } from '/ui/common.js';
 
-const TEXT = {
-  en: {
-    title: 'Wallboard', waiting: 'Waiting', longest: 'Longest wait', answered_today: 'Answered today',
-    abandoned_today: 'Abandoned today', sl_today: 'Service level today', agents_free: 'Agents available / logged in',
-    agents: 'Agents', queue_filter: 'Queue', all_queues: 'All queues', offered: 'Offered', answered: 'Answered',
-    abandoned: 'Abandoned', asa: 'ASA', sl: 'Service level', sl_strict: 'incl. abandons',
-    target: 'target', within: 'within', logged_out_n: 'logged out',
-    no_live: 'Waiting for the call centre\'s live figures…', live: 'Live', stale: 'No update',
-    waiting_status: 'Connecting', figures_at: 'today as of',
-    st_available: 'Available', st_offered: 'Ringing', st_on_call: 'On call', st_wrap_up: 'Wrap-up',
-    st_break: 'Break', st_logged_out: 'Logged out',
-    br_lunch: 'Lunch', br_rest: 'Rest', br_training: 'Training', br_meeting: 'Meeting', br_personal: 'Personal',
-    br_ring_no_answer: 'Missed call',
-  },
-  zh: {
-    title: '实时监控', waiting: '排队中', longest: '最长等待', answered_today: '今日接听',
-    abandoned_today: '今日放弃', sl_today: '今日服务水平', agents_free: '空闲 / 签入坐席',
-    agents: '坐席', queue_filter: '队列', all_queues: '全部队列', offered: '呼入', answered: '接听',
-    abandoned: '放弃', asa: '平均应答', sl: '服务水平', sl_strict: '含放弃',
-    target: '目标', within: '秒内', logged_out_n: '人未签入',
-    no_live: '正在等待话务中心的实时数据…', live: '实时', stale: '未更新',
-    waiting_status: '连接中', figures_at: '今日数据截至',
-    st_available: '空闲', st_offered: '振铃', st_on_call: '通话中', st_wrap_up: '话后处理',
-    st_break: '小休', st_logged_out: '未签入',
-    br_lunch: '用餐', br_rest: '休息', br_training: '培训', br_meeting: '会议', br_personal: '私事',
-    br_ring_no_answer: '未接听',
-  },
-};
-
 const STATES = ['available', 'offered', 'on_call', 'wrap_up', 'break'];
 const ORDER = { offered: 0, on_call: 1, wrap_up: 2, available: 3, break: 4, logged_out: 5 };
 const STALE_MS = 5000;
@@ -54,7 +25,7 @@ const board = {
   tz: 480,
 };
 
-startPage({ pageText: TEXT, enter, leave });
+startPage({ page: 'wallboard', enter, leave });
 onLanguage(() => { fillLegend(); fillQueueFilter(); if (board.view) render(board.view); tick(); });
 
 async function enter(me, config) {

@@ -67,6 +67,7 @@ async fn only_the_public_routes_need_no_session() {
             "GET /ui/charts.js",
             "GET /ui/common.js",
             "GET /ui/pages.css",
+            "GET /ui/texts.js",
             "GET /wallboard",
             "GET /wallboard/",
             "GET /wallboard/wallboard.js",

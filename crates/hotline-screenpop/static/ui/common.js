@@ -1,31 +1,14 @@
-// Shared by the supervisor pages (wallboard, reports, department view):
-// language, API calls with the session's CSRF token, the login form, the
-// page header, and formatting. Plain modern JS (an ES module), no build
-// step. Data from the server only ever goes into the page as textContent.
+// Shared by every page (the agent console, the wallboard, the reports and
+// the department view): language, API calls with the session's CSRF
+// token, the page frame (header, sign-in, notices) and formatting. The
+// words themselves are in ui/texts.js. Plain modern JS (an ES module), no
+// build step. Data from the server only ever goes into the page as
+// textContent.
 'use strict';
 
-const COMMON_TEXT = {
-  en: {
-    brand: 'Hotline', login_title: 'Sign in', login_user: 'Login', login_password: 'Password',
-    login_submit: 'Log in', login_failed: 'Wrong login or password.', sign_out: 'Sign out',
-    nav_console: 'Console', nav_wallboard: 'Wallboard', nav_reports: 'Reports', nav_departments: 'Departments',
-    session_over: 'Your session ended. Please log in again.', loading: 'Loading…', none: 'No data for this period.',
-    from: 'From', to: 'To', show: 'Show', today: 'Today', yesterday: 'Yesterday', last7: 'Last 7 days',
-    this_month: 'This month', export_csv: 'CSV', export_json: 'JSON', exports: 'Export',
-    forbidden: 'Your role may not see this.',
-  },
-  zh: {
-    brand: '热线', login_title: '登录', login_user: '工号', login_password: '密码',
-    login_submit: '登录', login_failed: '工号或密码错误。', sign_out: '退出',
-    nav_console: '坐席工作台', nav_wallboard: '实时监控', nav_reports: '统计报表', nav_departments: '部门办理情况',
-    session_over: '会话已结束，请重新登录。', loading: '加载中…', none: '该时段没有数据。',
-    from: '开始', to: '结束', show: '查询', today: '今天', yesterday: '昨天', last7: '近7天',
-    this_month: '本月', export_csv: 'CSV', export_json: 'JSON', exports: '导出',
-    forbidden: '您的角色无权查看。',
-  },
-};
+import { TEXTS } from './texts.js';
 
-let texts = COMMON_TEXT;
+let texts = TEXTS.common;
 let lang = localStorage.getItem('hotline.lang') ||
   ((navigator.language || '').toLowerCase().startsWith('zh') ? 'zh' : 'en');
 const languageListeners = [];
@@ -69,6 +52,7 @@ export function setData(node, key, value) {
 function applyLanguage() {
   document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
   for (const node of document.querySelectorAll('[data-i18n]')) node.textContent = t(node.dataset.i18n);
+  for (const node of document.querySelectorAll('[data-i18n-placeholder]')) node.placeholder = t(node.dataset.i18nPlaceholder);
   const button = $('btn-lang');
   if (button) button.textContent = lang === 'zh' ? 'English' : '中文';
   for (const listener of languageListeners) listener();
@@ -103,28 +87,33 @@ export async function api(method, path, body) {
 let onSessionOver = () => {};
 function sessionOver() { onSessionOver(); }
 
-export function notify(message) {
+/// Shows `message` in the notice bar: an error for 8 s, or with `isError`
+/// false a confirmation for 3 s.
+export function notify(message, isError = true) {
   const n = $('notice');
   if (!n) return;
   n.textContent = message;
+  n.className = isError ? 'error' : '';
   show(n, true);
   clearTimeout(notify.timer);
-  notify.timer = setTimeout(() => show(n, false), 8000);
+  notify.timer = setTimeout(() => show(n, false), isError ? 8000 : 3000);
 }
 
 // ---- the page frame -------------------------------------------------------
 
-/// Starts a page: language, header links, sign-in. `pageText` adds the
-/// page's own words; `enter(me, config)` runs once signed in (and again
-/// after a new sign-in); `leave()` when the session ends.
-export function startPage({ pageText, enter, leave }) {
-  texts = { en: { ...COMMON_TEXT.en, ...pageText.en }, zh: { ...COMMON_TEXT.zh, ...pageText.zh } };
+/// Starts a page: language, header links, sign-in. `page` names the
+/// page's own words in ui/texts.js; `enter(me, config, agent)` runs once
+/// signed in (and again after a new sign-in), with the user, /api/config
+/// and the agent's state (none for admins); `leave()` when the session
+/// ends or the user signs out.
+export function startPage({ page, enter, leave }) {
+  const own = TEXTS[page];
+  texts = { en: { ...TEXTS.common.en, ...own.en }, zh: { ...TEXTS.common.zh, ...own.zh } };
   let me = null;
   const loginView = $('login-view');
   const content = $('content');
 
   const signedOut = () => {
-    if (me) notify(t('session_over'));
     me = null; csrf = null;
     if (leave) leave();
     show(content, false); show(loginView, true);
@@ -133,7 +122,11 @@ export function startPage({ pageText, enter, leave }) {
     setText($('who'), '');
     $('login-user').focus();
   };
-  onSessionOver = signedOut;
+  // The server ended the session (a 401): say so, unlike a sign-out.
+  onSessionOver = () => {
+    if (me) notify(t('session_over'));
+    signedOut();
+  };
 
   const signedIn = async () => {
     const answer = await api('GET', '/api/me');
@@ -141,11 +134,13 @@ export function startPage({ pageText, enter, leave }) {
     const config = await api('GET', '/api/config');
     setText($('who'), me.display_name);
     show(loginView, false); show(content, true); show($('btn-signout'), true);
+    // Supervisors and admins get every link; the others the links for
+    // everyone, and the page they are on.
     const overseer = me.role === 'supervisor' || me.role === 'admin';
     for (const link of document.querySelectorAll('[data-role-link]')) {
-      show(link, link.dataset.roleLink === 'all' || overseer);
+      show(link, link.dataset.roleLink === 'all' || overseer || link.getAttribute('aria-current') === 'page');
     }
-    await enter(me, config);
+    await enter(me, config, answer.agent);
   };
 
   $('btn-lang').addEventListener('click', () => {
