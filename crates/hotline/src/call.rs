@@ -202,7 +202,11 @@ struct Call {
     queueing: Queueing,
     /// The queue the IVR put the call in last.
     queue: Option<QueueId>,
+    /// The agent talking with the citizen (or who answered first).
     agent: Option<AgentLeg>,
+    /// Agents' phones ringing with this call (ring-all rings several; the
+    /// first to answer becomes `agent`, the ACD cancels the others).
+    ringing: Vec<AgentLeg>,
     bridge: Option<Bridge>,
     held: bool,
     /// Announcement playbacks (not the IVR's).
@@ -658,12 +662,14 @@ impl Call {
                 {
                     self.drop_agent();
                 }
+                self.drop_ringing(Some(&agent));
             }
             AcdOrder::Connect { agent } => self.connect(agent),
             AcdOrder::DropAgent { agent } => {
                 if self.agent.as_ref().is_some_and(|a| a.agent == agent) {
                     self.drop_agent();
                 }
+                self.drop_ringing(Some(&agent));
             }
             AcdOrder::Overflow { to, reason } => {
                 debug!(call = %self.id, ?to, reason, "the ACD sends the call back to the IVR");
@@ -699,6 +705,7 @@ impl Call {
             }
             AcdOrder::Requeued => {
                 self.drop_agent();
+                self.drop_ringing(None);
                 self.queueing = Queueing::Waiting;
                 if let Some(music) = &self.context.music_on_hold {
                     let _ = self.leg.start_music(music.clone());
@@ -710,9 +717,14 @@ impl Call {
     /// Rings the agent's phone: a new SIP leg with a media leg of its own.
     /// The agent sees the citizen's number as the caller.
     async fn ring_agent(&mut self, agent: AgentId, binding: Binding) {
-        if self.queueing != Queueing::Waiting || self.agent.is_some() {
-            // The caller has gone, or an earlier offer still rings: the ACD
-            // hears that this one failed and routes again.
+        if self.queueing != Queueing::Waiting
+            || self.agent.is_some()
+            || self.ringing.iter().any(|r| r.agent == agent)
+        {
+            // The caller has gone, an agent has answered already, or this
+            // agent's phone rings already: the ACD hears that this offer
+            // failed and routes again. Ring-all offers to several agents
+            // ring all their phones at once (`ringing`).
             self.context.acd.send(AcdInput::OfferFailed {
                 call: self.id,
                 agent,
@@ -740,7 +752,7 @@ impl Call {
         {
             Ok((handle, leg, offered)) => {
                 info!(call = %self.id, %agent, contact = binding.contact, "ringing the agent's phone");
-                self.agent = Some(AgentLeg {
+                self.ringing.push(AgentLeg {
                     agent,
                     handle,
                     leg,
@@ -756,6 +768,19 @@ impl Call {
                     agent,
                 });
             }
+        }
+    }
+
+    /// Cancels the ringing phones of `agent` (of everyone with `None`).
+    fn drop_ringing(&mut self, agent: Option<&AgentId>) {
+        let (gone, kept): (Vec<AgentLeg>, Vec<AgentLeg>) = std::mem::take(&mut self.ringing)
+            .into_iter()
+            .partition(|r| agent.is_none_or(|a| r.agent == *a));
+        self.ringing = kept;
+        for leg in gone {
+            let _ = self.context.sip.send(Command::Hangup(leg.handle));
+            self.retired_agent_handles.push(leg.handle);
+            self.retire_agent_leg(leg);
         }
     }
 
@@ -890,6 +915,7 @@ impl Call {
         if self.agent.as_ref().is_some_and(|a| !a.answered) {
             self.drop_agent();
         }
+        self.drop_ringing(None);
     }
 
     fn hold(&mut self, on: bool) -> Result<(), String> {
@@ -908,7 +934,7 @@ impl Call {
     /// "You are number N in the queue. The estimated waiting time is about
     /// M minutes. To keep your place and be called back, press 1."
     fn announce(&mut self, position: u32, estimated_wait: Option<Duration>) {
-        if self.queueing != Queueing::Waiting || self.agent.is_some() {
+        if self.queueing != Queueing::Waiting || self.agent.is_some() || !self.ringing.is_empty() {
             return;
         }
         let language = self.language();
@@ -987,7 +1013,12 @@ impl Call {
             self.context.acd.send(AcdInput::Leave { call: self.id });
             return;
         }
-        if key != '1' || !self.context.callbacks || self.caller.is_empty() || self.agent.is_some() {
+        if key != '1'
+            || !self.context.callbacks
+            || self.caller.is_empty()
+            || self.agent.is_some()
+            || !self.ringing.is_empty()
+        {
             return;
         }
         if let Err(refusal) = self.context.dial_plan.allows(&self.caller) {
@@ -1046,6 +1077,10 @@ impl Call {
             if matches!(event, Event::CallEnded { .. }) {
                 self.retired_agent_handles.swap_remove(at);
             }
+            return;
+        }
+        if let Some(at) = self.ringing.iter().position(|r| Some(r.handle) == handle) {
+            self.ringing_sip(at, event);
             return;
         }
         let Some(agent) = self.agent.as_mut() else {
@@ -1130,11 +1165,55 @@ impl Call {
         }
     }
 
+    /// An event of a phone still ringing: its answer makes it the call's
+    /// agent (the first one; a later one waits for the ACD's DropAgent),
+    /// its end is a failed offer.
+    fn ringing_sip(&mut self, at: usize, event: Event) {
+        match event {
+            Event::OutgoingAnswered { remote_media, .. } => {
+                let mut leg = self.ringing.swap_remove(at);
+                leg.answered = true;
+                if let Some(media) = remote_media {
+                    start_answered_leg(
+                        &self.context,
+                        &leg.leg,
+                        &media,
+                        leg.latch,
+                        leg.offered.as_ref(),
+                    );
+                }
+                self.context.acd.send(AcdInput::OfferAnswered {
+                    call: self.id,
+                    agent: leg.agent.clone(),
+                });
+                if self.agent.is_none() {
+                    self.agent = Some(leg);
+                } else {
+                    self.ringing.push(leg);
+                }
+            }
+            Event::CallEnded { .. } => {
+                let leg = self.ringing.swap_remove(at);
+                let agent = leg.agent.clone();
+                self.retire_agent_leg(leg);
+                self.context.acd.send(AcdInput::OfferFailed {
+                    call: self.id,
+                    agent,
+                });
+            }
+            Event::OutgoingFailed { status, .. } => {
+                debug!(call = %self.id, agent = %self.ringing[at].agent, status, "the agent's phone did not take the call");
+            }
+            _ => {}
+        }
+    }
+
     fn is_agent_event(&self, event: &Event) -> bool {
         let Some(handle) = crate::controller::call_of(event) else {
             return false;
         };
         self.agent.as_ref().is_some_and(|a| a.handle == handle)
+            || self.ringing.iter().any(|r| r.handle == handle)
             || self.retired_agent_handles.contains(&handle)
     }
 }
@@ -1346,6 +1425,7 @@ pub async fn run_call(
         queueing: Queueing::No,
         queue: None,
         agent: None,
+        ringing: Vec::new(),
         bridge: None,
         held: false,
         announcements: Vec::new(),
@@ -1477,6 +1557,7 @@ pub async fn run_call(
     if call.agent.is_some() {
         call.drop_agent();
     }
+    call.drop_ringing(None);
     if let Some(mut external) = call.external.take() {
         let _ = context.sip.send(Command::Hangup(external.handle));
         external.leg.close();
