@@ -1696,6 +1696,46 @@ impl Endpoint {
         }
     }
 
+    /// Tells the sender of a REFER how the transfer goes (RFC 3515 §2.4.4):
+    /// a NOTIFY in the call's dialog with `Event: refer` and a
+    /// `message/sipfrag` body holding `status` (e.g. "100 Trying",
+    /// "200 OK", "603 Declined"). `last` ends the implicit subscription
+    /// (`Subscription-State: terminated`). The NOTIFY's answer changes
+    /// nothing about the call.
+    pub fn call_notify_refer(&mut self, now: Instant, call: CallHandle, status: &str, last: bool) {
+        if !self
+            .calls
+            .get(&call.0)
+            .is_some_and(|c| c.state == CallState::Confirmed)
+        {
+            return;
+        }
+        let transport = self.calls.get(&call.0).map(|c| c.peer.transport);
+        let Some((mut request, branch)) = self.in_dialog_request(call.0, Method::Notify) else {
+            return;
+        };
+        let advertised = transport.map(|t| (self.advertised_for(t), t.uri_suffix()));
+        if let Some((at, param)) = advertised {
+            request
+                .headers
+                .push(other("Contact", format!("<sip:{at}{param}>")));
+        }
+        request.headers.push(other("Event", "refer"));
+        request.headers.push(other(
+            "Subscription-State",
+            if last {
+                "terminated;reason=noresource"
+            } else {
+                "active;expires=60"
+            },
+        ));
+        request
+            .headers
+            .push(other("Content-Type", "message/sipfrag;version=2.0"));
+        request.body = format!("SIP/2.0 {status}\r\n").into_bytes();
+        self.start_client_tx(now, call.0, request, &branch);
+    }
+
     // ---------------------------------------------------------------- commands (UAC)
 
     /// Places a call (INVITE with our offer). Progress comes as events.

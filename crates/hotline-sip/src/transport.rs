@@ -103,6 +103,9 @@ pub enum Command {
     Answer(CallHandle, LocalMedia),
     Reject(CallHandle, u16),
     Hangup(CallHandle),
+    /// A REFER's progress to its sender: NOTIFY with this sipfrag status
+    /// line ("100 Trying", "200 OK", ...); `true` for the last one.
+    NotifyRefer(CallHandle, &'static str, bool),
     Place(Box<OutgoingCall>, oneshot::Sender<CallHandle>),
     SetAccepting(bool),
     AddUser {
@@ -784,6 +787,9 @@ impl Driver {
             Command::Answer(call, media) => ep.call_answer(now, call, media),
             Command::Reject(call, status) => ep.call_reject(now, call, status),
             Command::Hangup(call) => ep.call_hangup(now, call),
+            Command::NotifyRefer(call, status, last) => {
+                ep.call_notify_refer(now, call, status, last)
+            }
             Command::Place(outgoing, reply) => {
                 let handle = ep.call_place(now, *outgoing);
                 let _ = reply.send(handle);

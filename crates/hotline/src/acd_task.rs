@@ -122,6 +122,8 @@ pub enum AcdOrder {
     },
     /// The call was transferred to another queue: drop the agent, wait again.
     Requeued,
+    /// The transfer the agent's phone asked for (REFER) was refused.
+    TransferRefused,
 }
 
 /// The ACD task's handle, given to call tasks and the console glue.
@@ -537,7 +539,10 @@ impl AcdTask {
                         }
                         self.order(call, AcdOrder::Requeued);
                     }
-                    Err(e) => warn!(%call, error = %e, "transfer from the phone refused"),
+                    Err(e) => {
+                        warn!(%call, error = %e, "transfer from the phone refused");
+                        self.order(call, AcdOrder::TransferRefused);
+                    }
                 }
             }
             AcdInput::CallGone { call } => {

@@ -202,6 +202,9 @@ struct Call {
     queueing: Queueing,
     /// The queue the IVR put the call in last.
     queue: Option<QueueId>,
+    /// The agent's phone asked for a transfer (REFER) that the ACD has not
+    /// carried out yet: its NOTIFY is still owed.
+    refer_pending: bool,
     /// The agent talking with the citizen (or who answered first).
     agent: Option<AgentLeg>,
     /// Agents' phones ringing with this call (ring-all rings several; the
@@ -703,7 +706,29 @@ impl Call {
                     let _ = reply.send(Err("the call has no agent leg to hang up".into()));
                 }
             }
+            AcdOrder::TransferRefused => {
+                if let (Some(agent), true) = (&self.agent, self.refer_pending) {
+                    let _ = self.context.sip.send(Command::NotifyRefer(
+                        agent.handle,
+                        "603 Declined",
+                        true,
+                    ));
+                }
+                self.refer_pending = false;
+            }
             AcdOrder::Requeued => {
+                if let Some(agent) = &self.agent {
+                    // A transfer the phone asked for (REFER) or the console
+                    // did: the NOTIFY is for a REFER only, and ignored otherwise.
+                    if self.refer_pending {
+                        let _ = self.context.sip.send(Command::NotifyRefer(
+                            agent.handle,
+                            "200 OK",
+                            true,
+                        ));
+                    }
+                }
+                self.refer_pending = false;
                 self.drop_agent();
                 self.drop_ringing(None);
                 self.queueing = Queueing::Waiting;
@@ -1123,9 +1148,21 @@ impl Call {
                     // A REFER may name a queue and nothing else: never a
                     // number for the hotline to dial out to.
                     warn!(call = %self.id, agent = %agent.agent, target, "the agent's phone asks for a transfer to something that is not a queue: refused");
+                    let handle = agent.handle;
+                    let _ =
+                        self.context
+                            .sip
+                            .send(Command::NotifyRefer(handle, "603 Declined", true));
                     self.refuse_dial(target, "transfer", "not_a_queue");
                     return;
                 }
+                // RFC 3515: the phone hears at once that the transfer is
+                // under way, and how it ended before its leg is hung up.
+                let _ =
+                    self.context
+                        .sip
+                        .send(Command::NotifyRefer(agent.handle, "100 Trying", false));
+                self.refer_pending = true;
                 info!(call = %self.id, agent = %agent.agent, target, "the agent's phone asks for a transfer");
                 self.context.acd.send(AcdInput::TransferFromPhone {
                     call: self.id,
@@ -1424,6 +1461,7 @@ pub async fn run_call(
         inputs: incoming.inputs.clone(),
         queueing: Queueing::No,
         queue: None,
+        refer_pending: false,
         agent: None,
         ringing: Vec::new(),
         bridge: None,

@@ -247,7 +247,7 @@ impl Callback {
                 // by the next agent's own callback, not kept on a line here.
                 self.talk_over(HangupSide::Agent, "callback_transferred")
             }
-            CallInput::Acd(AcdOrder::Announce { .. }) => None,
+            CallInput::Acd(AcdOrder::Announce { .. } | AcdOrder::TransferRefused) => None,
             CallInput::Sip(event) => self.sip(event),
             CallInput::Terminate => Some((HangupSide::System, "shutdown".into())),
             CallInput::TransferPlaced { .. } => None,
