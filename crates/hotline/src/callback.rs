@@ -14,7 +14,7 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use hotline_media::{Bridge, LatchPolicy, Leg};
+use hotline_media::{Bridge, LatchPolicy, Leg, MediaEvent};
 use hotline_sip::transport::Command;
 use hotline_sip::{CallHandle, Event, Peer, Transport};
 use hotline_types::{AgentId, CallEvent, CallEventRecord, CallId, HangupSide, Timestamp};
@@ -100,14 +100,47 @@ pub async fn run_callback(context: Arc<CallContext>, outbound: Outbound, job: Ca
         node: callback.context.node.clone(),
         linked_call: Some(call),
     });
+    // Like any call: a maximum length, and a line with no RTP for
+    // `media.dead_media_secs` is hung up.
+    let max_call = tokio::time::sleep(callback.context.max_call);
+    tokio::pin!(max_call);
     let ending = loop {
-        let Some(input) = orders.recv().await else {
-            break (HangupSide::System, "shutdown".to_owned());
-        };
-        if let Some(end) = callback.handle(input).await {
-            break end;
+        tokio::select! {
+            input = orders.recv() => {
+                let Some(input) = input else {
+                    break (HangupSide::System, "shutdown".to_owned());
+                };
+                if let Some(end) = callback.handle(input).await {
+                    break end;
+                }
+            }
+            () = &mut max_call => {
+                info!(call = %callback.job_call, "callback: maximum call duration reached: hanging up");
+                break (HangupSide::System, "max_duration".to_owned());
+            }
+            Some(event) = next_media(&mut callback.citizen) => {
+                if let MediaEvent::DeadMedia { silent_for } = event {
+                    info!(call = %callback.job_call, silent_s = silent_for.as_secs(), "callback: no RTP from the citizen: hanging up");
+                    break (HangupSide::System, "dead_media".to_owned());
+                }
+            }
+            Some(event) = next_media_of_agent(&mut callback.agent) => {
+                if let MediaEvent::DeadMedia { silent_for } = event {
+                    info!(call = %callback.job_call, silent_s = silent_for.as_secs(), "callback: no RTP from the agent's phone: hanging up");
+                    break (HangupSide::System, "agent_dead_media".to_owned());
+                }
+            }
         }
     };
+    if matches!(
+        ending.1.as_str(),
+        "max_duration" | "dead_media" | "agent_dead_media"
+    ) {
+        // The agent goes to wrap-up as after any conversation.
+        callback.context.acd.send(AcdInput::TalkEnded {
+            call: callback.job_call,
+        });
+    }
     let outcome = callback.outcome(&ending.1);
     callback.hang_up_all();
     callback.emit(CallEvent::Ended {
@@ -121,6 +154,21 @@ pub async fn run_callback(context: Arc<CallContext>, outbound: Outbound, job: Ca
     callback.context.acd.send(AcdInput::CallGone {
         call: callback.job_call,
     });
+}
+
+/// The next media event of a side's leg; never, without a leg.
+async fn next_media(side: &mut Option<Side>) -> Option<MediaEvent> {
+    match side {
+        Some(side) => side.leg.next_event().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn next_media_of_agent(agent: &mut Option<(AgentId, Side)>) -> Option<MediaEvent> {
+    match agent {
+        Some((_, side)) => side.leg.next_event().await,
+        None => std::future::pending().await,
+    }
 }
 
 impl Callback {
