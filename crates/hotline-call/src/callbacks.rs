@@ -145,13 +145,18 @@ impl Scheduler {
         self.list.len()
     }
 
+    /// Whether `id` is still to be kept (so a supervisor may change it).
+    pub fn is_open(&self, id: CallbackId) -> bool {
+        self.list.contains_key(&id)
+    }
+
     /// Callbacks in the ACD now.
     pub fn in_acd_count(&self) -> usize {
         self.in_acd.len()
     }
 
     /// Whether the office is open at `now`.
-    pub fn is_open(&self, now: Timestamp) -> bool {
+    pub fn office_open(&self, now: Timestamp) -> bool {
         self.hours
             .as_ref()
             .is_none_or(|h| h.state_at(now) == ScheduleState::Open)
@@ -239,7 +244,7 @@ impl Scheduler {
                 }
             }
         }
-        if any && !self.is_open(now) {
+        if any && !self.office_open(now) {
             let recheck = now.plus(self.policy.closed_recheck);
             next = Some(next.map_or(recheck, |n| n.min(recheck)));
         }
@@ -298,7 +303,7 @@ impl Scheduler {
                 self.persist(&mut callback, update);
             }
         }
-        if !self.is_open(now) {
+        if !self.office_open(now) {
             return;
         }
         let mut due: Vec<&Callback> = self

@@ -116,6 +116,22 @@ pub enum AgentRequest {
         agent: AgentId,
         reply: oneshot::Sender<Option<AgentStatus>>,
     },
+    /// A supervisor cancels or reprioritises a callback on the list; `Err`
+    /// when it is not open any more (kept, given up, cancelled).
+    Callback {
+        by: String,
+        id: hotline_types::CallbackId,
+        change: CallbackChange,
+        reply: oneshot::Sender<Result<(), String>>,
+    },
+}
+
+/// What a supervisor does to a callback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallbackChange {
+    Cancel,
+    /// Higher is placed sooner.
+    Priority(u8),
 }
 
 /// The state an agent asks for with the state buttons.

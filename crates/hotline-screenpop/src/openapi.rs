@@ -151,6 +151,14 @@ fn call_param() -> Value {
     )
 }
 
+fn callback_param() -> Value {
+    path_param(
+        "id",
+        "The callback's id (a UUID, from GET /api/callbacks).",
+        json!({ "type": "string", "format": "uuid" }),
+    )
+}
+
 fn case_param() -> Value {
     path_param(
         "case_ref",
@@ -477,6 +485,16 @@ fn pages_and_reports() -> Value {
         "/ui/texts.js": { "get": page("The pages' words in English and Chinese.") },
         "/ui/charts.js": { "get": page("The pages' SVG charts.") },
         "/ui/pages.css": { "get": page("The pages' style sheet.") },
+        "/api/callbacks": { "get": Op::new("supervisor", "The callback list: open callbacks in the order they are worked, then the last 7 days' closed ones.")
+            .ok("200", "Callbacks (id, call, number, queue, kind, language, priority, requested_at, not_before, expires_at, attempts, status, outcome, last_call, updated_at, updated_by).", Some(json!({ "type": "array", "items": { "type": "object" } })))
+            .describe("Supervisors see the queues of their department (all without one); admins everything. Status: pending, placing, done, failed, expired, cancelled.").build() },
+        "/api/callbacks/{id}/cancel": { "post": Op::new("supervisor", "Cancel an open callback (taken out of the queue if it waits there).").param(callback_param())
+            .ok("204", "Cancelled.", None)
+            .also("404", "No such callback, or not in your departments.").also("422", "It is not open any more.").build() },
+        "/api/callbacks/{id}/priority": { "post": Op::new("supervisor", "Change an open callback's priority (higher is placed sooner).").param(callback_param())
+            .post(Some(object(&["priority"], json!({ "priority": { "type": "integer", "minimum": 0, "maximum": 255 } }))))
+            .ok("204", "Changed.", None)
+            .also("404", "No such callback, or not in your departments.").also("422", "It is not open any more, or a bad priority.").build() },
         "/api/wallboard": { "get": Op::new("supervisor", "The live wallboard as you may see it.")
             .ok("200", "OK", Some(schema_ref("Wallboard")))
             .describe("The same view /api/supervisor/ws pushes. Supervisors: their departments' queues and agents (all without a department); admins: everything; agents: only their own row (queues empty). `live` is false until the hotline has published its live picture.").build() },

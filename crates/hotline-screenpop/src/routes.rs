@@ -232,6 +232,24 @@ pub(crate) fn build(app: App) -> (Router, Vec<RouteInfo>) {
         )
         .add(
             M::GET,
+            "/api/callbacks",
+            Some(SUPERVISORS),
+            handlers::callbacks::list,
+        )
+        .add(
+            M::POST,
+            "/api/callbacks/{id}/cancel",
+            Some(SUPERVISORS),
+            handlers::callbacks::cancel,
+        )
+        .add(
+            M::POST,
+            "/api/callbacks/{id}/priority",
+            Some(SUPERVISORS),
+            handlers::callbacks::priority,
+        )
+        .add(
+            M::GET,
             "/api/reports/queues",
             Some(SUPERVISORS),
             handlers::reports::queues,

@@ -30,6 +30,7 @@ use tracing::{debug, info, warn};
 
 use crate::call::CallInput;
 use crate::callback::CallbackJob;
+use crate::callback_list::CallbackList;
 use crate::config::{QueueConfig, QueueStrategy};
 use crate::events::EventSink;
 
@@ -68,6 +69,8 @@ pub enum AcdInput {
     TalkEnded { call: CallId },
     /// The waiting caller asked to be called back, keeping their place.
     RequestCallback { call: CallId, number: String },
+    /// A supervisor cancelled a callback waiting in the ACD: take it out.
+    WithdrawCallback { call: CallId },
     /// A callback from the callback list is due: queue it under the call it
     /// was asked on, offered (agent first) when an agent is free.
     EnqueueCallback {
@@ -254,6 +257,8 @@ struct AcdTask {
     callbacks: Option<mpsc::UnboundedSender<CallbackJob>>,
     /// Agent state changes on their way to the store (occupancy statistics).
     agent_log: mpsc::UnboundedSender<AgentStateRecord>,
+    /// Supervisors' changes to the callback list go there.
+    callback_list: CallbackList,
 }
 
 /// Writes agent state changes to the store in order, in batches; while the
@@ -289,6 +294,15 @@ async fn write_agent_states(store: Store, mut records: mpsc::UnboundedReceiver<A
     }
 }
 
+/// How the ACD task reaches the callback side.
+#[derive(Debug)]
+pub struct Callbacks {
+    /// Where callback tasks are launched; None without an outbound trunk.
+    pub launcher: Option<mpsc::UnboundedSender<CallbackJob>>,
+    /// The callback list, for supervisors' changes.
+    pub list: CallbackList,
+}
+
 /// Starts the ACD task.
 pub fn start(
     queues: &[QueueConfig],
@@ -296,7 +310,7 @@ pub fn start(
     console: Console,
     events: EventSink,
     mut console_requests: mpsc::UnboundedReceiver<AgentRequest>,
-    callbacks: Option<mpsc::UnboundedSender<CallbackJob>>,
+    callbacks: Callbacks,
     store: Store,
 ) -> AcdHandle {
     let (agent_log, agent_states) = mpsc::unbounded_channel();
@@ -320,7 +334,8 @@ pub fn start(
         calls: HashMap::new(),
         since: HashMap::new(),
         queues: queues.to_vec(),
-        callbacks,
+        callbacks: callbacks.launcher,
+        callback_list: callbacks.list,
         agent_log,
     };
     tokio::spawn(async move {
@@ -495,6 +510,15 @@ impl AcdTask {
                     Err(e) => warn!(%call, error = %e, "callback request refused"),
                 }
                 // The caller hangs up; the entry keeps its place without a task.
+            }
+            AcdInput::WithdrawCallback { call } => {
+                if let Err(e) = self
+                    .acd
+                    .leave(now, call, Overflow::Fallback, "callback_cancelled")
+                {
+                    debug!(%call, error = %e, "a cancelled callback the ACD no longer holds");
+                }
+                self.calls.remove(&call);
             }
             AcdInput::EnqueueCallback {
                 call,
@@ -679,6 +703,12 @@ impl AcdTask {
             AgentRequest::Status { agent, reply } => {
                 let _ = reply.send(self.status(&agent));
             }
+            AgentRequest::Callback {
+                by,
+                id,
+                change,
+                reply,
+            } => self.callback_list.change(id, change, by, reply),
         }
     }
 

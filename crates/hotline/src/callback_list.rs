@@ -10,9 +10,10 @@ use std::time::{Duration, SystemTime};
 
 use hotline_acd::EnqueueRequest;
 use hotline_call::callbacks::{Input, Outcome, Output, Policy, Scheduler};
+use hotline_screenpop::CallbackChange;
 use hotline_store::{CallbackKind, NewCallback, Store};
-use hotline_types::{CallId, QueueId, Timestamp};
-use tokio::sync::mpsc;
+use hotline_types::{CallId, CallbackId, QueueId, Timestamp};
+use tokio::sync::{mpsc, oneshot};
 use tracing::{info, warn};
 
 use crate::acd_task::{AcdHandle, AcdInput};
@@ -22,8 +23,20 @@ pub const WINDOW: Duration = Duration::from_secs(3 * 24 * 3600);
 
 #[derive(Debug)]
 enum ListInput {
-    Request { new: NewCallback, in_acd: bool },
-    Outcome { call: CallId, outcome: Outcome },
+    Request {
+        new: NewCallback,
+        in_acd: bool,
+    },
+    Outcome {
+        call: CallId,
+        outcome: Outcome,
+    },
+    Change {
+        id: CallbackId,
+        change: CallbackChange,
+        by: String,
+        reply: oneshot::Sender<Result<(), String>>,
+    },
 }
 
 /// Where call tasks send requests and outcomes.
@@ -73,17 +86,50 @@ impl CallbackList {
     pub fn outcome(&self, call: CallId, outcome: Outcome) {
         let _ = self.inputs.send(ListInput::Outcome { call, outcome });
     }
+
+    /// A supervisor cancels or reprioritises callback `id`.
+    pub fn change(
+        &self,
+        id: CallbackId,
+        change: CallbackChange,
+        by: String,
+        reply: oneshot::Sender<Result<(), String>>,
+    ) {
+        if let Err(mpsc::error::SendError(ListInput::Change { reply, .. })) =
+            self.inputs.send(ListInput::Change {
+                id,
+                change,
+                by,
+                reply,
+            })
+        {
+            let _ = reply.send(Err("the callback list has stopped".into()));
+        }
+    }
+}
+
+/// The receiving half, for [`run`].
+#[derive(Debug)]
+pub struct ListRunner {
+    inputs: mpsc::UnboundedReceiver<ListInput>,
+}
+
+/// The list's handle (for the call tasks and the ACD task) and its runner.
+pub fn channel() -> (CallbackList, ListRunner) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    (CallbackList { inputs: tx }, ListRunner { inputs: rx })
 }
 
 /// Loads the open list (waiting for the database if it is away) and runs
 /// the scheduler until the process stops.
-pub fn start(
+pub fn run(
+    runner: ListRunner,
     store: Store,
     acd: AcdHandle,
     policy: Policy,
     hours: Option<hotline_ivr::Schedule>,
-) -> CallbackList {
-    let (tx, mut rx) = mpsc::unbounded_channel();
+) {
+    let mut rx = runner.inputs;
     tokio::spawn(async move {
         let mut scheduler = Scheduler::new(policy, hours);
         let loaded = loop {
@@ -139,10 +185,33 @@ pub fn start(
                     info!(%call, outcome = outcome.as_str(), "callback attempt over");
                     scheduler.handle(now_ts(), Input::Outcome { call, outcome });
                 }
+                ListInput::Change {
+                    id,
+                    change,
+                    by,
+                    reply,
+                } => {
+                    if !scheduler.is_open(id) {
+                        let _ = reply.send(Err(
+                            "the callback is not open any more (kept, given up or cancelled)"
+                                .into(),
+                        ));
+                        continue;
+                    }
+                    info!(callback = %id, ?change, by, "a supervisor changes a callback");
+                    let input = match change {
+                        CallbackChange::Cancel => Input::Cancel { id, by },
+                        CallbackChange::Priority(priority) => {
+                            Input::Reprioritise { id, priority, by }
+                        }
+                    };
+                    scheduler.handle(now_ts(), input);
+                    drive(&mut scheduler, &store, &acd).await;
+                    let _ = reply.send(Ok(()));
+                }
             }
         }
     });
-    CallbackList { inputs: tx }
 }
 
 /// Carries out the scheduler's orders.
@@ -172,7 +241,7 @@ async fn drive(scheduler: &mut Scheduler, store: &Store, acd: &AcdHandle) {
                     number,
                 });
             }
-            Output::Withdraw { call } => acd.send(AcdInput::Leave { call }),
+            Output::Withdraw { call } => acd.send(AcdInput::WithdrawCallback { call }),
         }
     }
 }

@@ -531,13 +531,17 @@ async fn serve(
         console_tx,
     );
     let (callback_tx, mut callback_jobs) = tokio::sync::mpsc::unbounded_channel();
+    let (callback_list, callback_runner) = callback_list::channel();
     let acd = acd_task::start(
         &config.queues,
         sip.clone(),
         console.clone(),
         events.clone(),
         console_rx,
-        sip_checked.outbound.is_some().then_some(callback_tx),
+        acd_task::Callbacks {
+            launcher: sip_checked.outbound.is_some().then_some(callback_tx),
+            list: callback_list.clone(),
+        },
         store.clone(),
     );
     // Callbacks are placed in the opening hours of the hotline script's
@@ -546,7 +550,8 @@ async fn serve(
         .script(&config.ivr.script)
         .ok()
         .and_then(|script| script.schedules().next().map(|(_, hours)| hours.clone()));
-    let callback_list = callback_list::start(
+    callback_list::run(
+        callback_runner,
         store.clone(),
         acd.clone(),
         hotline_call::Policy::default(),

@@ -4,6 +4,7 @@
 //! once the office is open and an agent is free the agent's phone rings
 //! first, then the citizen is dialled through the outbound trunk (a SIPp
 //! UAS) and the two are bridged. The attempt's outcome closes the promise.
+//! Supervisors see the list, and may reprioritise or cancel a callback.
 
 mod support;
 
@@ -218,4 +219,73 @@ fn an_after_hours_callback_is_placed_when_the_office_opens_after_a_restart() {
     assert!(phone.wait(Duration::from_secs(10)).succeeded());
     drop(day);
     drop(data);
+}
+
+#[test]
+fn supervisors_see_reprioritise_and_cancel_callbacks() {
+    if !sipp_available("supervisors_see_reprioritise_and_cancel_callbacks") {
+        return;
+    }
+    let closed = scripts_dir(false);
+    let closed_dir = closed.path().display().to_string();
+    let hotline = Hotline::start_with_args(
+        &["--demo"],
+        &[
+            ("HOTLINE_IVR_SCRIPTS_DIR", &closed_dir),
+            ("HOTLINE_IVR_SCRIPT", "after_hours"),
+            ("HOTLINE_CONSOLE_SECURE_COOKIES", "false"),
+        ],
+    );
+    let citizen = sipp_with_files(
+        hotline.sip,
+        &[
+            "-sf",
+            &scenario("citizen_hears_goodbye.xml"),
+            "-s",
+            "12345",
+            "-m",
+            "1",
+        ],
+        &[],
+        Duration::from_secs(40),
+    )
+    .wait(Duration::from_secs(40));
+    assert!(
+        citizen.succeeded(),
+        "{}\n{}",
+        citizen.errors(),
+        hotline.log()
+    );
+    assert!(
+        hotline.wait_for_log("callback on the list", Duration::from_secs(5)),
+        "{}",
+        hotline.log()
+    );
+    let supervisor = ConsoleClient::login(hotline.http, "supervisor1", "supervisor1-demo-pass");
+    let listed = supervisor.get("/api/callbacks");
+    assert_eq!(listed.status, 200, "{listed:?}");
+    let list = listed.body.as_array().expect("a list").clone();
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert_eq!(list[0]["number"], "13800138000");
+    assert_eq!(list[0]["status"], "pending");
+    assert_eq!(list[0]["kind"], "after_hours");
+    let id = list[0]["id"].as_str().expect("an id").to_owned();
+
+    let raised = supervisor.post(
+        &format!("/api/callbacks/{id}/priority"),
+        json!({ "priority": 7 }),
+    );
+    assert_eq!(raised.status, 204, "{raised:?}");
+    let cancelled = supervisor.post(&format!("/api/callbacks/{id}/cancel"), json!({}));
+    assert_eq!(cancelled.status, 204, "{cancelled:?}");
+    let list = supervisor.get("/api/callbacks").body;
+    assert_eq!(list[0]["status"], "cancelled", "{list}");
+    assert_eq!(list[0]["priority"], 7, "{list}");
+    assert_eq!(list[0]["updated_by"], "supervisor1", "{list}");
+    // Closed now: a second change is refused with a reason.
+    let again = supervisor.post(&format!("/api/callbacks/{id}/cancel"), json!({}));
+    assert_eq!(again.status, 422, "{again:?}");
+    // Agents may not touch the list.
+    let agent = ConsoleClient::login(hotline.http, "agent1", "agent1-demo-pass");
+    assert_eq!(agent.get("/api/callbacks").status, 403);
 }

@@ -6,6 +6,7 @@
 pub(crate) mod admin;
 pub(crate) mod agent;
 pub(crate) mod auth;
+pub(crate) mod callbacks;
 pub(crate) mod cases;
 pub(crate) mod citizens;
 pub(crate) mod config;

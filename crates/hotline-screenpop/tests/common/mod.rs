@@ -358,6 +358,9 @@ async fn stand_in_binary(
             AgentRequest::Status { agent, reply } => {
                 let _ = reply.send(states.get(&agent).cloned());
             }
+            AgentRequest::Callback { reply, .. } => {
+                let _ = reply.send(Ok(()));
+            }
         }
     }
 }
