@@ -30,7 +30,7 @@ fn a_callback_nobody_hangs_up_ends_at_the_maximum_length() {
             ("HOTLINE_IVR_SCRIPT", "agent_path"),
             ("HOTLINE_CONSOLE_SECURE_COOKIES", "false"),
             ("HOTLINE_SIP_OUTBOUND_URI", &outbound),
-            ("HOTLINE_SIP_MAX_CALL_SECS", "10"),
+            ("HOTLINE_SIP_MAX_CALL_SECS", "20"),
         ],
     );
     let (phone, agent) = agent1_on_a_break(&hotline);
@@ -69,6 +69,17 @@ fn a_callback_nobody_hangs_up_ends_at_the_maximum_length() {
         citizen.errors(),
         hotline.log()
     );
+    // The agent comes back once the citizen's own call is over: an offer
+    // while its task still says goodbye goes to that task, which refuses it
+    // (a known race of today's call tasks, see issue 12).
+    assert_eq!(
+        hotline
+            .wait_for_events("ended", 1, Duration::from_secs(10))
+            .len(),
+        1,
+        "{}",
+        hotline.log()
+    );
     assert_eq!(
         agent
             .post("/api/agent/state", json!({ "state": "available" }))
@@ -84,14 +95,14 @@ fn a_callback_nobody_hangs_up_ends_at_the_maximum_length() {
     assert!(
         hotline.wait_for_log(
             "callback: maximum call duration reached",
-            Duration::from_secs(15)
+            Duration::from_secs(25)
         ),
         "{}",
         hotline.log()
     );
     assert!(
-        dialled.elapsed() <= Duration::from_secs(11),
-        "within the 10 s limit of the callback task"
+        dialled.elapsed() <= Duration::from_secs(21),
+        "within the 20 s limit of the callback task"
     );
     assert!(
         socket.wait_for_state("wrap_up", Duration::from_secs(10)),
