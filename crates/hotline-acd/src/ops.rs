@@ -209,27 +209,8 @@ impl Acd {
             .config
             .max_waiting
             .is_some_and(|max| queue.waiting.len() + queue.offered.len() >= max);
-        let seq = self.next_call_seq;
-        self.next_call_seq += 1;
-        let mut entry = CallEntry {
-            queue: q,
-            base_priority: priority,
-            skills,
-            key: WaitKey {
-                priority: Reverse(priority),
-                seq,
-            },
-            entered_at: now,
-            min_level: 1,
-            skills_dropped: false,
-            next_step: 0,
-            status: CallStatus::Waiting,
-            callback: None,
-            next_announce: None,
-            deadline: None,
-            overflow_path,
-        };
-        apply_escalation(&mut entry, &queue.config.escalation, now);
+        let entry = self.new_entry(now, q, priority, skills, None, overflow_path);
+        let queue = &self.queues[q];
         let (no_agents_to, overflow_to) = (
             queue.config.no_agents.clone(),
             queue.config.overflow.clone(),
@@ -255,6 +236,22 @@ impl Acd {
         skills: Vec<String>,
         number: String,
     ) {
+        let entry = self.new_entry(now, q, priority, skills, Some(number), Vec::new());
+        self.calls.insert(id, entry);
+        self.start_waiting(now, id);
+    }
+
+    /// A waiting entry for queue `q`, next in arrival order, with the
+    /// queue's escalation steps due by `now` applied.
+    fn new_entry(
+        &mut self,
+        now: Instant,
+        q: QueueIdx,
+        priority: u8,
+        skills: Vec<String>,
+        callback: Option<String>,
+        overflow_path: Vec<QueueIdx>,
+    ) -> CallEntry {
         let seq = self.next_call_seq;
         self.next_call_seq += 1;
         let mut entry = CallEntry {
@@ -270,14 +267,13 @@ impl Acd {
             skills_dropped: false,
             next_step: 0,
             status: CallStatus::Waiting,
-            callback: Some(number),
+            callback,
             next_announce: None,
             deadline: None,
-            overflow_path: Vec::new(),
+            overflow_path,
         };
         apply_escalation(&mut entry, &self.queues[q].config.escalation, now);
-        self.calls.insert(id, entry);
-        self.start_waiting(now, id);
+        entry
     }
 
     /// Sends a call (in `calls`, in no queue set) on: `Overflowed`, then

@@ -118,13 +118,13 @@ pub async fn run_callback(context: Arc<CallContext>, outbound: Outbound, job: Ca
                 info!(call = %callback.job_call, "callback: maximum call duration reached: hanging up");
                 break (HangupSide::System, "max_duration".to_owned());
             }
-            Some(event) = next_media(&mut callback.citizen) => {
+            Some(event) = next_media(callback.citizen.as_mut().map(|s| &mut s.leg)) => {
                 if let MediaEvent::DeadMedia { silent_for } = event {
                     info!(call = %callback.job_call, silent_s = silent_for.as_secs(), "callback: no RTP from the citizen: hanging up");
                     break (HangupSide::System, "dead_media".to_owned());
                 }
             }
-            Some(event) = next_media_of_agent(&mut callback.agent) => {
+            Some(event) = next_media(callback.agent.as_mut().map(|(_, s)| &mut s.leg)) => {
                 if let MediaEvent::DeadMedia { silent_for } = event {
                     info!(call = %callback.job_call, silent_s = silent_for.as_secs(), "callback: no RTP from the agent's phone: hanging up");
                     break (HangupSide::System, "agent_dead_media".to_owned());
@@ -156,17 +156,10 @@ pub async fn run_callback(context: Arc<CallContext>, outbound: Outbound, job: Ca
     });
 }
 
-/// The next media event of a side's leg; never, without a leg.
-async fn next_media(side: &mut Option<Side>) -> Option<MediaEvent> {
-    match side {
-        Some(side) => side.leg.next_event().await,
-        None => std::future::pending().await,
-    }
-}
-
-async fn next_media_of_agent(agent: &mut Option<(AgentId, Side)>) -> Option<MediaEvent> {
-    match agent {
-        Some((_, side)) => side.leg.next_event().await,
+/// The next media event of a leg; never, without one.
+async fn next_media(leg: Option<&mut Leg>) -> Option<MediaEvent> {
+    match leg {
+        Some(leg) => leg.next_event().await,
         None => std::future::pending().await,
     }
 }
