@@ -12,7 +12,10 @@ use std::time::Duration;
 
 use serde_json::json;
 use support::console::ConsoleClient;
-use support::{agent_phone, free_port, scenario, sipp_available, sipp_with_files, Hotline};
+use support::{
+    agent_phone, free_port, scenario, sipp_available, sipp_with_files, trunk_answering_one_call,
+    Hotline,
+};
 
 /// The test's hotline script: the office schedule decides between taking a
 /// callback request (closed) and a plain goodbye (open).
@@ -155,20 +158,7 @@ fn an_after_hours_callback_is_placed_when_the_office_opens_after_a_restart() {
         day.log()
     );
     // The trunk answers the citizen's leg and echoes the audio.
-    let trunk = sipp_with_files(
-        None,
-        &[
-            "-sn",
-            "uas",
-            "-p",
-            &trunk_port.to_string(),
-            "-rtp_echo",
-            "-m",
-            "1",
-        ],
-        &[],
-        Duration::from_secs(60),
-    );
+    let trunk = trunk_answering_one_call(trunk_port);
     // An agent logs in: their phone rings first, with the callback's pop.
     let phone = agent_phone(&day, "agent1", "agent1-sip-pass");
     let agent = ConsoleClient::login(day.http, "agent1", "agent1-demo-pass");

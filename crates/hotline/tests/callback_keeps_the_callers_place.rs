@@ -13,7 +13,8 @@ use std::time::Duration;
 use serde_json::json;
 use support::console::ConsoleClient;
 use support::{
-    agent_path_scripts, agent_phone, free_port, scenario, sipp_available, sipp_with_files, Hotline,
+    agent_path_scripts, agent_phone, free_port, scenario, sipp_available, sipp_with_files,
+    trunk_answering_one_call, Hotline,
 };
 
 #[test]
@@ -36,20 +37,7 @@ fn a_callback_keeps_the_callers_place_and_rings_the_agent_first() {
     );
     let phone = agent_phone(&hotline, "agent1", "agent1-sip-pass");
     // The trunk: answers the callback and echoes the audio.
-    let trunk = sipp_with_files(
-        None,
-        &[
-            "-sn",
-            "uas",
-            "-p",
-            &trunk_port.to_string(),
-            "-rtp_echo",
-            "-m",
-            "1",
-        ],
-        &[],
-        Duration::from_secs(60),
-    );
+    let trunk = trunk_answering_one_call(trunk_port);
 
     // The agent is logged in but on a break: callers wait.
     let agent = ConsoleClient::login(hotline.http, "agent1", "agent1-demo-pass");

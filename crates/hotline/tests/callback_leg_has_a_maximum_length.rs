@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use support::{
     agent1_on_a_break, agent_path_scripts, free_port, scenario, sipp_available, sipp_with_files,
-    Hotline,
+    trunk_answering_one_call, Hotline,
 };
 
 #[test]
@@ -35,20 +35,7 @@ fn a_callback_nobody_hangs_up_ends_at_the_maximum_length() {
     );
     let (phone, agent) = agent1_on_a_break(&hotline);
     let socket = agent.open_socket();
-    let trunk = sipp_with_files(
-        None,
-        &[
-            "-sn",
-            "uas",
-            "-p",
-            &trunk_port.to_string(),
-            "-rtp_echo",
-            "-m",
-            "1",
-        ],
-        &[],
-        Duration::from_secs(60),
-    );
+    let trunk = trunk_answering_one_call(trunk_port);
     let citizen = sipp_with_files(
         hotline.sip,
         &[

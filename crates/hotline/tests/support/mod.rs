@@ -386,6 +386,25 @@ pub fn agent_path_scripts() -> tempfile::TempDir {
     dir
 }
 
+/// The outbound trunk of the callback tests: a SIPp UAS on `port` that
+/// answers one call (the citizen's leg) and echoes its audio.
+pub fn trunk_answering_one_call(port: u16) -> SippProcess {
+    sipp_with_files(
+        None,
+        &[
+            "-sn",
+            "uas",
+            "-p",
+            &port.to_string(),
+            "-rtp_echo",
+            "-m",
+            "1",
+        ],
+        &[],
+        Duration::from_secs(60),
+    )
+}
+
 /// The demo's agent1, phone registered and logged in to the console, on a
 /// break: queued callers wait. The phone and the console session are the
 /// caller's to keep.
