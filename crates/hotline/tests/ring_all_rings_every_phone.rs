@@ -10,8 +10,8 @@ use std::time::Duration;
 use serde_json::json;
 use support::console::ConsoleClient;
 use support::{
-    agent_path_scripts, agent_phone, agent_phone_running, scenario, sipp_available,
-    sipp_with_files, voice_ulaw, Hotline,
+    agent_path_scripts, agent_phone_running, scenario, sipp_available, sipp_with_files, voice_ulaw,
+    Hotline,
 };
 
 const CONFIG: &str = r#"
@@ -47,11 +47,19 @@ fn ring_all_rings_every_phone_and_the_first_answer_wins() {
             ("HOTLINE_CONSOLE_SECURE_COOKIES", "false"),
         ],
     );
-    // agent1's phone rings and is never picked up; agent6's answers.
+    // agent1's phone rings and is never picked up; agent6's is picked up
+    // after a second's ring (a phone answering within a millisecond could
+    // beat agent1's ring, which waits for agent1's screen-pop).
     let rings_out = scenario("agent_phone_rings_out.xml");
     let ringing_phone =
         agent_phone_running(&hotline, "agent1", "agent1-sip-pass", &["-sf", &rings_out]);
-    let answering_phone = agent_phone(&hotline, "agent6", "agent6-sip-pass");
+    let answers = scenario("agent_phone_answers_after_a_ring.xml");
+    let answering_phone = agent_phone_running(
+        &hotline,
+        "agent6",
+        "agent6-sip-pass",
+        &["-sf", &answers, "-rtp_echo"],
+    );
     let first = ConsoleClient::login(hotline.http, "agent1", "agent1-demo-pass");
     let first_socket = first.open_socket();
     assert_eq!(first.post("/api/agent/login", json!({})).status, 200);
@@ -71,7 +79,7 @@ fn ring_all_rings_every_phone_and_the_first_answer_wins() {
         &[("voice.ul", &voice_ulaw(12))],
         Duration::from_secs(40),
     );
-    // Both phones ring: agent6 answers at once, agent1's is cancelled well
+    // Both phones ring: agent6 answers after a second, agent1's is cancelled well
     // before the 20 s ring timeout.
     let ringing_phone = ringing_phone.wait(Duration::from_secs(15));
     assert!(
