@@ -726,6 +726,11 @@ impl Acd {
         }
     }
 
+    /// Whether `call` is offered to `agent` now (its phone may ring).
+    pub fn is_offered(&self, call: CallId, agent: &AgentId) -> bool {
+        self.live_offer(call, agent).is_ok()
+    }
+
     /// The agent and queue of a talking call.
     fn talking(&self, call: CallId) -> Result<(AgentIdx, QueueIdx), AcdError> {
         let entry = self.calls.get(&call).ok_or(AcdError::UnknownCall(call))?;

@@ -3,17 +3,27 @@
 //! feed the results back as inputs, so the cores never await and are tested
 //! on simulated time.
 //!
-//! Owns, so far: the **callback list's scheduler** ([`callbacks`]), which
-//! decides when each promise to call a citizen back is handed to the ACD
-//! (opening hours, retries, a window, a supervisor's cancel or new
-//! priority) and what each attempt's outcome makes of it. The life of one
-//! call (today in `crates/hotline/src/call.rs`) is to move here next
-//! (issue 12).
+//! Owns:
+//! - the **life of one incoming call** ([`call`]): answering, the IVR,
+//!   waiting in a queue, agents' phones ringing, the conversation, hold,
+//!   transfers, the end, in one [`call::Phase`];
+//! - the **calls the hotline places** ([`outbound`]): a callback rings the
+//!   agent first, then dials the citizen through the trunk the dial plan
+//!   allows, and reports what the attempt came to;
+//! - the **media decisions** every leg shares ([`media`]): our SDP, SRTP
+//!   keys, leg parameters, whose RTP is trusted;
+//! - the **callback list's scheduler** ([`callbacks`]), which decides when
+//!   each promise to call a citizen back is handed to the ACD (opening
+//!   hours, retries, a window, a supervisor's cancel or new priority) and
+//!   what each attempt's outcome makes of it.
 //!
-//! Must not touch: sockets, the database, the clock. It depends on
-//! `hotline-store` for the callback list's record types only, and on
-//! `hotline-ivr` for opening hours.
+//! Must not touch: sockets, the database, the clock. It uses the SIP,
+//! media, IVR and ACD crates for their types and pure functions, and
+//! `hotline-store` for the callback list's record types only.
 
+pub mod call;
 pub mod callbacks;
+pub mod media;
+pub mod outbound;
 
 pub use callbacks::{Input, Outcome, Output, Policy, Scheduler};

@@ -546,6 +546,15 @@ impl Leg {
         self.events.recv().await
     }
 
+    /// Polls for the next event: for a driver that waits on several legs
+    /// at once. `Ready(None)` once the engine has stopped.
+    pub fn poll_event(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<MediaEvent>> {
+        self.events.poll_recv(cx)
+    }
+
     /// An event if one is waiting.
     pub fn try_event(&mut self) -> Option<MediaEvent> {
         self.events.try_recv().ok()

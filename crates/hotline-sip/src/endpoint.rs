@@ -606,6 +606,11 @@ impl Endpoint {
         self.calls.len()
     }
 
+    /// Whether `call` is live (set up or established).
+    pub fn has_call(&self, call: CallHandle) -> bool {
+        self.calls.contains_key(&call.0)
+    }
+
     /// Live transactions.
     pub fn active_transactions(&self) -> usize {
         self.transactions.len()

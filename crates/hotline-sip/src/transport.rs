@@ -106,7 +106,12 @@ pub enum Command {
     /// A REFER's progress to its sender: NOTIFY with this sipfrag status
     /// line ("100 Trying", "200 OK", ...); `true` for the last one.
     NotifyRefer(CallHandle, &'static str, bool),
-    Place(Box<OutgoingCall>, oneshot::Sender<CallHandle>),
+    /// Place an outgoing call; its events go to `route` from the first one
+    /// on (not to the layer's event stream).
+    Place(Box<OutgoingCall>, EventRoute, oneshot::Sender<CallHandle>),
+    /// From now on, this call's events go to `route` (the task that
+    /// answers it); earlier ones went to the event stream.
+    Route(CallHandle, EventRoute),
     SetAccepting(bool),
     AddUser {
         user: String,
@@ -121,6 +126,45 @@ pub enum Command {
     Register(Box<Registration>, oneshot::Sender<RegistrationId>),
     /// Remove that binding; `Event::ClientUnregistered` follows.
     Unregister(RegistrationId),
+}
+
+/// Where one call's events go: the task that owns the call. Routing each
+/// call's events straight to its owner keeps a slow call from holding up
+/// any other's, and needs no dispatcher in between.
+pub struct EventRoute(Box<dyn Fn(Event) + Send + Sync>);
+
+impl EventRoute {
+    pub fn new(deliver: impl Fn(Event) + Send + Sync + 'static) -> Self {
+        Self(Box::new(deliver))
+    }
+
+    fn deliver(&self, event: Event) {
+        (self.0)(event)
+    }
+}
+
+impl std::fmt::Debug for EventRoute {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EventRoute")
+    }
+}
+
+impl Event {
+    /// The call an event is about, if any.
+    pub fn call(&self) -> Option<CallHandle> {
+        match self {
+            Event::IncomingCall { call, .. }
+            | Event::CallConfirmed { call, .. }
+            | Event::RemoteMediaChanged { call, .. }
+            | Event::InfoDtmf { call, .. }
+            | Event::ReferReceived { call, .. }
+            | Event::OutgoingProgress { call, .. }
+            | Event::OutgoingAnswered { call, .. }
+            | Event::OutgoingFailed { call, .. }
+            | Event::CallEnded { call, .. } => Some(*call),
+            _ => None,
+        }
+    }
 }
 
 /// A snapshot for metrics and the CLI.
@@ -164,10 +208,14 @@ impl SipHandle {
             .map_err(|_| TransportError::Stopped)
     }
 
-    /// Places an outgoing call and returns its handle.
-    pub async fn place(&self, call: OutgoingCall) -> Result<CallHandle, TransportError> {
+    /// Places an outgoing call whose events go to `route`; returns its handle.
+    pub async fn place(
+        &self,
+        call: OutgoingCall,
+        route: EventRoute,
+    ) -> Result<CallHandle, TransportError> {
         let (tx, rx) = oneshot::channel();
-        self.send(Command::Place(Box::new(call), tx))?;
+        self.send(Command::Place(Box::new(call), route, tx))?;
         rx.await.map_err(|_| TransportError::Stopped)
     }
 
@@ -402,6 +450,7 @@ pub async fn start(
         connections: HashMap::new(),
         connection_by_addr: HashMap::new(),
         events: event_tx,
+        routes: HashMap::new(),
         shared: shared.clone(),
         input_tx,
         limits,
@@ -717,6 +766,8 @@ struct Driver {
     connections: HashMap<ConnectionId, mpsc::Sender<Vec<u8>>>,
     connection_by_addr: HashMap<SocketAddr, ConnectionId>,
     events: mpsc::UnboundedSender<Event>,
+    /// Calls whose events go to their owner, not to `events`.
+    routes: HashMap<CallHandle, EventRoute>,
     shared: Arc<Shared>,
     input_tx: mpsc::Sender<Input>,
     limits: ConnectionLimits,
@@ -790,9 +841,16 @@ impl Driver {
             Command::NotifyRefer(call, status, last) => {
                 ep.call_notify_refer(now, call, status, last)
             }
-            Command::Place(outgoing, reply) => {
+            Command::Place(outgoing, route, reply) => {
                 let handle = ep.call_place(now, *outgoing);
+                // Before any of its events can be flushed.
+                self.routes.insert(handle, route);
                 let _ = reply.send(handle);
+            }
+            Command::Route(call, route) => {
+                if ep.has_call(call) {
+                    self.routes.insert(call, route);
+                }
             }
             Command::SetAccepting(accepting) => ep.set_accepting(accepting),
             Command::AddUser { user, password } => ep.registrar_mut().set_user(user, password),
@@ -825,9 +883,20 @@ impl Driver {
     async fn flush(&mut self) {
         while let Some(output) = self.endpoint.poll_output() {
             match output {
-                Output::Event(event) => {
-                    let _ = self.events.send(event);
-                }
+                Output::Event(event) => match event.call() {
+                    Some(call) if self.routes.contains_key(&call) => {
+                        let ended = matches!(event, Event::CallEnded { .. });
+                        if let Some(route) = self.routes.get(&call) {
+                            route.deliver(event);
+                        }
+                        if ended {
+                            self.routes.remove(&call);
+                        }
+                    }
+                    _ => {
+                        let _ = self.events.send(event);
+                    }
+                },
                 Output::Transmit(transmit) => self.send(transmit.peer, transmit.bytes).await,
             }
         }

@@ -210,25 +210,28 @@ async fn a_call_to_a_tls_peer_opens_a_verified_tls_connection() {
         .unwrap();
     let trunk = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let trunk_addr = trunk.local_addr().unwrap();
-    sip.place(OutgoingCall {
-        target: format!("sip:13800138000@{trunk_addr};transport=tls"),
-        peer: Peer {
-            transport: Transport::Tls,
-            addr: trunk_addr,
-            connection: None,
+    sip.place(
+        OutgoingCall {
+            target: format!("sip:13800138000@{trunk_addr};transport=tls"),
+            peer: Peer {
+                transport: Transport::Tls,
+                addr: trunk_addr,
+                connection: None,
+            },
+            from_user: "12345".into(),
+            from_display: None,
+            local_media: LocalMedia {
+                rtp: "127.0.0.1:40000".parse().unwrap(),
+                codecs: vec![Codec::Pcmu],
+                telephone_event_pt: Some(101),
+                direction: Direction::SendRecv,
+                session_id: 1,
+                version: 1,
+                crypto: None,
+            },
         },
-        from_user: "12345".into(),
-        from_display: None,
-        local_media: LocalMedia {
-            rtp: "127.0.0.1:40000".parse().unwrap(),
-            codecs: vec![Codec::Pcmu],
-            telephone_event_pt: Some(101),
-            direction: Direction::SendRecv,
-            session_id: 1,
-            version: 1,
-            crypto: None,
-        },
-    })
+        hotline_sip::transport::EventRoute::new(|_| {}),
+    )
     .await
     .unwrap();
     let (tcp, _) = tokio::time::timeout(Duration::from_secs(5), trunk.accept())

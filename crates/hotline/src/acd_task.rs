@@ -24,7 +24,7 @@ use hotline_screenpop::{
 use hotline_sip::registrar::Binding;
 use hotline_sip::transport::SipHandle;
 use hotline_store::{AgentStateRecord, Store, User};
-use hotline_types::{AgentId, CallEvent, CallEventRecord, CallId, CitizenId, QueueId, Timestamp};
+use hotline_types::{AgentId, CallEvent, CallEventRecord, CallId, QueueId, Timestamp};
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, info, warn};
 
@@ -34,18 +34,7 @@ use crate::callback_list::CallbackList;
 use crate::config::{QueueConfig, QueueStrategy};
 use crate::events::EventSink;
 
-/// What a call task knows about its caller when it joins a queue: the
-/// screen-pop shows it to the agent.
-#[derive(Debug, Clone, Default)]
-pub struct WaitingCall {
-    pub caller: String,
-    /// The IVR nodes the caller went through, in order.
-    pub ivr_path: Vec<String>,
-    /// What the IVR learned (choices, entered values; ID numbers masked).
-    pub ivr_vars: Vec<(String, String)>,
-    /// The citizen the IVR identified (by caller number or entered ID).
-    pub citizen_hint: Option<CitizenId>,
-}
+pub use hotline_call::call::WaitingCall;
 
 /// Inputs of the ACD task.
 #[derive(Debug)]
@@ -84,8 +73,17 @@ pub enum AcdInput {
         agent: AgentId,
         queue: QueueId,
     },
-    /// The call task has ended; forget its channel.
-    CallGone { call: CallId },
+    /// A call task has ended: the caller's own call, or a callback task
+    /// (`callback`) serving its entry.
+    CallGone { call: CallId, callback: bool },
+    /// The screen-pop of offer `seq` is done: ring the agent's phone if the
+    /// offer still stands.
+    RingReady {
+        call: CallId,
+        agent: AgentId,
+        seq: u64,
+        binding: Binding,
+    },
     /// A console login whose phone binding was found.
     LoginChecked {
         agent: AgentId,
@@ -241,6 +239,11 @@ struct CallEntry {
     queued_at: Instant,
     /// The number to call back, once the caller asked for it.
     callback: Option<String>,
+    /// A callback task (not the caller's own call) serves the entry.
+    calling_back: bool,
+    /// The live offer to each agent, numbered: a phone is rung only if its
+    /// offer is still the ACD's when the screen-pop is done.
+    offers: HashMap<AgentId, u64>,
 }
 
 struct AcdTask {
@@ -259,6 +262,8 @@ struct AcdTask {
     agent_log: mpsc::UnboundedSender<AgentStateRecord>,
     /// Supervisors' changes to the callback list go there.
     callback_list: CallbackList,
+    /// The number of the last offer made.
+    last_offer: u64,
 }
 
 /// Writes agent state changes to the store in order, in batches; while the
@@ -336,6 +341,7 @@ pub fn start(
         queues: queues.to_vec(),
         callbacks: callbacks.launcher,
         callback_list: callbacks.list,
+        last_offer: 0,
         agent_log,
     };
     tokio::spawn(async move {
@@ -449,6 +455,8 @@ impl AcdTask {
                         queue: queue.clone(),
                         queued_at: now,
                         callback: None,
+                        calling_back: false,
+                        offers: HashMap::new(),
                     },
                 );
                 if let Err(e) = self.acd.enqueue(now, call, request) {
@@ -547,6 +555,8 @@ impl AcdTask {
                                 queue,
                                 queued_at: now,
                                 callback: Some(number),
+                                calling_back: false,
+                                offers: HashMap::new(),
                             },
                         );
                     }
@@ -569,16 +579,45 @@ impl AcdTask {
                     }
                 }
             }
-            AcdInput::CallGone { call } => {
-                // A callback entry keeps its place (and its screen-pop data)
-                // after the caller hung up; the ACD forgets it when it is done.
-                let waiting_for_callback = self
+            AcdInput::RingReady {
+                call,
+                agent,
+                seq,
+                binding,
+            } => {
+                let live = self.acd.is_offered(call, &agent);
+                match self.calls.get_mut(&call) {
+                    Some(entry) if live && entry.offers.get(&agent) == Some(&seq) => {
+                        entry.offers.remove(&agent);
+                        let _ = entry
+                            .task
+                            .send(CallInput::Acd(AcdOrder::RingAgent { agent, binding }));
+                    }
+                    _ => debug!(%call, %agent, "offer withdrawn before the phone rang"),
+                }
+            }
+            AcdInput::CallGone { call, callback } => {
+                // The caller's own call saying goodbye after asking for the
+                // callback that now serves the entry changes nothing.
+                let superseded = self
                     .calls
                     .get(&call)
-                    .is_some_and(|entry| entry.callback.is_some())
-                    && self.acd.position(now, call).is_some();
-                if !waiting_for_callback {
-                    self.calls.remove(&call);
+                    .is_some_and(|entry| entry.calling_back && !callback);
+                if !superseded {
+                    if let Some(entry) = self.calls.get_mut(&call) {
+                        entry.calling_back = false;
+                    }
+                    // A callback entry keeps its place (and its screen-pop
+                    // data) after the caller hung up; the ACD forgets it when
+                    // it is done.
+                    let waiting_for_callback = self
+                        .calls
+                        .get(&call)
+                        .is_some_and(|entry| entry.callback.is_some())
+                        && self.acd.position(now, call).is_some();
+                    if !waiting_for_callback {
+                        self.calls.remove(&call);
+                    }
                 }
             }
             AcdInput::LoginChecked { agent, user, reply } => {
@@ -821,9 +860,10 @@ impl AcdTask {
     /// Pops the citizen on the agent's console, then rings their phone.
     fn offer(&mut self, call: CallId, agent: AgentId, queue: QueueId, callback: Option<String>) {
         if let (Some(number), Some(entry)) = (&callback, self.calls.get_mut(&call)) {
-            if entry.task.is_closed() {
-                // The caller hung up after asking for a callback: a callback
-                // task takes the call's place for the ACD's orders.
+            if !entry.calling_back || entry.task.is_closed() {
+                // The caller asked for a callback (and hangs up, or is
+                // saying goodbye): a callback task takes the call's place
+                // for the ACD's orders.
                 let (tx, rx) = mpsc::unbounded_channel();
                 let launched = self.callbacks.as_ref().is_some_and(|launcher| {
                     launcher
@@ -837,12 +877,15 @@ impl AcdTask {
                 });
                 if launched {
                     entry.task = tx;
+                    entry.calling_back = true;
                 } else {
                     warn!(%call, "a callback is due but no outbound trunk is configured (sip.outbound_uri)");
                 }
             }
         }
-        let Some(entry) = self.calls.get(&call) else {
+        self.last_offer += 1;
+        let seq = self.last_offer;
+        let Some(entry) = self.calls.get_mut(&call) else {
             warn!(%call, %agent, "offer for a call the ACD task does not know: treated as a failed offer");
             let _ = self.inputs.send(AcdInput::OfferFailed { call, agent });
             return;
@@ -859,7 +902,7 @@ impl AcdTask {
             citizen_hint: entry.info.citizen_hint,
             callback: callback.is_some(),
         };
-        let task = entry.task.clone();
+        entry.offers.insert(agent.clone(), seq);
         let sip = self.sip.clone();
         let console = self.console.clone();
         let inputs = self.inputs.clone();
@@ -881,7 +924,14 @@ impl AcdTask {
                     warn!(%call, %agent, error = %e, "screen-pop failed; ringing the phone anyway")
                 }
             }
-            let _ = task.send(CallInput::Acd(AcdOrder::RingAgent { agent, binding }));
+            // Through the ACD task, in order with its other orders: an
+            // offer withdrawn meanwhile rings no phone.
+            let _ = inputs.send(AcdInput::RingReady {
+                call,
+                agent,
+                seq,
+                binding,
+            });
         });
     }
 }

@@ -221,6 +221,11 @@ pub struct QueueConfig {
     /// The wallboard shows the queue red when its longest wait passes this.
     #[serde(default = "default_alert_wait_secs")]
     pub alert_wait_secs: u64,
+    /// Call back a caller who hung up while waiting (a missed call), if the
+    /// dial plan allows their number: on the callback list, placed when the
+    /// office is open and an agent is free.
+    #[serde(default)]
+    pub callback_abandoned: bool,
 }
 
 fn default_service_level_target_percent() -> u8 {
@@ -268,6 +273,7 @@ impl QueueConfig {
             service_level_target_percent: default_service_level_target_percent(),
             alert_waiting: default_alert_waiting(),
             alert_wait_secs: default_alert_wait_secs(),
+            callback_abandoned: false,
         }
     }
 }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use hotline_sip::registrar::Binding;
-use hotline_sip::transport::{Command, SipHandle};
+use hotline_sip::transport::{Command, EventRoute, SipHandle};
 use hotline_sip::{CallHandle, Event, Transport};
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
@@ -25,14 +25,9 @@ use crate::call::{run_call, CallContext, CallInput, Incoming};
 pub enum ControlCommand {
     /// Shutdown: end every call.
     HangupAll,
-    /// Place an outgoing leg for a call task (the agent's phone). The
-    /// dispatcher routes the leg's events to `call_task` from the first one
-    /// on: it registers the handle before it reads the next SIP event.
-    Place {
-        outgoing: Box<hotline_sip::OutgoingCall>,
-        call_task: mpsc::UnboundedSender<CallInput>,
-        reply: tokio::sync::oneshot::Sender<Option<CallHandle>>,
-    },
+    /// A call task the dispatcher did not start (a callback): told to end
+    /// at shutdown like the others.
+    Watch(mpsc::UnboundedSender<CallInput>),
 }
 
 /// Runs the dispatcher until the SIP layer's event stream ends.
@@ -42,7 +37,10 @@ pub async fn run_dispatcher(
     mut control: mpsc::UnboundedReceiver<ControlCommand>,
     bindings_file: PathBuf,
 ) {
+    // Incoming calls' tasks, for their events until the SIP layer routes
+    // them to the task itself, and for shutdown; callback tasks, for shutdown.
     let mut calls: HashMap<CallHandle, mpsc::UnboundedSender<CallInput>> = HashMap::new();
+    let mut watched: Vec<mpsc::UnboundedSender<CallInput>> = Vec::new();
     loop {
         let event = tokio::select! {
             event = sip_events.recv() => match event {
@@ -52,16 +50,13 @@ pub async fn run_dispatcher(
             Some(command) = control.recv() => {
                 match command {
                     ControlCommand::HangupAll => {
-                        for call in calls.values() {
+                        for call in calls.values().chain(&watched) {
                             let _ = call.send(CallInput::Terminate);
                         }
                     }
-                    ControlCommand::Place { outgoing, call_task, reply } => {
-                        let handle = context.sip.place(*outgoing).await.ok();
-                        if let Some(handle) = handle {
-                            calls.insert(handle, call_task);
-                        }
-                        let _ = reply.send(handle);
+                    ControlCommand::Watch(task) => {
+                        watched.retain(|t| !t.is_closed());
+                        watched.push(task);
                     }
                 }
                 continue;
@@ -78,7 +73,19 @@ pub async fn run_dispatcher(
                 remote_media,
             } => {
                 let (tx, rx) = mpsc::unbounded_channel();
+                // Ended calls' tasks have dropped their receivers.
+                calls.retain(|_, task| !task.is_closed());
                 calls.insert(call, tx.clone());
+                // From here on the SIP layer hands this call's events to its
+                // task directly (before the task can answer, so nothing it
+                // causes can overtake what is still queued here).
+                let route = tx.clone();
+                let _ = context.sip.send(Command::Route(
+                    call,
+                    EventRoute::new(move |event| {
+                        let _ = route.send(CallInput::Sip(event));
+                    }),
+                ));
                 let incoming = Incoming {
                     handle: call,
                     caller,
@@ -131,18 +138,7 @@ pub async fn run_dispatcher(
 
 /// The call an event is about, if any.
 pub(crate) fn call_of(event: &Event) -> Option<CallHandle> {
-    match event {
-        Event::IncomingCall { call, .. }
-        | Event::CallConfirmed { call, .. }
-        | Event::RemoteMediaChanged { call, .. }
-        | Event::InfoDtmf { call, .. }
-        | Event::ReferReceived { call, .. }
-        | Event::OutgoingProgress { call, .. }
-        | Event::OutgoingAnswered { call, .. }
-        | Event::OutgoingFailed { call, .. }
-        | Event::CallEnded { call, .. } => Some(*call),
-        _ => None,
-    }
+    hotline_call::call::handle_of(event)
 }
 
 /// A binding as saved on disk: expiry as wall-clock time, since `Instant`s

@@ -560,49 +560,79 @@ async fn serve(
     let recordings_dir = config.database.data_dir.join("recordings");
     std::fs::create_dir_all(&recordings_dir)
         .with_context(|| format!("cannot create {}", recordings_dir.display()))?;
-    let context = Arc::new(call::CallContext {
-        sip: sip.clone(),
-        events,
-        media,
-        prompts,
-        prompts_root: config.ivr.scripts_dir.join("prompts"),
-        scripts: scripts.clone(),
-        script_name: config.ivr.script.clone(),
-        store: store.clone(),
-        recordings_dir,
+    let dial_plan = Arc::new(dialplan::DialPlan::new(
+        &config.dialplan.allow,
+        config.dialplan.max_calls_per_number_per_day,
+    )?);
+    let dead_media_after = Duration::from_secs(config.media.dead_media_secs.max(1));
+    let core = hotline_call::call::Config {
         max_call: sip_checked.max_call,
         answer_after: sip_checked.answer_after,
-        dead_media_after: Duration::from_secs(config.media.dead_media_secs.max(1)),
-        dial_plan: Arc::new(dialplan::DialPlan::new(
-            &config.dialplan.allow,
-            config.dialplan.max_calls_per_number_per_day,
-        )?),
-        queue_names: config.queues.iter().map(|q| q.name.clone()).collect(),
-        callback_list,
-        latch: config.media.latch,
+        dead_media_after,
+        latch: match config.media.latch {
+            config::LatchConfig::SignallingSource => {
+                hotline_call::media::LatchRule::SignallingSource
+            }
+            config::LatchConfig::AnySource => hotline_call::media::LatchRule::AnySource,
+            config::LatchConfig::SdpAddress => hotline_call::media::LatchRule::SdpAddress,
+        },
         trusted_sources: config.sip.trusted_sources.clone(),
-        node: None,
-        acd,
-        dispatcher: control_tx.clone(),
-        music_on_hold,
-        hotline_number: config.sip.numbers.first().cloned().unwrap_or_default(),
+        prompts_root: config.ivr.scripts_dir.join("prompts"),
+        recordings_dir,
+        music_on_hold: music_on_hold.is_some(),
         callbacks: sip_checked.outbound.is_some(),
-        destinations: sip_checked.destinations.clone(),
         record_calls: match config.media.record_calls {
             config::RecordCalls::Off => None,
             config::RecordCalls::Stereo => Some(hotline_media::RecordMode::Stereo),
             config::RecordCalls::Mixed => Some(hotline_media::RecordMode::Mixed),
         },
+        queue_names: config.queues.iter().map(|q| q.name.clone()).collect(),
+        callback_abandoned: config
+            .queues
+            .iter()
+            .filter(|q| q.callback_abandoned)
+            .map(|q| q.name.clone())
+            .collect(),
+        destinations: sip_checked
+            .destinations
+            .iter()
+            .map(|(name, (uri, addr, tcp))| {
+                let destination = hotline_call::call::Destination {
+                    uri: uri.clone(),
+                    addr: *addr,
+                    tcp: *tcp,
+                };
+                (name.clone(), destination)
+            })
+            .collect(),
+        dial_plan: {
+            let plan = dial_plan.clone();
+            Arc::new(move |number: &str| plan.allows(number).map_err(|r| r.as_str()))
+        },
+        node: None,
+    };
+    let context = Arc::new(call::CallContext {
+        core: Arc::new(core),
+        sip: sip.clone(),
+        events,
+        media,
+        prompts,
+        scripts: scripts.clone(),
+        script_name: config.ivr.script.clone(),
+        store: store.clone(),
+        dial_plan,
+        callback_list,
+        acd,
+        dispatcher: control_tx.clone(),
+        music_on_hold,
+        hotline_number: config.sip.numbers.first().cloned().unwrap_or_default(),
     });
     if let Some(outbound) = sip_checked.outbound.clone() {
         let context = context.clone();
+        let trunk = Arc::new(callback::trunk(&context, outbound));
         tokio::spawn(async move {
             while let Some(job) = callback_jobs.recv().await {
-                tokio::spawn(callback::run_callback(
-                    context.clone(),
-                    outbound.clone(),
-                    job,
-                ));
+                tokio::spawn(callback::run_callback(context.clone(), trunk.clone(), job));
             }
         });
     }

@@ -56,7 +56,7 @@ async fn hotline_places_a_call_to_sipp_and_hangs_up() {
         [1; 32],
         Instant::now(),
     );
-    let (sip, mut events, tasks) = transport::start(
+    let (sip, _stream, tasks) = transport::start(
         TransportConfig {
             listen: vec![listen],
             ..TransportConfig::default()
@@ -66,26 +66,34 @@ async fn hotline_places_a_call_to_sipp_and_hangs_up() {
     .await
     .expect("start SIP");
     let phone: SocketAddr = format!("127.0.0.1:{uas_port}").parse().expect("addr");
+    // The placed call's events come on a route of its own.
+    let (route, mut events) = tokio::sync::mpsc::unbounded_channel();
+    let route = transport::EventRoute::new(move |event| {
+        let _ = route.send(event);
+    });
     let call = sip
-        .place(OutgoingCall {
-            target: format!("sip:agent@{phone}"),
-            peer: Peer {
-                transport: Transport::Udp,
-                addr: phone,
-                connection: None,
+        .place(
+            OutgoingCall {
+                target: format!("sip:agent@{phone}"),
+                peer: Peer {
+                    transport: Transport::Udp,
+                    addr: phone,
+                    connection: None,
+                },
+                from_user: "12345".into(),
+                from_display: Some("Hotline".into()),
+                local_media: LocalMedia {
+                    rtp: "127.0.0.1:41000".parse().expect("addr"),
+                    codecs: vec![Codec::Pcmu, Codec::Pcma],
+                    telephone_event_pt: Some(101),
+                    direction: Direction::SendRecv,
+                    session_id: 1,
+                    version: 1,
+                    crypto: None,
+                },
             },
-            from_user: "12345".into(),
-            from_display: Some("Hotline".into()),
-            local_media: LocalMedia {
-                rtp: "127.0.0.1:41000".parse().expect("addr"),
-                codecs: vec![Codec::Pcmu, Codec::Pcma],
-                telephone_event_pt: Some(101),
-                direction: Direction::SendRecv,
-                session_id: 1,
-                version: 1,
-                crypto: None,
-            },
-        })
+            route,
+        )
         .await
         .expect("place the call");
     let mut answered = None;

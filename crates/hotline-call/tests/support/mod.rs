@@ -2,6 +2,9 @@
 //! callbacks as the store would hand them over.
 #![allow(dead_code)]
 
+pub mod callbacks_sim;
+pub mod calls;
+
 use std::path::Path;
 use std::time::Duration;
 

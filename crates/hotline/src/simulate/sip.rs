@@ -13,7 +13,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use anyhow::Context;
-use hotline_sip::transport::{self, Command, SipHandle, TransportConfig};
+use hotline_sip::transport::{self, Command, EventRoute, SipHandle, TransportConfig};
 use hotline_sip::{
     CallHandle, Endpoint, EndpointConfig, Event, OutgoingCall, Peer, Registration, RegistrationId,
     Transport,
@@ -174,11 +174,11 @@ async fn dispatch(
         tokio::select! {
             request = requests.recv() => match request {
                 Some(Request::Place { outgoing, events, reply }) => {
-                    let handle = sip.place(*outgoing).await.ok();
-                    if let Some(handle) = handle {
-                        calls.insert(handle, events);
-                    }
-                    let _ = reply.send(handle);
+                    // The SIP layer hands the call's events to its owner.
+                    let route = EventRoute::new(move |event| {
+                        let _ = events.send(event);
+                    });
+                    let _ = reply.send(sip.place(*outgoing, route).await.ok());
                 }
                 Some(Request::Register { registration, events, reply }) => {
                     let id = sip.register(*registration).await.ok();

@@ -1,0 +1,559 @@
+//! Calls the hotline places: a callback, as a sans-IO state machine.
+//!
+//! A citizen who asked to be called back keeps their place (in the queue,
+//! or on the callback list). When their turn comes the ACD offers the entry
+//! like a call, under the original call's id, and a [`Callback`] takes the
+//! call's place: it rings the agent first (the screen-pop says it is a
+//! callback), and only when the ACD has connected the agent does it dial
+//! the citizen through the outbound trunk, so no citizen is called back
+//! without a person on the line; answered, the two legs are bridged. The
+//! callback is a call of its own in the call log, linked to the original
+//! one; the agent's answer, talk and wrap-up belong to the original call,
+//! as the ACD decided them. What the attempt came to ([`Outcome`]) goes to
+//! the callback list.
+//!
+//! It speaks the same [`Input`]/[`Output`] as [`crate::call::Call`], so one
+//! driver runs both ([`CallCore`]); both its legs are placed legs.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Instant;
+
+use hotline_media::LatchPolicy;
+use hotline_sip::registrar::Binding;
+use hotline_sip::sdp::SdesCrypto;
+use hotline_sip::transport::Command;
+use hotline_sip::{CallHandle, Event, Peer};
+use hotline_types::{AgentId, CallEvent, CallId, HangupSide};
+use tracing::{info, warn};
+
+use crate::call::{
+    handle_of, BridgeOp, CallCore, Config, Input, LegRef, MediaInput, MediaOp, NumberCheck, Order,
+    Output, PlaceRequest, PlacedLeg, Placement, Refusal, ToAcd,
+};
+use crate::callbacks::Outcome;
+use crate::media::answered_leg_params;
+
+/// The trunk's Request-URI for a number, if it can be dialled.
+pub type TargetUri = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+/// How callbacks reach citizens.
+pub struct Trunk {
+    /// Where the trunk is.
+    pub peer: Peer,
+    /// The Request-URI for a number (`None`: the number cannot be dialled).
+    pub target: TargetUri,
+    /// The dial plan's permission to call a number now (it counts the
+    /// day's calls to each number): `Err(reason)` if not.
+    pub permit: NumberCheck,
+    /// The hotline's own number: the From of its calls.
+    pub from: String,
+}
+
+impl std::fmt::Debug for Trunk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Trunk")
+            .field("peer", &self.peer)
+            .field("from", &self.from)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One side of the callback: a placed leg.
+#[derive(Debug)]
+struct Side {
+    leg: PlacedLeg,
+    /// `None` while the driver places it.
+    handle: Option<CallHandle>,
+    /// The agent's phone: by its registered address; the trunk: its SDP.
+    latch: LatchPolicy,
+    offered: Option<SdesCrypto>,
+    answered: bool,
+}
+
+/// Where the callback is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallbackPhase {
+    /// Waiting for the ACD to ring an agent, or the agent's phone rings.
+    RingingAgent,
+    /// The agent is on the line; the citizen's phone rings.
+    DiallingCitizen,
+    /// Citizen and agent talk; `held`: the citizen hears music.
+    Talking {
+        held: bool,
+    },
+    Over,
+}
+
+/// One callback's state.
+pub struct Callback {
+    config: Arc<Config>,
+    trunk: Arc<Trunk>,
+    /// The call the citizen asked on; the ACD knows the callback by it.
+    original: CallId,
+    /// The callback's own call.
+    id: CallId,
+    number: String,
+    phase: CallbackPhase,
+    agent: Option<(AgentId, Side)>,
+    citizen: Option<Side>,
+    /// The citizen picked up (the promise is kept).
+    citizen_answered: bool,
+    bridged: bool,
+    max_call_at: Instant,
+    /// Legs given up before the driver said they were placed.
+    abandoned: Vec<PlacedLeg>,
+    next_leg: u32,
+    outputs: VecDeque<Output>,
+}
+
+impl std::fmt::Debug for Callback {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Callback")
+            .field("original", &self.original)
+            .field("id", &self.id)
+            .field("phase", &self.phase)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Callback {
+    /// A callback of `original` to `number`: `callback_placed` on the
+    /// original call, `call_started` on the new one (`id`).
+    pub fn new(
+        config: Arc<Config>,
+        trunk: Arc<Trunk>,
+        original: CallId,
+        id: CallId,
+        number: String,
+        now: Instant,
+    ) -> Self {
+        let mut callback = Callback {
+            max_call_at: now + config.max_call,
+            config,
+            original,
+            id,
+            number,
+            phase: CallbackPhase::RingingAgent,
+            agent: None,
+            citizen: None,
+            citizen_answered: false,
+            bridged: false,
+            abandoned: Vec::new(),
+            next_leg: 0,
+            outputs: VecDeque::new(),
+            trunk,
+        };
+        callback.outputs.push_back(Output::EventOn(
+            original,
+            CallEvent::CallbackPlaced {
+                number: callback.number.clone(),
+                callback_call: id,
+            },
+        ));
+        callback.emit(CallEvent::CallStarted {
+            caller: callback.trunk.from.clone(),
+            called: callback.number.clone(),
+            sip_call_id: String::new(),
+            node: callback.config.node.clone(),
+            linked_call: Some(original),
+        });
+        callback
+    }
+
+    pub fn phase(&self) -> CallbackPhase {
+        self.phase
+    }
+
+    fn emit(&mut self, event: CallEvent) {
+        self.outputs.push_back(Output::Event(event));
+    }
+
+    fn tell_acd(&mut self, request: ToAcd) {
+        self.outputs.push_back(Output::Acd(request));
+    }
+
+    fn new_leg(&mut self) -> PlacedLeg {
+        self.next_leg += 1;
+        PlacedLeg(self.next_leg)
+    }
+
+    /// What the attempt came to: the citizen answered (and so talked with
+    /// the agent who was already on the line), or why not.
+    fn outcome(&self, cause: &str) -> Outcome {
+        match cause {
+            _ if self.citizen_answered => Outcome::Talked,
+            "shutdown" => Outcome::Interrupted,
+            "callback_refused" | "callback_bad_number" => Outcome::Refused,
+            "callback_no_answer" => Outcome::NoAnswer,
+            _ if self.citizen.is_none() && self.agent.is_none() => Outcome::Interrupted,
+            _ => Outcome::Failed,
+        }
+    }
+
+    /// The conversation is over: the agent goes to wrap-up.
+    fn talk_over(&mut self, side: HangupSide, cause: &str) {
+        self.tell_acd(ToAcd::TalkEnded);
+        self.end(side, cause);
+    }
+
+    /// The callback ends: both legs hung up, the outcome to the list.
+    fn end(&mut self, side: HangupSide, cause: &str) {
+        if self.phase == CallbackPhase::Over {
+            return;
+        }
+        let outcome = self.outcome(cause);
+        if self.bridged {
+            self.bridged = false;
+            self.outputs.push_back(Output::Bridge(BridgeOp::End));
+        }
+        for side in [self.agent.take().map(|(_, s)| s), self.citizen.take()]
+            .into_iter()
+            .flatten()
+        {
+            match side.handle {
+                Some(handle) => self.outputs.push_back(Output::Sip(Command::Hangup(handle))),
+                None => self.abandoned.push(side.leg),
+            }
+            self.outputs.push_back(Output::Media(
+                LegRef::Placed(side.leg),
+                MediaOp::Close { report: None },
+            ));
+        }
+        self.emit(CallEvent::Ended {
+            side,
+            cause: cause.to_owned(),
+        });
+        self.outputs.push_back(Output::CallbackOutcome(outcome));
+        self.tell_acd(ToAcd::CallGone);
+        self.phase = CallbackPhase::Over;
+        self.outputs.push_back(Output::Done);
+    }
+
+    fn ring_agent(&mut self, agent: AgentId, binding: Binding) {
+        if self.agent.is_some() || self.phase != CallbackPhase::RingingAgent {
+            self.tell_acd(ToAcd::OfferFailed { agent });
+            return;
+        }
+        let leg = self.new_leg();
+        self.outputs.push_back(Output::Place(PlaceRequest {
+            leg,
+            target: binding.contact.clone(),
+            peer: Peer {
+                transport: binding.transport,
+                addr: binding.source,
+                connection: None,
+            },
+            from_user: self.number.clone(),
+        }));
+        info!(call = %self.original, %agent, "callback: ringing the agent first");
+        let latch = self
+            .config
+            .latch
+            .policy_for(binding.source.ip(), &self.config.trusted_sources);
+        self.agent = Some((
+            agent,
+            Side {
+                leg,
+                handle: None,
+                latch,
+                offered: None,
+                answered: false,
+            },
+        ));
+    }
+
+    fn drop_agent(&mut self, agent: &AgentId) {
+        if self.agent.as_ref().is_none_or(|(a, _)| a != agent) {
+            return;
+        }
+        if let Some((_, side)) = self.agent.take() {
+            match side.handle {
+                Some(handle) => self.outputs.push_back(Output::Sip(Command::Hangup(handle))),
+                None => self.abandoned.push(side.leg),
+            }
+            self.outputs.push_back(Output::Media(
+                LegRef::Placed(side.leg),
+                MediaOp::Close { report: None },
+            ));
+        }
+    }
+
+    /// The agent is on the line: now the citizen's phone rings.
+    fn dial_citizen(&mut self) {
+        if self.phase != CallbackPhase::RingingAgent
+            || !self.agent.as_ref().is_some_and(|(_, s)| s.answered)
+        {
+            return;
+        }
+        if let Err(reason) = (self.trunk.permit)(&self.number) {
+            warn!(call = %self.original, number = self.number, reason, "callback: the dial plan refuses the number");
+            self.emit(CallEvent::DialRefused {
+                number: self.number.clone(),
+                purpose: "callback".into(),
+                reason: reason.into(),
+            });
+            self.talk_over(HangupSide::System, "callback_refused");
+            return;
+        }
+        let Some(target) = (self.trunk.target)(&self.number) else {
+            warn!(call = %self.original, number = self.number, "callback: the number cannot be dialled");
+            self.talk_over(HangupSide::System, "callback_bad_number");
+            return;
+        };
+        let leg = self.new_leg();
+        self.outputs.push_back(Output::Place(PlaceRequest {
+            leg,
+            target,
+            peer: self.trunk.peer,
+            from_user: self.trunk.from.clone(),
+        }));
+        info!(call = %self.original, callback = %self.id, "callback: dialling the citizen");
+        self.citizen = Some(Side {
+            leg,
+            handle: None,
+            latch: LatchPolicy::SdpAddress,
+            offered: None,
+            answered: false,
+        });
+        self.phase = CallbackPhase::DiallingCitizen;
+    }
+
+    fn placed(&mut self, leg: PlacedLeg, placed: Option<Placement>) {
+        if let Some(at) = self.abandoned.iter().position(|l| *l == leg) {
+            self.abandoned.swap_remove(at);
+            if let Some(placement) = placed {
+                self.outputs
+                    .push_back(Output::Sip(Command::Hangup(placement.handle)));
+            }
+            return;
+        }
+        let is_agent = self.agent.as_ref().is_some_and(|(_, s)| s.leg == leg);
+        let is_citizen = self.citizen.as_ref().is_some_and(|s| s.leg == leg);
+        match placed {
+            Some(placement) => {
+                let side = if is_agent {
+                    self.agent.as_mut().map(|(_, s)| s)
+                } else if is_citizen {
+                    self.citizen.as_mut()
+                } else {
+                    None
+                };
+                if let Some(side) = side {
+                    side.handle = Some(placement.handle);
+                    side.offered = placement.offered;
+                }
+            }
+            None if is_agent => {
+                let Some((agent, side)) = self.agent.take() else {
+                    return;
+                };
+                warn!(call = %self.original, %agent, "callback: the agent's leg could not be placed");
+                self.outputs.push_back(Output::Media(
+                    LegRef::Placed(side.leg),
+                    MediaOp::Close { report: None },
+                ));
+                self.tell_acd(ToAcd::OfferFailed { agent });
+            }
+            None if is_citizen => {
+                warn!(call = %self.original, "callback: the citizen's leg could not be placed");
+                self.talk_over(HangupSide::System, "callback_failed");
+            }
+            None => {}
+        }
+    }
+
+    fn sip(&mut self, event: Event) {
+        let Some(handle) = handle_of(&event) else {
+            return;
+        };
+        let is_agent = self
+            .agent
+            .as_ref()
+            .is_some_and(|(_, s)| s.handle == Some(handle));
+        let is_citizen = self
+            .citizen
+            .as_ref()
+            .is_some_and(|s| s.handle == Some(handle));
+        let dead_media_after = self.config.dead_media_after;
+        match event {
+            Event::OutgoingAnswered { remote_media, .. } if is_agent => {
+                let Some((agent, side)) = self.agent.as_mut() else {
+                    return;
+                };
+                side.answered = true;
+                let (leg, agent) = (side.leg, agent.clone());
+                if let Some(media) = remote_media {
+                    let params = answered_leg_params(
+                        &media,
+                        side.latch,
+                        side.offered.as_ref(),
+                        dead_media_after,
+                    );
+                    self.outputs
+                        .push_back(Output::Media(LegRef::Placed(leg), MediaOp::Start(params)));
+                }
+                self.tell_acd(ToAcd::OfferAnswered { agent });
+            }
+            Event::OutgoingAnswered { remote_media, .. } if is_citizen => {
+                self.emit(CallEvent::Answered);
+                self.citizen_answered = true;
+                let Some(citizen) = self.citizen.as_mut() else {
+                    return;
+                };
+                citizen.answered = true;
+                let leg = citizen.leg;
+                if let Some(media) = remote_media {
+                    let params = answered_leg_params(
+                        &media,
+                        citizen.latch,
+                        citizen.offered.as_ref(),
+                        dead_media_after,
+                    );
+                    self.outputs
+                        .push_back(Output::Media(LegRef::Placed(leg), MediaOp::Start(params)));
+                }
+                let Some(agent_leg) = self.agent.as_ref().map(|(_, s)| s.leg) else {
+                    return;
+                };
+                self.outputs.push_back(Output::Bridge(BridgeOp::Connect(
+                    LegRef::Placed(leg),
+                    LegRef::Placed(agent_leg),
+                )));
+                self.bridged = true;
+                self.phase = CallbackPhase::Talking { held: false };
+            }
+            Event::CallEnded { .. } if is_agent => {
+                let Some((agent, side)) = self.agent.take() else {
+                    return;
+                };
+                self.outputs.push_back(Output::Media(
+                    LegRef::Placed(side.leg),
+                    MediaOp::Close { report: None },
+                ));
+                if side.answered {
+                    self.talk_over(HangupSide::Agent, "bye");
+                } else {
+                    self.tell_acd(ToAcd::OfferFailed { agent });
+                }
+            }
+            Event::CallEnded { reason, .. } if is_citizen => {
+                let Some(side) = self.citizen.take() else {
+                    return;
+                };
+                self.outputs.push_back(Output::Media(
+                    LegRef::Placed(side.leg),
+                    MediaOp::Close { report: None },
+                ));
+                if side.answered {
+                    self.talk_over(HangupSide::Caller, reason);
+                } else {
+                    info!(call = %self.original, reason, "callback: the citizen did not answer");
+                    self.talk_over(HangupSide::System, "callback_no_answer");
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn order(&mut self, order: Order) {
+        match order {
+            Order::RingAgent { agent, binding } => self.ring_agent(agent, binding),
+            Order::CancelOffer { agent } | Order::DropAgent { agent } => {
+                if self.phase == CallbackPhase::RingingAgent {
+                    self.drop_agent(&agent);
+                }
+            }
+            Order::Connect { .. } => self.dial_citizen(),
+            // A transferred or overflowing callback: the citizen is called
+            // by the next agent's own callback, not kept on a line here.
+            Order::Requeued | Order::Overflow { .. } => {
+                self.talk_over(HangupSide::Agent, "callback_transferred")
+            }
+            Order::Announce { .. } | Order::TransferRefused => {}
+        }
+    }
+
+    fn media(&mut self, leg: PlacedLeg, media: MediaInput) {
+        let MediaInput::DeadMedia { silent_for } = media else {
+            return;
+        };
+        let (cause, whose) = if self.citizen.as_ref().is_some_and(|s| s.leg == leg) {
+            ("dead_media", "the citizen")
+        } else if self.agent.as_ref().is_some_and(|(_, s)| s.leg == leg) {
+            ("agent_dead_media", "the agent's phone")
+        } else {
+            return;
+        };
+        info!(call = %self.original, silent_s = silent_for.as_secs(), "callback: no RTP from {whose}: hanging up");
+        // The agent goes to wrap-up as after any conversation.
+        self.talk_over(HangupSide::System, cause);
+    }
+}
+
+impl CallCore for Callback {
+    fn handle(&mut self, _now: Instant, input: Input) {
+        if self.phase == CallbackPhase::Over {
+            return;
+        }
+        match input {
+            Input::Sip(event) => self.sip(event),
+            Input::Media(LegRef::Placed(leg), media) => self.media(leg, media),
+            Input::Media(LegRef::Caller, _) | Input::Ivr(_) => {}
+            Input::Placed { leg, placed } => self.placed(leg, placed),
+            Input::Acd(order) => self.order(order),
+            Input::BridgeFailed => {
+                warn!(call = %self.original, "callback: the media bridge failed");
+                self.bridged = false;
+                self.talk_over(HangupSide::System, "bridge_failed");
+            }
+            Input::Terminate => self.end(HangupSide::System, "shutdown"),
+        }
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        if self.phase != CallbackPhase::Over && now >= self.max_call_at {
+            info!(call = %self.original, "callback: maximum call duration reached: hanging up");
+            self.talk_over(HangupSide::System, "max_duration");
+        }
+    }
+
+    fn poll_output(&mut self) -> Option<Output> {
+        self.outputs.pop_front()
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        (self.phase != CallbackPhase::Over).then_some(self.max_call_at)
+    }
+
+    fn hold(&mut self, on: bool) -> Result<(), Refusal> {
+        let CallbackPhase::Talking { held } = self.phase else {
+            return Err(Refusal::NotConnected);
+        };
+        let Some(citizen) = self.citizen.as_ref().map(|s| s.leg) else {
+            return Err(Refusal::NotConnected);
+        };
+        if held != on {
+            self.outputs.push_back(Output::Bridge(BridgeOp::Hold {
+                citizen: LegRef::Placed(citizen),
+                on,
+            }));
+            self.phase = CallbackPhase::Talking { held: on };
+            self.emit(if on {
+                CallEvent::HoldStarted
+            } else {
+                CallEvent::HoldEnded
+            });
+        }
+        Ok(())
+    }
+
+    fn hang_up_agent(&mut self, _now: Instant) -> Result<(), Refusal> {
+        self.talk_over(HangupSide::Agent, "agent_hangup");
+        Ok(())
+    }
+
+    fn acd_call(&self) -> CallId {
+        self.original
+    }
+}
