@@ -102,6 +102,7 @@ run_step() { # mode rate
     HOTLINE_IVR_SCRIPTS_DIR="$dir/scripts" HOTLINE_IVR_SCRIPT=flow \
     HOTLINE_CONSOLE_SECURE_COOKIES=false HOTLINE_CONSOLE_LOGIN_ATTEMPTS_PER_MINUTE=100000 \
     HOTLINE_SIP_RTP_PORT_MIN=20000 HOTLINE_SIP_RTP_PORT_MAX=29999 HOTLINE_LOG_LEVEL=warn \
+    HOTLINE_SIP_TRUSTED_SOURCES='["127.0.0.1"]' \
         "$BIN" serve --demo --demo-agents "$AGENTS" >"$dir/hotline.out" 2>"$dir/hotline.log" &
     local hotline=$!
     for _ in $(seq 1 600); do
