@@ -16,6 +16,8 @@ const REPORTS_HTML: &str = include_str!("../static/reports.html");
 const REPORTS_JS: &str = include_str!("../static/reports.js");
 const DEPARTMENTS_HTML: &str = include_str!("../static/departments.html");
 const DEPARTMENTS_JS: &str = include_str!("../static/departments.js");
+const CALLBACKS_HTML: &str = include_str!("../static/callbacks.html");
+const CALLBACKS_JS: &str = include_str!("../static/callbacks.js");
 const COMMON_JS: &str = include_str!("../static/ui/common.js");
 const TEXTS_JS: &str = include_str!("../static/ui/texts.js");
 const CHARTS_JS: &str = include_str!("../static/ui/charts.js");
@@ -103,6 +105,21 @@ pub(crate) async fn departments() -> Response {
 /// `GET /departments/departments.js`.
 pub(crate) async fn departments_script() -> Response {
     asset(JS, DEPARTMENTS_JS)
+}
+
+/// `GET /callbacks`.
+pub(crate) async fn to_callbacks() -> Redirect {
+    Redirect::to("/callbacks/")
+}
+
+/// `GET /callbacks/`: the callback list, for supervisors.
+pub(crate) async fn callbacks() -> Response {
+    asset(HTML, CALLBACKS_HTML)
+}
+
+/// `GET /callbacks/callbacks.js`.
+pub(crate) async fn callbacks_script() -> Response {
+    asset(JS, CALLBACKS_JS)
 }
 
 /// `GET /ui/common.js`: login, language, API calls, shared by the pages.

@@ -112,6 +112,14 @@ pub(crate) fn build(app: App) -> (Router, Vec<RouteInfo>) {
             None,
             assets::departments_script,
         )
+        .add(M::GET, "/callbacks", None, assets::to_callbacks)
+        .add(M::GET, "/callbacks/", None, assets::callbacks)
+        .add(
+            M::GET,
+            "/callbacks/callbacks.js",
+            None,
+            assets::callbacks_script,
+        )
         .add(M::GET, "/ui/common.js", None, assets::common_script)
         .add(M::GET, "/ui/texts.js", None, assets::texts_script)
         .add(M::GET, "/ui/charts.js", None, assets::charts_script)

@@ -54,6 +54,9 @@ async fn only_the_public_routes_need_no_session() {
         [
             "GET /",
             "GET /api/openapi.json",
+            "GET /callbacks",
+            "GET /callbacks/",
+            "GET /callbacks/callbacks.js",
             "GET /console",
             "GET /console/",
             "GET /console/console.css",

@@ -12,7 +12,14 @@
 use std::collections::BTreeSet;
 
 const TEXTS_JS: &str = include_str!("../static/ui/texts.js");
-const PAGES: [&str; 5] = ["common", "console", "wallboard", "reports", "departments"];
+const PAGES: [&str; 6] = [
+    "common",
+    "console",
+    "wallboard",
+    "reports",
+    "departments",
+    "callbacks",
+];
 
 #[test]
 fn english_and_chinese_hold_the_same_keys_on_every_page() {
