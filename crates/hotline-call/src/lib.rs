@@ -10,6 +10,8 @@
 //! - the **calls the hotline places** ([`outbound`]): a callback rings the
 //!   agent first, then dials the citizen through the trunk the dial plan
 //!   allows, and reports what the attempt came to;
+//! - the **dial plan** ([`dialplan`]): which numbers the hotline may ever
+//!   call, and how often a day (toll-fraud protection);
 //! - the **media decisions** every leg shares ([`media`]): our SDP, SRTP
 //!   keys, leg parameters, whose RTP is trusted;
 //! - the **callback list's scheduler** ([`callbacks`]), which decides when
@@ -23,6 +25,7 @@
 
 pub mod call;
 pub mod callbacks;
+pub mod dialplan;
 pub mod media;
 pub mod outbound;
 

@@ -57,7 +57,7 @@ pub struct CallContext {
     /// The hotline's own number (From of the calls it places to citizens).
     pub hotline_number: String,
     /// The numbers callbacks may dial (toll-fraud protection).
-    pub dial_plan: Arc<crate::dialplan::DialPlan>,
+    pub dial_plan: Arc<hotline_call::dialplan::DialPlan>,
     /// The store's list of promises to call back, and its scheduler.
     pub callback_list: crate::callback_list::CallbackList,
 }

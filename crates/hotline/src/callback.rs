@@ -47,7 +47,7 @@ pub fn trunk(context: &CallContext, outbound: Outbound) -> Trunk {
         peer,
         target: Arc::new(move |number: &str| outbound.target(number)),
         permit: Arc::new(move |number: &str| {
-            plan.permit(number, crate::dialplan::today())
+            plan.permit(number, today())
                 .map_err(|refusal| refusal.as_str())
         }),
         from: context.hotline_number.clone(),
@@ -83,4 +83,12 @@ pub async fn run_callback(context: Arc<CallContext>, trunk: Arc<Trunk>, job: Cal
         Input::Terminate,
     )
     .await;
+}
+
+/// Today, as days since the Unix epoch in UTC (the dial plan's day).
+fn today() -> i64 {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    i64::try_from(secs / 86_400).unwrap_or(0)
 }

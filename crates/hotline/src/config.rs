@@ -909,6 +909,41 @@ or widen the range",
 
 #[cfg(test)]
 mod tests {
+    use hotline_call::dialplan::{DialPlan, Refusal};
+
+    #[test]
+    fn the_shipped_dial_plan_passes_domestic_numbers_and_not_toll_numbers() {
+        let shipped = DialPlanConfig::default();
+        let plan = DialPlan::new(&shipped.allow, 2).unwrap();
+        for number in [
+            "13800138000",
+            "19912345678",
+            "01012345678",
+            "075512345678",
+            "88881234",
+        ] {
+            assert_eq!(plan.allows(number), Ok(()), "{number}");
+        }
+        for number in [
+            "0019005551234", // international
+            "+19005551234",
+            "00881234567",  // satellite
+            "95588",        // short service code
+            "12345",        // the hotline itself
+            "1380013800",   // a digit short
+            "138001380001", // a digit long
+            "sipp",
+            "",
+            "13800138000;phone-context=x",
+        ] {
+            assert_eq!(
+                plan.allows(number),
+                Err(Refusal::OutsideDialPlan),
+                "{number}"
+            );
+        }
+    }
+
     use super::*;
 
     #[test]

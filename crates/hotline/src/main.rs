@@ -12,7 +12,6 @@ mod callback_list;
 mod config;
 mod controller;
 mod demo;
-mod dialplan;
 mod events;
 mod http;
 mod simulate;
@@ -560,7 +559,7 @@ async fn serve(
     let recordings_dir = config.database.data_dir.join("recordings");
     std::fs::create_dir_all(&recordings_dir)
         .with_context(|| format!("cannot create {}", recordings_dir.display()))?;
-    let dial_plan = Arc::new(dialplan::DialPlan::new(
+    let dial_plan = Arc::new(hotline_call::dialplan::DialPlan::new(
         &config.dialplan.allow,
         config.dialplan.max_calls_per_number_per_day,
     )?);

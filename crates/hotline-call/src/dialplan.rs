@@ -5,14 +5,33 @@
 //! been called too often today: this is what stands between a hotline and
 //! toll fraud (premium-rate and international numbers).
 //!
-//! Owns only the decision; the call tasks ask it before they dial and
-//! record a `dial_refused` event when it says no.
+//! Owns only the decision; the call cores ask it (through the `NumberCheck`
+//! the driver gives them) before they dial and record a `dial_refused`
+//! event when it says no. The day is the caller's to say: no clock here.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use anyhow::Context;
 use regex::Regex;
+
+/// A pattern of `dialplan.allow` that is not a regular expression.
+#[derive(Debug)]
+pub struct BadPattern {
+    pub pattern: String,
+    pub error: regex::Error,
+}
+
+impl std::fmt::Display for BadPattern {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "dialplan.allow: {:?} is not a regular expression: {}",
+            self.pattern, self.error
+        )
+    }
+}
+
+impl std::error::Error for BadPattern {}
 
 /// Why a number may not be dialled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,16 +64,17 @@ pub struct DialPlan {
 
 impl DialPlan {
     /// Compiles the patterns; each must match a whole number (anchored here).
-    pub fn new(allow: &[String], max_per_day: u32) -> anyhow::Result<Self> {
+    pub fn new(allow: &[String], max_per_day: u32) -> Result<Self, BadPattern> {
         let allow = allow
             .iter()
             .map(|pattern| {
                 let bare = pattern.trim_start_matches('^').trim_end_matches('$');
-                Regex::new(&format!("^(?:{bare})$")).with_context(|| {
-                    format!("dialplan.allow: {pattern:?} is not a regular expression")
+                Regex::new(&format!("^(?:{bare})$")).map_err(|error| BadPattern {
+                    pattern: pattern.clone(),
+                    error,
                 })
             })
-            .collect::<anyhow::Result<Vec<_>>>()?;
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             allow,
             max_per_day,
@@ -91,53 +111,14 @@ impl DialPlan {
     }
 }
 
-/// Today, as days since the Unix epoch in UTC.
-pub fn today() -> i64 {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    i64::try_from(secs / 86_400).unwrap_or(0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// Mainland mobile numbers only (the shipped plan is tested with the
+    /// shipped configuration, in the binary).
     fn plan() -> DialPlan {
-        let shipped = crate::config::DialPlanConfig::default();
-        DialPlan::new(&shipped.allow, 2).unwrap()
-    }
-
-    #[test]
-    fn domestic_numbers_pass_and_toll_numbers_do_not() {
-        let plan = plan();
-        for number in [
-            "13800138000",
-            "19912345678",
-            "01012345678",
-            "075512345678",
-            "88881234",
-        ] {
-            assert_eq!(plan.allows(number), Ok(()), "{number}");
-        }
-        for number in [
-            "0019005551234", // international
-            "+19005551234",
-            "00881234567",  // satellite
-            "95588",        // short service code
-            "12345",        // the hotline itself
-            "1380013800",   // a digit short
-            "138001380001", // a digit long
-            "sipp",
-            "",
-            "13800138000;phone-context=x",
-        ] {
-            assert_eq!(
-                plan.allows(number),
-                Err(Refusal::OutsideDialPlan),
-                "{number}"
-            );
-        }
+        DialPlan::new(&["1[3-9][0-9]{9}".into()], 2).unwrap()
     }
 
     #[test]
