@@ -1,27 +1,173 @@
-//! The pages' static files (the agent console, the wallboard, the reports
-//! and the department view, and their shared script, words, charts and
-//! style),
+//! The pages' static files (the agent console, the wallboard, the reports,
+//! the department view and the callback list, and their shared frame,
+//! script, words, charts and style),
 //! embedded in the binary (no build step, no CDN), served with headers that
 //! keep them from being framed or from loading anything from elsewhere.
+//!
+//! Every page is the frame `static/ui/frame.html` (head, topbar with the
+//! links, notices, sign-in form) with the page's own part put in: its page
+//! file (its comment, its items in the topbar, its `<main>`) and the few
+//! words of [`Page`]. Each is put together once, on its first request.
+
+use std::sync::OnceLock;
 
 use axum::http::{header, HeaderName};
 use axum::response::{IntoResponse, Redirect, Response};
 
-const INDEX_HTML: &str = include_str!("../static/index.html");
+const FRAME_HTML: &str = include_str!("../static/ui/frame.html");
 const CONSOLE_JS: &str = include_str!("../static/console.js");
 const CONSOLE_CSS: &str = include_str!("../static/console.css");
-const WALLBOARD_HTML: &str = include_str!("../static/wallboard.html");
 const WALLBOARD_JS: &str = include_str!("../static/wallboard.js");
-const REPORTS_HTML: &str = include_str!("../static/reports.html");
 const REPORTS_JS: &str = include_str!("../static/reports.js");
-const DEPARTMENTS_HTML: &str = include_str!("../static/departments.html");
 const DEPARTMENTS_JS: &str = include_str!("../static/departments.js");
-const CALLBACKS_HTML: &str = include_str!("../static/callbacks.html");
 const CALLBACKS_JS: &str = include_str!("../static/callbacks.js");
 const COMMON_JS: &str = include_str!("../static/ui/common.js");
 const TEXTS_JS: &str = include_str!("../static/ui/texts.js");
 const CHARTS_JS: &str = include_str!("../static/ui/charts.js");
 const PAGES_CSS: &str = include_str!("../static/ui/pages.css");
+
+static CONSOLE: Page = Page {
+    path: "/console/",
+    title: "Hotline",
+    heading: "Agent console",
+    stylesheet: "console.css",
+    script: "console.js",
+    body_class: None,
+    file: include_str!("../static/index.html"),
+    html: OnceLock::new(),
+};
+
+static WALLBOARD: Page = Page {
+    path: "/wallboard/",
+    title: "Hotline · Wallboard",
+    heading: "Wallboard",
+    stylesheet: "/ui/pages.css",
+    script: "wallboard.js",
+    body_class: Some("wallboard"),
+    file: include_str!("../static/wallboard.html"),
+    html: OnceLock::new(),
+};
+
+static REPORTS: Page = Page {
+    path: "/reports/",
+    title: "Hotline · Reports",
+    heading: "Reports",
+    stylesheet: "/ui/pages.css",
+    script: "reports.js",
+    body_class: None,
+    file: include_str!("../static/reports.html"),
+    html: OnceLock::new(),
+};
+
+static DEPARTMENTS: Page = Page {
+    path: "/departments/",
+    title: "Hotline · Departments",
+    heading: "Departments",
+    stylesheet: "/ui/pages.css",
+    script: "departments.js",
+    body_class: None,
+    file: include_str!("../static/departments.html"),
+    html: OnceLock::new(),
+};
+
+static CALLBACKS: Page = Page {
+    path: "/callbacks/",
+    title: "Hotline · Callbacks",
+    heading: "Callbacks",
+    stylesheet: "/ui/pages.css",
+    script: "callbacks.js",
+    body_class: None,
+    file: include_str!("../static/callbacks.html"),
+    html: OnceLock::new(),
+};
+
+/// One page of the web console: what it puts into the frame.
+struct Page {
+    /// Where it is served, also the `href` of its link in the topbar's nav
+    /// (the one that gets `aria-current="page"`).
+    path: &'static str,
+    /// The window title.
+    title: &'static str,
+    /// The page title in the topbar in English, until the script puts in
+    /// the words of the user's language.
+    heading: &'static str,
+    /// The style sheet's address, from the page.
+    stylesheet: &'static str,
+    /// The page script's address, from the page.
+    script: &'static str,
+    /// The `<body>`'s class, for a page styled apart (the dark wallboard).
+    body_class: Option<&'static str>,
+    /// The page file: its opening comment, then the lines that go into the
+    /// topbar (none on most pages), then its `<main>`.
+    file: &'static str,
+    /// The whole page, put together on the first request.
+    html: OnceLock<String>,
+}
+
+impl Page {
+    /// The whole page, the frame with this page's part put in.
+    fn html(&'static self) -> &'static str {
+        self.html.get_or_init(|| self.compose())
+    }
+
+    /// The frame with its placeholders (listed at the top of
+    /// `static/ui/frame.html`) filled from this page, and the page's own
+    /// link in the nav marked current.
+    fn compose(&self) -> String {
+        let (about, rest) = split_after(self.file, "-->")
+            .expect("every page file opens with its comment (a test checks each)");
+        let main_at = rest
+            .find("<main")
+            .expect("every page file has a <main> (a test checks each)");
+        // From the start of the `<main ...>` line, so its indent is kept.
+        let main_at = rest[..main_at].rfind('\n').map_or(0, |nl| nl + 1);
+        let (topbar, main) = rest.split_at(main_at);
+        let body_class = self
+            .body_class
+            .map(|class| format!(r#" class="{class}""#))
+            .unwrap_or_default();
+
+        let (_, frame) = split_after(FRAME_HTML, "-->\n")
+            .expect("ui/frame.html opens with the comment that describes it");
+        let own_link = format!(r#"<a href="{}""#, self.path);
+        let frame = frame.replacen(&own_link, &format!(r#"{own_link} aria-current="page""#), 1);
+        fill(&frame, |name| match name {
+            "about" => about,
+            "title" => self.title,
+            "stylesheet" => self.stylesheet,
+            "script" => self.script,
+            "body_class" => &body_class,
+            "heading" => self.heading,
+            "topbar" => topbar.trim_matches('\n'),
+            "main" => main.trim_end(),
+            other => panic!("ui/frame.html: no page fills the placeholder {other:?}"),
+        })
+    }
+}
+
+/// `text` up to and with the first `end`, and the rest.
+fn split_after<'a>(text: &'a str, end: &str) -> Option<(&'a str, &'a str)> {
+    let at = text.find(end)? + end.len();
+    Some(text.split_at(at))
+}
+
+/// `template` with each `{{name}}` replaced by `value(name)`, in one pass:
+/// the values are not searched for placeholders in their turn.
+fn fill<'v>(template: &str, value: impl Fn(&str) -> &'v str) -> String {
+    let mut out = String::with_capacity(template.len() * 3);
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        let (before, placeholder) = rest.split_at(start);
+        let (name, after) = placeholder[2..]
+            .split_once("}}")
+            .expect("every {{ in ui/frame.html is closed by }}");
+        out.push_str(before);
+        out.push_str(value(name));
+        rest = after;
+    }
+    out.push_str(rest);
+    out
+}
 
 const HTML: &str = "text/html; charset=utf-8";
 const JS: &str = "text/javascript; charset=utf-8";
@@ -49,7 +195,7 @@ pub(crate) async fn to_console() -> Redirect {
 
 /// `GET /console/`.
 pub(crate) async fn index() -> Response {
-    asset(HTML, INDEX_HTML)
+    asset(HTML, CONSOLE.html())
 }
 
 /// `GET /console/console.js`.
@@ -69,7 +215,7 @@ pub(crate) async fn to_wallboard() -> Redirect {
 
 /// `GET /wallboard/`.
 pub(crate) async fn wallboard() -> Response {
-    asset(HTML, WALLBOARD_HTML)
+    asset(HTML, WALLBOARD.html())
 }
 
 /// `GET /wallboard/wallboard.js`.
@@ -84,7 +230,7 @@ pub(crate) async fn to_reports() -> Redirect {
 
 /// `GET /reports/`.
 pub(crate) async fn reports() -> Response {
-    asset(HTML, REPORTS_HTML)
+    asset(HTML, REPORTS.html())
 }
 
 /// `GET /reports/reports.js`.
@@ -99,7 +245,7 @@ pub(crate) async fn to_departments() -> Redirect {
 
 /// `GET /departments/`.
 pub(crate) async fn departments() -> Response {
-    asset(HTML, DEPARTMENTS_HTML)
+    asset(HTML, DEPARTMENTS.html())
 }
 
 /// `GET /departments/departments.js`.
@@ -114,7 +260,7 @@ pub(crate) async fn to_callbacks() -> Redirect {
 
 /// `GET /callbacks/`: the callback list, for supervisors.
 pub(crate) async fn callbacks() -> Response {
-    asset(HTML, CALLBACKS_HTML)
+    asset(HTML, CALLBACKS.html())
 }
 
 /// `GET /callbacks/callbacks.js`.
@@ -137,7 +283,93 @@ pub(crate) async fn charts_script() -> Response {
     asset(JS, CHARTS_JS)
 }
 
-/// `GET /ui/pages.css`: the wallboard's, reports' and department view's style.
+/// `GET /ui/pages.css`: the style of every page but the console.
 pub(crate) async fn pages_style() -> Response {
     asset(CSS, PAGES_CSS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PAGES: [&Page; 5] = [&CONSOLE, &WALLBOARD, &REPORTS, &DEPARTMENTS, &CALLBACKS];
+
+    #[test]
+    fn every_page_has_the_frame_once_with_its_own_link_current() {
+        for page in PAGES {
+            let html = page.html();
+            let path = page.path;
+            let count = |text: &str| html.matches(text).count();
+            assert!(html.starts_with("<!doctype html>\n<!-- "), "{path}: {html}");
+            assert_eq!(count(r#"<header id="topbar">"#), 1, "{path}: topbar");
+            assert_eq!(count("<nav>"), 1, "{path}: nav");
+            for other in PAGES {
+                let link = format!(r#"<a href="{}""#, other.path);
+                assert_eq!(count(&link), 1, "{path}: the link to {}", other.path);
+            }
+            assert_eq!(count(r#" id="login-view""#), 1, "{path}: sign-in");
+            assert_eq!(count(r#" id="notice""#), 1, "{path}: notices");
+            assert_eq!(count("<main "), 1, "{path}: main");
+            assert_eq!(count("aria-current"), 1, "{path}: aria-current");
+            let own_link = format!(
+                r#"<a href="{path}" aria-current="page" data-testid="link-{}""#,
+                path.trim_matches('/')
+            );
+            assert!(html.contains(&own_link), "{path}: no {own_link}");
+            assert!(
+                !html.contains("{{") && !html.contains("}}"),
+                "{path}: a placeholder is left: {html}"
+            );
+            assert!(html.ends_with("</main>\n</body>\n</html>\n"), "{path}");
+        }
+    }
+
+    #[test]
+    fn no_id_is_used_twice_on_a_page() {
+        for page in PAGES {
+            let mut ids: Vec<&str> = page
+                .html()
+                .split(r#" id=""#)
+                .skip(1)
+                .filter_map(|rest| rest.split_once('"').map(|(id, _)| id))
+                .collect();
+            let all = ids.len();
+            ids.sort_unstable();
+            ids.dedup();
+            assert_eq!(ids.len(), all, "{}: an id twice", page.path);
+            assert!(all > 15, "{}: only {all} ids", page.path);
+        }
+    }
+
+    #[test]
+    fn a_pages_own_topbar_items_and_body_class_land_in_the_frame() {
+        let topbar = |html: &'static str| {
+            let start = html.find(r#"<header id="topbar">"#).expect("a topbar");
+            let end = html.find("</header>").expect("the topbar ends");
+            &html[start..end]
+        };
+        let console = topbar(CONSOLE.html());
+        assert!(console.contains(r#"<span id="state-controls" hidden>"#));
+        assert!(console.contains(r#"id="btn-logout""#));
+        let wallboard = topbar(WALLBOARD.html());
+        assert!(wallboard.contains(r#"id="wb-status""#));
+        assert!(wallboard.contains(r#"id="wb-clock""#));
+        assert!(WALLBOARD.html().contains("<body class=\"wallboard\">\n"));
+        assert!(REPORTS.html().contains("<body>\n"));
+        assert!(CONSOLE
+            .html()
+            .contains(r#"<link rel="stylesheet" href="console.css">"#));
+        assert!(CALLBACKS
+            .html()
+            .contains(r#"<script type="module" src="callbacks.js"></script>"#));
+    }
+
+    #[test]
+    fn a_value_is_not_searched_for_placeholders() {
+        let filled = fill("<p>{{a}} and {{b}}</p>", |name| match name {
+            "a" => "{{b}}",
+            _ => "B",
+        });
+        assert_eq!(filled, "<p>{{b}} and B</p>");
+    }
 }

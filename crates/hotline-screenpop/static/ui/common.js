@@ -1,9 +1,9 @@
 // Shared by every page (the agent console, the wallboard, the reports and
 // the department view): language, API calls with the session's CSRF
-// token, the page frame (header, sign-in, notices) and formatting. The
-// words themselves are in ui/texts.js. Plain modern JS (an ES module), no
-// build step. Data from the server only ever goes into the page as
-// textContent.
+// token, the page frame (header, sign-in, notices; its HTML is
+// ui/frame.html) and formatting. The words themselves are in
+// ui/texts.js. Plain modern JS (an ES module), no build step. Data from
+// the server only ever goes into the page as textContent.
 'use strict';
 
 import { TEXTS } from './texts.js';
