@@ -13,8 +13,8 @@ use crate::state::{
     AgentIdx, AgentSlot, CallEntry, CallStatus, QueueIdx, QueueState, Timer, WaitKey,
 };
 use crate::{
-    AcdConfig, AcdError, Action, AgentProfile, AgentState, CancelReason, EnqueueRequest, Overflow,
-    PendingChange,
+    AcdConfig, AcdError, Action, AgentProfile, AgentState, CancelReason, ConsultOutcome,
+    EnqueueRequest, Overflow, PendingChange,
 };
 
 /// The automatic call distributor: queues, agents and routing, for the
@@ -254,6 +254,15 @@ impl Acd {
                     self.set_agent_state(now, a, on_break, false);
                 }
             }
+            AgentState::Offered { call } if self.is_consultee(call, a) => {
+                self.drop_consult(
+                    call,
+                    ConsultOutcome::Failed,
+                    Some(CancelReason::AgentBreak),
+                    true,
+                );
+                self.set_agent_state(now, a, on_break, false);
+            }
             AgentState::Offered { call } => {
                 self.actions.push_back(Action::CancelOffer {
                     call,
@@ -288,6 +297,15 @@ impl Acd {
                 })
             }
             AgentState::Available | AgentState::Break { .. } => self.log_agent_out(now, a),
+            AgentState::Offered { call } if self.is_consultee(call, a) => {
+                self.drop_consult(
+                    call,
+                    ConsultOutcome::Failed,
+                    Some(CancelReason::AgentLogout),
+                    true,
+                );
+                self.log_agent_out(now, a);
+            }
             AgentState::Offered { call } => {
                 self.actions.push_back(Action::CancelOffer {
                     call,
@@ -530,14 +548,23 @@ impl Acd {
         Ok(())
     }
 
-    /// The conversation between citizen and agent ended (either side). The
-    /// agent goes to wrap-up for the queue's `wrap_up` time; when it runs
+    /// The conversation between citizen and agent ended (either side). A
+    /// consultation in progress ends (`CallerGone`) and frees the consulted
+    /// agent. The agent goes to wrap-up for the queue's `wrap_up` time; when it runs
     /// out, wrap-up ends with disposition `timeout` and `WrapUpDone` is
     /// emitted. The ACD forgets the call (its wrap-up stays with the agent).
     pub fn talk_ended(&mut self, now: Instant, call: CallId) -> Result<(), AcdError> {
         let (a, q) = self.talking(call)?;
+        self.end_consult(
+            now,
+            call,
+            ConsultOutcome::CallerGone,
+            Some(CancelReason::CallerGone),
+            false,
+        );
         self.forget_call(call);
         self.start_wrap_up(now, a, call, q);
+        self.route(now);
         Ok(())
     }
 
@@ -556,6 +583,13 @@ impl Acd {
             .active_queue(&to)
             .ok_or_else(|| AcdError::UnknownQueue(to.clone()))?;
         let (a, q) = self.talking(call)?;
+        if self.calls.get(&call).is_some_and(|c| c.consult.is_some()) {
+            return Err(AcdError::InvalidCallState {
+                call,
+                state: "consulting",
+                wanted: "talking",
+            });
+        }
         self.actions.push_back(Action::Event {
             call,
             event: CallEvent::Transferred {
@@ -665,6 +699,14 @@ impl Acd {
                 Timer::Agent(a) => {
                     self.agents[a].deadline = None;
                     match self.agents[a].state.clone() {
+                        AgentState::Offered { call } if self.is_consultee(call, a) => self
+                            .end_consult(
+                                now,
+                                call,
+                                ConsultOutcome::NoAnswer,
+                                Some(CancelReason::RingTimeout),
+                                true,
+                            ),
                         AgentState::Offered { call } => self.ring_no_answer(now, call, a, true),
                         AgentState::WrapUp { call } => self.finish_wrap_up(now, a, call, "timeout"),
                         _ => {}
@@ -702,7 +744,7 @@ impl Acd {
             .filter(|&q| self.queues[q].active)
     }
 
-    fn agent(&self, agent: &AgentId) -> Result<AgentIdx, AcdError> {
+    pub(crate) fn agent(&self, agent: &AgentId) -> Result<AgentIdx, AcdError> {
         self.agent_index
             .get(agent)
             .copied()
@@ -732,7 +774,7 @@ impl Acd {
     }
 
     /// The agent and queue of a talking call.
-    fn talking(&self, call: CallId) -> Result<(AgentIdx, QueueIdx), AcdError> {
+    pub(crate) fn talking(&self, call: CallId) -> Result<(AgentIdx, QueueIdx), AcdError> {
         let entry = self.calls.get(&call).ok_or(AcdError::UnknownCall(call))?;
         match entry.status {
             CallStatus::Talking { agent } => Ok((agent, entry.queue)),

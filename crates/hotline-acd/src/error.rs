@@ -29,6 +29,8 @@ pub enum AcdError {
         state: &'static str,
         wanted: &'static str,
     },
+    #[error("no agent of queue {0} is available")]
+    NoAgentAvailable(QueueId),
     #[error("call {call} is already in queue {queue}")]
     AlreadyQueued { call: CallId, queue: QueueId },
     #[error("queue {queue}: {problem}")]

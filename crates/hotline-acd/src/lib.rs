@@ -11,7 +11,10 @@
 //!   [`Acd::set_break`], [`Acd::logout`], [`Acd::wrap_up_done`],
 //!   [`Acd::extend_wrap_up`]), from the call tasks ([`Acd::enqueue`],
 //!   [`Acd::offer_answered`], [`Acd::offer_failed`], [`Acd::abandon`],
-//!   [`Acd::talk_ended`], [`Acd::transfer`], [`Acd::request_callback`]) and
+//!   [`Acd::talk_ended`], [`Acd::transfer`], [`Acd::request_callback`],
+//!   the attended transfer's [`Acd::consult`], [`Acd::consult_answered`],
+//!   [`Acd::consult_gone`], [`Acd::complete_consult`],
+//!   [`Acd::return_from_consult`]) and
 //!   from the clock ([`Acd::handle_timeout`]). A wrong input (unknown id,
 //!   wrong state, stale offer) returns an [`AcdError`] and changes nothing.
 //! - **Outputs** are [`Action`]s, drained with [`Acd::poll_action`] until it
@@ -60,6 +63,7 @@
 
 mod acd;
 mod config;
+mod consult;
 mod error;
 mod model;
 mod ops;
@@ -71,6 +75,6 @@ pub use acd::Acd;
 pub use config::{AcdConfig, EscalationStep, Overflow, QueueConfig, Strategy};
 pub use error::AcdError;
 pub use model::{
-    Action, AgentProfile, AgentSnapshot, AgentState, CancelReason, EnqueueRequest, PendingChange,
-    QueuePosition, QueueSnapshot,
+    Action, AgentProfile, AgentSnapshot, AgentState, CancelReason, ConsultOutcome, ConsultTarget,
+    Consultee, EnqueueRequest, PendingChange, QueuePosition, QueueSnapshot,
 };

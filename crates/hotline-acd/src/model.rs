@@ -110,10 +110,81 @@ pub enum Action {
         position: u32,
         estimated_wait: Option<Duration>,
     },
+    /// Attended transfer: the citizen holds while the agent on the call
+    /// consults `consultee`. An agent's screen pops and their phone rings;
+    /// a destination is called. Report the answer with `consult_answered`,
+    /// a failure or hang-up of that leg with `consult_gone`.
+    Consult {
+        call: CallId,
+        by: AgentId,
+        consultee: Consultee,
+    },
+    /// The consultation is over: with `Completed` the citizen talks with the
+    /// consulted party and the first agent's leg is hung up; otherwise the
+    /// consulted leg is hung up (if still up) and the first agent takes the
+    /// citizen back.
+    ConsultEnded {
+        call: CallId,
+        outcome: ConsultOutcome,
+    },
     /// An agent's state changed (console + wallboard).
     AgentChanged { agent: AgentId, state: AgentState },
     /// A call event to record (the owner stamps the wall-clock time).
     Event { call: CallId, event: CallEvent },
+}
+
+/// Whom an agent asks to consult.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ConsultTarget {
+    /// This agent, who must be available.
+    Agent(AgentId),
+    /// The agent of this queue its strategy would offer a call to next.
+    Queue(QueueId),
+    /// A configured destination (by name), outside the ACD.
+    Destination(String),
+}
+
+/// Who is being consulted.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Consultee {
+    /// An agent, for a call of `queue` (their console shows it).
+    Agent {
+        agent: AgentId,
+        queue: QueueId,
+    },
+    Destination(String),
+}
+
+/// How a consultation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ConsultOutcome {
+    /// The citizen was put through to the consulted party.
+    Completed,
+    /// The first agent took the citizen back.
+    Returned,
+    /// The consulted agent's phone rang for the queue's ring timeout.
+    NoAnswer,
+    /// The consulted phone or destination refused or could not be reached,
+    /// or the consulted agent went on break or logged out while it rang.
+    Failed,
+    /// The consulted party hung up after answering.
+    HungUp,
+    /// The citizen hung up.
+    CallerGone,
+}
+
+impl ConsultOutcome {
+    /// The snake-case name, as `ConsultEnded` records it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ConsultOutcome::Completed => "completed",
+            ConsultOutcome::Returned => "returned",
+            ConsultOutcome::NoAnswer => "no_answer",
+            ConsultOutcome::Failed => "failed",
+            ConsultOutcome::HungUp => "hung_up",
+            ConsultOutcome::CallerGone => "caller_gone",
+        }
+    }
 }
 
 /// Why an offer was withdrawn.
@@ -129,6 +200,8 @@ pub enum CancelReason {
     CallerGone,
     /// Ring-all: another agent answered first.
     AnsweredElsewhere,
+    /// The agent who consulted this one took the citizen back.
+    Withdrawn,
 }
 
 impl CancelReason {
@@ -140,6 +213,7 @@ impl CancelReason {
             CancelReason::AgentLogout => "agent_logout",
             CancelReason::CallerGone => "caller_gone",
             CancelReason::AnsweredElsewhere => "answered_elsewhere",
+            CancelReason::Withdrawn => "withdrawn",
         }
     }
 }

@@ -271,6 +271,7 @@ impl Acd {
             next_announce: None,
             deadline: None,
             overflow_path,
+            consult: None,
         };
         apply_escalation(&mut entry, &self.queues[q].config.escalation, now);
         entry

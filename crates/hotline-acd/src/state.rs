@@ -157,6 +157,22 @@ pub(crate) struct CallEntry {
     pub deadline: Option<Instant>,
     /// Queues this call overflowed out of since the IVR queued it (loop guard).
     pub overflow_path: Vec<QueueIdx>,
+    /// A talking call's attended transfer in progress.
+    pub consult: Option<Consult>,
+}
+
+/// Whom a talking call's agent consults, and whether they answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Consult {
+    pub party: Party,
+    pub answered: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Party {
+    /// Offered (ringing) until answered, then on call with the call.
+    Agent(AgentIdx),
+    Destination(String),
 }
 
 /// What a deadline in `Acd::timers` belongs to.

@@ -8,11 +8,19 @@ use std::time::{Duration, Instant};
 
 use hotline_types::{AgentId, CallId};
 
-use crate::state::{avail_key, qualifies, CallStatus, QueueIdx, Timer, WaitKey};
+use crate::state::{avail_key, qualifies, CallStatus, Consult, Party, QueueIdx, Timer, WaitKey};
 use crate::{Acd, AgentSnapshot, AgentState, QueuePosition, QueueSnapshot};
 
 impl Acd {
     /// The agent's state; `None` for an agent who never logged in.
+    /// The agent a talking call is with (not a colleague they consult).
+    pub fn call_agent(&self, call: CallId) -> Option<AgentId> {
+        match self.calls.get(&call)?.status {
+            CallStatus::Talking { agent } => Some(self.agents[agent].id.clone()),
+            _ => None,
+        }
+    }
+
     pub fn agent_state(&self, agent: &AgentId) -> Option<AgentState> {
         let a = *self.agent_index.get(agent)?;
         Some(self.agents[a].state.clone())
@@ -220,6 +228,9 @@ impl Acd {
         }
         for (id, entry) in &self.calls {
             match &entry.status {
+                CallStatus::Waiting | CallStatus::Offered { .. } if entry.consult.is_some() => {
+                    return Err(format!("call {id} consults while not talking"));
+                }
                 CallStatus::Waiting => {}
                 CallStatus::Offered { agents } => {
                     if agents.is_empty() {
@@ -239,6 +250,24 @@ impl Acd {
                     if self.agents[*agent].state != (AgentState::OnCall { call: *id }) {
                         return Err(format!("call {id} talks to an agent who is not on it"));
                     }
+                    if let Some(Consult {
+                        party: Party::Agent(c),
+                        answered,
+                    }) = &entry.consult
+                    {
+                        let expected = if *answered {
+                            AgentState::OnCall { call: *id }
+                        } else {
+                            AgentState::Offered { call: *id }
+                        };
+                        if self.agents[*c].state != expected || c == agent {
+                            return Err(format!(
+                                "call {id} consults {} who is {}",
+                                self.agents[*c].id,
+                                self.agents[*c].state.name()
+                            ));
+                        }
+                    }
                 }
             }
             if let Some(at) = entry.deadline {
@@ -250,9 +279,14 @@ impl Acd {
         for (a, agent) in self.agents.iter().enumerate() {
             match &agent.state {
                 AgentState::Offered { call } => {
-                    let offered = self.calls.get(call).is_some_and(
-                        |c| matches!(&c.status, CallStatus::Offered { agents } if agents.contains(&a)),
-                    );
+                    let offered = self.calls.get(call).is_some_and(|c| {
+                        matches!(&c.status, CallStatus::Offered { agents } if agents.contains(&a))
+                            || c.consult
+                                == Some(Consult {
+                                    party: Party::Agent(a),
+                                    answered: false,
+                                })
+                    });
                     if !offered {
                         return Err(format!(
                             "{} rings for call {call} that is not offered to them",
@@ -261,10 +295,14 @@ impl Acd {
                     }
                 }
                 AgentState::OnCall { call } => {
-                    let talking = self
-                        .calls
-                        .get(call)
-                        .is_some_and(|c| c.status == CallStatus::Talking { agent: a });
+                    let talking = self.calls.get(call).is_some_and(|c| {
+                        c.status == CallStatus::Talking { agent: a }
+                            || c.consult
+                                == Some(Consult {
+                                    party: Party::Agent(a),
+                                    answered: true,
+                                })
+                    });
                     if !talking {
                         return Err(format!("{} is on call {call} that is not theirs", agent.id));
                     }

@@ -11,8 +11,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use hotline_acd::{
-    AcdConfig, Action, AgentProfile, AgentState, EnqueueRequest, EscalationStep, Overflow,
-    QueueConfig, Strategy as Routing,
+    AcdConfig, Action, AgentProfile, AgentState, ConsultTarget, Consultee, EnqueueRequest,
+    EscalationStep, Overflow, QueueConfig, Strategy as Routing,
 };
 use hotline_types::{AgentId, CallId};
 use proptest::prelude::*;
@@ -97,6 +97,14 @@ enum Op {
     FailRinging(usize),
     EndTalk(usize),
     TransferTalk(usize, usize),
+    /// Attended transfer by the agent talking: consult an agent, a queue
+    /// or a destination (by index over all three), then the consulted
+    /// leg's answer or end, completion or return, on call `n`.
+    Consult(usize, usize),
+    ConsultAnswered(u8),
+    ConsultGone(u8),
+    CompleteConsult(u8),
+    ReturnFromConsult(u8),
     Advance(u8),
     Reconfigure(u8),
 }
@@ -130,12 +138,17 @@ fn op() -> impl Strategy<Value = Op> {
         call.clone().prop_map(Op::Leave),
         call.clone().prop_map(Op::TalkEnded),
         (call.clone(), q).prop_map(|(c, q)| Op::Transfer(c, q)),
-        call.prop_map(Op::Callback),
+        call.clone().prop_map(Op::Callback),
         agent.clone().prop_map(Op::AnswerRinging),
         agent.clone().prop_map(Op::AnswerRinging),
         agent.clone().prop_map(Op::FailRinging),
         agent.clone().prop_map(Op::EndTalk),
         (agent.clone(), 0..QUEUES.len()).prop_map(|(a, q)| Op::TransferTalk(a, q)),
+        (agent.clone(), 0..AGENTS.len() + QUEUES.len() + 1).prop_map(|(a, t)| Op::Consult(a, t)),
+        call.clone().prop_map(Op::ConsultAnswered),
+        call.clone().prop_map(Op::ConsultGone),
+        call.clone().prop_map(Op::CompleteConsult),
+        call.clone().prop_map(Op::ReturnFromConsult),
         (0u8..15).prop_map(Op::Advance),
         (0u8..4).prop_map(Op::Reconfigure),
     ]
@@ -151,7 +164,12 @@ impl Ringing {
     fn follow(&mut self, sim: &Sim, actions: &[Action]) -> Result<(), TestCaseError> {
         for action in actions {
             match action {
-                Action::Offer { call, agent, .. } => {
+                Action::Offer { call, agent, .. }
+                | Action::Consult {
+                    call,
+                    consultee: Consultee::Agent { agent, .. },
+                    ..
+                } => {
                     let before = self.by_agent.insert(agent.clone(), *call);
                     prop_assert_eq!(before, None, "{} rings for two calls", agent);
                 }
@@ -257,6 +275,23 @@ fn apply(sim: &mut Sim, op: &Op) {
             }
             _ => Ok(()),
         },
+        Op::Consult(i, t) => match sim.acd.agent_state(&a(i)) {
+            Some(AgentState::OnCall { call }) => {
+                let target = if *t < AGENTS.len() {
+                    ConsultTarget::Agent(a(t))
+                } else if *t < AGENTS.len() + QUEUES.len() {
+                    ConsultTarget::Queue(queue(QUEUES[*t - AGENTS.len()]))
+                } else {
+                    ConsultTarget::Destination("police".into())
+                };
+                sim.acd.consult(now, call, target).map(|_| ())
+            }
+            _ => Ok(()),
+        },
+        Op::ConsultAnswered(n) => sim.acd.consult_answered(now, c(n)),
+        Op::ConsultGone(n) => sim.acd.consult_gone(now, c(n)),
+        Op::CompleteConsult(n) => sim.acd.complete_consult(now, c(n)),
+        Op::ReturnFromConsult(n) => sim.acd.return_from_consult(now, c(n)),
         Op::Advance(_) | Op::Reconfigure(_) => Ok(()),
     };
     if let Op::Reconfigure(variant) = op {

@@ -111,6 +111,8 @@ pub enum Output {
         call: CallId,
         queue: QueueId,
         number: String,
+        /// The language the citizen chose (the callback script's).
+        language: String,
         priority: u8,
     },
     /// Take the callback's entry out of the ACD (cancelled while queued).
@@ -329,6 +331,7 @@ impl Scheduler {
                 call: callback.call,
                 queue: callback.queue.clone(),
                 number: callback.number.clone(),
+                language: callback.language.clone(),
                 priority: callback.priority,
             });
             self.list.insert(id, callback);

@@ -156,3 +156,37 @@ pub fn answering_leg_params(
     params.srtp = srtp_params(local, remote);
     params
 }
+
+/// The say pieces of a value (digits, a number, a date, a case reference)
+/// in `language`, as prompt files under `prompts_root`; none if the value
+/// cannot be said.
+pub fn said(
+    prompts_root: &std::path::Path,
+    value: &hotline_ivr::SayValue,
+    language: &str,
+) -> Vec<std::path::PathBuf> {
+    use hotline_ivr::SayValue;
+    use hotline_media::say;
+    let lang = say_language(language);
+    let pieces = match value {
+        SayValue::Digits(digits) => say::say_digits(lang, digits),
+        SayValue::Number(n) => say::say_number(lang, *n),
+        SayValue::Date { year, month, day } => say::say_date(
+            lang,
+            u32::try_from(*year).unwrap_or(0),
+            u32::try_from(*month).unwrap_or(0),
+            u32::try_from(*day).unwrap_or(0),
+        ),
+        SayValue::CaseRef(case_ref) => Ok(say::say_case_ref(lang, case_ref)),
+    };
+    match pieces {
+        Ok(pieces) => pieces
+            .iter()
+            .map(|piece| say::piece_path(prompts_root, lang, piece))
+            .collect(),
+        Err(e) => {
+            warn!(?value, error = %e, "value cannot be said");
+            Vec::new()
+        }
+    }
+}

@@ -6,33 +6,37 @@
 //! call's place: it rings the agent first (the screen-pop says it is a
 //! callback), and only when the ACD has connected the agent does it dial
 //! the citizen through the outbound trunk, so no citizen is called back
-//! without a person on the line; answered, the two legs are bridged. The
-//! callback is a call of its own in the call log, linked to the original
-//! one; the agent's answer, talk and wrap-up belong to the original call,
+//! without a person on the line. When the citizen answers they hear the
+//! callback script (`ivr_scripts/callback.toml`: who is calling, and why),
+//! then its `[[queue]]` node bridges them to the agent who is waiting on
+//! the line, and when the agent hangs up the script goes on (the survey);
+//! with no script the two legs are bridged at once. The callback is a call
+//! of its own in the call log, linked to the original one; the agent's answer, talk and wrap-up belong to the original call,
 //! as the ACD decided them. What the attempt came to ([`Outcome`]) goes to
 //! the callback list.
 //!
 //! It speaks the same [`Input`]/[`Output`] as [`crate::call::Call`], so one
 //! driver runs both ([`CallCore`]); both its legs are placed legs.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
-use hotline_media::LatchPolicy;
+use hotline_ivr::{Action, CompiledScript, Ivr, PlaybackId, QueueOutcome};
+use hotline_media::{DtmfDigit, LatchPolicy};
 use hotline_sip::registrar::Binding;
 use hotline_sip::sdp::SdesCrypto;
 use hotline_sip::transport::Command;
 use hotline_sip::{CallHandle, Event, Peer};
-use hotline_types::{AgentId, CallEvent, CallId, HangupSide};
+use hotline_types::{AgentId, CallEvent, CallId, HangupSide, Timestamp};
 use tracing::{info, warn};
 
 use crate::call::{
-    handle_of, BridgeOp, CallCore, Config, Input, LegRef, MediaInput, MediaOp, NumberCheck, Order,
-    Output, PlaceRequest, PlacedLeg, Placement, Refusal, ToAcd,
+    BridgeOp, CallCore, Config, Input, LegRef, MediaInput, MediaOp, NumberCheck, Order, Output,
+    PlaceRequest, PlacedLeg, Placement, PlayTag, Refusal, ToAcd,
 };
 use crate::callbacks::Outcome;
-use crate::media::answered_leg_params;
+use crate::media::{answered_leg_params, said};
 
 /// The trunk's Request-URI for a number, if it can be dialled.
 pub type TargetUri = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
@@ -78,10 +82,16 @@ pub enum CallbackPhase {
     RingingAgent,
     /// The agent is on the line; the citizen's phone rings.
     DiallingCitizen,
+    /// The citizen answered and hears the callback script (who is calling);
+    /// the agent waits on the line until its `[[queue]]` node.
+    Greeting,
     /// Citizen and agent talk; `held`: the citizen hears music.
     Talking {
         held: bool,
     },
+    /// The agent has hung up; the citizen is still in the script (the
+    /// survey).
+    AfterAgent,
     Over,
 }
 
@@ -100,6 +110,17 @@ pub struct Callback {
     /// The citizen picked up (the promise is kept).
     citizen_answered: bool,
     bridged: bool,
+    /// The ACD was told the agent's talk is over (the agent wraps up).
+    talk_ended: bool,
+    /// The script reached its `[[queue]]` node with no agent on the line.
+    agent_lost: bool,
+    /// The script the citizen hears (`callback.toml`), in their language;
+    /// `None`: bridged as soon as they answer.
+    script: Option<(Arc<CompiledScript>, Option<String>)>,
+    ivr: Option<Ivr>,
+    /// Playback tag → the IVR's playback id.
+    playbacks: HashMap<PlayTag, PlaybackId>,
+    next_tag: u64,
     max_call_at: Instant,
     /// Legs given up before the driver said they were placed.
     abandoned: Vec<PlacedLeg>,
@@ -139,6 +160,12 @@ impl Callback {
             citizen: None,
             citizen_answered: false,
             bridged: false,
+            talk_ended: false,
+            agent_lost: false,
+            script: None,
+            ivr: None,
+            playbacks: HashMap::new(),
+            next_tag: 0,
             abandoned: Vec::new(),
             next_leg: 0,
             outputs: VecDeque::new(),
@@ -159,6 +186,15 @@ impl Callback {
             linked_call: Some(original),
         });
         callback
+    }
+
+    /// The citizen hears `script` (the callback script) when they answer,
+    /// before the agent and after: in `language` (the one they chose in the
+    /// IVR), or the script's default.
+    #[must_use]
+    pub fn with_script(mut self, script: Arc<CompiledScript>, language: Option<String>) -> Self {
+        self.script = Some((script, language));
+        self
     }
 
     pub fn phase(&self) -> CallbackPhase {
@@ -182,6 +218,9 @@ impl Callback {
     /// the agent who was already on the line), or why not.
     fn outcome(&self, cause: &str) -> Outcome {
         match cause {
+            // The agent left while the citizen heard who was calling: we
+            // did not keep it, so it is tried again.
+            _ if self.agent_lost => Outcome::Failed,
             _ if self.citizen_answered => Outcome::Talked,
             "shutdown" => Outcome::Interrupted,
             "callback_refused" | "callback_bad_number" => Outcome::Refused,
@@ -193,8 +232,15 @@ impl Callback {
 
     /// The conversation is over: the agent goes to wrap-up.
     fn talk_over(&mut self, side: HangupSide, cause: &str) {
-        self.tell_acd(ToAcd::TalkEnded);
+        self.agent_talk_ended();
         self.end(side, cause);
+    }
+
+    fn agent_talk_ended(&mut self) {
+        if !self.talk_ended {
+            self.talk_ended = true;
+            self.tell_acd(ToAcd::TalkEnded);
+        }
     }
 
     /// The callback ends: both legs hung up, the outcome to the list.
@@ -363,8 +409,8 @@ impl Callback {
         }
     }
 
-    fn sip(&mut self, event: Event) {
-        let Some(handle) = handle_of(&event) else {
+    fn sip(&mut self, now: Instant, event: Event) {
+        let Some(handle) = event.call() else {
             return;
         };
         let is_agent = self
@@ -413,15 +459,12 @@ impl Callback {
                     self.outputs
                         .push_back(Output::Media(LegRef::Placed(leg), MediaOp::Start(params)));
                 }
-                let Some(agent_leg) = self.agent.as_ref().map(|(_, s)| s.leg) else {
-                    return;
-                };
-                self.outputs.push_back(Output::Bridge(BridgeOp::Connect(
-                    LegRef::Placed(leg),
-                    LegRef::Placed(agent_leg),
-                )));
-                self.bridged = true;
-                self.phase = CallbackPhase::Talking { held: false };
+                match self.script.clone() {
+                    Some((script, language)) => self.greet(now, script, language),
+                    None => {
+                        self.connect();
+                    }
+                }
             }
             Event::CallEnded { .. } if is_agent => {
                 let Some((agent, side)) = self.agent.take() else {
@@ -432,7 +475,7 @@ impl Callback {
                     MediaOp::Close { report: None },
                 ));
                 if side.answered {
-                    self.talk_over(HangupSide::Agent, "bye");
+                    self.agent_left(now, HangupSide::Agent, "bye");
                 } else {
                     self.tell_acd(ToAcd::OfferFailed { agent });
                 }
@@ -446,10 +489,28 @@ impl Callback {
                     MediaOp::Close { report: None },
                 ));
                 if side.answered {
+                    if let Some(ivr) = self.ivr.as_mut() {
+                        ivr.handle_input(now, hotline_ivr::Input::Hangup);
+                        self.run_actions(now);
+                    }
                     self.talk_over(HangupSide::Caller, reason);
                 } else {
                     info!(call = %self.original, reason, "callback: the citizen did not answer");
                     self.talk_over(HangupSide::System, "callback_no_answer");
+                }
+            }
+            // Keys the citizen's phone sends by SIP INFO go through their
+            // leg, like RTP keys, and come back as `MediaInput::Dtmf`.
+            Event::InfoDtmf {
+                digit, duration_ms, ..
+            } if is_citizen => {
+                if let Some(leg) = self.citizen.as_ref().map(|s| s.leg) {
+                    let key = DtmfDigit {
+                        key: digit,
+                        duration: std::time::Duration::from_millis(u64::from(duration_ms)),
+                    };
+                    self.outputs
+                        .push_back(Output::Media(LegRef::Placed(leg), MediaOp::InfoDtmf(key)));
                 }
             }
             _ => {}
@@ -470,13 +531,30 @@ impl Callback {
             Order::Requeued | Order::Overflow { .. } => {
                 self.talk_over(HangupSide::Agent, "callback_transferred")
             }
-            Order::Announce { .. } | Order::TransferRefused => {}
+            // Consulting from a callback is not offered: the ACD hears it
+            // failed, and the conversation goes on.
+            Order::Consult(_) => self.tell_acd(ToAcd::ConsultGone),
+            Order::Announce { .. } | Order::TransferRefused | Order::ConsultEnded(_) => {}
         }
     }
 
-    fn media(&mut self, leg: PlacedLeg, media: MediaInput) {
-        let MediaInput::DeadMedia { silent_for } = media else {
-            return;
+    fn media(&mut self, now: Instant, leg: PlacedLeg, media: MediaInput) {
+        let from_citizen = self.citizen.as_ref().is_some_and(|s| s.leg == leg);
+        let silent_for = match media {
+            MediaInput::DeadMedia { silent_for } => silent_for,
+            MediaInput::PlaybackFinished(tag) if from_citizen => {
+                if let Some(id) = self.playbacks.remove(&tag) {
+                    self.feed(now, hotline_ivr::Input::PromptFinished(id));
+                }
+                return;
+            }
+            MediaInput::Dtmf(key)
+                if from_citizen && !matches!(self.phase, CallbackPhase::Talking { .. }) =>
+            {
+                self.feed(now, hotline_ivr::Input::Digit(key));
+                return;
+            }
+            _ => return,
         };
         let (cause, whose) = if self.citizen.as_ref().is_some_and(|s| s.leg == leg) {
             ("dead_media", "the citizen")
@@ -491,15 +569,161 @@ impl Callback {
     }
 }
 
+/// The callback script on the citizen's leg.
+impl Callback {
+    /// The citizen answered: the script starts (who is calling).
+    fn greet(&mut self, now: Instant, script: Arc<CompiledScript>, language: Option<String>) {
+        let info = hotline_ivr::CallInfo {
+            caller: self.number.clone(),
+            called: self.trunk.from.clone(),
+            answered_at: Timestamp::from_system_time(SystemTime::now()),
+        };
+        let vars = language.map(|language| ("language", language));
+        self.ivr = Some(Ivr::new(script, info).with_vars(vars));
+        self.phase = CallbackPhase::Greeting;
+        self.feed(now, hotline_ivr::Input::Start);
+    }
+
+    /// Bridges the citizen to the agent on the line; `false` if either has
+    /// gone.
+    fn connect(&mut self) -> bool {
+        let (Some(citizen), Some((_, agent))) = (self.citizen.as_ref(), self.agent.as_ref()) else {
+            return false;
+        };
+        let (citizen, agent) = (citizen.leg, agent.leg);
+        if let Some(ivr) = self.ivr.as_ref() {
+            info!(call = %self.original, node = ivr.current_node().unwrap_or(""), "callback: the citizen is put through to the agent");
+        }
+        self.outputs.push_back(Output::Bridge(BridgeOp::Connect(
+            LegRef::Placed(citizen),
+            LegRef::Placed(agent),
+        )));
+        self.bridged = true;
+        self.phase = CallbackPhase::Talking { held: false };
+        true
+    }
+
+    /// The agent's leg has ended (or the console hung it up): with a
+    /// script the citizen stays for what follows the agent (the survey);
+    /// without one the callback is over.
+    fn agent_left(&mut self, now: Instant, side: HangupSide, cause: &str) {
+        if self.ivr.is_none() {
+            self.talk_over(side, cause);
+            return;
+        }
+        self.agent_talk_ended();
+        match self.phase {
+            CallbackPhase::Talking { .. } => {
+                if std::mem::take(&mut self.bridged) {
+                    self.outputs.push_back(Output::Bridge(BridgeOp::End));
+                }
+                self.phase = CallbackPhase::AfterAgent;
+                self.feed(
+                    now,
+                    hotline_ivr::Input::QueueResult(QueueOutcome::AgentFinished),
+                );
+            }
+            // Still greeting: the script's `[[queue]]` finds no agent.
+            CallbackPhase::Greeting | CallbackPhase::AfterAgent => {}
+            _ => self.talk_over(side, cause),
+        }
+    }
+
+    fn feed(&mut self, now: Instant, input: hotline_ivr::Input) {
+        if let Some(ivr) = self.ivr.as_mut() {
+            ivr.handle_input(now, input);
+            self.run_actions(now);
+        }
+    }
+
+    /// Carries out the script's actions on the citizen's leg.
+    fn run_actions(&mut self, now: Instant) {
+        while let Some(action) = self.ivr.as_mut().and_then(Ivr::poll_action) {
+            if self.phase == CallbackPhase::Over {
+                return;
+            }
+            let Some(leg) = self.citizen.as_ref().map(|s| s.leg) else {
+                return;
+            };
+            match action {
+                Action::Emit(event) => self.emit(event),
+                Action::Play {
+                    id,
+                    prompts,
+                    barge_in,
+                } => {
+                    let files = prompts.iter().map(|p| p.path.to_path_buf()).collect();
+                    self.play(leg, id, files, barge_in);
+                }
+                Action::Say {
+                    id,
+                    value,
+                    language,
+                } => {
+                    let files = said(&self.config.prompts_root, &value, &language);
+                    self.play(leg, id, files, false);
+                }
+                Action::StopPlayback { .. } => self
+                    .outputs
+                    .push_back(Output::Media(LegRef::Placed(leg), MediaOp::StopPlayback)),
+                Action::CollectDigits { .. } => {}
+                Action::Lookup(request) => self.outputs.push_back(Output::Lookup(request)),
+                Action::Enqueue { .. } => {
+                    if !self.connect() {
+                        self.agent_lost = true;
+                        info!(call = %self.original, "callback: the agent left before the citizen was put through");
+                        if let Some(ivr) = self.ivr.as_mut() {
+                            ivr.handle_input(
+                                now,
+                                hotline_ivr::Input::QueueResult(QueueOutcome::Overflow {
+                                    reason: "agent_left".into(),
+                                }),
+                            );
+                        }
+                    }
+                }
+                Action::Hangup { reason } => self.talk_over(HangupSide::System, &reason),
+                Action::Record { .. }
+                | Action::RequestCallback { .. }
+                | Action::Transfer { .. } => {
+                    warn!(call = %self.original, ?action, "callback: the callback script asks for what a callback cannot do: hanging up");
+                    self.talk_over(HangupSide::System, "callback_script_unsupported");
+                }
+            }
+        }
+    }
+
+    fn play(
+        &mut self,
+        leg: PlacedLeg,
+        id: PlaybackId,
+        files: Vec<std::path::PathBuf>,
+        barge_in: bool,
+    ) {
+        self.next_tag += 1;
+        let tag = PlayTag(self.next_tag);
+        self.playbacks.insert(tag, id);
+        self.outputs.push_back(Output::Media(
+            LegRef::Placed(leg),
+            MediaOp::Play {
+                tag,
+                files,
+                barge_in,
+            },
+        ));
+    }
+}
+
 impl CallCore for Callback {
-    fn handle(&mut self, _now: Instant, input: Input) {
+    fn handle(&mut self, now: Instant, input: Input) {
         if self.phase == CallbackPhase::Over {
             return;
         }
         match input {
-            Input::Sip(event) => self.sip(event),
-            Input::Media(LegRef::Placed(leg), media) => self.media(leg, media),
-            Input::Media(LegRef::Caller, _) | Input::Ivr(_) => {}
+            Input::Sip(event) => self.sip(now, event),
+            Input::Media(LegRef::Placed(leg), media) => self.media(now, leg, media),
+            Input::Ivr(input) => self.feed(now, input),
+            Input::Media(LegRef::Caller, _) => {}
             Input::Placed { leg, placed } => self.placed(leg, placed),
             Input::Acd(order) => self.order(order),
             Input::BridgeFailed => {
@@ -512,6 +736,14 @@ impl CallCore for Callback {
     }
 
     fn handle_timeout(&mut self, now: Instant) {
+        if self
+            .ivr
+            .as_ref()
+            .and_then(Ivr::poll_timeout)
+            .is_some_and(|at| at <= now)
+        {
+            self.feed(now, hotline_ivr::Input::Timeout);
+        }
         if self.phase != CallbackPhase::Over && now >= self.max_call_at {
             info!(call = %self.original, "callback: maximum call duration reached: hanging up");
             self.talk_over(HangupSide::System, "max_duration");
@@ -523,7 +755,11 @@ impl CallCore for Callback {
     }
 
     fn poll_timeout(&self) -> Option<Instant> {
-        (self.phase != CallbackPhase::Over).then_some(self.max_call_at)
+        if self.phase == CallbackPhase::Over {
+            return None;
+        }
+        let ivr = self.ivr.as_ref().and_then(Ivr::poll_timeout);
+        Some(ivr.map_or(self.max_call_at, |at| at.min(self.max_call_at)))
     }
 
     fn hold(&mut self, on: bool) -> Result<(), Refusal> {
@@ -548,8 +784,19 @@ impl CallCore for Callback {
         Ok(())
     }
 
-    fn hang_up_agent(&mut self, _now: Instant) -> Result<(), Refusal> {
-        self.talk_over(HangupSide::Agent, "agent_hangup");
+    fn hang_up_agent(&mut self, now: Instant) -> Result<(), Refusal> {
+        if let Some((_, side)) = self.agent.take() {
+            if let Some(handle) = side.handle {
+                self.outputs.push_back(Output::Sip(Command::Hangup(handle)));
+            } else {
+                self.abandoned.push(side.leg);
+            }
+            self.outputs.push_back(Output::Media(
+                LegRef::Placed(side.leg),
+                MediaOp::Close { report: None },
+            ));
+        }
+        self.agent_left(now, HangupSide::Agent, "agent_hangup");
         Ok(())
     }
 

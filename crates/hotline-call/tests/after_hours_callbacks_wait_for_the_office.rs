@@ -25,6 +25,7 @@ fn a_night_request_is_placed_when_the_office_opens() {
         call: call(1),
         queue: QueueId::from("general"),
         number: "13800000001".into(),
+        language: "zh".into(),
         priority: 0,
     }));
     assert_eq!(statuses(&out, id(1)), vec![CallbackStatus::Placing]);

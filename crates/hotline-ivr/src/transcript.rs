@@ -82,6 +82,11 @@ impl Run {
                     queue,
                     priority,
                     skills,
+                } if skills.is_empty() => format!("enqueue {queue} {priority}"),
+                Action::Enqueue {
+                    queue,
+                    priority,
+                    skills,
                 } => format!("enqueue {queue} {priority} {}", skills.join(",")),
                 Action::Record { id, max_ms, .. } => {
                     self.recording = Some(id);

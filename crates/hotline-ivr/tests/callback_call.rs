@@ -1,6 +1,6 @@
 //! The hotline calls a citizen back: the script of the outgoing call speaks
-//! the language of the original request and puts the citizen ahead in the
-//! queue.
+//! the language of the original request, puts the citizen through to the
+//! agent who waits on the line, and is sorry if that agent has gone.
 
 mod common;
 
@@ -26,17 +26,17 @@ fn callback_call(language: &str) -> Call {
 }
 
 #[test]
-fn the_citizen_hears_the_request_language_and_is_queued_with_priority() {
+fn the_citizen_hears_the_request_language_then_is_put_through() {
     let mut call = callback_call("en");
     assert_eq!(call.played(), ["en/callback_intro"]);
-    call.press("1");
+    assert_eq!(call.ivr.current_node(), Some("intro"));
     call.prompts_end();
     assert_eq!(
         call.last_command(),
         Some(&Action::Enqueue {
             queue: QueueId::from("general"),
-            priority: 5,
-            skills: vec!["lang_en".into()]
+            priority: 0,
+            skills: vec![]
         })
     );
     assert_eq!(call.ivr.var("case_ref"), Some("261120000173"));
@@ -50,14 +50,17 @@ fn an_unknown_preset_language_keeps_the_default() {
 }
 
 #[test]
-fn a_citizen_who_no_longer_needs_help_is_thanked() {
+fn the_citizen_hears_an_apology_when_the_agent_has_gone() {
     let mut call = callback_call("zh");
-    call.press("2");
+    call.prompts_end();
+    call.input(Input::QueueResult(QueueOutcome::Overflow {
+        reason: "agent_gone".into(),
+    }));
     call.prompts_end();
     assert_eq!(
         call.ivr.outcome(),
         Some(&Outcome::HungUp {
-            reason: "callback_declined".into()
+            reason: "callback_no_agent".into()
         })
     );
 }

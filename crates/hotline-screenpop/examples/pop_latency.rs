@@ -314,6 +314,7 @@ async fn main() -> Result<(), String> {
             ivr_vars: vec![("language".into(), "zh".into())],
             citizen_hint: None,
             callback: false,
+            consulted_by: None,
         };
         let measured = i >= WARM_UP;
         let console = console.clone();

@@ -216,6 +216,7 @@ mod tests {
             ivr_vars: vec![],
             citizen_hint: None,
             callback: false,
+            consulted_by: None,
         }
     }
 

@@ -34,6 +34,9 @@ pub struct ConsoleConfig {
     /// Extra Origins accepted for WebSocket and CSRF checks, e.g.
     /// `https://desk.city.example`; the console's own origin is always accepted.
     pub allowed_origins: Vec<String>,
+    /// Names of the configured destinations an agent may consult (attended
+    /// transfer), e.g. the police or a utility's own line.
+    pub destinations: Vec<String>,
 }
 
 impl Default for ConsoleConfig {
@@ -46,8 +49,20 @@ impl Default for ConsoleConfig {
             dispositions: Vec::new(),
             case_categories: Vec::new(),
             allowed_origins: Vec::new(),
+            destinations: Vec::new(),
         }
     }
+}
+
+/// Whom an agent asks to consult.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConsultRequest {
+    /// A colleague, who must be available.
+    Agent(AgentId),
+    /// The next free agent of a queue (a department's handlers).
+    Queue(QueueId),
+    /// A configured destination, by name.
+    Destination(String),
 }
 
 /// A queue as the console lists it.
@@ -90,6 +105,22 @@ pub enum AgentRequest {
     Hangup {
         agent: AgentId,
         call: CallId,
+        reply: oneshot::Sender<Result<(), String>>,
+    },
+    /// Attended transfer: the citizen holds while the agent consults;
+    /// the reply names who is being called.
+    Consult {
+        agent: AgentId,
+        call: CallId,
+        target: ConsultRequest,
+        reply: oneshot::Sender<Result<String, String>>,
+    },
+    /// The agent puts the citizen through to whom they consulted
+    /// (`complete`), or takes the citizen back.
+    EndConsult {
+        agent: AgentId,
+        call: CallId,
+        complete: bool,
         reply: oneshot::Sender<Result<(), String>>,
     },
     WrapUp {
@@ -185,6 +216,8 @@ pub struct Offer {
     pub citizen_hint: Option<CitizenId>,
     /// This is a callback the hotline placed, not an incoming call.
     pub callback: bool,
+    /// The agent who consults this one about the call (attended transfer).
+    pub consulted_by: Option<AgentId>,
 }
 
 /// Sent on the WebSocket as JSON with a `type` tag (snake_case).
@@ -225,6 +258,9 @@ pub struct ScreenPop {
     pub caller: String,
     pub waited_ms: u64,
     pub callback: bool,
+    /// The colleague asking for a consultation about the call.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consulted_by: Option<String>,
     pub ivr_path: Vec<String>,
     pub ivr_vars: Vec<(String, String)>,
     /// Everyone matched (a shared landline may give several; empty for an

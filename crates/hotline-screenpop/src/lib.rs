@@ -91,9 +91,9 @@ use tokio::sync::{mpsc, oneshot};
 
 pub use access::{CALL_GRANT, SEARCH_GRANT};
 pub use api::{
-    AgentRequest, AgentStatus, CallbackChange, ConsoleConfig, ConsoleEvent, LiveAgent, LiveBoard,
-    LiveQueue, Offer, QueueInfo, QueueTarget, RequestedState, ScreenPop, StatisticsConfig,
-    DEFAULT_MAX_WAITING, DEFAULT_MAX_WAIT_SECS, DEFAULT_SERVICE_LEVEL_SECS,
+    AgentRequest, AgentStatus, CallbackChange, ConsoleConfig, ConsoleEvent, ConsultRequest,
+    LiveAgent, LiveBoard, LiveQueue, Offer, QueueInfo, QueueTarget, RequestedState, ScreenPop,
+    StatisticsConfig, DEFAULT_MAX_WAITING, DEFAULT_MAX_WAIT_SECS, DEFAULT_SERVICE_LEVEL_SECS,
     DEFAULT_SERVICE_LEVEL_TARGET,
 };
 pub use error::ConsoleError;
@@ -272,6 +272,7 @@ impl Shared {
             caller: offer.caller.clone(),
             waited_ms: u64::try_from(offer.waited.as_millis()).unwrap_or(u64::MAX),
             callback: offer.callback,
+            consulted_by: offer.consulted_by.as_ref().map(|a| a.to_string()),
             ivr_path: offer.ivr_path.clone(),
             ivr_vars: offer.ivr_vars.clone(),
             citizens,

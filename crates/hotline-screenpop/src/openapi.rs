@@ -339,6 +339,14 @@ pub fn document_value() -> Value {
         "/api/calls/{call}/transfer": { "post": Op::new("calls", "Blind transfer to another queue.").param(call_param())
             .post(Some(object(&["queue"], json!({ "queue": { "type": "string" } }))))
             .ok("204", "Done.", None).also("409", "The call side refused.").also("422", "Not a configured queue.").build() },
+        "/api/calls/{call}/consult": { "post": Op::new("calls", "Attended transfer: the caller holds while you consult a colleague, the next free agent of a queue, or a configured destination.").param(call_param())
+            .post(Some(object(&[], json!({ "agent": { "type": "string" }, "queue": { "type": "string" }, "destination": { "type": "string" } }))))
+            .ok("200", "Who is being called.", Some(object(&["consulting"], json!({ "consulting": { "type": "string" } }))))
+            .also("409", "The call side refused (not talking, already consulting, the colleague is not available, nobody free in the queue).").also("422", "Not exactly one of agent, queue, destination; or not configured.").build() },
+        "/api/calls/{call}/consult/complete": { "post": Op::new("calls", "Put the caller through to whom you consulted (after they answered).").param(call_param())
+            .post(None).ok("204", "Done.", None).also("409", "The call side refused.").build() },
+        "/api/calls/{call}/consult/return": { "post": Op::new("calls", "Take the caller back; the consulted party is hung up.").param(call_param())
+            .post(None).ok("204", "Done.", None).also("409", "The call side refused.").build() },
         "/api/calls/{call}/hangup": { "post": Op::new("calls", "Hang up the call.").param(call_param())
             .post(None).ok("204", "Done.", None).also("409", "The call side refused.").build() },
         "/api/calls/{call}/wrap_up": { "post": Op::new("calls", "Finish wrap-up with a disposition code.").param(call_param())

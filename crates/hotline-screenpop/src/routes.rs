@@ -173,6 +173,24 @@ pub(crate) fn build(app: App) -> (Router, Vec<RouteInfo>) {
         )
         .add(
             M::POST,
+            "/api/calls/{call}/consult",
+            Some(CALL_TAKERS),
+            handlers::agent::consult,
+        )
+        .add(
+            M::POST,
+            "/api/calls/{call}/consult/complete",
+            Some(CALL_TAKERS),
+            handlers::agent::complete_consult,
+        )
+        .add(
+            M::POST,
+            "/api/calls/{call}/consult/return",
+            Some(CALL_TAKERS),
+            handlers::agent::return_from_consult,
+        )
+        .add(
+            M::POST,
             "/api/calls/{call}/hangup",
             Some(CALL_TAKERS),
             handlers::agent::hangup,

@@ -169,6 +169,24 @@ pub enum CallEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         by: Option<AgentId>,
     },
+    /// While the citizen holds, the agent consults a colleague (`kind`
+    /// "agent", `to` their id) or a configured destination ("destination").
+    ConsultStarted {
+        to: String,
+        kind: String,
+        by: AgentId,
+    },
+    /// The consultation ended: "completed" (the citizen was put through),
+    /// "returned" (the agent took the citizen back), "no_answer", "failed"
+    /// (the phone or destination did not take it), "hung_up" (the consulted
+    /// party hung up), "caller_gone".
+    ConsultEnded { outcome: String },
+    /// A supervisor joined the conversation: `mode` "listen", "whisper"
+    /// (only the agent hears them) or "barge" (both do); again on a change
+    /// of mode.
+    MonitorStarted { supervisor: String, mode: String },
+    /// The supervisor left the conversation.
+    MonitorEnded { supervisor: String },
     /// The citizen left a voice message.
     VoicemailRecorded {
         recording: String,
@@ -228,6 +246,10 @@ impl CallEvent {
             CallEvent::HoldStarted => "hold_started",
             CallEvent::HoldEnded => "hold_ended",
             CallEvent::Transferred { .. } => "transferred",
+            CallEvent::ConsultStarted { .. } => "consult_started",
+            CallEvent::ConsultEnded { .. } => "consult_ended",
+            CallEvent::MonitorStarted { .. } => "monitor_started",
+            CallEvent::MonitorEnded { .. } => "monitor_ended",
             CallEvent::VoicemailRecorded { .. } => "voicemail_recorded",
             CallEvent::RecordingStarted { .. } => "recording_started",
             CallEvent::CaseLinked { .. } => "case_linked",

@@ -16,10 +16,13 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime};
 
-use hotline_acd::{Acd, AcdConfig, Action, AgentProfile, AgentState, EnqueueRequest, Overflow};
+use hotline_acd::{
+    Acd, AcdConfig, Action, AgentProfile, AgentState, ConsultOutcome, ConsultTarget, Consultee,
+    EnqueueRequest, Overflow,
+};
 use hotline_screenpop::{
-    AgentRequest, AgentStatus, Console, ConsoleEvent, LiveAgent, LiveBoard, LiveQueue, Offer,
-    RequestedState,
+    AgentRequest, AgentStatus, Console, ConsoleEvent, ConsultRequest, LiveAgent, LiveBoard,
+    LiveQueue, Offer, RequestedState,
 };
 use hotline_sip::registrar::Binding;
 use hotline_sip::transport::SipHandle;
@@ -35,6 +38,7 @@ use crate::config::{QueueConfig, QueueStrategy};
 use crate::events::EventSink;
 
 pub use hotline_call::call::WaitingCall;
+use hotline_call::call::{ConsultParty, Order};
 
 /// Inputs of the ACD task.
 #[derive(Debug)]
@@ -66,6 +70,8 @@ pub enum AcdInput {
         call: CallId,
         request: EnqueueRequest,
         number: String,
+        /// The citizen's language: the callback script speaks it.
+        language: String,
     },
     /// The agent's phone asked for a blind transfer (SIP REFER) to a queue.
     TransferFromPhone {
@@ -73,6 +79,12 @@ pub enum AcdInput {
         agent: AgentId,
         queue: QueueId,
     },
+    /// The consulted phone or destination answered (attended transfer).
+    ConsultAnswered { call: CallId },
+    /// The consulted leg failed or hung up.
+    ConsultGone { call: CallId },
+    /// The agent hung up after the consulted party answered: put through.
+    CompleteConsult { call: CallId },
     /// A call task has ended: the caller's own call, or a callback task
     /// (`callback`) serving its entry.
     CallGone { call: CallId, callback: bool },
@@ -83,6 +95,8 @@ pub enum AcdInput {
         agent: AgentId,
         seq: u64,
         binding: Binding,
+        /// The agent is consulted about the call, not offered it.
+        consult: bool,
     },
     /// A console login whose phone binding was found.
     LoginChecked {
@@ -94,24 +108,11 @@ pub enum AcdInput {
     Console(AgentRequest),
 }
 
-/// Orders from the ACD task to a call task.
+/// Orders from the ACD task to a call task: the core's own [`Order`]s, and
+/// the console's requests that the call answers at once.
 #[derive(Debug)]
 pub enum AcdOrder {
-    /// Ring this agent's phone (the screen-pop is already on their console).
-    RingAgent { agent: AgentId, binding: Binding },
-    /// Stop ringing this agent (timeout, break, caller gone, answered elsewhere).
-    CancelOffer { agent: AgentId },
-    /// The ACD accepted the agent's answer: bridge citizen and agent.
-    Connect { agent: AgentId },
-    /// The agent answered an offer that had already been withdrawn.
-    DropAgent { agent: AgentId },
-    /// The call leaves the queue for the IVR's overflow branch.
-    Overflow { to: Overflow, reason: String },
-    /// Tell the caller their place in the queue.
-    Announce {
-        position: u32,
-        estimated_wait: Option<Duration>,
-    },
+    Order(Order),
     /// Put the citizen on hold (music) or take them off it.
     Hold {
         on: bool,
@@ -121,10 +122,12 @@ pub enum AcdOrder {
     HangupAgent {
         reply: oneshot::Sender<Result<(), String>>,
     },
-    /// The call was transferred to another queue: drop the agent, wait again.
-    Requeued,
-    /// The transfer the agent's phone asked for (REFER) was refused.
-    TransferRefused,
+}
+
+impl From<Order> for AcdOrder {
+    fn from(order: Order) -> Self {
+        AcdOrder::Order(order)
+    }
 }
 
 /// The ACD task's handle, given to call tasks and the console glue.
@@ -461,10 +464,13 @@ impl AcdTask {
                 );
                 if let Err(e) = self.acd.enqueue(now, call, request) {
                     warn!(%call, %queue, error = %e, "the call cannot be queued: the IVR's overflow branch takes it");
-                    let _ = call_task.send(CallInput::Acd(AcdOrder::Overflow {
-                        to: Overflow::Fallback,
-                        reason: "unknown_queue".into(),
-                    }));
+                    let _ = call_task.send(CallInput::Acd(
+                        Order::Overflow {
+                            to: Overflow::Fallback,
+                            reason: "unknown_queue".into(),
+                        }
+                        .into(),
+                    ));
                 }
             }
             AcdInput::Abandon { call } => {
@@ -482,17 +488,17 @@ impl AcdTask {
             }
             AcdInput::OfferAnswered { call, agent } => {
                 let order = match self.acd.offer_answered(now, call, &agent) {
-                    Ok(()) => AcdOrder::Connect {
+                    Ok(()) => Order::Connect {
                         agent: agent.clone(),
                     },
                     Err(e) => {
                         info!(%call, %agent, error = %e, "the agent answered too late: dropping their leg");
-                        AcdOrder::DropAgent {
+                        Order::DropAgent {
                             agent: agent.clone(),
                         }
                     }
                 };
-                let connected = matches!(order, AcdOrder::Connect { .. });
+                let connected = matches!(order, Order::Connect { .. });
                 self.order(call, order);
                 if connected {
                     self.console.push(&agent, ConsoleEvent::Answered { call });
@@ -532,6 +538,7 @@ impl AcdTask {
                 call,
                 request,
                 number,
+                language,
             } => {
                 // No call task: a closed channel makes `offer` start the
                 // callback task in its place.
@@ -549,7 +556,7 @@ impl AcdTask {
                                 info: WaitingCall {
                                     caller: number.clone(),
                                     ivr_path: Vec::new(),
-                                    ivr_vars: Vec::new(),
+                                    ivr_vars: vec![("language".to_owned(), language)],
                                     citizen_hint: None,
                                 },
                                 queue,
@@ -571,11 +578,11 @@ impl AcdTask {
                         if let Some(entry) = self.calls.get_mut(&call) {
                             entry.queue = queue;
                         }
-                        self.order(call, AcdOrder::Requeued);
+                        self.order(call, Order::Requeued);
                     }
                     Err(e) => {
                         warn!(%call, error = %e, "transfer from the phone refused");
-                        self.order(call, AcdOrder::TransferRefused);
+                        self.order(call, Order::TransferRefused);
                     }
                 }
             }
@@ -584,16 +591,40 @@ impl AcdTask {
                 agent,
                 seq,
                 binding,
+                consult,
             } => {
-                let live = self.acd.is_offered(call, &agent);
+                let live = if consult {
+                    self.acd.agent_state(&agent) == Some(AgentState::Offered { call })
+                } else {
+                    self.acd.is_offered(call, &agent)
+                };
                 match self.calls.get_mut(&call) {
                     Some(entry) if live && entry.offers.get(&agent) == Some(&seq) => {
                         entry.offers.remove(&agent);
-                        let _ = entry
-                            .task
-                            .send(CallInput::Acd(AcdOrder::RingAgent { agent, binding }));
+                        let order = if consult {
+                            Order::Consult(ConsultParty::Agent { agent, binding })
+                        } else {
+                            Order::RingAgent { agent, binding }
+                        };
+                        let _ = entry.task.send(CallInput::Acd(order.into()));
                     }
                     _ => debug!(%call, %agent, "offer withdrawn before the phone rang"),
+                }
+            }
+            AcdInput::ConsultAnswered { call } => {
+                if let Err(e) = self.acd.consult_answered(now, call) {
+                    debug!(%call, error = %e, "a consulted leg answered after the consultation ended");
+                }
+            }
+            AcdInput::ConsultGone { call } => {
+                if let Err(e) = self.acd.consult_gone(now, call) {
+                    debug!(%call, error = %e, "a consulted leg ended after the consultation");
+                }
+            }
+            AcdInput::CompleteConsult { call } => {
+                if let Err(e) = self.acd.complete_consult(now, call) {
+                    info!(%call, error = %e, "the consultation cannot be completed");
+                    self.order(call, Order::ConsultEnded(ConsultOutcome::Returned));
                 }
             }
             AcdInput::CallGone { call, callback } => {
@@ -630,9 +661,9 @@ impl AcdTask {
         }
     }
 
-    fn order(&self, call: CallId, order: AcdOrder) {
+    fn order(&self, call: CallId, order: impl Into<AcdOrder>) {
         if let Some(entry) = self.calls.get(&call) {
-            let _ = entry.task.send(CallInput::Acd(order));
+            let _ = entry.task.send(CallInput::Acd(order.into()));
         }
     }
 
@@ -705,8 +736,46 @@ impl AcdTask {
                     if let Some(entry) = self.calls.get_mut(&call) {
                         entry.queue = queue;
                     }
-                    self.order(call, AcdOrder::Requeued);
+                    self.order(call, Order::Requeued);
                 }
+                let _ = reply.send(result);
+            }
+            AgentRequest::Consult {
+                agent,
+                call,
+                target,
+                reply,
+            } => {
+                let target = match target {
+                    ConsultRequest::Agent(a) => ConsultTarget::Agent(a),
+                    ConsultRequest::Queue(q) => ConsultTarget::Queue(q),
+                    ConsultRequest::Destination(d) => ConsultTarget::Destination(d),
+                };
+                let result = self.talking(&agent, call).and_then(|()| {
+                    self.acd
+                        .consult(now, call, target)
+                        .map(|consultee| match consultee {
+                            Consultee::Agent { agent, .. } => agent.to_string(),
+                            Consultee::Destination(name) => name,
+                        })
+                        .map_err(|e| e.to_string())
+                });
+                let _ = reply.send(result);
+            }
+            AgentRequest::EndConsult {
+                agent,
+                call,
+                complete,
+                reply,
+            } => {
+                let result = self.talking(&agent, call).and_then(|()| {
+                    if complete {
+                        self.acd.complete_consult(now, call)
+                    } else {
+                        self.acd.return_from_consult(now, call)
+                    }
+                    .map_err(|e| e.to_string())
+                });
                 let _ = reply.send(result);
             }
             AgentRequest::WrapUp {
@@ -763,10 +832,17 @@ impl AcdTask {
             .and_then(|()| self.status(agent).ok_or_else(|| "not logged in".into()))
     }
 
-    /// The agent is on this call (so may hold, transfer or hang it up).
+    /// The agent is on this call as its agent (so may hold, transfer,
+    /// consult or hang it up); a colleague they consult is not.
     fn talking(&self, agent: &AgentId, call: CallId) -> Result<(), String> {
         match self.acd.agent_state(agent) {
-            Some(AgentState::OnCall { call: on }) if on == call => Ok(()),
+            Some(AgentState::OnCall { call: on }) if on == call => {
+                if self.acd.call_agent(call).as_ref() == Some(agent) {
+                    Ok(())
+                } else {
+                    Err("you are consulted on this call: the agent who called you puts the citizen through".into())
+                }
+            }
             Some(state) => Err(format!(
                 "you are not on this call (your state is {})",
                 state.name()
@@ -784,6 +860,7 @@ impl AcdTask {
                     queue,
                     callback,
                 } => self.offer(call, agent, queue, callback),
+
                 Action::CancelOffer {
                     call,
                     agent,
@@ -792,7 +869,7 @@ impl AcdTask {
                     debug!(%call, %agent, ?reason, "offer withdrawn");
                     self.order(
                         call,
-                        AcdOrder::CancelOffer {
+                        Order::CancelOffer {
                             agent: agent.clone(),
                         },
                     );
@@ -804,8 +881,28 @@ impl AcdTask {
                         },
                     );
                 }
+                Action::Consult {
+                    call,
+                    by,
+                    consultee,
+                } => match consultee {
+                    Consultee::Agent { agent, queue } => {
+                        self.pop_and_ring(call, agent, queue, None, Some(by))
+                    }
+                    Consultee::Destination(name) => {
+                        self.order(call, Order::Consult(ConsultParty::Destination(name)))
+                    }
+                },
+                Action::ConsultEnded { call, outcome } => {
+                    if outcome == ConsultOutcome::Completed {
+                        if let Some(agent) = self.acd.call_agent(call) {
+                            self.console.push(&agent, ConsoleEvent::Answered { call });
+                        }
+                    }
+                    self.order(call, Order::ConsultEnded(outcome));
+                }
                 Action::Overflow { call, to, reason } => {
-                    self.order(call, AcdOrder::Overflow { to, reason });
+                    self.order(call, Order::Overflow { to, reason });
                 }
                 Action::Announce {
                     call,
@@ -813,7 +910,7 @@ impl AcdTask {
                     estimated_wait,
                 } => self.order(
                     call,
-                    AcdOrder::Announce {
+                    Order::Announce {
                         position,
                         estimated_wait,
                     },
@@ -870,6 +967,12 @@ impl AcdTask {
                         .send(CallbackJob {
                             call,
                             number: number.clone(),
+                            language: entry
+                                .info
+                                .ivr_vars
+                                .iter()
+                                .find(|(name, _)| name == "language")
+                                .map(|(_, value)| value.clone()),
                             inputs: tx.clone(),
                             orders: rx,
                         })
@@ -883,11 +986,33 @@ impl AcdTask {
                 }
             }
         }
+        self.pop_and_ring(call, agent, queue, callback, None);
+    }
+
+    /// Pops the call on the agent's console, then (through the ACD task, as
+    /// `RingReady`) rings their phone: for an offer, or for a consultation
+    /// by `consulted_by`.
+    fn pop_and_ring(
+        &mut self,
+        call: CallId,
+        agent: AgentId,
+        queue: QueueId,
+        callback: Option<String>,
+        consulted_by: Option<AgentId>,
+    ) {
+        let consult = consulted_by.is_some();
+        let failed = move |call, agent| {
+            if consult {
+                AcdInput::ConsultGone { call }
+            } else {
+                AcdInput::OfferFailed { call, agent }
+            }
+        };
         self.last_offer += 1;
         let seq = self.last_offer;
         let Some(entry) = self.calls.get_mut(&call) else {
             warn!(%call, %agent, "offer for a call the ACD task does not know: treated as a failed offer");
-            let _ = self.inputs.send(AcdInput::OfferFailed { call, agent });
+            let _ = self.inputs.send(failed(call, agent));
             return;
         };
         let waited = entry.queued_at.elapsed();
@@ -901,6 +1026,7 @@ impl AcdTask {
             ivr_vars: entry.info.ivr_vars.clone(),
             citizen_hint: entry.info.citizen_hint,
             callback: callback.is_some(),
+            consulted_by,
         };
         entry.offers.insert(agent.clone(), seq);
         let sip = self.sip.clone();
@@ -911,7 +1037,7 @@ impl AcdTask {
                 Ok(Some(binding)) => binding,
                 _ => {
                     info!(%call, %agent, "the agent's phone is not registered: offer failed");
-                    let _ = inputs.send(AcdInput::OfferFailed { call, agent });
+                    let _ = inputs.send(failed(call, agent));
                     return;
                 }
             };
@@ -931,6 +1057,7 @@ impl AcdTask {
                 agent,
                 seq,
                 binding,
+                consult,
             });
         });
     }

@@ -557,6 +557,9 @@ impl Driver {
             ToAcd::TransferFromPhone { agent, queue } => {
                 AcdInput::TransferFromPhone { call, agent, queue }
             }
+            ToAcd::ConsultAnswered => AcdInput::ConsultAnswered { call },
+            ToAcd::ConsultGone => AcdInput::ConsultGone { call },
+            ToAcd::CompleteConsult => AcdInput::CompleteConsult { call },
             ToAcd::CallGone => AcdInput::CallGone {
                 call,
                 callback: self.acd_call != self.id,
@@ -569,20 +572,7 @@ impl Driver {
     /// are answered at once.
     fn acd_order<C: CallCore>(&mut self, call: &mut C, order: AcdOrder) -> Option<Order> {
         Some(match order {
-            AcdOrder::RingAgent { agent, binding } => Order::RingAgent { agent, binding },
-            AcdOrder::CancelOffer { agent } => Order::CancelOffer { agent },
-            AcdOrder::Connect { agent } => Order::Connect { agent },
-            AcdOrder::DropAgent { agent } => Order::DropAgent { agent },
-            AcdOrder::Overflow { to, reason } => Order::Overflow { to, reason },
-            AcdOrder::Announce {
-                position,
-                estimated_wait,
-            } => Order::Announce {
-                position,
-                estimated_wait,
-            },
-            AcdOrder::Requeued => Order::Requeued,
-            AcdOrder::TransferRefused => Order::TransferRefused,
+            AcdOrder::Order(order) => order,
             AcdOrder::Hold { on, reply } => {
                 let _ = reply.send(call.hold(on).map_err(|e| e.to_string()));
                 return None;

@@ -17,6 +17,7 @@ use hotline_call::outbound::{Callback, Trunk};
 use hotline_sip::{Peer, Transport};
 use hotline_types::CallId;
 use tokio::sync::mpsc;
+use tracing::warn;
 
 use crate::call::{drive, CallContext, CallInput};
 use crate::config::Outbound;
@@ -27,6 +28,8 @@ use crate::config::Outbound;
 pub struct CallbackJob {
     pub call: CallId,
     pub number: String,
+    /// The language the citizen chose in the IVR, if known.
+    pub language: Option<String>,
     pub inputs: mpsc::UnboundedSender<CallInput>,
     pub orders: mpsc::UnboundedReceiver<CallInput>,
 }
@@ -54,11 +57,15 @@ pub fn trunk(context: &CallContext, outbound: Outbound) -> Trunk {
     }
 }
 
+/// The script a citizen hears on a callback (`ivr_scripts/callback.toml`).
+pub const CALLBACK_SCRIPT: &str = "callback";
+
 /// Runs one callback to its end.
 pub async fn run_callback(context: Arc<CallContext>, trunk: Arc<Trunk>, job: CallbackJob) {
     let CallbackJob {
         call,
         number,
+        language,
         inputs,
         orders,
     } = job;
@@ -66,7 +73,7 @@ pub async fn run_callback(context: Arc<CallContext>, trunk: Arc<Trunk>, job: Cal
     let _ = context
         .dispatcher
         .send(crate::controller::ControlCommand::Watch(inputs.clone()));
-    let callback = Callback::new(
+    let mut callback = Callback::new(
         context.core.clone(),
         trunk,
         call,
@@ -74,6 +81,14 @@ pub async fn run_callback(context: Arc<CallContext>, trunk: Arc<Trunk>, job: Cal
         number,
         Instant::now(),
     );
+    // The citizen hears who is calling before the agent (and the survey
+    // after): `callback.toml`, if the scripts folder has it.
+    match context.scripts.script(CALLBACK_SCRIPT) {
+        Ok(script) => callback = callback.with_script(script, language),
+        Err(e) => {
+            warn!(%call, error = %e, "no callback script: the citizen is put through to the agent at once");
+        }
+    }
     drive(
         context,
         callback,

@@ -228,6 +228,7 @@ async fn drive(scheduler: &mut Scheduler, store: &Store, acd: &AcdHandle) {
                 call,
                 queue,
                 number,
+                language,
                 priority,
             } => {
                 info!(%call, callback = %id, %queue, "callback due: queued for the next free agent");
@@ -239,6 +240,7 @@ async fn drive(scheduler: &mut Scheduler, store: &Store, acd: &AcdHandle) {
                         skills: Vec::new(),
                     },
                     number,
+                    language,
                 });
             }
             Output::Withdraw { call } => acd.send(AcdInput::WithdrawCallback { call }),

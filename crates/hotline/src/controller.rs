@@ -121,7 +121,7 @@ pub async fn run_dispatcher(
                 warn!(target: "hotline::security", "SIP authentication failure from {source} for user {user:?}: {reason}");
             }
             other => {
-                let Some(call) = call_of(&other) else {
+                let Some(call) = other.call() else {
                     continue;
                 };
                 let ended = matches!(other, Event::CallEnded { .. });
@@ -134,11 +134,6 @@ pub async fn run_dispatcher(
             }
         }
     }
-}
-
-/// The call an event is about, if any.
-pub(crate) fn call_of(event: &Event) -> Option<CallHandle> {
-    hotline_call::call::handle_of(event)
 }
 
 /// A binding as saved on disk: expiry as wall-clock time, since `Instant`s

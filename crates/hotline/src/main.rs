@@ -525,6 +525,7 @@ async fn serve(
             dispositions: config.console.dispositions.clone(),
             case_categories: config.console.case_categories.clone(),
             allowed_origins: config.console.allowed_origins.clone(),
+            destinations: config.destinations.keys().cloned().collect(),
         },
         statistics,
         console_tx,

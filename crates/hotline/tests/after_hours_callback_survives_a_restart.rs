@@ -3,7 +3,9 @@
 //! is on the store's callback list, the restarted hotline loads it, and
 //! once the office is open and an agent is free the agent's phone rings
 //! first, then the citizen is dialled through the outbound trunk (a SIPp
-//! UAS) and the two are bridged. The attempt's outcome closes the promise.
+//! UAS), hears the shipped callback script's intro and is put through; when
+//! the agent hangs up the survey follows. The attempt's outcome closes the
+//! promise.
 //! Supervisors see the list, and may reprioritise or cancel a callback.
 
 mod support;
@@ -12,10 +14,7 @@ use std::time::Duration;
 
 use serde_json::json;
 use support::console::ConsoleClient;
-use support::{
-    agent_phone, free_port, scenario, sipp_available, sipp_with_files, trunk_answering_one_call,
-    Hotline,
-};
+use support::{agent_phone, free_port, scenario, sipp_available, sipp_with_files, Hotline};
 
 /// The test's hotline script: the office schedule decides between taking a
 /// callback request (closed) and a plain goodbye (open).
@@ -71,6 +70,15 @@ reason = "goodbye"
 fn scripts_dir(open: bool) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("after_hours.toml"), script(open)).expect("write the script");
+    // The shipped callback script: what the citizen hears on the callback.
+    std::fs::copy(
+        format!(
+            "{}/../../ivr_scripts/callback.toml",
+            env!("CARGO_MANIFEST_DIR")
+        ),
+        dir.path().join("callback.toml"),
+    )
+    .expect("copy the callback script");
     std::os::unix::fs::symlink(
         format!("{}/../../ivr_scripts/prompts", env!("CARGO_MANIFEST_DIR")),
         dir.path().join("prompts"),
@@ -157,8 +165,22 @@ fn an_after_hours_callback_is_placed_when_the_office_opens_after_a_restart() {
         "{}",
         day.log()
     );
-    // The trunk answers the citizen's leg and echoes the audio.
-    let trunk = trunk_answering_one_call(trunk_port);
+    // The trunk answers the citizen's leg (echoing the audio) and, in the
+    // survey, presses 5.
+    let trunk = sipp_with_files(
+        None,
+        &[
+            "-sf",
+            &scenario("trunk_citizen_rates_the_callback.xml"),
+            "-p",
+            &trunk_port.to_string(),
+            "-rtp_echo",
+            "-m",
+            "1",
+        ],
+        &[],
+        Duration::from_secs(60),
+    );
     // An agent logs in: their phone rings first, with the callback's pop.
     let phone = agent_phone(&day, "agent1", "agent1-sip-pass");
     let agent = ConsoleClient::login(day.http, "agent1", "agent1-demo-pass");
@@ -196,11 +218,53 @@ fn an_after_hours_callback_is_placed_when_the_office_opens_after_a_restart() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+    // The callback script greets the citizen, then puts them through.
+    let entered = |node: &str| {
+        day.events().iter().any(|e| {
+            e["call"] == callback_call.as_str()
+                && e["kind"] == "ivr_node_entered"
+                && e["event"]["script"] == "callback"
+                && e["event"]["node"] == node
+        })
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while !entered("agent") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the callback script puts the citizen through:\n{:?}\n{}",
+            day.events(),
+            day.log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(entered("intro"), "{:?}", day.events());
+    assert!(
+        day.wait_for_log(
+            "callback: the citizen is put through",
+            Duration::from_secs(5)
+        ),
+        "{}",
+        day.log()
+    );
     std::thread::sleep(Duration::from_secs(1));
     let hung_up = agent.post(&format!("/api/calls/{original}/hangup"), json!({}));
     assert_eq!(hung_up.status, 204, "{hung_up:?}");
+    // The citizen stays for the survey and rates the call.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !entered("survey") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the survey follows the agent:\n{}",
+            day.log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let rated = day.wait_for_events("survey_answered", 1, Duration::from_secs(25));
+    assert_eq!(rated.len(), 1, "{}", day.log());
+    assert_eq!(rated[0]["call"], callback_call.as_str());
+    assert_eq!(rated[0]["event"]["score"], 5);
     assert!(
-        day.wait_for_log("outcome=\"talked\"", Duration::from_secs(10))
+        day.wait_for_log("outcome=\"talked\"", Duration::from_secs(15))
             || day.wait_for_log("\"outcome\":\"talked\"", Duration::from_secs(1)),
         "the promise is kept:\n{}",
         day.log()

@@ -24,6 +24,7 @@ impl Call {
         match order {
             Order::RingAgent { agent, binding } => self.ring_agent(agent, binding),
             Order::CancelOffer { agent } => {
+                self.consult_withdrawn(now, &agent);
                 if self
                     .agent
                     .as_ref()
@@ -49,6 +50,8 @@ impl Call {
                 position,
                 estimated_wait,
             } => self.announce(position, estimated_wait),
+            Order::Consult(party) => self.start_consult(party),
+            Order::ConsultEnded(outcome) => self.consult_ended(now, outcome),
             Order::TransferRefused => {
                 if let (Some(handle), true) = (self.agent_handle(), self.refer_pending) {
                     self.sip(Command::NotifyRefer(handle, "603 Declined", true));
@@ -93,12 +96,15 @@ impl Call {
             self.tell_acd(ToAcd::OfferFailed { agent });
             return;
         }
+        info!(call = %self.id, %agent, contact = binding.contact, "ringing the agent's phone");
+        let leg = self.place_agent_leg(agent, &binding);
+        self.ringing.push(leg);
+    }
+
+    /// Asks the driver to ring an agent's phone at its registered binding;
+    /// the phone shows the citizen's number as the caller.
+    pub(super) fn place_agent_leg(&mut self, agent: AgentId, binding: &Binding) -> AgentLeg {
         let leg = self.new_leg();
-        let from_user = if self.caller.is_empty() {
-            "anonymous".to_owned()
-        } else {
-            self.caller.clone()
-        };
         let latch = self
             .config
             .latch
@@ -111,21 +117,20 @@ impl Call {
                 addr: binding.source,
                 connection: None,
             },
-            from_user,
+            from_user: self.caller_id(),
         }));
-        info!(call = %self.id, %agent, contact = binding.contact, "ringing the agent's phone");
-        self.ringing.push(AgentLeg {
+        AgentLeg {
             agent,
             leg,
             handle: None,
             latch,
             offered: None,
             answered: false,
-        });
+        }
     }
 
     /// The driver placed a leg (or could not).
-    pub(super) fn placed(&mut self, leg: PlacedLeg, placed: Option<Placement>) {
+    pub(super) fn placed(&mut self, now: Instant, leg: PlacedLeg, placed: Option<Placement>) {
         if let Some(at) = self.abandoned.iter().position(|l| *l == leg) {
             // Given up while it was being placed: hang it up now.
             self.abandoned.swap_remove(at);
@@ -137,6 +142,10 @@ impl Call {
         }
         if self.external.as_ref().is_some_and(|x| x.leg == leg) {
             self.external_placed(placed);
+            return;
+        }
+        if self.is_consult_leg(leg) {
+            self.consult_placed(now, placed);
             return;
         }
         let Some(at) = self.ringing.iter().position(|r| r.leg == leg) else {
@@ -235,6 +244,11 @@ impl Call {
         let MediaInput::DeadMedia { silent_for } = media else {
             return;
         };
+        if self.is_consult_leg(leg) {
+            info!(call = %self.id, silent_s = silent_for.as_secs(), "no RTP from the consulted party: back to the agent");
+            self.consult_gone(now);
+            return;
+        }
         let Some(agent) = self.agent.as_ref().filter(|a| a.leg == leg) else {
             return;
         };
@@ -276,6 +290,11 @@ impl Call {
                 };
                 self.end_bridge();
                 self.retire(&agent);
+                if self.phase == Phase::Consulting {
+                    debug!(call = %self.id, agent = %agent.agent, "the agent hung up while consulting");
+                    self.agent_left_consult(now);
+                    return;
+                }
                 let talking = matches!(self.phase, Phase::Talking { .. });
                 if agent.answered && talking {
                     debug!(call = %self.id, agent = %agent.agent, ?by, reason, "the agent hung up");

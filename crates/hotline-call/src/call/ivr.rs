@@ -6,13 +6,13 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use hotline_acd::EnqueueRequest;
-use hotline_ivr::{Action, Input, SayValue};
+use hotline_ivr::{Action, Input};
 use hotline_media::{RecordMode, RecordOptions};
 use hotline_types::QueueId;
 use tracing::{debug, info, warn};
 
 use super::{Call, LegRef, MediaOp, Output, Phase, PlayTag, RecordTag, ToAcd, WaitingCall};
-use crate::media::say_language;
+use crate::media::said;
 
 impl Call {
     /// Gives the IVR an input and carries out what it asks.
@@ -43,7 +43,7 @@ impl Call {
                     value,
                     language,
                 } => {
-                    let files = self.said(&value, &language);
+                    let files = said(&self.config.prompts_root, &value, &language);
                     self.play_for_ivr(id, files, false);
                 }
                 Action::StopPlayback { .. } => self.media(LegRef::Caller, MediaOp::StopPlayback),
@@ -107,33 +107,6 @@ impl Call {
                 barge_in,
             },
         );
-    }
-
-    /// The say pieces of a value, as prompt files.
-    fn said(&self, value: &SayValue, language: &str) -> Vec<PathBuf> {
-        use hotline_media::say;
-        let lang = say_language(language);
-        let pieces = match value {
-            SayValue::Digits(digits) => say::say_digits(lang, digits),
-            SayValue::Number(n) => say::say_number(lang, *n),
-            SayValue::Date { year, month, day } => say::say_date(
-                lang,
-                u32::try_from(*year).unwrap_or(0),
-                u32::try_from(*month).unwrap_or(0),
-                u32::try_from(*day).unwrap_or(0),
-            ),
-            SayValue::CaseRef(case_ref) => Ok(say::say_case_ref(lang, case_ref)),
-        };
-        match pieces {
-            Ok(pieces) => pieces
-                .iter()
-                .map(|piece| say::piece_path(&self.config.prompts_root, lang, piece))
-                .collect(),
-            Err(e) => {
-                warn!(call = %self.id, ?value, error = %e, "value cannot be said");
-                Vec::new()
-            }
-        }
     }
 
     fn enqueue(&mut self, queue: QueueId, priority: u8, skills: Vec<String>) {

@@ -23,9 +23,12 @@
 //!
 //! Parts: `ivr` (the script's actions), `queue` (waiting: music,
 //! announcements, the caller's keys, callbacks), `agents` (ringing,
-//! answering, talking, hold, REFER), `transfer` (a configured destination).
+//! answering, talking, hold, REFER), `consult` (attended transfer: the
+//! agent consults a colleague or a destination while the citizen holds),
+//! `transfer` (a configured destination).
 
 mod agents;
+mod consult;
 mod ivr;
 mod queue;
 mod transfer;
@@ -36,7 +39,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hotline_acd::{EnqueueRequest, Overflow};
+use hotline_acd::{ConsultOutcome, EnqueueRequest, Overflow};
 use hotline_ivr::{CompiledScript, Ivr, LookupRequest};
 use hotline_media::{DtmfDigit, LatchPolicy, LegParams, RecordMode, RecordOptions};
 use hotline_sip::registrar::Binding;
@@ -222,6 +225,23 @@ pub enum Order {
     Requeued,
     /// The transfer the agent's phone asked for (REFER) was refused.
     TransferRefused,
+    /// Attended transfer: hold the citizen and call this party for the
+    /// agent (the ACD has popped a consulted agent's screen).
+    Consult(ConsultParty),
+    /// The consultation is over: put the citizen through (`Completed`) or
+    /// back to the agent.
+    ConsultEnded(ConsultOutcome),
+}
+
+/// Whom the agent consults.
+#[derive(Debug, Clone)]
+pub enum ConsultParty {
+    Agent {
+        agent: AgentId,
+        binding: Binding,
+    },
+    /// A configured destination, by name.
+    Destination(String),
 }
 
 /// What the call asks of the ACD (the driver adds the call's id).
@@ -254,6 +274,13 @@ pub enum ToAcd {
         agent: AgentId,
         queue: QueueId,
     },
+    /// The consulted phone or destination answered.
+    ConsultAnswered,
+    /// The consulted leg could not be placed, was refused, or hung up.
+    ConsultGone,
+    /// The agent hung up after the consulted party answered: put the
+    /// citizen through (an attended transfer by hanging up).
+    CompleteConsult,
     /// The call is over.
     CallGone,
 }
@@ -416,8 +443,10 @@ pub enum Phase {
     Talking {
         held: bool,
     },
-    /// Transferred by the IVR to a configured destination: its leg is
-    /// placed, then bridged.
+    /// The agent consults a colleague or destination; the citizen holds.
+    Consulting,
+    /// Transferred to a configured destination (by the IVR, or by an agent
+    /// after consulting it): its leg is placed, then bridged.
     Transferred,
     /// The caller keeps their place for a callback: the confirmation
     /// plays, then the hotline hangs up.
@@ -439,6 +468,25 @@ struct AgentLeg {
     /// Our SRTP key, offered to a phone registered over TLS.
     offered: Option<SdesCrypto>,
     answered: bool,
+}
+
+/// The leg to whom the agent consults.
+#[derive(Debug)]
+struct ConsultLeg {
+    /// A colleague (by id) or a destination (by name).
+    party: Party,
+    leg: PlacedLeg,
+    /// `None` while the driver places it.
+    handle: Option<CallHandle>,
+    latch: LatchPolicy,
+    offered: Option<SdesCrypto>,
+    answered: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Party {
+    Agent(AgentId),
+    Destination(String),
 }
 
 /// The leg to a configured external destination.
@@ -492,6 +540,8 @@ pub struct Call {
     /// Agent legs we hung up whose end has not been reported yet.
     retired: Vec<CallHandle>,
     external: Option<ExternalLeg>,
+    /// The party the agent consults (attended transfer).
+    consult: Option<ConsultLeg>,
     /// Whether a media bridge is up.
     bridged: bool,
     ivr_path: Vec<String>,
@@ -538,11 +588,6 @@ impl CallCore for Call {
     }
 }
 
-/// The call an event is about, if any.
-pub fn handle_of(event: &Event) -> Option<CallHandle> {
-    event.call()
-}
-
 impl Call {
     /// A new call: `call_started`, then ringing (or the answer at once), or
     /// a 503 if the driver could not set it up.
@@ -583,6 +628,7 @@ impl Call {
             abandoned: Vec::new(),
             retired: Vec::new(),
             external: None,
+            consult: None,
             bridged: false,
             ivr_path: Vec::new(),
             ivr_vars: Vec::new(),
@@ -683,7 +729,7 @@ impl Call {
             Input::Sip(event) => self.sip_event(now, event),
             Input::Media(LegRef::Caller, media) => self.caller_media(now, media),
             Input::Media(LegRef::Placed(leg), media) => self.placed_media(now, leg, media),
-            Input::Placed { leg, placed } => self.placed(leg, placed),
+            Input::Placed { leg, placed } => self.placed(now, leg, placed),
             Input::Acd(order) => self.acd_order(now, order),
             Input::Ivr(input) => self.feed(now, input),
             Input::BridgeFailed => {
@@ -693,6 +739,10 @@ impl Call {
                         warn!(call = %self.id, "the media bridge failed");
                         self.drop_agent();
                         self.agent_finished(now);
+                    }
+                    Phase::Consulting => {
+                        warn!(call = %self.id, "the consultation's media bridge failed");
+                        self.consult_gone(now);
                     }
                     Phase::Transferred => {
                         warn!(call = %self.id, "the transfer's media bridge failed");
@@ -740,6 +790,10 @@ impl Call {
         if !self.agent.as_ref().is_some_and(|a| a.answered) {
             return Err(Refusal::NoAgentLeg);
         }
+        if self.phase == Phase::Consulting {
+            self.drop_consult();
+            self.stop_consult_hold();
+        }
         self.drop_agent();
         self.agent_finished(now);
         Ok(())
@@ -765,6 +819,15 @@ impl Call {
     fn new_leg(&mut self) -> PlacedLeg {
         self.next_leg += 1;
         PlacedLeg(self.next_leg)
+    }
+
+    /// Who placed legs say is calling: the citizen's number.
+    fn caller_id(&self) -> String {
+        if self.caller.is_empty() {
+            "anonymous".to_owned()
+        } else {
+            self.caller.clone()
+        }
     }
 
     /// Records an event; the screen-pop's path and variables follow the IVR.
@@ -825,7 +888,8 @@ impl Call {
                 self.tell_acd(ToAcd::Abandon);
                 self.call_back_abandoned();
             }
-            Phase::Talking { .. } => {
+            Phase::Talking { .. } | Phase::Consulting => {
+                self.drop_consult();
                 self.drop_agent();
                 self.tell_acd(ToAcd::TalkEnded);
             }
@@ -908,12 +972,14 @@ impl Call {
     }
 
     fn sip_event(&mut self, now: Instant, event: Event) {
-        let Some(handle) = handle_of(&event) else {
+        let Some(handle) = event.call() else {
             return;
         };
         if handle != self.handle {
             if self.external.as_ref().and_then(|x| x.handle) == Some(handle) {
                 self.external_sip(event);
+            } else if self.consult.as_ref().and_then(|c| c.handle) == Some(handle) {
+                self.consult_sip(now, event);
             } else {
                 self.agent_sip(now, handle, event);
             }

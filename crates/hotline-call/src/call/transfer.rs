@@ -6,22 +6,32 @@ use hotline_media::LatchPolicy;
 use hotline_sip::{Event, Peer, Transport};
 use tracing::{info, warn};
 
-use super::{BridgeOp, Call, ExternalLeg, LegRef, MediaOp, Output, Phase, PlaceRequest, Placement};
+use super::{
+    BridgeOp, Call, ExternalLeg, LegRef, MediaOp, Output, Phase, PlaceRequest, PlacedLeg, Placement,
+};
 use crate::media::answered_leg_params;
 
 impl Call {
     pub(super) fn start_transfer(&mut self, name: String) {
-        let Some(destination) = self.config.destinations.get(&name).cloned() else {
+        let Some(leg) = self.place_destination_leg(&name) else {
             warn!(call = %self.id, destination = name, "the IVR names a destination the configuration does not have: ending the call");
             self.hang_up();
             return;
         };
+        self.external = Some(ExternalLeg {
+            name,
+            leg,
+            handle: None,
+            answered: false,
+        });
+        self.phase = Phase::Transferred;
+    }
+
+    /// Asks the driver to call a configured destination; `None` if the
+    /// configuration has no destination of that name.
+    pub(super) fn place_destination_leg(&mut self, name: &str) -> Option<PlacedLeg> {
+        let destination = self.config.destinations.get(name).cloned()?;
         let leg = self.new_leg();
-        let from_user = if self.caller.is_empty() {
-            "anonymous".to_owned()
-        } else {
-            self.caller.clone()
-        };
         self.outputs.push_back(Output::Place(PlaceRequest {
             leg,
             target: destination.uri,
@@ -34,15 +44,9 @@ impl Call {
                 addr: destination.addr,
                 connection: None,
             },
-            from_user,
+            from_user: self.caller_id(),
         }));
-        self.external = Some(ExternalLeg {
-            name,
-            leg,
-            handle: None,
-            answered: false,
-        });
-        self.phase = Phase::Transferred;
+        Some(leg)
     }
 
     pub(super) fn external_placed(&mut self, placed: Option<Placement>) {

@@ -2,12 +2,14 @@
 //! line through the trunk as SIP handles, and the outputs of each step.
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hotline_call::call::{CallCore, Input, LegRef, Order, Output, PlacedLeg, Placement};
 use hotline_call::callbacks::Outcome;
 use hotline_call::outbound::{Callback, Trunk};
+use hotline_ivr::{compile_script, CompileContext, Environment, PromptCatalog};
 use hotline_sip::{CallHandle, EndedBy, Event, Peer, Transport};
 use hotline_types::CallId;
 use uuid::Uuid;
@@ -66,6 +68,36 @@ impl CallbackSim {
         (sim, out)
     }
 
+    /// The same, with the shipped callback script (`ivr_scripts/
+    /// callback.toml`) in `language` for the citizen.
+    pub fn scripted(number: &str, language: Option<&str>) -> (Self, Vec<Output>) {
+        let (mut sim, out) = Self::new(number);
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let text = std::fs::read_to_string(root.join("ivr_scripts/callback.toml"))
+            .expect("the shipped callback script");
+        let ctx = CompileContext {
+            environment: Environment::new(["general"], Vec::<String>::new()),
+            prompts: PromptCatalog::unchecked("prompts"),
+            base_dir: None,
+            version: 1,
+        };
+        let (script, problems) = compile_script(Path::new("callback.toml"), &text, &ctx);
+        let script = Arc::new(script.unwrap_or_else(|| panic!("{problems:?}")));
+        let callback = std::mem::replace(
+            &mut sim.callback,
+            Callback::new(
+                Arc::new(config()),
+                Arc::new(trunk()),
+                ORIGINAL,
+                CallId(Uuid::from_u128(9)),
+                number.into(),
+                sim.now,
+            ),
+        );
+        sim.callback = callback.with_script(script, language.map(str::to_owned));
+        (sim, out)
+    }
+
     pub fn drain(&mut self) -> Vec<Output> {
         std::iter::from_fn(|| self.callback.poll_output()).collect()
     }
@@ -90,7 +122,12 @@ impl CallbackSim {
     /// The ACD rings alice; her phone answers; the ACD connects her: the
     /// citizen's line is being placed.
     pub fn agent_on_the_line(number: &str) -> (Self, Vec<Output>) {
-        let (mut sim, _) = Self::new(number);
+        Self::new(number).0.agent_connected()
+    }
+
+    /// [`Self::agent_on_the_line`] from this sim.
+    pub fn agent_connected(self) -> (Self, Vec<Output>) {
+        let mut sim = self;
         let out = sim.step(Input::Acd(Order::RingAgent {
             agent: agent("alice"),
             binding: binding("alice", 6001),

@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
-use hotline_types::{CallId, QueueId};
-use serde::Deserialize;
+use hotline_types::{AgentId, CallId, QueueId};
+use serde::{Deserialize, Serialize};
 
-use crate::api::{AgentRequest, AgentStatus, RequestedState};
+use crate::api::{AgentRequest, AgentStatus, ConsultRequest, RequestedState};
 use crate::error::ConsoleError;
 use crate::extract::{JsonBody, PathArg};
 use crate::session::Authed;
@@ -148,6 +148,110 @@ pub(crate) async fn transfer(
             agent,
             call,
             queue: QueueId::from(body.queue),
+            reply,
+        })
+        .await?;
+    refused(answer).map(|()| StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ConsultBody {
+    agent: Option<String>,
+    queue: Option<String>,
+    destination: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct Consulting {
+    /// Who is being called: an agent's id or a destination's name.
+    consulting: String,
+}
+
+/// `POST /api/calls/{call}/consult` `{agent}`, `{queue}` or
+/// `{destination}`: the citizen holds while the agent consults a colleague,
+/// the next free agent of a queue, or a configured destination.
+pub(crate) async fn consult(
+    State(app): State<App>,
+    Extension(me): Extension<Authed>,
+    PathArg(call): PathArg<CallId>,
+    JsonBody(body): JsonBody<ConsultBody>,
+) -> Result<Json<Consulting>, ConsoleError> {
+    let target = match (body.agent, body.queue, body.destination) {
+        (Some(agent), None, None) if !agent.trim().is_empty() => {
+            ConsultRequest::Agent(AgentId::from(agent.trim()))
+        }
+        (None, Some(queue), None) => {
+            if !app.config.queues.iter().any(|q| q.name == queue) {
+                return Err(ConsoleError::Invalid {
+                    field: "queue",
+                    reason: format!("{queue:?} is not a configured queue"),
+                });
+            }
+            ConsultRequest::Queue(QueueId::from(queue))
+        }
+        (None, None, Some(destination)) => {
+            if !app.config.destinations.contains(&destination) {
+                return Err(ConsoleError::Invalid {
+                    field: "destination",
+                    reason: format!("{destination:?} is not a configured destination"),
+                });
+            }
+            ConsultRequest::Destination(destination)
+        }
+        _ => {
+            return Err(ConsoleError::Invalid {
+                field: "body",
+                reason: "name exactly one of agent, queue or destination".into(),
+            })
+        }
+    };
+    my_call(&app, &me, call)?;
+    let agent = me.agent();
+    let answer = app
+        .ask(ACD_REPLY_TIMEOUT, |reply| AgentRequest::Consult {
+            agent,
+            call,
+            target,
+            reply,
+        })
+        .await?;
+    refused(answer).map(|consulting| Json(Consulting { consulting }))
+}
+
+/// `POST /api/calls/{call}/consult/complete`: the citizen is put through
+/// to whom the agent consulted.
+pub(crate) async fn complete_consult(
+    State(app): State<App>,
+    Extension(me): Extension<Authed>,
+    PathArg(call): PathArg<CallId>,
+) -> Result<StatusCode, ConsoleError> {
+    end_consult(app, me, call, true).await
+}
+
+/// `POST /api/calls/{call}/consult/return`: the agent takes the citizen
+/// back; the consulted leg is hung up.
+pub(crate) async fn return_from_consult(
+    State(app): State<App>,
+    Extension(me): Extension<Authed>,
+    PathArg(call): PathArg<CallId>,
+) -> Result<StatusCode, ConsoleError> {
+    end_consult(app, me, call, false).await
+}
+
+async fn end_consult(
+    app: App,
+    me: Authed,
+    call: CallId,
+    complete: bool,
+) -> Result<StatusCode, ConsoleError> {
+    my_call(&app, &me, call)?;
+    let agent = me.agent();
+    let answer = app
+        .ask(ACD_REPLY_TIMEOUT, |reply| AgentRequest::EndConsult {
+            agent,
+            call,
+            complete,
             reply,
         })
         .await?;

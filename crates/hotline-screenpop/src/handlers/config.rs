@@ -1,5 +1,6 @@
 //! What the pages need to draw their lists: queues, dispositions, case
-//! categories, departments, break reasons and the hotline's local time.
+//! categories, departments, break reasons, consultable destinations and
+//! the hotline's local time.
 
 use axum::extract::State;
 use axum::Json;
@@ -22,6 +23,8 @@ pub(crate) struct PageConfig {
     utc_offset_minutes: i32,
     /// Each queue's targets (configured or the defaults).
     queue_targets: Vec<QueueTarget>,
+    /// Configured destinations an agent may consult and transfer to.
+    destinations: Vec<String>,
 }
 
 /// The departments named by the queues, in order, once each.
@@ -55,5 +58,6 @@ pub(crate) async fn config(State(app): State<App>) -> Json<PageConfig> {
             .iter()
             .map(|q| app.stats.target(&q.name))
             .collect(),
+        destinations: app.config.destinations.clone(),
     })
 }

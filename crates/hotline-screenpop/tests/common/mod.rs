@@ -17,8 +17,8 @@ use axum::extract::ConnectInfo;
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use axum::Router;
 use hotline_screenpop::{
-    AgentRequest, AgentStatus, Console, ConsoleConfig, Offer, QueueInfo, RequestedState,
-    StatisticsConfig,
+    AgentRequest, AgentStatus, Console, ConsoleConfig, ConsultRequest, Offer, QueueInfo,
+    RequestedState, StatisticsConfig,
 };
 use hotline_store::{NewCitizen, NewUser, Role, Skill, Store};
 use hotline_types::{
@@ -76,6 +76,7 @@ pub fn config() -> ConsoleConfig {
         dispositions: vec!["resolved_on_call".into(), "case_created".into()],
         case_categories: vec!["complaint".into(), "repair_request".into()],
         allowed_origins: vec![],
+        destinations: vec!["police".into()],
     }
 }
 
@@ -287,6 +288,7 @@ pub fn offer(agent: &str, caller: &str) -> Offer {
         ],
         citizen_hint: None,
         callback: false,
+        consulted_by: None,
     }
 }
 
@@ -333,8 +335,16 @@ async fn stand_in_binary(
             }
             AgentRequest::Hold { reply, .. }
             | AgentRequest::Transfer { reply, .. }
-            | AgentRequest::Hangup { reply, .. } => {
+            | AgentRequest::Hangup { reply, .. }
+            | AgentRequest::EndConsult { reply, .. } => {
                 let _ = reply.send(Ok(()));
+            }
+            AgentRequest::Consult { target, reply, .. } => {
+                let _ = reply.send(Ok(match target {
+                    ConsultRequest::Agent(agent) => agent.to_string(),
+                    ConsultRequest::Queue(_) => "agent2".into(),
+                    ConsultRequest::Destination(name) => name,
+                }));
             }
             AgentRequest::WrapUp { agent, reply, .. } => {
                 let s = status("available", None);

@@ -229,7 +229,7 @@ fn route(
             }
         }
         _ => {
-            let Some(handle) = crate::controller::call_of(&event) else {
+            let Some(handle) = event.call() else {
                 return;
             };
             let ended = matches!(event, Event::CallEnded { .. });
