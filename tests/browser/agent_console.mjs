@@ -1,7 +1,10 @@
 // Drives the agent console in Debian's Chromium for
 // crates/hotline/tests/console_in_chromium.rs: log in, go available, wait
 // for the screen-pop of the call the test places, save a case, read its
-// reference. Prints one line per step (READY, POP {...}, CASE <ref>, DONE)
+// reference, then ask to consult the transport queue (nobody is logged in
+// there, so the console shows the refusal and stays in the conversation).
+// Prints one line per step (READY, POP {...}, CASE <ref>, CONSULT <notice>,
+// DONE)
 // for the Rust test to follow; screenshots go to $ARTIFACTS.
 import { chromium } from 'playwright-core';
 
@@ -47,6 +50,14 @@ try {
   );
   step(`CASE ${(await caseRef.textContent()).trim()}`);
   await page.screenshot({ path: `${artifacts}/console-case.png`, fullPage: true });
+
+  await page.locator('[data-testid="call-status"][data-phase="answered"]').waitFor({ timeout: 10000 });
+  await page.getByTestId('transfer-queue').selectOption('queue:transport');
+  await page.getByTestId('btn-consult').click();
+  const notice = page.locator('#notice.error');
+  await notice.waitFor({ state: 'visible', timeout: 10000 });
+  const completeHidden = await page.getByTestId('btn-consult-complete').isHidden();
+  step(`CONSULT ${JSON.stringify({ notice: (await notice.textContent()).trim(), completeHidden })}`);
   step('DONE');
 } catch (e) {
   console.error(`FAILED ${e.stack || e}`);

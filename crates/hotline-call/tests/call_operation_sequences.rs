@@ -10,8 +10,10 @@ mod support;
 use std::collections::HashMap;
 use std::time::Duration;
 
+use hotline_acd::ConsultOutcome;
 use hotline_call::call::{
-    Input, LegRef, MediaInput, MediaOp, Order, Output, PlacedLeg, Placement, PlayTag, ToAcd,
+    ConsultParty, Input, LegRef, MediaInput, MediaOp, Order, Output, PlacedLeg, Placement, PlayTag,
+    ToAcd,
 };
 use hotline_sip::transport::Command;
 use hotline_sip::{CallHandle, EndedBy, Event};
@@ -23,6 +25,9 @@ const AGENTS: [&str; 3] = ["alice", "bob", "carol"];
 #[derive(Debug, Clone)]
 enum Op {
     Ring(usize),
+    /// The ACD's order to consult this agent (attended transfer).
+    Consult(usize),
+    ConsultEnded(usize),
     Place(usize, bool),
     Answer(usize),
     PhoneEnds(usize),
@@ -44,10 +49,18 @@ enum Op {
     Terminate,
 }
 
+const OUTCOMES: [ConsultOutcome; 3] = [
+    ConsultOutcome::Completed,
+    ConsultOutcome::Returned,
+    ConsultOutcome::NoAnswer,
+];
+
 fn op() -> impl Strategy<Value = Op> {
     let a = 0..AGENTS.len();
     prop_oneof![
         a.clone().prop_map(Op::Ring),
+        a.clone().prop_map(Op::Consult),
+        (0..OUTCOMES.len()).prop_map(Op::ConsultEnded),
         (a.clone(), any::<bool>()).prop_map(|(i, ok)| Op::Place(i, ok)),
         a.clone().prop_map(Op::Answer),
         a.clone().prop_map(Op::PhoneEnds),
@@ -115,10 +128,11 @@ fn run(ops: Vec<Op>) {
     };
     for op in ops {
         let out = match op {
-            Op::Ring(i) => {
-                let out = sim.order(Order::RingAgent {
-                    agent: agent(AGENTS[i]),
-                    binding: binding(AGENTS[i], 6000 + i as u16),
+            Op::Ring(i) | Op::Consult(i) => {
+                let (agent, binding) = (agent(AGENTS[i]), binding(AGENTS[i], 6000 + i as u16));
+                let out = sim.order(match op {
+                    Op::Ring(_) => Order::RingAgent { agent, binding },
+                    _ => Order::Consult(ConsultParty::Agent { agent, binding }),
                 });
                 if let Some(leg) = placed_leg(&out) {
                     seen.placing.insert(i, leg);
@@ -126,6 +140,7 @@ fn run(ops: Vec<Op>) {
                 }
                 out
             }
+            Op::ConsultEnded(o) => sim.order(Order::ConsultEnded(OUTCOMES[o])),
             Op::Place(i, ok) => match seen.placing.remove(&i) {
                 Some(leg) => {
                     let placed = ok.then(|| {

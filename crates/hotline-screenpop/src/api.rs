@@ -243,6 +243,13 @@ pub enum ConsoleEvent {
         call: CallId,
         until_ms: i64,
     },
+    /// The consultation the agent started ended without putting the caller
+    /// through (`outcome`: returned, no_answer, failed, hung_up,
+    /// caller_gone); the caller is back with this agent unless gone.
+    ConsultEnded {
+        call: CallId,
+        outcome: String,
+    },
     Notice {
         message: String,
     },

@@ -13,6 +13,7 @@ const ui = {
   pop: null,           // the current ScreenPop
   citizen: null,       // the citizen the case will be about
   onHold: false,
+  consulting: null,    // whom the agent consults about the current call
   socket: null,
   retry: 0,
   record: null,        // the record shown on the right
@@ -113,7 +114,13 @@ function handleEvent(event) {
   switch (event.type) {
     case 'state': setStatus(event); break;
     case 'pop': showPop(event); break;
-    case 'answered': if (isCurrent(event.call)) { ui.pop.phase = 'answered'; renderCallStatus(); } break;
+    case 'answered':
+      // A consulted agent hears "answered" again when the caller is put through to them.
+      if (isCurrent(event.call)) { ui.pop.phase = 'answered'; ui.pop.consulted_by = null; renderPop(); }
+      break;
+    case 'consult_ended':
+      if (isCurrent(event.call)) { ui.consulting = null; notify(t(`consult_${event.outcome}`), event.outcome !== 'returned'); renderCallStatus(); }
+      break;
     case 'hold': if (isCurrent(event.call)) { ui.onHold = event.on; ui.pop.phase = event.on ? 'on_hold' : 'answered'; renderCallStatus(); } break;
     case 'ended':
       if (isCurrent(event.call)) { ui.pop.phase = 'ended'; ui.pop.ended = true; ui.pop.endedBy = event.by; renderCallStatus(); renderState(); }
@@ -194,6 +201,8 @@ function renderPop() {
   $('pop-queue').textContent = pop.department ? `${pop.queue} · ${pop.department}` : pop.queue;
   $('pop-waited').textContent = formatWait(pop.waited_ms);
   show($('pop-callback'), pop.callback);
+  show($('pop-consulted'), !!pop.consulted_by);
+  $('pop-consulted').textContent = pop.consulted_by ? `${t('consulted_by')} ${pop.consulted_by}` : '';
   show($('pop-lookup-failed'), pop.lookup_failed);
 
   const record = ui.citizen;
@@ -226,7 +235,12 @@ function renderCallStatus() {
   $('call-status').textContent = label;
   $('call-status').dataset.phase = pop.phase;
   $('btn-hold').textContent = ui.onHold ? t('resume') : t('hold');
-  for (const id of ['btn-hold', 'btn-transfer', 'btn-hangup', 'transfer-queue']) $(id).disabled = pop.ended;
+  for (const id of ['btn-hold', 'btn-transfer', 'btn-consult', 'btn-hangup', 'transfer-queue']) $(id).disabled = pop.ended;
+  // A colleague consulted about the call talks; the agent who consulted them puts it through.
+  const consulting = !!ui.consulting && !pop.ended;
+  for (const id of ['btn-hold', 'btn-transfer', 'btn-consult']) show($(id), !consulting && !pop.consulted_by);
+  show($('btn-consult-complete'), consulting);
+  show($('btn-consult-return'), consulting);
 }
 
 $('quick-form').addEventListener('submit', (ev) => {
@@ -255,10 +269,33 @@ $('btn-hold').addEventListener('click', () => attempt(async () => {
   renderCallStatus();
 }));
 
+/** The transfer list's choice: `{ queue }` or `{ destination }`. */
+function transferTarget() {
+  const [kind, name] = $('transfer-queue').value.split(':');
+  return kind === 'destination' ? { destination: name } : { queue: name };
+}
+
 $('btn-transfer').addEventListener('click', () => attempt(async () => {
-  await api('POST', `/api/calls/${ui.pop.call}/transfer`, { queue: $('transfer-queue').value });
-  notify(`${t('transfer')} → ${$('transfer-queue').value}`, false);
+  const target = transferTarget();
+  if (!target.queue) { notify(t('consult_first'), true); return; }
+  await api('POST', `/api/calls/${ui.pop.call}/transfer`, target);
+  notify(`${t('transfer')} → ${target.queue}`, false);
 }));
+
+$('btn-consult').addEventListener('click', () => attempt(async () => {
+  const answer = await api('POST', `/api/calls/${ui.pop.call}/consult`, transferTarget());
+  ui.consulting = answer.consulting;
+  notify(`${t('consulting')} ${answer.consulting}`, false);
+  renderCallStatus();
+}));
+
+for (const [id, end] of [['btn-consult-complete', 'complete'], ['btn-consult-return', 'return']]) {
+  $(id).addEventListener('click', () => attempt(async () => {
+    await api('POST', `/api/calls/${ui.pop.call}/consult/${end}`);
+    ui.consulting = null;
+    renderCallStatus();
+  }));
+}
 
 $('btn-hangup').addEventListener('click', () => attempt(async () => {
   await api('POST', `/api/calls/${ui.pop.call}/hangup`);
@@ -268,7 +305,10 @@ $('btn-hangup').addEventListener('click', () => attempt(async () => {
 
 function fillSelects() {
   const cfg = ui.config;
-  $('transfer-queue').replaceChildren(...cfg.queues.map((q) => el('option', { value: q.name, text: `${q.name} · ${q.department}` })));
+  $('transfer-queue').replaceChildren(
+    ...cfg.queues.map((q) => el('option', { value: `queue:${q.name}`, text: `${q.name} · ${q.department}` })),
+    ...(cfg.destinations || []).map((d) => el('option', { value: `destination:${d}`, text: `☎ ${d}` })),
+  );
   $('case-category').replaceChildren(...cfg.case_categories.map((c) => el('option', { value: c, text: c })));
   $('case-department').replaceChildren(...cfg.departments.map((d) => el('option', { value: d, text: d })));
   if (ui.pop && cfg.departments.includes(ui.pop.department)) $('case-department').value = ui.pop.department;

@@ -894,10 +894,19 @@ impl AcdTask {
                     }
                 },
                 Action::ConsultEnded { call, outcome } => {
-                    if outcome == ConsultOutcome::Completed {
-                        if let Some(agent) = self.acd.call_agent(call) {
-                            self.console.push(&agent, ConsoleEvent::Answered { call });
-                        }
+                    // After completion the call's agent is the consulted one,
+                    // now talking to the caller; otherwise it is still the
+                    // agent who consulted.
+                    if let Some(agent) = self.acd.call_agent(call) {
+                        let event = if outcome == ConsultOutcome::Completed {
+                            ConsoleEvent::Answered { call }
+                        } else {
+                            ConsoleEvent::ConsultEnded {
+                                call,
+                                outcome: outcome.name().to_string(),
+                            }
+                        };
+                        self.console.push(&agent, event);
                     }
                     self.order(call, Order::ConsultEnded(outcome));
                 }

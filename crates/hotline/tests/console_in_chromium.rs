@@ -1,7 +1,8 @@
 //! The agent console in real Chromium (Debian's `chromium`, driven by
 //! `playwright-core` from tests/browser): the demo agent logs in and goes
 //! available, a SIPp citizen calls and presses 1, the pop shows the citizen,
-//! the agent saves a case and sees its reference number. Screenshots are
+//! the agent saves a case and sees its reference number, then asks to
+//! consult a queue nobody serves and sees the refusal. Screenshots are
 //! kept in tests/artifacts/.
 //!
 //! Skipped loudly when Chromium or playwright-core is missing, required in
@@ -70,6 +71,13 @@ fn an_agent_sees_the_pop_in_chromium_and_saves_a_case() {
     assert!(
         hotline_types::CaseRef::parse(case_ref).is_ok(),
         "a valid case reference on screen: {case}"
+    );
+    let consult = next("CONSULT");
+    assert!(consult.starts_with("CONSULT "), "{consult}");
+    assert!(consult.contains("\"completeHidden\":true"), "{consult}");
+    assert!(
+        !consult.contains("\"notice\":\"\""),
+        "the refusal is shown: {consult}"
     );
     assert_eq!(next("DONE"), "DONE");
     let status = browser.wait();

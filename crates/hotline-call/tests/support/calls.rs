@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hotline_call::call::{
-    Call, Config, Incoming, Input, LegRef, MediaInput, MediaOp, Order, Output, PlaceRequest,
-    PlacedLeg, Placement, Setup, ToAcd,
+    Call, Config, ConsultParty, Incoming, Input, LegRef, MediaInput, MediaOp, Order, Output,
+    PlaceRequest, PlacedLeg, Placement, Setup, ToAcd,
 };
 use hotline_call::media::{local_media, LatchRule};
 use hotline_ivr::{compile_script, CompileContext, Environment, PromptCatalog};
@@ -210,10 +210,26 @@ impl CallSim {
 
     /// The ACD orders `name`'s phone rung; the driver places the leg.
     pub fn ring(&mut self, name: &str, port: u16) -> Vec<Output> {
-        let mut out = self.order(Order::RingAgent {
+        let order = Order::RingAgent {
+            agent: agent(name),
+            binding: binding(name, port),
+        };
+        self.placing(name, order)
+    }
+
+    /// The ACD's order to consult colleague `name` (their phone at `port`).
+    pub fn consult(&mut self, name: &str, port: u16) -> Vec<Output> {
+        let order = Order::Consult(ConsultParty::Agent {
             agent: agent(name),
             binding: binding(name, port),
         });
+        self.placing(name, order)
+    }
+
+    /// Gives `order`; the leg it asks to place (if any) is `name`'s and
+    /// gets a SIP handle at once.
+    pub fn placing(&mut self, name: &str, order: Order) -> Vec<Output> {
+        let mut out = self.order(order);
         let Some(leg) = placed_leg(&out) else {
             return out;
         };

@@ -209,6 +209,12 @@ impl Socket {
 
     /// Waits for a `state` message with this state.
     pub fn wait_for_state(&self, state: &str, timeout: Duration) -> bool {
+        self.wait_for_state_times(state, 1, timeout)
+    }
+
+    /// Waits until `times` `state` messages with this state have arrived
+    /// (for an agent who passes through the same state again).
+    pub fn wait_for_state_times(&self, state: &str, times: usize, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
         loop {
             if self
@@ -216,7 +222,9 @@ impl Socket {
                 .lock()
                 .expect("socket log")
                 .iter()
-                .any(|(_, m)| m["type"] == "state" && m["state"] == state)
+                .filter(|(_, m)| m["type"] == "state" && m["state"] == state)
+                .count()
+                >= times
             {
                 return true;
             }

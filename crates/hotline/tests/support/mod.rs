@@ -463,7 +463,11 @@ pub fn agent_phone_running(
         register.errors()
     );
     let mut args = phone_args.to_vec();
-    args.extend(["-p", &port, "-m", "1"]);
+    args.extend(["-p", &port]);
+    // One call unless the phone's arguments say how many.
+    if !phone_args.contains(&"-m") {
+        args.extend(["-m", "1"]);
+    }
     sipp_with_files(None, &args, &[], Duration::from_secs(60))
 }
 
