@@ -64,6 +64,7 @@ pub mod g711;
 pub mod goertzel;
 pub mod prompt;
 pub mod recorder;
+pub mod route;
 pub mod rtcp;
 pub mod rtp;
 pub mod say;
@@ -74,9 +75,10 @@ pub use crate::core::{
     PlaybackOutcome, RecordMode, RecordOptions, RecordingId, RecordingStop,
 };
 pub use dtmf::DtmfDigit;
-pub use engine::{Bridge, EngineConfig, EngineStats, Leg, LegId, MediaEngine};
+pub use engine::{Bridge, EngineConfig, EngineStats, Leg, LegId, MediaEngine, Monitor};
 pub use error::MediaError;
 pub use g711::Codec;
 pub use prompt::{Prompt, PromptCache};
+pub use route::MonitorMode;
 pub use say::Language;
 pub use srtp::{SrtpKey, SrtpParams, SrtpSession, SrtpSuite};
