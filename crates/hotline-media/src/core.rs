@@ -685,9 +685,9 @@ impl LegCore {
                 relayed: VecDeque::new(),
             }),
         }
-        if !route.speak {
-            self.peer_out.retain(|(to, _)| *to != peer);
-        }
+        self.peer_out.retain(|(to, frame)| {
+            *to != peer || (route.speak && (route.keys || !matches!(frame, BridgeFrame::Dtmf(_))))
+        });
     }
 
     /// Unlinks a peer leg; what was queued from or for it is dropped.

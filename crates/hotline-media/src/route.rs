@@ -118,3 +118,78 @@ pub fn route_between(mode: Option<MonitorMode>, held: bool, me: Party, peer: Par
         keys: me != Party::Supervisor && peer != Party::Supervisor,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Party::{Agent, Citizen, Supervisor};
+
+    /// Who each listener hears, for every mode and hold.
+    #[test]
+    fn who_hears_whom() {
+        use MonitorMode::{Barge, Listen, Whisper};
+        let table: [(Option<MonitorMode>, bool, Party, &[Party]); 16] = [
+            (None, false, Citizen, &[Agent]),
+            (None, false, Agent, &[Citizen]),
+            (None, true, Citizen, &[]),
+            (None, true, Agent, &[]),
+            (Some(Listen), false, Citizen, &[Agent]),
+            (Some(Listen), false, Agent, &[Citizen]),
+            (Some(Listen), false, Supervisor, &[Citizen, Agent]),
+            (Some(Whisper), false, Citizen, &[Agent]),
+            (Some(Whisper), false, Agent, &[Citizen, Supervisor]),
+            (Some(Whisper), false, Supervisor, &[Citizen, Agent]),
+            (Some(Barge), false, Citizen, &[Agent, Supervisor]),
+            (Some(Barge), false, Agent, &[Citizen, Supervisor]),
+            (Some(Barge), false, Supervisor, &[Citizen, Agent]),
+            (Some(Listen), true, Supervisor, &[Agent]),
+            (Some(Whisper), true, Agent, &[Supervisor]),
+            (Some(Barge), true, Citizen, &[]),
+        ];
+        for (mode, held, listener, heard) in table {
+            for talker in [Citizen, Agent, Supervisor] {
+                assert_eq!(
+                    hears(mode, held, listener, talker),
+                    heard.contains(&talker),
+                    "{mode:?} held={held}: {listener:?} hearing {talker:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_citizen_hears_the_supervisor_only_in_barge() {
+        for mode in MonitorMode::ALL {
+            for held in [false, true] {
+                assert_eq!(
+                    hears(Some(mode), held, Citizen, Supervisor),
+                    mode == MonitorMode::Barge && !held
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn keys_cross_only_between_citizen_and_agent() {
+        let mode = Some(MonitorMode::Barge);
+        assert!(route_between(mode, false, Citizen, Agent).keys);
+        assert!(route_between(None, false, Agent, Citizen).keys);
+        assert!(!route_between(mode, false, Citizen, Supervisor).keys);
+        assert!(!route_between(mode, false, Supervisor, Agent).keys);
+    }
+
+    #[test]
+    fn mode_names_round_trip() {
+        for mode in MonitorMode::ALL {
+            assert_eq!(mode.as_str().parse::<MonitorMode>().unwrap(), mode);
+            assert_eq!(mode.to_string(), mode.as_str());
+        }
+        for bad in ["", "Listen", "barge-in", "spy"] {
+            let error = bad.parse::<MonitorMode>().unwrap_err();
+            assert!(
+                matches!(&error, MediaError::UnknownMonitorMode { mode } if mode == bad),
+                "{error}"
+            );
+        }
+    }
+}
