@@ -10,6 +10,15 @@
 //! timer wheel (1 ms granularity) or on other work queued on the tokio
 //! workers; the controller still talks to it in async Rust (commands on a
 //! channel, events on a tokio `mpsc` per leg, stats through a oneshot).
+//!
+//! Legs that exchange media are joined two by two: a bridge by one link
+//! (a pair of channels of [`BridgeFrame`]s), a monitor by one more from
+//! the supervisor's leg to each of the bridge's. A link works the same
+//! whether both legs are on one shard or not, and a leg learns that its
+//! peer has gone when the link disconnects. The shard keeps each leg's
+//! links, with its part in the call, the monitor's mode and the hold, and
+//! applies the routes [`crate::route`] decides to the leg's core, which
+//! mixes what it hears.
 
 use std::collections::{BTreeSet, HashMap};
 use std::io::IoSliceMut;
@@ -182,9 +191,9 @@ impl Link {
         (a_end, b_end)
     }
 
-    /// What flows on this link now. A hold of this leg's own bridge
-    /// counts; a supervisor is not part of the bridge it monitors, and
-    /// the held citizen's leg cuts itself off from the supervisor.
+    /// What flows on this link now, with this leg's bridge held or not. A
+    /// supervisor's leg has no bridge to hold: on the monitored call's
+    /// hold, the citizen's leg cuts itself off from the supervisor.
     fn route(&self, bridge_held: bool) -> Route {
         let held = bridge_held && self.me != Party::Supervisor;
         route_between(
@@ -738,7 +747,8 @@ impl Bridge {
     /// Puts the call on hold: nothing is relayed either way; `music`, if
     /// given, plays to the leg `held` (the citizen).
     ///
-    /// Under a [`Monitor`], hold takes the citizen out of the call both ways
+    /// Under a [`Monitor`], hold takes the citizen (the bridge's first leg,
+    /// whichever leg `held` is) out of the call both ways
     /// (the citizen hears the music and nothing else, and nobody hears the
     /// citizen); the agent and the supervisor keep hearing each other as the
     /// mode says (in `Whisper` and `Barge` both ways, in `Listen` the
