@@ -6,6 +6,15 @@
 //! sends what it puts in the [`Outbox`], moves [`BridgeFrame`]s between
 //! bridged legs, and forwards its [`MediaEvent`]s. Tests drive it on
 //! simulated time.
+//!
+//! A leg exchanges audio with any number of peer legs, each under a
+//! [`Route`] (does this leg hear the peer, does the peer hear it). What it
+//! hears is mixed frame by frame: each heard peer has a short queue of
+//! relayed audio, and on each tick the peers with a whole 20 ms frame
+//! queued are summed (decoded to linear, saturated, re-encoded); a peer
+//! with nothing fresh adds silence. A single peer's audio is passed on
+//! byte for byte. Which routes a leg has is decided elsewhere
+//! ([`crate::route`]); the core only applies them.
 
 use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr};
@@ -19,6 +28,7 @@ use crate::g711::Codec;
 use crate::goertzel::DtmfDetector;
 use crate::prompt::Prompt;
 use crate::recorder::{RecorderMsg, RecorderSink, SampleDelivery};
+use crate::route::Route;
 use crate::rtcp::{self, ReceptionStats, ReportBlock, SenderInfo};
 use crate::rtp::{self, RtpHeader};
 use crate::srtp::{SrtpParams, SrtpSession};
@@ -30,12 +40,20 @@ pub const SAMPLES_PER_TICK: usize = 160;
 pub const TICK: Duration = Duration::from_millis(20);
 /// Seconds between RTCP reports (RFC 3550's minimum interval).
 pub const RTCP_INTERVAL: Duration = Duration::from_secs(5);
-/// Relayed audio waiting beyond this is dropped (oldest first), bounding bridge latency.
+/// Relayed audio waiting beyond this is dropped (oldest first), bounding
+/// bridge latency; per peer, so a mix waits on no peer for more than this.
 const MAX_RELAY_BACKLOG: usize = 3 * SAMPLES_PER_TICK;
+/// The peer of the one-to-one API ([`LegCore::set_bridged`],
+/// [`LegCore::push_bridge_frame`]); engine legs are numbered from 1.
+const ONE_TO_ONE_PEER: LegId = LegId(0);
 /// Caller audio kept for recording beyond the current tick (peers with long ptime).
 const MAX_RX_BACKLOG: usize = 4 * SAMPLES_PER_TICK;
 /// A frame quieter than this RMS counts as silence for voice messages (about -44 dBFS).
 const SILENCE_RMS: f64 = 200.0;
+
+/// Identifies a leg within an engine (and a peer leg to a leg core).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LegId(pub u64);
 
 /// Identifies one `play` request on a leg.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -116,6 +134,9 @@ pub enum MediaEvent {
     },
     /// The bridged peer leg went away; this leg is on its own again.
     BridgeEnded,
+    /// The call this (supervisor's) leg monitored is over: its bridge ended
+    /// or one of its legs closed. This leg is on its own again.
+    MonitorEnded,
 }
 
 /// Whose RTP a leg accepts before it latches, and where it may send before
@@ -376,6 +397,15 @@ impl Default for ComfortNoise {
     }
 }
 
+/// A peer leg and what flows to and from it.
+#[derive(Debug)]
+struct PeerLink {
+    id: LegId,
+    route: Route,
+    /// The peer's audio not mixed yet, in this leg's codec.
+    relayed: VecDeque<u8>,
+}
+
 #[derive(Debug)]
 struct Playback {
     id: PlaybackId,
@@ -461,10 +491,12 @@ pub struct LegCore {
     dead_reported: bool,
     next_rtcp_at: Option<Instant>,
     ticks: u64,
-    bridged: bool,
+    /// The legs this one exchanges media with.
+    peers: Vec<PeerLink>,
+    /// Every route muted both ways (hold, in the one-to-one API).
     held: bool,
-    bridge_out: VecDeque<BridgeFrame>,
-    relay_fifo: VecDeque<u8>,
+    /// Frames for peers, oldest first.
+    peer_out: VecDeque<(LegId, BridgeFrame)>,
     rx_pcm: VecDeque<i16>,
     recording: Option<Recording>,
     scratch: Vec<i16>,
@@ -515,10 +547,9 @@ impl LegCore {
             dead_reported: false,
             next_rtcp_at: None,
             ticks: 0,
-            bridged: false,
+            peers: Vec::new(),
             held: false,
-            bridge_out: VecDeque::new(),
-            relay_fifo: VecDeque::new(),
+            peer_out: VecDeque::new(),
             rx_pcm: VecDeque::new(),
             recording: None,
             scratch: Vec::with_capacity(SAMPLES_PER_TICK),
@@ -635,60 +666,192 @@ impl LegCore {
         self.recording.as_ref().map(|r| r.id)
     }
 
-    /// Joins or leaves a bridge: while bridged, received audio goes to
-    /// [`Self::poll_bridge_frame`] and frames pushed in are what this leg sends.
-    pub fn set_bridged(&mut self, bridged: bool) {
-        self.bridged = bridged;
-        self.relay_fifo.clear();
-        self.bridge_out.clear();
+    /// Links this leg with a peer leg, or changes what flows between them:
+    /// while it hears the peer, frames pushed from it are mixed into what
+    /// this leg sends; while it speaks to the peer, its received audio comes
+    /// out of [`Self::poll_peer_frame`] addressed to the peer. Muting a
+    /// direction drops what was queued that way at once.
+    pub fn route_peer(&mut self, peer: LegId, route: Route) {
+        match self.peers.iter_mut().find(|p| p.id == peer) {
+            Some(link) => {
+                if !route.hear {
+                    link.relayed.clear();
+                }
+                link.route = route;
+            }
+            None => self.peers.push(PeerLink {
+                id: peer,
+                route,
+                relayed: VecDeque::new(),
+            }),
+        }
+        self.peer_out.retain(|(to, frame)| {
+            *to != peer || (route.speak && (route.keys || !matches!(frame, BridgeFrame::Dtmf(_))))
+        });
     }
 
-    /// The bridge peer went away.
+    /// Unlinks a peer leg; what was queued from or for it is dropped.
+    pub fn unroute_peer(&mut self, peer: LegId) {
+        self.peers.retain(|p| p.id != peer);
+        self.peer_out.retain(|(to, _)| *to != peer);
+    }
+
+    /// Unlinks every peer leg.
+    pub fn unroute_all(&mut self) {
+        self.peers.clear();
+        self.peer_out.clear();
+    }
+
+    /// The route to a peer leg, if linked.
+    pub fn route_to(&self, peer: LegId) -> Option<Route> {
+        self.peers.iter().find(|p| p.id == peer).map(|p| p.route)
+    }
+
+    /// Joins or leaves a bridge with one unnamed peer (for a driver that
+    /// moves frames between two cores itself): while bridged, received audio
+    /// goes to [`Self::poll_bridge_frame`] and frames pushed in with
+    /// [`Self::push_bridge_frame`] are what this leg sends.
+    pub fn set_bridged(&mut self, bridged: bool) {
+        self.unroute_all();
+        if bridged {
+            self.route_peer(ONE_TO_ONE_PEER, Route::BRIDGE);
+        }
+    }
+
+    /// The bridge ended under this leg (its peer went away): every peer is
+    /// unlinked and `BridgeEnded` raised.
     pub fn bridge_ended(&mut self) {
-        if self.bridged {
-            self.set_bridged(false);
+        if !self.peers.is_empty() {
+            self.unroute_all();
             self.events.push_back(MediaEvent::BridgeEnded);
         }
     }
 
-    /// Pauses the relay both ways (this leg's side of a hold).
-    pub fn set_held(&mut self, held: bool) {
-        self.held = held;
-        self.relay_fifo.clear();
+    /// The call this leg monitored is over: its legs are unlinked and
+    /// `MonitorEnded` raised.
+    pub fn monitor_ended(&mut self, peers: impl IntoIterator<Item = LegId>) {
+        for peer in peers {
+            self.unroute_peer(peer);
+        }
+        self.events.push_back(MediaEvent::MonitorEnded);
     }
 
-    /// A frame from the bridged peer.
+    /// Mutes every route both ways, or lifts that (a hold, for a driver of
+    /// the one-to-one API; the engine expresses hold in the routes instead).
+    pub fn set_held(&mut self, held: bool) {
+        self.held = held;
+        for peer in &mut self.peers {
+            peer.relayed.clear();
+        }
+        if held {
+            self.peer_out.clear();
+        }
+    }
+
+    /// A frame from the bridged peer of the one-to-one API.
     pub fn push_bridge_frame(&mut self, frame: BridgeFrame) {
-        if !self.bridged || self.held {
+        self.push_peer_frame(ONE_TO_ONE_PEER, frame);
+    }
+
+    /// A frame for the bridged peer of the one-to-one API (or for any peer:
+    /// the address is dropped).
+    pub fn poll_bridge_frame(&mut self) -> Option<BridgeFrame> {
+        self.poll_peer_frame().map(|(_, frame)| frame)
+    }
+
+    /// A frame from a peer leg: kept for the mix if this leg hears it,
+    /// dropped otherwise.
+    pub fn push_peer_frame(&mut self, from: LegId, frame: BridgeFrame) {
+        if self.held {
             return;
         }
         let Some(codec) = self.params.as_ref().map(|p| p.codec) else {
             return;
         };
+        let Some(peer) = self.peers.iter_mut().find(|p| p.id == from) else {
+            return;
+        };
+        if !peer.route.hear {
+            return;
+        }
         match frame {
             BridgeFrame::Audio {
-                codec: from,
+                codec: sent_in,
                 payload,
             } => {
-                if from == codec {
-                    self.relay_fifo.extend(payload.iter());
+                if sent_in == codec {
+                    peer.relayed.extend(payload.iter());
                 } else {
-                    self.relay_fifo
-                        .extend(payload.iter().map(|b| codec.encode(from.decode(*b))));
+                    peer.relayed
+                        .extend(payload.iter().map(|b| codec.encode(sent_in.decode(*b))));
                 }
-                let excess = self.relay_fifo.len().saturating_sub(MAX_RELAY_BACKLOG);
+                let excess = peer.relayed.len().saturating_sub(MAX_RELAY_BACKLOG);
                 if excess > 0 {
-                    self.relay_fifo.drain(..excess);
+                    peer.relayed.drain(..excess);
                     self.counters.relay_dropped_samples += excess as u64;
                 }
             }
-            BridgeFrame::Dtmf(digit) => self.dtmf_queue.push_back(digit),
+            BridgeFrame::Dtmf(digit) => {
+                if peer.route.keys {
+                    self.dtmf_queue.push_back(digit);
+                }
+            }
         }
     }
 
-    /// A frame for the bridged peer.
-    pub fn poll_bridge_frame(&mut self) -> Option<BridgeFrame> {
-        self.bridge_out.pop_front()
+    /// The next frame for a peer leg, with the peer it is for.
+    pub fn poll_peer_frame(&mut self) -> Option<(LegId, BridgeFrame)> {
+        self.peer_out.pop_front()
+    }
+
+    /// Whether some peer's audio is mixed into what this leg sends (else
+    /// it plays music or comfort noise once prompts are done).
+    fn hears_a_peer(&self) -> bool {
+        !self.held && self.peers.iter().any(|p| p.route.hear)
+    }
+
+    /// Queues a frame made by `frame` for every peer this leg speaks to
+    /// (a key only where the route carries keys).
+    fn speak(&mut self, key: bool, frame: impl Fn() -> BridgeFrame) {
+        if self.held {
+            return;
+        }
+        for peer in &self.peers {
+            if peer.route.speak && (peer.route.keys || !key) {
+                self.peer_out.push_back((peer.id, frame()));
+            }
+        }
+    }
+
+    /// This tick's frame of what the leg hears: the heard peers with a whole
+    /// frame queued, summed; `None` if none has one.
+    fn mix_peers(&mut self, codec: Codec) -> Option<[u8; SAMPLES_PER_TICK]> {
+        let mut frame = [codec.silence_byte(); SAMPLES_PER_TICK];
+        let mut voices = self
+            .peers
+            .iter_mut()
+            .filter(|p| p.route.hear && p.relayed.len() >= SAMPLES_PER_TICK);
+        let first = voices.next()?;
+        let Some(second) = voices.next() else {
+            // One voice: relayed byte for byte, as in a two-leg bridge.
+            for (slot, b) in frame
+                .iter_mut()
+                .zip(first.relayed.drain(..SAMPLES_PER_TICK))
+            {
+                *slot = b;
+            }
+            return Some(frame);
+        };
+        let mut sum = [0i32; SAMPLES_PER_TICK];
+        for voice in [first, second].into_iter().chain(voices) {
+            for (acc, b) in sum.iter_mut().zip(voice.relayed.drain(..SAMPLES_PER_TICK)) {
+                *acc += i32::from(codec.decode(b));
+            }
+        }
+        for (slot, s) in frame.iter_mut().zip(sum) {
+            *slot = codec.encode(s.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16);
+        }
+        Some(frame)
     }
 
     /// The next event for the controller.
@@ -859,12 +1022,10 @@ impl LegCore {
                 self.rx_pcm.drain(..excess);
             }
         }
-        if self.bridged && !self.held {
-            self.bridge_out.push_back(BridgeFrame::Audio {
-                codec,
-                payload: payload.to_vec(),
-            });
-        }
+        self.speak(false, || BridgeFrame::Audio {
+            codec,
+            payload: payload.to_vec(),
+        });
     }
 
     fn drain_event_digits(&mut self) {
@@ -902,9 +1063,7 @@ impl LegCore {
             duration: digit.duration,
             source,
         });
-        if self.bridged && !self.held {
-            self.bridge_out.push_back(BridgeFrame::Dtmf(digit));
-        }
+        self.speak(true, || BridgeFrame::Dtmf(digit));
         if let Some(rec) = &self.recording {
             if rec.options.stop_keys.contains(digit.key) {
                 self.stop_recording(RecordingStop::Key(digit.key));
@@ -1170,15 +1329,9 @@ impl LegCore {
             }
             return frame;
         }
-        if self.bridged && !self.held {
-            if self.relay_fifo.len() >= SAMPLES_PER_TICK {
-                for (slot, b) in frame
-                    .iter_mut()
-                    .zip(self.relay_fifo.drain(..SAMPLES_PER_TICK))
-                {
-                    *slot = b;
-                }
-                return frame;
+        if self.hears_a_peer() {
+            if let Some(mixed) = self.mix_peers(codec) {
+                return mixed;
             }
         } else if let Some((music, offset)) = &mut self.music {
             let audio = music.encoded(codec);

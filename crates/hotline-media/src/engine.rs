@@ -10,18 +10,28 @@
 //! timer wheel (1 ms granularity) or on other work queued on the tokio
 //! workers; the controller still talks to it in async Rust (commands on a
 //! channel, events on a tokio `mpsc` per leg, stats through a oneshot).
+//!
+//! Legs that exchange media are joined two by two: a bridge by one link
+//! (a pair of channels of [`BridgeFrame`]s), a monitor by one more from
+//! the supervisor's leg to each of the bridge's. A link works the same
+//! whether both legs are on one shard or not, and a leg learns that its
+//! peer has gone when the link disconnects. The shard keeps each leg's
+//! links, with its part in the call, the monitor's mode and the hold, and
+//! applies the routes [`crate::route`] decides to the leg's core, which
+//! mixes what it hears.
 
 use std::collections::{BTreeSet, HashMap};
 use std::io::IoSliceMut;
 use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::os::fd::AsRawFd;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{mpsc as std_mpsc, Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use nix::sys::socket::{self as nix_socket, MsgFlags, MultiHeaders, SockaddrStorage};
 use tokio::sync::{mpsc, oneshot};
 
+pub use crate::core::LegId;
 use crate::core::{
     BridgeFrame, ComfortNoise, LegCore, LegParams, LegStats, MediaEvent, Outbox, PlaybackId, Port,
     RecordMode, RecordOptions, RecordingId, RecordingStop, TICK,
@@ -29,6 +39,7 @@ use crate::core::{
 use crate::dtmf::{event_for_key, DtmfDigit};
 use crate::prompt::Prompt;
 use crate::recorder::{self, OpenRecording, RecorderMsg, RecorderSink};
+use crate::route::{route_between, MonitorMode, Party, Route};
 use crate::rtcp::ntp_timestamp;
 use crate::MediaError;
 
@@ -65,10 +76,6 @@ impl Default for EngineConfig {
         }
     }
 }
-
-/// Identifies a leg within an engine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct LegId(pub u64);
 
 /// Engine-wide figures, for metrics and the benchmark.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -124,16 +131,78 @@ enum Command {
     SipInfoDtmf(LegId, DtmfDigit),
     Record(LegId, RecordingId, RecordOptions, RecorderSink),
     StopRecording(LegId),
-    Bridge(LegId, BridgeEnd),
+    Bridge(LegId, Link),
     Unbridge(LegId),
     Hold(LegId, bool),
+    /// A monitor's links on one leg: the supervisor's two, or a bridged
+    /// leg's one with the bridge partner it must still have.
+    Monitor(LegId, Vec<Link>, Option<LegId>),
+    SetMonitorMode(LegId, MonitorId, MonitorMode),
+    Unmonitor(LegId, MonitorId),
     Stats(LegId, oneshot::Sender<LegStats>),
     Close(LegId),
 }
 
-struct BridgeEnd {
+/// Identifies one monitor within an engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct MonitorId(u64);
+
+/// One leg's end of the two channels between two legs that exchange media
+/// (across shards or not): a bridge's, or a monitor's between the
+/// supervisor and one of the bridge's legs. When the other end is dropped
+/// (its leg closed, or left the call) the channel disconnects, and that is
+/// how this leg learns it.
+struct Link {
+    peer: LegId,
+    me: Party,
+    peer_party: Party,
+    /// The monitor this link belongs to, in its current mode; `None` for
+    /// the bridge's own link.
+    monitor: Option<(MonitorId, MonitorMode)>,
     to_peer: std_mpsc::Sender<BridgeFrame>,
     from_peer: std_mpsc::Receiver<BridgeFrame>,
+}
+
+impl Link {
+    /// Both ends of a new link between `a` and `b`.
+    fn pair(
+        a: (LegId, Party),
+        b: (LegId, Party),
+        monitor: Option<(MonitorId, MonitorMode)>,
+    ) -> (Link, Link) {
+        let (a_to_b, b_from_a) = std_mpsc::channel();
+        let (b_to_a, a_from_b) = std_mpsc::channel();
+        let a_end = Link {
+            peer: b.0,
+            me: a.1,
+            peer_party: b.1,
+            monitor,
+            to_peer: a_to_b,
+            from_peer: a_from_b,
+        };
+        let b_end = Link {
+            peer: a.0,
+            me: b.1,
+            peer_party: a.1,
+            monitor,
+            to_peer: b_to_a,
+            from_peer: b_from_a,
+        };
+        (a_end, b_end)
+    }
+
+    /// What flows on this link now, with this leg's bridge held or not. A
+    /// supervisor's leg has no bridge to hold: on the monitored call's
+    /// hold, the citizen's leg cuts itself off from the supervisor.
+    fn route(&self, bridge_held: bool) -> Route {
+        let held = bridge_held && self.me != Party::Supervisor;
+        route_between(
+            self.monitor.map(|(_, mode)| mode),
+            held,
+            self.me,
+            self.peer_party,
+        )
+    }
 }
 
 struct Slot {
@@ -143,7 +212,36 @@ struct Slot {
     rtcp: UdpSocket,
     port: u16,
     events: mpsc::Sender<MediaEvent>,
-    bridge: Option<BridgeEnd>,
+    /// A bridge's link and its monitors' links, or (on a supervisor's leg)
+    /// the links of the monitors; never both.
+    links: Vec<Link>,
+    /// This leg's bridge is on hold.
+    held: bool,
+}
+
+impl Slot {
+    /// Applies every link's route to the core (after a change of mode or hold).
+    fn reroute(&mut self) {
+        for link in &self.links {
+            self.core.route_peer(link.peer, link.route(self.held));
+        }
+    }
+
+    /// Drops every link of one monitor (and its routes).
+    fn drop_monitor(&mut self, id: MonitorId) -> Vec<LegId> {
+        let mut peers = Vec::new();
+        self.links.retain(|l| {
+            let of_it = l.monitor.is_some_and(|(m, _)| m == id);
+            if of_it {
+                peers.push(l.peer);
+            }
+            !of_it
+        });
+        for peer in &peers {
+            self.core.unroute_peer(*peer);
+        }
+        peers
+    }
 }
 
 struct ShardHandle {
@@ -155,6 +253,7 @@ struct EngineInner {
     shards: Vec<ShardHandle>,
     next_shard: AtomicUsize,
     next_id: AtomicU64,
+    next_monitor: AtomicU64,
     pool: Arc<Mutex<PortPool>>,
     noise: Arc<ComfortNoise>,
     recorder: Mutex<RecorderSink>,
@@ -236,6 +335,7 @@ impl MediaEngine {
                 shards,
                 next_shard: AtomicUsize::new(0),
                 next_id: AtomicU64::new(1),
+                next_monitor: AtomicU64::new(1),
                 pool,
                 noise: Arc::new(ComfortNoise::new()),
                 recorder: Mutex::new(recorder::spawn_writer()?),
@@ -316,7 +416,8 @@ impl MediaEngine {
             rtcp,
             port,
             events: events_tx.clone(),
-            bridge: None,
+            links: Vec::new(),
+            held: false,
         };
         if commands.send(Command::Attach(Box::new(slot))).is_err() {
             self.inner
@@ -354,26 +455,54 @@ impl MediaEngine {
         if a.id == b.id {
             return Err(MediaError::BridgeToSelf);
         }
-        let (a_to_b, b_from_a) = std_mpsc::channel();
-        let (b_to_a, a_from_b) = std_mpsc::channel();
-        a.send(Command::Bridge(
-            a.id,
-            BridgeEnd {
-                to_peer: a_to_b,
-                from_peer: a_from_b,
-            },
-        ))?;
-        b.send(Command::Bridge(
-            b.id,
-            BridgeEnd {
-                to_peer: b_to_a,
-                from_peer: b_from_a,
-            },
-        ))?;
+        let (a_end, b_end) = Link::pair((a.id, Party::Citizen), (b.id, Party::Agent), None);
+        a.send(Command::Bridge(a.id, a_end))?;
+        b.send(Command::Bridge(b.id, b_end))?;
         Ok(Bridge {
             a: (a.id, a.commands.clone()),
             b: (b.id, b.commands.clone()),
         })
+    }
+
+    /// Lets `supervisor` monitor a bridge: hear it (`Listen`), coach its
+    /// agent (`Whisper`) or join it (`Barge`); see [`MonitorMode`]. What
+    /// each leg hears is mixed from the others ([`crate::core`]); the
+    /// citizen never hears the supervisor except in `Barge`, and the
+    /// citizen's recording holds what the citizen heard.
+    ///
+    /// The monitor lasts until [`Monitor::end`] (or the handle is dropped),
+    /// the bridge ends, or one of the three legs closes; in the last two
+    /// cases the supervisor's leg gets [`MediaEvent::MonitorEnded`]. The
+    /// supervisor's leg takes part in no bridge meanwhile: one that is
+    /// bridged gets `MonitorEnded` at once, and bridging it ends the monitor.
+    pub fn monitor(
+        &self,
+        bridge: &Bridge,
+        supervisor: &Leg,
+        mode: MonitorMode,
+    ) -> Result<Monitor, MediaError> {
+        if supervisor.id == bridge.citizen() || supervisor.id == bridge.agent() {
+            return Err(MediaError::SupervisorInBridge { leg: supervisor.id });
+        }
+        let id = MonitorId(self.inner.next_monitor.fetch_add(1, Ordering::Relaxed));
+        let monitor = Some((id, mode));
+        let s = (supervisor.id, Party::Supervisor);
+        let (s_to_c, c_to_s) = Link::pair(s, (bridge.a.0, Party::Citizen), monitor);
+        let (s_to_a, a_to_s) = Link::pair(s, (bridge.b.0, Party::Agent), monitor);
+        supervisor.send(Command::Monitor(supervisor.id, vec![s_to_c, s_to_a], None))?;
+        let handle = Monitor {
+            id,
+            citizen: bridge.a.clone(),
+            agent: bridge.b.clone(),
+            supervisor: (supervisor.id, supervisor.commands.clone()),
+            mode: AtomicU8::new(mode_index(mode)),
+            ended: false,
+        };
+        // From here on the handle ends whatever was set up if this fails.
+        let (c, a) = (bridge.a.0, bridge.b.0);
+        send_to(&bridge.a, Command::Monitor(c, vec![c_to_s], Some(a)))?;
+        send_to(&bridge.b, Command::Monitor(a, vec![a_to_s], Some(c)))?;
+        Ok(handle)
     }
 }
 
@@ -577,7 +706,12 @@ impl Drop for Leg {
     }
 }
 
-/// Two bridged legs.
+fn send_to(leg: &(LegId, std_mpsc::Sender<Command>), cmd: Command) -> Result<(), MediaError> {
+    leg.1.send(cmd).map_err(|_| MediaError::EngineStopped)
+}
+
+/// Two bridged legs: the citizen's (the first leg given to
+/// [`MediaEngine::bridge`]) and the agent's.
 pub struct Bridge {
     a: (LegId, std_mpsc::Sender<Command>),
     b: (LegId, std_mpsc::Sender<Command>),
@@ -600,8 +734,25 @@ impl Bridge {
         Ok(())
     }
 
+    /// The citizen's leg (the first leg bridged).
+    pub fn citizen(&self) -> LegId {
+        self.a.0
+    }
+
+    /// The agent's leg (the second leg bridged).
+    pub fn agent(&self) -> LegId {
+        self.b.0
+    }
+
     /// Puts the call on hold: nothing is relayed either way; `music`, if
     /// given, plays to the leg `held` (the citizen).
+    ///
+    /// Under a [`Monitor`], hold takes the citizen (the bridge's first leg,
+    /// whichever leg `held` is) out of the call both ways
+    /// (the citizen hears the music and nothing else, and nobody hears the
+    /// citizen); the agent and the supervisor keep hearing each other as the
+    /// mode says (in `Whisper` and `Barge` both ways, in `Listen` the
+    /// supervisor hears the agent), so a supervisor can coach meanwhile.
     pub fn hold(&self, held: &Leg, music: Option<Arc<Prompt>>) -> Result<(), MediaError> {
         self.both(|id| Command::Hold(id, true))?;
         if let Some(m) = music {
@@ -616,9 +767,94 @@ impl Bridge {
         self.both(|id| Command::Hold(id, false))
     }
 
-    /// Ends the bridge; both legs stay up on their own.
+    /// Ends the bridge; both legs stay up on their own. A monitor of the
+    /// bridge ends with it (its supervisor's leg gets `MonitorEnded`); its
+    /// handle may still be ended or dropped, which then does nothing.
     pub fn end(self) -> Result<(), MediaError> {
         self.both(Command::Unbridge)
+    }
+}
+
+/// A supervisor monitoring a bridge (see [`MediaEngine::monitor`]).
+///
+/// Dropping the handle ends the monitor, as [`Monitor::end`] does: a
+/// supervisor is never left on a call that nobody controls.
+#[must_use = "dropping a Monitor ends it at once"]
+pub struct Monitor {
+    id: MonitorId,
+    citizen: (LegId, std_mpsc::Sender<Command>),
+    agent: (LegId, std_mpsc::Sender<Command>),
+    supervisor: (LegId, std_mpsc::Sender<Command>),
+    /// The mode as the last `set_mode` left it (an index into `MonitorMode::ALL`).
+    mode: AtomicU8,
+    ended: bool,
+}
+
+impl std::fmt::Debug for Monitor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Monitor")
+            .field("citizen", &self.citizen.0)
+            .field("agent", &self.agent.0)
+            .field("supervisor", &self.supervisor.0)
+            .field("mode", &self.mode())
+            .finish_non_exhaustive()
+    }
+}
+
+fn mode_index(mode: MonitorMode) -> u8 {
+    match mode {
+        MonitorMode::Listen => 0,
+        MonitorMode::Whisper => 1,
+        MonitorMode::Barge => 2,
+    }
+}
+
+impl Monitor {
+    fn all(&self, cmd: impl Fn(LegId) -> Command) -> Result<(), MediaError> {
+        // Each leg applies a change on its own shard's next tick; no order
+        // between them is needed, as each gates what it hears itself.
+        for leg in [&self.citizen, &self.agent, &self.supervisor] {
+            send_to(leg, cmd(leg.0))?;
+        }
+        Ok(())
+    }
+
+    /// The supervisor's leg.
+    pub fn supervisor(&self) -> LegId {
+        self.supervisor.0
+    }
+
+    /// The mode set last.
+    pub fn mode(&self) -> MonitorMode {
+        MonitorMode::ALL[usize::from(self.mode.load(Ordering::Relaxed))]
+    }
+
+    /// Changes the mode from the next tick of each leg. The citizen's leg
+    /// applies it by itself: when the citizen is to stop hearing the
+    /// supervisor, not one more sample of the supervisor reaches the
+    /// citizen once its leg has the command. Does nothing (and succeeds)
+    /// if the monitor ended with its bridge.
+    pub fn set_mode(&self, mode: MonitorMode) -> Result<(), MediaError> {
+        self.mode.store(mode_index(mode), Ordering::Relaxed);
+        let id = self.id;
+        self.all(|leg| Command::SetMonitorMode(leg, id, mode))
+    }
+
+    /// Ends the monitor: the bridge goes on two-way as before, the
+    /// supervisor's leg is on its own (no event: the caller knows).
+    pub fn end(mut self) -> Result<(), MediaError> {
+        self.ended = true;
+        let id = self.id;
+        self.all(|leg| Command::Unmonitor(leg, id))
+    }
+}
+
+impl Drop for Monitor {
+    fn drop(&mut self) {
+        if !self.ended {
+            let id = self.id;
+            let _ = self.all(|leg| Command::Unmonitor(leg, id));
+        }
     }
 }
 
@@ -771,22 +1007,21 @@ fn service_leg(
             }
         }
     }
-    let mut peer_gone = false;
-    if let Some(bridge) = &slot.bridge {
+    let mut gone = Vec::new();
+    for link in &slot.links {
         loop {
-            match bridge.from_peer.try_recv() {
-                Ok(frame) => slot.core.push_bridge_frame(frame),
+            match link.from_peer.try_recv() {
+                Ok(frame) => slot.core.push_peer_frame(link.peer, frame),
                 Err(std_mpsc::TryRecvError::Empty) => break,
                 Err(std_mpsc::TryRecvError::Disconnected) => {
-                    peer_gone = true;
+                    gone.push((link.peer, link.me, link.monitor.map(|(id, _)| id)));
                     break;
                 }
             }
         }
     }
-    if peer_gone {
-        slot.bridge = None;
-        slot.core.bridge_ended();
+    for (peer, me, monitor) in gone {
+        links_lost(slot, peer, me, monitor);
     }
     slot.core.tick(now, wall, outbox);
     for (port, to, bytes) in outbox.iter() {
@@ -799,12 +1034,41 @@ fn service_leg(
         }
     }
     outbox.clear();
-    while let Some(frame) = slot.core.poll_bridge_frame() {
-        if let Some(bridge) = &slot.bridge {
-            let _ = bridge.to_peer.send(frame);
+    while let Some((peer, frame)) = slot.core.poll_peer_frame() {
+        if let Some(link) = slot.links.iter().find(|l| l.peer == peer) {
+            let _ = link.to_peer.send(frame);
         }
     }
     forward_events(slot);
+}
+
+/// The other end of a link went away: its leg closed, or left the call.
+fn links_lost(slot: &mut Slot, peer: LegId, me: Party, monitor: Option<MonitorId>) {
+    match monitor {
+        // The bridge partner: the bridge ends here, and its monitors with it
+        // (the supervisor's leg sees its links go and ends its side).
+        None => {
+            slot.links.clear();
+            slot.core.bridge_ended();
+        }
+        // One of the monitored legs: the call the supervisor was on is over.
+        Some(id) if me == Party::Supervisor => {
+            // Handled already if the other monitored leg went in the same tick.
+            if slot
+                .links
+                .iter()
+                .any(|l| l.monitor.is_some_and(|(m, _)| m == id))
+            {
+                let peers = slot.drop_monitor(id);
+                slot.core.monitor_ended(peers);
+            }
+        }
+        // The supervisor left: the bridge goes on.
+        Some(_) => {
+            slot.links.retain(|l| l.peer != peer);
+            slot.core.unroute_peer(peer);
+        }
+    }
 }
 
 fn forward_events(slot: &mut Slot) {
@@ -835,6 +1099,9 @@ fn apply(
         | Command::Bridge(id, ..)
         | Command::Unbridge(id)
         | Command::Hold(id, ..)
+        | Command::Monitor(id, ..)
+        | Command::SetMonitorMode(id, ..)
+        | Command::Unmonitor(id, ..)
         | Command::Stats(id, ..)
         | Command::Close(id) => *id,
     };
@@ -859,15 +1126,53 @@ fn apply(
         Command::SipInfoDtmf(_, d) => slot.core.sip_info_dtmf(d),
         Command::Record(_, rid, options, sink) => slot.core.start_recording(rid, options, sink),
         Command::StopRecording(_) => slot.core.stop_recording(RecordingStop::Stopped),
-        Command::Bridge(_, end) => {
-            slot.bridge = Some(end);
-            slot.core.set_bridged(true);
+        Command::Bridge(_, link) => {
+            // A leg is in one call at a time: a bridge it was in, or
+            // calls it monitored, end here.
+            slot.links.clear();
+            slot.core.unroute_all();
+            slot.links.push(link);
+            slot.reroute();
         }
         Command::Unbridge(_) => {
-            slot.bridge = None;
-            slot.core.set_bridged(false);
+            slot.links.clear();
+            slot.core.unroute_all();
         }
-        Command::Hold(_, held) => slot.core.set_held(held),
+        Command::Hold(_, held) => {
+            slot.held = held;
+            slot.reroute();
+        }
+        Command::Monitor(_, links, partner) => {
+            let bridge_partner = slot
+                .links
+                .iter()
+                .find(|l| l.monitor.is_none())
+                .map(|l| l.peer);
+            // A monitored leg must still be in that bridge (else the links
+            // drop, and the supervisor's side ends); a supervisor's leg must
+            // be in no bridge.
+            if partner == bridge_partner {
+                for link in links {
+                    slot.core.route_peer(link.peer, link.route(slot.held));
+                    slot.links.push(link);
+                }
+            } else if partner.is_none() {
+                slot.core.monitor_ended([]);
+            }
+        }
+        Command::SetMonitorMode(_, monitor, mode) => {
+            for link in &mut slot.links {
+                if let Some((m, current)) = &mut link.monitor {
+                    if *m == monitor {
+                        *current = mode;
+                    }
+                }
+            }
+            slot.reroute();
+        }
+        Command::Unmonitor(_, monitor) => {
+            slot.drop_monitor(monitor);
+        }
         Command::Stats(_, reply) => {
             let _ = reply.send(slot.core.stats());
         }

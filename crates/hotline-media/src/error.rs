@@ -49,6 +49,10 @@ pub enum MediaError {
     LegClosed,
     #[error("a leg cannot be bridged to itself")]
     BridgeToSelf,
+    #[error("leg {} is in the bridge it would monitor: the supervisor needs a leg of its own", .leg.0)]
+    SupervisorInBridge { leg: crate::LegId },
+    #[error("{mode:?} is not a monitor mode (use \"listen\", \"whisper\" or \"barge\")")]
+    UnknownMonitorMode { mode: String },
     #[error("{value} is too large to say (the largest is {max})")]
     NumberTooLarge { value: i64, max: u64 },
     #[error("{what} out of range: {value}")]

@@ -1,12 +1,13 @@
 //! The media engine of Hotline: RTP legs that play prompts, hear keys,
-//! bridge and record.
+//! bridge, mix a supervisor into a call and record.
 //!
 //! Owns: RTP/RTCP packet formats ([`rtp`], [`rtcp`]), SRTP/SRTCP
 //! ([`srtp`], keyed by SDES), G.711 ([`g711`]),
 //! RFC 4733 and SIP INFO keys ([`dtmf`]), in-band key detection
 //! ([`goertzel`]), WAV prompts ([`prompt`]), saying values from recorded
-//! pieces ([`say`]), the sans-IO leg core ([`core`]) and the runtime that
-//! drives every leg from one shared media clock ([`engine`]).
+//! pieces ([`say`]), who hears whom on a monitored call ([`route`]), the
+//! sans-IO leg core that mixes what a leg hears ([`core`]) and the runtime
+//! that drives every leg from one shared media clock ([`engine`]).
 //!
 //! Must not touch: SIP and SDP (the call controller hands over the
 //! negotiated address, codec and telephone-event payload type, and takes
@@ -37,6 +38,22 @@
 //!   hold with [`Bridge::hold`]. Recording: [`Leg::record`] on the citizen's
 //!   leg (stereo: citizen left, what the citizen hears right), voice
 //!   messages with [`RecordMode::CallerOnly`] and stop key / silence / length.
+//! - Supervisor: a leg of its own for the supervisor's phone, then
+//!   [`MediaEngine::monitor`] with the call's [`Bridge`] (bridged citizen
+//!   first, agent second: [`Bridge::citizen`], [`Bridge::agent`]) and a
+//!   [`MonitorMode`]: `Listen` (the supervisor hears both), `Whisper` (the
+//!   agent hears the supervisor too, the citizen never does) or `Barge`
+//!   (a three-way call); config and API names by [`MonitorMode::as_str`]
+//!   and `FromStr`. [`Monitor::set_mode`] switches mid-call,
+//!   [`Monitor::end`] (or dropping the handle) leaves the two-way bridge.
+//!   Each leg hears the others mixed (20 ms frames summed with
+//!   saturation), never itself; keys pass between citizen and agent only.
+//!   [`Bridge::hold`] takes the citizen out both ways (music only) while
+//!   agent and supervisor go on as the mode says; the citizen's recording
+//!   holds what the citizen heard, so never a whisper. When the call ends
+//!   under it (bridge ended, a leg closed), the supervisor's leg gets
+//!   [`MediaEvent::MonitorEnded`]; a supervisor's leg cannot be bridged
+//!   meanwhile.
 //! - [`MediaEvent::DeadMedia`] → hang up with cause `dead_media`; at the end
 //!   of the call [`Leg::stats`] and [`LegStats::to_call_event`] give the
 //!   `MediaQuality` event for the call record.
@@ -64,6 +81,7 @@ pub mod g711;
 pub mod goertzel;
 pub mod prompt;
 pub mod recorder;
+pub mod route;
 pub mod rtcp;
 pub mod rtp;
 pub mod say;
@@ -74,9 +92,10 @@ pub use crate::core::{
     PlaybackOutcome, RecordMode, RecordOptions, RecordingId, RecordingStop,
 };
 pub use dtmf::DtmfDigit;
-pub use engine::{Bridge, EngineConfig, EngineStats, Leg, LegId, MediaEngine};
+pub use engine::{Bridge, EngineConfig, EngineStats, Leg, LegId, MediaEngine, Monitor};
 pub use error::MediaError;
 pub use g711::Codec;
 pub use prompt::{Prompt, PromptCache};
+pub use route::MonitorMode;
 pub use say::Language;
 pub use srtp::{SrtpKey, SrtpParams, SrtpSession, SrtpSuite};

@@ -1,14 +1,16 @@
 //! Operation-sequence fuzzing of the leg core: any mix of hostile or valid
-//! datagrams, ticks, playbacks, keys, bridge frames, holds, recordings and
-//! re-starts never panics, and every tick of a started leg sends exactly
-//! one RTP packet with the next sequence number.
+//! datagrams, ticks, playbacks, keys, bridge frames, routes to several
+//! peers, holds, recordings and re-starts never panics, every tick of a
+//! started leg sends exactly one RTP packet with the next sequence number,
+//! and no frame leaves for a peer whose route does not let it through.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hotline_media::core::{ComfortNoise, LegCore, Outbox, Port, TICK};
+use hotline_media::core::{ComfortNoise, LegCore, LegId, Outbox, Port, TICK};
 use hotline_media::dtmf::TelephoneEvent;
+use hotline_media::route::Route;
 use hotline_media::rtp::{self, RtpHeader};
 use hotline_media::{
     BridgeFrame, Codec, DtmfDigit, LegParams, PlaybackId, Prompt, RecordMode, RecordOptions,
@@ -40,6 +42,9 @@ enum Op {
     Bridge(bool),
     Hold(bool),
     Frame(usize, bool),
+    /// Routes (or, with `None`, unroutes) peer 0-2 (0 is the one-to-one API's).
+    Route(u64, Option<Route>),
+    PeerFrame(u64, usize, bool),
     Record(u8),
     StopRecording,
     Restart(bool),
@@ -72,11 +77,34 @@ fn op() -> impl Strategy<Value = Op> {
         any::<bool>().prop_map(Op::Bridge),
         any::<bool>().prop_map(Op::Hold),
         (0usize..400, any::<bool>()).prop_map(|(n, a)| Op::Frame(n, a)),
+        (
+            0u64..3,
+            proptest::option::of((any::<bool>(), any::<bool>(), any::<bool>()))
+        )
+            .prop_map(|(peer, route)| Op::Route(
+                peer,
+                route.map(|(hear, speak, keys)| Route { hear, speak, keys })
+            )),
+        (0u64..3, 0usize..400, any::<bool>()).prop_map(|(p, n, a)| Op::PeerFrame(p, n, a)),
         (0u8..3).prop_map(Op::Record),
         Just(Op::StopRecording),
         any::<bool>().prop_map(Op::Restart),
         any::<bool>().prop_map(Op::Music),
     ]
+}
+
+fn frame(n: usize, audio: bool) -> BridgeFrame {
+    if audio {
+        BridgeFrame::Audio {
+            codec: if n % 2 == 0 { Codec::Pcma } else { Codec::Pcmu },
+            payload: vec![0xD5; n],
+        }
+    } else {
+        BridgeFrame::Dtmf(DtmfDigit {
+            key: '7',
+            duration: Duration::from_millis(80),
+        })
+    }
 }
 
 proptest! {
@@ -127,7 +155,11 @@ proptest! {
                             prop_assert!(rtp_packets.is_empty());
                         }
                         while core.poll_event().is_some() {}
-                        while core.poll_bridge_frame().is_some() {}
+                        while let Some((to, frame)) = core.poll_peer_frame() {
+                            let key = matches!(frame, BridgeFrame::Dtmf(_));
+                            let route = core.route_to(to);
+                            prop_assert!(route.is_some_and(|r| r.speak && (r.keys || !key)), "{:?} to {:?} under {:?}", frame, to, route);
+                        }
                     }
                 }
                 Op::Play(n, barge) => {
@@ -139,11 +171,10 @@ proptest! {
                 Op::SipInfo(key) => core.sip_info_dtmf(DtmfDigit { key, duration: Duration::from_millis(100) }),
                 Op::Bridge(on) => core.set_bridged(on),
                 Op::Hold(on) => core.set_held(on),
-                Op::Frame(n, audio) => core.push_bridge_frame(if audio {
-                    BridgeFrame::Audio { codec: if n % 2 == 0 { Codec::Pcma } else { Codec::Pcmu }, payload: vec![0xD5; n] }
-                } else {
-                    BridgeFrame::Dtmf(DtmfDigit { key: '7', duration: Duration::from_millis(80) })
-                }),
+                Op::Frame(n, audio) => core.push_bridge_frame(frame(n, audio)),
+                Op::Route(peer, Some(route)) => core.route_peer(LegId(peer), route),
+                Op::Route(peer, None) => core.unroute_peer(LegId(peer)),
+                Op::PeerFrame(peer, n, audio) => core.push_peer_frame(LegId(peer), frame(n, audio)),
                 Op::Record(mode) => core.start_recording(
                     RecordingId(1),
                     RecordOptions {
