@@ -4,7 +4,8 @@
 // into the housing queue while its only agent is on break, and the
 // wallboard shows the caller waiting; the test makes the agent available,
 // and the wallboard shows them on the call, the queue empty, and the call
-// answered today; then the report page draws its charts and the department
+// answered today; the supervisor listens in on it through their own
+// phone and leaves (LISTENING, STOPPED); then the report page draws its charts and the department
 // view its own. Prints one line per step (READY, WAITING {...},
 // ANSWERED {...}, COUNTED {...}, REPORT {...}, DONE) for the Rust test to
 // follow; screenshots go to $ARTIFACTS.
@@ -63,6 +64,25 @@ try {
   const state = await page.locator(chip).getAttribute('data-state');
   step(`ANSWERED ${JSON.stringify({ state, waiting: await figure('wb-waiting') })}`);
   await page.screenshot({ path: `${artifacts}/wallboard-answered.png` });
+
+  // The supervisor listens in through their own phone, then leaves: the
+  // chip of an agent on a call offers Listen / Whisper / Barge; once
+  // joined, Listen is marked and Stop shows.
+  const button = (mode) => page.locator(`${chip} [data-testid="wb-${mode}"]`);
+  await button('listen').waitFor({ state: 'visible', timeout: 10000 });
+  const offered = await page.evaluate((c) => [...document.querySelectorAll(`${c} .wb-monitor button`)]
+    .filter((b) => !b.hidden).map((b) => b.dataset.mode), chip);
+  await button('listen').click();
+  await page.waitForFunction((c) => document.querySelector(`${c} [data-testid="wb-listen"]`)?.classList.contains('active')
+    && !document.querySelector(`${c} [data-testid="wb-stop"]`)?.hidden, chip, { timeout: 10000 });
+  const notice = await page.evaluate(() => document.querySelector('[data-testid="notice"]')?.textContent?.trim() ?? null);
+  step(`LISTENING ${JSON.stringify({ offered, notice })}`);
+  await page.screenshot({ path: `${artifacts}/wallboard-listening.png` });
+  // Time for the supervisor's phone to answer before leaving.
+  await page.waitForTimeout(3000);
+  await button('stop').click();
+  await button('stop').waitFor({ state: 'hidden', timeout: 10000 });
+  step('STOPPED');
 
   // Today's figures from the store count the call.
   await page.waitForFunction(

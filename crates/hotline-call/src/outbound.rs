@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 use hotline_ivr::{Action, CompiledScript, Ivr, PlaybackId, QueueOutcome};
-use hotline_media::{DtmfDigit, LatchPolicy};
+use hotline_media::{DtmfDigit, LatchPolicy, MonitorMode};
 use hotline_sip::registrar::Binding;
 use hotline_sip::sdp::SdesCrypto;
 use hotline_sip::transport::Command;
@@ -732,6 +732,8 @@ impl CallCore for Callback {
                 self.talk_over(HangupSide::System, "bridge_failed");
             }
             Input::Terminate => self.end(HangupSide::System, "shutdown"),
+            // Callbacks are not monitored.
+            Input::MonitorFailed => {}
         }
     }
 
@@ -798,6 +800,15 @@ impl CallCore for Callback {
         }
         self.agent_left(now, HangupSide::Agent, "agent_hangup");
         Ok(())
+    }
+
+    // A callback's conversation is not joined by supervisors (yet).
+    fn monitor(&mut self, _: &str, _: &Binding, _: MonitorMode) -> Result<(), Refusal> {
+        Err(Refusal::NotSupported)
+    }
+
+    fn end_monitor(&mut self, _: &str) -> Result<(), Refusal> {
+        Err(Refusal::NotMonitored)
     }
 
     fn acd_call(&self) -> CallId {

@@ -3,7 +3,8 @@
 //! once the caller's dialog has ended it has closed every media leg it
 //! asked for exactly once, hung up no dialog twice, told the ACD the call
 //! is gone exactly once (its last word), recorded `ended` exactly once (its
-//! last event), and says nothing more.
+//! last event), and says nothing more. A supervisor who joined leaves
+//! (`monitor_ended`) at most once per time they joined, before `ended`.
 
 mod support;
 
@@ -15,12 +16,20 @@ use hotline_call::call::{
     ConsultParty, Input, LegRef, MediaInput, MediaOp, Order, Output, PlacedLeg, Placement, PlayTag,
     ToAcd,
 };
+use hotline_media::MonitorMode;
 use hotline_sip::transport::Command;
 use hotline_sip::{CallHandle, EndedBy, Event};
 use proptest::prelude::*;
 use support::calls::*;
 
 const AGENTS: [&str; 3] = ["alice", "bob", "carol"];
+/// The supervisor's phone, indexed beside the agents' in the ops.
+const SUP: usize = AGENTS.len();
+const MODES: [MonitorMode; 3] = [
+    MonitorMode::Listen,
+    MonitorMode::Whisper,
+    MonitorMode::Barge,
+];
 
 #[derive(Debug, Clone)]
 enum Op {
@@ -47,6 +56,9 @@ enum Op {
     AgentSilent(usize),
     Wait(u64),
     Terminate,
+    /// The supervisor asks to join in this mode (or to change to it).
+    Monitor(usize),
+    EndMonitor,
 }
 
 const OUTCOMES: [ConsultOutcome; 3] = [
@@ -57,13 +69,15 @@ const OUTCOMES: [ConsultOutcome; 3] = [
 
 fn op() -> impl Strategy<Value = Op> {
     let a = 0..AGENTS.len();
+    // Phones: the agents' and the supervisor's.
+    let p = 0..=SUP;
     prop_oneof![
         a.clone().prop_map(Op::Ring),
         a.clone().prop_map(Op::Consult),
         (0..OUTCOMES.len()).prop_map(Op::ConsultEnded),
-        (a.clone(), any::<bool>()).prop_map(|(i, ok)| Op::Place(i, ok)),
-        a.clone().prop_map(Op::Answer),
-        a.clone().prop_map(Op::PhoneEnds),
+        (p.clone(), any::<bool>()).prop_map(|(i, ok)| Op::Place(i, ok)),
+        p.clone().prop_map(Op::Answer),
+        p.clone().prop_map(Op::PhoneEnds),
         a.clone().prop_map(Op::Cancel),
         a.clone().prop_map(Op::Connect),
         a.clone().prop_map(Op::Drop),
@@ -77,9 +91,11 @@ fn op() -> impl Strategy<Value = Op> {
         prop::sample::select(vec!['1', '2', '3', '#', '9']).prop_map(Op::Key),
         (0u64..40).prop_map(Op::PlaybackDone),
         Just(Op::CallerSilent),
-        a.prop_map(Op::AgentSilent),
+        p.prop_map(Op::AgentSilent),
         (0u64..20_000).prop_map(Op::Wait),
         Just(Op::Terminate),
+        (0..MODES.len()).prop_map(Op::Monitor),
+        Just(Op::EndMonitor),
     ]
 }
 
@@ -237,6 +253,19 @@ fn run(ops: Vec<Op>) {
             },
             Op::Wait(ms) => sim.advance(Duration::from_millis(ms)),
             Op::Terminate => sim.step(Input::Terminate),
+            Op::Monitor(m) => {
+                let _ = sim.call.monitor("sup", &binding("sup", 7000), MODES[m]);
+                let out = sim.drain();
+                if let Some(leg) = placed_leg(&out) {
+                    seen.placing.insert(SUP, leg);
+                    seen.leg_of.insert(leg, SUP);
+                }
+                out
+            }
+            Op::EndMonitor => {
+                let _ = sim.call.end_monitor("sup");
+                sim.drain()
+            }
         };
         seen.take(out);
     }
@@ -286,6 +315,24 @@ fn run(ops: Vec<Op>) {
     for (handle, times) in &seen.hung_up {
         assert_eq!(*times, 1, "{handle:?} hung up once");
     }
+    let count = |kind: &str| seen.events.iter().filter(|e| **e == kind).count();
+    assert!(count("monitor_ended") <= count("monitor_started"));
+    let mut on = false;
+    for event in &seen.events {
+        match *event {
+            "monitor_started" => on = true,
+            "monitor_ended" => {
+                assert!(
+                    on,
+                    "monitor_ended without monitor_started: {:?}",
+                    seen.events
+                );
+                on = false;
+            }
+            _ => {}
+        }
+    }
+    assert!(!on, "the supervisor left before the end: {:?}", seen.events);
 }
 
 proptest! {

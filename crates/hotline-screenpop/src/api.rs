@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use hotline_store::{CitizenRecord, User};
 use hotline_types::{AgentId, CallId, CaseRef, CitizenId, QueueId};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
 /// How the console behaves. `Default` gives the documented defaults and
@@ -63,6 +63,32 @@ pub enum ConsultRequest {
     Queue(QueueId),
     /// A configured destination, by name.
     Destination(String),
+}
+
+/// How a supervisor takes part in an agent's conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MonitorAction {
+    /// Hear citizen and agent; nobody hears the supervisor.
+    Listen,
+    /// Speak to the agent only; the citizen never hears it.
+    Whisper,
+    /// Join the conversation: both hear the supervisor.
+    Barge,
+    /// Leave the conversation.
+    Stop,
+}
+
+impl MonitorAction {
+    /// The snake-case name (as in the API and the audit log).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MonitorAction::Listen => "listen",
+            MonitorAction::Whisper => "whisper",
+            MonitorAction::Barge => "barge",
+            MonitorAction::Stop => "stop",
+        }
+    }
 }
 
 /// A queue as the console lists it.
@@ -146,6 +172,15 @@ pub enum AgentRequest {
     Status {
         agent: AgentId,
         reply: oneshot::Sender<Option<AgentStatus>>,
+    },
+    /// A supervisor joins the conversation of `agent` through their own
+    /// phone (SIP user = their login), changes how, or leaves it; the
+    /// reply names the call.
+    Monitor {
+        supervisor: String,
+        agent: AgentId,
+        action: MonitorAction,
+        reply: oneshot::Sender<Result<CallId, String>>,
     },
     /// A supervisor cancels or reprioritises a callback on the list; `Err`
     /// when it is not open any more (kept, given up, cancelled).

@@ -394,8 +394,9 @@ pub fn document_value() -> Value {
         "/api/supervisor/ws": { "get": Op::new("supervisor", "Supervisors' WebSocket (wallboard feed).")
             .ok("101", "Switching protocols; then Wallboard and ConsoleEvent messages.", None)
             .describe("Supervisors and admins. First the wallboard as this user may see it (schema Wallboard, `type: wallboard`), then a new one each time the hotline publishes its live picture (about every second), and whatever else the hotline pushes to supervisors (ConsoleEvent). A supervisor with a department sees that department's queues and agents; without one, and admins, everything. The client sends nothing; the server pings every 30 s.").build() },
-        "/api/audit": { "get": Op::new("admin", "The audit log of one citizen, newest first (admins; itself audited).")
-            .param(query_param("citizen", true, "The citizen id.", json!({ "type": "integer" })))
+        "/api/audit": { "get": Op::new("admin", "The audit log of one citizen, or the entries made through one call (screen-pops, cases, supervisors listening in), newest first (admins; itself audited). Give exactly one of citizen and call.")
+            .param(query_param("citizen", false, "The citizen id.", json!({ "type": "integer" })))
+            .param(query_param("call", false, "The call id.", json!({ "type": "string", "format": "uuid" })))
             .ok("200", "OK", Some(json!({ "type": "array", "items": schema_ref("AuditEntry") }))).build() }
     });
     json!({
@@ -499,6 +500,11 @@ fn pages_and_reports() -> Value {
         "/api/callbacks": { "get": Op::new("supervisor", "The callback list: open callbacks in the order they are worked, then the last 7 days' closed ones.")
             .ok("200", "Callbacks (id, call, number, queue, kind, language, priority, requested_at, not_before, expires_at, attempts, status, outcome, last_call, updated_at, updated_by).", Some(json!({ "type": "array", "items": { "type": "object" } })))
             .describe("Supervisors see the queues of their department (all without one); admins everything. Status: pending, placing, done, failed, expired, cancelled.").build() },
+        "/api/supervisor/agents/{agent}/monitor": { "post": Op::new("supervisor", "Listen in on the agent's conversation, whisper to the agent (the citizen never hears it), barge in, or stop. The hotline calls your own phone (the SIP user named like your login) and mixes it in; asked again, the mode changes. Audited through the call.")
+            .param(path_param("agent", "The agent's login, as on the wallboard.", json!({ "type": "string" })))
+            .post(Some(object(&["mode"], json!({ "mode": { "type": "string", "enum": ["listen", "whisper", "barge", "stop"] } }))))
+            .ok("200", "Your phone is being called (or the mode changed, or you left).", Some(object(&["call", "mode"], json!({ "call": { "type": "string", "format": "uuid" }, "mode": { "type": "string" } }))))
+            .also("404", "No such agent on your wallboard.").also("409", "The agent is not talking with a citizen, your phone is not registered, another supervisor is on the call, or you are not on it (stop).").build() },
         "/api/callbacks/{id}/cancel": { "post": Op::new("supervisor", "Cancel an open callback (taken out of the queue if it waits there).").param(callback_param())
             .ok("204", "Cancelled.", None)
             .also("404", "No such callback, or not in your departments.").also("422", "It is not open any more.").build() },

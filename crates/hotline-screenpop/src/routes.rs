@@ -257,6 +257,12 @@ pub(crate) fn build(app: App) -> (Router, Vec<RouteInfo>) {
             handlers::wallboard::wallboard,
         )
         .add(
+            M::POST,
+            "/api/supervisor/agents/{agent}/monitor",
+            Some(SUPERVISORS),
+            handlers::monitor::monitor,
+        )
+        .add(
             M::GET,
             "/api/callbacks",
             Some(SUPERVISORS),

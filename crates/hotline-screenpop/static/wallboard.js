@@ -4,7 +4,7 @@
 // their changed texts are touched, so a board of 50 queues and 2,000
 // agents repaints cheaply.
 import {
-  $, api, el, fmtDuration, fmtInt, fmtPct, localTime, onLanguage, setData, setText, show,
+  $, api, el, fmtDuration, fmtInt, fmtPct, localTime, notify, onLanguage, setData, setText, show,
   startPage, t, currentLang,
 } from '/ui/common.js';
 
@@ -23,7 +23,12 @@ const board = {
   agentChips: new Map(),
   signedIn: false,
   tz: 480,
+  // Supervisors may join a conversation; which one they are on, and how.
+  canMonitor: false,
+  monitoring: null,   // { agent, mode }
 };
+
+const MONITOR_MODES = ['listen', 'whisper', 'barge', 'stop'];
 
 startPage({ page: 'wallboard', enter, leave });
 onLanguage(() => { fillLegend(); fillQueueFilter(); if (board.view) render(board.view); tick(); });
@@ -31,6 +36,8 @@ onLanguage(() => { fillLegend(); fillQueueFilter(); if (board.view) render(board
 async function enter(me, config) {
   board.signedIn = true;
   board.tz = config.utc_offset_minutes;
+  board.canMonitor = me.role === 'supervisor' || me.role === 'admin';
+  board.monitoring = null;
   board.queueTiles.clear(); board.agentChips.clear();
   $('queues').replaceChildren(); $('agents').replaceChildren();
   fillLegend();
@@ -201,7 +208,51 @@ function agentChip() {
   const state = el('span', { class: 'state', dataset: { testid: 'wb-agent-state' } });
   const count = el('span', { class: 'count', dataset: { testid: 'wb-agent-answered' } });
   const node = el('div', { class: 'wb-agent', dataset: { testid: 'wb-agent' } }, name, time, state, count);
-  return { node, name, time, state, count };
+  const chip = { node, name, time, state, count, monitor: null, buttons: {} };
+  if (board.canMonitor) {
+    chip.monitor = el('div', { class: 'wb-monitor', hidden: true });
+    for (const mode of MONITOR_MODES) {
+      const button = el('button', {
+        type: 'button', dataset: { testid: `wb-${mode}`, mode },
+        onclick: () => monitor(node.dataset.agent, mode),
+      });
+      chip.buttons[mode] = button;
+      chip.monitor.append(button);
+    }
+    node.append(chip.monitor);
+  }
+  return chip;
+}
+
+/// Joins (or changes, or leaves) the conversation of `agent` through the
+/// supervisor's own phone.
+async function monitor(agent, mode) {
+  try {
+    await api('POST', `/api/supervisor/agents/${encodeURIComponent(agent)}/monitor`, { mode });
+    const joining = !board.monitoring || board.monitoring.agent !== agent;
+    board.monitoring = mode === 'stop' ? null : { agent, mode };
+    if (mode === 'stop') notify(t('mon_stopped'), false);
+    else notify(joining ? t('mon_calling') : `${t('mon_changed')}: ${t(`mon_${mode}`)}`, false);
+    if (board.view) renderAgents(board.view);
+  } catch (e) {
+    notify(e.message, true);
+  }
+}
+
+function renderMonitor(chip, a) {
+  if (!chip.monitor) return;
+  const talking = a.state === 'on_call';
+  if (!talking && board.monitoring && board.monitoring.agent === a.agent) board.monitoring = null;
+  show(chip.monitor, talking);
+  if (!talking) return;
+  const mine = board.monitoring && board.monitoring.agent === a.agent ? board.monitoring.mode : null;
+  chip.monitor.title = t('mon_hint');
+  for (const mode of MONITOR_MODES) {
+    const button = chip.buttons[mode];
+    setText(button, t(`mon_${mode}`));
+    button.classList.toggle('active', mode === mine);
+    show(button, mode === 'stop' ? !!mine : true);
+  }
 }
 
 function renderAgents(view) {
@@ -221,6 +272,7 @@ function renderAgents(view) {
     setText(chip.state, t(`st_${a.state}`) + reason);
     setText(chip.count, `✆ ${a.answered_today}`);
     chip.count.title = t('answered_today');
+    renderMonitor(chip, a);
     return chip.node;
   });
   const loggedOut = view.agents.length - view.agents.filter((a) => a.state !== 'logged_out').length;

@@ -127,6 +127,25 @@ macro_rules! insert_audit {
 pub(crate) use insert_audit;
 
 impl Store {
+    /// Records that `ctx.actor` joined (or left) the conversation of the
+    /// call in `ctx` as a supervisor: `action` is `monitor_listen`,
+    /// `monitor_whisper`, `monitor_barge` or `monitor_end`. Listening in on
+    /// a citizen's conversation is access to their data, so it is audited
+    /// like a view of their record.
+    pub async fn audit_monitoring(&self, ctx: &AuditContext, action: &str) -> Result<()> {
+        ctx.check()?;
+        if !action.starts_with("monitor_") {
+            return Err(StoreError::InvalidValue {
+                field: "action",
+                reason: format!("{action:?} is not a monitoring action"),
+            });
+        }
+        with_pool!(self, |pool| {
+            insert_audit!(pool, ctx, action, None, None)?;
+            Ok(())
+        })
+    }
+
     /// The audit entries about one citizen, newest first. Reading the audit
     /// trail of a citizen is itself audited.
     pub async fn audit_trail(
@@ -142,6 +161,27 @@ impl Store {
                  FROM audit_log WHERE citizen_id = $1 ORDER BY at_ms DESC, audit_id DESC",
             )
             .bind(citizen.0)
+            .fetch_all(pool)
+            .await?)
+        })
+    }
+
+    /// The audit entries made through one call (screen-pops, cases,
+    /// supervisors listening in), newest first. Reading them is audited.
+    pub async fn call_audit_trail(
+        &self,
+        ctx: &AuditContext,
+        call: CallId,
+    ) -> Result<Vec<AuditEntry>> {
+        ctx.check()?;
+        let call = call.to_string();
+        with_pool!(self, |pool| {
+            insert_audit!(pool, ctx, "view_audit", None, None)?;
+            Ok(sqlx::query_as::<_, AuditEntry>(
+                "SELECT audit_id, at_ms, actor, action, citizen_id, case_ref, via_call, via_search, reason \
+                 FROM audit_log WHERE via_call = $1 ORDER BY at_ms DESC, audit_id DESC",
+            )
+            .bind(call.as_str())
             .fetch_all(pool)
             .await?)
         })

@@ -22,7 +22,7 @@ use hotline_acd::{
 };
 use hotline_screenpop::{
     AgentRequest, AgentStatus, Console, ConsoleEvent, ConsultRequest, LiveAgent, LiveBoard,
-    LiveQueue, Offer, RequestedState,
+    LiveQueue, MonitorAction, Offer, RequestedState,
 };
 use hotline_sip::registrar::Binding;
 use hotline_sip::transport::SipHandle;
@@ -38,7 +38,8 @@ use crate::config::{QueueConfig, QueueStrategy};
 use crate::events::EventSink;
 
 pub use hotline_call::call::WaitingCall;
-use hotline_call::call::{ConsultParty, Order};
+use hotline_call::call::{ConsultParty, Order, Refusal};
+use hotline_media::MonitorMode;
 
 /// Inputs of the ACD task.
 #[derive(Debug)]
@@ -121,6 +122,19 @@ pub enum AcdOrder {
     /// The agent ends the conversation from the console.
     HangupAgent {
         reply: oneshot::Sender<Result<(), String>>,
+    },
+    /// A supervisor joins the conversation through their phone, or
+    /// changes how they take part.
+    Monitor {
+        supervisor: String,
+        binding: Binding,
+        mode: MonitorMode,
+        reply: oneshot::Sender<Result<(), Refusal>>,
+    },
+    /// The supervisor leaves the conversation.
+    EndMonitor {
+        supervisor: String,
+        reply: oneshot::Sender<Result<(), Refusal>>,
     },
 }
 
@@ -817,7 +831,80 @@ impl AcdTask {
                 change,
                 reply,
             } => self.callback_list.change(id, change, by, reply),
+            AgentRequest::Monitor {
+                supervisor,
+                agent,
+                action,
+                reply,
+            } => self.monitor(supervisor, &agent, action, reply),
         }
+    }
+
+    /// A supervisor joins, changes or leaves the conversation of `agent`:
+    /// their phone's binding is looked up off this task, then the call
+    /// task answers (its refusal, or the call's id).
+    fn monitor(
+        &self,
+        supervisor: String,
+        agent: &AgentId,
+        action: MonitorAction,
+        reply: oneshot::Sender<Result<CallId, String>>,
+    ) {
+        let call = match self.acd.agent_state(agent) {
+            Some(AgentState::OnCall { call })
+                if self.acd.call_agent(call).as_ref() == Some(agent) =>
+            {
+                call
+            }
+            _ => {
+                let _ = reply.send(Err(format!("{agent} is not talking with a citizen")));
+                return;
+            }
+        };
+        let Some(task) = self.calls.get(&call).map(|entry| entry.task.clone()) else {
+            let _ = reply.send(Err("the call has ended".into()));
+            return;
+        };
+        let sip = self.sip.clone();
+        tokio::spawn(async move {
+            let (tx, rx) = oneshot::channel();
+            let mode = match action {
+                MonitorAction::Listen => Some(MonitorMode::Listen),
+                MonitorAction::Whisper => Some(MonitorMode::Whisper),
+                MonitorAction::Barge => Some(MonitorMode::Barge),
+                MonitorAction::Stop => None,
+            };
+            let order = match mode {
+                None => AcdOrder::EndMonitor {
+                    supervisor,
+                    reply: tx,
+                },
+                Some(mode) => match sip.binding(&supervisor).await {
+                    Ok(Some(binding)) => AcdOrder::Monitor {
+                        supervisor,
+                        binding,
+                        mode,
+                        reply: tx,
+                    },
+                    _ => {
+                        let _ = reply.send(Err(format!(
+                            "your phone (SIP user {supervisor}) is not registered with the hotline: register it to listen in"
+                        )));
+                        return;
+                    }
+                },
+            };
+            if task.send(CallInput::Acd(order)).is_err() {
+                let _ = reply.send(Err("the call has ended".into()));
+                return;
+            }
+            let answer = match rx.await {
+                Ok(Ok(())) => Ok(call),
+                Ok(Err(refusal)) => Err(refusal.to_string()),
+                Err(_) => Err("the call has ended".into()),
+            };
+            let _ = reply.send(answer);
+        });
     }
 
     /// The answer to a console request that changed an agent: their new

@@ -24,7 +24,7 @@ use hotline_call::call::{
 };
 use hotline_call::media::local_media;
 use hotline_ivr::{LookupKey, LookupKind, LookupOutcome, LookupResponse};
-use hotline_media::{Bridge, Leg, MediaEngine, MediaEvent, PromptCache};
+use hotline_media::{Bridge, Leg, MediaEngine, MediaEvent, Monitor, PromptCache};
 use hotline_sip::sdp::SdesCrypto;
 use hotline_sip::transport::{EventRoute, SipHandle};
 use hotline_sip::{CallHandle, EndedBy, Event, NegotiatedMedia, OutgoingCall, Peer};
@@ -108,6 +108,8 @@ struct Driver {
     caller: Option<HeldLeg>,
     placed: HashMap<PlacedLeg, HeldLeg>,
     bridge: Option<Bridge>,
+    /// A supervisor mixed into the bridge.
+    monitor: Option<Monitor>,
     playbacks: HashMap<(LegRef, hotline_media::PlaybackId), PlayTag>,
     recordings: HashMap<hotline_media::RecordingId, RecordTag>,
     /// Answers from the store arrive here.
@@ -204,6 +206,7 @@ pub(crate) async fn drive<C: CallCore>(
         }),
         placed: HashMap::new(),
         bridge: None,
+        monitor: None,
         playbacks: HashMap::new(),
         recordings: HashMap::new(),
         answers: answers_tx,
@@ -466,9 +469,7 @@ impl Driver {
     fn bridge_op(&mut self, op: BridgeOp) {
         match op {
             BridgeOp::Connect(a, b) => {
-                if let Some(bridge) = self.bridge.take() {
-                    let _ = bridge.end();
-                }
+                self.end_bridge();
                 let bridged = match (self.leg(a), self.leg(b)) {
                     (Some(a), Some(b)) => {
                         self.context.media.bridge(a, b).map_err(|e| e.to_string())
@@ -496,11 +497,48 @@ impl Driver {
                     warn!(call = %self.id, on, error = %e, "hold failed");
                 }
             }
-            BridgeOp::End => {
-                if let Some(bridge) = self.bridge.take() {
-                    let _ = bridge.end();
+            BridgeOp::End => self.end_bridge(),
+            BridgeOp::Monitor { supervisor, mode } => {
+                let mixed = match (&self.bridge, self.leg(supervisor)) {
+                    (Some(bridge), Some(leg)) => self
+                        .context
+                        .media
+                        .monitor(bridge, leg, mode)
+                        .map_err(|e| e.to_string()),
+                    _ => Err("no bridge or no supervisor leg".into()),
+                };
+                match mixed {
+                    Ok(monitor) => {
+                        if let Some(old) = self.monitor.replace(monitor) {
+                            let _ = old.end();
+                        }
+                    }
+                    Err(e) => {
+                        warn!(call = %self.id, error = e, "the supervisor could not be mixed in");
+                        self.feedback.push(Input::MonitorFailed);
+                    }
                 }
             }
+            BridgeOp::MonitorMode(mode) => {
+                if let Some(Err(e)) = self.monitor.as_ref().map(|m| m.set_mode(mode)) {
+                    warn!(call = %self.id, error = %e, "the monitoring mode could not change");
+                }
+            }
+            BridgeOp::MonitorEnd => {
+                if let Some(monitor) = self.monitor.take() {
+                    let _ = monitor.end();
+                }
+            }
+        }
+    }
+
+    /// Ends the bridge, a supervisor's mix first.
+    fn end_bridge(&mut self) {
+        if let Some(monitor) = self.monitor.take() {
+            let _ = monitor.end();
+        }
+        if let Some(bridge) = self.bridge.take() {
+            let _ = bridge.end();
         }
     }
 
@@ -582,6 +620,19 @@ impl Driver {
                     call.hang_up_agent(Instant::now())
                         .map_err(|e| e.to_string()),
                 );
+                return None;
+            }
+            AcdOrder::Monitor {
+                supervisor,
+                binding,
+                mode,
+                reply,
+            } => {
+                let _ = reply.send(call.monitor(&supervisor, &binding, mode));
+                return None;
+            }
+            AcdOrder::EndMonitor { supervisor, reply } => {
+                let _ = reply.send(call.end_monitor(&supervisor));
                 return None;
             }
         })

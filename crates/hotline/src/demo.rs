@@ -103,13 +103,21 @@ pub async fn ensure_admin(store: &Store, configured: Option<&str>) -> anyhow::Re
     Ok(())
 }
 
-/// The demo agents' phones, added to the configured ones.
+/// The demo supervisor's phone (to listen in from the wallboard).
+pub const DEMO_SUPERVISOR_SIP_PASSWORD: &str = "supervisor1-sip-pass";
+
+/// The demo agents' phones and the demo supervisor's, added to the
+/// configured ones.
 pub fn add_phones(config: &mut Config, agents: &[DemoAgent]) {
-    for agent in agents {
-        if !config.phones.iter().any(|p| p.user == agent.login) {
+    let phones = agents
+        .iter()
+        .map(|a| (a.login.as_str(), a.sip_password.as_str()))
+        .chain([(DEMO_SUPERVISOR.0, DEMO_SUPERVISOR_SIP_PASSWORD)]);
+    for (user, password) in phones {
+        if !config.phones.iter().any(|p| p.user == user) {
             config.phones.push(PhoneConfig {
-                user: agent.login.clone(),
-                password: agent.sip_password.clone(),
+                user: user.to_owned(),
+                password: password.to_owned(),
                 digest_algorithms: None,
             });
         }

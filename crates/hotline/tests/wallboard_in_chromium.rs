@@ -4,7 +4,10 @@
 //! queue. Its only agent (a SIPp phone, logged in through the API) is on
 //! break, so the wallboard shows the caller waiting; the agent goes
 //! available, the phone answers, and the wallboard shows the agent on the
-//! call, nobody waiting, then the call among today's answered. The day's
+//! call, nobody waiting. The supervisor presses Listen on the agent's chip:
+//! their own SIPp phone rings and answers (`monitor_started`), and Stop
+//! hangs it up (`monitor_ended`). Then the call is among today's
+//! answered. The day's
 //! report then draws its charts, and the department view its own.
 //! Screenshots are kept in tests/artifacts/.
 //!
@@ -58,6 +61,7 @@ fn a_supervisor_watches_a_call_on_the_wallboard_then_reads_the_days_report() {
     // The housing agent's phone registers; the agent logs in, then takes
     // a break so that the next caller waits.
     let _phone = agent_phone(&hotline, "agent1", "agent1-sip-pass");
+    let supervisor_phone = agent_phone(&hotline, "supervisor1", "supervisor1-sip-pass");
     let agent = ConsoleClient::login(hotline.http, "agent1", "agent1-demo-pass");
     let started = agent.post("/api/agent/login", json!({}));
     assert_eq!(started.status, 200, "{started:?}");
@@ -98,14 +102,14 @@ fn a_supervisor_watches_a_call_on_the_wallboard_then_reads_the_days_report() {
         hotline.sip,
         &[
             "-sf",
-            &scenario("citizen_reaches_agent.xml"),
+            &scenario("citizen_talks_through_a_transfer.xml"),
             "-s",
             "12345",
             "-m",
             "1",
         ],
-        &[("voice.ul", &support::voice_ulaw(12))],
-        Duration::from_secs(40),
+        &[("voice.ul", &support::voice_ulaw(28))],
+        Duration::from_secs(60),
     );
     let waiting = step_json(&next("WAITING"), "WAITING");
     assert!(number(&waiting["waiting"]) >= 1, "{waiting}");
@@ -119,6 +123,30 @@ fn a_supervisor_watches_a_call_on_the_wallboard_then_reads_the_days_report() {
         answered["state"] == "on_call" || answered["state"] == "wrap_up",
         "{answered}"
     );
+
+    // The supervisor listens in from the wallboard: their phone rings and
+    // answers, the call's log has it, and Stop hangs their phone up.
+    let listening = step_json(&next("LISTENING"), "LISTENING");
+    assert_eq!(
+        listening["offered"],
+        json!(["listen", "whisper", "barge"]),
+        "{listening}"
+    );
+    assert!(
+        listening["notice"]
+            .as_str()
+            .is_some_and(|n| n.contains("phone")),
+        "the notice says their phone is called: {listening}"
+    );
+    let started = hotline.wait_for_events("monitor_started", 1, Duration::from_secs(10));
+    assert_eq!(started.len(), 1, "{}", hotline.log());
+    assert_eq!(started[0]["event"]["mode"], "listen");
+    assert_eq!(next("STOPPED"), "STOPPED");
+    let ended = hotline.wait_for_events("monitor_ended", 1, Duration::from_secs(10));
+    assert_eq!(ended.len(), 1, "{}", hotline.log());
+    let phone = supervisor_phone.wait(Duration::from_secs(10));
+    assert!(phone.succeeded(), "supervisor's phone: {}", phone.errors());
+
     let counted = step_json(&next("COUNTED"), "COUNTED");
     assert!(number(&counted["answered"]) >= 1, "{counted}");
     assert!(
@@ -150,11 +178,12 @@ fn a_supervisor_watches_a_call_on_the_wallboard_then_reads_the_days_report() {
     for shot in [
         "wallboard-waiting.png",
         "wallboard-answered.png",
+        "wallboard-listening.png",
         "reports.png",
         "departments.png",
     ] {
         assert!(browser.artifacts.join(shot).exists(), "{shot}");
     }
-    let citizen = citizen.wait(Duration::from_secs(40));
+    let citizen = citizen.wait(Duration::from_secs(60));
     assert!(citizen.succeeded(), "citizen: {}", citizen.errors());
 }

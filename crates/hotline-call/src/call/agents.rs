@@ -8,13 +8,13 @@ use std::time::Instant;
 use hotline_ivr::{Input, QueueOutcome};
 use hotline_sip::registrar::Binding;
 use hotline_sip::transport::Command;
-use hotline_sip::{CallHandle, Event, Peer};
+use hotline_sip::{CallHandle, Event};
 use hotline_types::AgentId;
 use tracing::{debug, info, warn};
 
 use super::{
-    AgentLeg, BridgeOp, Call, LegRef, MediaInput, MediaOp, Order, Output, Phase, PlaceRequest,
-    PlacedLeg, Placement, ToAcd,
+    AgentLeg, BridgeOp, Call, LegRef, MediaInput, MediaOp, Order, Output, Phase, PlacedLeg,
+    Placement, ToAcd,
 };
 use crate::media::answered_leg_params;
 
@@ -104,21 +104,7 @@ impl Call {
     /// Asks the driver to ring an agent's phone at its registered binding;
     /// the phone shows the citizen's number as the caller.
     pub(super) fn place_agent_leg(&mut self, agent: AgentId, binding: &Binding) -> AgentLeg {
-        let leg = self.new_leg();
-        let latch = self
-            .config
-            .latch
-            .policy_for(binding.source.ip(), &self.config.trusted_sources);
-        self.outputs.push_back(Output::Place(PlaceRequest {
-            leg,
-            target: binding.contact.clone(),
-            peer: Peer {
-                transport: binding.transport,
-                addr: binding.source,
-                connection: None,
-            },
-            from_user: self.caller_id(),
-        }));
+        let (leg, latch) = self.place_phone_leg(binding);
         AgentLeg {
             agent,
             leg,
@@ -146,6 +132,10 @@ impl Call {
         }
         if self.is_consult_leg(leg) {
             self.consult_placed(now, placed);
+            return;
+        }
+        if self.is_monitor_leg(leg) {
+            self.monitor_placed(placed);
             return;
         }
         let Some(at) = self.ringing.iter().position(|r| r.leg == leg) else {
@@ -241,6 +231,10 @@ impl Call {
     /// A media event of a placed leg: an agent's phone gone silent ends
     /// the conversation.
     pub(super) fn placed_media(&mut self, now: Instant, leg: PlacedLeg, media: MediaInput) {
+        if self.is_monitor_leg(leg) {
+            self.monitor_media(media);
+            return;
+        }
         let MediaInput::DeadMedia { silent_for } = media else {
             return;
         };

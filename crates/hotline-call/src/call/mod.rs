@@ -30,6 +30,7 @@
 mod agents;
 mod consult;
 mod ivr;
+mod monitor;
 mod queue;
 mod transfer;
 
@@ -41,7 +42,7 @@ use std::time::{Duration, Instant};
 
 use hotline_acd::{ConsultOutcome, EnqueueRequest, Overflow};
 use hotline_ivr::{CompiledScript, Ivr, LookupRequest};
-use hotline_media::{DtmfDigit, LatchPolicy, LegParams, RecordMode, RecordOptions};
+use hotline_media::{DtmfDigit, LatchPolicy, LegParams, MonitorMode, RecordMode, RecordOptions};
 use hotline_sip::registrar::Binding;
 use hotline_sip::sdp::SdesCrypto;
 use hotline_sip::transport::Command;
@@ -192,6 +193,8 @@ pub enum Input {
     Ivr(hotline_ivr::Input),
     /// The driver could not bridge the legs of a `BridgeOp::Connect`.
     BridgeFailed,
+    /// The driver could not mix the supervisor in (`BridgeOp::Monitor`).
+    MonitorFailed,
     /// Shutdown: end the call now.
     Terminate,
 }
@@ -334,6 +337,15 @@ pub enum BridgeOp {
         on: bool,
     },
     End,
+    /// Mix a supervisor's leg into the bridge (see `MonitorMode`).
+    Monitor {
+        supervisor: LegRef,
+        mode: MonitorMode,
+    },
+    /// The supervisor listens, whispers or barges in from now on.
+    MonitorMode(MonitorMode),
+    /// Take the supervisor out of the bridge (their leg is closed apart).
+    MonitorEnd,
 }
 
 /// A leg for the driver to place: allocate a media leg, offer SDP from it
@@ -392,6 +404,16 @@ pub trait CallCore {
     fn hold(&mut self, on: bool) -> Result<(), Refusal>;
     /// The agent ends the conversation from the console.
     fn hang_up_agent(&mut self, now: Instant) -> Result<(), Refusal>;
+    /// A supervisor joins the conversation through their phone (or
+    /// changes how they take part).
+    fn monitor(
+        &mut self,
+        supervisor: &str,
+        binding: &Binding,
+        mode: MonitorMode,
+    ) -> Result<(), Refusal>;
+    /// The supervisor leaves the conversation.
+    fn end_monitor(&mut self, supervisor: &str) -> Result<(), Refusal>;
     /// The id the ACD knows the call by.
     fn acd_call(&self) -> CallId;
 }
@@ -403,6 +425,12 @@ pub enum Refusal {
     NotConnected,
     /// No answered agent leg to hang up.
     NoAgentLeg,
+    /// Another supervisor is already on the conversation.
+    AlreadyMonitored,
+    /// This supervisor is not on the conversation.
+    NotMonitored,
+    /// Callbacks are not monitored.
+    NotSupported,
 }
 
 impl Refusal {
@@ -411,6 +439,9 @@ impl Refusal {
         match self {
             Refusal::NotConnected => "not_connected",
             Refusal::NoAgentLeg => "no_agent_leg",
+            Refusal::AlreadyMonitored => "already_monitored",
+            Refusal::NotMonitored => "not_monitored",
+            Refusal::NotSupported => "not_supported",
         }
     }
 }
@@ -420,6 +451,9 @@ impl std::fmt::Display for Refusal {
         f.write_str(match self {
             Refusal::NotConnected => "the call is not connected to an agent",
             Refusal::NoAgentLeg => "the call has no agent leg to hang up",
+            Refusal::AlreadyMonitored => "another supervisor is already on this call",
+            Refusal::NotMonitored => "you are not on this call",
+            Refusal::NotSupported => "this kind of call cannot be joined",
         })
     }
 }
@@ -483,6 +517,18 @@ struct ConsultLeg {
     answered: bool,
 }
 
+/// A supervisor's phone leg, mixed into the bridge once answered.
+#[derive(Debug)]
+struct MonitorLeg {
+    supervisor: String,
+    leg: PlacedLeg,
+    handle: Option<CallHandle>,
+    latch: LatchPolicy,
+    offered: Option<SdesCrypto>,
+    answered: bool,
+    mode: MonitorMode,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Party {
     Agent(AgentId),
@@ -542,6 +588,8 @@ pub struct Call {
     external: Option<ExternalLeg>,
     /// The party the agent consults (attended transfer).
     consult: Option<ConsultLeg>,
+    /// A supervisor on the conversation (listening, whispering, barging).
+    monitor: Option<MonitorLeg>,
     /// Whether a media bridge is up.
     bridged: bool,
     ivr_path: Vec<String>,
@@ -581,6 +629,19 @@ impl CallCore for Call {
 
     fn hang_up_agent(&mut self, now: Instant) -> Result<(), Refusal> {
         Call::hang_up_agent(self, now)
+    }
+
+    fn monitor(
+        &mut self,
+        supervisor: &str,
+        binding: &Binding,
+        mode: MonitorMode,
+    ) -> Result<(), Refusal> {
+        Call::monitor(self, supervisor, binding, mode)
+    }
+
+    fn end_monitor(&mut self, supervisor: &str) -> Result<(), Refusal> {
+        Call::end_monitor(self, supervisor)
     }
 
     fn acd_call(&self) -> CallId {
@@ -629,6 +690,7 @@ impl Call {
             retired: Vec::new(),
             external: None,
             consult: None,
+            monitor: None,
             bridged: false,
             ivr_path: Vec::new(),
             ivr_vars: Vec::new(),
@@ -732,6 +794,10 @@ impl Call {
             Input::Placed { leg, placed } => self.placed(now, leg, placed),
             Input::Acd(order) => self.acd_order(now, order),
             Input::Ivr(input) => self.feed(now, input),
+            Input::MonitorFailed => {
+                warn!(call = %self.id, "the supervisor could not be mixed in");
+                self.drop_monitor();
+            }
             Input::BridgeFailed => {
                 self.bridged = false;
                 match self.phase {
@@ -883,6 +949,7 @@ impl Call {
     /// Whatever the ACD holds of the call ends: a caller still waiting has
     /// abandoned, a conversation has ended.
     fn leave_acd(&mut self) {
+        self.drop_monitor();
         match self.phase {
             Phase::Waiting => {
                 self.tell_acd(ToAcd::Abandon);
@@ -964,7 +1031,9 @@ impl Call {
         self.outputs.push_back(Output::Done);
     }
 
+    /// Ends the media bridge, and with it a supervisor's monitoring.
     fn end_bridge(&mut self) {
+        self.drop_monitor();
         if self.bridged {
             self.bridged = false;
             self.outputs.push_back(Output::Bridge(BridgeOp::End));
@@ -980,6 +1049,8 @@ impl Call {
                 self.external_sip(event);
             } else if self.consult.as_ref().and_then(|c| c.handle) == Some(handle) {
                 self.consult_sip(now, event);
+            } else if self.is_monitor_handle(handle) {
+                self.monitor_sip(event);
             } else {
                 self.agent_sip(now, handle, event);
             }

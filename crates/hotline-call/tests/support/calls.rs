@@ -10,10 +10,11 @@ use std::time::{Duration, Instant};
 
 use hotline_call::call::{
     Call, Config, ConsultParty, Incoming, Input, LegRef, MediaInput, MediaOp, Order, Output,
-    PlaceRequest, PlacedLeg, Placement, Setup, ToAcd,
+    PlaceRequest, PlacedLeg, Placement, Refusal, Setup, ToAcd,
 };
 use hotline_call::media::{local_media, LatchRule};
 use hotline_ivr::{compile_script, CompileContext, Environment, PromptCatalog};
+use hotline_media::MonitorMode;
 use hotline_sip::registrar::Binding;
 use hotline_sip::sdp::TransportProfile;
 use hotline_sip::transport::Command;
@@ -229,7 +230,25 @@ impl CallSim {
     /// Gives `order`; the leg it asks to place (if any) is `name`'s and
     /// gets a SIP handle at once.
     pub fn placing(&mut self, name: &str, order: Order) -> Vec<Output> {
-        let mut out = self.order(order);
+        let out = self.order(order);
+        self.place(name, out)
+    }
+
+    /// Supervisor `name` asks to join the conversation from the console;
+    /// their phone's leg gets a SIP handle at once.
+    pub fn monitor(
+        &mut self,
+        name: &str,
+        port: u16,
+        mode: MonitorMode,
+    ) -> Result<Vec<Output>, Refusal> {
+        self.call.monitor(name, &binding(name, port), mode)?;
+        let out = self.drain();
+        Ok(self.place(name, out))
+    }
+
+    /// The leg `out` asks to place (if any) is `name`'s and is placed.
+    fn place(&mut self, name: &str, mut out: Vec<Output>) -> Vec<Output> {
         let Some(leg) = placed_leg(&out) else {
             return out;
         };

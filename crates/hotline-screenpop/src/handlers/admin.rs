@@ -1,10 +1,10 @@
-//! Administration: the audit log of one citizen (admins only; reading it is
-//! itself audited by the store).
+//! Administration: the audit log of one citizen, or of one call (admins
+//! only; reading it is itself audited by the store).
 
 use axum::extract::State;
 use axum::{Extension, Json};
 use hotline_store::{Access, AuditContext, AuditEntry};
-use hotline_types::CitizenId;
+use hotline_types::{CallId, CitizenId};
 use serde::Deserialize;
 
 use crate::error::ConsoleError;
@@ -15,10 +15,11 @@ use crate::{wall_clock, App};
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AuditQuery {
-    citizen: i64,
+    citizen: Option<i64>,
+    call: Option<CallId>,
 }
 
-/// `GET /api/audit?citizen=ID`.
+/// `GET /api/audit?citizen=ID` or `?call=ID`.
 pub(crate) async fn audit(
     State(app): State<App>,
     Extension(me): Extension<Authed>,
@@ -30,7 +31,15 @@ pub(crate) async fn audit(
         reason: "audit log review".into(),
         at: wall_clock(),
     };
-    Ok(Json(
-        app.store.audit_trail(&ctx, CitizenId(q.citizen)).await?,
-    ))
+    let trail = match (q.citizen, q.call) {
+        (Some(citizen), None) => app.store.audit_trail(&ctx, CitizenId(citizen)).await?,
+        (None, Some(call)) => app.store.call_audit_trail(&ctx, call).await?,
+        _ => {
+            return Err(ConsoleError::Invalid {
+                field: "query",
+                reason: "give exactly one of citizen and call".into(),
+            })
+        }
+    };
+    Ok(Json(trail))
 }

@@ -10,6 +10,7 @@ pub(crate) mod callbacks;
 pub(crate) mod cases;
 pub(crate) mod citizens;
 pub(crate) mod config;
+pub(crate) mod monitor;
 pub(crate) mod reports;
 pub(crate) mod wallboard;
 

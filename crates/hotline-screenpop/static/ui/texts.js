@@ -100,6 +100,9 @@ export const TEXTS = {
       st_break: 'Break', st_logged_out: 'Logged out',
       br_lunch: 'Lunch', br_rest: 'Rest', br_training: 'Training', br_meeting: 'Meeting', br_personal: 'Personal',
       br_ring_no_answer: 'Missed call',
+      mon_listen: 'Listen', mon_whisper: 'Whisper', mon_barge: 'Barge in', mon_stop: 'Stop',
+      mon_calling: 'Your phone rings: answer it to join', mon_changed: 'Now', mon_stopped: 'You left the call',
+      mon_hint: 'Listen: you hear both. Whisper: only the agent hears you. Barge in: both hear you.',
     },
     zh: {
       title: '实时监控', waiting: '排队中', longest: '最长等待', answered_today: '今日接听',
@@ -113,6 +116,9 @@ export const TEXTS = {
       st_break: '小休', st_logged_out: '未签入',
       br_lunch: '用餐', br_rest: '休息', br_training: '培训', br_meeting: '会议', br_personal: '私事',
       br_ring_no_answer: '未接听',
+      mon_listen: '监听', mon_whisper: '密语', mon_barge: '强插', mon_stop: '退出',
+      mon_calling: '您的话机正在振铃，接听后加入通话', mon_changed: '当前', mon_stopped: '您已退出通话',
+      mon_hint: '监听：您听到双方。密语：只有坐席听到您。强插：双方都听到您。',
     },
   },
   // The reports (reports.js).

@@ -371,6 +371,9 @@ async fn stand_in_binary(
             AgentRequest::Callback { reply, .. } => {
                 let _ = reply.send(Ok(()));
             }
+            AgentRequest::Monitor { reply, .. } => {
+                let _ = reply.send(Ok(CallId::new()));
+            }
         }
     }
 }
@@ -380,6 +383,7 @@ pub fn concrete(path: &str) -> String {
     let case_ref = CaseRef::new(2026, 11, 22, 17).unwrap();
     path.replace("{call}", &CallId::new().to_string())
         .replace("{id}", "1")
+        .replace("{agent}", "agent1")
         .replace("{case_ref}", case_ref.digits())
 }
 

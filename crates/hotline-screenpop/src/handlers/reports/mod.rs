@@ -288,7 +288,7 @@ fn answer<R: Serialize>(
 
 /// Every queue the console knows, with its department: the configured
 /// ones and those on the newest live board.
-fn known_queues(app: &App) -> Vec<(String, String)> {
+pub(crate) fn known_queues(app: &App) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = app
         .config
         .queues
@@ -305,7 +305,7 @@ fn known_queues(app: &App) -> Vec<(String, String)> {
     out
 }
 
-fn pairs(known: &[(String, String)]) -> impl Iterator<Item = (&str, &str)> + Clone {
+pub(crate) fn pairs(known: &[(String, String)]) -> impl Iterator<Item = (&str, &str)> + Clone {
     known.iter().map(|(q, d)| (q.as_str(), d.as_str()))
 }
 
