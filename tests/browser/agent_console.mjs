@@ -2,7 +2,8 @@
 // crates/hotline/tests/console_in_chromium.rs: log in, go available, wait
 // for the screen-pop of the call the test places, save a case, read its
 // reference, then ask to consult the transport queue (nobody is logged in
-// there, so the console shows the refusal and stays in the conversation).
+// there, so the console shows the refusal, worded in Chinese after a switch of
+// language, and stays in the conversation).
 // Prints one line per step (READY, POP {...}, CASE <ref>, CONSULT <notice>,
 // DONE)
 // for the Rust test to follow; screenshots go to $ARTIFACTS.
@@ -52,6 +53,8 @@ try {
   await page.screenshot({ path: `${artifacts}/console-case.png`, fullPage: true });
 
   await page.locator('[data-testid="call-status"][data-phase="answered"]').waitFor({ timeout: 10000 });
+  // In Chinese: the refusal comes typed and the page words it.
+  await page.getByTestId('lang-switch').click();
   await page.getByTestId('transfer-queue').selectOption('queue:transport');
   await page.getByTestId('btn-consult').click();
   const notice = page.locator('#notice.error');

@@ -26,7 +26,7 @@ use std::time::{Duration, Instant, SystemTime};
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use futures_util::StreamExt;
-use hotline_screenpop::{AgentRequest, Console, ConsoleConfig, Offer, QueueInfo};
+use hotline_screenpop::{AgentRequest, Console, ConsoleConfig, Offer, QueueInfo, Refused};
 use hotline_store::{seed, seed_phone, AuditContext, NewUser, Role, SeedOptions, Store};
 use hotline_types::{CallId, Timestamp};
 use rand::rngs::StdRng;
@@ -111,7 +111,9 @@ async fn call_side(mut rx: mpsc::UnboundedReceiver<AgentRequest>) {
                 }));
             }
             AgentRequest::Login { reply, .. } => {
-                let _ = reply.send(Err("not used by the benchmark".into()));
+                let _ = reply.send(Err(Refused::Other {
+                    message: "not used by the benchmark".into(),
+                }));
             }
             _ => {}
         }

@@ -98,9 +98,75 @@ pub struct QueueInfo {
     pub department: String,
 }
 
+/// Why the call centre (the ACD, a call, the callback list) refused a
+/// console request. Typed so that the page words it in the user's
+/// language: the answer carries `code` and the fields below
+/// (`{"error": "<English>", "code": "not_talking", "agent": "agent1"}`),
+/// and `ui/texts.js` holds a `refused_<code>` text in zh and en with the
+/// fields as `{placeholders}`. The English `Display` is the fallback and
+/// what the logs say.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[serde(tag = "code", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Refused {
+    /// The user's own phone (SIP user = their login) is not registered.
+    #[error("your phone (SIP user {sip_user}) is not registered with the hotline: register it, then try again")]
+    PhoneNotRegistered { sip_user: String },
+    /// The agent is not logged in to the ACD.
+    #[error("you are not logged in to take calls")]
+    NotLoggedIn,
+    /// The agent is not talking on this call (`state` is theirs).
+    #[error("you are not on this call (your state is {state})")]
+    NotOnThisCall { state: String },
+    /// A consulted colleague may not control the call.
+    #[error("you are consulted on this call: the agent who called you puts the citizen through")]
+    Consulted,
+    /// The agent to be joined is not talking with a citizen.
+    #[error("{agent} is not talking with a citizen")]
+    NotTalking { agent: String },
+    /// The call is over.
+    #[error("the call has ended")]
+    CallEnded,
+    /// Hold needs citizen and agent connected.
+    #[error("the call is not connected to an agent")]
+    NotConnected,
+    /// No answered agent leg to hang up.
+    #[error("the call has no agent leg to hang up")]
+    NoAgentLeg,
+    /// Another supervisor is on the conversation.
+    #[error("another supervisor is already on this call")]
+    AlreadyMonitored,
+    /// This supervisor is not on the conversation.
+    #[error("you are not listening in on this call")]
+    NotMonitored,
+    /// Callbacks cannot be joined.
+    #[error("this kind of call cannot be joined")]
+    NotSupported,
+    /// The agent's state does not allow this (ACD state names).
+    #[error("you are {state}; this needs {wanted}")]
+    AgentState { state: String, wanted: String },
+    /// The call's state does not allow this (ACD call state names).
+    #[error("the call is {state}; this needs {wanted}")]
+    CallState { state: String, wanted: String },
+    #[error("no agent of queue {queue} is available")]
+    NoAgentAvailable { queue: String },
+    #[error("unknown queue {queue}")]
+    UnknownQueue { queue: String },
+    #[error("agent {agent} is not logged in")]
+    UnknownAgent { agent: String },
+    #[error("the call is already in queue {queue}")]
+    AlreadyQueued { queue: String },
+    /// A callback kept, given up or cancelled cannot be changed.
+    #[error("the callback is not open any more (kept, given up or cancelled)")]
+    CallbackClosed,
+    /// Anything else (internal states a user rarely meets), in English.
+    #[error("{message}")]
+    Other { message: String },
+}
+
 /// What the console asks of the ACD/call side. Each request that expects an
-/// answer carries its reply channel; the binary answers. An `Err` text is
-/// shown to the agent as it is.
+/// answer carries its reply channel; the binary answers, refusing with a
+/// [`Refused`] the page words for the user.
 #[derive(Debug)]
 pub enum AgentRequest {
     /// The user logged in to the console as agent and asked to start taking
@@ -109,29 +175,29 @@ pub enum AgentRequest {
     Login {
         agent: AgentId,
         user: User,
-        reply: oneshot::Sender<Result<AgentStatus, String>>,
+        reply: oneshot::Sender<Result<AgentStatus, Refused>>,
     },
     SetState {
         agent: AgentId,
         state: RequestedState,
-        reply: oneshot::Sender<Result<AgentStatus, String>>,
+        reply: oneshot::Sender<Result<AgentStatus, Refused>>,
     },
     Hold {
         agent: AgentId,
         call: CallId,
         on: bool,
-        reply: oneshot::Sender<Result<(), String>>,
+        reply: oneshot::Sender<Result<(), Refused>>,
     },
     Transfer {
         agent: AgentId,
         call: CallId,
         queue: QueueId,
-        reply: oneshot::Sender<Result<(), String>>,
+        reply: oneshot::Sender<Result<(), Refused>>,
     },
     Hangup {
         agent: AgentId,
         call: CallId,
-        reply: oneshot::Sender<Result<(), String>>,
+        reply: oneshot::Sender<Result<(), Refused>>,
     },
     /// Attended transfer: the citizen holds while the agent consults;
     /// the reply names who is being called.
@@ -139,7 +205,7 @@ pub enum AgentRequest {
         agent: AgentId,
         call: CallId,
         target: ConsultRequest,
-        reply: oneshot::Sender<Result<String, String>>,
+        reply: oneshot::Sender<Result<String, Refused>>,
     },
     /// The agent puts the citizen through to whom they consulted
     /// (`complete`), or takes the citizen back.
@@ -147,18 +213,18 @@ pub enum AgentRequest {
         agent: AgentId,
         call: CallId,
         complete: bool,
-        reply: oneshot::Sender<Result<(), String>>,
+        reply: oneshot::Sender<Result<(), Refused>>,
     },
     WrapUp {
         agent: AgentId,
         call: CallId,
         disposition: String,
-        reply: oneshot::Sender<Result<AgentStatus, String>>,
+        reply: oneshot::Sender<Result<AgentStatus, Refused>>,
     },
     ExtendWrapUp {
         agent: AgentId,
         extra: Duration,
-        reply: oneshot::Sender<Result<AgentStatus, String>>,
+        reply: oneshot::Sender<Result<AgentStatus, Refused>>,
     },
     /// A case was created in the console during `call`: the binary records
     /// `CaseLinked` in the call's events. No reply.
@@ -180,7 +246,7 @@ pub enum AgentRequest {
         supervisor: String,
         agent: AgentId,
         action: MonitorAction,
-        reply: oneshot::Sender<Result<CallId, String>>,
+        reply: oneshot::Sender<Result<CallId, Refused>>,
     },
     /// A supervisor cancels or reprioritises a callback on the list; `Err`
     /// when it is not open any more (kept, given up, cancelled).
@@ -188,7 +254,7 @@ pub enum AgentRequest {
         by: String,
         id: hotline_types::CallbackId,
         change: CallbackChange,
-        reply: oneshot::Sender<Result<(), String>>,
+        reply: oneshot::Sender<Result<(), Refused>>,
     },
 }
 
@@ -432,5 +498,90 @@ impl StatisticsConfig {
             .find(|t| t.queue == queue)
             .cloned()
             .unwrap_or_else(|| QueueTarget::default_for(queue))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One of each refusal; the match makes a new variant fail to compile
+    /// here until it is listed (and worded in ui/texts.js).
+    fn every_refusal() -> Vec<Refused> {
+        let s = || "x".to_owned();
+        let all = vec![
+            Refused::PhoneNotRegistered { sip_user: s() },
+            Refused::NotLoggedIn,
+            Refused::NotOnThisCall { state: s() },
+            Refused::Consulted,
+            Refused::NotTalking { agent: s() },
+            Refused::CallEnded,
+            Refused::NotConnected,
+            Refused::NoAgentLeg,
+            Refused::AlreadyMonitored,
+            Refused::NotMonitored,
+            Refused::NotSupported,
+            Refused::AgentState {
+                state: s(),
+                wanted: s(),
+            },
+            Refused::CallState {
+                state: s(),
+                wanted: s(),
+            },
+            Refused::NoAgentAvailable { queue: s() },
+            Refused::UnknownQueue { queue: s() },
+            Refused::UnknownAgent { agent: s() },
+            Refused::AlreadyQueued { queue: s() },
+            Refused::CallbackClosed,
+            Refused::Other { message: s() },
+        ];
+        for r in &all {
+            match r {
+                Refused::PhoneNotRegistered { .. }
+                | Refused::NotLoggedIn
+                | Refused::NotOnThisCall { .. }
+                | Refused::Consulted
+                | Refused::NotTalking { .. }
+                | Refused::CallEnded
+                | Refused::NotConnected
+                | Refused::NoAgentLeg
+                | Refused::AlreadyMonitored
+                | Refused::NotMonitored
+                | Refused::NotSupported
+                | Refused::AgentState { .. }
+                | Refused::CallState { .. }
+                | Refused::NoAgentAvailable { .. }
+                | Refused::UnknownQueue { .. }
+                | Refused::UnknownAgent { .. }
+                | Refused::AlreadyQueued { .. }
+                | Refused::CallbackClosed
+                | Refused::Other { .. } => {}
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn every_refusal_is_worded_in_both_languages_with_its_fields() {
+        let texts = include_str!("../static/ui/texts.js");
+        for refused in every_refusal() {
+            let value = serde_json::to_value(&refused).unwrap();
+            let code = value["code"].as_str().unwrap().to_owned();
+            if code == "other" {
+                continue; // English only, by design
+            }
+            let key = format!("refused_{code}: '");
+            let lines: Vec<&str> = texts.lines().filter(|l| l.contains(&key)).collect();
+            assert_eq!(lines.len(), 2, "{key} in en and zh");
+            for field in value.as_object().unwrap().keys().filter(|k| *k != "code") {
+                for line in &lines {
+                    assert!(
+                        line.contains(&format!("{{{field}}}")),
+                        "{line} names {field}"
+                    );
+                }
+            }
+        }
     }
 }

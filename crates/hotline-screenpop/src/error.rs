@@ -7,6 +7,8 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use hotline_store::StoreError;
+
+use crate::api::Refused;
 use serde_json::json;
 
 /// Everything that can go wrong in the console.
@@ -37,9 +39,9 @@ pub enum ConsoleError {
     /// The thing asked for does not exist.
     #[error("no {what} {key}")]
     NotFound { what: &'static str, key: String },
-    /// The ACD/call side refused (its message is for the agent).
-    #[error("{message}")]
-    Refused { message: String },
+    /// The ACD/call side refused; the page words it from its code.
+    #[error(transparent)]
+    Refused(#[from] Refused),
     /// The ACD/call side did not answer in time or is gone.
     #[error("the call centre did not answer; try again")]
     CallCentreUnavailable,
@@ -63,7 +65,7 @@ impl ConsoleError {
             ConsoleError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ConsoleError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ConsoleError::NotFound { .. } => StatusCode::NOT_FOUND,
-            ConsoleError::Refused { .. } => StatusCode::CONFLICT,
+            ConsoleError::Refused(_) => StatusCode::CONFLICT,
             ConsoleError::CallCentreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             ConsoleError::Store(e) => match e {
                 StoreError::InvalidValue { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -97,10 +99,15 @@ impl IntoResponse for ConsoleError {
             tracing::debug!(error = %self, %status, "console request refused");
             self.to_string()
         };
-        let body = match self.field() {
+        let mut body = match self.field() {
             Some(field) => json!({ "error": message, "field": field }),
             None => json!({ "error": message }),
         };
+        if let (ConsoleError::Refused(refused), Some(body)) = (&self, body.as_object_mut()) {
+            if let Ok(serde_json::Value::Object(typed)) = serde_json::to_value(refused) {
+                body.extend(typed);
+            }
+        }
         let mut response = (status, Json(body)).into_response();
         if let ConsoleError::RateLimited { retry_after_secs } = self {
             if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {

@@ -92,8 +92,8 @@ use tokio::sync::{mpsc, oneshot};
 pub use access::{CALL_GRANT, SEARCH_GRANT};
 pub use api::{
     AgentRequest, AgentStatus, CallbackChange, ConsoleConfig, ConsoleEvent, ConsultRequest,
-    LiveAgent, LiveBoard, LiveQueue, MonitorAction, Offer, QueueInfo, QueueTarget, RequestedState,
-    ScreenPop, StatisticsConfig, DEFAULT_MAX_WAITING, DEFAULT_MAX_WAIT_SECS,
+    LiveAgent, LiveBoard, LiveQueue, MonitorAction, Offer, QueueInfo, QueueTarget, Refused,
+    RequestedState, ScreenPop, StatisticsConfig, DEFAULT_MAX_WAITING, DEFAULT_MAX_WAIT_SECS,
     DEFAULT_SERVICE_LEVEL_SECS, DEFAULT_SERVICE_LEVEL_TARGET,
 };
 pub use error::ConsoleError;

@@ -189,7 +189,8 @@ fn components() -> Value {
         "schemas": {
             "Error": object(&["error"], json!({
                 "error": { "type": "string", "description": "For the user; never internal details." },
-                "field": { "type": "string", "description": "The field at fault, for validation errors." }
+                "field": { "type": "string", "description": "The field at fault, for validation errors." },
+                "code": { "type": "string", "description": "Refusals of the call centre (409): what was refused, e.g. not_talking, phone_not_registered, call_ended; the refusal's fields (agent, queue, state, wanted, sip_user) come beside it, for the page to word in the user's language." }
             })),
             "User": object(&["id", "login", "display_name", "role", "disabled", "skills"], json!({
                 "id": i, "login": s, "display_name": s,

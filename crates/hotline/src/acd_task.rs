@@ -22,7 +22,7 @@ use hotline_acd::{
 };
 use hotline_screenpop::{
     AgentRequest, AgentStatus, Console, ConsoleEvent, ConsultRequest, LiveAgent, LiveBoard,
-    LiveQueue, MonitorAction, Offer, RequestedState,
+    LiveQueue, MonitorAction, Offer, Refused, RequestedState,
 };
 use hotline_sip::registrar::Binding;
 use hotline_sip::transport::SipHandle;
@@ -36,6 +36,7 @@ use crate::callback::CallbackJob;
 use crate::callback_list::CallbackList;
 use crate::config::{QueueConfig, QueueStrategy};
 use crate::events::EventSink;
+use crate::refusal;
 
 pub use hotline_call::call::WaitingCall;
 use hotline_call::call::{ConsultParty, Order, Refusal};
@@ -103,7 +104,7 @@ pub enum AcdInput {
     LoginChecked {
         agent: AgentId,
         user: User,
-        reply: oneshot::Sender<Result<AgentStatus, String>>,
+        reply: oneshot::Sender<Result<AgentStatus, Refused>>,
     },
     /// A request from the agent console.
     Console(AgentRequest),
@@ -117,11 +118,11 @@ pub enum AcdOrder {
     /// Put the citizen on hold (music) or take them off it.
     Hold {
         on: bool,
-        reply: oneshot::Sender<Result<(), String>>,
+        reply: oneshot::Sender<Result<(), Refused>>,
     },
     /// The agent ends the conversation from the console.
     HangupAgent {
-        reply: oneshot::Sender<Result<(), String>>,
+        reply: oneshot::Sender<Result<(), Refused>>,
     },
     /// A supervisor joins the conversation through their phone, or
     /// changes how they take part.
@@ -699,9 +700,9 @@ impl AcdTask {
                     if matches!(sip.binding(agent.as_str()).await, Ok(Some(_))) {
                         let _ = inputs.send(AcdInput::LoginChecked { agent, user, reply });
                     } else {
-                        let _ = reply.send(Err(format!(
-                            "your phone (SIP user {agent}) is not registered with the hotline: register it, then try again"
-                        )));
+                        let _ = reply.send(Err(Refused::PhoneNotRegistered {
+                            sip_user: agent.to_string(),
+                        }));
                     }
                 });
             }
@@ -744,7 +745,7 @@ impl AcdTask {
                 let result = self.talking(&agent, call).and_then(|()| {
                     self.acd
                         .transfer(now, call, queue.clone(), Some(agent.clone()))
-                        .map_err(|e| e.to_string())
+                        .map_err(refusal::of_acd)
                 });
                 if result.is_ok() {
                     if let Some(entry) = self.calls.get_mut(&call) {
@@ -772,7 +773,7 @@ impl AcdTask {
                             Consultee::Agent { agent, .. } => agent.to_string(),
                             Consultee::Destination(name) => name,
                         })
-                        .map_err(|e| e.to_string())
+                        .map_err(refusal::of_acd)
                 });
                 let _ = reply.send(result);
             }
@@ -788,7 +789,7 @@ impl AcdTask {
                     } else {
                         self.acd.return_from_consult(now, call)
                     }
-                    .map_err(|e| e.to_string())
+                    .map_err(refusal::of_acd)
                 });
                 let _ = reply.send(result);
             }
@@ -848,7 +849,7 @@ impl AcdTask {
         supervisor: String,
         agent: &AgentId,
         action: MonitorAction,
-        reply: oneshot::Sender<Result<CallId, String>>,
+        reply: oneshot::Sender<Result<CallId, Refused>>,
     ) {
         let call = match self.acd.agent_state(agent) {
             Some(AgentState::OnCall { call })
@@ -857,12 +858,14 @@ impl AcdTask {
                 call
             }
             _ => {
-                let _ = reply.send(Err(format!("{agent} is not talking with a citizen")));
+                let _ = reply.send(Err(Refused::NotTalking {
+                    agent: agent.to_string(),
+                }));
                 return;
             }
         };
         let Some(task) = self.calls.get(&call).map(|entry| entry.task.clone()) else {
-            let _ = reply.send(Err("the call has ended".into()));
+            let _ = reply.send(Err(Refused::CallEnded));
             return;
         };
         let sip = self.sip.clone();
@@ -887,21 +890,21 @@ impl AcdTask {
                         reply: tx,
                     },
                     _ => {
-                        let _ = reply.send(Err(format!(
-                            "your phone (SIP user {supervisor}) is not registered with the hotline: register it to listen in"
-                        )));
+                        let _ = reply.send(Err(Refused::PhoneNotRegistered {
+                            sip_user: supervisor,
+                        }));
                         return;
                     }
                 },
             };
             if task.send(CallInput::Acd(order)).is_err() {
-                let _ = reply.send(Err("the call has ended".into()));
+                let _ = reply.send(Err(Refused::CallEnded));
                 return;
             }
             let answer = match rx.await {
                 Ok(Ok(())) => Ok(call),
-                Ok(Err(refusal)) => Err(refusal.to_string()),
-                Err(_) => Err("the call has ended".into()),
+                Ok(Err(refused)) => Err(refusal::of_call(refused)),
+                Err(_) => Err(Refused::CallEnded),
             };
             let _ = reply.send(answer);
         });
@@ -913,28 +916,27 @@ impl AcdTask {
         &self,
         agent: &AgentId,
         result: Result<(), hotline_acd::AcdError>,
-    ) -> Result<AgentStatus, String> {
+    ) -> Result<AgentStatus, Refused> {
         result
-            .map_err(|e| e.to_string())
-            .and_then(|()| self.status(agent).ok_or_else(|| "not logged in".into()))
+            .map_err(refusal::of_acd)
+            .and_then(|()| self.status(agent).ok_or(Refused::NotLoggedIn))
     }
 
     /// The agent is on this call as its agent (so may hold, transfer,
     /// consult or hang it up); a colleague they consult is not.
-    fn talking(&self, agent: &AgentId, call: CallId) -> Result<(), String> {
+    fn talking(&self, agent: &AgentId, call: CallId) -> Result<(), Refused> {
         match self.acd.agent_state(agent) {
             Some(AgentState::OnCall { call: on }) if on == call => {
                 if self.acd.call_agent(call).as_ref() == Some(agent) {
                     Ok(())
                 } else {
-                    Err("you are consulted on this call: the agent who called you puts the citizen through".into())
+                    Err(Refused::Consulted)
                 }
             }
-            Some(state) => Err(format!(
-                "you are not on this call (your state is {})",
-                state.name()
-            )),
-            None => Err("you are not logged in to take calls".into()),
+            Some(state) => Err(Refused::NotOnThisCall {
+                state: state.name().to_owned(),
+            }),
+            None => Err(Refused::NotLoggedIn),
         }
     }
 

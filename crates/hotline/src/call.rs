@@ -36,6 +36,7 @@ use tracing::{debug, info, warn};
 use crate::acd_task::{AcdHandle, AcdInput, AcdOrder};
 use crate::controller::ControlCommand;
 use crate::events::EventSink;
+use crate::refusal;
 
 /// What every call task shares.
 #[derive(Debug)]
@@ -612,14 +613,11 @@ impl Driver {
         Some(match order {
             AcdOrder::Order(order) => order,
             AcdOrder::Hold { on, reply } => {
-                let _ = reply.send(call.hold(on).map_err(|e| e.to_string()));
+                let _ = reply.send(call.hold(on).map_err(refusal::of_call));
                 return None;
             }
             AcdOrder::HangupAgent { reply } => {
-                let _ = reply.send(
-                    call.hang_up_agent(Instant::now())
-                        .map_err(|e| e.to_string()),
-                );
+                let _ = reply.send(call.hang_up_agent(Instant::now()).map_err(refusal::of_call));
                 return None;
             }
             AcdOrder::Monitor {

@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use hotline_acd::EnqueueRequest;
 use hotline_call::callbacks::{Input, Outcome, Output, Policy, Scheduler};
-use hotline_screenpop::CallbackChange;
+use hotline_screenpop::{CallbackChange, Refused};
 use hotline_store::{CallbackKind, NewCallback, Store};
 use hotline_types::{CallId, CallbackId, QueueId, Timestamp};
 use tokio::sync::{mpsc, oneshot};
@@ -35,7 +35,7 @@ enum ListInput {
         id: CallbackId,
         change: CallbackChange,
         by: String,
-        reply: oneshot::Sender<Result<(), String>>,
+        reply: oneshot::Sender<Result<(), Refused>>,
     },
 }
 
@@ -93,7 +93,7 @@ impl CallbackList {
         id: CallbackId,
         change: CallbackChange,
         by: String,
-        reply: oneshot::Sender<Result<(), String>>,
+        reply: oneshot::Sender<Result<(), Refused>>,
     ) {
         if let Err(mpsc::error::SendError(ListInput::Change { reply, .. })) =
             self.inputs.send(ListInput::Change {
@@ -103,7 +103,9 @@ impl CallbackList {
                 reply,
             })
         {
-            let _ = reply.send(Err("the callback list has stopped".into()));
+            let _ = reply.send(Err(Refused::Other {
+                message: "the callback list has stopped".into(),
+            }));
         }
     }
 }
@@ -192,10 +194,7 @@ pub fn run(
                     reply,
                 } => {
                     if !scheduler.is_open(id) {
-                        let _ = reply.send(Err(
-                            "the callback is not open any more (kept, given up or cancelled)"
-                                .into(),
-                        ));
+                        let _ = reply.send(Err(Refused::CallbackClosed));
                         continue;
                     }
                     info!(callback = %id, ?change, by, "a supervisor changes a callback");

@@ -14,6 +14,7 @@ mod controller;
 mod demo;
 mod events;
 mod http;
+mod refusal;
 mod simulate;
 
 use std::path::PathBuf;

@@ -338,7 +338,8 @@ fn supervisors_see_reprioritise_and_cancel_callbacks() {
     assert_eq!(list[0]["updated_by"], "supervisor1", "{list}");
     // Closed now: a second change is refused with a reason.
     let again = supervisor.post(&format!("/api/callbacks/{id}/cancel"), json!({}));
-    assert_eq!(again.status, 422, "{again:?}");
+    assert_eq!(again.status, 409, "{again:?}");
+    assert_eq!(again.body["code"], "callback_closed", "{again:?}");
     // Agents may not touch the list.
     let agent = ConsoleClient::login(hotline.http, "agent1", "agent1-demo-pass");
     assert_eq!(agent.get("/api/callbacks").status, 403);

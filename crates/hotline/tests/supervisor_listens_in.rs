@@ -48,6 +48,8 @@ fn a_supervisor_listens_whispers_then_leaves_and_each_step_is_audited() {
 
     let idle = monitor(&supervisor, "agent1", "listen");
     assert_eq!(idle.status, 409, "agent1 is not talking: {idle:?}");
+    assert_eq!(idle.body["code"], "not_talking", "{idle:?}");
+    assert_eq!(idle.body["agent"], "agent1", "{idle:?}");
     let nobody = monitor(&supervisor, "agent9", "listen");
     assert_eq!(nobody.status, 404, "{nobody:?}");
     let bad = monitor(&supervisor, "agent1", "shout");
@@ -79,6 +81,8 @@ fn a_supervisor_listens_whispers_then_leaves_and_each_step_is_audited() {
         unregistered.status, 409,
         "the supervisor's phone is not registered yet: {unregistered:?}"
     );
+    assert_eq!(unregistered.body["code"], "phone_not_registered");
+    assert_eq!(unregistered.body["sip_user"], "supervisor1");
     let supervisor_phone = agent_phone(&hotline, "supervisor1", "supervisor1-sip-pass");
     let by_agent = monitor(&agent, "agent1", "listen");
     assert_eq!(by_agent.status, 403, "agents do not monitor: {by_agent:?}");
@@ -114,6 +118,7 @@ fn a_supervisor_listens_whispers_then_leaves_and_each_step_is_audited() {
     );
     let again = monitor(&supervisor, "agent1", "stop");
     assert_eq!(again.status, 409, "not on the call any more: {again:?}");
+    assert_eq!(again.body["code"], "not_monitored", "{again:?}");
 
     // Citizen and agent talked on until the citizen hung up.
     let citizen = citizen.wait(Duration::from_secs(60));

@@ -11,7 +11,7 @@ use axum::{Extension, Json};
 use hotline_types::{AgentId, CallId, QueueId};
 use serde::{Deserialize, Serialize};
 
-use crate::api::{AgentRequest, AgentStatus, ConsultRequest, RequestedState};
+use crate::api::{AgentRequest, AgentStatus, ConsultRequest, Refused, RequestedState};
 use crate::error::ConsoleError;
 use crate::extract::{JsonBody, PathArg};
 use crate::session::Authed;
@@ -20,8 +20,8 @@ use crate::{App, ACD_REPLY_TIMEOUT};
 /// Longest wrap-up extension asked for at once.
 pub const MAX_WRAP_UP_EXTENSION: Duration = Duration::from_secs(3600);
 
-fn refused<T>(answer: Result<T, String>) -> Result<T, ConsoleError> {
-    answer.map_err(|message| ConsoleError::Refused { message })
+fn refused<T>(answer: Result<T, Refused>) -> Result<T, ConsoleError> {
+    answer.map_err(ConsoleError::Refused)
 }
 
 /// Refuses call controls on calls not offered to this agent.

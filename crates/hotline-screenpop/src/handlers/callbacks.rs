@@ -95,9 +95,6 @@ async fn change(
             reply,
         })
         .await?;
-    answer.map_err(|reason| ConsoleError::Invalid {
-        field: "callback",
-        reason,
-    })?;
+    answer?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -65,7 +65,7 @@ pub(crate) async fn monitor(
     let call = app
         .ask(ACD_REPLY_TIMEOUT, ask(body.mode))
         .await?
-        .map_err(|message| ConsoleError::Refused { message })?;
+        .map_err(ConsoleError::Refused)?;
     let ctx = AuditContext {
         actor: supervisor.clone(),
         access: Access::Call(call),

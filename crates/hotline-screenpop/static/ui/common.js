@@ -63,7 +63,24 @@ export function onLanguage(listener) { languageListeners.push(listener); }
 // ---- server ---------------------------------------------------------------
 
 export class ApiError extends Error {
-  constructor(status, message, field) { super(message); this.status = status; this.field = field; }
+  constructor(status, message, field, code) {
+    super(message); this.status = status; this.field = field; this.code = code;
+  }
+}
+
+/// The words for a refusal of the call centre (`{"code": ..., fields}`,
+/// see `Refused` in src/api.rs): the `refused_<code>` text with its
+/// `{field}`s filled in (agent states in the user's language), or null
+/// when the page has no words for the code (then the English `error`).
+function refusalText(data) {
+  if (!data || typeof data.code !== 'string') return null;
+  const key = `refused_${data.code}`;
+  if (!texts.en[key]) return null;
+  return t(key).replace(/\{(\w+)\}/g, (_, field) => {
+    const value = String(data[field] ?? '');
+    const state = `state_${value.replace(/\W+/g, '_')}`;
+    return texts.en[state] ? t(state) : value;
+  });
 }
 
 export async function api(method, path, body) {
@@ -79,7 +96,8 @@ export async function api(method, path, body) {
   try { data = text ? JSON.parse(text) : null; } catch { data = null; }
   if (!response.ok) {
     if (response.status === 401 && path !== '/api/login') sessionOver();
-    throw new ApiError(response.status, (data && data.error) || response.statusText, data && data.field);
+    const message = refusalText(data) || (data && data.error) || response.statusText;
+    throw new ApiError(response.status, message, data && data.field, data && data.code);
   }
   return data;
 }

@@ -17,7 +17,7 @@ use axum::extract::ConnectInfo;
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use axum::Router;
 use hotline_screenpop::{
-    AgentRequest, AgentStatus, Console, ConsoleConfig, ConsultRequest, Offer, QueueInfo,
+    AgentRequest, AgentStatus, Console, ConsoleConfig, ConsultRequest, Offer, QueueInfo, Refused,
     RequestedState, StatisticsConfig,
 };
 use hotline_store::{NewCitizen, NewUser, Role, Skill, Store};
@@ -322,7 +322,9 @@ async fn stand_in_binary(
                 reply,
             } => {
                 if !states.contains_key(&agent) {
-                    let _ = reply.send(Err(format!("{agent} is not logged in to the ACD")));
+                    let _ = reply.send(Err(Refused::UnknownAgent {
+                        agent: agent.to_string(),
+                    }));
                     continue;
                 }
                 let s = match state {
