@@ -146,6 +146,7 @@ pub enum Strategy {
     /// The agent with the fewest calls answered since login (tie: longest idle).
     FewestCalls,
     /// Every qualifying available agent at once; the first to answer wins.
+    /// (A callback entry rings the longest idle of them only.)
     RingAll,
     /// The agent with the highest sum of levels in the call's required skills
     /// (tie: longest idle).

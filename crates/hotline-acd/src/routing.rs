@@ -83,6 +83,11 @@ impl Acd {
 
     /// The agents the call's queue strategy picks among the available ones
     /// who qualify: one, or all of them for ring-all. Empty when none.
+    ///
+    /// A callback entry rings one agent even in a ring-all queue: the
+    /// agent's phone rings first and the citizen is dialled once that one
+    /// agent answers, so ringing every phone would only keep the others
+    /// from live callers (and count their offers as unanswered).
     fn pick_agents(&self, id: CallId) -> Vec<AgentIdx> {
         let Some(call) = self.calls.get(&id) else {
             return Vec::new();
@@ -92,6 +97,9 @@ impl Acd {
         let in_order = || queue.available.iter().map(|&(_, _, a)| a);
         match queue.config.strategy {
             Strategy::LongestIdle | Strategy::FewestCalls => {
+                in_order().find(ok).into_iter().collect()
+            }
+            Strategy::RingAll if call.callback.is_some() => {
                 in_order().find(ok).into_iter().collect()
             }
             Strategy::RingAll => in_order().filter(ok).collect(),

@@ -1,5 +1,6 @@
 //! Ring-all: every qualifying available agent rings at once; the first to
 //! answer takes the call and the others stop ringing and are free again.
+//! A callback entry rings one agent (the citizen is dialled after it).
 
 mod support;
 
@@ -142,4 +143,34 @@ fn agents_freed_together_take_one_caller_each_from_their_other_queue() {
         offers(&actions),
         vec![(call(2), agent("bob")), (call(3), agent("carol"))]
     );
+}
+
+#[test]
+fn a_callback_rings_one_agent_and_leaves_the_others_for_live_callers() {
+    let mut sim = emergency();
+    let request = hotline_acd::EnqueueRequest {
+        queue: queue("water"),
+        priority: 0,
+        skills: Vec::new(),
+    };
+    sim.acd
+        .enqueue_callback(sim.now, call(1), request, "13800000001".into())
+        .unwrap();
+    let actions = sim.drain();
+    assert_eq!(
+        offers(&actions),
+        vec![(call(1), agent("alice"))],
+        "the longest idle agent alone: {actions:?}"
+    );
+    assert_eq!(sim.state("bob"), Some(AgentState::Available));
+    assert_eq!(sim.state("carol"), Some(AgentState::Available));
+
+    // A live caller arriving meanwhile rings the two agents left.
+    let actions = sim.enqueue(2, "water");
+    assert_eq!(
+        offers(&actions),
+        vec![(call(2), agent("bob")), (call(2), agent("carol"))],
+        "{actions:?}"
+    );
+    sim.acd.check_invariants().unwrap();
 }

@@ -58,7 +58,8 @@ pub struct DialPlan {
     allow: Vec<Regex>,
     max_per_day: u32,
     /// Calls placed per number on the current day (days counted in UTC).
-    /// Kept in memory: a restart forgets today's counts.
+    /// Kept in memory; at start the driver restores today's counts from
+    /// the call log (`restore`), so a restart does not reset the limit.
     placed: Mutex<(i64, HashMap<String, u32>)>,
 }
 
@@ -91,6 +92,19 @@ impl DialPlan {
             Ok(())
         } else {
             Err(Refusal::OutsideDialPlan)
+        }
+    }
+
+    /// Counts the calls already placed on `day` (the numbers dialled, one
+    /// entry per call, as the call log lists them) on top of what this
+    /// plan has counted for that day.
+    pub fn restore(&self, day: i64, dialled: impl IntoIterator<Item = String>) {
+        let mut placed = self.placed.lock().unwrap_or_else(|e| e.into_inner());
+        if placed.0 != day {
+            *placed = (day, HashMap::new());
+        }
+        for number in dialled {
+            *placed.1.entry(number).or_insert(0) += 1;
         }
     }
 
@@ -129,6 +143,21 @@ mod tests {
         assert_eq!(plan.permit("13800138000", 100), Err(Refusal::DailyLimit));
         assert_eq!(plan.permit("13900139000", 100), Ok(()), "another number");
         assert_eq!(plan.permit("13800138000", 101), Ok(()), "a new day");
+    }
+
+    #[test]
+    fn todays_calls_restored_after_a_restart_count_against_the_limit() {
+        let plan = plan();
+        plan.restore(100, ["13800138000".to_owned()]);
+        assert_eq!(plan.permit("13800138000", 100), Ok(()));
+        assert_eq!(plan.permit("13800138000", 100), Err(Refusal::DailyLimit));
+        // Restored counts add to what was counted the same day.
+        plan.restore(100, ["13900139000".to_owned(), "13900139000".to_owned()]);
+        assert_eq!(plan.permit("13900139000", 100), Err(Refusal::DailyLimit));
+        assert_eq!(plan.permit("13800138000", 100), Err(Refusal::DailyLimit));
+        // Another day's counts replace a stale day.
+        plan.restore(101, Vec::new());
+        assert_eq!(plan.permit("13800138000", 101), Ok(()));
     }
 
     #[test]

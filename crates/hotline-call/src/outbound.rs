@@ -355,6 +355,10 @@ impl Callback {
             from_user: self.trunk.from.clone(),
         }));
         info!(call = %self.original, callback = %self.id, "callback: dialling the citizen");
+        self.emit(CallEvent::Dialled {
+            number: self.number.clone(),
+            purpose: "callback".into(),
+        });
         self.citizen = Some(Side {
             leg,
             handle: None,

@@ -1,7 +1,8 @@
 //! A callback rings the agent first; only once the ACD has connected the
 //! agent does the trunk dial the citizen; answered, the two are bridged,
 //! and the promise is kept (`talked`). `callback_placed` is recorded on
-//! the call the citizen asked on, the callback's own events on its call.
+//! the call the citizen asked on, the callback's own events on its call
+//! (`dialled` when the citizen's number is dialled).
 
 mod support;
 
@@ -27,6 +28,8 @@ fn the_agent_first_then_the_citizen_then_the_bridge() {
     assert_eq!(request.target, "sip:13900139000@127.0.0.1:5090");
     assert_eq!(request.from_user, "12345");
     assert_eq!(sim.callback.phase(), CallbackPhase::DiallingCitizen);
+    // What the daily limit counts, also after a restart.
+    assert_eq!(events(&out), ["dialled"]);
 
     let out = sim.step(hotline_call::call::Input::Sip(
         hotline_sip::Event::OutgoingAnswered {

@@ -500,7 +500,7 @@ fn pages_and_reports() -> Value {
         "/ui/pages.css": { "get": page("The pages' style sheet.") },
         "/api/callbacks": { "get": Op::new("supervisor", "The callback list: open callbacks in the order they are worked, then the last 7 days' closed ones.")
             .ok("200", "Callbacks (id, call, number, queue, kind, language, priority, requested_at, not_before, expires_at, attempts, status, outcome, last_call, updated_at, updated_by).", Some(json!({ "type": "array", "items": { "type": "object" } })))
-            .describe("Supervisors see the queues of their department (all without one); admins everything. Status: pending, placing, done, failed, expired, cancelled.").build() },
+            .describe("Supervisors see the queues of their department (all without one); admins everything. Status: pending, placing, done, failed, expired, cancelled. Numbers are masked (first three and last four digits, e.g. 138****8000): the list needs no more to be worked, and the full number stays with the call's audited record.").build() },
         "/api/supervisor/agents/{agent}/monitor": { "post": Op::new("supervisor", "Listen in on the agent's conversation, whisper to the agent (the citizen never hears it), barge in, or stop. The hotline calls your own phone (the SIP user named like your login) and mixes it in; asked again, the mode changes. Audited through the call.")
             .param(path_param("agent", "The agent's login, as on the wallboard.", json!({ "type": "string" })))
             .post(Some(object(&["mode"], json!({ "mode": { "type": "string", "enum": ["listen", "whisper", "barge", "stop"] } }))))
@@ -508,11 +508,11 @@ fn pages_and_reports() -> Value {
             .also("404", "No such agent on your wallboard.").also("409", "The agent is not talking with a citizen, your phone is not registered, another supervisor is on the call, or you are not on it (stop).").build() },
         "/api/callbacks/{id}/cancel": { "post": Op::new("supervisor", "Cancel an open callback (taken out of the queue if it waits there).").param(callback_param())
             .ok("204", "Cancelled.", None)
-            .also("404", "No such callback, or not in your departments.").also("422", "It is not open any more.").build() },
+            .also("404", "No such callback, or not in your departments.").also("409", "It is not open any more (code callback_closed).").build() },
         "/api/callbacks/{id}/priority": { "post": Op::new("supervisor", "Change an open callback's priority (higher is placed sooner).").param(callback_param())
             .post(Some(object(&["priority"], json!({ "priority": { "type": "integer", "minimum": 0, "maximum": 255 } }))))
             .ok("204", "Changed.", None)
-            .also("404", "No such callback, or not in your departments.").also("422", "It is not open any more, or a bad priority.").build() },
+            .also("404", "No such callback, or not in your departments.").also("409", "It is not open any more (code callback_closed).").also("422", "A bad priority.").build() },
         "/api/wallboard": { "get": Op::new("supervisor", "The live wallboard as you may see it.")
             .ok("200", "OK", Some(schema_ref("Wallboard")))
             .describe("The same view /api/supervisor/ws pushes. Supervisors: their departments' queues and agents (all without a department); admins: everything; agents: only their own row (queues empty). `live` is false until the hotline has published its live picture.").build() },

@@ -1,7 +1,7 @@
 //! The callback list in the console: supervisors see the callbacks of
 //! their departments' queues (all without a department), may cancel or
-//! reprioritise those and no others; agents may not see it; bad input is
-//! named.
+//! reprioritise those and no others; numbers are shown masked; agents
+//! may not see it; bad input is named.
 
 mod common;
 
@@ -53,12 +53,16 @@ async fn supervisors_work_the_callbacks_of_their_departments() {
     let all = h.login("super1").await;
     let (status, list) = h.get(&all, "/api/callbacks").await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(numbers(&list), ["13800000001", "13800000002"]);
+    assert_eq!(
+        numbers(&list),
+        ["138****0001", "138****0002"],
+        "masked, and in scope"
+    );
 
     let housing_only = h.login("super_housing").await;
     let (status, list) = h.get(&housing_only, "/api/callbacks").await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(numbers(&list), ["13800000001"], "{list}");
+    assert_eq!(numbers(&list), ["138****0001"], "{list}");
     let (status, _) = h
         .post(
             &housing_only,

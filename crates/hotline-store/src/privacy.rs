@@ -52,6 +52,7 @@ fn redact_event(event: &mut CallEvent) {
         CallEvent::VariableSet { value, .. } => *value = ERASED.into(),
         CallEvent::CallbackRequested { number, .. } => *number = ERASED.into(),
         CallEvent::CallbackPlaced { number, .. } => *number = ERASED.into(),
+        CallEvent::Dialled { number, .. } => *number = ERASED.into(),
         CallEvent::DialRefused { number, .. } => *number = ERASED.into(),
         CallEvent::VoicemailRecorded { recording, .. } => *recording = ERASED.into(),
         CallEvent::RecordingStarted { recording } => *recording = ERASED.into(),

@@ -149,6 +149,10 @@ pub enum CallEvent {
         number: String,
         callback_call: CallId,
     },
+    /// The hotline dialled `number` through its outbound trunk, the dial
+    /// plan having allowed it (`purpose`: "callback"). These events are
+    /// what the per-number daily limit counts, also across a restart.
+    Dialled { number: String, purpose: String },
     /// The hotline refused to place a call: the number is outside the
     /// configured dial plan, or was dialled too often today (toll-fraud
     /// protection). `purpose`: "callback", "transfer".
@@ -242,6 +246,7 @@ impl CallEvent {
             CallEvent::Overflowed { .. } => "overflowed",
             CallEvent::CallbackRequested { .. } => "callback_requested",
             CallEvent::CallbackPlaced { .. } => "callback_placed",
+            CallEvent::Dialled { .. } => "dialled",
             CallEvent::DialRefused { .. } => "dial_refused",
             CallEvent::HoldStarted => "hold_started",
             CallEvent::HoldEnded => "hold_ended",

@@ -101,7 +101,7 @@ pub async fn run_callback(context: Arc<CallContext>, trunk: Arc<Trunk>, job: Cal
 }
 
 /// Today, as days since the Unix epoch in UTC (the dial plan's day).
-fn today() -> i64 {
+pub fn today() -> i64 {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());

@@ -565,6 +565,23 @@ async fn serve(
         &config.dialplan.allow,
         config.dialplan.max_calls_per_number_per_day,
     )?);
+    // Today's callbacks count against the daily limit after a restart too.
+    let today = callback::today();
+    let day_start = hotline_types::Timestamp(today.saturating_mul(86_400_000));
+    match store.numbers_dialled_since(day_start).await {
+        Ok(numbers) => {
+            if !numbers.is_empty() {
+                info!(
+                    calls = numbers.len(),
+                    "today's callbacks restored into the dial plan's daily limit"
+                );
+            }
+            dial_plan.restore(today, numbers);
+        }
+        Err(e) => {
+            warn!(error = %e, "today's dialled numbers could not be read: the daily limit counts from now")
+        }
+    }
     let dead_media_after = Duration::from_secs(config.media.dead_media_secs.max(1));
     let core = hotline_call::call::Config {
         max_call: sip_checked.max_call,

@@ -320,7 +320,7 @@ fn supervisors_see_reprioritise_and_cancel_callbacks() {
     assert_eq!(listed.status, 200, "{listed:?}");
     let list = listed.body.as_array().expect("a list").clone();
     assert_eq!(list.len(), 1, "{list:?}");
-    assert_eq!(list[0]["number"], "13800138000");
+    assert_eq!(list[0]["number"], "138****8000", "masked");
     assert_eq!(list[0]["status"], "pending");
     assert_eq!(list[0]["kind"], "after_hours");
     let id = list[0]["id"].as_str().expect("an id").to_owned();

@@ -1,7 +1,8 @@
 //! The callback list for supervisors: what the hotline has promised to call
 //! back (open first, then the last week's closed ones), in the queues of
-//! their departments; cancel one, or change its priority. The changes go
-//! to the binary's callback scheduler, which owns the list's decisions.
+//! their departments, with the numbers masked; cancel one, or change its
+//! priority. The changes go to the binary's callback scheduler, which owns
+//! the list's decisions.
 
 use std::time::Duration;
 
@@ -44,7 +45,27 @@ pub(crate) async fn list(
         let department = app.department_of(c.queue.as_str());
         scope.sees_queue(c.queue.as_str(), &department)
     });
+    for callback in &mut all {
+        callback.number = masked(&callback.number);
+    }
     Ok(Json(all))
+}
+
+/// A number as the list shows it: the first three digits (the mobile
+/// network or the area code) and the last four, the rest as stars
+/// (`138****8000`); a short number keeps only its last four. Enough to
+/// tell callbacks apart and to answer a citizen who asks about theirs,
+/// without a list of citizens' numbers on every supervisor's screen.
+fn masked(number: &str) -> String {
+    let chars: Vec<char> = number.chars().collect();
+    let n = chars.len();
+    let head = if n >= 10 { 3 } else { 0 };
+    let tail = 4.min(n.saturating_sub(head + 1));
+    chars
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| if i < head || i >= n - tail { c } else { '*' })
+        .collect()
 }
 
 #[derive(Debug, Deserialize)]
@@ -97,4 +118,20 @@ async fn change(
         .await?;
     answer?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::masked;
+
+    #[test]
+    fn numbers_keep_their_head_and_tail_only() {
+        assert_eq!(masked("13800138000"), "138****8000");
+        assert_eq!(masked("01012345678"), "010****5678");
+        assert_eq!(masked("88881234"), "****1234");
+        assert_eq!(masked("1234"), "*234", "a short number shows less");
+        assert_eq!(masked("1"), "*");
+        assert_eq!(masked(""), "");
+        assert_eq!(masked("+8613800138000"), "+86*******8000");
+    }
 }
