@@ -86,7 +86,7 @@ fn a_supervisor_reprioritises_and_cancels_a_callback_in_the_browser() {
     let listed = step_json(&next("LISTED"), "LISTED");
     assert_eq!(listed["nav"], true, "{listed}");
     let cells: Vec<String> = serde_json::from_value(listed["cells"].clone()).expect("cells");
-    assert_eq!(cells[1], "13800138000", "{listed}");
+    assert_eq!(cells[1], "138****8000", "masked: {listed}");
     assert_eq!(cells[2], "housing", "{listed}");
     assert_eq!(cells[3], "Kept their place", "{listed}");
     // An in-queue request is in the ACD at once, keeping its place.
