@@ -95,14 +95,20 @@ impl DialPlan {
         }
     }
 
-    /// Counts the calls already placed on `day` (the numbers dialled, one
-    /// entry per call, as the call log lists them) on top of what this
-    /// plan has counted for that day.
-    pub fn restore(&self, day: i64, dialled: impl IntoIterator<Item = String>) {
+    /// The counts of `day`, a stale day's dropped.
+    fn counts_of(&self, day: i64) -> std::sync::MutexGuard<'_, (i64, HashMap<String, u32>)> {
         let mut placed = self.placed.lock().unwrap_or_else(|e| e.into_inner());
         if placed.0 != day {
             *placed = (day, HashMap::new());
         }
+        placed
+    }
+
+    /// Counts the calls already placed on `day` (the numbers dialled, one
+    /// entry per call, as the call log lists them) on top of what this
+    /// plan has counted for that day.
+    pub fn restore(&self, day: i64, dialled: impl IntoIterator<Item = String>) {
+        let mut placed = self.counts_of(day);
         for number in dialled {
             *placed.1.entry(number).or_insert(0) += 1;
         }
@@ -112,10 +118,7 @@ impl DialPlan {
     /// epoch, UTC): counts the call if it may go.
     pub fn permit(&self, number: &str, day: i64) -> Result<(), Refusal> {
         self.allows(number)?;
-        let mut placed = self.placed.lock().unwrap_or_else(|e| e.into_inner());
-        if placed.0 != day {
-            *placed = (day, HashMap::new());
-        }
+        let mut placed = self.counts_of(day);
         let count = placed.1.entry(number.to_owned()).or_insert(0);
         if *count >= self.max_per_day {
             return Err(Refusal::DailyLimit);

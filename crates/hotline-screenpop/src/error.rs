@@ -7,9 +7,9 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use hotline_store::StoreError;
+use serde_json::json;
 
 use crate::api::Refused;
-use serde_json::json;
 
 /// Everything that can go wrong in the console.
 #[derive(Debug, thiserror::Error)]
