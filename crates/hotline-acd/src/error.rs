@@ -29,6 +29,17 @@ pub enum AcdError {
         state: &'static str,
         wanted: &'static str,
     },
+    /// Only the agent a call is with may hold, transfer, consult or hang it
+    /// up; `agent` is elsewhere (`state`).
+    #[error("agent {agent} is {state}, not on call {call}")]
+    NotOnThisCall {
+        agent: AgentId,
+        call: CallId,
+        state: &'static str,
+    },
+    /// `agent` is on the call as a colleague consulted by its agent.
+    #[error("agent {agent} is consulted on call {call}, not its agent")]
+    Consulted { agent: AgentId, call: CallId },
     #[error("no agent of queue {0} is available")]
     NoAgentAvailable(QueueId),
     #[error("call {call} is already in queue {queue}")]

@@ -1,6 +1,6 @@
 //! Read-only views for the wallboard, the console and the announcements:
 //! agent states, a caller's position and estimated wait, queue and agent
-//! snapshots, and `check_invariants`, which cross-checks every index
+//! snapshots, who conducts a call (`check_conducts`), and `check_invariants`, which cross-checks every index
 //! against the states (used by the property test).
 
 use std::collections::BTreeSet;
@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use hotline_types::{AgentId, CallId};
 
 use crate::state::{avail_key, qualifies, CallStatus, Consult, Party, QueueIdx, Timer, WaitKey};
-use crate::{Acd, AgentSnapshot, AgentState, QueuePosition, QueueSnapshot};
+use crate::{Acd, AcdError, AgentSnapshot, AgentState, QueuePosition, QueueSnapshot};
 
 impl Acd {
     /// The agent's state; `None` for an agent who never logged in.
@@ -24,6 +24,40 @@ impl Acd {
     pub fn agent_state(&self, agent: &AgentId) -> Option<AgentState> {
         let a = *self.agent_index.get(agent)?;
         Some(self.agents[a].state.clone())
+    }
+
+    /// The call `agent` conducts: they talk on it as its agent. A colleague
+    /// they consult is on the line too, but conducts nothing.
+    pub fn conducted_call(&self, agent: &AgentId) -> Option<CallId> {
+        match self.agent_state(agent)? {
+            AgentState::OnCall { call } if self.call_agent(call).as_ref() == Some(agent) => {
+                Some(call)
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether `agent` may hold, transfer, consult or hang up `call`, or end
+    /// its consultation: only the agent who conducts it may.
+    pub fn check_conducts(&self, agent: &AgentId, call: CallId) -> Result<(), AcdError> {
+        match self.agent_state(agent) {
+            None => Err(AcdError::UnknownAgent(agent.clone())),
+            Some(AgentState::OnCall { call: on }) if on == call => {
+                if self.call_agent(call).as_ref() == Some(agent) {
+                    Ok(())
+                } else {
+                    Err(AcdError::Consulted {
+                        agent: agent.clone(),
+                        call,
+                    })
+                }
+            }
+            Some(state) => Err(AcdError::NotOnThisCall {
+                agent: agent.clone(),
+                call,
+                state: state.name(),
+            }),
+        }
     }
 
     /// Where a queued call stands; `None` when the ACD does not hold it or

@@ -851,18 +851,11 @@ impl AcdTask {
         action: MonitorAction,
         reply: oneshot::Sender<Result<CallId, Refused>>,
     ) {
-        let call = match self.acd.agent_state(agent) {
-            Some(AgentState::OnCall { call })
-                if self.acd.call_agent(call).as_ref() == Some(agent) =>
-            {
-                call
-            }
-            _ => {
-                let _ = reply.send(Err(Refused::NotTalking {
-                    agent: agent.to_string(),
-                }));
-                return;
-            }
+        let Some(call) = self.acd.conducted_call(agent) else {
+            let _ = reply.send(Err(Refused::NotTalking {
+                agent: agent.to_string(),
+            }));
+            return;
         };
         let Some(task) = self.calls.get(&call).map(|entry| entry.task.clone()) else {
             let _ = reply.send(Err(Refused::CallEnded));
@@ -922,22 +915,14 @@ impl AcdTask {
             .and_then(|()| self.status(agent).ok_or(Refused::NotLoggedIn))
     }
 
-    /// The agent is on this call as its agent (so may hold, transfer,
-    /// consult or hang it up); a colleague they consult is not.
+    /// The agent conducts this call (so may hold, transfer, consult or hang
+    /// it up); a colleague they consult does not.
     fn talking(&self, agent: &AgentId, call: CallId) -> Result<(), Refused> {
-        match self.acd.agent_state(agent) {
-            Some(AgentState::OnCall { call: on }) if on == call => {
-                if self.acd.call_agent(call).as_ref() == Some(agent) {
-                    Ok(())
-                } else {
-                    Err(Refused::Consulted)
-                }
-            }
-            Some(state) => Err(Refused::NotOnThisCall {
-                state: state.name().to_owned(),
-            }),
-            None => Err(Refused::NotLoggedIn),
-        }
+        self.acd.check_conducts(agent, call).map_err(|e| match e {
+            // At the console this is an agent who has not logged in.
+            hotline_acd::AcdError::UnknownAgent(_) => Refused::NotLoggedIn,
+            other => refusal::of_acd(other),
+        })
     }
 
     fn run_actions(&mut self) {

@@ -412,6 +412,7 @@ impl Driver {
             MediaOp::InfoDtmf(digit) => {
                 let _ = leg.sip_info_dtmf(digit);
             }
+            // Closed above, before the leg is looked up.
             MediaOp::Close { .. } => {}
         }
     }

@@ -474,6 +474,23 @@ pub struct DatabaseConfig {
     pub data_dir: PathBuf,
 }
 
+/// The configuration's sections, as `HOTLINE_<SECTION>_<KEY>` names them
+/// (a test keeps the list equal to `Config`'s fields).
+const ENV_SECTIONS: [&str; 12] = [
+    "console",
+    "sip",
+    "http",
+    "database",
+    "log",
+    "shutdown",
+    "ivr",
+    "media",
+    "phones",
+    "queues",
+    "destinations",
+    "dialplan",
+];
+
 impl Config {
     /// The IVR checker's view of this configuration.
     pub fn ivr_environment(&self) -> hotline_ivr::Environment {
@@ -705,23 +722,10 @@ impl Config {
     /// sections only: other `HOTLINE_*` variables (`HOTLINE_CONFIG`, the test
     /// switches `HOTLINE_TEST_PG_URL`, `HOTLINE_REQUIRE_SIPP`) are not keys.
     fn env() -> Env {
-        const SECTIONS: [&str; 11] = [
-            "console",
-            "sip",
-            "http",
-            "database",
-            "log",
-            "shutdown",
-            "ivr",
-            "media",
-            "phones",
-            "queues",
-            "destinations",
-        ];
         Env::prefixed("HOTLINE_")
             .filter(|key| {
                 let section = key.as_str().split('_').next().unwrap_or_default();
-                SECTIONS.iter().any(|s| s.eq_ignore_ascii_case(section))
+                ENV_SECTIONS.iter().any(|s| s.eq_ignore_ascii_case(section))
             })
             .map(|key| key.as_str().replacen('_', ".", 1).into())
     }
@@ -1028,6 +1032,28 @@ mod tests {
             assert_eq!(config.sip.listen, "127.0.0.1:5070");
             assert_eq!(config.sip.rtp_port_min, 19000);
             assert_eq!(config.http.listen.port(), 8081);
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)]
+    fn every_section_can_be_set_from_the_environment() {
+        let defaults = serde_json::to_value(Config::default()).expect("serialise");
+        let mut sections: Vec<&str> = defaults
+            .as_object()
+            .expect("an object")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut listed = ENV_SECTIONS.to_vec();
+        sections.sort_unstable();
+        listed.sort_unstable();
+        assert_eq!(sections, listed, "ENV_SECTIONS lists every section");
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("HOTLINE_DIALPLAN_MAX_CALLS_PER_NUMBER_PER_DAY", "1");
+            let config = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(config.dialplan.max_calls_per_number_per_day, 1);
             Ok(())
         });
     }

@@ -41,6 +41,10 @@ pub fn of_acd(error: AcdError) -> Refused {
         AcdError::AlreadyQueued { queue, .. } => Refused::AlreadyQueued {
             queue: queue.to_string(),
         },
+        AcdError::NotOnThisCall { state, .. } => Refused::NotOnThisCall {
+            state: state.to_owned(),
+        },
+        AcdError::Consulted { .. } => Refused::Consulted,
         other => Refused::Other {
             message: other.to_string(),
         },
@@ -83,6 +87,13 @@ mod tests {
             }),
             Refused::Other { message } if message.contains('x')
         ));
+        assert_eq!(
+            of_acd(AcdError::Consulted {
+                agent: AgentId::from("b"),
+                call: CallId::new()
+            }),
+            Refused::Consulted
+        );
         assert_eq!(
             of_call(Refusal::AlreadyMonitored),
             Refused::AlreadyMonitored

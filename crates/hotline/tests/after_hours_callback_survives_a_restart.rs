@@ -5,7 +5,9 @@
 //! first, then the citizen is dialled through the outbound trunk (a SIPp
 //! UAS), hears the shipped callback script's intro and is put through; when
 //! the agent hangs up the survey follows. The attempt's outcome closes the
-//! promise.
+//! promise. The per-number daily limit survives restarts too: with one
+//! call a day allowed, the same citizen's second request that day rings
+//! the agent but is refused before the trunk is used.
 //! Supervisors see the list, and may reprioritise or cancel a callback.
 
 mod support;
@@ -87,6 +89,40 @@ fn scripts_dir(open: bool) -> tempfile::TempDir {
     dir
 }
 
+/// A citizen (13800138000) calls after hours and asks for a callback.
+fn ask_for_a_callback(hotline: &Hotline) {
+    let citizen = sipp_with_files(
+        hotline.sip,
+        &[
+            "-sf",
+            &scenario("citizen_hears_goodbye.xml"),
+            "-s",
+            "12345",
+            "-m",
+            "1",
+        ],
+        &[],
+        Duration::from_secs(40),
+    )
+    .wait(Duration::from_secs(40));
+    assert!(
+        citizen.succeeded(),
+        "the hotline confirms the callback and hangs up: {}\n{}",
+        citizen.errors(),
+        hotline.log()
+    );
+    assert!(
+        hotline.wait_for_log("callback on the list", Duration::from_secs(5)),
+        "{}",
+        hotline.log()
+    );
+    assert!(
+        !hotline.log().contains("callback due"),
+        "nothing is placed while the office is closed:\n{}",
+        hotline.log()
+    );
+}
+
 #[test]
 fn an_after_hours_callback_is_placed_when_the_office_opens_after_a_restart() {
     if !sipp_available("an_after_hours_callback_is_placed_when_the_office_opens_after_a_restart") {
@@ -106,36 +142,7 @@ fn an_after_hours_callback_is_placed_when_the_office_opens_after_a_restart() {
             ("HOTLINE_SIP_OUTBOUND_URI", &outbound),
         ],
     );
-    let citizen = sipp_with_files(
-        night.sip,
-        &[
-            "-sf",
-            &scenario("citizen_hears_goodbye.xml"),
-            "-s",
-            "12345",
-            "-m",
-            "1",
-        ],
-        &[],
-        Duration::from_secs(40),
-    )
-    .wait(Duration::from_secs(40));
-    assert!(
-        citizen.succeeded(),
-        "the hotline confirms the callback and hangs up: {}\n{}",
-        citizen.errors(),
-        night.log()
-    );
-    assert!(
-        night.wait_for_log("callback on the list", Duration::from_secs(5)),
-        "{}",
-        night.log()
-    );
-    assert!(
-        !night.log().contains("callback due"),
-        "nothing is placed while the office is closed:\n{}",
-        night.log()
-    );
+    ask_for_a_callback(&night);
     let (status, data) = night.stop_keeping_data();
     assert!(status.success(), "{status:?}");
 
@@ -271,7 +278,70 @@ fn an_after_hours_callback_is_placed_when_the_office_opens_after_a_restart() {
     );
     assert!(trunk.wait(Duration::from_secs(10)).succeeded());
     assert!(phone.wait(Duration::from_secs(10)).succeeded());
+    drop(agent);
     drop(day);
+
+    // Evening of the same day, now with one call per number a day: the
+    // restarted hotline counts the morning's call, and the citizen asks again.
+    let evening = Hotline::start_with_args(
+        &["--demo"],
+        &[
+            ("HOTLINE_IVR_SCRIPTS_DIR", &closed_dir),
+            ("HOTLINE_IVR_SCRIPT", "after_hours"),
+            ("HOTLINE_SIP_OUTBOUND_URI", &outbound),
+            ("HOTLINE_DATABASE_URL", &db),
+            ("HOTLINE_DATABASE_DATA_DIR", &data_dir),
+            ("HOTLINE_DIALPLAN_MAX_CALLS_PER_NUMBER_PER_DAY", "1"),
+        ],
+    );
+    assert!(
+        evening.wait_for_log(
+            "today's callbacks restored into the dial plan's daily limit",
+            Duration::from_secs(10)
+        ),
+        "{}",
+        evening.log()
+    );
+    ask_for_a_callback(&evening);
+    drop(evening);
+
+    // Restarted again and open: the agent is rung, but the citizen's number
+    // has had its one call today, so the trunk is not used and the refusal
+    // is recorded.
+    let late = Hotline::start_with_args(
+        &["--demo"],
+        &[
+            ("HOTLINE_IVR_SCRIPTS_DIR", &open_dir),
+            ("HOTLINE_IVR_SCRIPT", "after_hours"),
+            ("HOTLINE_SIP_OUTBOUND_URI", &outbound),
+            ("HOTLINE_DATABASE_URL", &db),
+            ("HOTLINE_DATABASE_DATA_DIR", &data_dir),
+            ("HOTLINE_DIALPLAN_MAX_CALLS_PER_NUMBER_PER_DAY", "1"),
+            ("HOTLINE_CONSOLE_SECURE_COOKIES", "false"),
+        ],
+    );
+    let trunk = std::net::UdpSocket::bind(("127.0.0.1", trunk_port)).expect("bind the trunk");
+    trunk
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .expect("a timeout");
+    assert!(
+        late.wait_for_log("callback due", Duration::from_secs(10)),
+        "{}",
+        late.log()
+    );
+    let phone = agent_phone(&late, "agent1", "agent1-sip-pass");
+    let agent = ConsoleClient::login(late.http, "agent1", "agent1-demo-pass");
+    assert_eq!(agent.post("/api/agent/login", json!({})).status, 200);
+    let refused = late.wait_for_events("dial_refused", 1, Duration::from_secs(20));
+    assert_eq!(refused.len(), 1, "{}", late.log());
+    assert_eq!(refused[0]["event"]["number"], "13800138000");
+    assert_eq!(refused[0]["event"]["reason"], "daily_limit");
+    assert!(
+        trunk.recv_from(&mut [0u8; 2048]).is_err(),
+        "nothing reaches the trunk"
+    );
+    assert!(phone.wait(Duration::from_secs(10)).succeeded());
+    drop(late);
     drop(data);
 }
 

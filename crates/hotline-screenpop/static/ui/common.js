@@ -1,5 +1,5 @@
-// Shared by every page (the agent console, the wallboard, the reports and
-// the department view): language, API calls with the session's CSRF
+// Shared by every page (the agent console, the wallboard, the reports,
+// the department view and the callback list): language, API calls with the session's CSRF
 // token, the page frame (header, sign-in, notices; its HTML is
 // ui/frame.html) and formatting. The words themselves are in
 // ui/texts.js. Plain modern JS (an ES module), no build step. Data from
