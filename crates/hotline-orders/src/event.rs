@@ -1,0 +1,133 @@
+//! What happened to an order: the append-only facts the driver stores.
+//!
+//! Each event carries its time and its author; everything an order is (its
+//! phase, department, deadline, counters, reporters) is folded from them by
+//! [`WorkOrder::apply`](crate::WorkOrder::apply). Events are self-contained:
+//! deadlines are computed when they are decided and stored in the event, so
+//! folding needs neither the catalogue nor the calendar, and a changed
+//! catalogue never rewrites history.
+
+use hotline_types::{CaseRef, CitizenId, Timestamp};
+use serde::{Deserialize, Serialize};
+
+use crate::model::{CategoryCode, Channel, DepartmentId, Location, UserId};
+
+/// One fact in an order's log.
+///
+/// Serialised flat: `{"at": .., "by": .., "kind": "dispatched", ...}`; the
+/// `kind` is the store's event-kind column.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderEvent {
+    pub at: Timestamp,
+    pub by: UserId,
+    #[serde(flatten)]
+    pub change: OrderChange,
+}
+
+/// What changed, one variant per step of the 12345 workflow.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum OrderChange {
+    /// 受理: the order exists.
+    Created {
+        reference: CaseRef,
+        channel: Channel,
+        category: CategoryCode,
+        /// The reporting citizen; `None` for an anonymous report.
+        citizen: Option<CitizenId>,
+        location: Location,
+        summary: String,
+    },
+    /// 派单: sent to a department with the deadline to close it.
+    Dispatched {
+        department: DepartmentId,
+        deadline: Timestamp,
+    },
+    /// The department's handler took it on.
+    Accepted,
+    NoteAdded {
+        text: String,
+    },
+    /// The handler asks for more working days (延期申请).
+    ExtensionRequested {
+        working_days: u32,
+        reason: String,
+    },
+    /// A supervisor decided; an approved extension moves the deadline.
+    ExtensionDecided {
+        approved: bool,
+        new_deadline: Option<Timestamp>,
+    },
+    /// 退单: the department says the order is not theirs; back to dispatch.
+    Returned {
+        reason: String,
+    },
+    /// A dispatcher sent a returned order to a department again.
+    Redispatched {
+        department: DepartmentId,
+        deadline: Timestamp,
+    },
+    /// 督办: a supervisor pressed the department.
+    Urged {
+        note: String,
+    },
+    /// 答复: what the department told the citizen.
+    Replied {
+        text: String,
+    },
+    /// 办结. `resolved_on_call` when the agent settled it during the call (直接办结).
+    Closed {
+        resolved_on_call: bool,
+    },
+    /// The reporters are to be called back from `due_at`. (Not `at`: that
+    /// is the envelope's time, and the event is serialised flat.)
+    FollowUpDue {
+        due_at: Timestamp,
+    },
+    /// 回访 + 评价 of one reporter (the order's own reference, or a merged
+    /// duplicate's).
+    FollowUpRecorded {
+        reporter: CaseRef,
+        score: u8,
+        satisfied: bool,
+    },
+    /// 重办: an unsatisfied follow-up sends the order back to its
+    /// department with a new deadline.
+    Reopened {
+        deadline: Timestamp,
+    },
+    /// This order duplicates `master`; its reporter is followed up there.
+    MergedInto {
+        master: CaseRef,
+    },
+    /// On the master: a duplicate's reporter now waits on this order.
+    ReporterLinked {
+        order: CaseRef,
+        citizen: Option<CitizenId>,
+    },
+}
+
+impl OrderChange {
+    /// The `kind` name, for errors and the store.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            OrderChange::Created { .. } => "created",
+            OrderChange::Dispatched { .. } => "dispatched",
+            OrderChange::Accepted => "accepted",
+            OrderChange::NoteAdded { .. } => "note_added",
+            OrderChange::ExtensionRequested { .. } => "extension_requested",
+            OrderChange::ExtensionDecided { .. } => "extension_decided",
+            OrderChange::Returned { .. } => "returned",
+            OrderChange::Redispatched { .. } => "redispatched",
+            OrderChange::Urged { .. } => "urged",
+            OrderChange::Replied { .. } => "replied",
+            OrderChange::Closed { .. } => "closed",
+            OrderChange::FollowUpDue { .. } => "follow_up_due",
+            OrderChange::FollowUpRecorded { .. } => "follow_up_recorded",
+            OrderChange::Reopened { .. } => "reopened",
+            OrderChange::MergedInto { .. } => "merged_into",
+            OrderChange::ReporterLinked { .. } => "reporter_linked",
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! The nouns of a work order: names from the catalogue, who acts, where the
+//! problem is and how it reached the hotline.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! code {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub String);
+
+        impl $name {
+            /// The code as written in the configuration.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(value: &str) -> Self {
+                Self(value.to_owned())
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(value: String) -> Self {
+                Self(value)
+            }
+        }
+    };
+}
+
+code!(
+    /// A category of the dispatch catalogue, e.g. `complaint`.
+    CategoryCode
+);
+code!(
+    /// A handling department, e.g. `housing`.
+    DepartmentId
+);
+code!(
+    /// A user's login name, whatever their role.
+    UserId
+);
+
+/// What a user may do to orders.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "role", rename_all = "snake_case")]
+pub enum Role {
+    /// A hotline agent: creates orders, resolves them on the call or
+    /// dispatches them by the catalogue, records follow-ups.
+    Agent,
+    /// Re-dispatches orders that a department returned; merges duplicates.
+    Dispatcher,
+    /// Works the orders of their departments: accepts, notes, asks for more
+    /// time, returns, replies and closes.
+    Handler { departments: Vec<DepartmentId> },
+    /// Decides on extensions and urges departments (督办).
+    Supervisor,
+}
+
+impl Role {
+    /// The role's name in errors and logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Role::Agent => "agent",
+            Role::Dispatcher => "dispatcher",
+            Role::Handler { .. } => "handler",
+            Role::Supervisor => "supervisor",
+        }
+    }
+}
+
+/// Who is asking: a user in one role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    pub user: UserId,
+    #[serde(flatten)]
+    pub role: Role,
+}
+
+impl Actor {
+    pub fn agent(user: &str) -> Self {
+        Self {
+            user: user.into(),
+            role: Role::Agent,
+        }
+    }
+
+    pub fn dispatcher(user: &str) -> Self {
+        Self {
+            user: user.into(),
+            role: Role::Dispatcher,
+        }
+    }
+
+    pub fn handler(user: &str, departments: &[&str]) -> Self {
+        Self {
+            user: user.into(),
+            role: Role::Handler {
+                departments: departments.iter().map(|d| (*d).into()).collect(),
+            },
+        }
+    }
+
+    pub fn supervisor(user: &str) -> Self {
+        Self {
+            user: user.into(),
+            role: Role::Supervisor,
+        }
+    }
+
+    /// Whether this user works for `department` (only handlers do).
+    pub fn works_for(&self, department: &DepartmentId) -> bool {
+        match &self.role {
+            Role::Handler { departments } => departments.contains(department),
+            _ => false,
+        }
+    }
+}
+
+/// How the request reached the hotline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Call,
+    VoiceMessage,
+    Web,
+    Email,
+    Other,
+}
+
+/// Where the problem is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Location {
+    pub address: String,
+    /// One of the catalogue's districts.
+    pub district: String,
+    /// One of that district's streets (街道).
+    pub street: String,
+    /// WGS-84 degrees, when the citizen or a map gave them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coordinates: Option<Coordinates>,
+}
+
+/// A point in WGS-84 degrees.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Coordinates {
+    pub latitude: f64,
+    pub longitude: f64,
+}
+
+impl Coordinates {
+    /// Within −90..=90 and −180..=180, and finite.
+    pub fn is_valid(self) -> bool {
+        (-90.0..=90.0).contains(&self.latitude) && (-180.0..=180.0).contains(&self.longitude)
+    }
+}
