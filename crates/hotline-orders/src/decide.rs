@@ -330,7 +330,11 @@ impl WorkOrder {
                 })];
                 if !satisfied {
                     let category = category(rules, self.category())?;
+                    // Resolved on the call: the category's department
+                    // takes it on now.
+                    let department = self.department().unwrap_or(&category.department).clone();
                     events.push(event(OrderChange::Reopened {
+                        department,
                         deadline: rules
                             .calendar
                             .deadline(now, category.deadline_working_days)?,

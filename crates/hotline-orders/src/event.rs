@@ -92,9 +92,11 @@ pub enum OrderChange {
         score: u8,
         satisfied: bool,
     },
-    /// 重办: an unsatisfied follow-up sends the order back to its
-    /// department with a new deadline.
+    /// 重办: an unsatisfied follow-up sends the order back to the
+    /// department that closed it (the category's, for an order resolved on
+    /// the call) with a new deadline.
     Reopened {
+        department: DepartmentId,
         deadline: Timestamp,
     },
     /// This order duplicates `master`; its reporter is followed up there.

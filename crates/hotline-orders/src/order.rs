@@ -424,11 +424,15 @@ impl WorkOrder {
                     self.phase = Phase::FollowedUp;
                 }
             }
-            OrderChange::Reopened { deadline } => {
+            OrderChange::Reopened {
+                department,
+                deadline,
+            } => {
                 if phase != Phase::Closed || !self.unsatisfied {
                     return Err(wrong_phase);
                 }
                 self.phase = Phase::Reopened;
+                self.department = Some(department.clone());
                 self.deadline = Some(*deadline);
                 self.handler = None;
                 self.reply = None;

@@ -32,6 +32,7 @@ fn an_unsatisfied_citizen_reopens_the_order() {
                 satisfied: false
             },
             OrderChange::Reopened {
+                department: "housing".into(),
                 deadline: beijing("2026-11-13T00:00")
             },
         ]
@@ -90,4 +91,38 @@ fn three_is_below_the_default_threshold() {
         },
     );
     assert_eq!(desk.order(&order).phase(), Phase::Reopened);
+}
+
+#[test]
+fn an_order_resolved_on_the_call_reopens_with_the_categorys_department() {
+    let mut desk = Desk::new("2026-11-02T09:00");
+    let order = desk.create(1, "request", Some(1));
+    desk.ok(
+        &order,
+        &agent(),
+        Command::ResolveOnCall {
+            reply: "请联系物业维修".into(),
+        },
+    );
+    desk.at("2026-11-03T09:00").ok(
+        &order,
+        &agent(),
+        Command::RecordFollowUp {
+            reporter: order.clone(),
+            score: 1,
+        },
+    );
+    let reopened = desk.order(&order);
+    assert_eq!(reopened.phase(), Phase::Reopened);
+    // Nobody handled it before: the catalogue's department does now.
+    assert_eq!(reopened.department(), Some(&"housing".into()));
+    assert_eq!(
+        reopened.deadline(),
+        Some(beijing("2026-11-11T00:00")),
+        "5 working days from Tuesday 3rd"
+    );
+    desk.ok(&order, &housing(), Command::Accept);
+    desk.reply_and_close(&order, &housing());
+    let closure = desk.order(&order).closure().unwrap();
+    assert!(!closure.resolved_on_call);
 }
