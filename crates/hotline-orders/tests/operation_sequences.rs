@@ -2,7 +2,8 @@
 //! cross China's National Day week: folding the whole log always gives the
 //! order that was applied event by event, a refused command appends nothing
 //! and changes nothing, counters never decrease, a merged order's log never
-//! grows, and what the order says about itself agrees with its phase.
+//! grows, every event reads back from its JSON unchanged, and what the
+//! order says about itself agrees with its phase.
 
 mod support;
 
@@ -245,6 +246,11 @@ impl World {
         );
         for event in events {
             prop_assert_eq!(event.at, self.desk.now);
+            // What the store keeps reads back as the same event.
+            let json = serde_json::to_string(event).expect("events serialise");
+            let back: OrderEvent = serde_json::from_str(&json)
+                .map_err(|e| TestCaseError::fail(format!("{json} does not read back: {e}")))?;
+            prop_assert_eq!(&back, event);
             folded.apply(event).map_err(|e| {
                 TestCaseError::fail(format!("decided {event:?} does not apply: {e}"))
             })?;
