@@ -130,3 +130,21 @@ fn a_calendar_that_cannot_count_is_refused() {
         Err(CalendarError::OutOfRange { .. })
     ));
 }
+
+#[test]
+fn where_summer_time_skips_midnight_the_day_starts_at_one() {
+    // Chile moves its clocks from Saturday 24:00 to Sunday 01:00 on
+    // 6 September 2026: that Sunday has no midnight.
+    let mut spec = CalendarSpec::monday_to_friday("America/Santiago");
+    spec.working_weekdays = vec![Weekday::Saturday];
+    let calendar = WorkingCalendar::new(spec).unwrap();
+    let accepted = local("America/Santiago", "2026-08-31T10:00");
+    let deadline = calendar.deadline(accepted, 1).unwrap();
+    // The end of Saturday 5 September is the first instant of Sunday 6th.
+    assert_eq!(deadline, local("America/Santiago", "2026-09-06T01:00"));
+    assert_eq!(
+        deadline.millis_since(local("America/Santiago", "2026-09-05T23:00")),
+        3_600_000,
+        "one real hour after Saturday 23:00"
+    );
+}

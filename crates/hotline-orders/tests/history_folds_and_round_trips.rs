@@ -125,3 +125,22 @@ fn a_failed_apply_leaves_the_order_unchanged() {
     assert!(folded.apply(&close).is_err());
     assert_eq!(folded, before);
 }
+
+#[test]
+fn an_actor_reads_back_from_its_session_json() {
+    let handler: hotline_orders::Actor = serde_json::from_str(
+        r#"{"user": "wang.housing", "role": "handler", "departments": ["housing"]}"#,
+    )
+    .unwrap();
+    assert_eq!(handler, housing());
+    for actor in [agent(), dispatcher(), supervisor(), water()] {
+        let json = serde_json::to_string(&actor).unwrap();
+        assert_eq!(
+            serde_json::from_str::<hotline_orders::Actor>(&json).unwrap(),
+            actor
+        );
+    }
+    assert!(
+        serde_json::from_str::<hotline_orders::Actor>(r#"{"user": "x", "role": "mayor"}"#).is_err()
+    );
+}
