@@ -98,6 +98,7 @@ mod script;
 mod tools;
 mod transcript;
 
+pub use compile::read_calendar;
 pub use compile::{compile_script, CompileContext, Environment, PromptCatalog};
 pub use engine::{
     Action, CallInfo, CallbackNumbers, Input, Ivr, LookupId, LookupKey, LookupOutcome,
@@ -107,7 +108,7 @@ pub use engine::{
 pub use error::{IvrError, Problem, Report, Severity};
 pub use registry::{load_bundle, ScriptBundle, ScriptSet};
 pub use resident_id::{check_resident_id, mask, resident_id_check_char, ResidentIdError};
-pub use schedule::{Schedule, ScheduleState};
+pub use schedule::{DayOverride, Schedule, ScheduleState};
 pub use script::{CompiledScript, LookupKind, NodeIndex, PromptFile};
 pub use tools::{check, graph, simulate, Graph};
 pub use transcript::run_transcript;

@@ -121,6 +121,11 @@ impl WorkingCalendar {
         &self.time_zone_name
     }
 
+    /// The time zone working days are counted in.
+    pub fn time_zone(&self) -> &TimeZone {
+        &self.time_zone
+    }
+
     /// A make-up workday works, a holiday does not, other dates by weekday.
     pub fn is_working_day(&self, date: Date) -> bool {
         if self.make_up_workdays.contains(&date) {

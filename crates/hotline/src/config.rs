@@ -35,6 +35,43 @@ pub struct Config {
     pub destinations: std::collections::BTreeMap<String, String>,
     /// The numbers the hotline may call through `sip.outbound_uri`.
     pub dialplan: DialPlanConfig,
+    /// Work orders: the dispatch catalogue and working days.
+    pub orders: OrdersConfig,
+}
+
+/// Where work orders go and when they are due.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OrdersConfig {
+    /// The dispatch catalogue (departments, categories with their
+    /// department and deadline in working days, districts); see
+    /// `crates/hotline-orders/catalogue.example.toml`. Empty: that example.
+    pub catalogue: Option<PathBuf>,
+    /// Public holidays and make-up workdays (the IVR's calendar format),
+    /// relative to `ivr.scripts_dir`. Empty: the shipped
+    /// `calendars/cn.toml` there if it is present, else weekdays only.
+    pub calendar: Option<PathBuf>,
+    /// The time zone working days are counted in (IANA name).
+    pub timezone: String,
+    /// The weekdays that are working days (mon .. sun).
+    pub working_weekdays: Vec<String>,
+    /// An order is due soon when its deadline falls within this many
+    /// working days.
+    pub due_soon_working_days: u32,
+}
+
+impl Default for OrdersConfig {
+    fn default() -> Self {
+        Self {
+            catalogue: None,
+            calendar: None,
+            timezone: "Asia/Shanghai".into(),
+            working_weekdays: ["mon", "tue", "wed", "thu", "fri"]
+                .map(String::from)
+                .to_vec(),
+            due_soon_working_days: 1,
+        }
+    }
 }
 
 /// The only numbers the hotline may call out to (callbacks), and how often.
@@ -476,7 +513,7 @@ pub struct DatabaseConfig {
 
 /// The configuration's sections, as `HOTLINE_<SECTION>_<KEY>` names them
 /// (a test keeps the list equal to `Config`'s fields).
-const ENV_SECTIONS: [&str; 12] = [
+const ENV_SECTIONS: [&str; 13] = [
     "console",
     "sip",
     "http",
@@ -489,6 +526,7 @@ const ENV_SECTIONS: [&str; 12] = [
     "queues",
     "destinations",
     "dialplan",
+    "orders",
 ];
 
 impl Config {
@@ -550,6 +588,7 @@ impl Default for Config {
             queues: default_queues(),
             destinations: Default::default(),
             dialplan: DialPlanConfig::default(),
+            orders: OrdersConfig::default(),
         }
     }
 }

@@ -14,6 +14,7 @@ mod controller;
 mod demo;
 mod events;
 mod http;
+mod orders;
 mod refusal;
 mod simulate;
 
@@ -139,6 +140,12 @@ fn main() -> anyhow::Result<()> {
                 "{}",
                 toml::to_string_pretty(&config).context("printing the configuration")?
             );
+            let rules = orders::load(&config.orders, &config.ivr.scripts_dir)?;
+            println!("\n# Work orders, as this configuration dispatches them:");
+            let now = hotline_types::Timestamp::from_system_time(std::time::SystemTime::now());
+            for line in rules.describe(now) {
+                println!("# {line}");
+            }
             Ok(())
         }
         Commands::Serve { demo, demo_agents } => {
@@ -384,6 +391,14 @@ async fn serve(
         demo::add_phones(&mut config, &demo_agents);
     }
     let sip_checked = config.check()?;
+    // Work orders' catalogue and calendar: a broken one stops the start here.
+    let order_rules = orders::load(&config.orders, &config.ivr.scripts_dir)?;
+    info!(
+        categories = order_rules.catalogue.categories().count(),
+        departments = order_rules.catalogue.departments().count(),
+        timezone = order_rules.calendar.time_zone_name(),
+        "work orders: catalogue and calendar checked"
+    );
     std::fs::create_dir_all(&config.database.data_dir).with_context(|| {
         format!(
             "cannot create the data directory {}",

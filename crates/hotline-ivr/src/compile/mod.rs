@@ -64,6 +64,7 @@ use crate::raw::{RawScript, Target};
 use crate::script::{CompiledScript, Node, NodeIndex, NodeKind};
 
 pub use prompts::PromptCatalog;
+pub use schedule::read_calendar;
 
 /// Defaults that apply when a script does not say.
 pub(crate) const DEFAULT_TIMEOUT_MS: u64 = 5_000;

@@ -92,6 +92,29 @@ impl Compiler<'_> {
     }
 }
 
+/// Reads a holiday calendar file on its own, for working days outside the
+/// IVR (work-order deadlines): every date that overrides the weekly
+/// pattern, or every problem found (each names the file and line).
+pub fn read_calendar(
+    file: &Path,
+) -> Result<std::collections::BTreeMap<jiff::civil::Date, DayOverride>, Vec<Problem>> {
+    let text = std::fs::read_to_string(file).map_err(|e| {
+        vec![Problem {
+            severity: Severity::Error,
+            file: file.to_path_buf(),
+            line: 0,
+            message: format!("cannot read the calendar: {e}"),
+            fix: "check the path (relative to ivr.scripts_dir) and its permissions".into(),
+        }]
+    })?;
+    let (days, problems) = parse_calendar(file, &text);
+    if problems.iter().any(|p| p.severity == Severity::Error) {
+        Err(problems)
+    } else {
+        Ok(days)
+    }
+}
+
 /// Parses a holiday calendar; problems name the calendar file.
 pub(crate) fn parse_calendar(
     file: &Path,
