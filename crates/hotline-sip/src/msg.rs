@@ -322,10 +322,19 @@ fn fill_rport(via: &str, source: SocketAddr) -> String {
 /// `sip:12345@[2001:db8::1]:5060` does not parse. Such URIs are built here
 /// by hand, with the bracketed literal kept as rsip's `Domain` host, which
 /// rsip prints back unchanged (`[2001:db8::1]`); URI parameters are kept.
+///
+/// Only `sip:` and `sips:` URIs without whitespace are URIs here: rsip
+/// also reads text such as `si :agent@host` (scheme "si "), which it then
+/// prints into a Request-Line that no parser reads back.
 pub fn parse_uri(text: &str) -> Option<rsip::Uri> {
     let text = text.trim();
+    if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return None;
+    }
     if !text.contains('[') {
-        return rsip::Uri::try_from(text).ok();
+        return rsip::Uri::try_from(text)
+            .ok()
+            .filter(|uri| matches!(uri.scheme, Some(rsip::Scheme::Sip | rsip::Scheme::Sips)));
     }
     let (scheme, rest) = text.split_once(':')?;
     let scheme = match scheme.to_ascii_lowercase().as_str() {
@@ -416,6 +425,11 @@ mod tests {
         assert_eq!(uri.to_string(), "sip:agent@[2001:db8::7];transport=tcp");
         assert!(parse_uri("sip:x@[not-an-ip]:5060").is_none());
         assert!(parse_uri("sip:12345@127.0.0.1:5060").is_some());
+        assert!(parse_uri("sips:agent@hotline.example.gov.cn").is_some());
+        // rsip reads these; their printed form is no Request-URI.
+        assert!(parse_uri("si :agent@127.0.0.1:5090").is_none());
+        assert!(parse_uri("sip:age nt@127.0.0.1").is_none());
+        assert!(parse_uri("http://example.com/").is_none());
     }
 
     #[test]

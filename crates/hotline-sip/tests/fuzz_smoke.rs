@@ -192,4 +192,11 @@ fn endpoint_sequence_regressions() {
         36, 213, 0, 0, 0, 0, 0, 0, 0, 15, 0, 59, 202, 59, 63, 59, 180, 78, 13, 0, 0, 49, 56, 52,
         52, 54, 55, 52, 52, 48, 55, 51, 55, 48, 57, 53, 53, 49, 54, 49, 53,
     ]);
+    // fuzz/endpoint_sequence (2026-12-04): a 2xx whose Contact was no URI
+    // (`<si :agent@...>`, which rsip reads) made the ACK's Request-Line
+    // unreadable.
+    fuzz_bodies::endpoint_sequence(&[
+        67, 97, 108, 108, 108, 58, 32, 73, 84, 69, 119, 197, 255, 48, 43, 41, 43, 57, 217, 217, 32,
+        68, 58, 73, 58, 73, 84, 0, 254,
+    ]);
 }

@@ -172,3 +172,24 @@ fn a_body_we_cannot_read_gets_415_with_accept() {
     h.deliver(fine.peer, &bytes);
     assert_eq!(h.take_statuses(), vec![100]);
 }
+
+#[test]
+fn an_invite_whose_contact_is_no_sip_uri_gets_400() {
+    // rsip reads `si :...` as a URI; a BYE to it would be unreadable.
+    let mut h = Harness::new();
+    let mut phone = Phone::caller(CALLER_ADDR, "12345", "bad-contact");
+    let bytes = invite_from(
+        &mut phone,
+        "sip:12345@127.0.0.1:5060",
+        &[("Content-Type", "application/sdp")],
+        &sipp_offer(6000),
+    );
+    let text = String::from_utf8(bytes).expect("text");
+    assert!(text.contains("Contact: <sip:"), "{text}");
+    let bytes = text.replacen("Contact: <sip:", "Contact: <si :", 1);
+    h.deliver(phone.peer, bytes.as_bytes());
+    let refused = h.take_one();
+    assert_eq!(refused.status(), Some(400), "{}", refused.text());
+    assert!(refused.text().contains("the Contact is no SIP URI"));
+    no_call_was_offered(&mut h);
+}

@@ -371,8 +371,12 @@ impl Endpoint {
                     return;
                 }
                 call.remote_tag = essentials.to_tag.clone();
+                // A Contact that is no SIP URI leaves the target the request went to.
                 if let Some(contact) = first_header(response, "Contact") {
-                    call.remote_target = header_uri(msg::first_of_list(contact)).to_owned();
+                    let target = header_uri(msg::first_of_list(contact));
+                    if msg::parse_uri(target).is_some() {
+                        call.remote_target = target.to_owned();
+                    }
                 }
                 // The UAC's route set is the 2xx's Record-Route, reversed (§12.1.2).
                 call.route_set = msg::record_routes(response);

@@ -397,9 +397,19 @@ impl Endpoint {
         let to_value = first_header(&request, "To").unwrap_or_default().to_owned();
         let caller = msg::uri_user(&from_value).unwrap_or_default().to_owned();
         let caller_display = display_name(&from_value);
-        let remote_target = first_header(&request, "Contact")
-            .map(|c| header_uri(msg::first_of_list(c)).to_owned())
-            .unwrap_or_else(|| header_uri(&from_value).to_owned());
+        let remote_target = match first_header(&request, "Contact") {
+            Some(contact) => {
+                let target = header_uri(msg::first_of_list(contact));
+                if msg::parse_uri(target).is_none() {
+                    // The dialog's requests (BYE) would go to an address no
+                    // one can read: refuse the call now (RFC 3261 §8.2.3).
+                    let warning = other("Warning", "399 hotline \"the Contact is no SIP URI\"");
+                    return reject(self, StatusCode::BadRequest, Some(warning));
+                }
+                target.to_owned()
+            }
+            None => header_uri(&from_value).to_owned(),
+        };
         let tx = match tx {
             Some(tx) => tx,
             None => self.new_server_tx(key, Kind::ServerInvite, from, Method::Invite, None),
