@@ -5,6 +5,7 @@
 //! is given (SIP on 127.0.0.1:5060, the web on 127.0.0.1:8080, SQLite under
 //! `./data/`).
 
+mod accounts;
 mod acd_task;
 mod call;
 mod callback;
@@ -92,6 +93,11 @@ enum Commands {
     Ivr {
         #[command(subcommand)]
         command: IvrCommand,
+    },
+    /// Console accounts: add, list, disable, enable, reset a password.
+    User {
+        #[command(subcommand)]
+        command: accounts::UserCommand,
     },
 }
 
@@ -190,6 +196,11 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }),
         Commands::Ivr { command } => ivr_tool(&config, command),
+        Commands::User { command } => runtime()?.block_on(async {
+            let store = open_store(&config).await?;
+            store.migrate().await.context("applying migrations")?;
+            accounts::run(&store, command).await
+        }),
         Commands::Simulate(args) => simulate::main(*args, &config),
     }
 }

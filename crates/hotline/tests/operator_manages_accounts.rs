@@ -1,0 +1,148 @@
+//! An operator manages console accounts with `hotline user …` (no `--demo`):
+//! adds an agent and gets a one-time password, lists the accounts, and,
+//! while the hotline runs on the same database, disables a leaver (who can
+//! no longer log in), enables them again and resets their password (the old
+//! one stops working). Mistakes get a plain answer and a failing exit code.
+
+mod support;
+
+use std::process::{Command, Output};
+
+use serde_json::json;
+use support::console::request;
+use support::Hotline;
+
+struct Operator {
+    data: tempfile::TempDir,
+}
+
+impl Operator {
+    fn new() -> Self {
+        Self {
+            data: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    fn env(&self) -> [(String, String); 2] {
+        [
+            (
+                "HOTLINE_DATABASE_URL".into(),
+                format!("sqlite://{}/hotline.db", self.data.path().display()),
+            ),
+            (
+                "HOTLINE_DATABASE_DATA_DIR".into(),
+                self.data.path().display().to_string(),
+            ),
+        ]
+    }
+
+    fn hotline(&self, args: &[&str]) -> Output {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_hotline"));
+        command
+            .args(args)
+            .current_dir(self.data.path())
+            .env("HOTLINE_LOG_LEVEL", "warn");
+        for (key, value) in self.env() {
+            command.env(key, value);
+        }
+        command.output().expect("run hotline")
+    }
+
+    /// Runs a command that must succeed; its standard output.
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.hotline(args);
+        assert!(
+            out.status.success(),
+            "hotline {args:?} failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8")
+    }
+
+    /// Runs a command that must fail; its standard error.
+    fn refused(&self, args: &[&str]) -> String {
+        let out = self.hotline(args);
+        assert!(!out.status.success(), "hotline {args:?} succeeded");
+        String::from_utf8(out.stderr).expect("utf-8")
+    }
+}
+
+/// The one-time password in `user add` / `reset-password` output.
+fn password_in(output: &str) -> String {
+    output
+        .lines()
+        .find_map(|line| line.strip_prefix("one-time password for "))
+        .and_then(|rest| rest.split(": ").nth(1))
+        .unwrap_or_else(|| panic!("no password in {output:?}"))
+        .trim()
+        .to_owned()
+}
+
+fn login_status(hotline: &Hotline, login: &str, password: &str) -> u16 {
+    request(
+        hotline.http,
+        "POST",
+        "/api/login",
+        &[],
+        Some(&json!({ "login": login, "password": password })),
+    )
+    .status
+}
+
+#[test]
+fn an_operator_adds_lists_disables_enables_and_resets_accounts() {
+    let operator = Operator::new();
+    let added = operator.ok(&[
+        "user",
+        "add",
+        "clerk1",
+        "--role",
+        "agent",
+        "--name",
+        "王芳",
+        "--department",
+        "housing",
+        "--skill",
+        "cantonese:3",
+    ]);
+    let first = password_in(&added);
+    assert_eq!(first.chars().count(), 16, "{added}");
+    assert!(operator
+        .refused(&["user", "add", "clerk1", "--role", "agent"])
+        .contains("the login \"clerk1\" is taken"));
+    assert!(operator
+        .refused(&["user", "add", "clerk2", "--role", "boss"])
+        .contains("agent, supervisor or admin"));
+    assert!(operator
+        .refused(&["user", "disable", "nobody"])
+        .contains("there is no account \"nobody\""));
+    let listed = operator.ok(&["user", "list"]);
+    let row = listed
+        .lines()
+        .find(|line| line.starts_with("clerk1 "))
+        .unwrap_or_else(|| panic!("clerk1 listed: {listed}"));
+    for column in ["agent", "housing", "active", "cantonese:3"] {
+        assert!(row.contains(column), "{column} in {row:?}");
+    }
+    assert!(!listed.contains(&first), "no secret in the list");
+
+    // The hotline runs on the same database; the operator works beside it.
+    let env = operator.env();
+    let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    env.push(("HOTLINE_CONSOLE_SECURE_COOKIES", "false"));
+    let hotline = Hotline::start_with_args(&[], &env);
+    assert_eq!(login_status(&hotline, "clerk1", &first), 200);
+
+    operator.ok(&["user", "disable", "clerk1"]);
+    assert_eq!(login_status(&hotline, "clerk1", &first), 401);
+    assert!(operator
+        .ok(&["user", "list"])
+        .lines()
+        .any(|line| line.starts_with("clerk1 ") && line.contains("disabled")));
+
+    operator.ok(&["user", "enable", "clerk1"]);
+    let reset = password_in(&operator.ok(&["user", "reset-password", "clerk1"]));
+    assert_ne!(reset, first);
+    assert_eq!(login_status(&hotline, "clerk1", &first), 401);
+    assert_eq!(login_status(&hotline, "clerk1", &reset), 200);
+}
