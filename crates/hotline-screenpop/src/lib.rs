@@ -80,6 +80,7 @@ mod session;
 mod wallboard;
 mod ws;
 
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
@@ -368,6 +369,41 @@ impl Console {
             .screen_pop(&offer, citizens, lookup_failed, at.as_millis());
         let payload = encode(&ConsoleEvent::Pop(pop))?;
         Ok(self.shared.hub.send_agent(&offer.agent, &payload) > 0)
+    }
+
+    /// Applies account changes made elsewhere (`hotline user disable`, a
+    /// role or department changed in the store) to this node: the sessions
+    /// of an account that is disabled, gone or changed end and their
+    /// WebSockets close; a disabled or deleted agent is logged out of the
+    /// ACD. Returns how many sessions ended. The binary runs it every
+    /// second.
+    pub async fn enforce_accounts(&self) -> Result<usize, ConsoleError> {
+        let users: HashMap<String, hotline_store::User> = self
+            .shared
+            .store
+            .list_users()
+            .await?
+            .into_iter()
+            .map(|user| (user.login.clone(), user))
+            .collect();
+        let ended = self
+            .shared
+            .sessions()
+            .revoke_changed(|login| users.get(login).cloned());
+        for (session, user) in &ended {
+            self.shared.hub.close_session(session);
+            let gone = users.get(&user.login).is_none_or(|now| now.disabled);
+            tracing::info!(login = %user.login, disabled_or_gone = gone, "account changed: its console session ended");
+            if gone && user.role != hotline_store::Role::Admin {
+                let (reply, _) = oneshot::channel();
+                let _ = self.shared.requests.send(AgentRequest::SetState {
+                    agent: AgentId::from(user.login.as_str()),
+                    state: RequestedState::LoggedOut,
+                    reply,
+                });
+            }
+        }
+        Ok(ended.len())
     }
 
     /// Pushes an update to one agent's sockets (state changes, answered,

@@ -111,6 +111,29 @@ impl Sessions {
             .count()
     }
 
+    /// Ends every session whose user no longer matches `current` (the
+    /// account as the store now has it: `None` when it is gone): disabled,
+    /// deleted, or with another role or department. Returns the ended
+    /// sessions' ids and their users.
+    pub(crate) fn revoke_changed(
+        &mut self,
+        current: impl Fn(&str) -> Option<User>,
+    ) -> Vec<(String, User)> {
+        let mut ended = Vec::new();
+        self.by_id.retain(|id, session| {
+            let keep = current(&session.user.login).is_some_and(|now| {
+                !now.disabled
+                    && now.role == session.user.role
+                    && now.department == session.user.department
+            });
+            if !keep {
+                ended.push((id.clone(), session.user.clone()));
+            }
+            keep
+        });
+        ended
+    }
+
     fn prune_now_and_then(&mut self, now: Instant) {
         let due = self
             .last_prune
@@ -197,6 +220,34 @@ mod tests {
         sessions.create(user("b"), t0 + Duration::from_secs(120));
         assert_eq!(sessions.len(), 1);
         assert_eq!(sessions.count_for("b"), 1);
+    }
+
+    #[test]
+    fn a_disabled_or_changed_account_loses_its_sessions() {
+        let mut sessions = Sessions::new(Duration::from_secs(60));
+        let now = Instant::now();
+        let kept = sessions.create(user("kept"), now);
+        let disabled = sessions.create(user("leaver"), now);
+        sessions.create(user("promoted"), now);
+        sessions.create(user("gone"), now);
+        let ended = sessions.revoke_changed(|login| match login {
+            "kept" => Some(user("kept")),
+            "leaver" => Some(User {
+                disabled: true,
+                ..user("leaver")
+            }),
+            "promoted" => Some(User {
+                role: Role::Supervisor,
+                ..user("promoted")
+            }),
+            _ => None,
+        });
+        let mut logins: Vec<_> = ended.iter().map(|(_, u)| u.login.as_str()).collect();
+        logins.sort_unstable();
+        assert_eq!(logins, ["gone", "leaver", "promoted"]);
+        assert!(ended.iter().any(|(id, _)| *id == disabled.session_id));
+        assert!(sessions.touch(&kept.session_id, now).is_some());
+        assert!(sessions.touch(&disabled.session_id, now).is_none());
     }
 
     #[test]

@@ -557,6 +557,21 @@ async fn serve(
         statistics,
         console_tx,
     );
+    // Accounts changed elsewhere (`hotline user disable`, another node's
+    // admin) reach this node's sessions within a second.
+    {
+        let console = console.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_secs(1));
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            loop {
+                every.tick().await;
+                if let Err(e) = console.enforce_accounts().await {
+                    tracing::debug!(error = %e, "accounts could not be checked against the store");
+                }
+            }
+        });
+    }
     let (callback_tx, mut callback_jobs) = tokio::sync::mpsc::unbounded_channel();
     let (callback_list, callback_runner) = callback_list::channel();
     let acd = acd_task::start(

@@ -1,15 +1,16 @@
 //! An operator manages console accounts with `hotline user …` (no `--demo`):
 //! adds an agent and gets a one-time password, lists the accounts, and,
 //! while the hotline runs on the same database, disables a leaver (who can
-//! no longer log in), enables them again and resets their password (the old
+//! no longer log in, and whose open session ends within a second), enables them again and resets their password (the old
 //! one stops working). Mistakes get a plain answer and a failing exit code.
 
 mod support;
 
 use std::process::{Command, Output};
+use std::time::{Duration, Instant};
 
 use serde_json::json;
-use support::console::request;
+use support::console::{request, ConsoleClient};
 use support::Hotline;
 
 struct Operator {
@@ -132,9 +133,21 @@ fn an_operator_adds_lists_disables_enables_and_resets_accounts() {
     env.push(("HOTLINE_CONSOLE_SECURE_COOKIES", "false"));
     let hotline = Hotline::start_with_args(&[], &env);
     assert_eq!(login_status(&hotline, "clerk1", &first), 200);
+    let open = ConsoleClient::login(hotline.http, "clerk1", &first);
+    assert_eq!(open.get("/api/me").status, 200);
 
     operator.ok(&["user", "disable", "clerk1"]);
     assert_eq!(login_status(&hotline, "clerk1", &first), 401);
+    // The session already open ends within about a second.
+    let disabled_at = Instant::now();
+    while open.get("/api/me").status != 401 {
+        assert!(
+            disabled_at.elapsed() < Duration::from_secs(3),
+            "the disabled account's session still works:\n{}",
+            hotline.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
     assert!(operator
         .ok(&["user", "list"])
         .lines()
