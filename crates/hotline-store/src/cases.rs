@@ -4,7 +4,13 @@
 //!
 //! Reference numbers come from a per-day sequence row, incremented with one
 //! atomic upsert, so concurrent agents on any number of nodes never get the
-//! same number (PostgreSQL row lock; SQLite's single writer).
+//! same number (PostgreSQL row lock; SQLite's single writer). Work orders
+//! (`orders.rs`) take theirs from the same sequence.
+//!
+//! This module's API changes cases without an event log only: a work
+//! order's row is the projection of its log, and the changes here refuse
+//! it ([`StoreError::WorkOrderCase`]); reads (`case_status`, `case_detail`,
+//! the screen-pop) show both kinds.
 
 use std::fmt;
 use std::time::Duration;
@@ -149,7 +155,7 @@ pub struct CaseDetail {
 
 pub(crate) const CASE_SUMMARY_COLUMNS: &str =
     "case_ref, citizen_id, category, department, status, summary, \
-     opened_at_ms, deadline_at_ms, updated_at_ms, satisfaction, merged_into";
+     opened_at_ms, deadline_at_ms, updated_at_ms, satisfaction, merged_into, event_count";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct CaseRow {
@@ -164,6 +170,8 @@ pub(crate) struct CaseRow {
     updated_at_ms: i64,
     satisfaction: Option<i64>,
     merged_into: Option<String>,
+    /// Events in its work-order log; 0 for a case of this module's API.
+    pub(crate) event_count: i64,
 }
 
 impl TryFrom<CaseRow> for CaseSummary {
@@ -207,6 +215,39 @@ pub(crate) fn utc_date(at: Timestamp) -> (i32, u32, u32) {
     (year, month, day)
 }
 
+/// Allocates the next reference of the UTC day of `$at` inside the
+/// caller's write transaction (`$exec`): one atomic upsert of the day's
+/// sequence row, so no two writers on any node get the same number, and a
+/// rolled-back transaction gives its number back.
+macro_rules! next_case_ref {
+    ($exec:expr, $at:expr) => {{
+        let at: hotline_types::Timestamp = $at;
+        let (year, month, day) = $crate::cases::utc_date(at);
+        let day_key = format!("{:02}{month:02}{day:02}", year.rem_euclid(100));
+        match sqlx::query_scalar::<_, i64>(
+            "INSERT INTO case_sequences (day, last_seq) VALUES ($1, 1) \
+             ON CONFLICT (day) DO UPDATE SET last_seq = case_sequences.last_seq + 1 \
+             RETURNING last_seq",
+        )
+        .bind(&day_key)
+        .fetch_one($exec)
+        .await
+        {
+            Ok(seq) => {
+                let seq = u32::try_from(seq).unwrap_or(u32::MAX);
+                hotline_types::CaseRef::new(year, month, day, seq).map_err(|e| {
+                    $crate::error::StoreError::InvalidValue {
+                        field: "case reference",
+                        reason: format!("{e}: more cases than references today"),
+                    }
+                })
+            }
+            Err(e) => Err($crate::error::StoreError::from(e)),
+        }
+    }};
+}
+pub(crate) use next_case_ref;
+
 impl Store {
     /// Sets how long cases of a category may take before they are late.
     pub async fn set_category_deadline(&self, category: &str, deadline: Duration) -> Result<()> {
@@ -235,25 +276,10 @@ impl Store {
         check_name("category", &new.category, 64)?;
         check_name("department", &new.department, 64)?;
         check_free_text("summary", &new.summary, 4000)?;
-        let (year, month, day) = utc_date(ctx.at);
-        let day_key = format!("{:02}{month:02}{day:02}", year.rem_euclid(100));
         let at = ctx.at.as_millis();
         let row = with_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
-            let seq: i64 = sqlx::query_scalar(
-                "INSERT INTO case_sequences (day, last_seq) VALUES ($1, 1) \
-                 ON CONFLICT (day) DO UPDATE SET last_seq = case_sequences.last_seq + 1 \
-                 RETURNING last_seq",
-            )
-            .bind(&day_key)
-            .fetch_one(&mut *tx)
-            .await?;
-            let seq = u32::try_from(seq).unwrap_or(u32::MAX);
-            let case_ref =
-                CaseRef::new(year, month, day, seq).map_err(|e| StoreError::InvalidValue {
-                    field: "case reference",
-                    reason: format!("{e}: more cases than references today"),
-                })?;
+            let case_ref = next_case_ref!(&mut *tx, ctx.at)?;
             let deadline_ms: Option<i64> = sqlx::query_scalar(
                 "SELECT deadline_ms FROM category_deadlines WHERE category = $1",
             )
@@ -378,6 +404,11 @@ impl Store {
                 what: "case",
                 key: case_ref.to_string(),
             })?;
+        if row.event_count > 0 {
+            return Err(StoreError::WorkOrderCase {
+                case_ref: case_ref.clone(),
+            });
+        }
         let current = CaseSummary::try_from(row)?;
         if current.merged_into.is_some() || !current.status.can_become(next) {
             return Err(StoreError::InvalidTransition {
@@ -393,7 +424,7 @@ impl Store {
                 "UPDATE cases SET status = $1, updated_at_ms = $2, \
                  resolved_at_ms = CASE WHEN $1 = 'resolved' THEN $2 ELSE resolved_at_ms END, \
                  closed_at_ms = CASE WHEN $1 = 'closed' THEN $2 ELSE closed_at_ms END \
-                 WHERE case_ref = $3 AND status = $4",
+                 WHERE case_ref = $3 AND status = $4 AND event_count = 0",
             )
             .bind(next.as_str())
             .bind(at)
@@ -433,17 +464,24 @@ impl Store {
         check_name("note", body, 8000)?;
         with_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
-            let found: Option<(i64, Option<i64>)> =
-                sqlx::query_as("SELECT case_id, citizen_id FROM cases WHERE case_ref = $1")
-                    .bind(case_ref.digits())
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            let Some((case_id, citizen)) = found else {
+            let found: Option<(i64, Option<i64>, i64)> = sqlx::query_as(
+                "SELECT case_id, citizen_id, event_count FROM cases WHERE case_ref = $1",
+            )
+            .bind(case_ref.digits())
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some((case_id, citizen, events)) = found else {
                 return Err(StoreError::NotFound {
                     what: "case",
                     key: case_ref.to_string(),
                 });
             };
+            if events > 0 {
+                // A work order's notes are events of its log.
+                return Err(StoreError::WorkOrderCase {
+                    case_ref: case_ref.clone(),
+                });
+            }
             sqlx::query(
                 "INSERT INTO case_notes (case_id, author, at_ms, body) VALUES ($1, $2, $3, $4)",
             )
@@ -479,16 +517,29 @@ impl Store {
             });
         }
         with_pool!(self, |pool| {
-            let n = sqlx::query("UPDATE cases SET satisfaction = $1 WHERE case_ref = $2")
-                .bind(i64::from(score))
-                .bind(case_ref.digits())
-                .execute(pool)
-                .await?
-                .rows_affected();
+            let n = sqlx::query(
+                "UPDATE cases SET satisfaction = $1 WHERE case_ref = $2 AND event_count = 0",
+            )
+            .bind(i64::from(score))
+            .bind(case_ref.digits())
+            .execute(pool)
+            .await?
+            .rows_affected();
             if n == 0 {
-                return Err(StoreError::NotFound {
-                    what: "case",
-                    key: case_ref.to_string(),
+                let events: Option<i64> =
+                    sqlx::query_scalar("SELECT event_count FROM cases WHERE case_ref = $1")
+                        .bind(case_ref.digits())
+                        .fetch_optional(pool)
+                        .await?;
+                return Err(match events {
+                    // A work order's evaluation is its follow-up (回访).
+                    Some(_) => StoreError::WorkOrderCase {
+                        case_ref: case_ref.clone(),
+                    },
+                    None => StoreError::NotFound {
+                        what: "case",
+                        key: case_ref.to_string(),
+                    },
                 });
             }
             Ok(())
@@ -514,25 +565,36 @@ impl Store {
         let at = ctx.at.as_millis();
         with_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
-            let dup: Option<(i64, Option<i64>, Option<String>)> = sqlx::query_as(
-                "SELECT case_id, citizen_id, merged_into FROM cases WHERE case_ref = $1",
+            let dup: Option<(i64, Option<i64>, Option<String>, i64)> = sqlx::query_as(
+                "SELECT case_id, citizen_id, merged_into, event_count FROM cases WHERE case_ref = $1",
             )
             .bind(duplicate.digits())
             .fetch_optional(&mut *tx)
             .await?;
-            let target: Option<(i64, Option<String>)> =
-                sqlx::query_as("SELECT case_id, merged_into FROM cases WHERE case_ref = $1")
-                    .bind(into.digits())
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            let (Some((dup_id, citizen, dup_merged)), Some((target_id, target_merged))) =
-                (dup, target)
+            let target: Option<(i64, Option<String>, i64)> = sqlx::query_as(
+                "SELECT case_id, merged_into, event_count FROM cases WHERE case_ref = $1",
+            )
+            .bind(into.digits())
+            .fetch_optional(&mut *tx)
+            .await?;
+            let (
+                Some((dup_id, citizen, dup_merged, dup_events)),
+                Some((target_id, target_merged, target_events)),
+            ) = (dup, target)
             else {
                 return Err(StoreError::NotFound {
                     what: "case",
                     key: format!("{duplicate} or {into}"),
                 });
             };
+            // Work orders merge with merge_orders, through their logs.
+            for (case_ref, events) in [(duplicate, dup_events), (into, target_events)] {
+                if events > 0 {
+                    return Err(StoreError::WorkOrderCase {
+                        case_ref: case_ref.clone(),
+                    });
+                }
+            }
             if dup_merged.is_some() || target_merged.is_some() {
                 return Err(StoreError::InvalidValue {
                     field: "case reference",

@@ -3,6 +3,9 @@
 
 use std::path::PathBuf;
 
+use hotline_orders::OrderError;
+use hotline_types::CaseRef;
+
 /// Everything that can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -43,6 +46,21 @@ pub enum StoreError {
         from: &'static str,
         to: &'static str,
     },
+    /// The order core refused a work-order command (who, phase, input), as
+    /// it said; nothing was written.
+    #[error(transparent)]
+    Order(#[from] OrderError),
+    /// Other writers kept appending to a work order while this command was
+    /// decided again and again; nothing was written, retrying later is safe.
+    #[error("work order {reference} kept changing during {attempts} attempts; reload it and retry")]
+    OrderConflict { reference: CaseRef, attempts: u32 },
+    /// A work-order operation on a case that has no event log (opened
+    /// before work orders, or with `create_case`).
+    #[error("case {case_ref} has no work-order log (a case opened with the case API); use the case API for it")]
+    LegacyCase { case_ref: CaseRef },
+    /// A case-API change of a work order, whose row only its log changes.
+    #[error("case {case_ref} is a work order; change it with its commands, not the case API")]
+    WorkOrderCase { case_ref: CaseRef },
     /// Someone else changed the same row at the same moment; retrying is safe.
     #[error("{what} was changed concurrently; reload and retry")]
     Concurrent { what: &'static str },
@@ -86,6 +104,7 @@ const UNIQUE_FIELDS: &[(&str, &str, &str)] = &[
     ),
     ("citizen_tags_pkey", "citizen_tags.tag", "tag"),
     ("user_skills_pkey", "user_skills.skill", "skill"),
+    ("case_events_pkey", "case_events.seq", "work-order event"),
 ];
 
 impl From<sqlx::Error> for StoreError {

@@ -3,12 +3,16 @@
 //! Owns: the database schema (`migrations/sqlite`, `migrations/postgres`,
 //! same versions), the append-only call-event log and the call records
 //! derived from it, the batching [`EventWriter`] with its on-disk spool,
-//! citizens, cases, the callback list, users, the audit log, privacy operations (export,
-//! erasure, retention), statistics queries and synthetic seed data.
+//! citizens, cases, work orders (each one's append-only log and the `cases`
+//! row projected from it: [`Store::create_work_order`],
+//! [`Store::act_on_order`], [`Store::department_inbox`]), the callback
+//! list, users, the audit log, privacy operations (export, erasure,
+//! retention), statistics queries and synthetic seed data.
 //!
 //! Must not touch: SIP, media, IVR or ACD logic (it depends only on
-//! `hotline-types`), nor the call controller's decisions: it records what
-//! the other crates decided, it does not decide.
+//! `hotline-types` and the sans-IO `hotline-orders`), nor the decisions of
+//! the call controller or the order core: it records what the other crates
+//! decided, it does not decide.
 //!
 //! Backends: an SQLite file (WAL, created and migrated on first start; the
 //! default) or PostgreSQL (`postgres://` URL; several nodes may share it).
@@ -32,6 +36,8 @@ mod citizens;
 mod db;
 mod error;
 mod events;
+mod order_lists;
+mod orders;
 mod privacy;
 mod search;
 mod seed;
@@ -50,6 +56,10 @@ pub use citizens::{
 pub use db::{migration_versions, Backend, Store, StoreOptions};
 pub use error::{Result, StoreError};
 pub use events::{AppendOutcome, CallRecord};
+pub use order_lists::{
+    FollowUpDue, InboxCounts, InboxCursor, InboxPage, InboxQuery, OrderLine, MAX_ORDERS_LISTED,
+};
+pub use orders::{case_status_of, MergedOrders, NewWorkOrder, StoredOrder, ACT_ATTEMPTS};
 pub use privacy::ErasureReport;
 pub use search::{MAX_SEARCH_RESULTS, MIN_SEARCH_CHARS};
 pub use seed::{seed, seed_phone, SeedOptions, SeedReport};

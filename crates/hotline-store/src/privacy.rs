@@ -8,6 +8,7 @@
 
 use std::collections::HashSet;
 
+use hotline_orders::OrderChange;
 use hotline_types::{CallEvent, CitizenId, Timestamp};
 use serde::Serialize;
 use serde_json::json;
@@ -17,6 +18,7 @@ use crate::cases::{CaseNote, CaseSummary, CASE_SUMMARY_COLUMNS};
 use crate::db::{list_placeholders, with_pool, BeginWrite};
 use crate::error::{Result, StoreError};
 use crate::events::{CallRecord, CALL_COLUMNS};
+use crate::orders::{change_payload, parse_change};
 use crate::Store;
 
 /// What replaces erased text.
@@ -31,6 +33,8 @@ pub struct ErasureReport {
     pub calls_anonymised: u64,
     pub events_anonymised: u64,
     pub cases_anonymised: u64,
+    /// Events of their work orders whose texts were blanked.
+    pub order_events_anonymised: u64,
     /// Callbacks owed to them, open or closed.
     pub callbacks_deleted: u64,
 }
@@ -57,6 +61,29 @@ fn redact_event(event: &mut CallEvent) {
         CallEvent::VoicemailRecorded { recording, .. } => *recording = ERASED.into(),
         CallEvent::RecordingStarted { recording } => *recording = ERASED.into(),
         CallEvent::Transferred { to, .. } => *to = ERASED.into(),
+        _ => {}
+    }
+}
+
+/// Blanks the texts a work-order event may carry: what the citizen said,
+/// where they are, and what was written about it. Times, authors,
+/// categories, departments, districts and streets stay (statistics), and so
+/// do citizen ids: they point at the erased record, and the log must still
+/// fold (a follow-up was due because a reporter could be called).
+fn redact_order_change(change: &mut OrderChange) {
+    match change {
+        OrderChange::Created {
+            summary, location, ..
+        } => {
+            *summary = ERASED.into();
+            location.address = ERASED.into();
+            location.coordinates = None;
+        }
+        OrderChange::NoteAdded { text } | OrderChange::Replied { text } => *text = ERASED.into(),
+        OrderChange::ExtensionRequested { reason, .. } | OrderChange::Returned { reason } => {
+            *reason = ERASED.into()
+        }
+        OrderChange::Urged { note } => *note = ERASED.into(),
         _ => {}
     }
 }
@@ -125,16 +152,38 @@ impl Store {
         let mut case_values = Vec::with_capacity(cases.len());
         for row in cases {
             let case = CaseSummary::try_from(row)?;
-            let notes: Vec<CaseNote> = with_pool!(self, |pool| {
-                sqlx::query_as(
-                    "SELECT n.author, n.at_ms, n.body FROM case_notes n JOIN cases c ON c.case_id = n.case_id \
-                     WHERE c.case_ref = $1 ORDER BY n.at_ms, n.note_id",
-                )
-                .bind(case.case_ref.digits())
-                .fetch_all(pool)
-                .await?
-            });
-            case_values.push(json!({ "case": case, "notes": notes }));
+            let (notes, order_events): (Vec<CaseNote>, Vec<(i64, i64, String, String)>) =
+                with_pool!(self, |pool| {
+                    let notes = sqlx::query_as(
+                        "SELECT n.author, n.at_ms, n.body FROM case_notes n JOIN cases c ON c.case_id = n.case_id \
+                         WHERE c.case_ref = $1 ORDER BY n.at_ms, n.note_id",
+                    )
+                    .bind(case.case_ref.digits())
+                    .fetch_all(pool)
+                    .await?;
+                    let order_events = sqlx::query_as(
+                        "SELECT e.seq, e.at_ms, e.actor, e.payload FROM case_events e \
+                         JOIN cases c ON c.case_id = e.case_id WHERE c.case_ref = $1 ORDER BY e.seq",
+                    )
+                    .bind(case.case_ref.digits())
+                    .fetch_all(pool)
+                    .await?;
+                    (notes, order_events)
+                });
+            let mut value = json!({ "case": case, "notes": notes });
+            if !order_events.is_empty() {
+                let mut events = Vec::with_capacity(order_events.len());
+                for (seq, at_ms, actor, payload) in order_events {
+                    events.push(json!({
+                        "seq": seq,
+                        "at_ms": at_ms,
+                        "by": actor,
+                        "change": parse_change(&payload)?,
+                    }));
+                }
+                value["work_order_events"] = serde_json::Value::Array(events);
+            }
+            case_values.push(value);
         }
         let mut callbacks = Vec::new();
         for phone in &phones {
@@ -153,7 +202,8 @@ impl Store {
 
     /// Erases a citizen: name, national ID, phones, consents and tags go;
     /// their calls lose numbers, SIP ids, recordings and event payload
-    /// details; their cases lose summary, notes and the link to them; audit
+    /// details; their cases lose summary, notes and the link to them (work
+    /// orders also their address and the texts of their log); audit
     /// entries about them lose search terms. Queues, times, dispositions and
     /// categories stay, so statistics do not change. Returns the recording
     /// files to delete.
@@ -307,11 +357,38 @@ impl Store {
                     .bind(case_id)
                     .execute(&mut *tx)
                     .await?;
-                sqlx::query("UPDATE cases SET summary = $1, citizen_id = NULL WHERE case_id = $2")
-                    .bind(ERASED)
-                    .bind(case_id)
-                    .execute(&mut *tx)
-                    .await?;
+                // A work order's address is in its row only while it is
+                // not erased; the log keeps its place in the sequence.
+                sqlx::query(
+                    "UPDATE cases SET summary = $1, citizen_id = NULL, \
+                     address = CASE WHEN address IS NULL THEN NULL ELSE $1 END, \
+                     latitude = NULL, longitude = NULL WHERE case_id = $2",
+                )
+                .bind(ERASED)
+                .bind(case_id)
+                .execute(&mut *tx)
+                .await?;
+                let events: Vec<(i64, String)> =
+                    sqlx::query_as("SELECT seq, payload FROM case_events WHERE case_id = $1")
+                        .bind(case_id)
+                        .fetch_all(&mut *tx)
+                        .await?;
+                for (seq, payload) in events {
+                    let mut change = parse_change(&payload)?;
+                    redact_order_change(&mut change);
+                    let redacted = change_payload(&change)?;
+                    if redacted != payload {
+                        sqlx::query(
+                            "UPDATE case_events SET payload = $1 WHERE case_id = $2 AND seq = $3",
+                        )
+                        .bind(redacted)
+                        .bind(case_id)
+                        .bind(seq)
+                        .execute(&mut *tx)
+                        .await?;
+                        report.order_events_anonymised += 1;
+                    }
+                }
             }
             report.cases_anonymised = case_ids.len() as u64;
             sqlx::query("UPDATE audit_log SET via_search = NULL WHERE citizen_id = $1")

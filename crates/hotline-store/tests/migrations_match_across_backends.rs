@@ -37,6 +37,8 @@ async fn both_schemas_have_the_same_tables_and_columns() {
     let sqlite_columns = columns(&sqlite).await;
     assert!(sqlite_columns.contains("calls.talk_ms"));
     assert!(sqlite_columns.contains("_sqlx_migrations.version"));
+    assert!(sqlite_columns.contains("cases.phase"));
+    assert!(sqlite_columns.contains("case_events.payload"));
     // Applying again is a no-op.
     sqlite.store.migrate().await.unwrap();
     if let Some(url) = pg_url() {

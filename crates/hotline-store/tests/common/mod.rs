@@ -410,3 +410,5 @@ impl TestStore {
             .collect()
     }
 }
+
+pub mod orders;

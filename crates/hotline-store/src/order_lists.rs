@@ -1,0 +1,436 @@
+//! Lists of work orders read from their projection alone (never from the
+//! logs): a department's inbox with its classes, overdue orders, and the
+//! follow-up calls due.
+//!
+//! The classes are those of [`hotline_orders::Inbox::classify`], written in
+//! SQL: overdue when `now` is past the deadline, due soon when the deadline
+//! falls within the window, otherwise new (dispatched, reopened) or in
+//! progress (accepted, replied). An order with a department always has a
+//! deadline (the core sets both together and clears both on a return).
+//!
+//! The lines hold no personal data (no summary, address or citizen), so
+//! reading them is not audited; opening an order is ([`Store::work_order`]).
+
+use std::fmt;
+use std::str::FromStr;
+
+use hotline_orders::{
+    CalendarError, CategoryCode, Channel, DepartmentId, Inbox, InboxStatus, Phase, UserId,
+};
+use hotline_types::{CaseRef, Timestamp};
+use serde::Serialize;
+
+use crate::db::with_pool;
+use crate::error::{Result, StoreError};
+use crate::orders::{parse_channel, parse_phase};
+use crate::stats::UNASSIGNED_DEPARTMENT;
+use crate::Store;
+
+/// The most lines one list call returns.
+pub const MAX_ORDERS_LISTED: u32 = 500;
+
+/// The phases in which an order is with its department (in its inbox).
+const WITH_DEPARTMENT: &str = "('dispatched', 'in_progress', 'replied', 'reopened')";
+
+/// What a department's inbox is asked for.
+#[derive(Debug, Clone)]
+pub struct InboxQuery {
+    pub department: DepartmentId,
+    pub now: Timestamp,
+    /// The end of the due-soon window; [`InboxQuery::new`] computes it as
+    /// [`Inbox::classify`] does.
+    pub due_soon_until: Timestamp,
+    /// Only lines of this class; `None` for all.
+    pub class: Option<InboxStatus>,
+    /// At most this many lines (1..=[`MAX_ORDERS_LISTED`]).
+    pub limit: u32,
+    /// The page after this cursor (from [`InboxPage::next`]).
+    pub after: Option<InboxCursor>,
+}
+
+impl InboxQuery {
+    /// The first page of `department`'s inbox at `now`, the due-soon window
+    /// as `inbox` has it (its calendar and number of working days).
+    pub fn new(
+        department: DepartmentId,
+        now: Timestamp,
+        inbox: &Inbox<'_>,
+        limit: u32,
+    ) -> Result<Self, CalendarError> {
+        Ok(Self {
+            department,
+            now,
+            due_soon_until: inbox.calendar.deadline(now, inbox.due_soon_working_days)?,
+            class: None,
+            limit,
+            after: None,
+        })
+    }
+}
+
+/// Where the next page of an inbox starts: after the order with this
+/// deadline and row. Written as text (`deadline.row`) for a URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct InboxCursor {
+    deadline_at_ms: i64,
+    case_id: i64,
+}
+
+impl fmt::Display for InboxCursor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.deadline_at_ms, self.case_id)
+    }
+}
+
+impl FromStr for InboxCursor {
+    type Err = StoreError;
+    fn from_str(s: &str) -> Result<Self> {
+        let bad = || StoreError::InvalidValue {
+            field: "cursor",
+            reason: "it is not a cursor this list gave out".into(),
+        };
+        let (deadline, case_id) = s.split_once('.').ok_or_else(bad)?;
+        Ok(Self {
+            deadline_at_ms: deadline.parse().map_err(|_| bad())?,
+            case_id: case_id.parse().map_err(|_| bad())?,
+        })
+    }
+}
+
+/// One page of an inbox, most urgent (earliest deadline) first.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InboxPage {
+    pub orders: Vec<OrderLine>,
+    /// Set when more lines follow: pass it as [`InboxQuery::after`].
+    #[serde(serialize_with = "serialize_cursor")]
+    pub next: Option<InboxCursor>,
+}
+
+fn serialize_cursor<S: serde::Serializer>(
+    cursor: &Option<InboxCursor>,
+    serializer: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    match cursor {
+        Some(c) => serializer.collect_str(c),
+        None => serializer.serialize_none(),
+    }
+}
+
+/// How many orders of each class a department's inbox holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct InboxCounts {
+    pub new: u64,
+    pub in_progress: u64,
+    pub due_soon: u64,
+    pub overdue: u64,
+}
+
+/// An order as lists show it, from its projection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OrderLine {
+    pub reference: CaseRef,
+    pub category: CategoryCode,
+    /// `None` while it waits at the hotline (new, returned).
+    pub department: Option<DepartmentId>,
+    pub phase: Phase,
+    /// Its class at the list's `now` (overdue for every line of
+    /// [`Store::overdue_orders`]).
+    pub class: InboxStatus,
+    pub channel: Channel,
+    pub district: String,
+    pub street: String,
+    pub deadline: Option<Timestamp>,
+    pub handler: Option<UserId>,
+    pub extension_pending: bool,
+    pub opened_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub returns: u32,
+    pub urges: u32,
+    pub reopens: u32,
+}
+
+/// A closed order whose follow-up calls (回访) are due.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FollowUpDue {
+    pub reference: CaseRef,
+    pub category: CategoryCode,
+    pub department: Option<DepartmentId>,
+    pub due_at: Timestamp,
+    /// Reporters still to call (the order's own and merged duplicates').
+    pub reporters_to_call: u32,
+}
+
+const LINE_COLUMNS: &str = "case_id, case_ref, category, department, phase, channel, district, \
+     street, deadline_at_ms, handler, extension_pending, opened_at_ms, updated_at_ms, returns, \
+     urges, reopens";
+
+/// The class of a row at `$now` (`$1`) with the due-soon window ending at `$2`.
+const CLASS: &str = "CASE WHEN deadline_at_ms < $1 THEN 'overdue' \
+     WHEN deadline_at_ms <= $2 THEN 'due_soon' \
+     WHEN phase IN ('dispatched', 'reopened') THEN 'new' ELSE 'in_progress' END";
+
+#[derive(sqlx::FromRow)]
+struct LineRow {
+    case_id: i64,
+    case_ref: String,
+    category: String,
+    department: String,
+    phase: Option<String>,
+    channel: Option<String>,
+    district: Option<String>,
+    street: Option<String>,
+    deadline_at_ms: Option<i64>,
+    handler: Option<String>,
+    extension_pending: i64,
+    opened_at_ms: i64,
+    updated_at_ms: i64,
+    returns: i64,
+    urges: i64,
+    reopens: i64,
+    class: String,
+}
+
+fn parse_reference(digits: &str) -> Result<CaseRef> {
+    CaseRef::parse(digits).map_err(|e| StoreError::CorruptData {
+        what: "case reference",
+        detail: e.to_string(),
+    })
+}
+
+fn department_of(stored: String) -> Option<DepartmentId> {
+    (stored != UNASSIGNED_DEPARTMENT).then(|| DepartmentId::from(stored))
+}
+
+fn count(n: i64) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+fn parse_class(name: &str) -> Result<InboxStatus> {
+    Ok(match name {
+        "new" => InboxStatus::New,
+        "in_progress" => InboxStatus::InProgress,
+        "due_soon" => InboxStatus::DueSoon,
+        "overdue" => InboxStatus::Overdue,
+        other => {
+            return Err(StoreError::CorruptData {
+                what: "inbox class",
+                detail: other.to_owned(),
+            })
+        }
+    })
+}
+
+impl TryFrom<LineRow> for OrderLine {
+    type Error = StoreError;
+    fn try_from(r: LineRow) -> Result<Self> {
+        let missing = |what: &'static str| StoreError::CorruptData {
+            what,
+            detail: format!("work order {} has none", r.case_ref),
+        };
+        Ok(OrderLine {
+            reference: parse_reference(&r.case_ref)?,
+            category: CategoryCode::from(r.category.clone()),
+            phase: parse_phase(r.phase.as_deref().ok_or_else(|| missing("phase"))?)?,
+            class: parse_class(&r.class)?,
+            channel: parse_channel(r.channel.as_deref().ok_or_else(|| missing("channel"))?)?,
+            district: r.district.clone().ok_or_else(|| missing("district"))?,
+            street: r.street.clone().ok_or_else(|| missing("street"))?,
+            deadline: r.deadline_at_ms.map(Timestamp),
+            handler: r.handler.map(UserId::from),
+            extension_pending: r.extension_pending != 0,
+            opened_at: Timestamp(r.opened_at_ms),
+            updated_at: Timestamp(r.updated_at_ms),
+            returns: count(r.returns),
+            urges: count(r.urges),
+            reopens: count(r.reopens),
+            department: department_of(r.department),
+        })
+    }
+}
+
+fn check_limit(limit: u32) -> Result<i64> {
+    if (1..=MAX_ORDERS_LISTED).contains(&limit) {
+        Ok(i64::from(limit))
+    } else {
+        Err(StoreError::InvalidValue {
+            field: "limit",
+            reason: format!("{limit} is not between 1 and {MAX_ORDERS_LISTED}"),
+        })
+    }
+}
+
+/// The condition that selects one class, given `$1` = now and `$2` = the
+/// end of the due-soon window.
+fn class_condition(class: InboxStatus) -> &'static str {
+    match class {
+        InboxStatus::Overdue => "deadline_at_ms < $1",
+        InboxStatus::DueSoon => "deadline_at_ms >= $1 AND deadline_at_ms <= $2",
+        InboxStatus::New => {
+            "(deadline_at_ms IS NULL OR deadline_at_ms > $2) AND phase IN ('dispatched', 'reopened')"
+        }
+        InboxStatus::InProgress => {
+            "(deadline_at_ms IS NULL OR deadline_at_ms > $2) AND phase IN ('in_progress', 'replied')"
+        }
+    }
+}
+
+impl Store {
+    /// A page of a department's inbox: its orders that are dispatched, in
+    /// progress, replied or reopened, each with its class at `now`, the
+    /// earliest deadline first. Reads the projection only.
+    pub async fn department_inbox(&self, query: &InboxQuery) -> Result<InboxPage> {
+        let limit = check_limit(query.limit)?;
+        if query.due_soon_until < query.now {
+            return Err(StoreError::InvalidValue {
+                field: "due_soon_until",
+                reason: "the due-soon window ends before now".into(),
+            });
+        }
+        let class = query
+            .class
+            .map(|c| format!(" AND {}", class_condition(c)))
+            .unwrap_or_default();
+        let after = if query.after.is_some() {
+            " AND (deadline_at_ms > $5 OR (deadline_at_ms = $5 AND case_id > $6))"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT {LINE_COLUMNS}, {CLASS} AS class FROM cases \
+             WHERE department = $3 AND phase IN {WITH_DEPARTMENT}{class}{after} \
+             ORDER BY deadline_at_ms, case_id LIMIT $4"
+        );
+        let cursor = query.after.unwrap_or(InboxCursor {
+            deadline_at_ms: 0,
+            case_id: 0,
+        });
+        let rows: Vec<LineRow> = with_pool!(self, |pool| {
+            let mut q = sqlx::query_as::<_, LineRow>(&sql)
+                .bind(query.now.as_millis())
+                .bind(query.due_soon_until.as_millis())
+                .bind(query.department.as_str())
+                .bind(limit + 1);
+            if query.after.is_some() {
+                q = q.bind(cursor.deadline_at_ms).bind(cursor.case_id);
+            }
+            q.fetch_all(pool).await?
+        });
+        page(rows, limit)
+    }
+
+    /// How many of a department's orders are in each class at `now`, with
+    /// the due-soon window ending at `due_soon_until`.
+    pub async fn department_inbox_counts(
+        &self,
+        department: &DepartmentId,
+        now: Timestamp,
+        due_soon_until: Timestamp,
+    ) -> Result<InboxCounts> {
+        let sql = format!(
+            "SELECT {CLASS} AS class, count(*) FROM cases \
+             WHERE department = $3 AND phase IN {WITH_DEPARTMENT} GROUP BY 1"
+        );
+        let rows: Vec<(String, i64)> = with_pool!(self, |pool| {
+            sqlx::query_as(&sql)
+                .bind(now.as_millis())
+                .bind(due_soon_until.as_millis())
+                .bind(department.as_str())
+                .fetch_all(pool)
+                .await?
+        });
+        let mut counts = InboxCounts::default();
+        for (class, n) in rows {
+            let n = u64::try_from(n).unwrap_or_default();
+            match parse_class(&class)? {
+                InboxStatus::New => counts.new = n,
+                InboxStatus::InProgress => counts.in_progress = n,
+                InboxStatus::DueSoon => counts.due_soon = n,
+                InboxStatus::Overdue => counts.overdue = n,
+            }
+        }
+        Ok(counts)
+    }
+
+    /// Orders past their deadline at `now` and still with a department
+    /// (one department's, or every department's), the most overdue first.
+    pub async fn overdue_orders(
+        &self,
+        department: Option<&DepartmentId>,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<OrderLine>> {
+        let limit = check_limit(limit)?;
+        let of_department = if department.is_some() {
+            " AND department = $4"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT {LINE_COLUMNS}, {CLASS} AS class FROM cases \
+             WHERE phase IN {WITH_DEPARTMENT} AND deadline_at_ms < $1{of_department} \
+             ORDER BY deadline_at_ms, case_id LIMIT $3"
+        );
+        let rows: Vec<LineRow> = with_pool!(self, |pool| {
+            let mut q = sqlx::query_as::<_, LineRow>(&sql)
+                .bind(now.as_millis())
+                .bind(now.as_millis())
+                .bind(limit);
+            if let Some(department) = department {
+                q = q.bind(department.as_str());
+            }
+            q.fetch_all(pool).await?
+        });
+        rows.into_iter().map(OrderLine::try_from).collect()
+    }
+
+    /// Closed orders whose follow-up calls are due at `now` and not all
+    /// made, the longest waiting first: the follow-up caller's list. Open
+    /// one with [`Store::work_order`] for the reporters to call.
+    pub async fn follow_ups_due(&self, now: Timestamp, limit: u32) -> Result<Vec<FollowUpDue>> {
+        let limit = check_limit(limit)?;
+        let rows: Vec<(String, String, String, i64, i64)> = with_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT case_ref, category, department, follow_up_due_at_ms, follow_ups_awaited \
+                 FROM cases WHERE phase = 'closed' AND follow_up_due_at_ms <= $1 \
+                 AND follow_ups_awaited > 0 ORDER BY follow_up_due_at_ms, case_id LIMIT $2",
+            )
+            .bind(now.as_millis())
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter()
+            .map(|(case_ref, category, department, due_at, awaited)| {
+                Ok(FollowUpDue {
+                    reference: parse_reference(&case_ref)?,
+                    category: CategoryCode::from(category),
+                    department: department_of(department),
+                    due_at: Timestamp(due_at),
+                    reporters_to_call: count(awaited),
+                })
+            })
+            .collect()
+    }
+}
+
+fn page(mut rows: Vec<LineRow>, limit: i64) -> Result<InboxPage> {
+    let more = rows.len() as i64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let next = match rows.last() {
+        Some(last) if more => Some(InboxCursor {
+            deadline_at_ms: last.deadline_at_ms.ok_or_else(|| StoreError::CorruptData {
+                what: "work order",
+                detail: format!("{} is with a department but has no deadline", last.case_ref),
+            })?,
+            case_id: last.case_id,
+        }),
+        _ => None,
+    };
+    Ok(InboxPage {
+        orders: rows
+            .into_iter()
+            .map(OrderLine::try_from)
+            .collect::<Result<_>>()?,
+        next,
+    })
+}
