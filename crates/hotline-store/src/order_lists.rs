@@ -187,7 +187,7 @@ struct LineRow {
     returns: i64,
     urges: i64,
     reopens: i64,
-    class: String,
+    inbox_class: String,
 }
 
 fn parse_reference(digits: &str) -> Result<CaseRef> {
@@ -231,7 +231,7 @@ impl TryFrom<LineRow> for OrderLine {
             reference: parse_reference(&r.case_ref)?,
             category: CategoryCode::from(r.category.clone()),
             phase: parse_phase(r.phase.as_deref().ok_or_else(|| missing("phase"))?)?,
-            class: parse_class(&r.class)?,
+            class: parse_class(&r.inbox_class)?,
             channel: parse_channel(r.channel.as_deref().ok_or_else(|| missing("channel"))?)?,
             district: r.district.clone().ok_or_else(|| missing("district"))?,
             street: r.street.clone().ok_or_else(|| missing("street"))?,
@@ -296,7 +296,7 @@ impl Store {
             ""
         };
         let sql = format!(
-            "SELECT {LINE_COLUMNS}, {CLASS} AS class FROM cases \
+            "SELECT {LINE_COLUMNS}, {CLASS} AS inbox_class FROM cases \
              WHERE department = $3 AND phase IN {WITH_DEPARTMENT}{class}{after} \
              ORDER BY deadline_at_ms, case_id LIMIT $4"
         );
@@ -327,7 +327,7 @@ impl Store {
         due_soon_until: Timestamp,
     ) -> Result<InboxCounts> {
         let sql = format!(
-            "SELECT {CLASS} AS class, count(*) FROM cases \
+            "SELECT {CLASS} AS inbox_class, count(*) FROM cases \
              WHERE department = $3 AND phase IN {WITH_DEPARTMENT} GROUP BY 1"
         );
         let rows: Vec<(String, i64)> = with_pool!(self, |pool| {
@@ -366,7 +366,7 @@ impl Store {
             ""
         };
         let sql = format!(
-            "SELECT {LINE_COLUMNS}, {CLASS} AS class FROM cases \
+            "SELECT {LINE_COLUMNS}, {CLASS} AS inbox_class FROM cases \
              WHERE phase IN {WITH_DEPARTMENT} AND deadline_at_ms < $1{of_department} \
              ORDER BY deadline_at_ms, case_id LIMIT $3"
         );
