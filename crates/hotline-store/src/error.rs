@@ -52,7 +52,9 @@ pub enum StoreError {
     Order(#[from] OrderError),
     /// Other writers kept appending to a work order while this command was
     /// decided again and again; nothing was written, retrying later is safe.
-    #[error("work order {reference} kept changing during {attempts} attempts; reload it and retry")]
+    #[error(
+        "work order {reference} kept changing during {attempts} attempts; reload it and retry"
+    )]
     OrderConflict { reference: CaseRef, attempts: u32 },
     /// A work-order operation on a case that has no event log (opened
     /// before work orders, or with `create_case`).

@@ -271,6 +271,9 @@ macro_rules! append_to_order {
             if moved == 0 {
                 return Ok::<bool, StoreError>(false);
             }
+            if events.is_empty() {
+                return Ok(true);
+            }
             let sql = format!(
                 "INSERT INTO case_events (case_id, seq, at_ms, actor, kind, payload) VALUES {}",
                 values_placeholders(events.len(), 6)
@@ -512,10 +515,15 @@ impl Store {
                 citizen,
                 mut order,
                 events: log,
-            } = self.load_order(reference).await?.ok_or_else(|| not_found(reference))?;
+            } = self
+                .load_order(reference)
+                .await?
+                .ok_or_else(|| not_found(reference))?;
             let events = order.decide(rules, now, actor, command.clone())?;
             for event in &events {
-                order.apply(event).map_err(|e| inconsistent(reference, &e))?;
+                order
+                    .apply(event)
+                    .map_err(|e| inconsistent(reference, &e))?;
             }
             let expected = log.len() as u64;
             let appended = with_pool!(self, |pool| {
@@ -644,18 +652,17 @@ impl Store {
                     .bind(reference.digits())
                     .fetch_optional(pool)
                     .await?;
-            let rows = match row {
-                Some((case_id, _)) => {
-                    sqlx::query_as::<_, EventRow>(
+            let rows =
+                match row {
+                    Some((case_id, _)) => sqlx::query_as::<_, EventRow>(
                         "SELECT seq, at_ms, actor, payload FROM case_events WHERE case_id = $1 \
                          ORDER BY seq",
                     )
                     .bind(case_id)
                     .fetch_all(pool)
-                    .await?
-                }
-                None => Vec::new(),
-            };
+                    .await?,
+                    None => Vec::new(),
+                };
             (row, rows)
         });
         let Some((case_id, citizen)) = row else {

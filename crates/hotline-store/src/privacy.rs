@@ -65,6 +65,9 @@ fn redact_event(event: &mut CallEvent) {
     }
 }
 
+/// A work order's event as exported: seq, at_ms, actor, payload.
+type OrderEventRow = (i64, i64, String, String);
+
 /// Blanks the texts a work-order event may carry: what the citizen said,
 /// where they are, and what was written about it. Times, authors,
 /// categories, departments, districts and streets stay (statistics), and so
@@ -152,8 +155,9 @@ impl Store {
         let mut case_values = Vec::with_capacity(cases.len());
         for row in cases {
             let case = CaseSummary::try_from(row)?;
-            let (notes, order_events): (Vec<CaseNote>, Vec<(i64, i64, String, String)>) =
-                with_pool!(self, |pool| {
+            let (notes, order_events): (Vec<CaseNote>, Vec<OrderEventRow>) = with_pool!(
+                self,
+                |pool| {
                     let notes = sqlx::query_as(
                         "SELECT n.author, n.at_ms, n.body FROM case_notes n JOIN cases c ON c.case_id = n.case_id \
                          WHERE c.case_ref = $1 ORDER BY n.at_ms, n.note_id",
@@ -169,7 +173,8 @@ impl Store {
                     .fetch_all(pool)
                     .await?;
                     (notes, order_events)
-                });
+                }
+            );
             let mut value = json!({ "case": case, "notes": notes });
             if !order_events.is_empty() {
                 let mut events = Vec::with_capacity(order_events.len());

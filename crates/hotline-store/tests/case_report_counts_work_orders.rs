@@ -14,7 +14,8 @@ use hotline_store::{CaseRow, NewCitizen};
 use hotline_types::{CaseRef, Timestamp};
 
 async fn reply_and_close(desk: &Desk, s: &hotline_store::Store, order: &CaseRef, at_ms: i64) {
-    desk.ok(s, at(at_ms - 2), &housing(), order, Command::Accept).await;
+    desk.ok(s, at(at_ms - 2), &housing(), order, Command::Accept)
+        .await;
     desk.ok(
         s,
         at(at_ms - 1),
@@ -25,7 +26,8 @@ async fn reply_and_close(desk: &Desk, s: &hotline_store::Store, order: &CaseRef,
         },
     )
     .await;
-    desk.ok(s, at(at_ms), &housing(), order, Command::Close).await;
+    desk.ok(s, at(at_ms), &housing(), order, Command::Close)
+        .await;
 }
 
 #[tokio::test]
@@ -86,10 +88,17 @@ async fn case_report_counts_work_orders() {
         )
         .await;
         assert_eq!(
-            ts.row_column(on_call.order.reference(), "resolved_on_call").await.as_deref(),
+            ts.row_column(on_call.order.reference(), "resolved_on_call")
+                .await
+                .as_deref(),
             Some("1")
         );
-        assert_eq!(ts.row_column(&closed_late, "closed_on_time").await.as_deref(), Some("0"));
+        assert_eq!(
+            ts.row_column(&closed_late, "closed_on_time")
+                .await
+                .as_deref(),
+            Some("0")
+        );
 
         let now = Timestamp(T0 + 7 * DAY);
         let rows = s.case_report(at(0), at(DAY), now).await.unwrap();
@@ -101,7 +110,10 @@ async fn case_report_counts_work_orders() {
         };
         assert_eq!(rows.len(), 3, "{label}: {rows:?}");
         let requests = row("request", "housing");
-        assert_eq!(requests.opened, 3, "{label}: the merged duplicate is left out");
+        assert_eq!(
+            requests.opened, 3,
+            "{label}: the merged duplicate is left out"
+        );
         assert_eq!(requests.with_deadline, 3);
         assert_eq!(requests.on_time, 1, "{label}");
         assert_eq!(requests.late, 2, "{label}");
@@ -112,13 +124,22 @@ async fn case_report_counts_work_orders() {
         assert_eq!(requests.satisfaction.distribution, [0, 0, 0, 0, 1]);
         let complaints = row("complaint", "market_regulation");
         assert_eq!(
-            (complaints.opened, complaints.pending, complaints.open_now, complaints.overdue_now),
+            (
+                complaints.opened,
+                complaints.pending,
+                complaints.open_now,
+                complaints.overdue_now
+            ),
             (1, 1, 1, 0),
             "{label}"
         );
         let consultations = row("consultation", "unassigned");
         assert_eq!(
-            (consultations.opened, consultations.with_deadline, consultations.open_now),
+            (
+                consultations.opened,
+                consultations.with_deadline,
+                consultations.open_now
+            ),
             (1, 0, 0),
             "{label}"
         );

@@ -76,7 +76,9 @@ async fn upgraded(pg_url: Option<&str>, old: &CaseRef) -> TestStore {
             .await
             .unwrap();
             pool.close().await;
-            let store = Store::connect_with(&url, StoreOptions::new(KEY)).await.unwrap();
+            let store = Store::connect_with(&url, StoreOptions::new(KEY))
+                .await
+                .unwrap();
             TestStore {
                 label: "sqlite",
                 store,
@@ -161,22 +163,46 @@ async fn cases_from_before_work_orders_still_read() {
         let detail = s.case_detail(&ctx, &old).await.unwrap().unwrap();
         assert_eq!(detail.case.summary, "a leaking roof");
         assert_eq!(detail.notes.len(), 1, "{label}");
-        assert_eq!(ts.row_column(&old, "event_count").await.as_deref(), Some("0"));
-        assert!(ts.row_column(&old, "phase").await.is_none(), "{label}: no phase invented");
-        assert!(ts.log_seqs(&old).await.is_empty(), "{label}: no history invented");
+        assert_eq!(
+            ts.row_column(&old, "event_count").await.as_deref(),
+            Some("0")
+        );
+        assert!(
+            ts.row_column(&old, "phase").await.is_none(),
+            "{label}: no phase invented"
+        );
+        assert!(
+            ts.log_seqs(&old).await.is_empty(),
+            "{label}: no history invented"
+        );
 
         // It is no work order, and the case API still changes it.
         let err = s.work_order(&ctx, &old).await.unwrap_err();
-        assert!(matches!(err, StoreError::LegacyCase { .. }), "{label}: {err:?}");
+        assert!(
+            matches!(err, StoreError::LegacyCase { .. }),
+            "{label}: {err:?}"
+        );
         let err = s
-            .act_on_order(&ctx, desk.rules(), at(HOUR), &housing(), &old, Command::Accept)
+            .act_on_order(
+                &ctx,
+                desk.rules(),
+                at(HOUR),
+                &housing(),
+                &old,
+                Command::Accept,
+            )
             .await
             .unwrap_err();
-        assert!(matches!(err, StoreError::LegacyCase { .. }), "{label}: {err:?}");
+        assert!(
+            matches!(err, StoreError::LegacyCase { .. }),
+            "{label}: {err:?}"
+        );
         s.transition_case(&ctx, &old, CaseStatus::InProgress)
             .await
             .unwrap();
-        s.add_case_note(&ctx, &old, "on site tomorrow").await.unwrap();
+        s.add_case_note(&ctx, &old, "on site tomorrow")
+            .await
+            .unwrap();
 
         // New work orders take the day's next references.
         let order = desk.dispatched(s, at(2 * HOUR), "request", None).await;

@@ -90,8 +90,14 @@ async fn concurrent_acts_leave_a_log_without_gaps() {
                 let mut conflicts = 0;
                 for i in 0..NOTES_PER_WRITER {
                     let text = format!("writer {writer} note {i}");
-                    match act(&store, &desk, &actor, &order, Command::AddNote { text: text.clone() })
-                        .await
+                    match act(
+                        &store,
+                        &desk,
+                        &actor,
+                        &order,
+                        Command::AddNote { text: text.clone() },
+                    )
+                    .await
                     {
                         Ok(_) => written.push(text),
                         Err(StoreError::OrderConflict { attempts, .. }) => {
@@ -107,7 +113,10 @@ async fn concurrent_acts_leave_a_log_without_gaps() {
         let mut written = Vec::new();
         for task in tasks {
             let (notes, conflicts) = task.await.unwrap();
-            eprintln!("{label}: {} notes written, {conflicts} conflicts", notes.len());
+            eprintln!(
+                "{label}: {} notes written, {conflicts} conflicts",
+                notes.len()
+            );
             assert!(!notes.is_empty(), "{label}: a writer never got through");
             written.extend(notes);
         }
@@ -132,7 +141,10 @@ async fn concurrent_acts_leave_a_log_without_gaps() {
         let mut in_log: Vec<String> = read.order.notes().iter().map(|n| n.text.clone()).collect();
         in_log.sort();
         written.sort();
-        assert_eq!(in_log, written, "{label}: every note granted is in the log, once");
+        assert_eq!(
+            in_log, written,
+            "{label}: every note granted is in the log, once"
+        );
         other_node.close().await;
         ts.finish().await;
     }

@@ -24,12 +24,15 @@ async fn department_inbox_classes_match_the_core() {
         let mut with_housing = Vec::new();
         // Dispatched ten days before Sunday T0 (a Thursday): long overdue,
         // at the water authority.
-        let water_late = desk.dispatched(s, at(-10 * DAY), "water_outage", None).await;
+        let water_late = desk
+            .dispatched(s, at(-10 * DAY), "water_outage", None)
+            .await;
         // A week before: overdue, not accepted and accepted.
         let late_new = desk.dispatched(s, at(-7 * DAY), "request", None).await;
         with_housing.push(late_new.clone());
         let late_taken = desk.dispatched(s, at(-7 * DAY), "request", None).await;
-        desk.ok(s, at(-7 * DAY), &housing(), &late_taken, Command::Accept).await;
+        desk.ok(s, at(-7 * DAY), &housing(), &late_taken, Command::Accept)
+            .await;
         with_housing.push(late_taken.clone());
         // Thursday before: due at the end of the next Thursday.
         let soon = desk.dispatched(s, at(-3 * DAY), "request", None).await;
@@ -38,10 +41,12 @@ async fn department_inbox_classes_match_the_core() {
         let fresh = desk.dispatched(s, at(0), "request", None).await;
         with_housing.push(fresh.clone());
         let taken = desk.dispatched(s, at(0), "request", None).await;
-        desk.ok(s, at(HOUR), &housing(), &taken, Command::Accept).await;
+        desk.ok(s, at(HOUR), &housing(), &taken, Command::Accept)
+            .await;
         with_housing.push(taken.clone());
         let replied = desk.dispatched(s, at(0), "request", None).await;
-        desk.ok(s, at(HOUR), &housing(), &replied, Command::Accept).await;
+        desk.ok(s, at(HOUR), &housing(), &replied, Command::Accept)
+            .await;
         desk.ok(
             s,
             at(2 * HOUR),
@@ -67,7 +72,8 @@ async fn department_inbox_classes_match_the_core() {
         )
         .await;
         let closed = desk.dispatched(s, at(-7 * DAY), "request", None).await;
-        desk.ok(s, at(-7 * DAY), &housing(), &closed, Command::Accept).await;
+        desk.ok(s, at(-7 * DAY), &housing(), &closed, Command::Accept)
+            .await;
         desk.ok(
             s,
             at(-6 * DAY),
@@ -78,7 +84,8 @@ async fn department_inbox_classes_match_the_core() {
             },
         )
         .await;
-        desk.ok(s, at(-6 * DAY), &housing(), &closed, Command::Close).await;
+        desk.ok(s, at(-6 * DAY), &housing(), &closed, Command::Close)
+            .await;
         desk.create(s, at(0), "request", None).await;
         desk.dispatched(s, at(0), "water_outage", None).await;
         s.create_case(
@@ -108,7 +115,12 @@ async fn department_inbox_classes_match_the_core() {
         );
         let reader = desk_ctx("chen.supervisor", now);
         for line in &page.orders {
-            let order = s.work_order(&reader, &line.reference).await.unwrap().unwrap().order;
+            let order = s
+                .work_order(&reader, &line.reference)
+                .await
+                .unwrap()
+                .unwrap()
+                .order;
             let core = inbox.classify(&order, &housing_dept, now).unwrap();
             assert_eq!(Some(line.class), core, "{label}: {}", line.reference);
             assert_eq!(line.phase, order.phase());
@@ -161,7 +173,12 @@ async fn department_inbox_classes_match_the_core() {
             let mut query = InboxQuery::new("housing".into(), now, &inbox, 100).unwrap();
             query.class = Some(class);
             let only = s.department_inbox(&query).await.unwrap().orders;
-            let expected: Vec<_> = page.orders.iter().filter(|l| l.class == class).cloned().collect();
+            let expected: Vec<_> = page
+                .orders
+                .iter()
+                .filter(|l| l.class == class)
+                .cloned()
+                .collect();
             assert_eq!(only, expected, "{label}: {class:?}");
             let n = only.len() as u64;
             match class {
@@ -191,7 +208,11 @@ async fn department_inbox_classes_match_the_core() {
         // Overdue: everyone's, the most overdue first, then one department's.
         let overdue = s.overdue_orders(None, now, 100).await.unwrap();
         let refs: Vec<_> = overdue.iter().map(|l| l.reference.clone()).collect();
-        assert_eq!(refs, [water_late, late_new.clone(), late_taken.clone()], "{label}");
+        assert_eq!(
+            refs,
+            [water_late, late_new.clone(), late_taken.clone()],
+            "{label}"
+        );
         assert!(overdue.iter().all(|l| l.class == InboxStatus::Overdue));
         let housing_overdue = s
             .overdue_orders(Some(&"housing".into()), now, 1)
@@ -201,8 +222,18 @@ async fn department_inbox_classes_match_the_core() {
         assert_eq!(housing_overdue[0].reference, late_new, "{label}");
 
         // Nothing is late before the first deadline.
-        assert!(s.overdue_orders(None, at(-10 * DAY), 10).await.unwrap().is_empty());
-        assert!(s.department_inbox(&InboxQuery { limit: 0, ..query.clone() }).await.is_err());
+        assert!(s
+            .overdue_orders(None, at(-10 * DAY), 10)
+            .await
+            .unwrap()
+            .is_empty());
+        assert!(s
+            .department_inbox(&InboxQuery {
+                limit: 0,
+                ..query.clone()
+            })
+            .await
+            .is_err());
         ts.finish().await;
     }
 }

@@ -42,7 +42,13 @@ async fn erasure_blanks_work_order_texts() {
             longitude: 116.3966,
         });
         let created = s
-            .create_work_order(&desk_ctx("li.agent", at(0)), desk.rules(), at(0), &agent(), new)
+            .create_work_order(
+                &desk_ctx("li.agent", at(0)),
+                desk.rules(),
+                at(0),
+                &agent(),
+                new,
+            )
             .await
             .unwrap();
         let order = created.order.reference().clone();
@@ -69,7 +75,10 @@ async fn erasure_blanks_work_order_texts() {
         )
         .await;
         desk.ok(s, at(5), &housing(), &order, Command::Close).await;
-        assert_eq!(ts.row_column(&order, "address").await.as_deref(), Some(ADDRESS));
+        assert_eq!(
+            ts.row_column(&order, "address").await.as_deref(),
+            Some(ADDRESS)
+        );
 
         let export = s.export_citizen(&admin(10), citizen).await.unwrap();
         let events = export["cases"][0]["work_order_events"].as_array().unwrap();
@@ -78,7 +87,10 @@ async fn erasure_blanks_work_order_texts() {
 
         let report = s.erase_citizen(&admin(20), citizen).await.unwrap();
         assert_eq!(report.cases_anonymised, 1);
-        assert_eq!(report.order_events_anonymised, 3, "{label}: created, note, reply");
+        assert_eq!(
+            report.order_events_anonymised, 3,
+            "{label}: created, note, reply"
+        );
 
         for (table, column) in ts.text_columns().await {
             for value in ts
@@ -99,11 +111,7 @@ async fn erasure_blanks_work_order_texts() {
         assert!(ts.row_column(&order, "citizen_id").await.is_none());
 
         // The order is still an order.
-        let read = s
-            .work_order(&admin(30), &order)
-            .await
-            .unwrap()
-            .unwrap();
+        let read = s.work_order(&admin(30), &order).await.unwrap().unwrap();
         assert_eq!(read.events, 7);
         assert_eq!(read.order.phase(), Phase::Closed);
         assert_eq!(read.order.summary(), "[erased]");
@@ -111,7 +119,10 @@ async fn erasure_blanks_work_order_texts() {
         assert!(read.order.location().coordinates.is_none());
         assert_eq!(read.order.reply(), Some("[erased]"));
         assert_eq!(read.order.notes()[0].by.as_str(), "wang.housing");
-        assert_eq!(ts.row_column(&order, "status").await.as_deref(), Some("closed"));
+        assert_eq!(
+            ts.row_column(&order, "status").await.as_deref(),
+            Some("closed")
+        );
         ts.finish().await;
     }
 }

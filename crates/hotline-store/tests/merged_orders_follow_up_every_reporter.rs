@@ -53,7 +53,11 @@ async fn merged_orders_follow_up_every_reporter() {
             matches!(err, StoreError::Order(OrderError::RoleNotAllowed { .. })),
             "{label}: {err:?}"
         );
-        assert_eq!(ts.log_seqs(&duplicate).await, [1, 2], "{label}: refused, unwritten");
+        assert_eq!(
+            ts.log_seqs(&duplicate).await,
+            [1, 2],
+            "{label}: refused, unwritten"
+        );
 
         let merged = s
             .merge_orders(&ctx, at(2 * HOUR), &dispatcher(), &duplicate, &master)
@@ -62,9 +66,18 @@ async fn merged_orders_follow_up_every_reporter() {
         assert_eq!(merged.duplicate.order.phase(), Phase::Merged);
         assert_eq!(merged.duplicate.events, 3);
         assert_eq!(merged.master.events, 3);
-        assert_eq!(ts.log_kinds(&duplicate).await.last().unwrap(), "merged_into");
-        assert_eq!(ts.log_kinds(&master).await.last().unwrap(), "reporter_linked");
-        assert_eq!(ts.row_column(&duplicate, "phase").await.as_deref(), Some("merged"));
+        assert_eq!(
+            ts.log_kinds(&duplicate).await.last().unwrap(),
+            "merged_into"
+        );
+        assert_eq!(
+            ts.log_kinds(&master).await.last().unwrap(),
+            "reporter_linked"
+        );
+        assert_eq!(
+            ts.row_column(&duplicate, "phase").await.as_deref(),
+            Some("merged")
+        );
         let status = s.case_status(&duplicate).await.unwrap().unwrap();
         assert_eq!(status.status, CaseStatus::Closed, "{label}");
         assert_eq!(status.merged_into.as_deref(), Some(master.digits()));
@@ -77,7 +90,7 @@ async fn merged_orders_follow_up_every_reporter() {
             .into_iter()
             .map(|l| l.reference)
             .collect();
-        assert_eq!(inbox, [master.clone()], "{label}");
+        assert_eq!(inbox, std::slice::from_ref(&master), "{label}");
         // Merged again: the duplicate is no longer mergeable.
         let err = s
             .merge_orders(&ctx, at(3 * HOUR), &dispatcher(), &duplicate, &master)
@@ -95,7 +108,8 @@ async fn merged_orders_follow_up_every_reporter() {
         );
 
         // The master is closed; both reporters are called back.
-        desk.ok(s, at(4 * HOUR), &housing(), &master, Command::Accept).await;
+        desk.ok(s, at(4 * HOUR), &housing(), &master, Command::Accept)
+            .await;
         desk.ok(
             s,
             at(5 * HOUR),
@@ -106,7 +120,8 @@ async fn merged_orders_follow_up_every_reporter() {
             },
         )
         .await;
-        desk.ok(s, at(6 * HOUR), &housing(), &master, Command::Close).await;
+        desk.ok(s, at(6 * HOUR), &housing(), &master, Command::Close)
+            .await;
         let due = s.follow_ups_due(Timestamp(T0 + DAY), 10).await.unwrap();
         assert_eq!(due.len(), 1, "{label}");
         assert_eq!(due[0].reference, master);
@@ -131,7 +146,11 @@ async fn merged_orders_follow_up_every_reporter() {
             .unwrap();
         assert_eq!(read.order.phase(), Phase::FollowedUp, "{label}");
         assert_eq!(read.order.follow_ups().len(), 2);
-        assert!(s.follow_ups_due(Timestamp(T0 + DAY), 10).await.unwrap().is_empty());
+        assert!(s
+            .follow_ups_due(Timestamp(T0 + DAY), 10)
+            .await
+            .unwrap()
+            .is_empty());
         ts.finish().await;
     }
 }

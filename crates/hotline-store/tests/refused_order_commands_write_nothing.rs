@@ -105,7 +105,11 @@ async fn refused_order_commands_write_nothing() {
             "{label}: {err:?}"
         );
 
-        assert_eq!(ts.log_seqs(&order).await, [1, 2], "{label}: no event written");
+        assert_eq!(
+            ts.log_seqs(&order).await,
+            [1, 2],
+            "{label}: no event written"
+        );
         let row_after = (
             ts.row_column(&order, "updated_at_ms").await,
             ts.row_column(&order, "event_count").await,
@@ -166,7 +170,10 @@ async fn refused_order_commands_write_nothing() {
             )
             .await
             .unwrap_err();
-        assert!(matches!(err, StoreError::NotFound { .. }), "{label}: {err:?}");
+        assert!(
+            matches!(err, StoreError::NotFound { .. }),
+            "{label}: {err:?}"
+        );
 
         // The case API does not touch a work order's row...
         let ctx = desk_ctx("admin", at(3 * HOUR));
@@ -200,7 +207,10 @@ async fn refused_order_commands_write_nothing() {
             s.merge_cases(&ctx, &legacy, &order).await.unwrap_err()
         ));
         assert_eq!(ts.log_seqs(&order).await, [1, 2], "{label}");
-        assert_eq!(ts.row_column(&order, "status").await.as_deref(), Some("dispatched"));
+        assert_eq!(
+            ts.row_column(&order, "status").await.as_deref(),
+            Some("dispatched")
+        );
 
         // ...and the work-order API does not take a case without a log.
         let err = s.work_order(&ctx, &legacy).await.unwrap_err();
@@ -209,10 +219,20 @@ async fn refused_order_commands_write_nothing() {
             "{label}: {err:?}"
         );
         let err = s
-            .act_on_order(&ctx, desk.rules(), at(3 * HOUR), &agent(), &legacy, Command::Dispatch)
+            .act_on_order(
+                &ctx,
+                desk.rules(),
+                at(3 * HOUR),
+                &agent(),
+                &legacy,
+                Command::Dispatch,
+            )
             .await
             .unwrap_err();
-        assert!(matches!(err, StoreError::LegacyCase { .. }), "{label}: {err:?}");
+        assert!(
+            matches!(err, StoreError::LegacyCase { .. }),
+            "{label}: {err:?}"
+        );
         ts.finish().await;
     }
 }

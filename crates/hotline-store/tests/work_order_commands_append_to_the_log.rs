@@ -41,37 +41,64 @@ async fn work_order_commands_append_to_the_log() {
         assert_eq!(created.order.phase(), Phase::New);
         assert_eq!(ts.log_kinds(&order).await, ["created"], "{label}");
         assert_eq!(ts.row_column(&order, "phase").await.as_deref(), Some("new"));
-        assert_eq!(ts.row_column(&order, "status").await.as_deref(), Some("accepted"));
+        assert_eq!(
+            ts.row_column(&order, "status").await.as_deref(),
+            Some("accepted")
+        );
         assert_eq!(
             ts.row_column(&order, "department").await.as_deref(),
             Some("unassigned"),
             "{label}: not dispatched yet"
         );
-        assert_eq!(ts.row_column(&order, "channel").await.as_deref(), Some("call"));
-        assert_eq!(ts.row_column(&order, "street").await.as_deref(), Some("景山街道"));
+        assert_eq!(
+            ts.row_column(&order, "channel").await.as_deref(),
+            Some("call")
+        );
+        assert_eq!(
+            ts.row_column(&order, "street").await.as_deref(),
+            Some("景山街道")
+        );
         assert_eq!(
             ts.row_column(&order, "citizen_id").await,
             Some(citizen.0.to_string())
         );
-        assert_eq!(ts.row_column(&order, "event_count").await.as_deref(), Some("1"));
+        assert_eq!(
+            ts.row_column(&order, "event_count").await.as_deref(),
+            Some("1")
+        );
 
         // 派单 by the catalogue: housing, 5 working days, due at the end of
         // Friday 2026-11-27 (Beijing), 16:00 UTC.
-        let dispatched = desk.ok(s, at(60_000), &agent(), &order, Command::Dispatch).await;
+        let dispatched = desk
+            .ok(s, at(60_000), &agent(), &order, Command::Dispatch)
+            .await;
         let deadline = Timestamp(T0 + 5 * DAY + 8 * HOUR);
         assert_eq!(dispatched.order.deadline(), Some(deadline), "{label}");
         assert_eq!(dispatched.events, 2);
-        assert_eq!(ts.row_column(&order, "status").await.as_deref(), Some("dispatched"));
-        assert_eq!(ts.row_column(&order, "department").await.as_deref(), Some("housing"));
+        assert_eq!(
+            ts.row_column(&order, "status").await.as_deref(),
+            Some("dispatched")
+        );
+        assert_eq!(
+            ts.row_column(&order, "department").await.as_deref(),
+            Some("housing")
+        );
         assert_eq!(
             ts.row_column(&order, "deadline_at_ms").await,
             Some(deadline.as_millis().to_string())
         );
 
         // The department works it.
-        desk.ok(s, at(HOUR), &housing(), &order, Command::Accept).await;
-        assert_eq!(ts.row_column(&order, "handler").await.as_deref(), Some("wang.housing"));
-        assert_eq!(ts.row_column(&order, "status").await.as_deref(), Some("in_progress"));
+        desk.ok(s, at(HOUR), &housing(), &order, Command::Accept)
+            .await;
+        assert_eq!(
+            ts.row_column(&order, "handler").await.as_deref(),
+            Some("wang.housing")
+        );
+        assert_eq!(
+            ts.row_column(&order, "status").await.as_deref(),
+            Some("in_progress")
+        );
         desk.ok(
             s,
             at(2 * HOUR),
@@ -93,7 +120,10 @@ async fn work_order_commands_append_to_the_log() {
             },
         )
         .await;
-        assert_eq!(ts.row_column(&order, "extension_pending").await.as_deref(), Some("1"));
+        assert_eq!(
+            ts.row_column(&order, "extension_pending").await.as_deref(),
+            Some("1")
+        );
         let extended = desk
             .ok(
                 s,
@@ -110,9 +140,22 @@ async fn work_order_commands_append_to_the_log() {
             ts.row_column(&order, "deadline_at_ms").await,
             Some(new_deadline.as_millis().to_string())
         );
-        assert_eq!(ts.row_column(&order, "extension_pending").await.as_deref(), Some("0"));
-        assert_eq!(ts.row_column(&order, "extensions_requested").await.as_deref(), Some("1"));
-        assert_eq!(ts.row_column(&order, "extensions_approved").await.as_deref(), Some("1"));
+        assert_eq!(
+            ts.row_column(&order, "extension_pending").await.as_deref(),
+            Some("0")
+        );
+        assert_eq!(
+            ts.row_column(&order, "extensions_requested")
+                .await
+                .as_deref(),
+            Some("1")
+        );
+        assert_eq!(
+            ts.row_column(&order, "extensions_approved")
+                .await
+                .as_deref(),
+            Some("1")
+        );
 
         // 答复 is still the department's work; 办结 closes it on time.
         desk.ok(
@@ -125,24 +168,41 @@ async fn work_order_commands_append_to_the_log() {
             },
         )
         .await;
-        assert_eq!(ts.row_column(&order, "phase").await.as_deref(), Some("replied"));
+        assert_eq!(
+            ts.row_column(&order, "phase").await.as_deref(),
+            Some("replied")
+        );
         assert_eq!(
             ts.row_column(&order, "status").await.as_deref(),
             Some("in_progress"),
             "{label}: a replied order is open until it is closed"
         );
         assert_eq!(ts.row_column(&order, "replied").await.as_deref(), Some("1"));
-        let closed = desk.ok(s, at(DAY + HOUR), &housing(), &order, Command::Close).await;
+        let closed = desk
+            .ok(s, at(DAY + HOUR), &housing(), &order, Command::Close)
+            .await;
         assert_eq!(closed.order.phase(), Phase::Closed);
         assert_eq!(closed.events, 9, "{label}: close and follow-up due");
-        assert_eq!(ts.row_column(&order, "status").await.as_deref(), Some("closed"));
+        assert_eq!(
+            ts.row_column(&order, "status").await.as_deref(),
+            Some("closed")
+        );
         assert_eq!(
             ts.row_column(&order, "closed_at_ms").await,
             Some((T0 + DAY + HOUR).to_string())
         );
-        assert_eq!(ts.row_column(&order, "closed_on_time").await.as_deref(), Some("1"));
-        assert_eq!(ts.row_column(&order, "resolved_on_call").await.as_deref(), Some("0"));
-        assert_eq!(ts.row_column(&order, "follow_ups_awaited").await.as_deref(), Some("1"));
+        assert_eq!(
+            ts.row_column(&order, "closed_on_time").await.as_deref(),
+            Some("1")
+        );
+        assert_eq!(
+            ts.row_column(&order, "resolved_on_call").await.as_deref(),
+            Some("0")
+        );
+        assert_eq!(
+            ts.row_column(&order, "follow_ups_awaited").await.as_deref(),
+            Some("1")
+        );
         assert_eq!(
             ts.row_column(&order, "follow_up_due_at_ms").await,
             closed
@@ -152,7 +212,11 @@ async fn work_order_commands_append_to_the_log() {
         );
 
         // The log, numbered 1..=9 in the order it happened.
-        assert_eq!(ts.log_seqs(&order).await, (1..=9).collect::<Vec<_>>(), "{label}");
+        assert_eq!(
+            ts.log_seqs(&order).await,
+            (1..=9).collect::<Vec<_>>(),
+            "{label}"
+        );
         assert_eq!(
             ts.log_kinds(&order).await,
             [
@@ -168,7 +232,10 @@ async fn work_order_commands_append_to_the_log() {
             ],
             "{label}"
         );
-        assert_eq!(ts.row_column(&order, "event_count").await.as_deref(), Some("9"));
+        assert_eq!(
+            ts.row_column(&order, "event_count").await.as_deref(),
+            Some("9")
+        );
 
         // Reading it back folds the same order; the reads are audited.
         let reader = desk_ctx("chen.supervisor", at(2 * DAY));
@@ -199,7 +266,11 @@ async fn work_order_commands_append_to_the_log() {
         assert_eq!(status.deadline_at_ms, Some(new_deadline.as_millis()));
         let detail = s.case_detail(&reader, &order).await.unwrap().unwrap();
         assert_eq!(detail.case.citizen, Some(citizen));
-        assert!(s.work_order(&reader, &hotline_types::CaseRef::new(2026, 11, 22, 99).unwrap())
+        assert!(s
+            .work_order(
+                &reader,
+                &hotline_types::CaseRef::new(2026, 11, 22, 99).unwrap()
+            )
             .await
             .unwrap()
             .is_none());
