@@ -11,8 +11,9 @@
 //!
 //! Concurrency is optimistic: the append moves the row's `event_count` on
 //! from the number of events the command was decided on (a compare-and-set,
-//! backed by the log's primary key). Whoever loses decides again on the
-//! fresh log, up to [`ACT_ATTEMPTS`] times, then gets
+//! backed by the log's primary key). Whoever loses waits a few random
+//! milliseconds and decides again on the fresh log, up to [`ACT_ATTEMPTS`]
+//! times in all, then gets
 //! [`StoreError::OrderConflict`]. So the log never has gaps or duplicates,
 //! and every command was decided on the order as it was when appended.
 //!
@@ -29,11 +30,14 @@
 //! Must not touch: what a command means or who may give it (the core
 //! decides), the clock (every function takes `now`).
 
+use std::time::Duration;
+
 use hotline_orders::{
     Actor, CategoryCode, Channel, Command, Location, NewOrder, OrderChange, OrderEvent, Phase,
     Rules, UserId, WorkOrder,
 };
 use hotline_types::{CallId, CaseRef, CitizenId, Timestamp};
+use rand::Rng;
 use serde::Serialize;
 
 use crate::audit::{insert_audit, AuditContext};
@@ -44,9 +48,9 @@ use crate::error::{Result, StoreError};
 use crate::stats::UNASSIGNED_DEPARTMENT;
 use crate::Store;
 
-/// How many times a command is decided again when other writers appended
+/// How many times a command is decided when other writers keep appending
 /// to the same order in the meantime, before [`StoreError::OrderConflict`].
-pub const ACT_ATTEMPTS: u32 = 5;
+pub const ACT_ATTEMPTS: u32 = 6;
 
 /// Longest texts the store keeps (characters).
 const MAX_SUMMARY_CHARS: usize = 4000;
@@ -509,7 +513,7 @@ impl Store {
     ) -> Result<StoredOrder> {
         ctx.check()?;
         check_command(&command)?;
-        for _ in 0..ACT_ATTEMPTS {
+        for attempt in 1..=ACT_ATTEMPTS {
             let Loaded {
                 case_id,
                 citizen,
@@ -549,7 +553,9 @@ impl Store {
                     events: expected + events.len() as u64,
                 });
             }
-            tokio::task::yield_now().await;
+            if attempt < ACT_ATTEMPTS {
+                back_off(attempt).await;
+            }
         }
         Err(StoreError::OrderConflict {
             reference: reference.clone(),
@@ -570,7 +576,7 @@ impl Store {
         master: &CaseRef,
     ) -> Result<MergedOrders> {
         ctx.check()?;
-        for _ in 0..ACT_ATTEMPTS {
+        for attempt in 1..=ACT_ATTEMPTS {
             let mut dup = self
                 .load_order(duplicate)
                 .await?
@@ -635,7 +641,9 @@ impl Store {
                     },
                 });
             }
-            tokio::task::yield_now().await;
+            if attempt < ACT_ATTEMPTS {
+                back_off(attempt).await;
+            }
         }
         Err(StoreError::OrderConflict {
             reference: duplicate.clone(),
@@ -701,6 +709,13 @@ impl Store {
             events,
         }))
     }
+}
+
+/// After a lost append: a short random wait (up to 2, 4, 8.. 32 ms), so
+/// that writers who collided do not collide again in step.
+async fn back_off(attempt: u32) {
+    let ms = rand::thread_rng().gen_range(0..=(2u64 << attempt.min(4)));
+    tokio::time::sleep(Duration::from_millis(ms)).await;
 }
 
 /// Folds a stored (or just decided) log; one that does not fold is corrupt.
