@@ -741,3 +741,38 @@ fn not_found(reference: &CaseRef) -> StoreError {
         key: reference.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_names_read_back_and_match_the_core_s_json() {
+        for phase in PHASES {
+            assert_eq!(parse_phase(phase.name()).unwrap(), phase);
+            let json = serde_json::to_value(phase).unwrap();
+            assert_eq!(json.as_str(), Some(phase.name()));
+        }
+        for channel in [
+            Channel::Call,
+            Channel::VoiceMessage,
+            Channel::Web,
+            Channel::Email,
+            Channel::Other,
+        ] {
+            assert_eq!(parse_channel(channel_name(channel)).unwrap(), channel);
+            let json = serde_json::to_value(channel).unwrap();
+            assert_eq!(json.as_str(), Some(channel_name(channel)));
+        }
+        assert!(parse_phase("lost").is_err());
+    }
+
+    #[test]
+    fn open_phases_stay_open_for_today_s_readers() {
+        for phase in PHASES {
+            let open = case_status_of(phase).is_open();
+            let done = matches!(phase, Phase::Closed | Phase::FollowedUp | Phase::Merged);
+            assert_eq!(open, !done, "{phase}");
+        }
+    }
+}
