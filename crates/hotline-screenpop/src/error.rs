@@ -71,7 +71,13 @@ impl ConsoleError {
                 StoreError::InvalidValue { .. } => StatusCode::UNPROCESSABLE_ENTITY,
                 StoreError::AlreadyExists { .. }
                 | StoreError::InvalidTransition { .. }
-                | StoreError::Concurrent { .. } => StatusCode::CONFLICT,
+                | StoreError::Concurrent { .. }
+                // A work order refuses the command (phase, department, role),
+                // lost a race too often, or is not (or is) a work order.
+                | StoreError::Order(_)
+                | StoreError::OrderConflict { .. }
+                | StoreError::LegacyCase { .. }
+                | StoreError::WorkOrderCase { .. } => StatusCode::CONFLICT,
                 StoreError::NotFound { .. } => StatusCode::NOT_FOUND,
                 _ => StatusCode::INTERNAL_SERVER_ERROR,
             },
@@ -115,5 +121,31 @@ impl IntoResponse for ConsoleError {
             }
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use hotline_types::CaseRef;
+
+    use super::*;
+
+    #[test]
+    fn a_refused_or_contested_work_order_is_a_conflict_not_a_server_error() {
+        let reference = CaseRef::new(2026, 12, 4, 1).expect("a reference");
+        for error in [
+            StoreError::OrderConflict {
+                reference: reference.clone(),
+                attempts: 6,
+            },
+            StoreError::LegacyCase {
+                case_ref: reference.clone(),
+            },
+            StoreError::WorkOrderCase {
+                case_ref: reference,
+            },
+        ] {
+            assert_eq!(ConsoleError::Store(error).status(), StatusCode::CONFLICT);
+        }
     }
 }
