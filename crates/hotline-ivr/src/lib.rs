@@ -108,7 +108,7 @@ pub use engine::{
 pub use error::{IvrError, Problem, Report, Severity};
 pub use registry::{load_bundle, ScriptBundle, ScriptSet};
 pub use resident_id::{check_resident_id, mask, resident_id_check_char, ResidentIdError};
-pub use schedule::{DayOverride, Schedule, ScheduleState};
+pub use schedule::{parse_weekday, DayOverride, Schedule, ScheduleState};
 pub use script::{CompiledScript, LookupKind, NodeIndex, PromptFile};
 pub use tools::{check, graph, simulate, Graph};
 pub use transcript::run_transcript;

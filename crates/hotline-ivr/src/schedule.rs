@@ -109,7 +109,8 @@ fn parse_hhmm(text: &str) -> Result<u16, String> {
     Ok(h * 60 + m)
 }
 
-pub(crate) fn parse_weekday(text: &str) -> Option<Weekday> {
+/// A weekday as scripts and calendars spell it: `mon` .. `sun`.
+pub fn parse_weekday(text: &str) -> Option<Weekday> {
     Some(match text {
         "mon" => Weekday::Monday,
         "tue" => Weekday::Tuesday,

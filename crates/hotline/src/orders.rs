@@ -11,7 +11,6 @@ use anyhow::{bail, Context};
 use hotline_ivr::DayOverride;
 use hotline_orders::{CalendarSpec, Catalogue, CatalogueConfig, WorkingCalendar};
 use hotline_types::Timestamp;
-use jiff::civil::Weekday;
 use tracing::warn;
 
 use crate::config::OrdersConfig;
@@ -82,7 +81,7 @@ pub fn load(config: &OrdersConfig, scripts_dir: &Path) -> anyhow::Result<OrderRu
     };
     let mut working_weekdays = Vec::new();
     for name in &config.working_weekdays {
-        match weekday(name) {
+        match hotline_ivr::parse_weekday(name) {
             Some(day) => working_weekdays.push(day),
             None => bail!(
                 "orders.working_weekdays: {name:?} is not a weekday (write mon, tue, wed, thu, fri, sat or sun)"
@@ -127,19 +126,6 @@ pub fn load(config: &OrdersConfig, scripts_dir: &Path) -> anyhow::Result<OrderRu
         catalogue,
         calendar,
         due_soon_working_days: config.due_soon_working_days,
-    })
-}
-
-fn weekday(name: &str) -> Option<Weekday> {
-    Some(match name.to_ascii_lowercase().as_str() {
-        "mon" => Weekday::Monday,
-        "tue" => Weekday::Tuesday,
-        "wed" => Weekday::Wednesday,
-        "thu" => Weekday::Thursday,
-        "fri" => Weekday::Friday,
-        "sat" => Weekday::Saturday,
-        "sun" => Weekday::Sunday,
-        _ => return None,
     })
 }
 
