@@ -511,6 +511,21 @@ pub struct DatabaseConfig {
     pub data_dir: PathBuf,
 }
 
+/// Printed in place of a secret by `hotline config`.
+pub const REDACTED: &str = "(secret, not shown)";
+
+/// A database URL without its password, for messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            let user = credentials.split(':').next().unwrap_or_default();
+            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
 /// The configuration's sections, as `HOTLINE_<SECTION>_<KEY>` names them
 /// (a test keeps the list equal to `Config`'s fields).
 const ENV_SECTIONS: [&str; 13] = [
@@ -530,6 +545,21 @@ const ENV_SECTIONS: [&str; 13] = [
 ];
 
 impl Config {
+    /// The configuration as `hotline config` prints it: every secret (the
+    /// first admin's password, phones' SIP passwords, the database URL's
+    /// password) replaced, so that the output can be pasted anywhere.
+    pub fn redacted(&self) -> Config {
+        let mut shown = self.clone();
+        if shown.console.admin_password.is_some() {
+            shown.console.admin_password = Some(REDACTED.into());
+        }
+        for phone in &mut shown.phones {
+            phone.password = REDACTED.into();
+        }
+        shown.database.url = redact_url(&shown.database.url);
+        shown
+    }
+
     /// The IVR checker's view of this configuration.
     pub fn ivr_environment(&self) -> hotline_ivr::Environment {
         hotline_ivr::Environment::new(
@@ -1073,6 +1103,23 @@ mod tests {
             assert_eq!(config.http.listen.port(), 8081);
             Ok(())
         });
+    }
+
+    #[test]
+    fn the_printed_configuration_shows_no_secret() {
+        let mut config =
+            Config::from_toml("[[phones]]\nuser = \"agent1\"\npassword = \"phone-secret-1\"\n")
+                .expect("parses");
+        config.console.admin_password = Some("admin-secret-22".into());
+        config.database.url = "postgres://hotline:db-secret-333@db.example/hotline".into();
+        let printed = toml::to_string_pretty(&config.redacted()).expect("prints");
+        for secret in ["phone-secret-1", "admin-secret-22", "db-secret-333"] {
+            assert!(!printed.contains(secret), "{secret} printed:\n{printed}");
+        }
+        assert!(printed.contains("postgres://hotline:***@db.example/hotline"));
+        assert!(printed.contains(REDACTED));
+        // What runs keeps the secrets.
+        assert_eq!(config.phones[0].password, "phone-secret-1");
     }
 
     #[test]

@@ -144,7 +144,7 @@ fn main() -> anyhow::Result<()> {
         Commands::Config => {
             print!(
                 "{}",
-                toml::to_string_pretty(&config).context("printing the configuration")?
+                toml::to_string_pretty(&config.redacted()).context("printing the configuration")?
             );
             let rules = orders::load(&config.orders, &config.ivr.scripts_dir)?;
             println!("\n# Work orders, as this configuration dispatches them:");
@@ -172,7 +172,7 @@ fn main() -> anyhow::Result<()> {
                 .unwrap_or(0);
             println!(
                 "database schema is at version {latest} ({})",
-                redact_url(&config.database.url)
+                config::redact_url(&config.database.url)
             );
             Ok(())
         }),
@@ -315,19 +315,12 @@ async fn open_store(config: &Config) -> anyhow::Result<hotline_store::Store> {
     let key = national_id_key(&config.database.data_dir)?;
     hotline_store::Store::connect(&config.database.url, key)
         .await
-        .with_context(|| format!("opening the store ({})", redact_url(&config.database.url)))
-}
-
-/// A database URL without its password, for messages.
-fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let credentials = &url[scheme + 3..at];
-            let user = credentials.split(':').next().unwrap_or_default();
-            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
-        }
-        _ => url.to_owned(),
-    }
+        .with_context(|| {
+            format!(
+                "opening the store ({})",
+                config::redact_url(&config.database.url)
+            )
+        })
 }
 
 fn ivr_tool(config: &Config, command: IvrCommand) -> anyhow::Result<()> {
@@ -727,7 +720,7 @@ async fn serve(
         info!("SIP listening on {addr} (TLS)");
     }
     info!("HTTP listening on http://{http_addr} (agent console at /console/, API at /api/, /health, /metrics)");
-    info!("store: {}", redact_url(&config.database.url));
+    info!("store: {}", config::redact_url(&config.database.url));
     info!(
         numbers = ?config.sip.numbers,
         phones = config.phones.len(),
