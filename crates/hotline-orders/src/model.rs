@@ -1,56 +1,10 @@
 //! The nouns of a work order: names from the catalogue, who acts, where the
 //! problem is and how it reached the hotline.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
-macro_rules! code {
-    ($(#[$doc:meta])* $name:ident) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[serde(transparent)]
-        pub struct $name(pub String);
-
-        impl $name {
-            /// The code as written in the configuration.
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-
-        impl From<&str> for $name {
-            fn from(value: &str) -> Self {
-                Self(value.to_owned())
-            }
-        }
-
-        impl From<String> for $name {
-            fn from(value: String) -> Self {
-                Self(value)
-            }
-        }
-    };
-}
-
-code!(
-    /// A category of the dispatch catalogue, e.g. `complaint`.
-    CategoryCode
-);
-code!(
-    /// A handling department, e.g. `housing`.
-    DepartmentId
-);
-code!(
-    /// A user's login name, whatever their role.
-    UserId
-);
+// The catalogue's names are hotline-types' ids, like queues and agents.
+pub use hotline_types::{CategoryCode, DepartmentId, UserId};
 
 /// What a user may do to orders.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -135,3 +135,15 @@ name_id!(
     /// An ACD queue, named in the configuration (usually one per department).
     QueueId
 );
+name_id!(
+    /// A category of the work-order dispatch catalogue, e.g. `complaint`.
+    CategoryCode
+);
+name_id!(
+    /// A department that handles work orders, e.g. `housing`.
+    DepartmentId
+);
+name_id!(
+    /// A console user's login name, whatever their role.
+    UserId
+);

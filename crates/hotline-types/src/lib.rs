@@ -12,4 +12,6 @@ mod ids;
 
 pub use case_ref::{CaseRef, CaseRefError};
 pub use event::{CallEvent, CallEventRecord, HangupSide, Timestamp};
-pub use ids::{AgentId, CallId, CallbackId, CitizenId, EventId, QueueId};
+pub use ids::{
+    AgentId, CallId, CallbackId, CategoryCode, CitizenId, DepartmentId, EventId, QueueId, UserId,
+};
