@@ -378,6 +378,10 @@ impl Console {
     /// ACD. Returns how many sessions ended. The binary runs it every
     /// second.
     pub async fn enforce_accounts(&self) -> Result<usize, ConsoleError> {
+        // Nobody logged in: nothing to check, and no query each second.
+        if self.shared.sessions().is_empty() {
+            return Ok(0);
+        }
         let users: HashMap<String, hotline_store::User> = self
             .shared
             .store

@@ -146,6 +146,11 @@ impl Sessions {
         }
     }
 
+    /// Whether no session is open.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+
     #[cfg(test)]
     fn len(&self) -> usize {
         self.by_id.len()
