@@ -121,7 +121,9 @@ pub struct MergeEvents {
 
 impl WorkOrder {
     /// The `created` event of a new order (受理), after checking the
-    /// category, the district and street, and the texts.
+    /// category, the district and street, and the texts. A voice message
+    /// may come with no location at all ([`Location::unknown`]): the
+    /// citizen's words say where, once someone listens.
     pub fn create(
         rules: Rules<'_>,
         now: Timestamp,
@@ -130,7 +132,9 @@ impl WorkOrder {
     ) -> Result<Vec<OrderEvent>, OrderError> {
         require_role(actor, "create an order", |r| matches!(r, Role::Agent))?;
         category(rules, &new.category)?;
-        check_location(rules.catalogue, &new.location)?;
+        if !(new.channel == Channel::VoiceMessage && new.location.is_unknown()) {
+            check_location(rules.catalogue, &new.location)?;
+        }
         non_empty("summary", &new.summary)?;
         let event = OrderEvent {
             at: now,

@@ -14,7 +14,8 @@
 //! - the order ([`WorkOrder`]): one [`Phase`], folded from [`OrderEvent`]s;
 //! - permissions ([`Actor`], [`Role`]): every department reads every
 //!   order, only the handling department changes it;
-//! - inbox classes and report figures ([`Inbox`], [`OrderFigures`]).
+//! - inbox classes and report figures ([`Inbox`], [`OrderFigures`]);
+//! - the rules loaded once for a running hotline ([`OrderRules`]).
 //!
 //! It must not touch the clock, a database, a socket or a task: no I/O, no
 //! async. Case reference numbers come from the store; events go back to it.
@@ -43,6 +44,7 @@ mod event;
 mod inbox;
 mod model;
 mod order;
+mod rules;
 
 pub use calendar::{CalendarError, CalendarSpec, WorkingCalendar};
 pub use catalogue::{
@@ -55,3 +57,4 @@ pub use event::{OrderChange, OrderEvent};
 pub use inbox::{Inbox, InboxStatus, OrderFigures};
 pub use model::{Actor, CategoryCode, Channel, Coordinates, DepartmentId, Location, Role, UserId};
 pub use order::{Closure, Counters, FollowUp, Note, PendingExtension, Phase, Reporter, WorkOrder};
+pub use rules::OrderRules;

@@ -57,7 +57,8 @@ pub use db::{migration_versions, Backend, Store, StoreOptions};
 pub use error::{Result, StoreError};
 pub use events::{AppendOutcome, CallRecord};
 pub use order_lists::{
-    FollowUpDue, InboxCounts, InboxCursor, InboxPage, InboxQuery, OrderLine, MAX_ORDERS_LISTED,
+    FollowUpDue, InboxCounts, InboxCursor, InboxPage, InboxQuery, OrderLine, PublicOrder,
+    PublicOrderQuery, MAX_ORDERS_LISTED,
 };
 pub use orders::{case_status_of, MergedOrders, NewWorkOrder, StoredOrder, ACT_ATTEMPTS};
 pub use privacy::ErasureReport;

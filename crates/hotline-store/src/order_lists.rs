@@ -134,8 +134,9 @@ pub struct OrderLine {
     pub department: Option<DepartmentId>,
     pub phase: Phase,
     /// Its class at the list's `now` (overdue for every line of
-    /// [`Store::overdue_orders`]).
-    pub class: InboxStatus,
+    /// [`Store::overdue_orders`]); `None` while no department has it (at
+    /// the hotline, closed, merged).
+    pub class: Option<InboxStatus>,
     pub channel: Channel,
     pub district: String,
     pub street: String,
@@ -164,8 +165,10 @@ const LINE_COLUMNS: &str = "case_id, case_ref, category, department, phase, chan
      street, deadline_at_ms, handler, extension_pending, opened_at_ms, updated_at_ms, returns, \
      urges, reopens";
 
-/// The class of a row at `$now` (`$1`) with the due-soon window ending at `$2`.
-const CLASS: &str = "CASE WHEN deadline_at_ms < $1 THEN 'overdue' \
+/// The class of a row at `$now` (`$1`) with the due-soon window ending at
+/// `$2`; empty when no department has the order.
+const CLASS: &str = "CASE WHEN phase NOT IN ('dispatched', 'in_progress', 'replied', 'reopened') \
+     THEN NULL WHEN deadline_at_ms < $1 THEN 'overdue' \
      WHEN deadline_at_ms <= $2 THEN 'due_soon' \
      WHEN phase IN ('dispatched', 'reopened') THEN 'new' ELSE 'in_progress' END";
 
@@ -187,7 +190,7 @@ struct LineRow {
     returns: i64,
     urges: i64,
     reopens: i64,
-    inbox_class: String,
+    inbox_class: Option<String>,
 }
 
 fn parse_reference(digits: &str) -> Result<CaseRef> {
@@ -231,7 +234,7 @@ impl TryFrom<LineRow> for OrderLine {
             reference: parse_reference(&r.case_ref)?,
             category: CategoryCode::from(r.category.clone()),
             phase: parse_phase(r.phase.as_deref().ok_or_else(|| missing("phase"))?)?,
-            class: parse_class(&r.inbox_class)?,
+            class: r.inbox_class.as_deref().map(parse_class).transpose()?,
             channel: parse_channel(r.channel.as_deref().ok_or_else(|| missing("channel"))?)?,
             district: r.district.clone().ok_or_else(|| missing("district"))?,
             street: r.street.clone().ok_or_else(|| missing("street"))?,
@@ -433,4 +436,190 @@ fn page(mut rows: Vec<LineRow>, limit: i64) -> Result<InboxPage> {
             .collect::<Result<_>>()?,
         next,
     })
+}
+
+impl Store {
+    /// New and returned orders waiting at the hotline for a dispatcher,
+    /// the oldest first (they have no department, so no inbox class).
+    pub async fn orders_awaiting_dispatch(&self, limit: u32) -> Result<Vec<OrderLine>> {
+        let limit = check_limit(limit)?;
+        // No department has them: the class is empty whatever $1 and $2.
+        let sql = format!(
+            "SELECT {LINE_COLUMNS}, {CLASS} AS inbox_class FROM cases \
+             WHERE phase IN ('new', 'returned') \
+             ORDER BY updated_at_ms, case_id LIMIT $3"
+        );
+        let rows: Vec<LineRow> = with_pool!(self, |pool| {
+            sqlx::query_as::<_, LineRow>(&sql)
+                .bind(0_i64)
+                .bind(0_i64)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?
+        });
+        rows.into_iter().map(OrderLine::try_from).collect()
+    }
+
+    /// The work orders `user` took down, the latest first, each with its
+    /// inbox class at `now` while a department has it (the due-soon window
+    /// ending at `due_soon_until`): an agent's own work between calls.
+    pub async fn orders_taken_by(
+        &self,
+        user: &str,
+        now: Timestamp,
+        due_soon_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<OrderLine>> {
+        let limit = check_limit(limit)?;
+        let sql = format!(
+            "SELECT {LINE_COLUMNS}, {CLASS} AS inbox_class FROM cases \
+             WHERE created_by = $3 AND event_count > 0 \
+             ORDER BY opened_at_ms DESC, case_id DESC LIMIT $4"
+        );
+        let rows: Vec<LineRow> = with_pool!(self, |pool| {
+            sqlx::query_as::<_, LineRow>(&sql)
+                .bind(now.as_millis())
+                .bind(due_soon_until.as_millis())
+                .bind(user)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?
+        });
+        rows.into_iter().map(OrderLine::try_from).collect()
+    }
+}
+
+/// Which work orders a public listing asks for (Open311 `GET requests`).
+#[derive(Debug, Clone)]
+pub struct PublicOrderQuery {
+    /// Only this category.
+    pub category: Option<CategoryCode>,
+    /// Only orders taken down at or after / before these times.
+    pub opened_from: Option<Timestamp>,
+    pub opened_before: Option<Timestamp>,
+    /// `Some(true)`: only open ones (not closed, followed up or merged);
+    /// `Some(false)`: only closed or followed up.
+    pub open: Option<bool>,
+    /// At most this many (1..=[`MAX_ORDERS_LISTED`]), the latest first.
+    pub limit: u32,
+}
+
+/// An order as a public listing shows it: what, where, who handles it and
+/// when, from its projection (its citizen is never part of it).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PublicOrder {
+    pub reference: CaseRef,
+    pub category: CategoryCode,
+    pub department: Option<DepartmentId>,
+    pub phase: Phase,
+    pub summary: String,
+    pub address: String,
+    pub district: String,
+    pub street: String,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub opened_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub deadline: Option<Timestamp>,
+}
+
+type PublicRow = (
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<f64>,
+    Option<f64>,
+    i64,
+    i64,
+    Option<i64>,
+);
+
+impl Store {
+    /// Work orders for a public listing, the latest taken down first
+    /// (merged duplicates left out). Reads the projection only.
+    pub async fn public_orders(&self, query: &PublicOrderQuery) -> Result<Vec<PublicOrder>> {
+        let limit = check_limit(query.limit)?;
+        let mut sql = String::from(
+            "SELECT case_ref, category, department, phase, summary, address, district, street, \
+             latitude, longitude, opened_at_ms, updated_at_ms, deadline_at_ms FROM cases \
+             WHERE event_count > 0 AND phase <> 'merged'",
+        );
+        let mut n = 0;
+        let mut next = || {
+            n += 1;
+            format!("${n}")
+        };
+        if query.category.is_some() {
+            sql += &format!(" AND category = {}", next());
+        }
+        if query.opened_from.is_some() {
+            sql += &format!(" AND opened_at_ms >= {}", next());
+        }
+        if query.opened_before.is_some() {
+            sql += &format!(" AND opened_at_ms < {}", next());
+        }
+        match query.open {
+            Some(true) => sql += " AND phase NOT IN ('closed', 'followed_up')",
+            Some(false) => sql += " AND phase IN ('closed', 'followed_up')",
+            None => {}
+        }
+        sql += &format!(" ORDER BY opened_at_ms DESC, case_id DESC LIMIT {}", next());
+        let rows: Vec<PublicRow> = with_pool!(self, |pool| {
+            let mut q = sqlx::query_as::<_, PublicRow>(&sql);
+            if let Some(category) = &query.category {
+                q = q.bind(category.as_str());
+            }
+            if let Some(from) = query.opened_from {
+                q = q.bind(from.as_millis());
+            }
+            if let Some(before) = query.opened_before {
+                q = q.bind(before.as_millis());
+            }
+            q.bind(limit).fetch_all(pool).await?
+        });
+        rows.into_iter()
+            .map(
+                |(
+                    case_ref,
+                    category,
+                    department,
+                    phase,
+                    summary,
+                    address,
+                    district,
+                    street,
+                    latitude,
+                    longitude,
+                    opened,
+                    updated,
+                    deadline,
+                )| {
+                    let phase = phase.ok_or_else(|| StoreError::CorruptData {
+                        what: "work order",
+                        detail: format!("{case_ref} has no phase"),
+                    })?;
+                    Ok(PublicOrder {
+                        reference: parse_reference(&case_ref)?,
+                        category: CategoryCode::from(category),
+                        department: department_of(department),
+                        phase: parse_phase(&phase)?,
+                        summary,
+                        address: address.unwrap_or_default(),
+                        district: district.unwrap_or_default(),
+                        street: street.unwrap_or_default(),
+                        latitude,
+                        longitude,
+                        opened_at: Timestamp(opened),
+                        updated_at: Timestamp(updated),
+                        deadline: deadline.map(Timestamp),
+                    })
+                },
+            )
+            .collect()
+    }
 }

@@ -165,7 +165,7 @@ async fn follow_ups_come_due_after_the_close() {
         assert_eq!(inbox[0].reference, unhappy);
         assert_eq!(
             inbox[0].class,
-            InboxStatus::New,
+            Some(InboxStatus::New),
             "{label}: reopened, not taken on yet"
         );
         assert_eq!(inbox[0].reopens, 1);

@@ -324,7 +324,8 @@ async fn open_store(config: &Config) -> anyhow::Result<hotline_store::Store> {
 }
 
 fn ivr_tool(config: &Config, command: IvrCommand) -> anyhow::Result<()> {
-    let environment = config.ivr_environment();
+    let order_rules = orders::load(&config.orders, &config.ivr.scripts_dir)?;
+    let environment = config.ivr_environment(&order_rules);
     match command {
         IvrCommand::Check { path } => {
             let dir = path.unwrap_or_else(|| config.ivr.scripts_dir.clone());
@@ -396,7 +397,7 @@ async fn serve(
     }
     let sip_checked = config.check()?;
     // Work orders' catalogue and calendar: a broken one stops the start here.
-    let order_rules = orders::load(&config.orders, &config.ivr.scripts_dir)?;
+    let order_rules = Arc::new(orders::load(&config.orders, &config.ivr.scripts_dir)?);
     info!(
         categories = order_rules.catalogue.categories().count(),
         departments = order_rules.catalogue.departments().count(),
@@ -470,7 +471,7 @@ async fn serve(
     let store = open_store(&config).await?;
     demo::ensure_admin(&store, config.console.admin_password.as_deref()).await?;
     if demo {
-        demo::seed(&store, &demo_agents).await?;
+        demo::seed(&store, &demo_agents, &order_rules.catalogue).await?;
     }
     let writer = hotline_store::EventWriter::spawn(
         store.clone(),
@@ -482,7 +483,7 @@ async fn serve(
     );
     let events = events::EventSink::new(writer.clone());
     let (control_tx, control_rx) = tokio::sync::mpsc::unbounded_channel();
-    let environment = config.ivr_environment();
+    let environment = config.ivr_environment(&order_rules);
     let scripts =
         hotline_ivr::ScriptSet::load(&config.ivr.scripts_dir, environment).map_err(|e| {
             anyhow::anyhow!(
@@ -546,6 +547,16 @@ async fn serve(
             case_categories: config.console.case_categories.clone(),
             allowed_origins: config.console.allowed_origins.clone(),
             destinations: config.destinations.keys().cloned().collect(),
+            orders: Some(order_rules.clone()),
+            open311_clients: config
+                .orders
+                .open311_clients
+                .iter()
+                .map(|c| hotline_screenpop::Open311Client {
+                    name: c.name.clone(),
+                    api_key: c.api_key.clone(),
+                })
+                .collect(),
         },
         statistics,
         console_tx,
@@ -678,6 +689,8 @@ async fn serve(
         dispatcher: control_tx.clone(),
         music_on_hold,
         hotline_number: config.sip.numbers.first().cloned().unwrap_or_default(),
+        orders: order_rules.clone(),
+        voice_message_category: config.orders.voice_message_category.as_str().into(),
     });
     if let Some(outbound) = sip_checked.outbound.clone() {
         let context = context.clone();
