@@ -51,10 +51,12 @@ pub use catalogue::{
     Catalogue, CatalogueConfig, CatalogueError, Category, CategoryConfig, Department,
     DepartmentConfig, DistrictConfig, FollowUpConfig,
 };
-pub use decide::{Command, MergeEvents, NewOrder, Rules};
+pub use decide::{Command, FollowUpRetry, MergeEvents, NewOrder, Rules};
 pub use error::OrderError;
-pub use event::{OrderChange, OrderEvent};
+pub use event::{FollowUpAttempt, OrderChange, OrderEvent};
 pub use inbox::{Inbox, InboxStatus, OrderFigures};
 pub use model::{Actor, CategoryCode, Channel, Coordinates, DepartmentId, Location, Role, UserId};
-pub use order::{Closure, Counters, FollowUp, Note, PendingExtension, Phase, Reporter, WorkOrder};
+pub use order::{
+    Closure, Counters, FollowUp, FollowUpCall, Note, PendingExtension, Phase, Reporter, WorkOrder,
+};
 pub use rules::OrderRules;

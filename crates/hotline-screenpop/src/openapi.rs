@@ -558,8 +558,8 @@ fn work_orders() -> Value {
             .param(department()).param(limit()).ok("200", "OK", lines()).build() },
         "/api/orders/awaiting_dispatch": { "get": Op::new("orders", "New and returned orders waiting at the hotline for a dispatcher, the oldest first.")
             .param(limit()).ok("200", "OK", lines()).build() },
-        "/api/orders/follow_ups": { "get": Op::new("orders", "Closed orders whose follow-up calls (回访) are due: the follow-up list.")
-            .param(limit()).ok("200", "FollowUpDue: reference, category, department, due_at, reporters_to_call.", Some(json!({ "type": "array", "items": { "type": "object" } }))).build() },
+        "/api/orders/follow_ups": { "get": Op::new("orders", "The follow-up (回访) lists, one line per reporter: for_agents (the hotline does not call them again) and due (calls due now).")
+            .param(limit()).ok("200", "{for_agents, due}: lines of order, reporter, citizen, category, department, due_at, next_call_at, attempts, last_outcome.", Some(json!({ "type": "object" }))).build() },
         "/api/orders/mine": { "get": Op::new("orders", "The orders you took down, the latest first, with their class while a department has them.")
             .param(limit()).ok("200", "OK", lines()).build() },
         "/api/orders/{reference}": { "get": Op::new("orders", "One order with its history and the commands you may give it (audited).")

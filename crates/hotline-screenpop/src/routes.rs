@@ -36,6 +36,8 @@ const HOTLINE_STAFF: &[Role] = &[Role::Agent, Role::Supervisor, Role::Admin];
 /// Everyone who works on orders reads every order (a department's
 /// handlers see the citizen only on their own department's orders).
 const ORDER_STAFF: &[Role] = ANYONE;
+/// The hotline's side of orders (follow-up lists name citizens).
+const ORDER_HOTLINE: &[Role] = &[Role::Agent, Role::Dispatcher, Role::Supervisor, Role::Admin];
 /// Supervisors may take calls too.
 const CALL_TAKERS: &[Role] = &[Role::Agent, Role::Supervisor];
 const SUPERVISORS: &[Role] = &[Role::Supervisor, Role::Admin];
@@ -403,7 +405,7 @@ pub(crate) fn build(app: App) -> (Router, Vec<RouteInfo>) {
         .add(
             M::GET,
             "/api/orders/follow_ups",
-            Some(ORDER_STAFF),
+            Some(ORDER_HOTLINE),
             handlers::orders::follow_ups,
         )
         .add(

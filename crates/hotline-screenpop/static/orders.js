@@ -73,7 +73,7 @@ async function load() {
       api('GET', `/api/orders/counts?department=${department}`),
       hotline ? api('GET', '/api/orders/awaiting_dispatch') : [],
       hotline ? api('GET', '/api/orders/overdue?limit=100') : [],
-      hotline ? api('GET', '/api/orders/follow_ups?limit=100') : [],
+      hotline ? api('GET', '/api/orders/follow_ups?limit=100') : { for_agents: [], due: [] },
     ]);
     ui.lists = { inbox: inbox.orders, counts, awaiting, overdue, followUps };
     render();
@@ -91,11 +91,15 @@ function render() {
   table($('table-inbox'), inbox);
   table($('table-awaiting'), awaiting);
   table($('table-overdue'), overdue);
+  // The agents' list first (the hotline calls them no more), then the
+  // calls due now.
+  const lines = [...followUps.for_agents.map((f) => ({ ...f, who: 'agent' })), ...followUps.due.map((f) => ({ ...f, who: 'due' }))];
   const head = el('tr', {}, ...['reference', 'category', 'department', 'follow_up_due', 'reporters'].map((k) => el('th', { text: t(k) })));
-  $('table-follow-ups').replaceChildren(head, ...(followUps.length ? followUps.map((f) => el('tr',
-    { dataset: { testid: 'follow-up-row', reference: f.reference } },
-    refCell(f.reference), el('td', { text: categoryName(f.category) }), el('td', { text: departmentName(f.department) }),
-    el('td', { text: when(f.due_at) }), el('td', { text: String(f.reporters_to_call) }))) : [empty(5)]));
+  $('table-follow-ups').replaceChildren(head, ...(lines.length ? lines.map((f) => el('tr',
+    { dataset: { testid: 'follow-up-row', reference: f.order, who: f.who } },
+    refCell(f.order), el('td', { text: categoryName(f.category) }), el('td', { text: departmentName(f.department) }),
+    el('td', { text: when(f.next_call_at || f.due_at) }),
+    el('td', { text: `${grouped(f.reporter)} · ${t(`who_${f.who}`)}${f.attempts ? ` · ${f.attempts}` : ''}` }))) : [empty(5)]));
 }
 
 const grouped = (digits) => digits.replace(/^(\d{6})(\d{5})(\d)$/, '$1-$2-$3');
@@ -192,7 +196,7 @@ async function give(command) {
   if (command.command === 'request_extension') { body.working_days = Number($('d-days').value); body.reason = text; }
   if (command.command === 'redispatch') body.department = $('d-department').value;
   if (command.command === 'record_follow_up') {
-    body.reporter = order.awaiting_follow_up[0].order;
+    body.reporter = order.awaiting_follow_up[0].reporter.order;
     body.score = Number($('d-score').value);
   }
   try {

@@ -1,6 +1,9 @@
-//! Lists of work orders read from their projection alone (never from the
-//! logs): a department's inbox with its classes, overdue orders, and the
-//! follow-up calls due.
+//! Lists of work orders read from their projection: a department's inbox
+//! with its classes, overdue orders, the follow-up calls due and the
+//! agents' follow-up list. The follow-up lists pick their orders from the
+//! projection (`follow_up_next_call_at_ms`, `follow_ups_listed`, migration
+//! 0005) and read each reporter's calls from the folded log, which alone
+//! holds them per reporter.
 //!
 //! The classes are those of [`hotline_orders::Inbox::classify`], written in
 //! SQL: overdue when `now` is past the deadline, due soon when the deadline
@@ -15,9 +18,10 @@ use std::fmt;
 use std::str::FromStr;
 
 use hotline_orders::{
-    CalendarError, CategoryCode, Channel, DepartmentId, Inbox, InboxStatus, Phase, UserId,
+    CalendarError, CategoryCode, Channel, DepartmentId, FollowUpAttempt, Inbox, InboxStatus, Phase,
+    UserId,
 };
-use hotline_types::{CaseRef, Timestamp};
+use hotline_types::{CaseRef, CitizenId, Timestamp};
 use serde::Serialize;
 
 use crate::db::with_pool;
@@ -150,15 +154,26 @@ pub struct OrderLine {
     pub reopens: u32,
 }
 
-/// A closed order whose follow-up calls (回访) are due.
+/// A reporter of a closed order still to be followed up (回访): the
+/// hotline's next call to them is due, or they wait on the agents' list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FollowUpDue {
-    pub reference: CaseRef,
+    /// The order followed up (for a merged duplicate's reporter: its master).
+    pub order: CaseRef,
+    /// The reference the reporter knows: what `Command::RecordFollowUp`
+    /// and `RecordFollowUpAttempt` name.
+    pub reporter: CaseRef,
+    /// Whom to call: the phone numbers and language are the citizen's.
+    pub citizen: CitizenId,
     pub category: CategoryCode,
     pub department: Option<DepartmentId>,
+    /// When the follow-up of the latest close came due.
     pub due_at: Timestamp,
-    /// Reporters still to call (the order's own and merged duplicates').
-    pub reporters_to_call: u32,
+    /// When the hotline calls next; `None`: on the agents' list.
+    pub next_call_at: Option<Timestamp>,
+    /// The hotline's calls to this reporter that recorded no score.
+    pub attempts: u32,
+    pub last_outcome: Option<FollowUpAttempt>,
 }
 
 const LINE_COLUMNS: &str = "case_id, case_ref, category, department, phase, channel, district, \
@@ -386,33 +401,91 @@ impl Store {
         rows.into_iter().map(OrderLine::try_from).collect()
     }
 
-    /// Closed orders whose follow-up calls are due at `now` and not all
-    /// made, the longest waiting first: the follow-up caller's list. Open
-    /// one with [`Store::work_order`] for the reporters to call.
+    /// The reporters whose follow-up call by the hotline is due at `now`
+    /// (the first when the follow-up came due, a retry when the last call
+    /// set it), the longest waiting first, at most `limit`: the follow-up
+    /// caller's list. A reporter left to the agents is not on it.
     pub async fn follow_ups_due(&self, now: Timestamp, limit: u32) -> Result<Vec<FollowUpDue>> {
         let limit = check_limit(limit)?;
-        let rows: Vec<(String, String, String, i64, i64)> = with_pool!(self, |pool| {
-            sqlx::query_as(
-                "SELECT case_ref, category, department, follow_up_due_at_ms, follow_ups_awaited \
-                 FROM cases WHERE phase = 'closed' AND follow_up_due_at_ms <= $1 \
-                 AND follow_ups_awaited > 0 ORDER BY follow_up_due_at_ms, case_id LIMIT $2",
+        let refs: Vec<String> = with_pool!(self, |pool| {
+            sqlx::query_scalar(
+                "SELECT case_ref FROM cases WHERE phase = 'closed' \
+                 AND follow_up_next_call_at_ms <= $1 \
+                 ORDER BY follow_up_next_call_at_ms, case_id LIMIT $2",
             )
             .bind(now.as_millis())
             .bind(limit)
             .fetch_all(pool)
             .await?
         });
-        rows.into_iter()
-            .map(|(case_ref, category, department, due_at, awaited)| {
-                Ok(FollowUpDue {
-                    reference: parse_reference(&case_ref)?,
-                    category: CategoryCode::from(category),
-                    department: department_of(department),
-                    due_at: Timestamp(due_at),
-                    reporters_to_call: count(awaited),
-                })
-            })
-            .collect()
+        let mut due = self
+            .follow_up_reporters(refs, |next| next.is_some_and(|at| at <= now))
+            .await?;
+        due.sort_by_key(|f| f.next_call_at);
+        due.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        Ok(due)
+    }
+
+    /// The agents' follow-up list (回访 by an agent): reporters the
+    /// hotline does not call again (its calls reached nobody, the number
+    /// is refused, or they answered without a score), the orders closed
+    /// longest ago first, at most `limit`.
+    pub async fn follow_up_list(&self, limit: u32) -> Result<Vec<FollowUpDue>> {
+        let limit = check_limit(limit)?;
+        let refs: Vec<String> = with_pool!(self, |pool| {
+            sqlx::query_scalar(
+                "SELECT case_ref FROM cases WHERE phase = 'closed' AND follow_ups_listed > 0 \
+                 ORDER BY follow_up_due_at_ms, case_id LIMIT $1",
+            )
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+        });
+        let mut listed = self
+            .follow_up_reporters(refs, |next| next.is_none())
+            .await?;
+        listed.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        Ok(listed)
+    }
+
+    /// The awaited reporters of these orders whose next call fits `wanted`.
+    async fn follow_up_reporters(
+        &self,
+        refs: Vec<String>,
+        wanted: impl Fn(Option<Timestamp>) -> bool,
+    ) -> Result<Vec<FollowUpDue>> {
+        let mut reporters = Vec::new();
+        for digits in refs {
+            let reference = parse_reference(&digits)?;
+            // Gone or changed since the query: the next poll sees it as it is.
+            let Some(loaded) = self.load_order(&reference).await? else {
+                continue;
+            };
+            let order = &loaded.order;
+            let Some(due_at) = order.follow_up_due() else {
+                continue;
+            };
+            for call in order.follow_up_calls() {
+                let Some(citizen) = call.reporter.citizen else {
+                    continue;
+                };
+                if !wanted(call.next_attempt_at) {
+                    continue;
+                }
+                reporters.push(FollowUpDue {
+                    order: reference.clone(),
+                    reporter: call.reporter.order.clone(),
+                    citizen,
+                    category: order.category().clone(),
+                    department: order.department().cloned(),
+                    due_at,
+                    next_call_at: call.next_attempt_at,
+                    attempts: call.attempts,
+                    last_outcome: call.last_outcome,
+                });
+            }
+        }
+        Ok(reporters)
     }
 }
 

@@ -187,7 +187,8 @@ pub async fn run_call(
 
 /// Runs a call core to its end: carries out its outputs, feeds it what
 /// happens. `caller` is the citizen's media leg of an incoming call;
-/// `gone` is what the core is told if its input channel closes.
+/// `gone` is what the core is told if its input channel closes. The core
+/// is handed back, over, for what it came to.
 pub(crate) async fn drive<C: CallCore>(
     context: Arc<CallContext>,
     mut call: C,
@@ -198,7 +199,7 @@ pub(crate) async fn drive<C: CallCore>(
         mpsc::UnboundedReceiver<CallInput>,
     ),
     gone: Input,
-) {
+) -> C {
     let (answers_tx, mut answers) = mpsc::unbounded_channel();
     let mut gone = Some(gone);
     let mut driver = Driver {
@@ -252,6 +253,7 @@ pub(crate) async fn drive<C: CallCore>(
         };
         call.handle(Instant::now(), input);
     }
+    call
 }
 
 impl Driver {

@@ -58,6 +58,17 @@ pub struct OrdersConfig {
     /// An order is due soon when its deadline falls within this many
     /// working days.
     pub due_soon_working_days: u32,
+    /// The hotline places the follow-up calls (回访) of closed orders
+    /// itself. Empty: yes when `sip.outbound_uri` is set.
+    pub follow_up_calls: Option<bool>,
+    /// Follow-up calls under way at once, at most.
+    pub follow_up_max_calls: usize,
+    /// A follow-up call that reached nobody is made again this many
+    /// minutes later...
+    pub follow_up_retry_minutes: u64,
+    /// ...up to this many calls in all; then the reporter waits on the
+    /// agents' follow-up list.
+    pub follow_up_attempts: u32,
     /// The category of a voice message whose voicemail node names none: it
     /// becomes a work order of this category that waits at the hotline
     /// for an agent or dispatcher to listen and dispatch.
@@ -86,6 +97,10 @@ impl Default for OrdersConfig {
                 .map(String::from)
                 .to_vec(),
             due_soon_working_days: 1,
+            follow_up_calls: None,
+            follow_up_max_calls: 2,
+            follow_up_retry_minutes: 120,
+            follow_up_attempts: 3,
             voice_message_category: "consultation".into(),
             open311_clients: Vec::new(),
         }

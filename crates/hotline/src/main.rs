@@ -14,6 +14,7 @@ mod config;
 mod controller;
 mod demo;
 mod events;
+mod follow_up_list;
 mod http;
 mod orders;
 mod refusal;
@@ -601,7 +602,7 @@ async fn serve(
         store.clone(),
         acd.clone(),
         hotline_call::Policy::default(),
-        office_hours,
+        office_hours.clone(),
     );
     let recordings_dir = config.database.data_dir.join("recordings");
     std::fs::create_dir_all(&recordings_dir)
@@ -692,6 +693,26 @@ async fn serve(
         orders: order_rules.clone(),
         voice_message_category: config.orders.voice_message_category.as_str().into(),
     });
+    // Follow-up calls of closed orders, through the callbacks' trunk.
+    if let Some(outbound) = sip_checked.outbound.clone() {
+        if config.orders.follow_up_calls.unwrap_or(true) {
+            follow_up_list::run(
+                context.clone(),
+                Arc::new(callback::trunk(&context, outbound)),
+                order_rules.clone(),
+                follow_up_list::FollowUpSettings {
+                    max_calls: config.orders.follow_up_max_calls.max(1),
+                    retry: hotline_orders::FollowUpRetry {
+                        after: Duration::from_secs(config.orders.follow_up_retry_minutes * 60),
+                        attempts: config.orders.follow_up_attempts,
+                    },
+                    hours: office_hours.clone(),
+                },
+            );
+        }
+    } else if config.orders.follow_up_calls == Some(true) {
+        warn!("orders.follow_up_calls needs sip.outbound_uri: no follow-up calls are placed");
+    }
     if let Some(outbound) = sip_checked.outbound.clone() {
         let context = context.clone();
         let trunk = Arc::new(callback::trunk(&context, outbound));

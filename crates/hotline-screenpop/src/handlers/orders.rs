@@ -30,8 +30,8 @@ use hotline_orders::{
     OrderEvent, OrderRules, WorkOrder,
 };
 use hotline_store::{
-    Access, AuditContext, InboxCounts, InboxCursor, InboxPage, InboxQuery, NewWorkOrder, OrderLine,
-    Role, StoredOrder, User, MAX_ORDERS_LISTED,
+    Access, AuditContext, FollowUpDue, InboxCounts, InboxCursor, InboxPage, InboxQuery,
+    NewWorkOrder, OrderLine, Role, StoredOrder, User, MAX_ORDERS_LISTED,
 };
 use hotline_types::{CallId, CaseRef, CitizenId, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -646,19 +646,30 @@ pub(crate) async fn awaiting_dispatch(
     ))
 }
 
-/// `GET /api/orders/follow_ups`: closed orders whose follow-up calls are
-/// due (the agents' follow-up list).
+/// The follow-up (回访) lists.
+#[derive(Debug, Serialize)]
+pub(crate) struct FollowUpsAnswer {
+    /// Reporters the hotline does not call again: an agent calls them
+    /// (its calls reached nobody, the number is refused, no score given).
+    for_agents: Vec<FollowUpDue>,
+    /// Reporters whose follow-up call is due now (the hotline places them
+    /// when it has a trunk; otherwise agents do).
+    due: Vec<FollowUpDue>,
+}
+
+/// `GET /api/orders/follow_ups`: the agents' follow-up list and the calls
+/// due now, one line per reporter.
 pub(crate) async fn follow_ups(
     State(app): State<App>,
     Extension(_me): Extension<Authed>,
     QueryArgs(args): QueryArgs<LimitArgs>,
-) -> Result<Json<Vec<hotline_store::FollowUpDue>>, ConsoleError> {
+) -> Result<Json<FollowUpsAnswer>, ConsoleError> {
     order_rules(&app)?;
-    Ok(Json(
-        app.store
-            .follow_ups_due(wall_clock(), args.limit.unwrap_or(MAX_ORDERS_LISTED))
-            .await?,
-    ))
+    let limit = args.limit.unwrap_or(MAX_ORDERS_LISTED);
+    Ok(Json(FollowUpsAnswer {
+        for_agents: app.store.follow_up_list(limit).await?,
+        due: app.store.follow_ups_due(wall_clock(), limit).await?,
+    }))
 }
 
 /// `GET /api/orders/mine`: the orders this user took down, the latest
