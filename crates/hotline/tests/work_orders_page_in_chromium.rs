@@ -3,9 +3,9 @@
 //! through the API (the catalogue sends it to housing); the demo housing
 //! handler opens /orders/, finds it in the department's inbox, accepts,
 //! replies and closes it with the page's buttons, and the store agrees:
-//! the order is closed on time with its follow-up due. Skipped loudly when
-//! Chromium or playwright-core is missing, required in CI
-//! (`HOTLINE_REQUIRE_CHROMIUM=1`).
+//! the order is closed on time (an anonymous report: no follow-up due).
+//! Skipped loudly when Chromium or playwright-core is missing, required in
+//! CI (`HOTLINE_REQUIRE_CHROMIUM=1`).
 
 mod support;
 
@@ -105,7 +105,8 @@ fn a_handler_accepts_replies_and_closes_an_order_in_the_browser() {
     assert_eq!(zh["phase"], "已办结", "{zh}");
     assert_eq!(next("DONE"), "DONE");
 
-    // The store agrees: closed by the handler, on time, follow-up due.
+    // The store agrees: closed by the handler, on time, no follow-up due
+    // (anonymous).
     let supervisor = ConsoleClient::login(hotline.http, "supervisor1", "supervisor1-demo-pass");
     let order = supervisor.get(&format!("/api/orders/{reference}")).body;
     assert_eq!(order["order"]["phase"], "closed", "{order}");

@@ -410,6 +410,9 @@ pub fn concrete(path: &str) -> String {
         .replace("{id}", "1")
         .replace("{agent}", "agent1")
         .replace("{case_ref}", case_ref.digits())
+        .replace("{reference}", case_ref.digits())
+        .replace("{service}", "water_outage.json")
+        .replace("{request}", &format!("{}.json", case_ref.digits()))
 }
 
 /// 2026-11-22T08:00:00Z: 16:00 in Shanghai (UTC+8, the default local time).
