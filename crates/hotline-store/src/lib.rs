@@ -37,6 +37,7 @@ mod db;
 mod error;
 mod events;
 mod order_lists;
+mod order_report;
 mod orders;
 mod privacy;
 mod search;
@@ -58,6 +59,10 @@ pub use error::{Result, StoreError};
 pub use events::{AppendOutcome, CallRecord};
 pub use order_lists::{
     FollowUpDue, InboxCounts, InboxCursor, InboxPage, InboxQuery, OrderLine, MAX_ORDERS_LISTED,
+};
+pub use order_report::{
+    CloseTimes, OrderBucket, OrderFigureSlots, OrderFigures, OrderGrouping, OrderReportQuery,
+    OrderReportRow,
 };
 pub use orders::{case_status_of, MergedOrders, NewWorkOrder, StoredOrder, ACT_ATTEMPTS};
 pub use privacy::ErasureReport;
