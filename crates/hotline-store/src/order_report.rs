@@ -669,8 +669,9 @@ impl OrderFigureSlots {
 /// Columns bound per row of the additive insert.
 const SLOT_COLUMNS: usize = 4 + COUNTS.len() + 1;
 /// Rows per statement: SQLite binds by name at a cost of n² per statement,
-/// so statements stay near 1,000 parameters (see bench/stats).
-const SLOT_ROWS_PER_STATEMENT: usize = 40;
+/// so statements stay near 250 parameters (bench/orders: 40 rows of 24
+/// took 3 times longer per row).
+const SLOT_ROWS_PER_STATEMENT: usize = 10;
 
 /// `INSERT ... ON CONFLICT DO UPDATE SET x = x + excluded.x` of `rows`
 /// day rows; close times are appended (on SQLite `||` of two blobs is
