@@ -55,3 +55,40 @@ CREATE TABLE order_stats_day (
 ) WITHOUT ROWID;
 -- One key's days (a department's year).
 CREATE INDEX order_stats_day_by_key ON order_stats_day (dimension, group_key, day_ms);
+
+-- The same sums per local month (month_ms: UTC start of the local month),
+-- written with the day rows, so that a year by month or in total reads 12
+-- rows per key instead of 365 (reports use days only for the part of an
+-- interval that is not whole months).
+CREATE TABLE order_stats_month (
+    dimension            TEXT   NOT NULL,
+    group_key            TEXT   NOT NULL,
+    month_ms             BIGINT NOT NULL,
+    accepted             BIGINT NOT NULL,
+    resolved_on_call     BIGINT NOT NULL,
+    dispatched           BIGINT NOT NULL,
+    redispatched         BIGINT NOT NULL,
+    returned             BIGINT NOT NULL,
+    extensions_requested BIGINT NOT NULL,
+    extensions_approved  BIGINT NOT NULL,
+    extensions_refused   BIGINT NOT NULL,
+    closed               BIGINT NOT NULL,
+    closed_on_time       BIGINT NOT NULL,
+    reopened             BIGINT NOT NULL,
+    follow_ups_due       BIGINT NOT NULL,
+    followed_up          BIGINT NOT NULL,
+    scored               BIGINT NOT NULL,
+    satisfied            BIGINT NOT NULL,
+    score_sum            BIGINT NOT NULL,
+    merged               BIGINT NOT NULL,
+    overdue_entered      BIGINT NOT NULL,
+    overdue_left         BIGINT NOT NULL,
+    close_secs           BLOB   NOT NULL DEFAULT X'',
+    CONSTRAINT order_stats_month_pkey PRIMARY KEY (dimension, month_ms, group_key)
+) WITHOUT ROWID;
+CREATE INDEX order_stats_month_by_key ON order_stats_month (dimension, group_key, month_ms);
+
+-- Every department's overdue orders, the most overdue first
+-- (Store::overdue_orders without a department): only open orders are in it.
+CREATE INDEX cases_open_by_deadline ON cases (deadline_at_ms, case_id)
+    WHERE phase IN ('dispatched', 'in_progress', 'replied', 'reopened');

@@ -575,6 +575,8 @@ pub struct OrderFigureSlots {
     offset_ms: i64,
     /// (dimension, key, day_ms) → (month_ms, tally).
     slots: BTreeMap<(OrderGrouping, String, i64), (i64, OrderTally)>,
+    /// (dimension, key, month_ms) → tally: the same sums per month.
+    months: BTreeMap<(OrderGrouping, String, i64), OrderTally>,
 }
 
 impl OrderFigureSlots {
@@ -584,6 +586,7 @@ impl OrderFigureSlots {
         Ok(Self {
             offset_ms: i64::from(utc_offset_minutes) * 60_000,
             slots: BTreeMap::new(),
+            months: BTreeMap::new(),
         })
     }
 
@@ -638,6 +641,14 @@ impl OrderFigureSlots {
     fn add_fact(&mut self, grouping: OrderGrouping, key: String, f: &Fact) {
         let day = day_start(f.at_ms, self.offset_ms);
         let month = month_bounds(f.at_ms, self.offset_ms).0;
+        let month_tally = self
+            .months
+            .entry((grouping, key.clone(), month))
+            .or_default();
+        month_tally.counts[f.count as usize] += f.value;
+        if let Some(secs) = f.close_secs {
+            month_tally.close_secs.push(secs);
+        }
         let (_, tally) = self
             .slots
             .entry((grouping, key, day))
@@ -659,6 +670,7 @@ impl OrderFigureSlots {
 
     pub fn clear(&mut self) {
         self.slots.clear();
+        self.months.clear();
     }
 
     pub fn utc_offset_minutes(&self) -> i32 {
@@ -666,30 +678,39 @@ impl OrderFigureSlots {
     }
 }
 
-/// Columns bound per row of the additive insert.
-const SLOT_COLUMNS: usize = 4 + COUNTS.len() + 1;
 /// Rows per statement: SQLite binds by name at a cost of n² per statement,
 /// so statements stay near 250 parameters (bench/orders: 40 rows of 24
 /// took 3 times longer per row).
 const SLOT_ROWS_PER_STATEMENT: usize = 10;
 
 /// `INSERT ... ON CONFLICT DO UPDATE SET x = x + excluded.x` of `rows`
-/// day rows; close times are appended (on SQLite `||` of two blobs is
-/// their bytes one after the other, read back with a cast to BLOB).
-pub(crate) fn add_slots_sql(rows: usize) -> String {
+/// day rows (`months`: month rows); close times are appended (on SQLite
+/// `||` of two blobs is their bytes one after the other, read back with a
+/// cast to BLOB).
+pub(crate) fn add_slots_sql(months: bool, rows: usize) -> String {
+    let (table, time, columns) = if months {
+        ("order_stats_month", "month_ms", 3)
+    } else {
+        ("order_stats_day", "day_ms", 4)
+    };
     let updates = COUNTS
         .iter()
-        .map(|c| format!("{c} = order_stats_day.{c} + excluded.{c}"))
-        .chain(std::iter::once(
-            "close_secs = order_stats_day.close_secs || excluded.close_secs".to_owned(),
-        ))
+        .map(|c| format!("{c} = {table}.{c} + excluded.{c}"))
+        .chain(std::iter::once(format!(
+            "close_secs = {table}.close_secs || excluded.close_secs"
+        )))
         .collect::<Vec<_>>()
         .join(", ");
+    let keys = if months {
+        "dimension, group_key, month_ms"
+    } else {
+        "dimension, group_key, day_ms, month_ms"
+    };
     format!(
-        "INSERT INTO order_stats_day (dimension, group_key, day_ms, month_ms, {}, close_secs) \
-         VALUES {} ON CONFLICT (dimension, day_ms, group_key) DO UPDATE SET {updates}",
+        "INSERT INTO {table} ({keys}, {}, close_secs) \
+         VALUES {} ON CONFLICT (dimension, {time}, group_key) DO UPDATE SET {updates}",
         COUNTS.join(", "),
-        values_placeholders(rows, SLOT_COLUMNS)
+        values_placeholders(rows, columns + COUNTS.len() + 1)
     )
 }
 
@@ -699,9 +720,9 @@ macro_rules! add_order_slots {
     ($exec:expr, $slots:expr) => {{
         let slots: &$crate::order_report::OrderFigureSlots = $slots;
         async {
-            let rows = slots.rows();
-            for chunk in rows.chunks($crate::order_report::slot_rows_per_statement()) {
-                let sql = $crate::order_report::add_slots_sql(chunk.len());
+            let per = $crate::order_report::slot_rows_per_statement();
+            for chunk in slots.rows().chunks(per) {
+                let sql = $crate::order_report::add_slots_sql(false, chunk.len());
                 let mut q = sqlx::query(&sql);
                 for (grouping, key, day_ms, month_ms, tally) in chunk {
                     q = q
@@ -709,6 +730,18 @@ macro_rules! add_order_slots {
                         .bind(key.as_str())
                         .bind(*day_ms)
                         .bind(*month_ms);
+                    for c in tally.counts {
+                        q = q.bind(c);
+                    }
+                    q = q.bind(tally.close_bytes());
+                }
+                q.execute($exec).await?;
+            }
+            for chunk in slots.month_rows().chunks(per) {
+                let sql = $crate::order_report::add_slots_sql(true, chunk.len());
+                let mut q = sqlx::query(&sql);
+                for (grouping, key, month_ms, tally) in chunk {
+                    q = q.bind(grouping.name()).bind(key.as_str()).bind(*month_ms);
                     for c in tally.counts {
                         q = q.bind(c);
                     }
@@ -734,6 +767,15 @@ impl OrderFigureSlots {
             .iter()
             .filter(|(_, (_, t))| !t.is_zero())
             .map(|((g, k, d), (m, t))| (*g, k, *d, *m, t))
+            .collect()
+    }
+
+    /// The month rows to write: (dimension, key, month_ms, tally).
+    pub(crate) fn month_rows(&self) -> Vec<(OrderGrouping, &String, i64, &OrderTally)> {
+        self.months
+            .iter()
+            .filter(|(_, t)| !t.is_zero())
+            .map(|((g, k, m), t)| (*g, k, *m, t))
             .collect()
     }
 }
@@ -1009,69 +1051,46 @@ impl Store {
             });
         }
 
-        // Parameters: $1 dimension, $2 from, $3 to, then the key, then the
-        // week's shift, each only when used (PostgreSQL refuses unused ones).
-        let mut next = 4;
-        let key_filter = if query.only.is_some() {
-            next += 1;
-            " AND group_key = $4".to_owned()
+        // Whole months of a monthly or whole-interval report are read from
+        // the month rows, the rest from the day rows.
+        let (first_month, last_month) = {
+            let (start, next) = month_bounds(from, offset_ms);
+            let first = if start == from { from } else { next };
+            (first, month_bounds(to, offset_ms).0)
+        };
+        let mut ranges = Vec::new();
+        if matches!(query.bucket, OrderBucket::Month | OrderBucket::Whole)
+            && first_month < last_month
+        {
+            ranges.push((Table::Days, from, first_month));
+            ranges.push((Table::Months, first_month, last_month));
+            ranges.push((Table::Days, last_month, to));
         } else {
-            String::new()
-        };
-        let bucket_expr = match query.bucket {
-            OrderBucket::Day => "day_ms".to_owned(),
-            OrderBucket::Month => "month_ms".to_owned(),
-            OrderBucket::Week => format!("((day_ms + ${next}) / {WEEK_MS}) * {WEEK_MS} - ${next}"),
-            OrderBucket::Whole => "CAST(0 AS BIGINT)".to_owned(),
-        };
-        let group_by = if query.bucket == OrderBucket::Whole {
-            "GROUP BY group_key"
-        } else {
-            "GROUP BY 1, 2"
-        };
-        let concat = match self.backend() {
-            Backend::Sqlite => "CAST(group_concat(close_secs, '') AS BLOB) AS close_secs",
-            Backend::Postgres => "string_agg(close_secs, ''::bytea) AS close_secs",
-        };
-        let sums = COUNTS
-            .iter()
-            .map(|c| format!("CAST(SUM({c}) AS BIGINT) AS {c}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!(
-            "SELECT group_key, {bucket_expr} AS bucket_ms, {sums}, {concat} FROM order_stats_day \
-             WHERE dimension = $1 AND day_ms >= $2 AND day_ms < $3{key_filter} {group_by}"
-        );
-        let before_sql = format!(
-            "SELECT group_key, CAST(SUM(overdue_entered - overdue_left) AS BIGINT) \
-             FROM order_stats_day WHERE dimension = $1 AND day_ms < $2{} GROUP BY group_key",
-            if query.only.is_some() {
-                " AND group_key = $3"
+            ranges.push((Table::Days, from, to));
+        }
+        let mut rows = Vec::new();
+        for (table, lo, hi) in ranges {
+            if lo < hi {
+                rows.extend(
+                    self.read_order_rows(query, table, lo, hi, week_shift)
+                        .await?,
+                );
+            }
+        }
+        // The overdue stock when the interval starts: the months before its
+        // month, then the days of its month before it.
+        let month_of_from = month_bounds(from, offset_ms).0;
+        let mut before: BTreeMap<String, i64> = BTreeMap::new();
+        for (table, hi) in [(Table::Months, month_of_from), (Table::Days, from)] {
+            let lo = if table == Table::Days {
+                month_of_from
             } else {
-                ""
+                i64::MIN
+            };
+            for (key, n) in self.overdue_stock(query, table, lo, hi).await? {
+                *before.entry(key).or_default() += n;
             }
-        );
-        let dimension = query.grouping.name();
-        let (rows, before): (Vec<BucketRow>, Vec<(String, i64)>) = with_pool!(self, |pool| {
-            let mut q = sqlx::query_as::<_, BucketRow>(&sql)
-                .bind(dimension)
-                .bind(from)
-                .bind(to);
-            if let Some(key) = &query.only {
-                q = q.bind(key.as_str());
-            }
-            if query.bucket == OrderBucket::Week {
-                q = q.bind(week_shift);
-            }
-            let rows = q.fetch_all(pool).await?;
-            let mut b = sqlx::query_as::<_, (String, i64)>(&before_sql)
-                .bind(dimension)
-                .bind(from);
-            if let Some(key) = &query.only {
-                b = b.bind(key.as_str());
-            }
-            (rows, b.fetch_all(pool).await?)
-        });
+        }
 
         let mut tallies: BTreeMap<(String, i64), OrderTally> = BTreeMap::new();
         for row in rows {
@@ -1088,7 +1107,7 @@ impl Store {
         // Overdue stock at the start of the interval, per key; every bucket
         // of a key is visited in order, so that the stock carries on
         // through buckets in which nothing else happened.
-        let mut stock: BTreeMap<String, i64> = before.into_iter().collect();
+        let mut stock = before;
         let mut keys: Vec<String> = stock
             .iter()
             .filter(|(_, n)| **n != 0)
@@ -1119,6 +1138,96 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// The rows of `table` for `[lo, hi)`, summed per key and bucket.
+    async fn read_order_rows(
+        &self,
+        query: &OrderReportQuery,
+        table: Table,
+        lo: i64,
+        hi: i64,
+        week_shift: i64,
+    ) -> Result<Vec<BucketRow>> {
+        // Parameters: $1 dimension, $2 lo, $3 hi, then the key, then the
+        // week's shift, each only when used (PostgreSQL refuses unused ones).
+        let mut next = 4;
+        let key_filter = if query.only.is_some() {
+            next += 1;
+            " AND group_key = $4".to_owned()
+        } else {
+            String::new()
+        };
+        let (name, time) = table.names();
+        let bucket_expr = match query.bucket {
+            OrderBucket::Day => "day_ms".to_owned(),
+            OrderBucket::Month => "month_ms".to_owned(),
+            OrderBucket::Week => format!("((day_ms + ${next}) / {WEEK_MS}) * {WEEK_MS} - ${next}"),
+            OrderBucket::Whole => "CAST(0 AS BIGINT)".to_owned(),
+        };
+        let group_by = if query.bucket == OrderBucket::Whole {
+            "GROUP BY group_key"
+        } else {
+            "GROUP BY 1, 2"
+        };
+        let concat = match self.backend() {
+            Backend::Sqlite => "CAST(group_concat(close_secs, '') AS BLOB) AS close_secs",
+            Backend::Postgres => "string_agg(close_secs, ''::bytea) AS close_secs",
+        };
+        let sums = COUNTS
+            .iter()
+            .map(|c| format!("CAST(SUM({c}) AS BIGINT) AS {c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT group_key, {bucket_expr} AS bucket_ms, {sums}, {concat} FROM {name} \
+             WHERE dimension = $1 AND {time} >= $2 AND {time} < $3{key_filter} {group_by}"
+        );
+        let dimension = query.grouping.name();
+        Ok(with_pool!(self, |pool| {
+            let mut q = sqlx::query_as::<_, BucketRow>(&sql)
+                .bind(dimension)
+                .bind(lo)
+                .bind(hi);
+            if let Some(key) = &query.only {
+                q = q.bind(key.as_str());
+            }
+            if query.bucket == OrderBucket::Week {
+                q = q.bind(week_shift);
+            }
+            q.fetch_all(pool).await?
+        }))
+    }
+
+    /// Overdue entries minus leaves in `table` for `[lo, hi)`, per key.
+    async fn overdue_stock(
+        &self,
+        query: &OrderReportQuery,
+        table: Table,
+        lo: i64,
+        hi: i64,
+    ) -> Result<Vec<(String, i64)>> {
+        let (name, time) = table.names();
+        let sql = format!(
+            "SELECT group_key, CAST(SUM(overdue_entered - overdue_left) AS BIGINT) FROM {name} \
+             WHERE dimension = $1 AND {time} >= $2 AND {time} < $3{} GROUP BY group_key",
+            if query.only.is_some() {
+                " AND group_key = $4"
+            } else {
+                ""
+            }
+        );
+        let dimension = query.grouping.name();
+        Ok(with_pool!(self, |pool| {
+            let mut q = sqlx::query_as::<_, (String, i64)>(&sql)
+                .bind(dimension)
+                .bind(lo)
+                .bind(hi);
+            if let Some(key) = &query.only {
+                q = q.bind(key.as_str());
+            }
+            q.fetch_all(pool).await?
+        }))
     }
 
     /// Adds `slots` to the stored figures (additive: adding the same
@@ -1154,6 +1263,9 @@ impl Store {
         with_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             sqlx::query("DELETE FROM order_stats_day")
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM order_stats_month")
                 .execute(&mut *tx)
                 .await?;
             sqlx::query("DELETE FROM order_stats_zone")
@@ -1244,6 +1356,23 @@ fn bucket_starts(query: &OrderReportQuery, offset_ms: i64) -> Vec<(i64, i64)> {
         start = end;
     }
     out
+}
+
+/// Which rows a report reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Table {
+    Days,
+    Months,
+}
+
+impl Table {
+    /// The table and its time column.
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            Table::Days => ("order_stats_day", "day_ms"),
+            Table::Months => ("order_stats_month", "month_ms"),
+        }
+    }
 }
 
 fn figures_are_empty(f: &OrderFigures) -> bool {

@@ -427,6 +427,57 @@ async fn order_report_figures_match_the_hand_computed_definitions() {
             (Some(2), Some(1)),
             "{label}"
         );
+
+        // Whole months come from the month rows: September and October in
+        // full, asked on 2 November. C was reopened to water due 23 Oct
+        // 00:00 and is still open: overdue again at the end of October,
+        // with B; E (due 24 Oct) at market_regulation.
+        let mut q = query(OrderGrouping::Department, OrderBucket::Month);
+        q.from = hotline_types::Timestamp(day("2026-09-01"));
+        q.to = hotline_types::Timestamp(day("2026-11-01"));
+        q.now = local("2026-11-02T00:00");
+        let rows = s.order_report(&q).await.unwrap();
+        let oct = fig(&rows, "water", "2026-10-01", label);
+        assert_eq!(
+            (oct.closed, oct.reopened, oct.time_to_close.count),
+            (1, 1, 1),
+            "{label}"
+        );
+        assert_eq!(
+            (oct.became_overdue, oct.overdue_at_end),
+            (Some(3), Some(2)),
+            "{label}"
+        );
+        let sep = fig(&rows, "water", "2026-09-01", label);
+        assert_eq!(
+            (sep.dispatched, sep.overdue_at_end),
+            (2, Some(0)),
+            "{label}"
+        );
+        let m = fig(&rows, "market_regulation", "2026-10-01", label);
+        assert_eq!(
+            (m.became_overdue, m.overdue_at_end),
+            (Some(1), Some(1)),
+            "{label}"
+        );
+        let h = fig(&rows, "housing", "2026-10-01", label);
+        assert_eq!((h.scored, h.overdue_at_end), (1, Some(1)), "{label}: F");
+        q.grouping = OrderGrouping::District;
+        q.bucket = OrderBucket::Whole;
+        let rows = s.order_report(&q).await.unwrap();
+        let east = fig(&rows, "东城区", "2026-09-01", label);
+        assert_eq!(
+            (east.accepted, east.closed, east.scored),
+            (5, 2, 2),
+            "{label}"
+        );
+        assert_eq!(east.time_to_close.median_hours, Some(31.0), "{label}");
+        assert_eq!(east.time_to_close.p90_hours, Some(325.0), "{label}");
+        assert_eq!(
+            (east.became_overdue, east.overdue_at_end),
+            (Some(4), Some(3)),
+            "{label}: F, C, B, C again; C left once"
+        );
         ts.finish().await;
     }
 }
