@@ -40,6 +40,12 @@ try {
   step(`POP ${JSON.stringify({ caller, name })}`);
   await page.screenshot({ path: `${artifacts}/console-pop.png` });
 
+  // A work order: a category (its department and deadline come from the
+  // catalogue), where, and what; dispatched when saved.
+  await page.getByTestId('case-category').selectOption('request');
+  await page.getByTestId('case-district').selectOption('东城区');
+  await page.getByTestId('case-street').selectOption('景山街道');
+  await page.getByTestId('case-address').fill('景山前街 4 号');
   await page.getByTestId('case-summary').fill('Street light out on Zhongshan Road for three nights');
   await page.getByTestId('case-submit').click();
   const caseRef = page.getByTestId('case-ref');
@@ -49,7 +55,7 @@ try {
     null,
     { timeout: 10000 },
   );
-  step(`CASE ${(await caseRef.textContent()).trim()}`);
+  step(`CASE ${(await caseRef.textContent()).trim()} ${await caseRef.getAttribute('data-phase')}`);
   await page.screenshot({ path: `${artifacts}/console-case.png`, fullPage: true });
 
   await page.locator('[data-testid="call-status"][data-phase="answered"]').waitFor({ timeout: 10000 });

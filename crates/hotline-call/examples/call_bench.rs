@@ -234,7 +234,8 @@ fn main() {
     let text = std::fs::read_to_string(root.join("tests/ivr/agent_path.toml"))
         .expect("tests/ivr/agent_path.toml");
     let ctx = CompileContext {
-        environment: Environment::new(["housing", "transport"], Vec::<String>::new()),
+        environment: Environment::new(["housing", "transport"], Vec::<String>::new())
+            .with_categories(["water_outage"]),
         prompts: PromptCatalog::unchecked("prompts"),
         base_dir: None,
         version: 1,

@@ -10,6 +10,10 @@
 //! - the **calls the hotline places** ([`outbound`]): a callback rings the
 //!   agent first, then dials the citizen through the trunk the dial plan
 //!   allows, and reports what the attempt came to;
+//! - the **follow-up call** of a closed work order ([`follow_up`]): dials
+//!   the reporter through the same trunk, runs the follow-up script (the
+//!   request's reference, satisfaction 1-5) and reports the score or why
+//!   there is none;
 //! - the **dial plan** ([`dialplan`]): which numbers the hotline may ever
 //!   call, and how often a day (toll-fraud protection);
 //! - the **media decisions** every leg shares ([`media`]): our SDP, SRTP
@@ -26,7 +30,9 @@
 pub mod call;
 pub mod callbacks;
 pub mod dialplan;
+pub mod follow_up;
 pub mod media;
 pub mod outbound;
+mod placed;
 
 pub use callbacks::{Input, Outcome, Output, Policy, Scheduler};

@@ -18,25 +18,24 @@
 //! It speaks the same [`Input`]/[`Output`] as [`crate::call::Call`], so one
 //! driver runs both ([`CallCore`]); both its legs are placed legs.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
-use hotline_ivr::{Action, CompiledScript, Ivr, PlaybackId, QueueOutcome};
+use hotline_ivr::{Action, CompiledScript, QueueOutcome};
 use hotline_media::{DtmfDigit, LatchPolicy, MonitorMode};
 use hotline_sip::registrar::Binding;
-use hotline_sip::sdp::SdesCrypto;
 use hotline_sip::transport::Command;
-use hotline_sip::{CallHandle, Event, Peer};
-use hotline_types::{AgentId, CallEvent, CallId, HangupSide, Timestamp};
+use hotline_sip::{Event, Peer};
+use hotline_types::{AgentId, CallEvent, CallId, HangupSide};
 use tracing::{info, warn};
 
 use crate::call::{
     BridgeOp, CallCore, Config, Input, LegRef, MediaInput, MediaOp, NumberCheck, Order, Output,
-    PlaceRequest, PlacedLeg, Placement, PlayTag, Refusal, ToAcd,
+    PlaceRequest, PlacedLeg, Placement, Refusal, ToAcd,
 };
 use crate::callbacks::Outcome;
-use crate::media::{answered_leg_params, said};
+use crate::placed::{LegScript, NotDialled, Side};
 
 /// The trunk's Request-URI for a number, if it can be dialled.
 pub type TargetUri = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
@@ -61,18 +60,6 @@ impl std::fmt::Debug for Trunk {
             .field("from", &self.from)
             .finish_non_exhaustive()
     }
-}
-
-/// One side of the callback: a placed leg.
-#[derive(Debug)]
-struct Side {
-    leg: PlacedLeg,
-    /// `None` while the driver places it.
-    handle: Option<CallHandle>,
-    /// The agent's phone: by its registered address; the trunk: its SDP.
-    latch: LatchPolicy,
-    offered: Option<SdesCrypto>,
-    answered: bool,
 }
 
 /// Where the callback is.
@@ -117,10 +104,7 @@ pub struct Callback {
     /// The script the citizen hears (`callback.toml`), in their language;
     /// `None`: bridged as soon as they answer.
     script: Option<(Arc<CompiledScript>, Option<String>)>,
-    ivr: Option<Ivr>,
-    /// Playback tag → the IVR's playback id.
-    playbacks: HashMap<PlayTag, PlaybackId>,
-    next_tag: u64,
+    ivr: Option<LegScript>,
     max_call_at: Instant,
     /// Legs given up before the driver said they were placed.
     abandoned: Vec<PlacedLeg>,
@@ -164,8 +148,6 @@ impl Callback {
             agent_lost: false,
             script: None,
             ivr: None,
-            playbacks: HashMap::new(),
-            next_tag: 0,
             abandoned: Vec::new(),
             next_leg: 0,
             outputs: VecDeque::new(),
@@ -257,14 +239,7 @@ impl Callback {
             .into_iter()
             .flatten()
         {
-            match side.handle {
-                Some(handle) => self.outputs.push_back(Output::Sip(Command::Hangup(handle))),
-                None => self.abandoned.push(side.leg),
-            }
-            self.outputs.push_back(Output::Media(
-                LegRef::Placed(side.leg),
-                MediaOp::Close { report: None },
-            ));
+            self.abandoned.extend(side.hang_up(&mut self.outputs));
         }
         self.emit(CallEvent::Ended {
             side,
@@ -297,16 +272,7 @@ impl Callback {
             .config
             .latch
             .policy_for(binding.source.ip(), &self.config.trusted_sources);
-        self.agent = Some((
-            agent,
-            Side {
-                leg,
-                handle: None,
-                latch,
-                offered: None,
-                answered: false,
-            },
-        ));
+        self.agent = Some((agent, Side::new(leg, latch)));
     }
 
     fn drop_agent(&mut self, agent: &AgentId) {
@@ -314,14 +280,7 @@ impl Callback {
             return;
         }
         if let Some((_, side)) = self.agent.take() {
-            match side.handle {
-                Some(handle) => self.outputs.push_back(Output::Sip(Command::Hangup(handle))),
-                None => self.abandoned.push(side.leg),
-            }
-            self.outputs.push_back(Output::Media(
-                LegRef::Placed(side.leg),
-                MediaOp::Close { report: None },
-            ));
+            self.abandoned.extend(side.hang_up(&mut self.outputs));
         }
     }
 
@@ -332,40 +291,31 @@ impl Callback {
         {
             return;
         }
-        if let Err(reason) = (self.trunk.permit)(&self.number) {
-            warn!(call = %self.original, number = self.number, reason, "callback: the dial plan refuses the number");
-            self.emit(CallEvent::DialRefused {
-                number: self.number.clone(),
-                purpose: "callback".into(),
-                reason: reason.into(),
-            });
-            self.talk_over(HangupSide::System, "callback_refused");
-            return;
-        }
-        let Some(target) = (self.trunk.target)(&self.number) else {
-            warn!(call = %self.original, number = self.number, "callback: the number cannot be dialled");
-            self.talk_over(HangupSide::System, "callback_bad_number");
-            return;
-        };
         let leg = self.new_leg();
-        self.outputs.push_back(Output::Place(PlaceRequest {
-            leg,
-            target,
-            peer: self.trunk.peer,
-            from_user: self.trunk.from.clone(),
-        }));
+        match self.trunk.dial(leg, &self.number) {
+            Ok(request) => self.outputs.push_back(Output::Place(request)),
+            Err(NotDialled::Refused(reason)) => {
+                warn!(call = %self.original, number = self.number, reason, "callback: the dial plan refuses the number");
+                self.emit(CallEvent::DialRefused {
+                    number: self.number.clone(),
+                    purpose: "callback".into(),
+                    reason: reason.into(),
+                });
+                self.talk_over(HangupSide::System, "callback_refused");
+                return;
+            }
+            Err(NotDialled::BadNumber) => {
+                warn!(call = %self.original, number = self.number, "callback: the number cannot be dialled");
+                self.talk_over(HangupSide::System, "callback_bad_number");
+                return;
+            }
+        }
         info!(call = %self.original, callback = %self.id, "callback: dialling the citizen");
         self.emit(CallEvent::Dialled {
             number: self.number.clone(),
             purpose: "callback".into(),
         });
-        self.citizen = Some(Side {
-            leg,
-            handle: None,
-            latch: LatchPolicy::SdpAddress,
-            offered: None,
-            answered: false,
-        });
+        self.citizen = Some(Side::new(leg, LatchPolicy::SdpAddress));
         self.phase = CallbackPhase::DiallingCitizen;
     }
 
@@ -431,18 +381,9 @@ impl Callback {
                 let Some((agent, side)) = self.agent.as_mut() else {
                     return;
                 };
-                side.answered = true;
-                let (leg, agent) = (side.leg, agent.clone());
-                if let Some(media) = remote_media {
-                    let params = answered_leg_params(
-                        &media,
-                        side.latch,
-                        side.offered.as_ref(),
-                        dead_media_after,
-                    );
-                    self.outputs
-                        .push_back(Output::Media(LegRef::Placed(leg), MediaOp::Start(params)));
-                }
+                let agent = agent.clone();
+                self.outputs
+                    .extend(side.answer(remote_media.as_ref(), dead_media_after));
                 self.tell_acd(ToAcd::OfferAnswered { agent });
             }
             Event::OutgoingAnswered { remote_media, .. } if is_citizen => {
@@ -451,18 +392,8 @@ impl Callback {
                 let Some(citizen) = self.citizen.as_mut() else {
                     return;
                 };
-                citizen.answered = true;
-                let leg = citizen.leg;
-                if let Some(media) = remote_media {
-                    let params = answered_leg_params(
-                        &media,
-                        citizen.latch,
-                        citizen.offered.as_ref(),
-                        dead_media_after,
-                    );
-                    self.outputs
-                        .push_back(Output::Media(LegRef::Placed(leg), MediaOp::Start(params)));
-                }
+                self.outputs
+                    .extend(citizen.answer(remote_media.as_ref(), dead_media_after));
                 match self.script.clone() {
                     Some((script, language)) => self.greet(now, script, language),
                     None => {
@@ -494,7 +425,7 @@ impl Callback {
                 ));
                 if side.answered {
                     if let Some(ivr) = self.ivr.as_mut() {
-                        ivr.handle_input(now, hotline_ivr::Input::Hangup);
+                        ivr.input(now, hotline_ivr::Input::Hangup);
                         self.run_actions(now);
                     }
                     self.talk_over(HangupSide::Caller, reason);
@@ -547,8 +478,9 @@ impl Callback {
         let silent_for = match media {
             MediaInput::DeadMedia { silent_for } => silent_for,
             MediaInput::PlaybackFinished(tag) if from_citizen => {
-                if let Some(id) = self.playbacks.remove(&tag) {
-                    self.feed(now, hotline_ivr::Input::PromptFinished(id));
+                if let Some(ivr) = self.ivr.as_mut() {
+                    ivr.playback_finished(now, tag);
+                    self.run_actions(now);
                 }
                 return;
             }
@@ -577,13 +509,11 @@ impl Callback {
 impl Callback {
     /// The citizen answered: the script starts (who is calling).
     fn greet(&mut self, now: Instant, script: Arc<CompiledScript>, language: Option<String>) {
-        let info = hotline_ivr::CallInfo {
-            caller: self.number.clone(),
-            called: self.trunk.from.clone(),
-            answered_at: Timestamp::from_system_time(SystemTime::now()),
-        };
-        let vars = language.map(|language| ("language", language));
-        self.ivr = Some(Ivr::new(script, info).with_vars(vars));
+        let vars = language
+            .map(|language| ("language".to_owned(), language))
+            .into_iter()
+            .collect();
+        self.ivr = Some(LegScript::new(script, &self.number, &self.trunk.from, vars));
         self.phase = CallbackPhase::Greeting;
         self.feed(now, hotline_ivr::Input::Start);
     }
@@ -596,7 +526,7 @@ impl Callback {
         };
         let (citizen, agent) = (citizen.leg, agent.leg);
         if let Some(ivr) = self.ivr.as_ref() {
-            info!(call = %self.original, node = ivr.current_node().unwrap_or(""), "callback: the citizen is put through to the agent");
+            info!(call = %self.original, node = ivr.ivr().current_node().unwrap_or(""), "callback: the citizen is put through to the agent");
         }
         self.outputs.push_back(Output::Bridge(BridgeOp::Connect(
             LegRef::Placed(citizen),
@@ -635,49 +565,36 @@ impl Callback {
 
     fn feed(&mut self, now: Instant, input: hotline_ivr::Input) {
         if let Some(ivr) = self.ivr.as_mut() {
-            ivr.handle_input(now, input);
+            ivr.input(now, input);
             self.run_actions(now);
         }
     }
 
     /// Carries out the script's actions on the citizen's leg.
     fn run_actions(&mut self, now: Instant) {
-        while let Some(action) = self.ivr.as_mut().and_then(Ivr::poll_action) {
+        loop {
             if self.phase == CallbackPhase::Over {
                 return;
             }
             let Some(leg) = self.citizen.as_ref().map(|s| s.leg) else {
                 return;
             };
+            let prompts_root = &self.config.prompts_root;
+            let Some(action) = self
+                .ivr
+                .as_mut()
+                .and_then(|ivr| ivr.next_action(leg, prompts_root, &mut self.outputs))
+            else {
+                return;
+            };
             match action {
                 Action::Emit(event) => self.emit(event),
-                Action::Play {
-                    id,
-                    prompts,
-                    barge_in,
-                } => {
-                    let files = prompts.iter().map(|p| p.path.to_path_buf()).collect();
-                    self.play(leg, id, files, barge_in);
-                }
-                Action::Say {
-                    id,
-                    value,
-                    language,
-                } => {
-                    let files = said(&self.config.prompts_root, &value, &language);
-                    self.play(leg, id, files, false);
-                }
-                Action::StopPlayback { .. } => self
-                    .outputs
-                    .push_back(Output::Media(LegRef::Placed(leg), MediaOp::StopPlayback)),
-                Action::CollectDigits { .. } => {}
-                Action::Lookup(request) => self.outputs.push_back(Output::Lookup(request)),
                 Action::Enqueue { .. } => {
                     if !self.connect() {
                         self.agent_lost = true;
                         info!(call = %self.original, "callback: the agent left before the citizen was put through");
                         if let Some(ivr) = self.ivr.as_mut() {
-                            ivr.handle_input(
+                            ivr.input(
                                 now,
                                 hotline_ivr::Input::QueueResult(QueueOutcome::Overflow {
                                     reason: "agent_left".into(),
@@ -687,34 +604,12 @@ impl Callback {
                     }
                 }
                 Action::Hangup { reason } => self.talk_over(HangupSide::System, &reason),
-                Action::Record { .. }
-                | Action::RequestCallback { .. }
-                | Action::Transfer { .. } => {
+                action => {
                     warn!(call = %self.original, ?action, "callback: the callback script asks for what a callback cannot do: hanging up");
                     self.talk_over(HangupSide::System, "callback_script_unsupported");
                 }
             }
         }
-    }
-
-    fn play(
-        &mut self,
-        leg: PlacedLeg,
-        id: PlaybackId,
-        files: Vec<std::path::PathBuf>,
-        barge_in: bool,
-    ) {
-        self.next_tag += 1;
-        let tag = PlayTag(self.next_tag);
-        self.playbacks.insert(tag, id);
-        self.outputs.push_back(Output::Media(
-            LegRef::Placed(leg),
-            MediaOp::Play {
-                tag,
-                files,
-                barge_in,
-            },
-        ));
     }
 }
 
@@ -745,7 +640,7 @@ impl CallCore for Callback {
         if self
             .ivr
             .as_ref()
-            .and_then(Ivr::poll_timeout)
+            .and_then(LegScript::poll_timeout)
             .is_some_and(|at| at <= now)
         {
             self.feed(now, hotline_ivr::Input::Timeout);
@@ -764,7 +659,7 @@ impl CallCore for Callback {
         if self.phase == CallbackPhase::Over {
             return None;
         }
-        let ivr = self.ivr.as_ref().and_then(Ivr::poll_timeout);
+        let ivr = self.ivr.as_ref().and_then(LegScript::poll_timeout);
         Some(ivr.map_or(self.max_call_at, |at| at.min(self.max_call_at)))
     }
 
@@ -792,15 +687,7 @@ impl CallCore for Callback {
 
     fn hang_up_agent(&mut self, now: Instant) -> Result<(), Refusal> {
         if let Some((_, side)) = self.agent.take() {
-            if let Some(handle) = side.handle {
-                self.outputs.push_back(Output::Sip(Command::Hangup(handle)));
-            } else {
-                self.abandoned.push(side.leg);
-            }
-            self.outputs.push_back(Output::Media(
-                LegRef::Placed(side.leg),
-                MediaOp::Close { report: None },
-            ));
+            self.abandoned.extend(side.hang_up(&mut self.outputs));
         }
         self.agent_left(now, HangupSide::Agent, "agent_hangup");
         Ok(())

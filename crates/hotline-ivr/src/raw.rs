@@ -283,6 +283,9 @@ pub(crate) struct RawVoicemail {
     pub next: Target,
     #[serde(default)]
     pub empty: Option<Target>,
+    /// The work-order category the message is about (from the catalogue).
+    #[serde(default)]
+    pub category: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -181,6 +181,9 @@ pub(crate) enum NodeKind {
         min_ms: u64,
         next: NodeIndex,
         empty: NodeIndex,
+        /// The message becomes a work order of this catalogue category,
+        /// dispatched at once; without one it waits at the hotline.
+        category: Option<String>,
     },
     Callback {
         number_var: String,

@@ -21,6 +21,7 @@
 //! | reply (答复) | handler of the department | in progress |
 //! | close (办结) | handler of the department | replied |
 //! | record a follow-up (回访) | agent | closed, reporter awaiting |
+//! | record a follow-up call without a score | agent | closed, reporter awaiting |
 //! | merge a duplicate | agent, dispatcher | duplicate before reply, master before close |
 
 use hotline_types::{CaseRef, CitizenId, Timestamp};
@@ -28,7 +29,7 @@ use hotline_types::{CaseRef, CitizenId, Timestamp};
 use crate::calendar::WorkingCalendar;
 use crate::catalogue::{Catalogue, Category};
 use crate::error::OrderError;
-use crate::event::{OrderChange, OrderEvent};
+use crate::event::{FollowUpAttempt, OrderChange, OrderEvent};
 use crate::model::{Actor, CategoryCode, Channel, DepartmentId, Location, Role};
 use crate::order::{Phase, WorkOrder};
 
@@ -89,6 +90,23 @@ pub enum Command {
         reporter: CaseRef,
         score: u8,
     },
+    /// A follow-up call to the reporter recorded no score; `retry` says
+    /// when the hotline calls again.
+    RecordFollowUpAttempt {
+        reporter: CaseRef,
+        outcome: FollowUpAttempt,
+        retry: FollowUpRetry,
+    },
+}
+
+/// How the hotline calls a reporter it did not reach again: `after` the
+/// failed call, up to `attempts` calls in all; then (and at once after an
+/// answer without a score or a refused number) the reporter waits on the
+/// agents' follow-up list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FollowUpRetry {
+    pub after: std::time::Duration,
+    pub attempts: u32,
 }
 
 impl Command {
@@ -107,6 +125,7 @@ impl Command {
             Command::Reply { .. } => "reply",
             Command::Close => "close",
             Command::RecordFollowUp { .. } => "record a follow-up",
+            Command::RecordFollowUpAttempt { .. } => "record a follow-up call",
         }
     }
 }
@@ -121,7 +140,9 @@ pub struct MergeEvents {
 
 impl WorkOrder {
     /// The `created` event of a new order (受理), after checking the
-    /// category, the district and street, and the texts.
+    /// category, the district and street, and the texts. A voice message
+    /// may come with no location at all ([`Location::unknown`]): the
+    /// citizen's words say where, once someone listens.
     pub fn create(
         rules: Rules<'_>,
         now: Timestamp,
@@ -130,7 +151,9 @@ impl WorkOrder {
     ) -> Result<Vec<OrderEvent>, OrderError> {
         require_role(actor, "create an order", |r| matches!(r, Role::Agent))?;
         category(rules, &new.category)?;
-        check_location(rules.catalogue, &new.location)?;
+        if !(new.channel == Channel::VoiceMessage && new.location.is_unknown()) {
+            check_location(rules.catalogue, &new.location)?;
+        }
         non_empty("summary", &new.summary)?;
         let event = OrderEvent {
             at: now,
@@ -319,7 +342,11 @@ impl WorkOrder {
                 if !(1..=5).contains(&score) {
                     return Err(OrderError::BadScore { score });
                 }
-                if !self.reporters_to_call().iter().any(|r| r.order == reporter) {
+                if !self
+                    .follow_up_calls()
+                    .iter()
+                    .any(|c| c.reporter.order == reporter)
+                {
                     return Err(OrderError::NotAwaitingFollowUp { reporter });
                 }
                 let satisfied = score >= rules.catalogue.follow_up().satisfied_from_score;
@@ -341,6 +368,31 @@ impl WorkOrder {
                     }));
                 }
                 events
+            }
+            Command::RecordFollowUpAttempt {
+                reporter,
+                outcome,
+                retry,
+            } => {
+                require_role(actor, action, |r| matches!(r, Role::Agent))?;
+                if phase != Phase::Closed || self.follow_up_due().is_none() || self.reopen_due() {
+                    return Err(OrderError::WrongPhase { action, phase });
+                }
+                let call = self
+                    .follow_up_calls()
+                    .iter()
+                    .find(|c| c.reporter.order == reporter)
+                    .ok_or_else(|| OrderError::NotAwaitingFollowUp {
+                        reporter: reporter.clone(),
+                    })?;
+                let made = call.attempts + 1;
+                let next_attempt_at =
+                    (outcome.is_retried() && made < retry.attempts).then(|| now.plus(retry.after));
+                vec![event(OrderChange::FollowUpAttempted {
+                    reporter,
+                    outcome,
+                    next_attempt_at,
+                })]
             }
         };
         self.check_folds(&events)?;

@@ -69,3 +69,33 @@ pub enum OrderError {
     #[error(transparent)]
     Calendar(#[from] CalendarError),
 }
+
+impl OrderError {
+    /// A stable name for the kind of refusal, for pages that word it in the
+    /// user's language (`wrong_phase`, `not_your_department`, ...).
+    pub fn code(&self) -> &'static str {
+        match self {
+            OrderError::EmptyHistory
+            | OrderError::NotCreatedFirst { .. }
+            | OrderError::CreatedTwice { .. }
+            | OrderError::Inconsistent { .. } => "inconsistent_history",
+            OrderError::WrongPhase { .. } => "wrong_phase",
+            OrderError::RoleNotAllowed { .. } => "role_not_allowed",
+            OrderError::NotYourDepartment { .. } => "not_your_department",
+            OrderError::UnknownCategory { .. } => "unknown_category",
+            OrderError::UnknownDepartment { .. } => "unknown_department",
+            OrderError::UnknownDistrict { .. } => "unknown_district",
+            OrderError::UnknownStreet { .. } => "unknown_street",
+            OrderError::InvalidCoordinates => "invalid_coordinates",
+            OrderError::EmptyText { .. } => "empty_text",
+            OrderError::BadScore { .. } => "bad_score",
+            OrderError::ZeroExtension => "zero_extension",
+            OrderError::ExtensionPending => "extension_pending",
+            OrderError::NoExtensionPending => "no_extension_pending",
+            OrderError::NotAwaitingFollowUp { .. } => "not_awaiting_follow_up",
+            OrderError::MergeIntoSelf { .. } => "merge_into_self",
+            OrderError::AlreadyLinked { .. } => "already_linked",
+            OrderError::Calendar(_) => "beyond_the_calendar",
+        }
+    }
+}

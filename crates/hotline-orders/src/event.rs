@@ -92,6 +92,15 @@ pub enum OrderChange {
         score: u8,
         satisfied: bool,
     },
+    /// A follow-up call reached no score (回访未果). `next_attempt_at`:
+    /// when the hotline calls that reporter again; `None`: no more calls
+    /// by the hotline, the reporter waits on the agents' follow-up list.
+    FollowUpAttempted {
+        reporter: CaseRef,
+        outcome: FollowUpAttempt,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        next_attempt_at: Option<Timestamp>,
+    },
     /// 重办: an unsatisfied follow-up sends the order back to the
     /// department that closed it (the category's, for an order resolved on
     /// the call) with a new deadline.
@@ -108,6 +117,39 @@ pub enum OrderChange {
         order: CaseRef,
         citizen: Option<CitizenId>,
     },
+}
+
+/// What a follow-up call that recorded no score came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FollowUpAttempt {
+    /// Nobody picked up (busy, no answer, rejected).
+    NoAnswer,
+    /// The call could not be placed or broke down before an answer.
+    Failed,
+    /// The dial plan refuses the number, or it cannot be dialled: never
+    /// tried again by the hotline.
+    Refused,
+    /// The citizen answered but gave no score (hung up, stayed silent).
+    NoScore,
+}
+
+impl FollowUpAttempt {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FollowUpAttempt::NoAnswer => "no_answer",
+            FollowUpAttempt::Failed => "failed",
+            FollowUpAttempt::Refused => "refused",
+            FollowUpAttempt::NoScore => "no_score",
+        }
+    }
+
+    /// Whether the hotline calls again (while attempts are left): only
+    /// when nobody was reached. A refused number is never dialled again,
+    /// and a citizen who answered and hung up is better asked by a person.
+    pub fn is_retried(self) -> bool {
+        matches!(self, FollowUpAttempt::NoAnswer | FollowUpAttempt::Failed)
+    }
 }
 
 impl OrderChange {
@@ -127,6 +169,7 @@ impl OrderChange {
             OrderChange::Closed { .. } => "closed",
             OrderChange::FollowUpDue { .. } => "follow_up_due",
             OrderChange::FollowUpRecorded { .. } => "follow_up_recorded",
+            OrderChange::FollowUpAttempted { .. } => "follow_up_attempted",
             OrderChange::Reopened { .. } => "reopened",
             OrderChange::MergedInto { .. } => "merged_into",
             OrderChange::ReporterLinked { .. } => "reporter_linked",

@@ -5,7 +5,7 @@
 //! read-only views of a [`WorkOrder`].
 
 use hotline_types::Timestamp;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::calendar::{CalendarError, WorkingCalendar};
 use crate::model::{CategoryCode, DepartmentId};
@@ -15,7 +15,7 @@ use crate::order::{Counters, Phase, WorkOrder};
 ///
 /// Overdue wins over due soon, which wins over new and in progress: the
 /// colour a handler must see first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum InboxStatus {
     /// Dispatched or reopened, not yet accepted.

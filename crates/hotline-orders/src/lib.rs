@@ -14,7 +14,8 @@
 //! - the order ([`WorkOrder`]): one [`Phase`], folded from [`OrderEvent`]s;
 //! - permissions ([`Actor`], [`Role`]): every department reads every
 //!   order, only the handling department changes it;
-//! - inbox classes and report figures ([`Inbox`], [`OrderFigures`]).
+//! - inbox classes and report figures ([`Inbox`], [`OrderFigures`]);
+//! - the rules loaded once for a running hotline ([`OrderRules`]).
 //!
 //! It must not touch the clock, a database, a socket or a task: no I/O, no
 //! async. Case reference numbers come from the store; events go back to it.
@@ -43,15 +44,19 @@ mod event;
 mod inbox;
 mod model;
 mod order;
+mod rules;
 
 pub use calendar::{CalendarError, CalendarSpec, WorkingCalendar};
 pub use catalogue::{
     Catalogue, CatalogueConfig, CatalogueError, Category, CategoryConfig, Department,
     DepartmentConfig, DistrictConfig, FollowUpConfig,
 };
-pub use decide::{Command, MergeEvents, NewOrder, Rules};
+pub use decide::{Command, FollowUpRetry, MergeEvents, NewOrder, Rules};
 pub use error::OrderError;
-pub use event::{OrderChange, OrderEvent};
+pub use event::{FollowUpAttempt, OrderChange, OrderEvent};
 pub use inbox::{Inbox, InboxStatus, OrderFigures};
 pub use model::{Actor, CategoryCode, Channel, Coordinates, DepartmentId, Location, Role, UserId};
-pub use order::{Closure, Counters, FollowUp, Note, PendingExtension, Phase, Reporter, WorkOrder};
+pub use order::{
+    Closure, Counters, FollowUp, FollowUpCall, Note, PendingExtension, Phase, Reporter, WorkOrder,
+};
+pub use rules::OrderRules;

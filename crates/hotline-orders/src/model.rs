@@ -113,6 +113,26 @@ pub struct Coordinates {
     pub longitude: f64,
 }
 
+impl Location {
+    /// Nowhere yet: a voice message says where only when someone listens.
+    pub fn unknown() -> Self {
+        Self {
+            address: String::new(),
+            district: String::new(),
+            street: String::new(),
+            coordinates: None,
+        }
+    }
+
+    /// No address, district, street or coordinates at all.
+    pub fn is_unknown(&self) -> bool {
+        self.address.trim().is_empty()
+            && self.district.is_empty()
+            && self.street.is_empty()
+            && self.coordinates.is_none()
+    }
+}
+
 impl Coordinates {
     /// Within −90..=90 and −180..=180, and finite.
     pub fn is_valid(self) -> bool {

@@ -11,7 +11,7 @@ use serde::Serialize;
 use std::fmt;
 
 use crate::error::OrderError;
-use crate::event::{OrderChange, OrderEvent};
+use crate::event::{FollowUpAttempt, OrderChange, OrderEvent};
 use crate::model::{CategoryCode, Channel, DepartmentId, Location, UserId};
 
 /// Where an order is in its life.
@@ -88,6 +88,21 @@ pub struct Reporter {
     pub citizen: Option<CitizenId>,
 }
 
+/// A reporter still to be followed up for the latest close, and the
+/// hotline's calls to them so far.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FollowUpCall {
+    pub reporter: Reporter,
+    /// Follow-up calls that recorded no score.
+    pub attempts: u32,
+    /// What the latest of them came to.
+    pub last_outcome: Option<FollowUpAttempt>,
+    /// When the hotline calls next (the follow-up's due time before the
+    /// first call); `None`: it does not, the reporter waits on the agents'
+    /// follow-up list.
+    pub next_attempt_at: Option<Timestamp>,
+}
+
 /// How often each thing happened to the order; never decreases.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Counters {
@@ -160,7 +175,7 @@ pub struct WorkOrder {
     closure: Option<Closure>,
     follow_up_due: Option<Timestamp>,
     /// Reporters still to call for the latest close.
-    awaiting_follow_up: Vec<Reporter>,
+    awaiting_follow_up: Vec<FollowUpCall>,
     /// A follow-up of the latest close was unsatisfied: a reopen is due.
     unsatisfied: bool,
     follow_ups: Vec<FollowUp>,
@@ -374,10 +389,16 @@ impl WorkOrder {
                 if phase != Phase::Closed || self.follow_up_due.is_some() {
                     return Err(wrong_phase);
                 }
-                let to_call: Vec<Reporter> = self
+                let to_call: Vec<FollowUpCall> = self
                     .reporters()
                     .into_iter()
                     .filter(|r| r.citizen.is_some())
+                    .map(|reporter| FollowUpCall {
+                        reporter,
+                        attempts: 0,
+                        last_outcome: None,
+                        next_attempt_at: Some(*due_at),
+                    })
                     .collect();
                 if to_call.is_empty() {
                     return Err(OrderError::Inconsistent {
@@ -400,15 +421,7 @@ impl WorkOrder {
                 if !(1..=5).contains(score) {
                     return Err(OrderError::BadScore { score: *score });
                 }
-                let Some(index) = self
-                    .awaiting_follow_up
-                    .iter()
-                    .position(|r| &r.order == reporter)
-                else {
-                    return Err(OrderError::NotAwaitingFollowUp {
-                        reporter: reporter.clone(),
-                    });
-                };
+                let index = self.awaited_index(reporter)?;
                 self.awaiting_follow_up.remove(index);
                 self.follow_ups.push(FollowUp {
                     at: event.at,
@@ -423,6 +436,20 @@ impl WorkOrder {
                 } else if self.awaiting_follow_up.is_empty() {
                     self.phase = Phase::FollowedUp;
                 }
+            }
+            OrderChange::FollowUpAttempted {
+                reporter,
+                outcome,
+                next_attempt_at,
+            } => {
+                if phase != Phase::Closed || self.unsatisfied {
+                    return Err(wrong_phase);
+                }
+                let index = self.awaited_index(reporter)?;
+                let call = &mut self.awaiting_follow_up[index];
+                call.attempts += 1;
+                call.last_outcome = Some(*outcome);
+                call.next_attempt_at = *next_attempt_at;
             }
             OrderChange::Reopened {
                 department,
@@ -565,8 +592,33 @@ impl WorkOrder {
     }
 
     /// The reporters still to call back for the latest close.
-    pub fn reporters_to_call(&self) -> &[Reporter] {
+    pub fn reporters_to_call(&self) -> Vec<Reporter> {
+        self.awaiting_follow_up
+            .iter()
+            .map(|c| c.reporter.clone())
+            .collect()
+    }
+
+    /// The same, with the hotline's follow-up calls to each so far.
+    pub fn follow_up_calls(&self) -> &[FollowUpCall] {
         &self.awaiting_follow_up
+    }
+
+    /// The earliest time the hotline is to call one of them.
+    pub fn next_follow_up_call_at(&self) -> Option<Timestamp> {
+        self.awaiting_follow_up
+            .iter()
+            .filter_map(|c| c.next_attempt_at)
+            .min()
+    }
+
+    fn awaited_index(&self, reporter: &CaseRef) -> Result<usize, OrderError> {
+        self.awaiting_follow_up
+            .iter()
+            .position(|c| &c.reporter.order == reporter)
+            .ok_or_else(|| OrderError::NotAwaitingFollowUp {
+                reporter: reporter.clone(),
+            })
     }
 
     /// Every follow-up recorded, across reopens.

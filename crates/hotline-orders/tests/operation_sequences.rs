@@ -92,19 +92,23 @@ impl CommandSeed {
             Phase::InProgress => &[9, 9, 4, 5, 3, 6, 8],
             Phase::Returned => &[7],
             Phase::Replied => &[10, 10, 8],
-            Phase::Closed | Phase::FollowedUp | Phase::Merged => &[11],
+            Phase::Closed | Phase::FollowedUp | Phase::Merged => &[11, 11, 12],
         };
         let kind = kinds[usize::from(self.kind) % kinds.len()];
         match kind {
-            11 => {
+            11 | 12 => {
                 let to_call = order.reporters_to_call();
                 let reporter = match to_call.len() {
                     0 => order.reference().clone(),
                     n => to_call[self.reporter % n].order.clone(),
                 };
-                Command::RecordFollowUp {
-                    reporter,
-                    score: self.score.clamp(1, 5),
+                if kind == 12 {
+                    follow_up_attempt(reporter, self.score)
+                } else {
+                    Command::RecordFollowUp {
+                        reporter,
+                        score: self.score.clamp(1, 5),
+                    }
                 }
             }
             _ => CommandSeed {
@@ -117,7 +121,7 @@ impl CommandSeed {
 
     fn command(&self) -> Command {
         let text = if self.blank { " " } else { "情况属实" }.to_owned();
-        match self.kind % 12 {
+        match self.kind % 13 {
             0 => Command::Dispatch,
             1 => Command::ResolveOnCall { reply: text },
             2 => Command::Accept,
@@ -136,6 +140,7 @@ impl CommandSeed {
             8 => Command::Urge { note: text },
             9 => Command::Reply { text },
             10 => Command::Close,
+            11 => follow_up_attempt(reference(self.reporter as u32 + 1), self.score),
             _ => Command::RecordFollowUp {
                 reporter: reference(self.reporter as u32 + 1),
                 score: self.score,
@@ -144,9 +149,27 @@ impl CommandSeed {
     }
 }
 
+/// A follow-up call without a score; the seed's score picks what it came to.
+fn follow_up_attempt(reporter: hotline_types::CaseRef, score: u8) -> Command {
+    let outcomes = [
+        hotline_orders::FollowUpAttempt::NoAnswer,
+        hotline_orders::FollowUpAttempt::Failed,
+        hotline_orders::FollowUpAttempt::Refused,
+        hotline_orders::FollowUpAttempt::NoScore,
+    ];
+    Command::RecordFollowUpAttempt {
+        reporter,
+        outcome: outcomes[usize::from(score) % outcomes.len()],
+        retry: hotline_orders::FollowUpRetry {
+            after: std::time::Duration::from_secs(7200),
+            attempts: u32::from(score % 4),
+        },
+    }
+}
+
 fn command_seed() -> impl Strategy<Value = CommandSeed> {
     (
-        0u8..12,
+        0u8..13,
         prop::bool::weighted(0.1),
         0u32..4,
         any::<bool>(),
@@ -187,9 +210,10 @@ fn op() -> impl Strategy<Value = Op> {
 /// The actor who would normally give `command` on `order`.
 fn natural_actor(command: &Command, order: &WorkOrder) -> Actor {
     match command {
-        Command::Dispatch | Command::ResolveOnCall { .. } | Command::RecordFollowUp { .. } => {
-            agent()
-        }
+        Command::Dispatch
+        | Command::ResolveOnCall { .. }
+        | Command::RecordFollowUp { .. }
+        | Command::RecordFollowUpAttempt { .. } => agent(),
         Command::Redispatch { .. } => dispatcher(),
         Command::DecideExtension { .. } | Command::Urge { .. } => supervisor(),
         _ => {

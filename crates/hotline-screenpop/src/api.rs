@@ -6,8 +6,12 @@
 //!
 //! Owns only data shapes; no behaviour lives here.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use hotline_orders::OrderRules;
+
+use crate::open311::Open311Client;
 use hotline_store::{CitizenRecord, User};
 use hotline_types::{AgentId, CallId, CaseRef, CitizenId, QueueId};
 use serde::{Deserialize, Serialize};
@@ -37,6 +41,12 @@ pub struct ConsoleConfig {
     /// Names of the configured destinations an agent may consult (attended
     /// transfer), e.g. the police or a utility's own line.
     pub destinations: Vec<String>,
+    /// The work orders' catalogue and calendar (`None`: the work-order
+    /// API answers 404 "not configured").
+    pub orders: Option<Arc<OrderRules>>,
+    /// Clients of the Open311 API (`/open311/v2/`) and their keys; none:
+    /// only its services can be read.
+    pub open311_clients: Vec<Open311Client>,
 }
 
 impl Default for ConsoleConfig {
@@ -50,6 +60,8 @@ impl Default for ConsoleConfig {
             case_categories: Vec::new(),
             allowed_origins: Vec::new(),
             destinations: Vec::new(),
+            orders: None,
+            open311_clients: Vec::new(),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The pages' static files (the agent console, the wallboard, the reports,
-//! the department view and the callback list, and their shared frame,
+//! the department view, the callback list and the work orders, and their
+//! shared frame,
 //! script, words, charts and style),
 //! embedded in the binary (no build step, no CDN), served with headers that
 //! keep them from being framed or from loading anything from elsewhere.
@@ -21,6 +22,7 @@ const WALLBOARD_JS: &str = include_str!("../static/wallboard.js");
 const REPORTS_JS: &str = include_str!("../static/reports.js");
 const DEPARTMENTS_JS: &str = include_str!("../static/departments.js");
 const CALLBACKS_JS: &str = include_str!("../static/callbacks.js");
+const ORDERS_JS: &str = include_str!("../static/orders.js");
 const COMMON_JS: &str = include_str!("../static/ui/common.js");
 const TEXTS_JS: &str = include_str!("../static/ui/texts.js");
 const CHARTS_JS: &str = include_str!("../static/ui/charts.js");
@@ -78,6 +80,17 @@ static CALLBACKS: Page = Page {
     script: "callbacks.js",
     body_class: None,
     file: include_str!("../static/callbacks.html"),
+    html: OnceLock::new(),
+};
+
+static ORDERS: Page = Page {
+    path: "/orders/",
+    title: "Hotline · Work orders",
+    heading: "Work orders",
+    stylesheet: "/ui/pages.css",
+    script: "orders.js",
+    body_class: None,
+    file: include_str!("../static/orders.html"),
     html: OnceLock::new(),
 };
 
@@ -268,6 +281,21 @@ pub(crate) async fn callbacks_script() -> Response {
     asset(JS, CALLBACKS_JS)
 }
 
+/// `GET /orders`.
+pub(crate) async fn to_orders() -> Redirect {
+    Redirect::to("/orders/")
+}
+
+/// `GET /orders/`: work orders, for everyone who works them.
+pub(crate) async fn orders() -> Response {
+    asset(HTML, ORDERS.html())
+}
+
+/// `GET /orders/orders.js`.
+pub(crate) async fn orders_script() -> Response {
+    asset(JS, ORDERS_JS)
+}
+
 /// `GET /ui/common.js`: login, language, API calls, shared by the pages.
 pub(crate) async fn common_script() -> Response {
     asset(JS, COMMON_JS)
@@ -292,7 +320,14 @@ pub(crate) async fn pages_style() -> Response {
 mod tests {
     use super::*;
 
-    const PAGES: [&Page; 5] = [&CONSOLE, &WALLBOARD, &REPORTS, &DEPARTMENTS, &CALLBACKS];
+    const PAGES: [&Page; 6] = [
+        &CONSOLE,
+        &WALLBOARD,
+        &REPORTS,
+        &DEPARTMENTS,
+        &CALLBACKS,
+        &ORDERS,
+    ];
 
     #[test]
     fn every_page_has_the_frame_once_with_its_own_link_current() {

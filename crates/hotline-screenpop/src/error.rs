@@ -39,6 +39,9 @@ pub enum ConsoleError {
     /// The thing asked for does not exist.
     #[error("no {what} {key}")]
     NotFound { what: &'static str, key: String },
+    /// This hotline was started without what the request needs.
+    #[error("{what} are not configured on this hotline")]
+    NotConfigured { what: &'static str },
     /// The ACD/call side refused; the page words it from its code.
     #[error(transparent)]
     Refused(#[from] Refused),
@@ -64,7 +67,9 @@ impl ConsoleError {
             ConsoleError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ConsoleError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ConsoleError::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            ConsoleError::NotFound { .. } => StatusCode::NOT_FOUND,
+            ConsoleError::NotFound { .. } | ConsoleError::NotConfigured { .. } => {
+                StatusCode::NOT_FOUND
+            }
             ConsoleError::Refused(_) => StatusCode::CONFLICT,
             ConsoleError::CallCentreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             ConsoleError::Store(e) => match e {
@@ -109,6 +114,11 @@ impl IntoResponse for ConsoleError {
             Some(field) => json!({ "error": message, "field": field }),
             None => json!({ "error": message }),
         };
+        if let (ConsoleError::Store(StoreError::Order(refusal)), Some(body)) =
+            (&self, body.as_object_mut())
+        {
+            body.insert("code".into(), refusal.code().into());
+        }
         if let (ConsoleError::Refused(refused), Some(body)) = (&self, body.as_object_mut()) {
             if let Ok(serde_json::Value::Object(typed)) = serde_json::to_value(refused) {
                 body.extend(typed);

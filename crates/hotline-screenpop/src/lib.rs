@@ -72,6 +72,7 @@ mod error;
 mod extract;
 mod handlers;
 mod hub;
+mod open311;
 mod openapi;
 mod rate_limit;
 mod routes;
@@ -98,6 +99,7 @@ pub use api::{
     DEFAULT_SERVICE_LEVEL_SECS, DEFAULT_SERVICE_LEVEL_TARGET,
 };
 pub use error::ConsoleError;
+pub use open311::Open311Client;
 pub use openapi::document_value as openapi_document;
 pub use routes::RouteInfo;
 pub use session::SESSION_COOKIE;

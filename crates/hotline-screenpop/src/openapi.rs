@@ -407,7 +407,7 @@ pub fn document_value() -> Value {
             "version": env!("CARGO_PKG_VERSION"),
             "description": "REST + WebSocket API of the Hotline agent console. Log in with POST /api/login (session cookie), send the returned csrf_token as X-CSRF-Token on every POST, and open /api/agent/ws for screen-pops. Agents see a citizen record only through a call offered to them or their own audited search; every view is in the audit log."
         },
-        "paths": with_entries(paths, pages_and_reports()),
+        "paths": with_entries(with_entries(paths, pages_and_reports()), work_orders()),
         "components": with_schemas(components(), report_schemas()),
         "tags": [
             { "name": "session" }, { "name": "agent" }, { "name": "calls" }, { "name": "citizens" },
@@ -473,6 +473,113 @@ fn report_answer(row: &str) -> Value {
 }
 
 /// The wallboard, the reports and the pages.
+/// The work-order API (`handlers/orders.rs`).
+fn work_orders() -> Value {
+    let reference = || {
+        path_param(
+            "reference",
+            "The order's reference: 12 digits, grouped or not (261204-00017-3).",
+            json!({ "type": "string" }),
+        )
+    };
+    let order = || {
+        Some(
+            json!({ "type": "object", "description": "OrderAnswer: order (the folded WorkOrder: reference, channel, category, citizen, location, summary, created_at/by, phase, department, deadline, handler, pending_extension, notes, reply, closure, follow_up_due, awaiting_follow_up, follow_ups, linked, merged_into, counters), reference_display, events, history (GET only: every OrderEvent, oldest first), personal_masked, may (the commands you may give now)." }),
+        )
+    };
+    let lines = || {
+        Some(
+            json!({ "type": "array", "items": { "type": "object", "description": "OrderLine: reference, category, department, phase, class (new, in_progress, due_soon, overdue; null when no department has it), channel, district, street, deadline, handler, extension_pending, opened_at, updated_at, returns, urges, reopens. No personal data." } }),
+        )
+    };
+    let department = || {
+        query_param(
+            "department",
+            false,
+            "A department code of the catalogue; defaults to a handler's own.",
+            json!({ "type": "string" }),
+        )
+    };
+    let limit = || {
+        query_param(
+            "limit",
+            false,
+            "At most this many lines (1-500).",
+            json!({ "type": "integer", "minimum": 1, "maximum": 500 }),
+        )
+    };
+    let refused = "The orders core refused (code: wrong_phase, role_not_allowed, not_your_department, unknown_category, unknown_street, ...), the order was contested too often, or the case is not a work order.";
+    json!({
+        "/open311/v2/services.json": { "get": Op::new("open311", "Open311 GeoReport v2: the services (the catalogue's categories).").public()
+            .ok("200", "Services: service_code, service_name, description, metadata (true), type, keywords, group.", Some(json!({ "type": "array", "items": { "type": "object" } }))).build() },
+        "/open311/v2/services/{service}": { "get": Op::new("open311", "Open311: a service's definition (its attributes district and street, from the catalogue).").public()
+            .param(path_param("service", "The service_code, with .json.", json!({ "type": "string" })))
+            .ok("200", "The definition.", Some(json!({ "type": "object" }))).also("404", "No such service.").build() },
+        "/open311/v2/requests.json": {
+            "post": Op::new("open311", "Open311: submit a service request (form-encoded or JSON): api_key, service_code, lat and long or address_string, attribute[district], attribute[street], description, phone (links a known citizen). It becomes a work order (channel web) dispatched by the catalogue.").public()
+                .ok("201", "[{service_request_id, service_notice, account_id}]", Some(json!({ "type": "array", "items": { "type": "object" } })))
+                .also("400", "A missing or bad field, or the orders core refused (unknown district or street).").also("403", "No or unknown api_key.").build(),
+            "get": Op::new("open311", "Open311: service requests by service_request_id (comma-separated), or by service_code, start_date, end_date (w3c datetimes) and status (open, closed), the latest first, 500 at most. Needs api_key.").public()
+                .ok("200", "Requests: service_request_id, status, status_notes, service_name, service_code, description, agency_responsible, service_notice, requested/updated/expected_datetime, address, lat, long.", Some(json!({ "type": "array", "items": { "type": "object" } })))
+                .also("400", "A bad date or status.").also("403", "No or unknown api_key.").build(),
+        },
+        "/open311/v2/requests/{request}": { "get": Op::new("open311", "Open311: one service request (with the department's reply as status_notes). Needs api_key.").public()
+            .param(path_param("request", "The service_request_id, with .json.", json!({ "type": "string" })))
+            .ok("200", "[request]", Some(json!({ "type": "array", "items": { "type": "object" } })))
+            .also("403", "No or unknown api_key.").also("404", "No such request.").build() },
+        "/api/orders/catalogue": { "get": Op::new("orders", "The dispatch catalogue: categories (department, deadline in working days, follow-up), departments, districts and their streets.")
+            .ok("200", "OK", Some(json!({ "type": "object" }))).also("404", "Work orders are not configured.").build() },
+        "/api/orders": { "post": Op::new("orders", "Take an order down (受理), then dispatch it to its category's department (default), resolve it on the call, or keep it at the hotline.")
+            .post(Some(object(&["category", "address", "district", "street", "summary"], json!({
+                "call": { "type": "string", "format": "uuid", "description": "A call offered to you; the order is linked to it." },
+                "citizen": { "type": "integer", "description": "A citizen you hold a grant for." },
+                "channel": { "type": "string", "enum": ["call", "voice_message", "web", "email", "other"] },
+                "category": { "type": "string" }, "address": { "type": "string" },
+                "district": { "type": "string" }, "street": { "type": "string" },
+                "latitude": { "type": "number" }, "longitude": { "type": "number" },
+                "summary": { "type": "string" },
+                "then": { "type": "string", "enum": ["dispatch", "resolve", "keep"] },
+                "reply": { "type": "string", "description": "What the citizen was told (then = resolve)." }
+            }))))
+            .ok("201", "Taken down (and sent on, if that was allowed).", order())
+            .also("409", refused).also("422", "A bad value (field named).")
+            .describe("Agents and supervisors. The reference is the day's next case reference; the order is linked to the call, as a case would be.").build() },
+        "/api/orders/inbox": { "get": Op::new("orders", "A page of a department's inbox, the earliest deadline first.")
+            .param(department())
+            .param(query_param("class", false, "Only this class.", json!({ "type": "string", "enum": ["new", "in_progress", "due_soon", "overdue"] })))
+            .param(query_param("after", false, "The `next` cursor of the previous page.", json!({ "type": "string" })))
+            .param(limit())
+            .ok("200", "OK", Some(object(&["orders", "next"], json!({ "orders": lines().unwrap_or_default(), "next": { "type": ["string", "null"] } }))))
+            .describe("Every department reads every department's inbox.").build() },
+        "/api/orders/counts": { "get": Op::new("orders", "How many of a department's orders are new, in progress, due soon and overdue.")
+            .param(department())
+            .ok("200", "OK", Some(object(&["new", "in_progress", "due_soon", "overdue"], json!({ "new": { "type": "integer" }, "in_progress": { "type": "integer" }, "due_soon": { "type": "integer" }, "overdue": { "type": "integer" } })))).build() },
+        "/api/orders/overdue": { "get": Op::new("orders", "Orders past their deadline and not closed, the most overdue first: one department's or every one's.")
+            .param(department()).param(limit()).ok("200", "OK", lines()).build() },
+        "/api/orders/awaiting_dispatch": { "get": Op::new("orders", "New and returned orders waiting at the hotline for a dispatcher, the oldest first.")
+            .param(limit()).ok("200", "OK", lines()).build() },
+        "/api/orders/follow_ups": { "get": Op::new("orders", "The follow-up (回访) lists, one line per reporter: for_agents (the hotline does not call them again) and due (calls due now).")
+            .param(limit()).ok("200", "{for_agents, due}: lines of order, reporter, citizen, category, department, due_at, next_call_at, attempts, last_outcome.", Some(json!({ "type": "object" }))).build() },
+        "/api/orders/mine": { "get": Op::new("orders", "The orders you took down, the latest first, with their class while a department has them.")
+            .param(limit()).ok("200", "OK", lines()).build() },
+        "/api/orders/{reference}": { "get": Op::new("orders", "One order with its history and the commands you may give it (audited).")
+            .param(reference()).ok("200", "OK", order())
+            .also("404", "No such order.").also("409", "The case is not a work order (a case from before work orders).")
+            .describe("The citizen (and merged reporters) are null for handlers of other departments (personal_masked).").build() },
+        "/api/orders/{reference}/commands": { "post": Op::new("orders", "Give the order a command: dispatch, resolve_on_call {reply}, accept, add_note {text}, request_extension {working_days, reason}, decide_extension {approve}, return {reason}, redispatch {department}, urge {note}, reply {text}, close, record_follow_up {reporter, score}.")
+            .param(reference())
+            .post(Some(json!({ "type": "object", "required": ["command"], "properties": { "command": { "type": "string" } } })))
+            .ok("200", "The order as it now is.", order())
+            .also("404", "No such order.").also("409", refused).also("422", "A bad value.")
+            .describe("The orders core decides who may: agents take down, dispatch and resolve on the call; the handling department's handlers accept, note, ask for an extension, return, reply and close; dispatchers re-dispatch; supervisors urge and decide extensions.").build() },
+        "/api/orders/{reference}/merge": { "post": Op::new("orders", "Merge this order into another that reports the same thing (并单); its reporter is followed up with the master's.")
+            .param(reference())
+            .post(Some(object(&["into"], json!({ "into": { "type": "string" } }))))
+            .ok("200", "The master order as it now is.", order())
+            .also("404", "No such order.").also("409", refused).build() },
+    })
+}
+
 fn pages_and_reports() -> Value {
     let page = |summary: &'static str| {
         Op::new("pages", summary)
@@ -494,6 +601,9 @@ fn pages_and_reports() -> Value {
         "/callbacks": { "get": redirect("Redirects to /callbacks/.") },
         "/callbacks/": { "get": page("The callback list (HTML), for supervisors: priority and cancel.") },
         "/callbacks/callbacks.js": { "get": page("The callback list's script.") },
+        "/orders": { "get": redirect("Redirects to /orders/.") },
+        "/orders/": { "get": page("Work orders (HTML): a department's inbox, the hotline's lists, one order with its history and commands.") },
+        "/orders/orders.js": { "get": page("The work orders page's script.") },
         "/ui/common.js": { "get": page("Login, language and API helpers shared by the pages.") },
         "/ui/texts.js": { "get": page("The pages' words in English and Chinese.") },
         "/ui/charts.js": { "get": page("The pages' SVG charts.") },

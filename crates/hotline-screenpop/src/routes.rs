@@ -18,12 +18,26 @@ use hotline_store::Role;
 use crate::api::ConsoleConfig;
 use crate::error::ConsoleError;
 use crate::session::{same_secret, session_from_cookie_header, Authed};
-use crate::{assets, handlers, openapi, ws, App};
+use crate::{assets, handlers, open311, openapi, ws, App};
 
 /// Header carrying the session's CSRF token on state-changing requests.
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
-const ANYONE: &[Role] = &[Role::Agent, Role::Supervisor, Role::Admin];
+/// Every signed-in user, whatever their role.
+const ANYONE: &[Role] = &[
+    Role::Agent,
+    Role::Supervisor,
+    Role::Admin,
+    Role::Dispatcher,
+    Role::Handler,
+];
+/// The hotline's own staff: citizens' records, cases, live figures.
+const HOTLINE_STAFF: &[Role] = &[Role::Agent, Role::Supervisor, Role::Admin];
+/// Everyone who works on orders reads every order (a department's
+/// handlers see the citizen only on their own department's orders).
+const ORDER_STAFF: &[Role] = ANYONE;
+/// The hotline's side of orders (follow-up lists name citizens).
+const ORDER_HOTLINE: &[Role] = &[Role::Agent, Role::Dispatcher, Role::Supervisor, Role::Admin];
 /// Supervisors may take calls too.
 const CALL_TAKERS: &[Role] = &[Role::Agent, Role::Supervisor];
 const SUPERVISORS: &[Role] = &[Role::Supervisor, Role::Admin];
@@ -120,11 +134,41 @@ pub(crate) fn build(app: App) -> (Router, Vec<RouteInfo>) {
             None,
             assets::callbacks_script,
         )
+        .add(M::GET, "/orders", None, assets::to_orders)
+        .add(M::GET, "/orders/", None, assets::orders)
+        .add(M::GET, "/orders/orders.js", None, assets::orders_script)
         .add(M::GET, "/ui/common.js", None, assets::common_script)
         .add(M::GET, "/ui/texts.js", None, assets::texts_script)
         .add(M::GET, "/ui/charts.js", None, assets::charts_script)
         .add(M::GET, "/ui/pages.css", None, assets::pages_style)
         .add(M::GET, "/api/openapi.json", None, openapi::document)
+        // Open311 GeoReport v2: public routes, each but the services
+        // checking its client's api_key (src/open311.rs).
+        .add(M::GET, "/open311/v2/services.json", None, open311::services)
+        .add(
+            M::GET,
+            "/open311/v2/services/{service}",
+            None,
+            open311::service_definition,
+        )
+        .add(
+            M::POST,
+            "/open311/v2/requests.json",
+            None,
+            open311::create_request,
+        )
+        .add(
+            M::GET,
+            "/open311/v2/requests.json",
+            None,
+            open311::list_requests,
+        )
+        .add(
+            M::GET,
+            "/open311/v2/requests/{request}",
+            None,
+            open311::get_request,
+        )
         .add(M::POST, "/api/login", None, handlers::auth::login)
         .add(M::POST, "/api/logout", Some(ANYONE), handlers::auth::logout)
         .add(M::GET, "/api/me", Some(ANYONE), handlers::auth::me)
@@ -137,7 +181,7 @@ pub(crate) fn build(app: App) -> (Router, Vec<RouteInfo>) {
         .add(
             M::GET,
             "/api/queues",
-            Some(ANYONE),
+            Some(HOTLINE_STAFF),
             handlers::config::queues,
         )
         .add(
@@ -210,38 +254,43 @@ pub(crate) fn build(app: App) -> (Router, Vec<RouteInfo>) {
         .add(
             M::GET,
             "/api/citizens",
-            Some(ANYONE),
+            Some(HOTLINE_STAFF),
             handlers::citizens::search,
         )
         .add(
             M::POST,
             "/api/citizens",
-            Some(ANYONE),
+            Some(HOTLINE_STAFF),
             handlers::citizens::create,
         )
         .add(
             M::GET,
             "/api/citizens/{id}",
-            Some(ANYONE),
+            Some(HOTLINE_STAFF),
             handlers::citizens::get,
         )
-        .add(M::POST, "/api/cases", Some(ANYONE), handlers::cases::create)
+        .add(
+            M::POST,
+            "/api/cases",
+            Some(HOTLINE_STAFF),
+            handlers::cases::create,
+        )
         .add(
             M::GET,
             "/api/cases/{case_ref}",
-            Some(ANYONE),
+            Some(HOTLINE_STAFF),
             handlers::cases::get,
         )
         .add(
             M::POST,
             "/api/cases/{case_ref}/notes",
-            Some(ANYONE),
+            Some(HOTLINE_STAFF),
             handlers::cases::add_note,
         )
         .add(
             M::POST,
             "/api/cases/{case_ref}/status",
-            Some(ANYONE),
+            Some(HOTLINE_STAFF),
             handlers::cases::set_status,
         )
         .add(
@@ -253,7 +302,7 @@ pub(crate) fn build(app: App) -> (Router, Vec<RouteInfo>) {
         .add(
             M::GET,
             "/api/wallboard",
-            Some(ANYONE),
+            Some(HOTLINE_STAFF),
             handlers::wallboard::wallboard,
         )
         .add(
@@ -295,13 +344,13 @@ pub(crate) fn build(app: App) -> (Router, Vec<RouteInfo>) {
         .add(
             M::GET,
             "/api/reports/agents",
-            Some(ANYONE),
+            Some(HOTLINE_STAFF),
             handlers::reports::agents,
         )
         .add(
             M::GET,
             "/api/reports/occupancy",
-            Some(ANYONE),
+            Some(HOTLINE_STAFF),
             handlers::reports::occupancy,
         )
         .add(
@@ -316,7 +365,73 @@ pub(crate) fn build(app: App) -> (Router, Vec<RouteInfo>) {
             Some(SUPERVISORS),
             handlers::reports::cases,
         )
-        .add(M::GET, "/api/audit", Some(ADMINS), handlers::admin::audit);
+        .add(M::GET, "/api/audit", Some(ADMINS), handlers::admin::audit)
+        .add(
+            M::GET,
+            "/api/orders/catalogue",
+            Some(ORDER_STAFF),
+            handlers::orders::catalogue,
+        )
+        .add(
+            M::POST,
+            "/api/orders",
+            Some(CALL_TAKERS),
+            handlers::orders::create,
+        )
+        .add(
+            M::GET,
+            "/api/orders/inbox",
+            Some(ORDER_STAFF),
+            handlers::orders::inbox,
+        )
+        .add(
+            M::GET,
+            "/api/orders/counts",
+            Some(ORDER_STAFF),
+            handlers::orders::counts,
+        )
+        .add(
+            M::GET,
+            "/api/orders/overdue",
+            Some(ORDER_STAFF),
+            handlers::orders::overdue,
+        )
+        .add(
+            M::GET,
+            "/api/orders/awaiting_dispatch",
+            Some(ORDER_STAFF),
+            handlers::orders::awaiting_dispatch,
+        )
+        .add(
+            M::GET,
+            "/api/orders/follow_ups",
+            Some(ORDER_HOTLINE),
+            handlers::orders::follow_ups,
+        )
+        .add(
+            M::GET,
+            "/api/orders/mine",
+            Some(CALL_TAKERS),
+            handlers::orders::mine,
+        )
+        .add(
+            M::GET,
+            "/api/orders/{reference}",
+            Some(ORDER_STAFF),
+            handlers::orders::get,
+        )
+        .add(
+            M::POST,
+            "/api/orders/{reference}/commands",
+            Some(ORDER_STAFF),
+            handlers::orders::command,
+        )
+        .add(
+            M::POST,
+            "/api/orders/{reference}/merge",
+            Some(ORDER_STAFF),
+            handlers::orders::merge,
+        );
     let router = b
         .router
         .layer(middleware::from_fn(handlers::no_store_for_api))

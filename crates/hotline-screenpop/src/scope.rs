@@ -2,7 +2,7 @@
 //! admins everything; supervisors the queues of their department(s), the
 //! agents serving them and the cases of those departments (a supervisor
 //! without a department oversees the whole centre); agents their own
-//! figures only.
+//! figures only (dispatchers and handlers, who take no calls, none).
 //!
 //! A supervisor's `department` may name several, separated by commas.
 //! A queue belongs to a department when the department names the queue's
@@ -33,16 +33,10 @@ impl Scope {
     pub(crate) fn of(user: &User) -> Self {
         match user.role {
             Role::Admin => Scope::All,
-            Role::Agent => Scope::Agent(user.login.clone()),
+            // Order staff have no figures of their own on these pages.
+            Role::Agent | Role::Dispatcher | Role::Handler => Scope::Agent(user.login.clone()),
             Role::Supervisor => {
-                let mut departments: Vec<String> = user
-                    .department
-                    .as_deref()
-                    .unwrap_or_default()
-                    .split(',')
-                    .map(norm)
-                    .filter(|d| !d.is_empty())
-                    .collect();
+                let mut departments: Vec<String> = user.departments().map(norm).collect();
                 departments.sort();
                 departments.dedup();
                 if departments.is_empty() {

@@ -17,6 +17,7 @@ const ui = {
   socket: null,
   retry: 0,
   record: null,        // the record shown on the right
+  catalogue: null,     // the work orders' dispatch catalogue
 };
 
 async function attempt(fn) {
@@ -32,6 +33,7 @@ async function enter(me, config, agent) {
   if (agent) setStatus(agent);
   ui.config = config;
   show($('state-controls'), me.role !== 'admin');
+  ui.catalogue = await attempt(() => api('GET', '/api/orders/catalogue'));
   fillSelects();
   fillBreakReasons();
   renderState();
@@ -309,29 +311,74 @@ function fillSelects() {
     ...cfg.queues.map((q) => el('option', { value: `queue:${q.name}`, text: `${q.name} · ${q.department}` })),
     ...(cfg.destinations || []).map((d) => el('option', { value: `destination:${d}`, text: `☎ ${d}` })),
   );
-  $('case-category').replaceChildren(...cfg.case_categories.map((c) => el('option', { value: c, text: c })));
-  $('case-department').replaceChildren(...cfg.departments.map((d) => el('option', { value: d, text: d })));
-  if (ui.pop && cfg.departments.includes(ui.pop.department)) $('case-department').value = ui.pop.department;
+  fillOrderForm();
   $('wrapup-disposition').replaceChildren(...cfg.dispositions.map((d) => el('option', { value: d, text: d })));
 }
+
+// The case is a work order: the catalogue's category names its department
+// and deadline; the agent dispatches it or resolves it on the call.
+const named = (item) => (currentLang() === 'zh' ? item.name_zh : item.name_en);
+
+function fillOrderForm() {
+  const cat = ui.catalogue;
+  if (!cat) return;
+  const keep = (select, options) => {
+    const value = select.value;
+    select.replaceChildren(...options);
+    if (value && [...select.options].some((o) => o.value === value)) select.value = value;
+  };
+  keep($('case-category'), cat.categories.map((c) => el('option', { value: c.code, text: named(c) })));
+  keep($('case-district'), cat.districts.map((d) => el('option', { value: d.name, text: d.name })));
+  fillStreets();
+  showDepartment();
+}
+
+function fillStreets() {
+  const district = ui.catalogue?.districts.find((d) => d.name === $('case-district').value);
+  const value = $('case-street').value;
+  $('case-street').replaceChildren(...(district ? district.streets : []).map((s) => el('option', { value: s, text: s })));
+  if (value && district?.streets.includes(value)) $('case-street').value = value;
+}
+
+function showDepartment() {
+  const cat = ui.catalogue;
+  const category = cat?.categories.find((c) => c.code === $('case-category').value);
+  const department = category && cat.departments.find((d) => d.code === category.department);
+  $('case-department').textContent = department
+    ? `${named(department)} · ${category.deadline_working_days} ${t('working_days')}` : '';
+}
+
+$('case-category').addEventListener('change', showDepartment);
+$('case-district').addEventListener('change', fillStreets);
+$('case-then').addEventListener('change', () => show($('case-reply-label'), $('case-then').value === 'resolve'));
 
 $('case-form').addEventListener('submit', (ev) => {
   ev.preventDefault();
   attempt(async () => {
     $('case-submit').disabled = true;
     try {
-      const created = await api('POST', '/api/cases', {
+      const then = $('case-then').value;
+      const created = await api('POST', '/api/orders', {
         call: ui.pop ? ui.pop.call : undefined,
         citizen: ui.citizen ? ui.citizen.citizen.id : undefined,
         category: $('case-category').value,
-        department: $('case-department').value,
+        district: $('case-district').value,
+        street: $('case-street').value,
+        address: $('case-address').value,
         summary: $('case-summary').value,
+        then,
+        reply: then === 'resolve' ? $('case-reply').value : undefined,
       });
-      const notes = $('case-notes').value.trim();
-      if (notes) await api('POST', `/api/cases/${created.case_ref}/notes`, { text: notes });
-      $('case-ref').textContent = created.case_ref_display;
+      $('case-ref').textContent = created.reference_display;
+      $('case-ref').dataset.phase = created.order.phase;
       show($('case-result'), true);
-      if (ui.citizen) ui.citizen.open_cases.push(created);
+      if (ui.citizen) {
+        ui.citizen.open_cases.push({
+          case_ref: created.order.reference, category: created.order.category,
+          department: created.order.department || '—', status: created.order.phase,
+          summary: created.order.summary,
+        });
+      }
       renderPop();
     } finally {
       $('case-submit').disabled = false;
@@ -398,6 +445,7 @@ $('record-use').addEventListener('click', () => {
 // also labels the state badge and the break reasons.
 onLanguage(() => {
   fillBreakReasons();
+  fillOrderForm();
   renderState();
   if (ui.pop) renderPop();
   if (ui.record) renderRecord(ui.record);

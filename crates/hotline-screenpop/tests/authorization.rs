@@ -64,6 +64,14 @@ async fn only_the_public_routes_need_no_session() {
             "GET /departments",
             "GET /departments/",
             "GET /departments/departments.js",
+            // Open311: each checks its client's api_key instead.
+            "GET /open311/v2/requests.json",
+            "GET /open311/v2/requests/{request}",
+            "GET /open311/v2/services.json",
+            "GET /open311/v2/services/{service}",
+            "GET /orders",
+            "GET /orders/",
+            "GET /orders/orders.js",
             "GET /reports",
             "GET /reports/",
             "GET /reports/reports.js",
@@ -75,6 +83,7 @@ async fn only_the_public_routes_need_no_session() {
             "GET /wallboard/",
             "GET /wallboard/wallboard.js",
             "POST /api/login",
+            "POST /open311/v2/requests.json",
         ]
     );
 }

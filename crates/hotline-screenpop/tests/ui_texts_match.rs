@@ -12,13 +12,14 @@
 use std::collections::BTreeSet;
 
 const TEXTS_JS: &str = include_str!("../static/ui/texts.js");
-const PAGES: [&str; 6] = [
+const PAGES: [&str; 7] = [
     "common",
     "console",
     "wallboard",
     "reports",
     "departments",
     "callbacks",
+    "orders",
 ];
 
 #[test]

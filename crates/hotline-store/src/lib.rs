@@ -58,7 +58,8 @@ pub use db::{migration_versions, Backend, Store, StoreOptions};
 pub use error::{Result, StoreError};
 pub use events::{AppendOutcome, CallRecord};
 pub use order_lists::{
-    FollowUpDue, InboxCounts, InboxCursor, InboxPage, InboxQuery, OrderLine, MAX_ORDERS_LISTED,
+    FollowUpDue, InboxCounts, InboxCursor, InboxPage, InboxQuery, OrderLine, PublicOrder,
+    PublicOrderQuery, MAX_ORDERS_LISTED,
 };
 pub use order_report::{
     CloseTimes, OrderBucket, OrderFigureSlots, OrderFigures, OrderGrouping, OrderReportQuery,

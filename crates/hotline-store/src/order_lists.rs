@@ -1,6 +1,9 @@
-//! Lists of work orders read from their projection alone (never from the
-//! logs): a department's inbox with its classes, overdue orders, and the
-//! follow-up calls due.
+//! Lists of work orders read from their projection: a department's inbox
+//! with its classes, overdue orders, the follow-up calls due and the
+//! agents' follow-up list. The follow-up lists pick their orders from the
+//! projection (`follow_up_next_call_at_ms`, `follow_ups_listed`, migration
+//! 0005) and read each reporter's calls from the folded log, which alone
+//! holds them per reporter.
 //!
 //! The classes are those of [`hotline_orders::Inbox::classify`], written in
 //! SQL: overdue when `now` is past the deadline, due soon when the deadline
@@ -15,9 +18,10 @@ use std::fmt;
 use std::str::FromStr;
 
 use hotline_orders::{
-    CalendarError, CategoryCode, Channel, DepartmentId, Inbox, InboxStatus, Phase, UserId,
+    CalendarError, CategoryCode, Channel, DepartmentId, FollowUpAttempt, Inbox, InboxStatus, Phase,
+    UserId,
 };
-use hotline_types::{CaseRef, Timestamp};
+use hotline_types::{CaseRef, CitizenId, Timestamp};
 use serde::Serialize;
 
 use crate::db::with_pool;
@@ -134,8 +138,9 @@ pub struct OrderLine {
     pub department: Option<DepartmentId>,
     pub phase: Phase,
     /// Its class at the list's `now` (overdue for every line of
-    /// [`Store::overdue_orders`]).
-    pub class: InboxStatus,
+    /// [`Store::overdue_orders`]); `None` while no department has it (at
+    /// the hotline, closed, merged).
+    pub class: Option<InboxStatus>,
     pub channel: Channel,
     pub district: String,
     pub street: String,
@@ -149,23 +154,36 @@ pub struct OrderLine {
     pub reopens: u32,
 }
 
-/// A closed order whose follow-up calls (回访) are due.
+/// A reporter of a closed order still to be followed up (回访): the
+/// hotline's next call to them is due, or they wait on the agents' list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FollowUpDue {
-    pub reference: CaseRef,
+    /// The order followed up (for a merged duplicate's reporter: its master).
+    pub order: CaseRef,
+    /// The reference the reporter knows: what `Command::RecordFollowUp`
+    /// and `RecordFollowUpAttempt` name.
+    pub reporter: CaseRef,
+    /// Whom to call: the phone numbers and language are the citizen's.
+    pub citizen: CitizenId,
     pub category: CategoryCode,
     pub department: Option<DepartmentId>,
+    /// When the follow-up of the latest close came due.
     pub due_at: Timestamp,
-    /// Reporters still to call (the order's own and merged duplicates').
-    pub reporters_to_call: u32,
+    /// When the hotline calls next; `None`: on the agents' list.
+    pub next_call_at: Option<Timestamp>,
+    /// The hotline's calls to this reporter that recorded no score.
+    pub attempts: u32,
+    pub last_outcome: Option<FollowUpAttempt>,
 }
 
 const LINE_COLUMNS: &str = "case_id, case_ref, category, department, phase, channel, district, \
      street, deadline_at_ms, handler, extension_pending, opened_at_ms, updated_at_ms, returns, \
      urges, reopens";
 
-/// The class of a row at `$now` (`$1`) with the due-soon window ending at `$2`.
-const CLASS: &str = "CASE WHEN deadline_at_ms < $1 THEN 'overdue' \
+/// The class of a row at `$now` (`$1`) with the due-soon window ending at
+/// `$2`; empty when no department has the order.
+const CLASS: &str = "CASE WHEN phase NOT IN ('dispatched', 'in_progress', 'replied', 'reopened') \
+     THEN NULL WHEN deadline_at_ms < $1 THEN 'overdue' \
      WHEN deadline_at_ms <= $2 THEN 'due_soon' \
      WHEN phase IN ('dispatched', 'reopened') THEN 'new' ELSE 'in_progress' END";
 
@@ -187,7 +205,7 @@ struct LineRow {
     returns: i64,
     urges: i64,
     reopens: i64,
-    inbox_class: String,
+    inbox_class: Option<String>,
 }
 
 fn parse_reference(digits: &str) -> Result<CaseRef> {
@@ -231,7 +249,7 @@ impl TryFrom<LineRow> for OrderLine {
             reference: parse_reference(&r.case_ref)?,
             category: CategoryCode::from(r.category.clone()),
             phase: parse_phase(r.phase.as_deref().ok_or_else(|| missing("phase"))?)?,
-            class: parse_class(&r.inbox_class)?,
+            class: r.inbox_class.as_deref().map(parse_class).transpose()?,
             channel: parse_channel(r.channel.as_deref().ok_or_else(|| missing("channel"))?)?,
             district: r.district.clone().ok_or_else(|| missing("district"))?,
             street: r.street.clone().ok_or_else(|| missing("street"))?,
@@ -383,33 +401,91 @@ impl Store {
         rows.into_iter().map(OrderLine::try_from).collect()
     }
 
-    /// Closed orders whose follow-up calls are due at `now` and not all
-    /// made, the longest waiting first: the follow-up caller's list. Open
-    /// one with [`Store::work_order`] for the reporters to call.
+    /// The reporters whose follow-up call by the hotline is due at `now`
+    /// (the first when the follow-up came due, a retry when the last call
+    /// set it), the longest waiting first, at most `limit`: the follow-up
+    /// caller's list. A reporter left to the agents is not on it.
     pub async fn follow_ups_due(&self, now: Timestamp, limit: u32) -> Result<Vec<FollowUpDue>> {
         let limit = check_limit(limit)?;
-        let rows: Vec<(String, String, String, i64, i64)> = with_pool!(self, |pool| {
-            sqlx::query_as(
-                "SELECT case_ref, category, department, follow_up_due_at_ms, follow_ups_awaited \
-                 FROM cases WHERE phase = 'closed' AND follow_up_due_at_ms <= $1 \
-                 AND follow_ups_awaited > 0 ORDER BY follow_up_due_at_ms, case_id LIMIT $2",
+        let refs: Vec<String> = with_pool!(self, |pool| {
+            sqlx::query_scalar(
+                "SELECT case_ref FROM cases WHERE phase = 'closed' \
+                 AND follow_up_next_call_at_ms <= $1 \
+                 ORDER BY follow_up_next_call_at_ms, case_id LIMIT $2",
             )
             .bind(now.as_millis())
             .bind(limit)
             .fetch_all(pool)
             .await?
         });
-        rows.into_iter()
-            .map(|(case_ref, category, department, due_at, awaited)| {
-                Ok(FollowUpDue {
-                    reference: parse_reference(&case_ref)?,
-                    category: CategoryCode::from(category),
-                    department: department_of(department),
-                    due_at: Timestamp(due_at),
-                    reporters_to_call: count(awaited),
-                })
-            })
-            .collect()
+        let mut due = self
+            .follow_up_reporters(refs, |next| next.is_some_and(|at| at <= now))
+            .await?;
+        due.sort_by_key(|f| f.next_call_at);
+        due.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        Ok(due)
+    }
+
+    /// The agents' follow-up list (回访 by an agent): reporters the
+    /// hotline does not call again (its calls reached nobody, the number
+    /// is refused, or they answered without a score), the orders closed
+    /// longest ago first, at most `limit`.
+    pub async fn follow_up_list(&self, limit: u32) -> Result<Vec<FollowUpDue>> {
+        let limit = check_limit(limit)?;
+        let refs: Vec<String> = with_pool!(self, |pool| {
+            sqlx::query_scalar(
+                "SELECT case_ref FROM cases WHERE phase = 'closed' AND follow_ups_listed > 0 \
+                 ORDER BY follow_up_due_at_ms, case_id LIMIT $1",
+            )
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+        });
+        let mut listed = self
+            .follow_up_reporters(refs, |next| next.is_none())
+            .await?;
+        listed.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        Ok(listed)
+    }
+
+    /// The awaited reporters of these orders whose next call fits `wanted`.
+    async fn follow_up_reporters(
+        &self,
+        refs: Vec<String>,
+        wanted: impl Fn(Option<Timestamp>) -> bool,
+    ) -> Result<Vec<FollowUpDue>> {
+        let mut reporters = Vec::new();
+        for digits in refs {
+            let reference = parse_reference(&digits)?;
+            // Gone or changed since the query: the next poll sees it as it is.
+            let Some(loaded) = self.load_order(&reference).await? else {
+                continue;
+            };
+            let order = &loaded.order;
+            let Some(due_at) = order.follow_up_due() else {
+                continue;
+            };
+            for call in order.follow_up_calls() {
+                let Some(citizen) = call.reporter.citizen else {
+                    continue;
+                };
+                if !wanted(call.next_attempt_at) {
+                    continue;
+                }
+                reporters.push(FollowUpDue {
+                    order: reference.clone(),
+                    reporter: call.reporter.order.clone(),
+                    citizen,
+                    category: order.category().clone(),
+                    department: order.department().cloned(),
+                    due_at,
+                    next_call_at: call.next_attempt_at,
+                    attempts: call.attempts,
+                    last_outcome: call.last_outcome,
+                });
+            }
+        }
+        Ok(reporters)
     }
 }
 
@@ -433,4 +509,190 @@ fn page(mut rows: Vec<LineRow>, limit: i64) -> Result<InboxPage> {
             .collect::<Result<_>>()?,
         next,
     })
+}
+
+impl Store {
+    /// New and returned orders waiting at the hotline for a dispatcher,
+    /// the oldest first (they have no department, so no inbox class).
+    pub async fn orders_awaiting_dispatch(&self, limit: u32) -> Result<Vec<OrderLine>> {
+        let limit = check_limit(limit)?;
+        // No department has them: the class is empty whatever $1 and $2.
+        let sql = format!(
+            "SELECT {LINE_COLUMNS}, {CLASS} AS inbox_class FROM cases \
+             WHERE phase IN ('new', 'returned') \
+             ORDER BY updated_at_ms, case_id LIMIT $3"
+        );
+        let rows: Vec<LineRow> = with_pool!(self, |pool| {
+            sqlx::query_as::<_, LineRow>(&sql)
+                .bind(0_i64)
+                .bind(0_i64)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?
+        });
+        rows.into_iter().map(OrderLine::try_from).collect()
+    }
+
+    /// The work orders `user` took down, the latest first, each with its
+    /// inbox class at `now` while a department has it (the due-soon window
+    /// ending at `due_soon_until`): an agent's own work between calls.
+    pub async fn orders_taken_by(
+        &self,
+        user: &str,
+        now: Timestamp,
+        due_soon_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<OrderLine>> {
+        let limit = check_limit(limit)?;
+        let sql = format!(
+            "SELECT {LINE_COLUMNS}, {CLASS} AS inbox_class FROM cases \
+             WHERE created_by = $3 AND event_count > 0 \
+             ORDER BY opened_at_ms DESC, case_id DESC LIMIT $4"
+        );
+        let rows: Vec<LineRow> = with_pool!(self, |pool| {
+            sqlx::query_as::<_, LineRow>(&sql)
+                .bind(now.as_millis())
+                .bind(due_soon_until.as_millis())
+                .bind(user)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?
+        });
+        rows.into_iter().map(OrderLine::try_from).collect()
+    }
+}
+
+/// Which work orders a public listing asks for (Open311 `GET requests`).
+#[derive(Debug, Clone)]
+pub struct PublicOrderQuery {
+    /// Only this category.
+    pub category: Option<CategoryCode>,
+    /// Only orders taken down at or after / before these times.
+    pub opened_from: Option<Timestamp>,
+    pub opened_before: Option<Timestamp>,
+    /// `Some(true)`: only open ones (not closed, followed up or merged);
+    /// `Some(false)`: only closed or followed up.
+    pub open: Option<bool>,
+    /// At most this many (1..=[`MAX_ORDERS_LISTED`]), the latest first.
+    pub limit: u32,
+}
+
+/// An order as a public listing shows it: what, where, who handles it and
+/// when, from its projection (its citizen is never part of it).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PublicOrder {
+    pub reference: CaseRef,
+    pub category: CategoryCode,
+    pub department: Option<DepartmentId>,
+    pub phase: Phase,
+    pub summary: String,
+    pub address: String,
+    pub district: String,
+    pub street: String,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub opened_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub deadline: Option<Timestamp>,
+}
+
+type PublicRow = (
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<f64>,
+    Option<f64>,
+    i64,
+    i64,
+    Option<i64>,
+);
+
+impl Store {
+    /// Work orders for a public listing, the latest taken down first
+    /// (merged duplicates left out). Reads the projection only.
+    pub async fn public_orders(&self, query: &PublicOrderQuery) -> Result<Vec<PublicOrder>> {
+        let limit = check_limit(query.limit)?;
+        let mut sql = String::from(
+            "SELECT case_ref, category, department, phase, summary, address, district, street, \
+             latitude, longitude, opened_at_ms, updated_at_ms, deadline_at_ms FROM cases \
+             WHERE event_count > 0 AND phase <> 'merged'",
+        );
+        let mut n = 0;
+        let mut next = || {
+            n += 1;
+            format!("${n}")
+        };
+        if query.category.is_some() {
+            sql += &format!(" AND category = {}", next());
+        }
+        if query.opened_from.is_some() {
+            sql += &format!(" AND opened_at_ms >= {}", next());
+        }
+        if query.opened_before.is_some() {
+            sql += &format!(" AND opened_at_ms < {}", next());
+        }
+        match query.open {
+            Some(true) => sql += " AND phase NOT IN ('closed', 'followed_up')",
+            Some(false) => sql += " AND phase IN ('closed', 'followed_up')",
+            None => {}
+        }
+        sql += &format!(" ORDER BY opened_at_ms DESC, case_id DESC LIMIT {}", next());
+        let rows: Vec<PublicRow> = with_pool!(self, |pool| {
+            let mut q = sqlx::query_as::<_, PublicRow>(&sql);
+            if let Some(category) = &query.category {
+                q = q.bind(category.as_str());
+            }
+            if let Some(from) = query.opened_from {
+                q = q.bind(from.as_millis());
+            }
+            if let Some(before) = query.opened_before {
+                q = q.bind(before.as_millis());
+            }
+            q.bind(limit).fetch_all(pool).await?
+        });
+        rows.into_iter()
+            .map(
+                |(
+                    case_ref,
+                    category,
+                    department,
+                    phase,
+                    summary,
+                    address,
+                    district,
+                    street,
+                    latitude,
+                    longitude,
+                    opened,
+                    updated,
+                    deadline,
+                )| {
+                    let phase = phase.ok_or_else(|| StoreError::CorruptData {
+                        what: "work order",
+                        detail: format!("{case_ref} has no phase"),
+                    })?;
+                    Ok(PublicOrder {
+                        reference: parse_reference(&case_ref)?,
+                        category: CategoryCode::from(category),
+                        department: department_of(department),
+                        phase: parse_phase(&phase)?,
+                        summary,
+                        address: address.unwrap_or_default(),
+                        district: district.unwrap_or_default(),
+                        street: street.unwrap_or_default(),
+                        latitude,
+                        longitude,
+                        opened_at: Timestamp(opened),
+                        updated_at: Timestamp(updated),
+                        deadline: deadline.map(Timestamp),
+                    })
+                },
+            )
+            .collect()
+    }
 }

@@ -168,6 +168,8 @@ struct Projection {
     closed_on_time: Option<i64>,
     follow_up_due_at_ms: Option<i64>,
     follow_ups_awaited: i64,
+    follow_up_next_call_at_ms: Option<i64>,
+    follow_ups_listed: i64,
     counters: [i64; 8],
     event_count: i64,
 }
@@ -202,7 +204,13 @@ impl Projection {
             resolved_on_call: i64::from(closure.is_some_and(|c| c.resolved_on_call)),
             closed_on_time: order.closed_on_time().map(i64::from),
             follow_up_due_at_ms: order.follow_up_due().map(Timestamp::as_millis),
-            follow_ups_awaited: order.reporters_to_call().len() as i64,
+            follow_ups_awaited: order.follow_up_calls().len() as i64,
+            follow_up_next_call_at_ms: order.next_follow_up_call_at().map(Timestamp::as_millis),
+            follow_ups_listed: order
+                .follow_up_calls()
+                .iter()
+                .filter(|c| c.next_attempt_at.is_none())
+                .count() as i64,
             counters: [
                 c.returns,
                 c.redispatches,
@@ -241,7 +249,8 @@ macro_rules! append_to_order {
                  closed_on_time = $13, follow_up_due_at_ms = $14, follow_ups_awaited = $15, \
                  returns = $16, redispatches = $17, urges = $18, extensions_requested = $19, \
                  extensions_approved = $20, extensions_refused = $21, reopens = $22, \
-                 follow_ups = $23, event_count = $24 WHERE case_id = $25 AND event_count = $26",
+                 follow_ups = $23, event_count = $24, follow_up_next_call_at_ms = $25, \
+                 follow_ups_listed = $26 WHERE case_id = $27 AND event_count = $28",
             )
             .bind(p.department.as_str())
             .bind(p.status)
@@ -267,6 +276,8 @@ macro_rules! append_to_order {
             .bind(reopens)
             .bind(follow_ups)
             .bind(p.event_count)
+            .bind(p.follow_up_next_call_at_ms)
+            .bind(p.follow_ups_listed)
             .bind(case_id)
             .bind(i64::try_from(expected).unwrap_or(i64::MAX))
             .execute(&mut *$tx)
@@ -330,11 +341,11 @@ struct EventRow {
 
 /// An order as loaded for a command: its row id, its citizen (for the
 /// audit) and its folded log.
-struct Loaded {
-    case_id: i64,
-    citizen: Option<i64>,
-    order: WorkOrder,
-    events: Vec<OrderEvent>,
+pub(crate) struct Loaded {
+    pub(crate) case_id: i64,
+    pub(crate) citizen: Option<i64>,
+    pub(crate) order: WorkOrder,
+    pub(crate) events: Vec<OrderEvent>,
 }
 
 /// The texts a command would store, checked against the store's limits
@@ -353,7 +364,8 @@ fn check_command(command: &Command) -> Result<()> {
         | Command::DecideExtension { .. }
         | Command::Redispatch { .. }
         | Command::Close
-        | Command::RecordFollowUp { .. } => Ok(()),
+        | Command::RecordFollowUp { .. }
+        | Command::RecordFollowUpAttempt { .. } => Ok(()),
     }
 }
 
@@ -655,7 +667,7 @@ impl Store {
 
     /// Loads and folds an order's log. The log is read in one statement (a
     /// consistent snapshot); its length is the version an append expects.
-    async fn load_order(&self, reference: &CaseRef) -> Result<Option<Loaded>> {
+    pub(crate) async fn load_order(&self, reference: &CaseRef) -> Result<Option<Loaded>> {
         let (row, rows): (Option<(i64, Option<i64>)>, Vec<EventRow>) = with_pool!(self, |pool| {
             let row: Option<(i64, Option<i64>)> =
                 sqlx::query_as("SELECT case_id, citizen_id FROM cases WHERE case_ref = $1")

@@ -1,5 +1,6 @@
-//! Users of the consoles: agents, supervisors and admins, their department
-//! and skills, and argon2 password hashes. Hashing runs on the blocking
+//! Users of the consoles: agents, supervisors and admins, the work-order
+//! roles (dispatchers at the hotline, handlers in a department), their
+//! department and skills, and argon2 password hashes. Hashing runs on the blocking
 //! pool: it is deliberately slow.
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -19,9 +20,15 @@ pub const MIN_PASSWORD_CHARS: usize = 10;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
+    /// Answers calls and takes orders down.
     Agent,
+    /// Supervises queues, agents and orders (urges, decides extensions).
     Supervisor,
     Admin,
+    /// At the hotline: re-dispatches orders that were returned.
+    Dispatcher,
+    /// Staff of the department named on their account: works its orders.
+    Handler,
 }
 
 impl Role {
@@ -30,6 +37,8 @@ impl Role {
             Role::Agent => "agent",
             Role::Supervisor => "supervisor",
             Role::Admin => "admin",
+            Role::Dispatcher => "dispatcher",
+            Role::Handler => "handler",
         }
     }
 
@@ -38,6 +47,8 @@ impl Role {
             "agent" => Some(Role::Agent),
             "supervisor" => Some(Role::Supervisor),
             "admin" => Some(Role::Admin),
+            "dispatcher" => Some(Role::Dispatcher),
+            "handler" => Some(Role::Handler),
             _ => None,
         }
     }
@@ -72,6 +83,20 @@ pub struct User {
     pub department: Option<String>,
     pub disabled: bool,
     pub skills: Vec<Skill>,
+}
+
+impl User {
+    /// The departments their account names: `department` may name several,
+    /// separated by commas (a supervisor of two, a handler working for
+    /// two), each trimmed, empty names left out.
+    pub fn departments(&self) -> impl Iterator<Item = &str> {
+        self.department
+            .as_deref()
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -160,12 +185,19 @@ async fn verify_password(password: String, hash: String) -> bool {
 }
 
 impl Store {
-    /// Creates a user; the login must be unused.
+    /// Creates a user; the login must be unused, and a handler works for
+    /// a department.
     pub async fn create_user(&self, new: &NewUser, now: Timestamp) -> Result<User> {
         check_login(&new.login)?;
         check_name("display name", &new.display_name, 200)?;
         if let Some(d) = &new.department {
             check_name("department", d, 64)?;
+        }
+        if new.role == Role::Handler && new.department.is_none() {
+            return Err(StoreError::InvalidValue {
+                field: "department",
+                reason: "a handler works for a department: name it".into(),
+            });
         }
         check_password(&new.password)?;
         check_skills(&new.skills)?;

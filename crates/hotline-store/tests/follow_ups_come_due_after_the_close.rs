@@ -66,11 +66,12 @@ async fn follow_ups_come_due_after_the_close() {
             .unwrap()
             .is_empty());
         let list = s.follow_ups_due(due, 10).await.unwrap();
-        let refs: Vec<_> = list.iter().map(|f| f.reference.clone()).collect();
+        let refs: Vec<_> = list.iter().map(|f| f.order.clone()).collect();
         assert_eq!(refs, [pleased.clone(), unhappy.clone()], "{label}");
-        assert!(list
-            .iter()
-            .all(|f| f.due_at == due && f.reporters_to_call == 1));
+        assert!(list.iter().all(|f| f.due_at == due
+            && f.next_call_at == Some(due)
+            && f.attempts == 0
+            && f.reporter == f.order));
         assert_eq!(
             list[0].department.as_ref().map(|d| d.as_str()),
             Some("housing")
@@ -165,7 +166,7 @@ async fn follow_ups_come_due_after_the_close() {
         assert_eq!(inbox[0].reference, unhappy);
         assert_eq!(
             inbox[0].class,
-            InboxStatus::New,
+            Some(InboxStatus::New),
             "{label}: reopened, not taken on yet"
         );
         assert_eq!(inbox[0].reopens, 1);

@@ -25,10 +25,11 @@ use hotline_call::call::{
 use hotline_call::media::local_media;
 use hotline_ivr::{LookupKey, LookupKind, LookupOutcome, LookupResponse};
 use hotline_media::{Bridge, Leg, MediaEngine, MediaEvent, Monitor, PromptCache};
+use hotline_orders::{Actor, CategoryCode, Channel, Command, Location, OrderRules};
 use hotline_sip::sdp::SdesCrypto;
 use hotline_sip::transport::{EventRoute, SipHandle};
 use hotline_sip::{CallHandle, EndedBy, Event, NegotiatedMedia, OutgoingCall, Peer};
-use hotline_store::{AuditContext, NewCase, Store};
+use hotline_store::{AuditContext, NewWorkOrder, Store};
 use hotline_types::{CallEvent, CallEventRecord, CallId, Timestamp};
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
@@ -61,6 +62,10 @@ pub struct CallContext {
     pub dial_plan: Arc<hotline_call::dialplan::DialPlan>,
     /// The store's list of promises to call back, and its scheduler.
     pub callback_list: crate::callback_list::CallbackList,
+    /// The work orders' catalogue and calendar (voice messages become orders).
+    pub orders: Arc<OrderRules>,
+    /// The category of a voice message whose voicemail node names none.
+    pub voice_message_category: CategoryCode,
 }
 
 /// What a call task is told.
@@ -182,7 +187,8 @@ pub async fn run_call(
 
 /// Runs a call core to its end: carries out its outputs, feeds it what
 /// happens. `caller` is the citizen's media leg of an incoming call;
-/// `gone` is what the core is told if its input channel closes.
+/// `gone` is what the core is told if its input channel closes. The core
+/// is handed back, over, for what it came to.
 pub(crate) async fn drive<C: CallCore>(
     context: Arc<CallContext>,
     mut call: C,
@@ -193,7 +199,7 @@ pub(crate) async fn drive<C: CallCore>(
         mpsc::UnboundedReceiver<CallInput>,
     ),
     gone: Input,
-) {
+) -> C {
     let (answers_tx, mut answers) = mpsc::unbounded_channel();
     let mut gone = Some(gone);
     let mut driver = Driver {
@@ -247,6 +253,7 @@ pub(crate) async fn drive<C: CallCore>(
         };
         call.handle(Instant::now(), input);
     }
+    call
 }
 
 impl Driver {
@@ -283,7 +290,8 @@ impl Driver {
                 caller,
                 path,
                 duration,
-            } => self.voice_message(id, caller, path, duration),
+                category,
+            } => self.voice_message(id, caller, path, duration, category),
             Output::Callback {
                 number,
                 queue,
@@ -708,38 +716,63 @@ impl Driver {
         });
     }
 
-    /// A voice message becomes a case whose number the IVR reads back.
+    /// A voice message becomes a work order (taken down by the IVR) whose
+    /// number the IVR reads back: of the voicemail node's category and
+    /// dispatched at once to its department, or, when the node names none,
+    /// of the configured voice-message category, waiting at the hotline for
+    /// someone to listen and dispatch it.
     fn voice_message(
         &self,
         id: hotline_ivr::RecordingId,
         caller: String,
         path: PathBuf,
         duration: Duration,
+        category: Option<String>,
     ) {
-        let store = self.context.store.clone();
+        let context = self.context.clone();
         let answers = self.answers.clone();
         let call = self.id;
         tokio::spawn(async move {
+            let store = &context.store;
             let audit = AuditContext::for_call("ivr", call, now_ts());
             let citizen = match store.citizen_by_phone(&audit, &caller).await {
                 Ok(found) => found.first().map(|r| r.citizen.id),
                 Err(_) => None,
             };
-            let new = NewCase {
-                citizen,
+            let dispatch = category.is_some();
+            let new = NewWorkOrder {
                 call: Some(call),
-                category: "voice_message".into(),
-                department: "general".into(),
+                channel: Channel::VoiceMessage,
+                category: category.map_or_else(
+                    || context.voice_message_category.clone(),
+                    CategoryCode::from,
+                ),
+                citizen,
+                location: Location::unknown(),
                 summary: format!(
-                    "Voice message ({} s): {}",
+                    "Voice message ({} s) from {caller}: {}",
                     duration.as_secs(),
                     path.display()
                 ),
             };
-            let case_ref = match store.create_case(&audit, &new).await {
-                Ok(case) => Some(case.case_ref),
+            let rules = context.orders.rules();
+            let ivr = Actor::agent("ivr");
+            let now = now_ts();
+            let case_ref = match store.create_work_order(&audit, rules, now, &ivr, new).await {
+                Ok(created) => {
+                    let reference = created.order.reference().clone();
+                    if dispatch {
+                        if let Err(e) = store
+                            .act_on_order(&audit, rules, now, &ivr, &reference, Command::Dispatch)
+                            .await
+                        {
+                            warn!(%call, %reference, error = %e, "a voice message's order waits at the hotline: it could not be dispatched");
+                        }
+                    }
+                    Some(reference)
+                }
                 Err(e) => {
-                    warn!(%call, error = %e, "the voice message is kept but no case could be opened");
+                    warn!(%call, error = %e, "the voice message is kept but no work order could be opened");
                     None
                 }
             };

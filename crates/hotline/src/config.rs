@@ -58,6 +58,33 @@ pub struct OrdersConfig {
     /// An order is due soon when its deadline falls within this many
     /// working days.
     pub due_soon_working_days: u32,
+    /// The hotline places the follow-up calls (回访) of closed orders
+    /// itself. Empty: yes when `sip.outbound_uri` is set.
+    pub follow_up_calls: Option<bool>,
+    /// Follow-up calls under way at once, at most.
+    pub follow_up_max_calls: usize,
+    /// A follow-up call that reached nobody is made again this many
+    /// minutes later...
+    pub follow_up_retry_minutes: u64,
+    /// ...up to this many calls in all; then the reporter waits on the
+    /// agents' follow-up list.
+    pub follow_up_attempts: u32,
+    /// The category of a voice message whose voicemail node names none: it
+    /// becomes a work order of this category that waits at the hotline
+    /// for an agent or dispatcher to listen and dispatch.
+    pub voice_message_category: String,
+    /// Clients of the Open311 GeoReport v2 API (`/open311/v2/`), each with
+    /// its own key (at least 16 characters); without one, only the
+    /// services can be read.
+    pub open311_clients: Vec<Open311ClientConfig>,
+}
+
+/// One Open311 client: the orders it submits are `open311:<name>`'s.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Open311ClientConfig {
+    pub name: String,
+    pub api_key: String,
 }
 
 impl Default for OrdersConfig {
@@ -70,6 +97,12 @@ impl Default for OrdersConfig {
                 .map(String::from)
                 .to_vec(),
             due_soon_working_days: 1,
+            follow_up_calls: None,
+            follow_up_max_calls: 2,
+            follow_up_retry_minutes: 120,
+            follow_up_attempts: 3,
+            voice_message_category: "consultation".into(),
+            open311_clients: Vec::new(),
         }
     }
 }
@@ -556,16 +589,21 @@ impl Config {
         for phone in &mut shown.phones {
             phone.password = REDACTED.into();
         }
+        for client in &mut shown.orders.open311_clients {
+            client.api_key = REDACTED.into();
+        }
         shown.database.url = redact_url(&shown.database.url);
         shown
     }
 
-    /// The IVR checker's view of this configuration.
-    pub fn ivr_environment(&self) -> hotline_ivr::Environment {
+    /// The IVR checker's view of this configuration, with the categories
+    /// of the work orders' catalogue.
+    pub fn ivr_environment(&self, orders: &hotline_orders::OrderRules) -> hotline_ivr::Environment {
         hotline_ivr::Environment::new(
             self.queues.iter().map(|q| q.name.clone()),
             self.destinations.keys().cloned(),
         )
+        .with_categories(orders.catalogue.categories().map(|c| c.code.to_string()))
     }
 }
 
@@ -1107,13 +1145,20 @@ mod tests {
 
     #[test]
     fn the_printed_configuration_shows_no_secret() {
-        let mut config =
-            Config::from_toml("[[phones]]\nuser = \"agent1\"\npassword = \"phone-secret-1\"\n")
-                .expect("parses");
+        let mut config = Config::from_toml(
+            "[[phones]]\nuser = \"agent1\"\npassword = \"phone-secret-1\"\n\
+             [[orders.open311_clients]]\nname = \"city-app\"\napi_key = \"open311-secret-4444\"\n",
+        )
+        .expect("parses");
         config.console.admin_password = Some("admin-secret-22".into());
         config.database.url = "postgres://hotline:db-secret-333@db.example/hotline".into();
         let printed = toml::to_string_pretty(&config.redacted()).expect("prints");
-        for secret in ["phone-secret-1", "admin-secret-22", "db-secret-333"] {
+        for secret in [
+            "phone-secret-1",
+            "admin-secret-22",
+            "db-secret-333",
+            "open311-secret-4444",
+        ] {
             assert!(!printed.contains(secret), "{secret} printed:\n{printed}");
         }
         assert!(printed.contains("postgres://hotline:***@db.example/hotline"));

@@ -8,6 +8,7 @@
 //! register a softphone and call the hotline at once (logins in the README).
 
 use anyhow::Context;
+use hotline_orders::Catalogue;
 use hotline_store::{AuditContext, NewCase, NewCitizen, NewUser, Role, Skill, Store};
 use hotline_types::Timestamp;
 use tracing::info;
@@ -52,6 +53,16 @@ pub fn demo_agents(count: u32) -> Vec<DemoAgent> {
         .collect()
 }
 pub const DEMO_SUPERVISOR: (&str, &str) = ("supervisor1", "supervisor1-demo-pass");
+/// The demo dispatcher (re-dispatches returned work orders).
+pub const DEMO_DISPATCHER: (&str, &str) = ("dispatcher1", "dispatcher1-demo-pass");
+
+/// The demo handler of a catalogue department: its login and password
+/// (`handler-water`, `handler-water-demo-pass`).
+pub fn demo_handler(department: &str) -> (String, String) {
+    let login = format!("handler-{}", department.replace('_', "-"));
+    let password = format!("{login}-demo-pass");
+    (login, password)
+}
 /// A demo citizen the hotline knows: call from this number to see the pop.
 pub const DEMO_CITIZEN_PHONE: &str = "13800138000";
 
@@ -124,8 +135,59 @@ pub fn add_phones(config: &mut Config, agents: &[DemoAgent]) {
     }
 }
 
+/// The demo's work-order staff: the dispatcher and one handler for each
+/// department of the catalogue.
+async fn seed_order_staff(
+    store: &Store,
+    catalogue: &Catalogue,
+    at: Timestamp,
+) -> anyhow::Result<()> {
+    let (login, password) = DEMO_DISPATCHER;
+    let mut staff = vec![(
+        login.to_owned(),
+        password.to_owned(),
+        Role::Dispatcher,
+        None,
+        "Liu Yang".to_owned(),
+    )];
+    for department in catalogue.departments() {
+        let (login, password) = demo_handler(department.code.as_str());
+        staff.push((
+            login,
+            password,
+            Role::Handler,
+            Some(department.code.to_string()),
+            department.name_en.clone(),
+        ));
+    }
+    for (login, password, role, department, name) in staff {
+        if store.user(&login).await?.is_some() {
+            continue;
+        }
+        store
+            .create_user(
+                &NewUser {
+                    login: login.clone(),
+                    display_name: name,
+                    role,
+                    department,
+                    password,
+                    skills: Vec::new(),
+                },
+                at,
+            )
+            .await
+            .with_context(|| format!("creating the demo user {login}"))?;
+    }
+    Ok(())
+}
+
 /// Demo users, citizens and cases; does nothing for what already exists.
-pub async fn seed(store: &Store, agents: &[DemoAgent]) -> anyhow::Result<()> {
+pub async fn seed(
+    store: &Store,
+    agents: &[DemoAgent],
+    catalogue: &Catalogue,
+) -> anyhow::Result<()> {
     let at = now();
     for agent in agents {
         let DemoAgent {
@@ -180,6 +242,7 @@ pub async fn seed(store: &Store, agents: &[DemoAgent]) -> anyhow::Result<()> {
             .await
             .context("creating the demo supervisor")?;
     }
+    seed_order_staff(store, catalogue, at).await?;
     let audit = AuditContext {
         actor: "system".into(),
         access: hotline_store::Access::Administration,

@@ -14,6 +14,7 @@ mod config;
 mod controller;
 mod demo;
 mod events;
+mod follow_up_list;
 mod http;
 mod orders;
 mod refusal;
@@ -324,7 +325,8 @@ async fn open_store(config: &Config) -> anyhow::Result<hotline_store::Store> {
 }
 
 fn ivr_tool(config: &Config, command: IvrCommand) -> anyhow::Result<()> {
-    let environment = config.ivr_environment();
+    let order_rules = orders::load(&config.orders, &config.ivr.scripts_dir)?;
+    let environment = config.ivr_environment(&order_rules);
     match command {
         IvrCommand::Check { path } => {
             let dir = path.unwrap_or_else(|| config.ivr.scripts_dir.clone());
@@ -396,7 +398,7 @@ async fn serve(
     }
     let sip_checked = config.check()?;
     // Work orders' catalogue and calendar: a broken one stops the start here.
-    let order_rules = orders::load(&config.orders, &config.ivr.scripts_dir)?;
+    let order_rules = Arc::new(orders::load(&config.orders, &config.ivr.scripts_dir)?);
     info!(
         categories = order_rules.catalogue.categories().count(),
         departments = order_rules.catalogue.departments().count(),
@@ -470,7 +472,7 @@ async fn serve(
     let store = open_store(&config).await?;
     demo::ensure_admin(&store, config.console.admin_password.as_deref()).await?;
     if demo {
-        demo::seed(&store, &demo_agents).await?;
+        demo::seed(&store, &demo_agents, &order_rules.catalogue).await?;
     }
     let writer = hotline_store::EventWriter::spawn(
         store.clone(),
@@ -482,7 +484,7 @@ async fn serve(
     );
     let events = events::EventSink::new(writer.clone());
     let (control_tx, control_rx) = tokio::sync::mpsc::unbounded_channel();
-    let environment = config.ivr_environment();
+    let environment = config.ivr_environment(&order_rules);
     let scripts =
         hotline_ivr::ScriptSet::load(&config.ivr.scripts_dir, environment).map_err(|e| {
             anyhow::anyhow!(
@@ -546,6 +548,16 @@ async fn serve(
             case_categories: config.console.case_categories.clone(),
             allowed_origins: config.console.allowed_origins.clone(),
             destinations: config.destinations.keys().cloned().collect(),
+            orders: Some(order_rules.clone()),
+            open311_clients: config
+                .orders
+                .open311_clients
+                .iter()
+                .map(|c| hotline_screenpop::Open311Client {
+                    name: c.name.clone(),
+                    api_key: c.api_key.clone(),
+                })
+                .collect(),
         },
         statistics,
         console_tx,
@@ -590,7 +602,7 @@ async fn serve(
         store.clone(),
         acd.clone(),
         hotline_call::Policy::default(),
-        office_hours,
+        office_hours.clone(),
     );
     let recordings_dir = config.database.data_dir.join("recordings");
     std::fs::create_dir_all(&recordings_dir)
@@ -678,7 +690,29 @@ async fn serve(
         dispatcher: control_tx.clone(),
         music_on_hold,
         hotline_number: config.sip.numbers.first().cloned().unwrap_or_default(),
+        orders: order_rules.clone(),
+        voice_message_category: config.orders.voice_message_category.as_str().into(),
     });
+    // Follow-up calls of closed orders, through the callbacks' trunk.
+    if let Some(outbound) = sip_checked.outbound.clone() {
+        if config.orders.follow_up_calls.unwrap_or(true) {
+            follow_up_list::run(
+                context.clone(),
+                Arc::new(callback::trunk(&context, outbound)),
+                order_rules.clone(),
+                follow_up_list::FollowUpSettings {
+                    max_calls: config.orders.follow_up_max_calls.max(1),
+                    retry: hotline_orders::FollowUpRetry {
+                        after: Duration::from_secs(config.orders.follow_up_retry_minutes * 60),
+                        attempts: config.orders.follow_up_attempts,
+                    },
+                    hours: office_hours.clone(),
+                },
+            );
+        }
+    } else if config.orders.follow_up_calls == Some(true) {
+        warn!("orders.follow_up_calls needs sip.outbound_uri: no follow-up calls are placed");
+    }
     if let Some(outbound) = sip_checked.outbound.clone() {
         let context = context.clone();
         let trunk = Arc::new(callback::trunk(&context, outbound));

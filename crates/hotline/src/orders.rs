@@ -9,59 +9,12 @@ use std::path::Path;
 
 use anyhow::{bail, Context};
 use hotline_ivr::DayOverride;
-use hotline_orders::{CalendarSpec, Catalogue, CatalogueConfig, WorkingCalendar};
-use hotline_types::Timestamp;
+use hotline_orders::{
+    CalendarSpec, Catalogue, CatalogueConfig, CategoryCode, OrderRules, WorkingCalendar,
+};
 use tracing::warn;
 
 use crate::config::OrdersConfig;
-
-/// What deciding and classifying orders needs, loaded once.
-#[derive(Debug)]
-pub struct OrderRules {
-    pub catalogue: Catalogue,
-    pub calendar: WorkingCalendar,
-    pub due_soon_working_days: u32,
-}
-
-impl OrderRules {
-    /// One line per category for an operator checking the configuration:
-    /// its department, its deadline in working days, and when an order of
-    /// it accepted at `now` would be due.
-    pub fn describe(&self, now: Timestamp) -> Vec<String> {
-        let mut lines = vec![format!(
-            "working days in {}; due soon within {} working day(s)",
-            self.calendar.time_zone_name(),
-            self.due_soon_working_days
-        )];
-        lines.extend(self.catalogue.categories().map(|category| {
-            // A deadline is the first instant after its last day.
-            let due = self
-                .calendar
-                .deadline(now, category.deadline_working_days)
-                .and_then(|at| {
-                    self.calendar
-                        .local_date(Timestamp(at.as_millis().saturating_sub(1)))
-                })
-                .map_or_else(
-                    |_| "beyond the calendar".to_owned(),
-                    |day| day.strftime("%Y-%m-%d").to_string(),
-                );
-            format!(
-                "{} ({}): {}, {} working days, due by the end of {due} if accepted now{}",
-                category.code,
-                category.name_en,
-                category.department,
-                category.deadline_working_days,
-                if category.follow_up {
-                    ", followed up"
-                } else {
-                    ""
-                },
-            )
-        }));
-        lines
-    }
-}
 
 /// The calendar the hotline ships, used when `orders.calendar` is empty.
 const SHIPPED_CALENDAR: &str = "calendars/cn.toml";
@@ -122,6 +75,21 @@ pub fn load(config: &OrdersConfig, scripts_dir: &Path) -> anyhow::Result<OrderRu
         }
     }
     let calendar = WorkingCalendar::new(spec).context("orders: the working-day calendar")?;
+    for client in &config.open311_clients {
+        if client.name.trim().is_empty() || client.api_key.chars().count() < 16 {
+            bail!(
+                "orders.open311_clients: every client needs a name and an api_key of at least 16 characters (client {:?})",
+                client.name
+            );
+        }
+    }
+    let voice = CategoryCode::from(config.voice_message_category.as_str());
+    if catalogue.category(&voice).is_none() {
+        let known: Vec<String> = catalogue.categories().map(|c| c.code.to_string()).collect();
+        bail!(
+            "orders.voice_message_category: {voice} is not a category of the catalogue; use one of {known:?}"
+        );
+    }
     Ok(OrderRules {
         catalogue,
         calendar,
@@ -132,6 +100,8 @@ pub fn load(config: &OrdersConfig, scripts_dir: &Path) -> anyhow::Result<OrderRu
 #[cfg(test)]
 mod tests {
     use std::path::PathBuf;
+
+    use hotline_types::Timestamp;
 
     use super::*;
 

@@ -1,11 +1,14 @@
 //! A queued caller presses 2 to leave a message instead of waiting: the
 //! call leaves the queue (not an abandon), the IVR records the message,
-//! opens a case and reads its number back.
+//! takes it down as a work order of the voicemail node's category,
+//! dispatched at once to the department the catalogue names (the water
+//! authority's inbox has it), and reads its number back.
 
 mod support;
 
 use std::time::Duration;
 
+use support::console::ConsoleClient;
 use support::{agent_path_scripts, scenario, sipp_available, sipp_with_files, voice_ulaw, Hotline};
 
 #[test]
@@ -65,4 +68,25 @@ fn a_waiting_caller_leaves_a_message_instead() {
         .to_owned();
     let linked = hotline.wait_for_events("case_linked", 1, Duration::from_secs(2));
     assert_eq!(linked[0]["event"]["case_ref"], case_ref.as_str());
+
+    let supervisor = ConsoleClient::login(hotline.http, "supervisor1", "supervisor1-demo-pass");
+    let order = supervisor.get(&format!("/api/orders/{case_ref}"));
+    assert_eq!(order.status, 200, "{}", order.body);
+    let order = &order.body["order"];
+    assert_eq!(order["channel"], "voice_message");
+    assert_eq!(order["category"], "water_outage");
+    assert_eq!(order["phase"], "dispatched");
+    assert_eq!(order["department"], "water");
+    assert_eq!(order["created_by"], "ivr");
+    assert!(
+        order["summary"].as_str().unwrap().contains("Voice message"),
+        "{order}"
+    );
+    let inbox = supervisor.get("/api/orders/inbox?department=water");
+    assert_eq!(
+        inbox.body["orders"][0]["reference"],
+        case_ref.as_str(),
+        "{}",
+        inbox.body
+    );
 }

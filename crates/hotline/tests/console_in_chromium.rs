@@ -67,10 +67,33 @@ fn an_agent_sees_the_pop_in_chromium_and_saves_a_case() {
     assert!(pop.contains("13800138000"), "{pop}");
     assert!(pop.contains("Chen Jing"), "{pop}");
     let case = next("CASE");
-    let case_ref = case.strip_prefix("CASE ").unwrap_or_default();
+    let (case_ref, phase) = case
+        .strip_prefix("CASE ")
+        .and_then(|rest| rest.split_once(' '))
+        .unwrap_or_default();
+    let case_ref = hotline_types::CaseRef::parse(case_ref)
+        .unwrap_or_else(|e| panic!("a valid reference on screen: {case}: {e}"));
+    assert_eq!(phase, "dispatched", "{case}");
+    // The work order went to the department the catalogue names, linked
+    // to the call, about the citizen the pop showed.
+    let supervisor = support::console::ConsoleClient::login(
+        hotline.http,
+        "supervisor1",
+        "supervisor1-demo-pass",
+    );
+    let order = supervisor.get(&format!("/api/orders/{}", case_ref.digits()));
+    assert_eq!(order.status, 200, "{}", order.body);
+    assert_eq!(
+        order.body["order"]["department"], "housing",
+        "{}",
+        order.body
+    );
+    assert_eq!(order.body["order"]["channel"], "call");
+    assert_eq!(order.body["order"]["created_by"], "agent1");
     assert!(
-        hotline_types::CaseRef::parse(case_ref).is_ok(),
-        "a valid case reference on screen: {case}"
+        order.body["order"]["citizen"].as_i64().is_some(),
+        "{}",
+        order.body
     );
     let consult = next("CONSULT");
     assert!(consult.starts_with("CONSULT "), "{consult}");

@@ -16,8 +16,8 @@ use std::time::Duration;
 use serde_json::json;
 use support::console::ConsoleClient;
 use support::{
-    agent_path_scripts, agent_phone_running, free_port, scenario, sipp_available, sipp_with_files,
-    voice_ulaw, Hotline,
+    agent_path_scripts, agent_phone_running, scenario, sipp_available, sipp_with_files, voice_ulaw,
+    Hotline,
 };
 
 /// The outbound trunk: a socket that reports whether anything reached it.
@@ -28,8 +28,11 @@ struct Trunk {
 
 impl Trunk {
     fn new() -> Self {
-        let port = free_port();
-        let socket = UdpSocket::bind(("127.0.0.1", port)).expect("bind the trunk");
+        // The port is the one the kernel gives this socket: choosing a free
+        // port first and binding it after leaves a window in which a
+        // parallel test's process can take it (CI saw AddrInUse here).
+        let socket = UdpSocket::bind("127.0.0.1:0").expect("bind the trunk");
+        let port = socket.local_addr().expect("the trunk's address").port();
         socket
             .set_read_timeout(Some(Duration::from_millis(200)))
             .expect("a timeout");

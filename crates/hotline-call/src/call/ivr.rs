@@ -59,6 +59,7 @@ impl Call {
                     max_ms,
                     finish_on_key,
                     beep: _,
+                    category,
                 } => {
                     let tag = RecordTag(self.tag());
                     let path = self
@@ -72,7 +73,7 @@ impl Call {
                         stop_keys: finish_on_key.map(String::from).unwrap_or_default(),
                         stop_after_silence: Some(Duration::from_secs(5)),
                     };
-                    self.recordings.insert(tag, id);
+                    self.recordings.insert(tag, (id, category));
                     self.media(LegRef::Caller, MediaOp::Record { tag, options });
                 }
                 Action::RequestCallback { number, queue } => {
@@ -145,7 +146,7 @@ impl Call {
             self.conversation = None;
             return;
         }
-        let Some(id) = self.recordings.remove(&tag) else {
+        let Some((id, category)) = self.recordings.remove(&tag) else {
             return;
         };
         if path.as_os_str().is_empty() {
@@ -164,6 +165,7 @@ impl Call {
             caller: self.caller.clone(),
             path,
             duration,
+            category,
         });
     }
 }

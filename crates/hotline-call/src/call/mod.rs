@@ -368,12 +368,15 @@ pub enum Output {
     Acd(ToAcd),
     /// Ask the store; the answer comes back as `Input::Ivr(LookupResult)`.
     Lookup(LookupRequest),
-    /// Open a case for a voice message; `Input::Ivr(RecordingFinished)` follows.
+    /// Take a voice message down as a work order (of `category`,
+    /// dispatched; without one it waits at the hotline);
+    /// `Input::Ivr(RecordingFinished)` follows with its reference.
     VoiceMessage {
         id: hotline_ivr::RecordingId,
         caller: String,
         path: PathBuf,
         duration: Duration,
+        category: Option<String>,
     },
     /// Put a promise to call back on the store's callback list.
     Callback {
@@ -566,7 +569,8 @@ pub struct Call {
     /// Playback tag → the IVR's playback id.
     playbacks: HashMap<PlayTag, hotline_ivr::PlaybackId>,
     /// Recording tag → the IVR's recording id (voice messages).
-    recordings: HashMap<RecordTag, hotline_ivr::RecordingId>,
+    /// Voice messages being recorded, with their voicemail node's category.
+    recordings: HashMap<RecordTag, (hotline_ivr::RecordingId, Option<String>)>,
     /// The conversation recording, until it is known to run.
     conversation: Option<(RecordTag, PathBuf)>,
     recording_call: bool,

@@ -103,7 +103,8 @@ impl CallSim {
         let text =
             std::fs::read_to_string(root.join("tests/ivr/agent_path.toml")).expect("the test menu");
         let ctx = CompileContext {
-            environment: Environment::new(["housing", "transport"], Vec::<String>::new()),
+            environment: Environment::new(["housing", "transport"], Vec::<String>::new())
+                .with_categories(["water_outage"]),
             prompts: PromptCatalog::unchecked("prompts"),
             base_dir: None,
             version: 1,

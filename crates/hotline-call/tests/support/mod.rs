@@ -4,6 +4,7 @@
 
 pub mod callbacks_sim;
 pub mod calls;
+pub mod follow_up_sim;
 
 use std::path::Path;
 use std::time::Duration;

@@ -76,11 +76,13 @@ pub(crate) const DEFAULT_VOICEMAIL_MIN_MS: u64 = 1_000;
 
 /// What the rest of the hotline's configuration defines, which scripts may
 /// only refer to: ACD queues and named transfer destinations (never a number
-/// typed by a caller: no toll fraud).
+/// typed by a caller: no toll fraud), and the work orders' categories.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Environment {
     pub queues: BTreeSet<String>,
     pub destinations: BTreeSet<String>,
+    /// Categories of the dispatch catalogue a voicemail may name.
+    pub categories: BTreeSet<String>,
 }
 
 impl Environment {
@@ -94,7 +96,18 @@ impl Environment {
         Self {
             queues: queues.into_iter().map(Into::into).collect(),
             destinations: destinations.into_iter().map(Into::into).collect(),
+            categories: BTreeSet::new(),
         }
+    }
+
+    /// The same, with the catalogue's categories.
+    pub fn with_categories<C>(mut self, categories: C) -> Self
+    where
+        C: IntoIterator,
+        C::Item: Into<String>,
+    {
+        self.categories = categories.into_iter().map(Into::into).collect();
+        self
     }
 }
 

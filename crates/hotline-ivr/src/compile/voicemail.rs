@@ -1,5 +1,6 @@
-//! `[[voicemail]]`: the prompts before the beep and the shortest and
-//! longest message.
+//! `[[voicemail]]`: the prompts before the beep, the shortest and longest
+//! message, and the work-order category it is about (one of the
+//! configuration's catalogue).
 
 use crate::raw::RawVoicemail;
 use crate::script::NodeKind;
@@ -20,6 +21,21 @@ impl Compiler<'_> {
                 "use e.g. min_ms = 1000, max_ms = 120000",
             );
         }
+        if let Some(category) = &n.category {
+            let known = &self.ctx.environment.categories;
+            if !known.contains(category.get_ref()) {
+                let known: Vec<&str> = known.iter().map(String::as_str).collect();
+                self.error(
+                    category.span(),
+                    format!(
+                        "voicemail {:?}: category {:?} is not in the work orders' catalogue",
+                        n.id.get_ref(),
+                        category.get_ref()
+                    ),
+                    format!("use one of {known:?}, or leave category out to keep the message at the hotline"),
+                );
+            }
+        }
         let next = self.target(&n.next);
         NodeKind::Voicemail {
             prompts: self.prompts(&n.prompts),
@@ -27,6 +43,7 @@ impl Compiler<'_> {
             min_ms,
             next,
             empty: n.empty.as_ref().map_or(next, |t| self.target(t)),
+            category: n.category.as_ref().map(|c| c.get_ref().clone()),
         }
     }
 }

@@ -155,6 +155,8 @@ pub enum Action {
         max_ms: u64,
         finish_on_key: Option<char>,
         beep: bool,
+        /// The work-order category of the voicemail node, if it names one.
+        category: Option<String>,
     },
     /// Register a callback request (the IVR goes on at once).
     RequestCallback {

@@ -36,15 +36,22 @@ impl Ivr {
     }
 
     pub(super) fn start_recording(&mut self, now: Instant, node: NodeIndex) {
-        let NodeKind::Voicemail { max_ms, .. } = self.script.nodes[node].kind else {
+        let NodeKind::Voicemail {
+            max_ms,
+            ref category,
+            ..
+        } = self.script.nodes[node].kind
+        else {
             return;
         };
+        let category = category.clone();
         let id = RecordingId(self.new_id());
         self.actions.push_back(Action::Record {
             id,
             max_ms,
             finish_on_key: Some('#'),
             beep: true,
+            category,
         });
         self.phase = Phase::Recording { node, id };
         let grace = u64::try_from(RECORDING_GRACE.as_millis()).unwrap_or(u64::MAX);

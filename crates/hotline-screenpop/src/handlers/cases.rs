@@ -80,33 +80,7 @@ pub(crate) async fn create(
             reason: format!("{department:?} is not a configured department"),
         });
     }
-    let now = Instant::now();
-    let via = {
-        let access = app.access();
-        if let Some(call) = body.call {
-            access
-                .offered_to(call, &me.agent(), now)
-                .ok_or(ConsoleError::Forbidden {
-                    reason: "this call was not offered to you",
-                })?;
-        }
-        let citizen_grant = match body.citizen {
-            Some(c) => match access.citizen_grant(&me.user.login, c, now) {
-                Some(via) => Some(via),
-                None if me.oversees() => None,
-                None => {
-                    return Err(ConsoleError::Forbidden {
-                        reason: "this citizen is not on a call offered to you",
-                    })
-                }
-            },
-            None => None,
-        };
-        match (body.call, citizen_grant) {
-            (Some(call), _) => Some(GrantVia::Call(call)),
-            (None, via) => via,
-        }
-    };
+    let via = record_grant(&app, &me, body.call, body.citizen)?;
     let ctx = match &via {
         Some(via) => via.audit_context(&me.user.login, wall_clock()),
         None if body.citizen.is_some() => oversight_context(&me, None),
@@ -139,6 +113,43 @@ pub(crate) async fn create(
         });
     }
     Ok((StatusCode::CREATED, Json(case.into())))
+}
+
+/// How `me` may write a record (a case, a work order) about `call` and
+/// `citizen`: the call must have been offered to them, and the citizen be
+/// one they hold a grant for (supervisors and admins need none: `None`,
+/// audited as oversight); `None` with neither.
+pub(crate) fn record_grant(
+    app: &App,
+    me: &Authed,
+    call: Option<CallId>,
+    citizen: Option<CitizenId>,
+) -> Result<Option<GrantVia>, ConsoleError> {
+    let now = Instant::now();
+    let access = app.access();
+    if let Some(call) = call {
+        access
+            .offered_to(call, &me.agent(), now)
+            .ok_or(ConsoleError::Forbidden {
+                reason: "this call was not offered to you",
+            })?;
+    }
+    let citizen_grant = match citizen {
+        Some(c) => match access.citizen_grant(&me.user.login, c, now) {
+            Some(via) => Some(via),
+            None if me.oversees() => None,
+            None => {
+                return Err(ConsoleError::Forbidden {
+                    reason: "this citizen is not on a call offered to you",
+                })
+            }
+        },
+        None => None,
+    };
+    Ok(match (call, citizen_grant) {
+        (Some(call), _) => Some(GrantVia::Call(call)),
+        (None, via) => via,
+    })
 }
 
 /// The audit context under which `me` may work on this case, or 403/404.

@@ -11,6 +11,7 @@ pub(crate) mod cases;
 pub(crate) mod citizens;
 pub(crate) mod config;
 pub(crate) mod monitor;
+pub(crate) mod orders;
 pub(crate) mod reports;
 pub(crate) mod wallboard;
 

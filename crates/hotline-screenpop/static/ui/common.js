@@ -152,11 +152,15 @@ export function startPage({ page, enter, leave }) {
     const config = await api('GET', '/api/config');
     setText($('who'), me.display_name);
     show(loginView, false); show(content, true); show($('btn-signout'), true);
-    // Supervisors and admins get every link; the others the links for
-    // everyone, and the page they are on.
+    // Supervisors and admins get every link; agents the links for
+    // everyone and the work orders; dispatchers and handlers (who take no
+    // calls) the work orders; everyone the page they are on.
     const overseer = me.role === 'supervisor' || me.role === 'admin';
+    const orderStaff = me.role === 'dispatcher' || me.role === 'handler';
     for (const link of document.querySelectorAll('[data-role-link]')) {
-      show(link, link.dataset.roleLink === 'all' || overseer || link.getAttribute('aria-current') === 'page');
+      const kind = link.dataset.roleLink;
+      show(link, overseer || kind === 'orders' || (kind === 'all' && !orderStaff)
+        || link.getAttribute('aria-current') === 'page');
     }
     await enter(me, config, answer.agent);
   };

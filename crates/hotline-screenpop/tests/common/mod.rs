@@ -16,9 +16,10 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use axum::Router;
+use hotline_orders::{CalendarSpec, Catalogue, OrderRules, WorkingCalendar};
 use hotline_screenpop::{
-    AgentRequest, AgentStatus, Console, ConsoleConfig, ConsultRequest, Offer, QueueInfo, Refused,
-    RequestedState, StatisticsConfig,
+    AgentRequest, AgentStatus, Console, ConsoleConfig, ConsultRequest, Offer, Open311Client,
+    QueueInfo, Refused, RequestedState, StatisticsConfig,
 };
 use hotline_store::{NewCitizen, NewUser, Role, Skill, Store};
 use hotline_types::{
@@ -58,6 +59,20 @@ pub fn now() -> Timestamp {
     Timestamp::from_system_time(SystemTime::now())
 }
 
+/// The Open311 client the tests' console knows.
+pub const OPEN311_KEY: &str = "city-app-key-0123456789abcdef";
+
+/// The shipped example catalogue on Monday-to-Friday working days in
+/// Beijing time.
+pub fn order_rules() -> OrderRules {
+    OrderRules {
+        catalogue: Catalogue::example(),
+        calendar: WorkingCalendar::new(CalendarSpec::monday_to_friday("Asia/Shanghai"))
+            .expect("Beijing's time zone is known"),
+        due_soon_working_days: 2,
+    }
+}
+
 pub fn config() -> ConsoleConfig {
     ConsoleConfig {
         secure_cookies: true,
@@ -77,6 +92,11 @@ pub fn config() -> ConsoleConfig {
         case_categories: vec!["complaint".into(), "repair_request".into()],
         allowed_origins: vec![],
         destinations: vec!["police".into()],
+        orders: Some(Arc::new(order_rules())),
+        open311_clients: vec![Open311Client {
+            name: "city-app".into(),
+            api_key: OPEN311_KEY.into(),
+        }],
     }
 }
 
@@ -102,6 +122,9 @@ impl Harness {
             ("super1", Role::Supervisor, None),
             ("super_housing", Role::Supervisor, Some("Housing Bureau")),
             ("admin1", Role::Admin, None),
+            ("dispatcher1", Role::Dispatcher, None),
+            ("handler_housing", Role::Handler, Some("housing")),
+            ("handler_water", Role::Handler, Some("water")),
         ] {
             let skills = match department {
                 Some(queue) if role == Role::Agent => vec![Skill {

@@ -31,11 +31,20 @@ pub fn sipp_available(test: &str) -> bool {
 }
 
 /// A loopback port free for both UDP and TCP right now.
+///
+/// Chosen below the kernel's ephemeral range (32768 and up), so no client
+/// socket of a parallel test (SIPp, Chromium, an HTTP client) is given it
+/// between this check and the bind that follows; each test process walks
+/// its own stretch of 20000..32000. Only every other port is given out:
+/// baresip also takes the port above its SIP port (for TLS).
 pub fn free_port() -> u16 {
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let base = 20_000 + (std::process::id() % 24) as u16 * 500;
     loop {
-        let udp = UdpSocket::bind("127.0.0.1:0").expect("bind a UDP port");
-        let port = udp.local_addr().expect("local addr").port();
-        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+        let port = base + NEXT.fetch_add(2, Ordering::Relaxed) % 500;
+        let free = UdpSocket::bind(("127.0.0.1", port)).is_ok()
+            && TcpListener::bind(("127.0.0.1", port)).is_ok();
+        if free {
             return port;
         }
     }
@@ -69,7 +78,21 @@ impl Hotline {
     }
 
     /// Like [`Hotline::start`], with arguments after `serve` (e.g. `--demo`).
+    ///
+    /// A start whose ports were taken in the meantime by another test's
+    /// process is tried again on new ports.
     pub fn start_with_args(args: &[&str], env: &[(&str, &str)]) -> Self {
+        let mut attempt = 0;
+        loop {
+            match Self::try_start(args, env) {
+                Ok(hotline) => return hotline,
+                Err(log) if attempt < 3 && log.contains("in use") => attempt += 1,
+                Err(log) => panic!("the hotline did not start:\n{log}"),
+            }
+        }
+    }
+
+    fn try_start(args: &[&str], env: &[(&str, &str)]) -> Result<Self, String> {
         let sip_port = free_port();
         let http_port = free_port();
         let data_dir = tempfile::tempdir().expect("temp dir");
@@ -130,10 +153,10 @@ impl Hotline {
                 .and_then(|c| c.try_wait().ok().flatten());
             if exited.is_some() || Instant::now() > deadline {
                 std::thread::sleep(Duration::from_millis(100));
-                panic!("the hotline did not start ({exited:?}):\n{}", hotline.log());
+                return Err(format!("({exited:?})\n{}", hotline.log()));
             }
         }
-        hotline
+        Ok(hotline)
     }
 
     /// Everything logged so far.

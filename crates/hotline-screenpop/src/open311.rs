@@ -1,0 +1,569 @@
+//! Open311 GeoReport v2 (JSON) at `/open311/v2/`: the city's apps and
+//! dashboards that speak the standard see the dispatch catalogue as
+//! services and work orders as service requests.
+//!
+//! - `GET services.json`, `GET services/{code}.json`: the catalogue's
+//!   categories. Each has `metadata = true`: its definition asks for the
+//!   district and street (attributes `district`, `street`, from the
+//!   catalogue's list), which a work order needs besides the address.
+//! - `POST requests.json` (form-encoded, as the standard says, or JSON):
+//!   a work order taken down by the client (`open311:<client>`, channel
+//!   `web`) and dispatched by the catalogue; its reference is the
+//!   `service_request_id`. A `phone` that belongs to a known citizen links
+//!   the order to them; no citizen record is created from a web form.
+//! - `GET requests.json` (by ids, or by service, dates and status, the
+//!   latest first, 1,000 at most) and `GET requests/{id}.json`: status
+//!   `open` / `closed`, `status_notes` (the department's reply, on a single
+//!   request), `agency_responsible` (the department), the requested,
+//!   updated and expected (deadline) datetimes, the address and lat/long.
+//!
+//! Every call but the services needs the `api_key` of a configured client
+//! ([`crate::ConsoleConfig::open311_clients`]): requests hold what citizens
+//! reported. Errors are the standard's `[{"code", "description"}]`.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use hotline_orders::{
+    Actor, CategoryCode, Channel, Command, Coordinates, Location, OrderRules, Phase, WorkOrder,
+};
+use hotline_store::{Access, AuditContext, NewWorkOrder, PublicOrderQuery, StoreError};
+use hotline_types::{CaseRef, Timestamp};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::session::same_secret;
+use crate::{wall_clock, App};
+
+/// A client of the Open311 API: its name (the orders it takes down are
+/// `open311:<name>`'s) and its key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Open311Client {
+    pub name: String,
+    pub api_key: String,
+}
+
+/// The most requests one `GET requests.json` returns (the standard's
+/// suggested cap).
+const MAX_REQUESTS: u32 = 500;
+
+/// An Open311 error answer.
+struct Problem(StatusCode, String);
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let code = self.0.as_u16();
+        (
+            self.0,
+            Json(json!([{ "code": code, "description": self.1 }])),
+        )
+            .into_response()
+    }
+}
+
+impl From<StoreError> for Problem {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Order(refusal) => Problem(StatusCode::BAD_REQUEST, refusal.to_string()),
+            StoreError::InvalidValue { field, reason } => {
+                Problem(StatusCode::BAD_REQUEST, format!("{field}: {reason}"))
+            }
+            other => {
+                tracing::error!(error = %other, "open311 request failed");
+                Problem(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal error; it was logged".into(),
+                )
+            }
+        }
+    }
+}
+
+fn rules(app: &App) -> Result<&OrderRules, Problem> {
+    app.config
+        .orders
+        .as_deref()
+        .ok_or_else(|| Problem(StatusCode::NOT_FOUND, "no services on this hotline".into()))
+}
+
+/// The client whose key this is.
+fn client<'a>(app: &'a App, key: Option<&str>) -> Result<&'a Open311Client, Problem> {
+    let key = key.ok_or_else(|| Problem(StatusCode::FORBIDDEN, "api_key is required".into()))?;
+    app.config
+        .open311_clients
+        .iter()
+        .find(|c| same_secret(&c.api_key, key))
+        .ok_or_else(|| Problem(StatusCode::FORBIDDEN, "unknown api_key".into()))
+}
+
+/// `{code}.json` (or `{code}`) from a path segment.
+fn without_json(segment: &str) -> &str {
+    segment.strip_suffix(".json").unwrap_or(segment)
+}
+
+fn datetime(at: Timestamp) -> Value {
+    match jiff::Timestamp::from_millisecond(at.as_millis()) {
+        Ok(t) => json!(t.to_string()),
+        Err(_) => Value::Null,
+    }
+}
+
+fn parse_datetime(field: &str, text: &str) -> Result<Timestamp, Problem> {
+    text.parse::<jiff::Timestamp>()
+        .map(|t| Timestamp(t.as_millisecond()))
+        .map_err(|_| {
+            Problem(
+                StatusCode::BAD_REQUEST,
+                format!("{field}: not a w3c datetime with an offset (2026-12-04T09:30:00+08:00)"),
+            )
+        })
+}
+
+fn service(rules: &OrderRules, code: &CategoryCode) -> Option<Value> {
+    let category = rules.catalogue.category(code)?;
+    let department = rules.catalogue.department(&category.department);
+    Some(json!({
+        "service_code": category.code.as_str(),
+        "service_name": category.name_en,
+        "description": format!(
+            "{} ({}): handled by {} within {} working days.",
+            category.name_en,
+            category.name_zh,
+            department.map_or(category.department.as_str(), |d| d.name_en.as_str()),
+            category.deadline_working_days
+        ),
+        "metadata": true,
+        "type": "realtime",
+        "keywords": category.name_zh,
+        "group": department.map_or(category.department.as_str(), |d| d.name_en.as_str()),
+    }))
+}
+
+/// `GET /open311/v2/services.json`.
+pub(crate) async fn services(State(app): State<App>) -> Response {
+    match rules(&app) {
+        Ok(rules) => Json(
+            rules
+                .catalogue
+                .categories()
+                .filter_map(|c| service(rules, &c.code))
+                .collect::<Vec<_>>(),
+        )
+        .into_response(),
+        Err(p) => p.into_response(),
+    }
+}
+
+/// `GET /open311/v2/services/{code}.json`: the service definition.
+pub(crate) async fn service_definition(
+    State(app): State<App>,
+    Path(segment): Path<String>,
+) -> Response {
+    let Ok(rules) = rules(&app) else {
+        return Problem(StatusCode::NOT_FOUND, "no services on this hotline".into())
+            .into_response();
+    };
+    let code = CategoryCode::from(without_json(&segment));
+    if rules.catalogue.category(&code).is_none() {
+        return Problem(StatusCode::NOT_FOUND, format!("no service {code}")).into_response();
+    }
+    let districts: Vec<Value> = rules
+        .catalogue
+        .districts()
+        .map(|d| json!({ "key": d, "name": d }))
+        .collect();
+    let streets: Vec<Value> = rules
+        .catalogue
+        .districts()
+        .flat_map(|d| {
+            rules
+                .catalogue
+                .streets(d)
+                .unwrap_or_default()
+                .iter()
+                .map(move |s| json!({ "key": s, "name": format!("{s} ({d})") }))
+        })
+        .collect();
+    Json(json!({
+        "service_code": code.as_str(),
+        "attributes": [
+            { "variable": true, "code": "district", "datatype": "singlevaluelist", "required": true,
+              "datatype_description": "The district where it is.", "order": 1,
+              "description": "District", "values": districts },
+            { "variable": true, "code": "street", "datatype": "singlevaluelist", "required": true,
+              "datatype_description": "The street (sub-district) in that district.", "order": 2,
+              "description": "Street", "values": streets },
+        ],
+    }))
+    .into_response()
+}
+
+/// The fields of `POST requests.json`, form-encoded or JSON; attributes as
+/// `attribute[district]`.
+fn request_fields(headers: &HeaderMap, body: &[u8]) -> Result<HashMap<String, String>, Problem> {
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let bad = |e: String| Problem(StatusCode::BAD_REQUEST, format!("unreadable request: {e}"));
+    if json {
+        let value: HashMap<String, Value> =
+            serde_json::from_slice(body).map_err(|e| bad(e.to_string()))?;
+        let mut fields = HashMap::new();
+        for (key, value) in value {
+            match value {
+                Value::String(s) => {
+                    fields.insert(key, s);
+                }
+                Value::Number(n) => {
+                    fields.insert(key, n.to_string());
+                }
+                Value::Object(attributes) if key == "attribute" => {
+                    for (name, v) in attributes {
+                        if let Value::String(s) = v {
+                            fields.insert(format!("attribute[{name}]"), s);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(fields)
+    } else {
+        serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+            .map(|pairs| pairs.into_iter().collect())
+            .map_err(|e| bad(e.to_string()))
+    }
+}
+
+/// `POST /open311/v2/requests.json`.
+pub(crate) async fn create_request(
+    State(app): State<App>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    match create(&app, &headers, &body).await {
+        Ok(answer) => (StatusCode::CREATED, Json(answer)).into_response(),
+        Err(p) => p.into_response(),
+    }
+}
+
+async fn create(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<Value, Problem> {
+    let rules = rules(app)?;
+    let fields = request_fields(headers, body)?;
+    let client = client(app, fields.get("api_key").map(String::as_str))?;
+    let field = |name: &str| fields.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
+    let required = |name: &'static str| {
+        field(name).ok_or_else(|| Problem(StatusCode::BAD_REQUEST, format!("{name} is required")))
+    };
+    let code = CategoryCode::from(required("service_code")?);
+    if rules.catalogue.category(&code).is_none() {
+        return Err(Problem(
+            StatusCode::BAD_REQUEST,
+            format!("service_code {code} is not a service"),
+        ));
+    }
+    let number = |name: &str| -> Result<Option<f64>, Problem> {
+        field(name)
+            .map(|v| {
+                v.parse::<f64>().map_err(|_| {
+                    Problem(StatusCode::BAD_REQUEST, format!("{name} is not a number"))
+                })
+            })
+            .transpose()
+    };
+    let coordinates = match (number("lat")?, number("long")?) {
+        (Some(latitude), Some(longitude)) => Some(Coordinates {
+            latitude,
+            longitude,
+        }),
+        (None, None) => None,
+        _ => {
+            return Err(Problem(
+                StatusCode::BAD_REQUEST,
+                "give both lat and long, or neither".into(),
+            ))
+        }
+    };
+    let address = field("address_string").unwrap_or_default().to_owned();
+    if address.is_empty() && coordinates.is_none() {
+        return Err(Problem(
+            StatusCode::BAD_REQUEST,
+            "a location is required: address_string or lat and long".into(),
+        ));
+    }
+    let address = if address.is_empty() {
+        coordinates.map_or_else(String::new, |c| format!("{}, {}", c.latitude, c.longitude))
+    } else {
+        address
+    };
+    let location = Location {
+        address,
+        district: required("attribute[district]")?.to_owned(),
+        street: required("attribute[street]")?.to_owned(),
+        coordinates,
+    };
+    let summary = required("description")?.to_owned();
+    let by = format!("open311:{}", client.name);
+    let ctx = AuditContext {
+        actor: by.clone(),
+        access: Access::Administration,
+        reason: "service request from an Open311 client".into(),
+        at: wall_clock(),
+    };
+    let citizen = match field("phone") {
+        Some(phone) => match app.store.citizen_by_phone(&ctx, phone).await {
+            Ok(found) => found.first().map(|r| r.citizen.id),
+            Err(StoreError::InvalidValue { .. }) => None,
+            Err(e) => return Err(e.into()),
+        },
+        None => None,
+    };
+    let now = wall_clock();
+    let actor = Actor::agent(&by);
+    let created = app
+        .store
+        .create_work_order(
+            &ctx,
+            rules.rules(),
+            now,
+            &actor,
+            NewWorkOrder {
+                call: None,
+                channel: Channel::Web,
+                category: code,
+                citizen,
+                location,
+                summary,
+            },
+        )
+        .await?;
+    let reference = created.order.reference().clone();
+    let order = match app
+        .store
+        .act_on_order(
+            &ctx,
+            rules.rules(),
+            now,
+            &actor,
+            &reference,
+            Command::Dispatch,
+        )
+        .await
+    {
+        Ok(dispatched) => dispatched.order,
+        Err(e) => {
+            tracing::warn!(%reference, error = %e, "an Open311 request waits at the hotline: not dispatched");
+            created.order
+        }
+    };
+    Ok(json!([{
+        "service_request_id": reference.digits(),
+        "service_notice": notice(rules, &order),
+        "account_id": Value::Null,
+    }]))
+}
+
+fn notice(rules: &OrderRules, order: &WorkOrder) -> String {
+    match (order.department(), order.deadline()) {
+        (Some(d), Some(deadline)) => {
+            let name = rules
+                .catalogue
+                .department(d)
+                .map_or(d.as_str(), |d| d.name_en.as_str());
+            format!(
+                "Sent to {name}; due by {}.",
+                datetime(deadline).as_str().unwrap_or("")
+            )
+        }
+        _ => "Taken down; the hotline will dispatch it.".into(),
+    }
+}
+
+fn status(phase: Phase) -> &'static str {
+    match phase {
+        Phase::Closed | Phase::FollowedUp | Phase::Merged => "closed",
+        _ => "open",
+    }
+}
+
+fn agency(rules: &OrderRules, department: Option<&hotline_orders::DepartmentId>) -> Value {
+    department.map_or(Value::Null, |d| {
+        json!(rules
+            .catalogue
+            .department(d)
+            .map_or(d.as_str(), |d| d.name_en.as_str()))
+    })
+}
+
+fn service_name(rules: &OrderRules, code: &CategoryCode) -> String {
+    rules
+        .catalogue
+        .category(code)
+        .map_or_else(|| code.to_string(), |c| c.name_en.clone())
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct ListArgs {
+    api_key: Option<String>,
+    service_request_id: Option<String>,
+    service_code: Option<String>,
+    start_date: Option<String>,
+    end_date: Option<String>,
+    status: Option<String>,
+    /// Accepted and ignored: one hotline is one jurisdiction.
+    #[serde(rename = "jurisdiction_id")]
+    _jurisdiction_id: Option<String>,
+}
+
+/// `GET /open311/v2/requests.json`.
+pub(crate) async fn list_requests(
+    State(app): State<App>,
+    Query(args): Query<ListArgs>,
+) -> Response {
+    match list(&app, args).await {
+        Ok(v) => Json(v).into_response(),
+        Err(p) => p.into_response(),
+    }
+}
+
+async fn list(app: &App, args: ListArgs) -> Result<Value, Problem> {
+    let rules = rules(app)?;
+    client(app, args.api_key.as_deref())?;
+    if let Some(ids) = &args.service_request_id {
+        let mut found = Vec::new();
+        for id in ids
+            .split(',')
+            .map(str::trim)
+            .filter(|i| !i.is_empty())
+            .take(50)
+        {
+            if let Some(one) = one_request(app, rules, id).await? {
+                found.push(one);
+            }
+        }
+        return Ok(Value::Array(found));
+    }
+    let open = match args.status.as_deref() {
+        None => None,
+        Some("open") => Some(true),
+        Some("closed") => Some(false),
+        Some(other) => {
+            return Err(Problem(
+                StatusCode::BAD_REQUEST,
+                format!("status {other:?}: use open or closed"),
+            ))
+        }
+    };
+    let query = PublicOrderQuery {
+        category: args.service_code.as_deref().map(CategoryCode::from),
+        opened_from: args
+            .start_date
+            .as_deref()
+            .map(|d| parse_datetime("start_date", d))
+            .transpose()?,
+        opened_before: args
+            .end_date
+            .as_deref()
+            .map(|d| parse_datetime("end_date", d))
+            .transpose()?,
+        open,
+        limit: MAX_REQUESTS,
+    };
+    let orders = app.store.public_orders(&query).await?;
+    Ok(Value::Array(
+        orders
+            .iter()
+            .map(|o| {
+                json!({
+                    "service_request_id": o.reference.digits(),
+                    "status": status(o.phase),
+                    "status_notes": Value::Null,
+                    "service_name": service_name(rules, &o.category),
+                    "service_code": o.category.as_str(),
+                    "description": o.summary,
+                    "agency_responsible": agency(rules, o.department.as_ref()),
+                    "service_notice": Value::Null,
+                    "requested_datetime": datetime(o.opened_at),
+                    "updated_datetime": datetime(o.updated_at),
+                    "expected_datetime": o.deadline.map_or(Value::Null, datetime),
+                    "address": o.address,
+                    "address_id": Value::Null,
+                    "zipcode": Value::Null,
+                    "lat": o.latitude,
+                    "long": o.longitude,
+                    "media_url": Value::Null,
+                })
+            })
+            .collect(),
+    ))
+}
+
+/// One request by its id, folded from its log (for its reply).
+async fn one_request(app: &App, rules: &OrderRules, id: &str) -> Result<Option<Value>, Problem> {
+    let Ok(reference) = CaseRef::parse(id) else {
+        return Ok(None);
+    };
+    let ctx = AuditContext {
+        actor: "open311".into(),
+        access: Access::Administration,
+        reason: "service request status for an Open311 client".into(),
+        at: wall_clock(),
+    };
+    let order = match app.store.work_order(&ctx, &reference).await {
+        Ok(Some(stored)) => stored.order,
+        Ok(None) | Err(StoreError::LegacyCase { .. }) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let location = order.location();
+    Ok(Some(json!({
+        "service_request_id": reference.digits(),
+        "status": status(order.phase()),
+        "status_notes": order.reply(),
+        "service_name": service_name(rules, order.category()),
+        "service_code": order.category().as_str(),
+        "description": order.summary(),
+        "agency_responsible": agency(rules, order.department()),
+        "service_notice": notice(rules, &order),
+        "requested_datetime": datetime(order.created_at()),
+        "updated_datetime": datetime(order.updated_at()),
+        "expected_datetime": order.deadline().map_or(Value::Null, datetime),
+        "address": location.address,
+        "address_id": Value::Null,
+        "zipcode": Value::Null,
+        "lat": location.coordinates.map(|c| c.latitude),
+        "long": location.coordinates.map(|c| c.longitude),
+        "media_url": Value::Null,
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct KeyArgs {
+    api_key: Option<String>,
+    #[serde(rename = "jurisdiction_id")]
+    _jurisdiction_id: Option<String>,
+}
+
+/// `GET /open311/v2/requests/{id}.json`.
+pub(crate) async fn get_request(
+    State(app): State<App>,
+    Path(segment): Path<String>,
+    Query(args): Query<KeyArgs>,
+) -> Response {
+    let answer = async {
+        let rules = rules(&app)?;
+        client(&app, args.api_key.as_deref())?;
+        let id = without_json(&segment);
+        one_request(&app, rules, id)
+            .await?
+            .map(|one| json!([one]))
+            .ok_or_else(|| Problem(StatusCode::NOT_FOUND, format!("no service request {id}")))
+    };
+    match answer.await {
+        Ok(v) => Json(v).into_response(),
+        Err(p) => p.into_response(),
+    }
+}

@@ -1,0 +1,255 @@
+//! The hotline follows up a closed work order (回访) by itself: an order in
+//! the store, closed days ago with its follow-up due, is picked from the
+//! follow-up calls due when the hotline starts; the reporter is dialled
+//! through the outbound trunk (a SIPp UAS), hears the follow-up script and
+//! presses 4 (RFC 4733). The order's log then has the evaluation: score 4,
+//! satisfied, recorded by the hotline, and the order is followed up.
+
+mod support;
+
+use std::time::Duration;
+
+use hotline_orders::{
+    Actor, CalendarSpec, Catalogue, Channel, Command, Location, OrderChange, Phase, Rules,
+    WorkingCalendar,
+};
+use hotline_store::{AuditContext, NewCitizen, NewWorkOrder, Store, StoreOptions};
+use hotline_types::{CaseRef, Timestamp};
+use support::{free_port, scenario, sipp_available, sipp_with_files, Hotline};
+
+const DAY_MS: i64 = 86_400_000;
+
+/// A scripts folder with a plain hotline script (no opening hours: always
+/// open), the shipped follow-up script and the shipped prompts.
+fn scripts_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("plain.toml"),
+        r#"
+[script]
+name = "plain"
+start = "goodbye"
+languages = ["zh", "en"]
+default_language = "zh"
+
+[[hangup]]
+id = "goodbye"
+prompts = ["goodbye"]
+reason = "goodbye"
+"#,
+    )
+    .expect("write the script");
+    let shipped = format!("{}/../../ivr_scripts", env!("CARGO_MANIFEST_DIR"));
+    std::fs::copy(
+        format!("{shipped}/follow_up.toml"),
+        dir.path().join("follow_up.toml"),
+    )
+    .expect("copy the follow-up script");
+    std::os::unix::fs::symlink(format!("{shipped}/prompts"), dir.path().join("prompts"))
+        .expect("link the prompts");
+    dir
+}
+
+fn ctx(actor: &str, at: Timestamp) -> AuditContext {
+    AuditContext::for_call(actor, hotline_types::CallId::new(), at)
+}
+
+/// A request from 13900139000 to housing, taken ten days ago, handled and
+/// closed the same day: its follow-up has been due since.
+async fn closed_order(store: &Store) -> CaseRef {
+    let catalogue = Catalogue::example();
+    let calendar =
+        WorkingCalendar::new(CalendarSpec::monday_to_friday("Asia/Shanghai")).expect("calendar");
+    let rules = Rules {
+        catalogue: &catalogue,
+        calendar: &calendar,
+    };
+    let t0 = Timestamp(Timestamp::from_system_time(std::time::SystemTime::now()).0 - 10 * DAY_MS);
+    let citizen = store
+        .create_citizen(
+            &ctx("li.agent", t0),
+            &NewCitizen {
+                full_name: "Zhang Wei".into(),
+                preferred_language: Some("en".into()),
+                phones: vec!["13900139000".into()],
+                ..NewCitizen::default()
+            },
+        )
+        .await
+        .expect("citizen");
+    let agent = Actor::agent("li.agent");
+    let created = store
+        .create_work_order(
+            &ctx("li.agent", t0),
+            rules,
+            t0,
+            &agent,
+            NewWorkOrder {
+                call: None,
+                channel: Channel::Call,
+                category: "request".into(),
+                citizen: Some(citizen),
+                location: Location {
+                    address: "景山前街 4 号".into(),
+                    district: "东城区".into(),
+                    street: "景山街道".into(),
+                    coordinates: None,
+                },
+                summary: "The lift has been broken for a week".into(),
+            },
+        )
+        .await
+        .expect("order");
+    let reference = created.order.reference().clone();
+    let housing = Actor::handler("wang.housing", &["housing"]);
+    let steps = [
+        (&agent, Command::Dispatch),
+        (&housing, Command::Accept),
+        (
+            &housing,
+            Command::Reply {
+                text: "The lift was repaired".into(),
+            },
+        ),
+        (&housing, Command::Close),
+    ];
+    for (i, (actor, command)) in steps.into_iter().enumerate() {
+        let at = Timestamp(t0.0 + (i as i64 + 1) * 3_600_000);
+        store
+            .act_on_order(
+                &ctx(actor.user.as_str(), at),
+                rules,
+                at,
+                actor,
+                &reference,
+                command,
+            )
+            .await
+            .expect("the order moves on");
+    }
+    let due = store
+        .follow_ups_due(
+            Timestamp::from_system_time(std::time::SystemTime::now()),
+            10,
+        )
+        .await
+        .expect("follow-ups due");
+    assert_eq!(due.len(), 1, "the follow-up is due: {due:?}");
+    reference
+}
+
+#[test]
+fn the_hotline_calls_the_reporter_and_records_their_satisfaction() {
+    if !sipp_available("the_hotline_calls_the_reporter_and_records_their_satisfaction") {
+        return;
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let data = tempfile::tempdir().expect("data dir");
+    let db = format!("sqlite://{}/hotline.db", data.path().display());
+    let options = || StoreOptions::new(b"follow-up-test-key-0123456789abc".to_vec());
+    let reference = runtime.block_on(async {
+        let store = Store::connect_with(&db, options()).await.expect("store");
+        store.migrate().await.expect("migrate");
+        let reference = closed_order(&store).await;
+        store.close().await;
+        reference
+    });
+
+    // The reporter's phone behind the trunk answers and presses 4.
+    let trunk_port = free_port();
+    let trunk = sipp_with_files(
+        None,
+        &[
+            "-sf",
+            &scenario("trunk_reporter_rates_the_follow_up.xml"),
+            "-p",
+            &trunk_port.to_string(),
+            "-rtp_echo",
+            "-m",
+            "1",
+        ],
+        &[],
+        Duration::from_secs(90),
+    );
+    let scripts = scripts_dir();
+    let outbound = format!("sip:{{number}}@127.0.0.1:{trunk_port}");
+    let hotline = Hotline::start(&[
+        (
+            "HOTLINE_IVR_SCRIPTS_DIR",
+            &scripts.path().display().to_string(),
+        ),
+        ("HOTLINE_IVR_SCRIPT", "plain"),
+        ("HOTLINE_SIP_OUTBOUND_URI", &outbound),
+        ("HOTLINE_DATABASE_URL", &db),
+        (
+            "HOTLINE_DATABASE_DATA_DIR",
+            &data.path().display().to_string(),
+        ),
+    ]);
+    assert!(
+        hotline.wait_for_log("follow-up: dialling the reporter", Duration::from_secs(15)),
+        "{}",
+        hotline.log()
+    );
+    let trunk = trunk.wait(Duration::from_secs(90));
+    assert!(
+        trunk.succeeded(),
+        "the reporter hears the question, presses 4 and gets the goodbye: {}\n{}",
+        trunk.errors(),
+        hotline.log()
+    );
+    assert!(
+        hotline.wait_for_log("follow-up recorded on the order", Duration::from_secs(10)),
+        "{}",
+        hotline.log()
+    );
+    let (status, _data) = hotline.stop_keeping_data();
+    assert!(status.success(), "{status:?}");
+
+    runtime.block_on(async {
+        let store = Store::connect_with(&db, options()).await.expect("store");
+        let now = Timestamp::from_system_time(std::time::SystemTime::now());
+        let log = store
+            .work_order_events(&ctx("test", now), &reference)
+            .await
+            .expect("read")
+            .expect("the order");
+        let recorded: Vec<_> = log
+            .iter()
+            .filter_map(|e| match &e.change {
+                OrderChange::FollowUpRecorded {
+                    reporter,
+                    score,
+                    satisfied,
+                } => Some((
+                    e.by.as_str().to_owned(),
+                    reporter.clone(),
+                    *score,
+                    *satisfied,
+                )),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            recorded,
+            [("hotline".to_owned(), reference.clone(), 4, true)],
+            "{log:?}"
+        );
+        assert!(
+            !log.iter()
+                .any(|e| matches!(e.change, OrderChange::FollowUpAttempted { .. })),
+            "one call, scored: {log:?}"
+        );
+        let order = store
+            .work_order(&ctx("test", now), &reference)
+            .await
+            .expect("read")
+            .expect("the order");
+        assert_eq!(order.order.phase(), Phase::FollowedUp);
+        assert!(store.follow_ups_due(now, 10).await.expect("due").is_empty());
+        store.close().await;
+    });
+}

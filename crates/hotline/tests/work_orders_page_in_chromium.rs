@@ -1,0 +1,118 @@
+//! The work orders page in real Chromium (Debian's `chromium`, driven by
+//! `playwright-core` from tests/browser): an agent takes a request down
+//! through the API (the catalogue sends it to housing); the demo housing
+//! handler opens /orders/, finds it in the department's inbox, accepts,
+//! replies and closes it with the page's buttons, and the store agrees:
+//! the order is closed on time with its follow-up due. Skipped loudly when
+//! Chromium or playwright-core is missing, required in CI
+//! (`HOTLINE_REQUIRE_CHROMIUM=1`).
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use support::console::ConsoleClient;
+use support::{chromium_available, Hotline};
+
+fn step_json(line: &str, step: &str) -> Value {
+    line.strip_prefix(step)
+        .and_then(|rest| serde_json::from_str(rest.trim()).ok())
+        .unwrap_or_else(|| panic!("expected {step} {{...}}, got {line:?}"))
+}
+
+#[test]
+fn a_handler_accepts_replies_and_closes_an_order_in_the_browser() {
+    let test = "a_handler_accepts_replies_and_closes_an_order_in_the_browser";
+    if !chromium_available(test) {
+        return;
+    }
+    let hotline =
+        Hotline::start_with_args(&["--demo"], &[("HOTLINE_CONSOLE_SECURE_COOKIES", "false")]);
+    let agent = ConsoleClient::login(hotline.http, "agent1", "agent1-demo-pass");
+    let created = agent.post(
+        "/api/orders",
+        json!({
+            "category": "request", "address": "景山前街 4 号", "district": "东城区",
+            "street": "景山街道", "summary": "The stairwell light has been out for a week"
+        }),
+    );
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.body["order"]["department"], "housing");
+    let reference = created.body["order"]["reference"]
+        .as_str()
+        .expect("a reference")
+        .to_owned();
+
+    let mut browser = support::BrowserScript::start(
+        "orders.mjs",
+        &[
+            ("HOTLINE_URL", &format!("http://{}", hotline.http)),
+            ("HANDLER_LOGIN", "handler-housing"),
+            ("HANDLER_PASSWORD", "handler-housing-demo-pass"),
+            ("REFERENCE", &reference),
+        ],
+    );
+    let mut next = |what: &str| -> String {
+        browser.next(Duration::from_secs(45)).unwrap_or_else(|| {
+            std::thread::sleep(Duration::from_millis(200));
+            panic!(
+                "the browser never reported {what}.\nPage:\n{}\nHotline:\n{}",
+                browser.page_log(),
+                hotline.log()
+            )
+        })
+    };
+    let inbox = step_json(&next("INBOX"), "INBOX");
+    assert_eq!(inbox["department"], "housing", "{inbox}");
+    assert_eq!(inbox["phase"], "dispatched", "{inbox}");
+    assert_eq!(
+        inbox["hotlineLists"], false,
+        "a handler sees no hotline lists: {inbox}"
+    );
+    assert_eq!(inbox["nav"]["orders"], true, "{inbox}");
+    assert_eq!(
+        inbox["nav"]["console"], false,
+        "a handler takes no calls: {inbox}"
+    );
+    let opened = step_json(&next("OPENED"), "OPENED");
+    let buttons: Vec<String> = serde_json::from_value(opened["buttons"].clone()).expect("buttons");
+    assert!(buttons.contains(&"order-do-accept".to_owned()), "{opened}");
+    assert!(buttons.contains(&"order-do-return".to_owned()), "{opened}");
+    assert!(
+        !buttons.contains(&"order-do-close".to_owned()),
+        "not before accepting: {opened}"
+    );
+    let closed = step_json(&next("CLOSED"), "CLOSED");
+    assert_eq!(
+        closed["history"],
+        json!([
+            "created",
+            "dispatched",
+            "accepted",
+            "replied",
+            "closed",
+            "follow_up_due"
+        ]),
+        "{closed}"
+    );
+    assert_eq!(
+        closed["reply"],
+        "The stairwell light was replaced on Thursday."
+    );
+    let zh = step_json(&next("ZH"), "ZH");
+    assert_eq!(zh["title"], "工单", "{zh}");
+    assert_eq!(zh["phase"], "已办结", "{zh}");
+    assert_eq!(next("DONE"), "DONE");
+
+    // The store agrees: closed by the handler, on time, follow-up due.
+    let supervisor = ConsoleClient::login(hotline.http, "supervisor1", "supervisor1-demo-pass");
+    let order = supervisor.get(&format!("/api/orders/{reference}")).body;
+    assert_eq!(order["order"]["phase"], "closed", "{order}");
+    assert_eq!(order["order"]["closure"]["on_time"], true, "{order}");
+    assert!(
+        order["order"]["follow_up_due"].as_i64().is_some(),
+        "{order}"
+    );
+    assert!(browser.artifacts.join("orders-closed.png").exists());
+}
