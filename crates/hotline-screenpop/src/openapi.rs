@@ -318,6 +318,8 @@ pub fn document_value() -> Value {
             .ok("200", "OK", Some(schema_ref("PageConfig"))).build() },
         "/api/queues": { "get": Op::new("config", "The configured queues (transfer targets).")
             .ok("200", "OK", Some(json!({ "type": "array", "items": schema_ref("QueueInfo") }))).build() },
+        "/api/queues/waiting": { "get": Op::new("config", "Callers waiting in each queue now (queue, department, waiting, longest_wait_ms), from the ACD's latest live picture: what an agent sees between calls.")
+            .ok("200", "OK", Some(json!({ "type": "array", "items": { "type": "object" } }))).build() },
         "/api/agent/login": { "post": Op::new("agent", "Start taking calls: binds the agent to their SIP phone and logs them in to the ACD.")
             .post(None).ok("200", "The new status.", Some(schema_ref("AgentStatus")))
             .also("409", "The call side refused (e.g. the phone is not registered); the message says why.")
@@ -651,7 +653,11 @@ fn pages_and_reports() -> Value {
             .describe("Supervisors without a department and admins (the IVR serves the whole centre).").build() },
         "/api/reports/cases": { "get": report_params(Op::new("reports", "The public-service report: cases by category and department."), Some("category_department (default), department or category."))
             .ok("200", "OK", Some(report_answer("CaseRow")))
-            .describe("Cases opened in the interval (on time, late, pending, satisfaction) and open or overdue now. Supervisors see their departments' cases.").build() }
+            .describe("Cases opened in the interval (on time, late, pending, satisfaction) and open or overdue now. Supervisors see their departments' cases.").build() },
+        "/api/reports/orders": { "get": report_params(Op::new("reports", "The official work-order figures: accepted, resolved on the call, dispatched, returns, extensions, closed on time, overdue, reopens, follow-ups, satisfaction, time to close."), Some("department (default), category, district or street."))
+            .param(query_param("bucket", false, "day (default), week, month or whole.", json!({ "enum": ["day", "week", "month", "whole"] })))
+            .ok("200", "OK", Some(json!({ "type": "object", "description": "{from_ms, to_ms, tz, bucket, group, rows: [{key, bucket_start_ms, figures: OrderFigures}]}; every figure is defined in docs/statistics.md (Work orders)." })))
+            .describe("from and to are local dates (whole days). Figures are kept in the store's one local offset; tz, if given, must be it. A department's supervisor reads their departments' rows of the department grouping only.").build() }
     })
 }
 

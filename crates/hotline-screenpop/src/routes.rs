@@ -185,6 +185,12 @@ pub(crate) fn build(app: App) -> (Router, Vec<RouteInfo>) {
             handlers::config::queues,
         )
         .add(
+            M::GET,
+            "/api/queues/waiting",
+            Some(HOTLINE_STAFF),
+            handlers::config::queues_waiting,
+        )
+        .add(
             M::POST,
             "/api/agent/login",
             Some(CALL_TAKERS),
@@ -364,6 +370,12 @@ pub(crate) fn build(app: App) -> (Router, Vec<RouteInfo>) {
             "/api/reports/cases",
             Some(SUPERVISORS),
             handlers::reports::cases,
+        )
+        .add(
+            M::GET,
+            "/api/reports/orders",
+            Some(SUPERVISORS),
+            handlers::reports::orders,
         )
         .add(M::GET, "/api/audit", Some(ADMINS), handlers::admin::audit)
         .add(

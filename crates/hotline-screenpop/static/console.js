@@ -193,9 +193,34 @@ function detailRows(dl, citizen) {
   dl.replaceChildren(...rows.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })]));
 }
 
+// ---- between calls ---------------------------------------------------------
+
+/// The agent's own work between calls: how many callers wait in each queue
+/// (the live wallboard as this agent may see it) and the work orders they
+/// took down, with their phase and deadline. Refreshed every 20 s while
+/// there is no call.
+async function refreshIdle() {
+  if (ui.pop || !ui.user || ui.user.role === 'admin') return;
+  const [queues, mine] = await Promise.all([
+    api('GET', '/api/queues/waiting').catch(() => []),
+    api('GET', '/api/orders/mine?limit=10').catch(() => []),
+  ]);
+  $('idle-queues').replaceChildren(...(queues.length
+    ? queues.map((q) => el('li', { dataset: { queue: q.queue } }, el('b', { text: q.queue }), ` · ${q.waiting} ${t('waiting_callers')}`))
+    : [el('li', { class: 'muted', text: '—' })]));
+  $('idle-orders').replaceChildren(...(mine.length
+    ? mine.map((o) => el('li', { dataset: { testid: 'idle-order', reference: o.reference, phase: o.phase } },
+      el('a', { href: `/orders/?order=${o.reference}`, text: o.reference.replace(/^(\d{6})(\d{5})(\d)$/, '$1-$2-$3') }),
+      ` · ${o.category} · ${o.department || '—'} · ${t(`order_${o.phase}`)}`,
+      o.class === 'overdue' ? el('b', { class: 'bad', text: ` · ${t('order_overdue')}` }) : null))
+    : [el('li', { class: 'muted', text: '—' })]));
+}
+setInterval(() => { refreshIdle().catch(() => {}); }, 20000);
+
 function renderPop() {
   const pop = ui.pop;
   show($('idle'), !pop);
+  if (!pop) refreshIdle().catch(() => {});
   show($('pop'), !!pop);
   show($('case-card'), !!pop);
   if (!pop) return;

@@ -192,4 +192,11 @@ async fn each_role_sees_only_its_own_figures() {
     assert_eq!(board["queues"].as_array().map(Vec::len), Some(1));
     assert_eq!(board["agents"][0]["agent"], "agent1");
     assert_eq!(board["agents"].as_array().map(Vec::len), Some(1));
+    // Between calls an agent sees how many wait in each queue (a count,
+    // no one's figures).
+    let (status, waiting) = h.get(&agent, "/api/queues/waiting").await;
+    assert_eq!(status, StatusCode::OK, "{waiting}");
+    assert_eq!(waiting.as_array().map(Vec::len), Some(2), "{waiting}");
+    assert_eq!(waiting[0]["queue"], "housing");
+    assert!(waiting[0]["waiting"].as_u64().is_some(), "{waiting}");
 }

@@ -37,6 +37,7 @@ mod db;
 mod error;
 mod events;
 mod order_lists;
+mod order_report;
 mod orders;
 mod privacy;
 mod search;
@@ -59,6 +60,10 @@ pub use events::{AppendOutcome, CallRecord};
 pub use order_lists::{
     FollowUpDue, InboxCounts, InboxCursor, InboxPage, InboxQuery, OrderLine, PublicOrder,
     PublicOrderQuery, MAX_ORDERS_LISTED,
+};
+pub use order_report::{
+    CloseTimes, OrderBucket, OrderFigureSlots, OrderFigures, OrderGrouping, OrderReportQuery,
+    OrderReportRow,
 };
 pub use orders::{case_status_of, MergedOrders, NewWorkOrder, StoredOrder, ACT_ATTEMPTS};
 pub use privacy::ErasureReport;

@@ -304,7 +304,9 @@ macro_rules! append_to_order {
                     .bind(change_payload(&event.change)?);
             }
             match insert.execute(&mut *$tx).await.map_err(StoreError::from) {
-                Ok(_) => Ok(true),
+                // The official figures, in the same transaction (order_report.rs).
+                Ok(_) => crate::order_report::record_order_figures!($tx, case_id, expected, events)
+                    .map(|()| true),
                 // Only a writer that skipped the row's version gets here.
                 Err(StoreError::AlreadyExists { .. }) => Ok(false),
                 Err(e) => Err(e),

@@ -43,6 +43,33 @@ pub(crate) async fn queues(State(app): State<App>) -> Json<Vec<QueueInfo>> {
     Json(app.config.queues.clone())
 }
 
+/// How many callers wait in one queue now.
+#[derive(Debug, Serialize)]
+pub(crate) struct QueueWaiting {
+    queue: String,
+    department: String,
+    waiting: u32,
+    longest_wait_ms: u64,
+}
+
+/// `GET /api/queues/waiting`: callers waiting in each queue now, from the
+/// ACD's latest live picture (empty until the first one): what an agent
+/// sees between calls. No personal data.
+pub(crate) async fn queues_waiting(State(app): State<App>) -> Json<Vec<QueueWaiting>> {
+    Json(app.wallboard.latest().map_or_else(Vec::new, |board| {
+        board
+            .queues
+            .iter()
+            .map(|q| QueueWaiting {
+                queue: q.queue.clone(),
+                department: q.department.clone(),
+                waiting: q.waiting,
+                longest_wait_ms: q.longest_wait_ms,
+            })
+            .collect()
+    }))
+}
+
 /// `GET /api/config`.
 pub(crate) async fn config(State(app): State<App>) -> Json<PageConfig> {
     Json(PageConfig {

@@ -26,6 +26,7 @@ mod agents;
 mod cases;
 mod ivr;
 mod occupancy;
+mod orders;
 mod queues;
 mod waits;
 
@@ -49,6 +50,7 @@ pub(crate) use agents::agents;
 pub(crate) use cases::cases;
 pub(crate) use ivr::ivr;
 pub(crate) use occupancy::occupancy;
+pub(crate) use orders::orders;
 pub(crate) use queues::queues;
 pub(crate) use waits::waits;
 
@@ -249,28 +251,39 @@ fn answer<R: Serialize>(
     rows: Vec<R>,
     csv: impl FnOnce(&[R], i32) -> Table,
 ) -> Response {
+    let bucket = serde_json::to_value(interval.bucket).unwrap_or_default();
+    answer_rows(
+        format,
+        kind,
+        (interval.from_ms, interval.to_ms, interval.tz, bucket),
+        group,
+        rows,
+        csv,
+    )
+}
+
+/// [`answer`] for any kind of bucket: `(from_ms, to_ms, tz, bucket)`.
+fn answer_rows<R: Serialize, B: Serialize>(
+    format: Format,
+    kind: &str,
+    (from_ms, to_ms, tz, bucket): (i64, i64, i32, B),
+    group: &str,
+    rows: Vec<R>,
+    csv: impl FnOnce(&[R], i32) -> Table,
+) -> Response {
     match format {
         Format::Json => Json(json!({
-            "from_ms": interval.from_ms,
-            "to_ms": interval.to_ms,
-            "tz": interval.tz,
-            "bucket": interval.bucket,
+            "from_ms": from_ms,
+            "to_ms": to_ms,
+            "tz": tz,
+            "bucket": bucket,
             "group": group,
             "rows": rows,
         }))
         .into_response(),
         Format::Csv => {
-            let day = |ms: i64| {
-                local_time(ms, interval.tz)
-                    .get(..10)
-                    .unwrap_or("")
-                    .replace('-', "")
-            };
-            let filename = format!(
-                "hotline-{kind}-{}-{}.csv",
-                day(interval.from_ms),
-                day(interval.to_ms - 1)
-            );
+            let day = |ms: i64| local_time(ms, tz).get(..10).unwrap_or("").replace('-', "");
+            let filename = format!("hotline-{kind}-{}-{}.csv", day(from_ms), day(to_ms - 1));
             (
                 [
                     (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
@@ -279,7 +292,7 @@ fn answer<R: Serialize>(
                         format!("attachment; filename=\"{filename}\""),
                     ),
                 ],
-                csv(&rows, interval.tz).finish(),
+                csv(&rows, tz).finish(),
             )
                 .into_response()
         }
