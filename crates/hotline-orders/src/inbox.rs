@@ -38,6 +38,12 @@ pub struct Inbox<'a> {
 }
 
 impl Inbox<'_> {
+    /// The end of the due-soon window at `now`: an order whose deadline is
+    /// no later than this is due soon.
+    pub fn due_soon_until(&self, now: Timestamp) -> Result<Timestamp, CalendarError> {
+        self.calendar.deadline(now, self.due_soon_working_days)
+    }
+
     /// The order's place in `department`'s inbox at `now`, or `None` when it
     /// is not there (another department's, returned, closed, merged).
     pub fn classify(
@@ -60,7 +66,7 @@ impl Inbox<'_> {
         if now > deadline {
             return Ok(Some(InboxStatus::Overdue));
         }
-        let window_end = self.calendar.deadline(now, self.due_soon_working_days)?;
+        let window_end = self.due_soon_until(now)?;
         if deadline <= window_end {
             return Ok(Some(InboxStatus::DueSoon));
         }

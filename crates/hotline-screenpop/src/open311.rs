@@ -324,9 +324,9 @@ async fn create(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<Value, Pr
     };
     let now = wall_clock();
     let actor = Actor::agent(&by);
-    let created = app
+    let taken = app
         .store
-        .create_work_order(
+        .take_down_work_order(
             &ctx,
             rules.rules(),
             now,
@@ -339,27 +339,14 @@ async fn create(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<Value, Pr
                 location,
                 summary,
             },
+            Some((actor.clone(), Command::Dispatch)),
         )
         .await?;
-    let reference = created.order.reference().clone();
-    let order = match app
-        .store
-        .act_on_order(
-            &ctx,
-            rules.rules(),
-            now,
-            &actor,
-            &reference,
-            Command::Dispatch,
-        )
-        .await
-    {
-        Ok(dispatched) => dispatched.order,
-        Err(e) => {
-            tracing::warn!(%reference, error = %e, "an Open311 request waits at the hotline: not dispatched");
-            created.order
-        }
-    };
+    let order = taken.order.order;
+    let reference = order.reference().clone();
+    if let Some(e) = &taken.then_refused {
+        tracing::warn!(%reference, error = %e, "an Open311 request waits at the hotline: not dispatched");
+    }
     Ok(json!([{
         "service_request_id": reference.digits(),
         "service_notice": notice(rules, &order),
@@ -478,28 +465,68 @@ async fn list(app: &App, args: ListArgs) -> Result<Value, Problem> {
         orders
             .iter()
             .map(|o| {
-                json!({
-                    "service_request_id": o.reference.digits(),
-                    "status": status(o.phase),
-                    "status_notes": Value::Null,
-                    "service_name": service_name(rules, &o.category),
-                    "service_code": o.category.as_str(),
-                    "description": o.summary,
-                    "agency_responsible": agency(rules, o.department.as_ref()),
-                    "service_notice": Value::Null,
-                    "requested_datetime": datetime(o.opened_at),
-                    "updated_datetime": datetime(o.updated_at),
-                    "expected_datetime": o.deadline.map_or(Value::Null, datetime),
-                    "address": o.address,
-                    "address_id": Value::Null,
-                    "zipcode": Value::Null,
-                    "lat": o.latitude,
-                    "long": o.longitude,
-                    "media_url": Value::Null,
-                })
+                request_json(
+                    rules,
+                    &Request {
+                        reference: &o.reference,
+                        phase: o.phase,
+                        category: &o.category,
+                        department: o.department.as_ref(),
+                        summary: &o.summary,
+                        address: &o.address,
+                        coordinates: o.latitude.zip(o.longitude),
+                        opened_at: o.opened_at,
+                        updated_at: o.updated_at,
+                        deadline: o.deadline,
+                        // Lists read the projection only: the reply and
+                        // the notice come with a single request.
+                        status_notes: None,
+                        service_notice: None,
+                    },
+                )
             })
             .collect(),
     ))
+}
+
+/// A service request, from a listing's projection or a folded order.
+struct Request<'a> {
+    reference: &'a CaseRef,
+    phase: Phase,
+    category: &'a CategoryCode,
+    department: Option<&'a hotline_orders::DepartmentId>,
+    summary: &'a str,
+    address: &'a str,
+    /// Latitude and longitude.
+    coordinates: Option<(f64, f64)>,
+    opened_at: Timestamp,
+    updated_at: Timestamp,
+    deadline: Option<Timestamp>,
+    status_notes: Option<&'a str>,
+    service_notice: Option<String>,
+}
+
+/// A request in the standard's fields.
+fn request_json(rules: &OrderRules, r: &Request<'_>) -> Value {
+    json!({
+        "service_request_id": r.reference.digits(),
+        "status": status(r.phase),
+        "status_notes": r.status_notes,
+        "service_name": service_name(rules, r.category),
+        "service_code": r.category.as_str(),
+        "description": r.summary,
+        "agency_responsible": agency(rules, r.department),
+        "service_notice": r.service_notice,
+        "requested_datetime": datetime(r.opened_at),
+        "updated_datetime": datetime(r.updated_at),
+        "expected_datetime": r.deadline.map_or(Value::Null, datetime),
+        "address": r.address,
+        "address_id": Value::Null,
+        "zipcode": Value::Null,
+        "lat": r.coordinates.map(|(lat, _)| lat),
+        "long": r.coordinates.map(|(_, long)| long),
+        "media_url": Value::Null,
+    })
 }
 
 /// One request by its id, folded from its log (for its reply).
@@ -519,25 +546,23 @@ async fn one_request(app: &App, rules: &OrderRules, id: &str) -> Result<Option<V
         Err(e) => return Err(e.into()),
     };
     let location = order.location();
-    Ok(Some(json!({
-        "service_request_id": reference.digits(),
-        "status": status(order.phase()),
-        "status_notes": order.reply(),
-        "service_name": service_name(rules, order.category()),
-        "service_code": order.category().as_str(),
-        "description": order.summary(),
-        "agency_responsible": agency(rules, order.department()),
-        "service_notice": notice(rules, &order),
-        "requested_datetime": datetime(order.created_at()),
-        "updated_datetime": datetime(order.updated_at()),
-        "expected_datetime": order.deadline().map_or(Value::Null, datetime),
-        "address": location.address,
-        "address_id": Value::Null,
-        "zipcode": Value::Null,
-        "lat": location.coordinates.map(|c| c.latitude),
-        "long": location.coordinates.map(|c| c.longitude),
-        "media_url": Value::Null,
-    })))
+    Ok(Some(request_json(
+        rules,
+        &Request {
+            reference: &reference,
+            phase: order.phase(),
+            category: order.category(),
+            department: order.department(),
+            summary: order.summary(),
+            address: &location.address,
+            coordinates: location.coordinates.map(|c| (c.latitude, c.longitude)),
+            opened_at: order.created_at(),
+            updated_at: order.updated_at(),
+            deadline: order.deadline(),
+            status_notes: order.reply(),
+            service_notice: Some(notice(rules, &order)),
+        },
+    )))
 }
 
 #[derive(Debug, Deserialize)]

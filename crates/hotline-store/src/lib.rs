@@ -65,7 +65,9 @@ pub use order_report::{
     CloseTimes, OrderBucket, OrderFigureSlots, OrderFigures, OrderGrouping, OrderReportQuery,
     OrderReportRow,
 };
-pub use orders::{case_status_of, MergedOrders, NewWorkOrder, StoredOrder, ACT_ATTEMPTS};
+pub use orders::{
+    case_status_of, MergedOrders, NewWorkOrder, StoredOrder, TakenDown, ACT_ATTEMPTS,
+};
 pub use privacy::ErasureReport;
 pub use search::{MAX_SEARCH_RESULTS, MIN_SEARCH_CHARS};
 pub use seed::{seed, seed_phone, SeedOptions, SeedReport};

@@ -64,7 +64,7 @@ impl InboxQuery {
         Ok(Self {
             department,
             now,
-            due_soon_until: inbox.calendar.deadline(now, inbox.due_soon_working_days)?,
+            due_soon_until: inbox.due_soon_until(now)?,
             class: None,
             limit,
             after: None,

@@ -79,6 +79,15 @@ pub struct StoredOrder {
     pub events: u64,
 }
 
+/// A new order, and why the step given with it was not taken, if it was not.
+#[derive(Debug)]
+pub struct TakenDown {
+    /// The order as it now is: after the step, or as created.
+    pub order: StoredOrder,
+    /// Why the step was refused or failed (the order waits at the hotline).
+    pub then_refused: Option<StoreError>,
+}
+
 /// Both orders of a merge, after it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MergedOrders {
@@ -451,6 +460,46 @@ impl Store {
                 events: events.len() as u64,
             })
         })
+    }
+
+    /// Takes a new order down ([`Store::create_work_order`]) and, with
+    /// `then`, gives it that command at once as that actor (派单, or 直接办结
+    /// on the call), as the console, the IVR and Open311 do. The order
+    /// exists whatever the second step says: a refused or failed `then`
+    /// leaves it as created (waiting at the hotline) and is returned in
+    /// [`TakenDown::then_refused`] for the caller to report.
+    pub async fn take_down_work_order(
+        &self,
+        ctx: &AuditContext,
+        rules: Rules<'_>,
+        now: Timestamp,
+        actor: &Actor,
+        new: NewWorkOrder,
+        then: Option<(Actor, Command)>,
+    ) -> Result<TakenDown> {
+        let created = self.create_work_order(ctx, rules, now, actor, new).await?;
+        let Some((then_actor, command)) = then else {
+            return Ok(TakenDown {
+                order: created,
+                then_refused: None,
+            });
+        };
+        let reference = created.order.reference().clone();
+        Ok(
+            match self
+                .act_on_order(ctx, rules, now, &then_actor, &reference, command)
+                .await
+            {
+                Ok(order) => TakenDown {
+                    order,
+                    then_refused: None,
+                },
+                Err(e) => TakenDown {
+                    order: created,
+                    then_refused: Some(e),
+                },
+            },
+        )
     }
 
     /// The order folded from its log, with the log's length; `None` if no

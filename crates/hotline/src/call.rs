@@ -758,16 +758,15 @@ impl Driver {
             let rules = context.orders.rules();
             let ivr = Actor::agent("ivr");
             let now = now_ts();
-            let case_ref = match store.create_work_order(&audit, rules, now, &ivr, new).await {
-                Ok(created) => {
-                    let reference = created.order.reference().clone();
-                    if dispatch {
-                        if let Err(e) = store
-                            .act_on_order(&audit, rules, now, &ivr, &reference, Command::Dispatch)
-                            .await
-                        {
-                            warn!(%call, %reference, error = %e, "a voice message's order waits at the hotline: it could not be dispatched");
-                        }
+            let then = dispatch.then(|| (ivr.clone(), Command::Dispatch));
+            let case_ref = match store
+                .take_down_work_order(&audit, rules, now, &ivr, new, then)
+                .await
+            {
+                Ok(taken) => {
+                    let reference = taken.order.order.reference().clone();
+                    if let Some(e) = &taken.then_refused {
+                        warn!(%call, %reference, error = %e, "a voice message's order waits at the hotline: it could not be dispatched");
                     }
                     Some(reference)
                 }

@@ -357,9 +357,12 @@ pub(crate) async fn create(
     } else {
         Channel::Other
     });
-    let created = app
+    // The order exists whatever its next step says: a refused dispatch
+    // leaves it at the hotline, and the answer says so.
+    let then = follow_on.map(|command| (actor_for(&me.user, Some(&command)), command));
+    let taken = app
         .store
-        .create_work_order(
+        .take_down_work_order(
             &ctx,
             rules.rules(),
             now,
@@ -377,9 +380,13 @@ pub(crate) async fn create(
                 },
                 summary: body.summary,
             },
+            then,
         )
         .await?;
-    let reference = created.order.reference().clone();
+    let reference = taken.order.order.reference().clone();
+    if let Some(e) = &taken.then_refused {
+        tracing::warn!(%reference, error = %e, "an order was taken down but not sent on");
+    }
     app.access().grant_case(
         &me.user.login,
         reference.clone(),
@@ -393,28 +400,9 @@ pub(crate) async fn create(
             case_ref: reference.clone(),
         });
     }
-    // The order exists from here on, whatever its next step says: a refused
-    // dispatch leaves it at the hotline, and the answer says so.
-    let stored = match follow_on {
-        Some(command) => {
-            let actor = actor_for(&me.user, Some(&command));
-            match app
-                .store
-                .act_on_order(&ctx, rules.rules(), now, &actor, &reference, command)
-                .await
-            {
-                Ok(stored) => stored,
-                Err(e) => {
-                    tracing::warn!(%reference, error = %e, "an order was taken down but not sent on");
-                    created
-                }
-            }
-        }
-        None => created,
-    };
     Ok((
         StatusCode::CREATED,
-        Json(answer(rules, &me.user, &stored, None, now)?),
+        Json(answer(rules, &me.user, &taken.order, None, now)?),
     ))
 }
 
@@ -532,13 +520,19 @@ fn listed_department(
             field: "department",
             reason: "name the department whose orders to list".into(),
         })?;
-    if rules.catalogue.department(&department).is_none() {
-        return Err(ConsoleError::Invalid {
+    check_department(rules, &department)?;
+    Ok(department)
+}
+
+/// A department of the catalogue, or 422 naming it.
+fn check_department(rules: &OrderRules, department: &DepartmentId) -> Result<(), ConsoleError> {
+    match rules.catalogue.department(department) {
+        Some(_) => Ok(()),
+        None => Err(ConsoleError::Invalid {
             field: "department",
             reason: format!("{department} is not a department of the catalogue"),
-        });
+        }),
     }
-    Ok(department)
 }
 
 const DEFAULT_LIMIT: u32 = 50;
@@ -587,8 +581,8 @@ pub(crate) async fn counts(
     let department = listed_department(rules, &me, args.department)?;
     let now = wall_clock();
     let due_soon_until = rules
-        .calendar
-        .deadline(now, rules.due_soon_working_days)
+        .inbox()
+        .due_soon_until(now)
         .map_err(|e| hotline_store::StoreError::Order(e.into()))?;
     Ok(Json(
         app.store
@@ -606,12 +600,7 @@ pub(crate) async fn overdue(
 ) -> Result<Json<Vec<OrderLine>>, ConsoleError> {
     let rules = order_rules(&app)?;
     if let Some(d) = &args.department {
-        if rules.catalogue.department(d).is_none() {
-            return Err(ConsoleError::Invalid {
-                field: "department",
-                reason: format!("{d} is not a department of the catalogue"),
-            });
-        }
+        check_department(rules, d)?;
     }
     Ok(Json(
         app.store
@@ -682,8 +671,8 @@ pub(crate) async fn mine(
     let rules = order_rules(&app)?;
     let now = wall_clock();
     let due_soon_until = rules
-        .calendar
-        .deadline(now, rules.due_soon_working_days)
+        .inbox()
+        .due_soon_until(now)
         .map_err(|e| hotline_store::StoreError::Order(e.into()))?;
     Ok(Json(
         app.store
