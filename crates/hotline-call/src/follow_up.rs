@@ -71,6 +71,8 @@ pub struct FollowUpRequest {
     pub case_ref: CaseRef,
     /// The citizen's language, if known; else the script's default.
     pub language: Option<String>,
+    /// The department's latest reply (答复), read out to the citizen.
+    pub reply: Option<String>,
 }
 
 /// Where the follow-up call is.
@@ -300,12 +302,19 @@ impl FollowUp {
     }
 
     /// The citizen answered: the follow-up script starts, with the request's
-    /// reference (and the citizen's language) preset.
+    /// reference, the department's reply (`case_reply`, empty if none) and
+    /// the citizen's language (if known) preset.
     fn ask(&mut self, now: Instant) {
-        let mut vars = vec![(
-            "case_ref".to_owned(),
-            self.request.case_ref.digits().to_owned(),
-        )];
+        let mut vars = vec![
+            (
+                "case_ref".to_owned(),
+                self.request.case_ref.digits().to_owned(),
+            ),
+            (
+                "case_reply".to_owned(),
+                self.request.reply.clone().unwrap_or_default(),
+            ),
+        ];
         if let Some(language) = &self.request.language {
             vars.push(("language".to_owned(), language.clone()));
         }

@@ -10,6 +10,8 @@ use hotline_sip::sdp::SdesCrypto;
 use hotline_sip::{Direction, LocalMedia, NegotiatedMedia};
 use tracing::warn;
 
+use crate::call::{MediaOp, PlayTag};
+
 /// Whose RTP a caller's or phone's leg trusts (`media.latch`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum LatchRule {
@@ -157,10 +159,33 @@ pub fn answering_leg_params(
     params
 }
 
+/// The order that speaks an IVR `[[say]]` value on a leg: free text goes
+/// to text-to-speech; digits, numbers, dates and case references are
+/// played from their recorded pieces under `prompts_root`.
+pub fn say_op(
+    prompts_root: &std::path::Path,
+    tag: PlayTag,
+    value: hotline_ivr::SayValue,
+    language: std::sync::Arc<str>,
+) -> MediaOp {
+    match value {
+        hotline_ivr::SayValue::Text(text) => MediaOp::Speak {
+            tag,
+            text,
+            language,
+        },
+        value => MediaOp::Play {
+            tag,
+            files: said(prompts_root, &value, &language),
+            barge_in: false,
+        },
+    }
+}
+
 /// The say pieces of a value (digits, a number, a date, a case reference)
 /// in `language`, as prompt files under `prompts_root`; none if the value
-/// cannot be said.
-pub fn said(
+/// cannot be said from pieces (free text is spoken, see [`say_op`]).
+fn said(
     prompts_root: &std::path::Path,
     value: &hotline_ivr::SayValue,
     language: &str,
@@ -178,6 +203,7 @@ pub fn said(
             u32::try_from(*day).unwrap_or(0),
         ),
         SayValue::CaseRef(case_ref) => Ok(say::say_case_ref(lang, case_ref)),
+        SayValue::Text(_) => Ok(Vec::new()),
     };
     match pieces {
         Ok(pieces) => pieces

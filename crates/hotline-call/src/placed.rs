@@ -19,7 +19,7 @@ use hotline_sip::{CallHandle, NegotiatedMedia};
 use hotline_types::Timestamp;
 
 use crate::call::{LegRef, MediaOp, Output, PlaceRequest, PlacedLeg, PlayTag};
-use crate::media::{answered_leg_params, said};
+use crate::media::{answered_leg_params, say_op};
 use crate::outbound::Trunk;
 
 /// A leg the hotline placed.
@@ -179,15 +179,20 @@ impl LegScript {
                     barge_in,
                 } => {
                     let files = prompts.iter().map(|p| p.path.to_path_buf()).collect();
-                    self.play(leg, id, files, barge_in, outputs);
+                    let op = self.play(id, |tag| MediaOp::Play {
+                        tag,
+                        files,
+                        barge_in,
+                    });
+                    outputs.push_back(Output::Media(LegRef::Placed(leg), op));
                 }
                 Action::Say {
                     id,
                     value,
                     language,
                 } => {
-                    let files = said(prompts_root, &value, &language);
-                    self.play(leg, id, files, false, outputs);
+                    let op = self.play(id, |tag| say_op(prompts_root, tag, value, language));
+                    outputs.push_back(Output::Media(LegRef::Placed(leg), op));
                 }
                 Action::StopPlayback { .. } => {
                     outputs.push_back(Output::Media(LegRef::Placed(leg), MediaOp::StopPlayback))
@@ -199,24 +204,11 @@ impl LegScript {
         }
     }
 
-    fn play(
-        &mut self,
-        leg: PlacedLeg,
-        id: PlaybackId,
-        files: Vec<std::path::PathBuf>,
-        barge_in: bool,
-        outputs: &mut VecDeque<Output>,
-    ) {
+    /// The media order of a playback for the script, under a new tag.
+    fn play(&mut self, id: PlaybackId, op: impl FnOnce(PlayTag) -> MediaOp) -> MediaOp {
         self.next_tag += 1;
         let tag = PlayTag(self.next_tag);
         self.playbacks.insert(tag, id);
-        outputs.push_back(Output::Media(
-            LegRef::Placed(leg),
-            MediaOp::Play {
-                tag,
-                files,
-                barge_in,
-            },
-        ));
+        op(tag)
     }
 }

@@ -1,13 +1,14 @@
 //! The reporter of a closed order answers the follow-up call: they hear
 //! the hotline following up on their request number (said digit by digit),
-//! that the department replied, and the satisfaction question, in their
-//! language; key 4 is the score, the thanks play, and the hotline hangs up.
-//! The score is the call's outcome.
+//! that the department replied and its reply (spoken), and the
+//! satisfaction question, in their language; key 4 is the score, the
+//! thanks play, and the hotline hangs up. The score is the call's outcome.
+//! An order with no reply on record goes from "replied" to the question.
 
 mod support;
 
 use hotline_call::call::{LegRef, MediaInput, MediaOp, Output};
-use hotline_call::follow_up::{FollowUpPhase, Outcome};
+use hotline_call::follow_up::{FollowUpPhase, FollowUpRequest, Outcome};
 use hotline_types::CallEvent;
 use support::calls::{call_events, events, hangups, is_done, media_ops};
 use support::follow_up_sim::*;
@@ -47,9 +48,11 @@ fn the_reporter_hears_the_reference_and_rates_the_handling() {
             .position(|f| f.ends_with(name))
             .unwrap_or_else(|| panic!("{name} not played: {played:?}"))
     };
-    let (intro, replied, survey) = (
+    let (intro, replied, reply_is, reply, survey) = (
         at("en/follow_up_intro.wav"),
         at("en/follow_up_replied.wav"),
+        at("en/case_reply_is.wav"),
+        at(&format!("speak en: {REPLY}")),
         at("en/follow_up_survey.wav"),
     );
     let said: String = played[intro + 1..replied]
@@ -62,7 +65,10 @@ fn the_reporter_hears_the_reference_and_rates_the_handling() {
         case_ref().digits(),
         "the reference, digit by digit: {played:?}"
     );
-    assert!(intro < replied && replied < survey);
+    assert!(
+        intro < replied && replied < reply_is && reply_is + 1 == reply && reply < survey,
+        "{played:?}"
+    );
     assert!(!is_done(&heard), "waits for the score");
 
     let scored = sim.step(hotline_call::call::Input::Media(
@@ -96,5 +102,24 @@ fn without_a_known_language_the_script_speaks_its_default() {
     assert!(
         played.iter().any(|f| f.ends_with("zh/follow_up_intro.wav")),
         "{played:?}"
+    );
+}
+
+#[test]
+fn without_a_reply_on_record_the_question_follows_the_announcement() {
+    let (mut sim, _) = FollowUpSim::dial_with(FollowUpRequest {
+        reply: None,
+        ..request("13900139000", Some("zh"))
+    });
+    let answered = sim.answer();
+    let heard = sim.listen(answered);
+    let played = files(&heard, sim.citizen());
+    let replied = played
+        .iter()
+        .position(|f| f.ends_with("zh/follow_up_replied.wav"))
+        .expect("the announcement");
+    assert!(
+        played[replied + 1].ends_with("zh/follow_up_survey.wav"),
+        "nothing is spoken for a reply that is not there: {played:?}"
     );
 }

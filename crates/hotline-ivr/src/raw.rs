@@ -145,6 +145,7 @@ pub(crate) enum RawSayFormat {
     Number,
     Date,
     CaseRef,
+    Text,
 }
 
 #[derive(Debug, Deserialize)]

@@ -65,6 +65,8 @@ pub(crate) enum SayFormat {
     Number,
     Date,
     CaseRef,
+    /// Free text, spoken by the text-to-speech engine.
+    Text,
 }
 
 #[derive(Debug, Clone)]

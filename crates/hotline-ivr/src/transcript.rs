@@ -119,6 +119,7 @@ fn describe_say(v: &SayValue) -> String {
         SayValue::Number(n) => format!("number {n}"),
         SayValue::Date { year, month, day } => format!("date {year:04}-{month:02}-{day:02}"),
         SayValue::CaseRef(c) => format!("case_ref {}", c.digits()),
+        SayValue::Text(t) => format!("text {t:?}"),
     }
 }
 

@@ -42,6 +42,18 @@ next = "digits"
 id = "digits"
 format = "digits"
 var = "caller"
+next = "reply"
+
+[[say]]
+id = "reply"
+format = "text"
+value = "  The road was repaired on Monday.  "
+next = "blank"
+
+[[say]]
+id = "blank"
+format = "text"
+value = "   "
 next = "nothing"
 
 [[say]]
@@ -80,6 +92,7 @@ fn values_are_said_in_the_callers_language_and_the_call_is_transferred_by_name()
     call.prompts_end();
     call.prompts_end();
     call.prompts_end();
+    call.prompts_end();
     let said: Vec<(SayValue, String)> = call
         .commands()
         .into_iter()
@@ -103,8 +116,12 @@ fn values_are_said_in_the_callers_language_and_the_call_is_transferred_by_name()
                 "en".into()
             ),
             (SayValue::Digits("13800138000".into()), "en".into()),
+            (
+                SayValue::Text("The road was repaired on Monday.".into()),
+                "en".into()
+            ),
         ],
-        "the unset case reference is skipped"
+        "the text is trimmed; blank text and the unset case reference are skipped"
     );
     assert!(call.events().contains(&CallEvent::VariableSet {
         name: "greeting".into(),
@@ -129,6 +146,9 @@ fn values_are_said_in_the_callers_language_and_the_call_is_transferred_by_name()
     );
     assert_eq!(
         call.path(),
-        ["lang", "remember", "count", "date", "digits", "nothing", "route", "out"]
+        [
+            "lang", "remember", "count", "date", "digits", "reply", "blank", "nothing", "route",
+            "out"
+        ]
     );
 }

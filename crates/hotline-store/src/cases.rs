@@ -135,6 +135,11 @@ pub struct CaseStatusInfo {
     pub deadline_at_ms: Option<i64>,
     pub updated_at_ms: i64,
     pub merged_into: Option<String>,
+    /// The department's latest reply to the citizen (答复), if it has
+    /// replied since the order was last (re)opened; for a merged
+    /// duplicate, its master's. Public like the rest (Open311 shows it as
+    /// `status_notes`).
+    pub reply: Option<String>,
 }
 
 /// A note on a case.
@@ -330,13 +335,23 @@ impl Store {
     }
 
     /// What the IVR tells a caller who keys in a reference: status,
-    /// category, department and dates. Holds no personal data, so it is not
-    /// audited.
+    /// category, department, dates and the department's reply. Holds no
+    /// personal data, so it is not audited.
     pub async fn case_status(&self, case_ref: &CaseRef) -> Result<Option<CaseStatusInfo>> {
         let Some(row) = self.case_row(case_ref).await? else {
             return Ok(None);
         };
         let c = CaseSummary::try_from(row)?;
+        let replied_on = match c.merged_into.as_deref().map(CaseRef::parse) {
+            Some(Ok(master)) => master,
+            Some(Err(_)) | None => case_ref.clone(),
+        };
+        let reply = match self.load_order(&replied_on).await {
+            Ok(loaded) => loaded.and_then(|l| l.order.reply().map(str::to_owned)),
+            // A case from before work orders has no log, and no reply.
+            Err(StoreError::LegacyCase { .. }) => None,
+            Err(e) => return Err(e),
+        };
         Ok(Some(CaseStatusInfo {
             case_ref: c.case_ref,
             status: c.status,
@@ -346,6 +361,7 @@ impl Store {
             deadline_at_ms: c.deadline_at_ms,
             updated_at_ms: c.updated_at_ms,
             merged_into: c.merged_into,
+            reply,
         }))
     }
 

@@ -97,6 +97,10 @@ async fn cases_follow_their_lifecycle() {
         let status = s.case_status(r).await.unwrap().unwrap();
         assert_eq!(status.status, CaseStatus::InProgress);
         assert_eq!(status.department, "environment");
+        assert_eq!(
+            status.reply, None,
+            "a case without a work-order log has no reply"
+        );
 
         s.add_case_note(&admin(12), r, "Called the site manager")
             .await

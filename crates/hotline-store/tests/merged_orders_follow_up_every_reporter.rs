@@ -81,6 +81,7 @@ async fn merged_orders_follow_up_every_reporter() {
         let status = s.case_status(&duplicate).await.unwrap().unwrap();
         assert_eq!(status.status, CaseStatus::Closed, "{label}");
         assert_eq!(status.merged_into.as_deref(), Some(master.digits()));
+        assert_eq!(status.reply, None, "{label}: nobody has replied yet");
         let query = InboxQuery::new("housing".into(), at(3 * HOUR), &desk.inbox(), 10).unwrap();
         let inbox: Vec<_> = s
             .department_inbox(&query)
@@ -122,6 +123,14 @@ async fn merged_orders_follow_up_every_reporter() {
         .await;
         desk.ok(s, at(6 * HOUR), &housing(), &master, Command::Close)
             .await;
+        for reference in [&master, &duplicate] {
+            let status = s.case_status(reference).await.unwrap().unwrap();
+            assert_eq!(
+                status.reply.as_deref(),
+                Some("the lift works again"),
+                "{label}: a duplicate's caller hears the master's reply"
+            );
+        }
         let due = s.follow_ups_due(Timestamp(T0 + DAY), 10).await.unwrap();
         assert_eq!(due.len(), 2, "{label}: one line per reporter");
         assert!(due.iter().all(|f| f.order == master), "{due:?}");

@@ -11,7 +11,7 @@
 //! their own, and hands ACD requests, events and callback promises to the
 //! ACD task, the event sink and the callback list.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -66,6 +66,8 @@ pub struct CallContext {
     pub orders: Arc<OrderRules>,
     /// The category of a voice message whose voicemail node names none.
     pub voice_message_category: CategoryCode,
+    /// Text-to-speech for the free text a script speaks.
+    pub speech: Arc<crate::speech::Speech>,
 }
 
 /// What a call task is told.
@@ -76,6 +78,12 @@ pub enum CallInput {
     Acd(AcdOrder),
     /// Shutdown drain expired: end the call now.
     Terminate,
+    /// Text this task asked to be spoken, ready (`None`: it cannot be).
+    Spoken {
+        at: LegRef,
+        tag: PlayTag,
+        speech: Option<Arc<hotline_media::Prompt>>,
+    },
 }
 
 /// The INVITE as the dispatcher received it.
@@ -117,6 +125,9 @@ struct Driver {
     /// A supervisor mixed into the bridge.
     monitor: Option<Monitor>,
     playbacks: HashMap<(LegRef, hotline_media::PlaybackId), PlayTag>,
+    /// Texts being synthesised for a leg, to be played when ready unless
+    /// the leg's playback was stopped meanwhile.
+    speaking: HashSet<(LegRef, PlayTag)>,
     recordings: HashMap<hotline_media::RecordingId, RecordTag>,
     /// Answers from the store arrive here.
     answers: mpsc::UnboundedSender<hotline_ivr::Input>,
@@ -215,6 +226,7 @@ pub(crate) async fn drive<C: CallCore>(
         bridge: None,
         monitor: None,
         playbacks: HashMap::new(),
+        speaking: HashSet::new(),
         recordings: HashMap::new(),
         answers: answers_tx,
         feedback: Vec::new(),
@@ -235,6 +247,10 @@ pub(crate) async fn drive<C: CallCore>(
                     None => continue,
                 },
                 Some(CallInput::Terminate) => Input::Terminate,
+                Some(CallInput::Spoken { at, tag, speech }) => match driver.spoken(at, tag, speech) {
+                    Some(media) => Input::Media(at, media),
+                    None => continue,
+                },
                 // The dispatcher is gone with the SIP layer: the call is over.
                 None => match gone.take() {
                     Some(gone) => gone,
@@ -317,6 +333,40 @@ impl Driver {
             .submit(CallEventRecord::new(call, now_ts(), event));
     }
 
+    /// A text is synthesised: played on its leg, or, if it cannot be (no
+    /// speech, the leg gone or its playback stopped meanwhile), over at once.
+    fn spoken(
+        &mut self,
+        at: LegRef,
+        tag: PlayTag,
+        speech: Option<Arc<hotline_media::Prompt>>,
+    ) -> Option<MediaInput> {
+        let wanted = self.speaking.remove(&(at, tag));
+        let played = match (speech, self.leg(at)) {
+            (Some(speech), Some(leg)) if wanted => match leg.play(vec![speech], false) {
+                Ok(id) => Some(id),
+                Err(e) => {
+                    warn!(call = %self.id, error = %e, "playback failed");
+                    None
+                }
+            },
+            _ => None,
+        };
+        let outcome = if played.is_some() {
+            "played"
+        } else {
+            "skipped"
+        };
+        metrics::counter!("hotline_speech_total", "outcome" => outcome).increment(1);
+        match played {
+            Some(id) => {
+                self.playbacks.insert((at, id), tag);
+                None
+            }
+            None => Some(MediaInput::PlaybackFinished(tag)),
+        }
+    }
+
     fn leg(&self, leg: LegRef) -> Option<&Leg> {
         match leg {
             LegRef::Caller => self.caller.as_ref().map(|h| &h.leg),
@@ -325,9 +375,38 @@ impl Driver {
     }
 
     async fn media_op(&mut self, at: LegRef, op: MediaOp) {
-        if let MediaOp::Close { report } = op {
-            self.close(at, report).await;
-            return;
+        match op {
+            MediaOp::Close { report } => {
+                self.close(at, report).await;
+                return;
+            }
+            MediaOp::Speak {
+                tag,
+                text,
+                language,
+            } => {
+                // Synthesis takes a while (tens of milliseconds, up to its
+                // time limit): off this loop, back as an input, played then
+                // if the leg is still there (see `spoken`).
+                self.speaking.insert((at, tag));
+                let speech = self.context.speech.clone();
+                let inputs = self.inputs.clone();
+                let call = self.id;
+                tokio::spawn(async move {
+                    let speech = match speech.speak(&language, &text).await {
+                        Ok(speech) => Some(speech),
+                        Err(e) => {
+                            warn!(%call, error = format!("{e:#}"), "text cannot be spoken: skipped");
+                            None
+                        }
+                    };
+                    let _ = inputs.send(CallInput::Spoken { at, tag, speech });
+                });
+                return;
+            }
+            // A text still being synthesised is not played either.
+            MediaOp::StopPlayback => self.speaking.retain(|(leg, _)| *leg != at),
+            _ => {}
         }
         let Some(leg) = self.leg(at) else {
             // A leg that could not be allocated: what was asked of it fails.
@@ -420,8 +499,8 @@ impl Driver {
             MediaOp::InfoDtmf(digit) => {
                 let _ = leg.sip_info_dtmf(digit);
             }
-            // Closed above, before the leg is looked up.
-            MediaOp::Close { .. } => {}
+            // Carried out above, before the leg is looked up.
+            MediaOp::Close { .. } | MediaOp::Speak { .. } => {}
         }
     }
 
@@ -807,6 +886,10 @@ async fn lookup(
                             spoken_department(&info.department),
                         ),
                         ("case_category".into(), info.category),
+                        // Always set (empty: no reply yet), so a second
+                        // reference checked on the call never hears the
+                        // first one's reply.
+                        ("case_reply".into(), info.reply.unwrap_or_default()),
                     ],
                 },
                 Ok(None) => LookupOutcome::NotFound,

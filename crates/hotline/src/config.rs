@@ -37,6 +37,59 @@ pub struct Config {
     pub dialplan: DialPlanConfig,
     /// Work orders: the dispatch catalogue and working days.
     pub orders: OrdersConfig,
+    /// Text-to-speech for free text the IVR speaks (a department's reply).
+    pub speech: SpeechConfig,
+}
+
+/// How free text becomes speech: a synthesiser program run once per text
+/// (no shell: the text goes to its standard input, never its arguments).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SpeechConfig {
+    /// Off: `[[say]]` nodes with `format = "text"` are skipped.
+    pub enabled: bool,
+    /// The program and its arguments; `{voice}` becomes the language's
+    /// voice and `{wav}` the file it must write (any rate, mono or not).
+    pub command: Vec<String>,
+    /// The voice of each IVR language (`{voice}`); a language without one
+    /// is not spoken.
+    pub voices: std::collections::BTreeMap<String, String>,
+    /// A synthesis that takes longer is given up (the text is skipped).
+    pub timeout_ms: u64,
+    /// Longer texts are cut here (about 40 s of speech), at a word.
+    pub max_chars: usize,
+    /// Syntheses at once; further ones wait their turn.
+    pub max_concurrent: usize,
+}
+
+impl Default for SpeechConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            command: [
+                "espeak-ng",
+                "-v",
+                "{voice}",
+                "-s",
+                "150",
+                "-w",
+                "{wav}",
+                "--stdin",
+            ]
+            .map(String::from)
+            .to_vec(),
+            // espeak-ng's `cmn` reads its pinyin with English rules; the
+            // `cmn-latn-pinyin` variant reads it as Mandarin (as the
+            // recorded prompts do, see ivr_scripts/prompts/generate.sh).
+            voices: [("zh", "cmn-latn-pinyin"), ("en", "en")]
+                .map(|(l, v)| (l.to_owned(), v.to_owned()))
+                .into_iter()
+                .collect(),
+            timeout_ms: 5000,
+            max_chars: 600,
+            max_concurrent: 4,
+        }
+    }
 }
 
 /// Where work orders go and when they are due.
@@ -561,7 +614,7 @@ pub fn redact_url(url: &str) -> String {
 
 /// The configuration's sections, as `HOTLINE_<SECTION>_<KEY>` names them
 /// (a test keeps the list equal to `Config`'s fields).
-const ENV_SECTIONS: [&str; 13] = [
+const ENV_SECTIONS: [&str; 14] = [
     "console",
     "sip",
     "http",
@@ -575,6 +628,7 @@ const ENV_SECTIONS: [&str; 13] = [
     "destinations",
     "dialplan",
     "orders",
+    "speech",
 ];
 
 impl Config {
@@ -657,6 +711,7 @@ impl Default for Config {
             destinations: Default::default(),
             dialplan: DialPlanConfig::default(),
             orders: OrdersConfig::default(),
+            speech: SpeechConfig::default(),
         }
     }
 }

@@ -211,6 +211,15 @@ async fn call_reporter(
         warn!(reporter = %due.reporter, "the reporter has no phone number: left to the agents");
         return Some(Outcome::Refused);
     };
+    // The department's reply, read out to the reporter; the call goes on
+    // without it if it cannot be read.
+    let reply = match context.store.case_status(&due.order).await {
+        Ok(status) => status.and_then(|s| s.reply),
+        Err(e) => {
+            warn!(order = %due.order, error = %e, "the order's reply could not be read: not read out");
+            None
+        }
+    };
     let (inputs, orders) = mpsc::unbounded_channel();
     let _ = context
         .dispatcher
@@ -224,6 +233,7 @@ async fn call_reporter(
             number,
             case_ref: due.reporter.clone(),
             language,
+            reply,
         },
         Instant::now(),
     );

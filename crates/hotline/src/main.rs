@@ -19,6 +19,7 @@ mod http;
 mod orders;
 mod refusal;
 mod simulate;
+mod speech;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -692,6 +693,7 @@ async fn serve(
         hotline_number: config.sip.numbers.first().cloned().unwrap_or_default(),
         orders: order_rules.clone(),
         voice_message_category: config.orders.voice_message_category.as_str().into(),
+        speech: Arc::new(speech::Speech::new(config.speech.clone())?),
     });
     // Follow-up calls of closed orders, through the callbacks' trunk.
     if let Some(outbound) = sip_checked.outbound.clone() {

@@ -1,9 +1,10 @@
 //! The hotline follows up a closed work order (回访) by itself: an order in
 //! the store, closed days ago with its follow-up due, is picked from the
 //! follow-up calls due when the hotline starts; the reporter is dialled
-//! through the outbound trunk (a SIPp UAS), hears the follow-up script and
-//! presses 4 (RFC 4733). The order's log then has the evaluation: score 4,
-//! satisfied, recorded by the hotline, and the order is followed up.
+//! through the outbound trunk (a SIPp UAS), hears the department's reply
+//! read out and the follow-up question, and presses 4 (RFC 4733). The
+//! order's log then has the evaluation: score 4, satisfied, recorded by the
+//! hotline, and the order is followed up.
 
 mod support;
 
@@ -15,7 +16,7 @@ use hotline_orders::{
 };
 use hotline_store::{AuditContext, NewCitizen, NewWorkOrder, Store, StoreOptions};
 use hotline_types::{CaseRef, Timestamp};
-use support::{free_port, scenario, sipp_available, sipp_with_files, Hotline};
+use support::{espeak_available, free_port, scenario, sipp_available, sipp_with_files, Hotline};
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -204,6 +205,20 @@ fn the_hotline_calls_the_reporter_and_records_their_satisfaction() {
     assert!(
         hotline.wait_for_log("follow-up recorded on the order", Duration::from_secs(10)),
         "{}",
+        hotline.log()
+    );
+    // Before the question the reporter heard the department's reply, read
+    // out by espeak-ng (skipped, the call going on, where it is missing).
+    let outcome =
+        if espeak_available("the_hotline_calls_the_reporter_and_records_their_satisfaction") {
+            "played"
+        } else {
+            "skipped"
+        };
+    let metrics = hotline.http_get("/metrics");
+    assert!(
+        metrics.contains(&format!("hotline_speech_total{{outcome=\"{outcome}\"}} 1")),
+        "the reply was {outcome}: {metrics}\n{}",
         hotline.log()
     );
     let (status, _data) = hotline.stop_keeping_data();

@@ -12,7 +12,7 @@ use hotline_types::QueueId;
 use tracing::{debug, info, warn};
 
 use super::{Call, LegRef, MediaOp, Output, Phase, PlayTag, RecordTag, ToAcd, WaitingCall};
-use crate::media::said;
+use crate::media::say_op;
 
 impl Call {
     /// Gives the IVR an input and carries out what it asks.
@@ -36,15 +36,19 @@ impl Call {
                     barge_in,
                 } => {
                     let files = prompts.iter().map(|p| p.path.to_path_buf()).collect();
-                    self.play_for_ivr(id, files, barge_in);
+                    self.play_for_ivr(id, |tag| MediaOp::Play {
+                        tag,
+                        files,
+                        barge_in,
+                    });
                 }
                 Action::Say {
                     id,
                     value,
                     language,
                 } => {
-                    let files = said(&self.config.prompts_root, &value, &language);
-                    self.play_for_ivr(id, files, false);
+                    let config = self.config.clone();
+                    self.play_for_ivr(id, |tag| say_op(&config.prompts_root, tag, value, language));
                 }
                 Action::StopPlayback { .. } => self.media(LegRef::Caller, MediaOp::StopPlayback),
                 Action::CollectDigits { .. } => {}
@@ -97,17 +101,11 @@ impl Call {
         }
     }
 
-    fn play_for_ivr(&mut self, id: hotline_ivr::PlaybackId, files: Vec<PathBuf>, barge_in: bool) {
+    /// Plays or speaks for the IVR on the citizen's leg, under a new tag.
+    fn play_for_ivr(&mut self, id: hotline_ivr::PlaybackId, op: impl FnOnce(PlayTag) -> MediaOp) {
         let tag = PlayTag(self.tag());
         self.playbacks.insert(tag, id);
-        self.media(
-            LegRef::Caller,
-            MediaOp::Play {
-                tag,
-                files,
-                barge_in,
-            },
-        );
+        self.media(LegRef::Caller, op(tag));
     }
 
     fn enqueue(&mut self, queue: QueueId, priority: u8, skills: Vec<String>) {

@@ -311,6 +311,14 @@ pub enum MediaOp {
         files: Vec<PathBuf>,
         barge_in: bool,
     },
+    /// Speak free text in an IVR language through text-to-speech, then
+    /// report `PlaybackFinished(tag)` as for `Play` (at once if no speech
+    /// could be made).
+    Speak {
+        tag: PlayTag,
+        text: String,
+        language: std::sync::Arc<str>,
+    },
     StopPlayback,
     StartMusic,
     StopMusic,

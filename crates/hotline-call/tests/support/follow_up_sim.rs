@@ -20,6 +20,9 @@ use super::calls::{config, media, media_ops, placed_leg};
 
 pub const CITIZEN_LINE: CallHandle = CallHandle(301);
 
+/// The department's reply on the reporter's request.
+pub const REPLY: &str = "The streetlight on Main Street was repaired on Monday.";
+
 /// The reporter's request: 2026-11-23, the 42nd of the day.
 pub fn case_ref() -> CaseRef {
     CaseRef::new(2026, 11, 23, 42).expect("a reference")
@@ -35,7 +38,12 @@ impl FollowUpSim {
     /// A follow-up call to `number` with the shipped script
     /// (`ivr_scripts/follow_up.toml`); the driver places the leg if asked.
     pub fn dial(number: &str, language: Option<&str>) -> (Self, Vec<Output>) {
-        let (mut sim, out) = Self::dial_unplaced(number, language);
+        Self::dial_with(request(number, language))
+    }
+
+    /// A follow-up call for `request`, its leg placed if asked.
+    pub fn dial_with(request: FollowUpRequest) -> (Self, Vec<Output>) {
+        let (mut sim, out) = Self::dial_request(request);
         if let Some(leg) = placed_leg(&out) {
             sim.step(Input::Placed {
                 leg,
@@ -50,6 +58,11 @@ impl FollowUpSim {
 
     /// The same, the driver not having placed the leg yet.
     pub fn dial_unplaced(number: &str, language: Option<&str>) -> (Self, Vec<Output>) {
+        Self::dial_request(request(number, language))
+    }
+
+    /// A follow-up call for `request`, not placed yet.
+    pub fn dial_request(request: FollowUpRequest) -> (Self, Vec<Output>) {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         let text = std::fs::read_to_string(root.join("ivr_scripts/follow_up.toml"))
             .expect("the shipped follow-up script");
@@ -67,11 +80,7 @@ impl FollowUpSim {
             &trunk(),
             script,
             CallId(Uuid::from_u128(11)),
-            FollowUpRequest {
-                number: number.into(),
-                case_ref: case_ref(),
-                language: language.map(str::to_owned),
-            },
+            request,
             now,
         );
         let mut sim = FollowUpSim {
@@ -150,7 +159,18 @@ impl FollowUpSim {
     }
 }
 
-/// The files of every playback started on `leg`, and their tags.
+/// A follow-up of [`case_ref`], whose department replied [`REPLY`].
+pub fn request(number: &str, language: Option<&str>) -> FollowUpRequest {
+    FollowUpRequest {
+        number: number.into(),
+        case_ref: case_ref(),
+        language: language.map(str::to_owned),
+        reply: Some(REPLY.into()),
+    }
+}
+
+/// The files of every playback started on `leg`, and their tags; a text
+/// to speak is one "speak LANGUAGE: TEXT" among them.
 pub fn plays(out: &[Output], leg: LegRef) -> Vec<(PlayTag, Vec<String>)> {
     media_ops(out, leg)
         .into_iter()
@@ -158,6 +178,11 @@ pub fn plays(out: &[Output], leg: LegRef) -> Vec<(PlayTag, Vec<String>)> {
             MediaOp::Play { tag, files, .. } => {
                 Some((tag, files.iter().map(|f| f.display().to_string()).collect()))
             }
+            MediaOp::Speak {
+                tag,
+                text,
+                language,
+            } => Some((tag, vec![format!("speak {language}: {text}")])),
             _ => None,
         })
         .collect()

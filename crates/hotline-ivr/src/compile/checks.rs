@@ -111,13 +111,16 @@ impl Compiler<'_> {
     }
 }
 
-/// Variables the engine sets by itself.
+/// Variables the engine sets by itself, or the call that starts a script
+/// presets (a follow-up call: the reporter's `case_ref` and the
+/// department's `case_reply`).
 const BUILTIN_VARIABLES: &[&str] = &[
     "caller",
     "called",
     "language",
     "callback",
     "case_ref",
+    "case_reply",
     crate::engine::QUEUE_OVERFLOW_VAR,
 ];
 

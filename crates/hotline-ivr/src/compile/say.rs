@@ -28,6 +28,7 @@ impl Compiler<'_> {
             RawSayFormat::Number => SayFormat::Number,
             RawSayFormat::Date => SayFormat::Date,
             RawSayFormat::CaseRef => SayFormat::CaseRef,
+            RawSayFormat::Text => SayFormat::Text,
         };
         NodeKind::Say {
             format,

@@ -114,6 +114,8 @@ pub enum SayValue {
     },
     /// Grouped as on paper: 261122-00017-4.
     CaseRef(CaseRef),
+    /// Free text (a department's reply), for text-to-speech; never empty.
+    Text(String),
 }
 
 /// What the IVR asks the controller to do, in order.

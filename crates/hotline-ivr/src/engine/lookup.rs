@@ -80,9 +80,13 @@ impl Ivr {
             LookupOutcome::Found { fields } => {
                 for (name, value) in fields {
                     // A store field that carries an ID number never reaches
-                    // the event log in clear.
+                    // the event log in clear; free text (a department's
+                    // reply) is the store's to keep, the log only says
+                    // how long it is.
                     let shown = if is_sensitive(&name) {
                         mask(&value)
+                    } else if is_free_text(&name) {
+                        format!("({} characters)", value.chars().count())
                     } else {
                         value.clone()
                     };
@@ -111,4 +115,9 @@ impl Ivr {
 /// Variable names whose values are ID numbers.
 fn is_sensitive(name: &str) -> bool {
     name.contains("resident_id") || name.contains("id_number")
+}
+
+/// Variable names whose values are free text written by staff.
+fn is_free_text(name: &str) -> bool {
+    name.ends_with("_reply")
 }

@@ -1,5 +1,6 @@
-//! `[[say]]`: speaks a variable or a literal as digits, a number, a date
-//! or a case reference; with nothing sayable it goes on at once.
+//! `[[say]]`: speaks a variable or a literal as digits, a number, a date,
+//! a case reference or free text (for text-to-speech); with nothing
+//! sayable it goes on at once.
 
 use hotline_types::CaseRef;
 
@@ -53,5 +54,9 @@ fn say_value(format: SayFormat, text: &str) -> Option<SayValue> {
             })
         }
         SayFormat::CaseRef => CaseRef::parse(text).ok().map(SayValue::CaseRef),
+        SayFormat::Text => {
+            let text = text.trim();
+            (!text.is_empty()).then(|| SayValue::Text(text.to_owned()))
+        }
     }
 }

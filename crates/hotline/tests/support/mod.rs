@@ -30,6 +30,25 @@ pub fn sipp_available(test: &str) -> bool {
     found
 }
 
+/// Whether espeak-ng (the default text-to-speech) is here; panics in CI
+/// (`HOTLINE_REQUIRE_ESPEAK=1`) when it is not. Without it, free text is
+/// skipped rather than spoken.
+pub fn espeak_available(test: &str) -> bool {
+    let found = Command::new("espeak-ng")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    if !found {
+        if std::env::var("HOTLINE_REQUIRE_ESPEAK").as_deref() == Ok("1") {
+            panic!("{test}: espeak-ng is required (HOTLINE_REQUIRE_ESPEAK=1) but is not installed (apt-get install espeak-ng)");
+        }
+        eprintln!("\n!!!!!!!! {test}: espeak-ng is not installed (apt-get install espeak-ng): text is skipped, not spoken !!!!!!!!\n");
+    }
+    found
+}
+
 /// A loopback port free for both UDP and TCP right now.
 ///
 /// Chosen below the kernel's ephemeral range (32768 and up), so no client
