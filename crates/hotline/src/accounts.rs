@@ -6,6 +6,7 @@
 
 use anyhow::Context;
 use clap::Subcommand;
+use hotline_orders::Catalogue;
 use hotline_store::{NewUser, Role, Skill, Store, StoreError};
 use hotline_types::Timestamp;
 use rand::rngs::OsRng;
@@ -19,13 +20,14 @@ pub enum UserCommand {
         /// The login (letters, digits, `.`, `_`, `-`; a phone registers under
         /// the same name).
         login: String,
-        /// agent, supervisor or admin.
+        /// agent, supervisor, admin, dispatcher or handler.
         #[arg(long, value_parser = parse_role)]
         role: Role,
         /// The name shown in the console (default: the login).
         #[arg(long)]
         name: Option<String>,
-        /// The department an agent answers for, or a supervisor oversees.
+        /// The department an agent answers for, a supervisor oversees or a
+        /// handler works orders for (one of the catalogue's departments).
         #[arg(long)]
         department: Option<String>,
         /// A skill and its level for skills-based routing, e.g. `cantonese:3`
@@ -44,7 +46,10 @@ pub enum UserCommand {
 }
 
 /// Carries out a `hotline user` command; what it prints is for the operator.
-pub async fn run(store: &Store, command: UserCommand) -> anyhow::Result<()> {
+/// A handler's department is checked against the work orders' `catalogue`:
+/// a handler of a department that receives no orders would see an empty
+/// inbox for ever.
+pub async fn run(store: &Store, catalogue: &Catalogue, command: UserCommand) -> anyhow::Result<()> {
     match command {
         UserCommand::Add {
             login,
@@ -53,6 +58,19 @@ pub async fn run(store: &Store, command: UserCommand) -> anyhow::Result<()> {
             department,
             skills,
         } => {
+            if let (Role::Handler, Some(department)) = (role, &department) {
+                if !catalogue
+                    .departments()
+                    .any(|d| d.code.as_str() == department)
+                {
+                    let known: Vec<&str> =
+                        catalogue.departments().map(|d| d.code.as_str()).collect();
+                    anyhow::bail!(
+                        "{login}: the catalogue has no department {department:?} (orders.catalogue): one of {}",
+                        known.join(", ")
+                    );
+                }
+            }
             let password = one_time_password();
             let user = store
                 .create_user(
@@ -141,7 +159,9 @@ fn one_time_password() -> String {
 }
 
 fn parse_role(text: &str) -> Result<Role, String> {
-    Role::parse(text).ok_or_else(|| format!("{text:?} is not a role: agent, supervisor or admin"))
+    Role::parse(text).ok_or_else(|| {
+        format!("{text:?} is not a role: agent, supervisor, admin, dispatcher or handler")
+    })
 }
 
 fn parse_skill(text: &str) -> Result<Skill, String> {
@@ -186,6 +206,6 @@ mod tests {
         assert_eq!(parse_role("supervisor").unwrap(), Role::Supervisor);
         assert!(parse_role("boss")
             .unwrap_err()
-            .contains("agent, supervisor or admin"));
+            .contains("agent, supervisor, admin, dispatcher or handler"));
     }
 }

@@ -199,9 +199,10 @@ fn main() -> anyhow::Result<()> {
         }),
         Commands::Ivr { command } => ivr_tool(&config, command),
         Commands::User { command } => runtime()?.block_on(async {
+            let rules = orders::load(&config.orders, &config.ivr.scripts_dir)?;
             let store = open_store(&config).await?;
             store.migrate().await.context("applying migrations")?;
-            accounts::run(&store, command).await
+            accounts::run(&store, &rules.catalogue, command).await
         }),
         Commands::Simulate(args) => simulate::main(*args, &config),
     }

@@ -113,7 +113,35 @@ fn an_operator_adds_lists_disables_enables_and_resets_accounts() {
         .contains("the login \"clerk1\" is taken"));
     assert!(operator
         .refused(&["user", "add", "clerk2", "--role", "boss"])
-        .contains("agent, supervisor or admin"));
+        .contains("agent, supervisor, admin, dispatcher or handler"));
+    // A handler works the orders of one of the catalogue's departments.
+    let refused = operator.refused(&[
+        "user",
+        "add",
+        "handler-parks",
+        "--role",
+        "handler",
+        "--department",
+        "parks",
+    ]);
+    assert!(
+        refused.contains("the catalogue has no department \"parks\"")
+            && refused.contains("housing"),
+        "{refused}"
+    );
+    let handler = operator.ok(&[
+        "user",
+        "add",
+        "handler-housing2",
+        "--role",
+        "handler",
+        "--department",
+        "housing",
+    ]);
+    assert!(
+        handler.contains("created handler-housing2 (handler)"),
+        "{handler}"
+    );
     assert!(operator
         .refused(&["user", "disable", "nobody"])
         .contains("there is no account \"nobody\""));
