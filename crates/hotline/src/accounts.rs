@@ -6,7 +6,7 @@
 
 use anyhow::Context;
 use clap::Subcommand;
-use hotline_orders::Catalogue;
+use hotline_orders::{Catalogue, DepartmentId};
 use hotline_store::{NewUser, Role, Skill, Store, StoreError};
 use hotline_types::Timestamp;
 use rand::rngs::OsRng;
@@ -59,9 +59,9 @@ pub async fn run(store: &Store, catalogue: &Catalogue, command: UserCommand) -> 
             skills,
         } => {
             if let (Role::Handler, Some(department)) = (role, &department) {
-                if !catalogue
-                    .departments()
-                    .any(|d| d.code.as_str() == department)
+                if catalogue
+                    .department(&DepartmentId::from(department.as_str()))
+                    .is_none()
                 {
                     let known: Vec<&str> =
                         catalogue.departments().map(|d| d.code.as_str()).collect();

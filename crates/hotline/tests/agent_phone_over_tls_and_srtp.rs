@@ -16,23 +16,18 @@ use std::time::Duration;
 use serde_json::json;
 use support::console::ConsoleClient;
 use support::{
-    agent_path_scripts, free_port, scenario, sipp_available, sipp_with_files, voice_ulaw, Hotline,
+    agent_path_scripts, free_port, installed, scenario, sipp_available, sipp_with_files,
+    voice_ulaw, External, Hotline,
 };
 
 fn linphone_available(test: &str) -> bool {
-    let found = Command::new("linphonec")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok();
-    if !found {
-        if std::env::var("HOTLINE_REQUIRE_LINPHONE").as_deref() == Ok("1") {
-            panic!("linphonec is required (HOTLINE_REQUIRE_LINPHONE=1) but not installed (apt-get install linphone-cli)");
-        }
-        eprintln!("\n!!!!!!!! SKIPPED {test}: linphonec is not installed (apt-get install linphone-cli) !!!!!!!!\n");
-    }
-    found
+    let linphone = External {
+        program: "linphonec",
+        probe: "--version",
+        require: "HOTLINE_REQUIRE_LINPHONE",
+        package: "linphone-cli",
+    };
+    installed(test, &linphone, "SKIPPED")
 }
 
 /// linphonec with a configuration of its own, driven through its stdin.

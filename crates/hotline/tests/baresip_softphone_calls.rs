@@ -11,22 +11,16 @@ use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::{free_port, Hotline};
+use support::{free_port, installed, External, Hotline};
 
 fn baresip_available() -> bool {
-    let found = Command::new("baresip")
-        .arg("-h")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok();
-    if !found {
-        if std::env::var("HOTLINE_REQUIRE_BARESIP").as_deref() == Ok("1") {
-            panic!("baresip is required (HOTLINE_REQUIRE_BARESIP=1) but not installed (apt-get install baresip)");
-        }
-        eprintln!("\n!!!!!!!! SKIPPED baresip_softphone_calls: baresip is not installed (apt-get install baresip) !!!!!!!!\n");
-    }
-    found
+    let baresip = External {
+        program: "baresip",
+        probe: "-h",
+        require: "HOTLINE_REQUIRE_BARESIP",
+        package: "baresip",
+    };
+    installed("baresip_softphone_calls", &baresip, "SKIPPED")
 }
 
 /// One ctrl_tcp command, as a netstring of JSON.

@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde_json::json;
 use support::console::ConsoleClient;
 use support::{
-    agent_path_scripts, espeak_available, scenario, sipp_available, sipp_with_files, Hotline,
+    agent_path_scripts, assert_text_spoken_once, scenario, sipp_available, sipp_with_files, Hotline,
 };
 
 #[test]
@@ -118,15 +118,5 @@ fn a_caller_hears_the_status_of_their_case() {
     }
     // The reply was synthesised and played to the caller (skipped, the
     // call going on, where espeak-ng is missing).
-    let outcome = if espeak_available("a_caller_hears_the_status_of_their_case") {
-        "played"
-    } else {
-        "skipped"
-    };
-    let metrics = hotline.http_get("/metrics");
-    assert!(
-        metrics.contains(&format!("hotline_speech_total{{outcome=\"{outcome}\"}} 1")),
-        "the reply was {outcome}: {metrics}\n{}",
-        hotline.log()
-    );
+    assert_text_spoken_once(&hotline, "a_caller_hears_the_status_of_their_case");
 }

@@ -16,7 +16,9 @@ use hotline_orders::{
 };
 use hotline_store::{AuditContext, NewCitizen, NewWorkOrder, Store, StoreOptions};
 use hotline_types::{CaseRef, Timestamp};
-use support::{espeak_available, free_port, scenario, sipp_available, sipp_with_files, Hotline};
+use support::{
+    assert_text_spoken_once, free_port, scenario, sipp_available, sipp_with_files, Hotline,
+};
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -209,17 +211,9 @@ fn the_hotline_calls_the_reporter_and_records_their_satisfaction() {
     );
     // Before the question the reporter heard the department's reply, read
     // out by espeak-ng (skipped, the call going on, where it is missing).
-    let outcome =
-        if espeak_available("the_hotline_calls_the_reporter_and_records_their_satisfaction") {
-            "played"
-        } else {
-            "skipped"
-        };
-    let metrics = hotline.http_get("/metrics");
-    assert!(
-        metrics.contains(&format!("hotline_speech_total{{outcome=\"{outcome}\"}} 1")),
-        "the reply was {outcome}: {metrics}\n{}",
-        hotline.log()
+    assert_text_spoken_once(
+        &hotline,
+        "the_hotline_calls_the_reporter_and_records_their_satisfaction",
     );
     let (status, _data) = hotline.stop_keeping_data();
     assert!(status.success(), "{status:?}");

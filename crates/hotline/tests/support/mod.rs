@@ -13,40 +13,81 @@ use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Whether SIPp is here; panics in CI (`HOTLINE_REQUIRE_SIPP=1`) when it is not.
-pub fn sipp_available(test: &str) -> bool {
-    let found = Command::new("sipp")
-        .arg("-v")
+/// An external program some tests use, and the variable that makes it
+/// required (CI sets them all).
+pub struct External {
+    pub program: &'static str,
+    /// An argument that makes it print and exit (its version, its help).
+    pub probe: &'static str,
+    pub require: &'static str,
+    /// The Debian package that has it.
+    pub package: &'static str,
+}
+
+/// Whether `external` runs here; panics when it is required (its variable
+/// is 1) and it does not, and otherwise says loudly what `test` does
+/// without it (`without`: "SKIPPED", or how it goes on).
+pub fn installed(test: &str, external: &External, without: &str) -> bool {
+    let External {
+        program,
+        probe,
+        require,
+        package,
+    } = external;
+    let found = Command::new(program)
+        .arg(probe)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
         .is_ok();
     if !found {
-        if std::env::var("HOTLINE_REQUIRE_SIPP").as_deref() == Ok("1") {
-            panic!("{test}: SIPp is required (HOTLINE_REQUIRE_SIPP=1) but `sipp` is not installed (apt-get install sip-tester)");
+        if std::env::var(require).as_deref() == Ok("1") {
+            panic!("{test}: {program} is required ({require}=1) but is not installed (apt-get install {package})");
         }
-        eprintln!("\n!!!!!!!! SKIPPED {test}: SIPp is not installed (apt-get install sip-tester) !!!!!!!!\n");
+        eprintln!("\n!!!!!!!! {test}: {program} is not installed (apt-get install {package}): {without} !!!!!!!!\n");
     }
     found
+}
+
+/// Whether SIPp is here; panics in CI (`HOTLINE_REQUIRE_SIPP=1`) when it is not.
+pub fn sipp_available(test: &str) -> bool {
+    let sipp = External {
+        program: "sipp",
+        probe: "-v",
+        require: "HOTLINE_REQUIRE_SIPP",
+        package: "sip-tester",
+    };
+    installed(test, &sipp, "SKIPPED")
 }
 
 /// Whether espeak-ng (the default text-to-speech) is here; panics in CI
 /// (`HOTLINE_REQUIRE_ESPEAK=1`) when it is not. Without it, free text is
 /// skipped rather than spoken.
 pub fn espeak_available(test: &str) -> bool {
-    let found = Command::new("espeak-ng")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok();
-    if !found {
-        if std::env::var("HOTLINE_REQUIRE_ESPEAK").as_deref() == Ok("1") {
-            panic!("{test}: espeak-ng is required (HOTLINE_REQUIRE_ESPEAK=1) but is not installed (apt-get install espeak-ng)");
-        }
-        eprintln!("\n!!!!!!!! {test}: espeak-ng is not installed (apt-get install espeak-ng): text is skipped, not spoken !!!!!!!!\n");
-    }
-    found
+    let espeak = External {
+        program: "espeak-ng",
+        probe: "--version",
+        require: "HOTLINE_REQUIRE_ESPEAK",
+        package: "espeak-ng",
+    };
+    installed(test, &espeak, "text is skipped, not spoken")
+}
+
+/// Asserts from the hotline's `/metrics` that the one free text of `test`'s
+/// call was spoken, or, where espeak-ng is missing, skipped with the call
+/// going on.
+pub fn assert_text_spoken_once(hotline: &Hotline, test: &str) {
+    let outcome = if espeak_available(test) {
+        "played"
+    } else {
+        "skipped"
+    };
+    let metrics = hotline.http_get("/metrics");
+    assert!(
+        metrics.contains(&format!("hotline_speech_total{{outcome=\"{outcome}\"}} 1")),
+        "the text was {outcome}: {metrics}\n{}",
+        hotline.log()
+    );
 }
 
 /// A loopback port free for both UDP and TCP right now.
