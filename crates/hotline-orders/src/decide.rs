@@ -17,6 +17,7 @@
 //! | decide an extension | supervisor | an extension waiting |
 //! | return (退单) | handler of the department | dispatched, in progress, reopened |
 //! | re-dispatch | dispatcher | returned |
+//! | remind of the deadline (临期提醒) | agent (the hotline) | dispatched, in progress, replied, reopened; due soon, not reminded of this deadline |
 //! | urge (督办) | supervisor | dispatched, in progress, replied, reopened |
 //! | reply (答复) | handler of the department | in progress |
 //! | close (办结) | handler of the department | replied |
@@ -30,6 +31,7 @@ use crate::calendar::WorkingCalendar;
 use crate::catalogue::{Catalogue, Category};
 use crate::error::OrderError;
 use crate::event::{FollowUpAttempt, OrderChange, OrderEvent};
+use crate::inbox::Inbox;
 use crate::model::{Actor, CategoryCode, Channel, DepartmentId, Location, Role};
 use crate::order::{Phase, WorkOrder};
 
@@ -78,6 +80,12 @@ pub enum Command {
     Redispatch {
         department: DepartmentId,
     },
+    /// Remind the department that the deadline is near: due within this
+    /// many working days ([`Inbox::due_soon_until`]), not yet past, and not
+    /// reminded of before.
+    Remind {
+        within_working_days: u32,
+    },
     Urge {
         note: String,
     },
@@ -121,6 +129,7 @@ impl Command {
             Command::DecideExtension { .. } => "decide an extension",
             Command::Return { .. } => "return",
             Command::Redispatch { .. } => "re-dispatch",
+            Command::Remind { .. } => "remind of the deadline",
             Command::Urge { .. } => "urge",
             Command::Reply { .. } => "reply",
             Command::Close => "close",
@@ -303,6 +312,35 @@ impl WorkOrder {
                     department,
                     deadline,
                 })]
+            }
+            Command::Remind {
+                within_working_days,
+            } => {
+                require_role(actor, action, |r| matches!(r, Role::Agent))?;
+                let deadline = match self.deadline() {
+                    Some(deadline) if phase.is_with_department() => deadline,
+                    _ => return Err(OrderError::WrongPhase { action, phase }),
+                };
+                if self.reminded() {
+                    return Err(OrderError::NoReminderDue {
+                        reason: "the department was already reminded of this deadline",
+                    });
+                }
+                if now > deadline {
+                    return Err(OrderError::NoReminderDue {
+                        reason: "the order is overdue: it is on the overdue list",
+                    });
+                }
+                let inbox = Inbox {
+                    calendar: rules.calendar,
+                    due_soon_working_days: within_working_days,
+                };
+                if deadline > inbox.due_soon_until(now)? {
+                    return Err(OrderError::NoReminderDue {
+                        reason: "the deadline is not near yet",
+                    });
+                }
+                vec![event(OrderChange::Reminded { deadline })]
             }
             Command::Urge { note } => {
                 require_role(actor, action, |r| matches!(r, Role::Supervisor))?;

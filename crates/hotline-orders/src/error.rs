@@ -62,6 +62,8 @@ pub enum OrderError {
     NoExtensionPending,
     #[error("{reporter} is not waiting for a follow-up on this order")]
     NotAwaitingFollowUp { reporter: CaseRef },
+    #[error("no reminder is due: {reason}")]
+    NoReminderDue { reason: &'static str },
     #[error("order {reference} cannot be merged into itself")]
     MergeIntoSelf { reference: CaseRef },
     #[error("reporter of {order} is already linked to this order")]
@@ -93,6 +95,7 @@ impl OrderError {
             OrderError::ExtensionPending => "extension_pending",
             OrderError::NoExtensionPending => "no_extension_pending",
             OrderError::NotAwaitingFollowUp { .. } => "not_awaiting_follow_up",
+            OrderError::NoReminderDue { .. } => "no_reminder_due",
             OrderError::MergeIntoSelf { .. } => "merge_into_self",
             OrderError::AlreadyLinked { .. } => "already_linked",
             OrderError::Calendar(_) => "beyond_the_calendar",

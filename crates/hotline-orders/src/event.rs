@@ -68,6 +68,12 @@ pub enum OrderChange {
         department: DepartmentId,
         deadline: Timestamp,
     },
+    /// 临期提醒: the hotline reminded the department that the deadline in
+    /// force, `deadline`, is near. One per deadline: an approved extension,
+    /// a re-dispatch or a reopen brings a new deadline, reminded of again.
+    Reminded {
+        deadline: Timestamp,
+    },
     /// 督办: a supervisor pressed the department.
     Urged {
         note: String,
@@ -164,6 +170,7 @@ impl OrderChange {
             OrderChange::ExtensionDecided { .. } => "extension_decided",
             OrderChange::Returned { .. } => "returned",
             OrderChange::Redispatched { .. } => "redispatched",
+            OrderChange::Reminded { .. } => "reminded",
             OrderChange::Urged { .. } => "urged",
             OrderChange::Replied { .. } => "replied",
             OrderChange::Closed { .. } => "closed",

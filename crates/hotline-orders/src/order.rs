@@ -170,6 +170,8 @@ pub struct WorkOrder {
     deadline: Option<Timestamp>,
     handler: Option<UserId>,
     pending_extension: Option<PendingExtension>,
+    /// The deadline the department was last reminded of.
+    reminded_of: Option<Timestamp>,
     notes: Vec<Note>,
     reply: Option<String>,
     closure: Option<Closure>,
@@ -225,6 +227,7 @@ impl WorkOrder {
             deadline: None,
             handler: None,
             pending_extension: None,
+            reminded_of: None,
             notes: Vec::new(),
             reply: None,
             closure: None,
@@ -352,6 +355,18 @@ impl WorkOrder {
                 self.department = Some(department.clone());
                 self.deadline = Some(*deadline);
                 self.counters.redispatches += 1;
+            }
+            OrderChange::Reminded { deadline } => {
+                if !phase.is_with_department() {
+                    return Err(wrong_phase);
+                }
+                if self.deadline != Some(*deadline) {
+                    return Err(OrderError::Inconsistent {
+                        kind,
+                        problem: "a reminder names the deadline in force",
+                    });
+                }
+                self.reminded_of = Some(*deadline);
             }
             OrderChange::Urged { .. } => {
                 if !phase.is_with_department() {
@@ -560,6 +575,11 @@ impl WorkOrder {
     /// The handler who accepted it last, while it is with them.
     pub fn handler(&self) -> Option<&UserId> {
         self.handler.as_ref()
+    }
+
+    /// Whether the department was reminded of the deadline in force (临期提醒).
+    pub fn reminded(&self) -> bool {
+        self.deadline.is_some() && self.reminded_of == self.deadline
     }
 
     pub fn pending_extension(&self) -> Option<&PendingExtension> {

@@ -121,7 +121,7 @@ impl CommandSeed {
 
     fn command(&self) -> Command {
         let text = if self.blank { " " } else { "情况属实" }.to_owned();
-        match self.kind % 13 {
+        match self.kind % 14 {
             0 => Command::Dispatch,
             1 => Command::ResolveOnCall { reply: text },
             2 => Command::Accept,
@@ -141,6 +141,9 @@ impl CommandSeed {
             9 => Command::Reply { text },
             10 => Command::Close,
             11 => follow_up_attempt(reference(self.reporter as u32 + 1), self.score),
+            12 => Command::Remind {
+                within_working_days: self.days,
+            },
             _ => Command::RecordFollowUp {
                 reporter: reference(self.reporter as u32 + 1),
                 score: self.score,
@@ -169,7 +172,7 @@ fn follow_up_attempt(reporter: hotline_types::CaseRef, score: u8) -> Command {
 
 fn command_seed() -> impl Strategy<Value = CommandSeed> {
     (
-        0u8..13,
+        0u8..14,
         prop::bool::weighted(0.1),
         0u32..4,
         any::<bool>(),
@@ -213,7 +216,8 @@ fn natural_actor(command: &Command, order: &WorkOrder) -> Actor {
         Command::Dispatch
         | Command::ResolveOnCall { .. }
         | Command::RecordFollowUp { .. }
-        | Command::RecordFollowUpAttempt { .. } => agent(),
+        | Command::RecordFollowUpAttempt { .. }
+        | Command::Remind { .. } => agent(),
         Command::Redispatch { .. } => dispatcher(),
         Command::DecideExtension { .. } | Command::Urge { .. } => supervisor(),
         _ => {

@@ -491,7 +491,7 @@ fn work_orders() -> Value {
     };
     let lines = || {
         Some(
-            json!({ "type": "array", "items": { "type": "object", "description": "OrderLine: reference, category, department, phase, class (new, in_progress, due_soon, overdue; null when no department has it), channel, district, street, deadline, handler, extension_pending, opened_at, updated_at, returns, urges, reopens. No personal data." } }),
+            json!({ "type": "array", "items": { "type": "object", "description": "OrderLine: reference, category, department, phase, class (new, in_progress, due_soon, overdue; null when no department has it), channel, district, street, deadline, handler, extension_pending, reminded (the department was reminded of the deadline in force), opened_at, updated_at, returns, urges, reopens. No personal data." } }),
         )
     };
     let department = || {

@@ -119,6 +119,7 @@ function table(node, lines) {
     const flags = [
       o.extension_pending ? t('flag_extension') : '', o.returns ? `${t('flag_returns')} ${o.returns}` : '',
       o.urges ? `${t('flag_urges')} ${o.urges}` : '', o.reopens ? `${t('flag_reopens')} ${o.reopens}` : '',
+      o.reminded ? t('flag_reminded') : '',
     ].filter(Boolean).join(' · ');
     return el('tr', { dataset: { testid: 'order-row', reference: o.reference, phase: o.phase, class: o.class || '' } },
       refCell(o.reference), el('td', { text: categoryName(o.category) }),

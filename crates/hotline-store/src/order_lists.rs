@@ -18,12 +18,13 @@ use std::fmt;
 use std::str::FromStr;
 
 use hotline_orders::{
-    CalendarError, CategoryCode, Channel, DepartmentId, FollowUpAttempt, Inbox, InboxStatus, Phase,
-    UserId,
+    Actor, CalendarError, CategoryCode, Channel, Command, DepartmentId, FollowUpAttempt, Inbox,
+    InboxStatus, OrderError, OrderRules, Phase, UserId,
 };
 use hotline_types::{CaseRef, CitizenId, Timestamp};
 use serde::Serialize;
 
+use crate::audit::{Access, AuditContext};
 use crate::db::with_pool;
 use crate::error::{Result, StoreError};
 use crate::orders::{parse_channel, parse_phase};
@@ -147,6 +148,8 @@ pub struct OrderLine {
     pub deadline: Option<Timestamp>,
     pub handler: Option<UserId>,
     pub extension_pending: bool,
+    /// The department was reminded of this deadline (临期提醒).
+    pub reminded: bool,
     pub opened_at: Timestamp,
     pub updated_at: Timestamp,
     pub returns: u32,
@@ -178,7 +181,7 @@ pub struct FollowUpDue {
 
 const LINE_COLUMNS: &str = "case_id, case_ref, category, department, phase, channel, district, \
      street, deadline_at_ms, handler, extension_pending, opened_at_ms, updated_at_ms, returns, \
-     urges, reopens";
+     urges, reopens, reminded_deadline_at_ms";
 
 /// The class of a row at `$now` (`$1`) with the due-soon window ending at
 /// `$2`; empty when no department has the order.
@@ -205,6 +208,7 @@ struct LineRow {
     returns: i64,
     urges: i64,
     reopens: i64,
+    reminded_deadline_at_ms: Option<i64>,
     inbox_class: Option<String>,
 }
 
@@ -256,6 +260,7 @@ impl TryFrom<LineRow> for OrderLine {
             deadline: r.deadline_at_ms.map(Timestamp),
             handler: r.handler.map(UserId::from),
             extension_pending: r.extension_pending != 0,
+            reminded: r.deadline_at_ms.is_some() && r.reminded_deadline_at_ms == r.deadline_at_ms,
             opened_at: Timestamp(r.opened_at_ms),
             updated_at: Timestamp(r.updated_at_ms),
             returns: count(r.returns),
@@ -399,6 +404,83 @@ impl Store {
             q.fetch_all(pool).await?
         });
         rows.into_iter().map(OrderLine::try_from).collect()
+    }
+
+    /// Orders whose department is to be reminded of the deadline at `now`
+    /// (临期提醒): with a department, the deadline not past and no later
+    /// than `due_soon_until` (the due-soon window), and not reminded of
+    /// that deadline yet; the nearest deadline first, at most `limit`. The
+    /// reminder driver gives each `Command::Remind`, which the core checks
+    /// again on the order's log.
+    pub async fn reminders_due(
+        &self,
+        now: Timestamp,
+        due_soon_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<OrderLine>> {
+        let limit = check_limit(limit)?;
+        let sql = format!(
+            "SELECT {LINE_COLUMNS}, {CLASS} AS inbox_class FROM cases \
+             WHERE phase IN {WITH_DEPARTMENT} AND deadline_at_ms >= $1 AND deadline_at_ms <= $2 \
+             AND (reminded_deadline_at_ms IS NULL OR reminded_deadline_at_ms <> deadline_at_ms) \
+             ORDER BY deadline_at_ms, case_id LIMIT $3"
+        );
+        let rows: Vec<LineRow> = with_pool!(self, |pool| {
+            sqlx::query_as::<_, LineRow>(&sql)
+                .bind(now.as_millis())
+                .bind(due_soon_until.as_millis())
+                .bind(limit)
+                .fetch_all(pool)
+                .await?
+        });
+        rows.into_iter().map(OrderLine::try_from).collect()
+    }
+
+    /// Gives every reminder due at `now` (临期提醒) as `by`, the hotline's
+    /// own agent: the orders [`Store::reminders_due`] lists (at most
+    /// `limit`), each sent `Command::Remind` with the due-soon window of
+    /// `rules`, which the core checks again on the order's log. An order that
+    /// another node reminded first, or whose deadline moved meanwhile, is
+    /// skipped; any other error stops the pass. Returns the lines of the
+    /// orders reminded, as they were listed.
+    pub async fn give_reminders_due(
+        &self,
+        rules: &OrderRules,
+        by: &Actor,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<OrderLine>> {
+        let until = rules
+            .inbox()
+            .due_soon_until(now)
+            .map_err(|e| StoreError::InvalidValue {
+                field: "calendar",
+                reason: e.to_string(),
+            })?;
+        let ctx = AuditContext {
+            actor: by.user.as_str().to_owned(),
+            access: Access::Administration,
+            reason: "reminding the department of the deadline".into(),
+            at: now,
+        };
+        let mut reminded = Vec::new();
+        for line in self.reminders_due(now, until, limit).await? {
+            let command = Command::Remind {
+                within_working_days: rules.due_soon_working_days,
+            };
+            match self
+                .act_on_order(&ctx, rules.rules(), now, by, &line.reference, command)
+                .await
+            {
+                Ok(_) => reminded.push(line),
+                Err(StoreError::Order(
+                    OrderError::NoReminderDue { .. } | OrderError::WrongPhase { .. },
+                ))
+                | Err(StoreError::OrderConflict { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(reminded)
     }
 
     /// The reporters whose follow-up call by the hotline is due at `now`

@@ -510,6 +510,7 @@ fn facts_of(before: Option<&WorkOrder>, event: &OrderEvent, after: &WorkOrder) -
         OrderChange::Accepted
         | OrderChange::NoteAdded { .. }
         | OrderChange::Urged { .. }
+        | OrderChange::Reminded { .. }
         | OrderChange::Replied { .. }
         | OrderChange::ReporterLinked { .. } => {}
         // A kind added to the core later counts for nothing until it is

@@ -179,6 +179,7 @@ struct Projection {
     follow_ups_awaited: i64,
     follow_up_next_call_at_ms: Option<i64>,
     follow_ups_listed: i64,
+    reminded_deadline_at_ms: Option<i64>,
     counters: [i64; 8],
     event_count: i64,
 }
@@ -220,6 +221,10 @@ impl Projection {
                 .iter()
                 .filter(|c| c.next_attempt_at.is_none())
                 .count() as i64,
+            reminded_deadline_at_ms: order
+                .reminded()
+                .then(|| order.deadline().map(Timestamp::as_millis))
+                .flatten(),
             counters: [
                 c.returns,
                 c.redispatches,
@@ -259,7 +264,8 @@ macro_rules! append_to_order {
                  returns = $16, redispatches = $17, urges = $18, extensions_requested = $19, \
                  extensions_approved = $20, extensions_refused = $21, reopens = $22, \
                  follow_ups = $23, event_count = $24, follow_up_next_call_at_ms = $25, \
-                 follow_ups_listed = $26 WHERE case_id = $27 AND event_count = $28",
+                 follow_ups_listed = $26, reminded_deadline_at_ms = $27 \
+                 WHERE case_id = $28 AND event_count = $29",
             )
             .bind(p.department.as_str())
             .bind(p.status)
@@ -287,6 +293,7 @@ macro_rules! append_to_order {
             .bind(p.event_count)
             .bind(p.follow_up_next_call_at_ms)
             .bind(p.follow_ups_listed)
+            .bind(p.reminded_deadline_at_ms)
             .bind(case_id)
             .bind(i64::try_from(expected).unwrap_or(i64::MAX))
             .execute(&mut *$tx)
@@ -374,7 +381,8 @@ fn check_command(command: &Command) -> Result<()> {
         | Command::Redispatch { .. }
         | Command::Close
         | Command::RecordFollowUp { .. }
-        | Command::RecordFollowUpAttempt { .. } => Ok(()),
+        | Command::RecordFollowUpAttempt { .. }
+        | Command::Remind { .. } => Ok(()),
     }
 }
 

@@ -111,6 +111,9 @@ pub struct OrdersConfig {
     /// An order is due soon when its deadline falls within this many
     /// working days.
     pub due_soon_working_days: u32,
+    /// The hotline reminds a department once of each deadline that falls
+    /// within `due_soon_working_days` (临期提醒), marked in its inbox.
+    pub reminders: bool,
     /// The hotline places the follow-up calls (回访) of closed orders
     /// itself. Empty: yes when `sip.outbound_uri` is set.
     pub follow_up_calls: Option<bool>,
@@ -150,6 +153,7 @@ impl Default for OrdersConfig {
                 .map(String::from)
                 .to_vec(),
             due_soon_working_days: 1,
+            reminders: true,
             follow_up_calls: None,
             follow_up_max_calls: 2,
             follow_up_retry_minutes: 120,

@@ -18,6 +18,7 @@ mod follow_up_list;
 mod http;
 mod orders;
 mod refusal;
+mod reminders;
 mod simulate;
 mod speech;
 
@@ -696,6 +697,10 @@ async fn serve(
         voice_message_category: config.orders.voice_message_category.as_str().into(),
         speech: Arc::new(speech::Speech::new(config.speech.clone())?),
     });
+    // Deadline reminders (临期提醒) to the departments.
+    if config.orders.reminders {
+        reminders::run(store.clone(), order_rules.clone());
+    }
     // Follow-up calls of closed orders, through the callbacks' trunk.
     if let Some(outbound) = sip_checked.outbound.clone() {
         if config.orders.follow_up_calls.unwrap_or(true) {

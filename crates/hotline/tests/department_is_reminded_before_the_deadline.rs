@@ -1,0 +1,157 @@
+//! 临期提醒 end to end: an order in the store, dispatched to housing with
+//! its deadline inside the due-soon window (here ten working days, the
+//! request's deadline five), is reminded by the running hotline once it
+//! starts: one `reminded` event, by the hotline, naming the deadline in
+//! force; a restart reminds it no second time. Needs nothing external.
+
+mod support;
+
+use std::time::{Duration, SystemTime};
+
+use hotline_orders::{
+    Actor, CalendarSpec, Catalogue, Channel, Command, Location, OrderChange, Rules, WorkingCalendar,
+};
+use hotline_store::{AuditContext, NewWorkOrder, Store, StoreOptions};
+use hotline_types::{CaseRef, Timestamp};
+use support::Hotline;
+
+fn ctx(actor: &str) -> AuditContext {
+    AuditContext::for_call(actor, hotline_types::CallId::new(), now())
+}
+
+fn now() -> Timestamp {
+    Timestamp::from_system_time(SystemTime::now())
+}
+
+/// A request taken and dispatched to housing now.
+async fn dispatched_order(store: &Store) -> CaseRef {
+    let catalogue = Catalogue::example();
+    let calendar =
+        WorkingCalendar::new(CalendarSpec::monday_to_friday("Asia/Shanghai")).expect("calendar");
+    let rules = Rules {
+        catalogue: &catalogue,
+        calendar: &calendar,
+    };
+    let agent = Actor::agent("li.agent");
+    let created = store
+        .create_work_order(
+            &ctx("li.agent"),
+            rules,
+            now(),
+            &agent,
+            NewWorkOrder {
+                call: None,
+                channel: Channel::Call,
+                category: "request".into(),
+                citizen: None,
+                location: Location {
+                    address: "景山前街 4 号".into(),
+                    district: "东城区".into(),
+                    street: "景山街道".into(),
+                    coordinates: None,
+                },
+                summary: "The lift has been broken for a week".into(),
+            },
+        )
+        .await
+        .expect("order");
+    let reference = created.order.reference().clone();
+    store
+        .act_on_order(
+            &ctx("li.agent"),
+            rules,
+            now(),
+            &agent,
+            &reference,
+            Command::Dispatch,
+        )
+        .await
+        .expect("dispatched");
+    reference
+}
+
+#[test]
+fn the_hotline_reminds_the_department_once_before_the_deadline() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let data = tempfile::tempdir().expect("data dir");
+    let db = format!("sqlite://{}/hotline.db", data.path().display());
+    let options = || StoreOptions::new(b"reminder-test-key-0123456789abcd".to_vec());
+    let reference = runtime.block_on(async {
+        let store = Store::connect_with(&db, options()).await.expect("store");
+        store.migrate().await.expect("migrate");
+        let reference = dispatched_order(&store).await;
+        store.close().await;
+        reference
+    });
+    let data_dir = data.path().display().to_string();
+    let env = [
+        ("HOTLINE_DATABASE_URL", db.as_str()),
+        ("HOTLINE_DATABASE_DATA_DIR", data_dir.as_str()),
+        ("HOTLINE_ORDERS_DUE_SOON_WORKING_DAYS", "10"),
+    ];
+
+    let hotline = Hotline::start(&env);
+    assert!(
+        hotline.wait_for_log(
+            "the department was reminded of the deadline",
+            Duration::from_secs(15)
+        ),
+        "{}",
+        hotline.log()
+    );
+    assert!(
+        hotline.log().contains(&reference.to_string()),
+        "{}",
+        hotline.log()
+    );
+    let (status, _) = hotline.stop_keeping_data();
+    assert!(status.success(), "{status:?}");
+
+    // Started again: the reminder is in the log, none is given twice.
+    let hotline = Hotline::start(&env);
+    assert!(
+        hotline.wait_for_log(
+            "deadline reminders: given by the hotline",
+            Duration::from_secs(5)
+        ),
+        "{}",
+        hotline.log()
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    let (status, _) = hotline.stop_keeping_data();
+    assert!(status.success(), "{status:?}");
+
+    runtime.block_on(async {
+        let store = Store::connect_with(&db, options()).await.expect("store");
+        let log = store
+            .work_order_events(&ctx("test"), &reference)
+            .await
+            .expect("read")
+            .expect("the order");
+        let reminders: Vec<_> = log
+            .iter()
+            .filter_map(|e| match &e.change {
+                OrderChange::Reminded { deadline } => Some((e.by.as_str().to_owned(), *deadline)),
+                _ => None,
+            })
+            .collect();
+        let order = store
+            .work_order(&ctx("test"), &reference)
+            .await
+            .expect("read")
+            .expect("the order");
+        assert_eq!(
+            reminders,
+            [(
+                "hotline".to_owned(),
+                order.order.deadline().expect("a deadline")
+            )],
+            "{log:?}"
+        );
+        assert!(order.order.reminded());
+        store.close().await;
+    });
+}
