@@ -437,6 +437,24 @@ impl WorkOrder {
         Ok(events)
     }
 
+    /// Whether `actor` may merge this order, as a duplicate, into some
+    /// other order: the role and this order's phase, the part of
+    /// [`WorkOrder::merge`] that does not depend on the master (the
+    /// console offers its merge button by it).
+    pub fn may_be_merged_by(&self, actor: &Actor) -> Result<(), OrderError> {
+        let action = "merge a duplicate";
+        require_role(actor, action, |r| {
+            matches!(r, Role::Agent | Role::Dispatcher)
+        })?;
+        if !self.phase().may_be_merged() {
+            return Err(OrderError::WrongPhase {
+                action,
+                phase: self.phase(),
+            });
+        }
+        Ok(())
+    }
+
     /// Merges `duplicate` into `master`: the duplicate is `merged_into`,
     /// and each of its reporters (its own and any merged into it before)
     /// is linked on the master, which follows them all up.
@@ -446,19 +464,10 @@ impl WorkOrder {
         duplicate: &WorkOrder,
         master: &WorkOrder,
     ) -> Result<MergeEvents, OrderError> {
-        let action = "merge a duplicate";
-        require_role(actor, action, |r| {
-            matches!(r, Role::Agent | Role::Dispatcher)
-        })?;
+        duplicate.may_be_merged_by(actor)?;
         if duplicate.reference() == master.reference() {
             return Err(OrderError::MergeIntoSelf {
                 reference: master.reference().clone(),
-            });
-        }
-        if !duplicate.phase().may_be_merged() {
-            return Err(OrderError::WrongPhase {
-                action,
-                phase: duplicate.phase(),
             });
         }
         if !master.phase().may_take_reporters() {

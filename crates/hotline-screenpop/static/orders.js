@@ -18,7 +18,7 @@ const HOTLINE_ROLES = ['agent', 'dispatcher', 'supervisor', 'admin'];
 // What each command needs besides its name.
 const NEEDS = {
   resolve_on_call: 'text', add_note: 'text', request_extension: 'days', return: 'text',
-  urge: 'text', reply: 'text', redispatch: 'department', record_follow_up: 'score',
+  urge: 'text', reply: 'text', redispatch: 'department', record_follow_up: 'score', merge: 'into',
 };
 const TEXT_FIELD = { resolve_on_call: 'reply', add_note: 'text', return: 'reason', urge: 'note', reply: 'text' };
 
@@ -158,6 +158,7 @@ function renderOrder(answer) {
     ['handler', o.handler || '—'],
     ['reply', o.reply || '—', 'order-reply'],
   ];
+  if (o.merged_into) fields.push(['merged_into', grouped(o.merged_into), 'order-merged-into']);
   if (o.pending_extension) fields.push(['extension', `${o.pending_extension.working_days} · ${o.pending_extension.reason}`]);
   $('d-fields').replaceChildren(...fields.flatMap(([key, value, testid]) => [
     el('dt', { text: t(key) }), el('dd', { text: value, dataset: testid ? { testid } : undefined })]));
@@ -171,6 +172,7 @@ function renderOrder(answer) {
   show($('d-days-label'), need('days'));
   show($('d-department-label'), need('department'));
   show($('d-score-label'), need('score'));
+  show($('d-into-label'), need('into'));
   const buttons = may.flatMap((name) => (name === 'decide_extension'
     ? [button('approve_extension', { command: name, approve: true }), button('refuse_extension', { command: name, approve: false })]
     : [button(name, { command: name })]));
@@ -201,7 +203,13 @@ async function give(command) {
     body.score = Number($('d-score').value);
   }
   try {
-    await api('POST', `/api/orders/${order.reference}/commands`, body);
+    if (command.command === 'merge') {
+      // 并单: this order is a duplicate of the one named (grouped or not).
+      await api('POST', `/api/orders/${order.reference}/merge`, { into: $('d-into').value.replace(/\D/g, '') });
+      $('d-into').value = '';
+    } else {
+      await api('POST', `/api/orders/${order.reference}/commands`, body);
+    }
     $('d-text').value = '';
     notify(t('done_ok'), false);
   } catch (e) {

@@ -55,6 +55,11 @@ async fn a_returned_order_is_re_dispatched_by_a_dispatcher() {
             .contains(&json!("redispatch")),
         "{detail}"
     );
+    // A returned order may also be merged as a duplicate (并单).
+    assert!(
+        detail["may"].as_array().unwrap().contains(&json!("merge")),
+        "{detail}"
+    );
 
     // An agent may not re-dispatch; the dispatcher may.
     let body = json!({"command": "redispatch", "department": "water"});

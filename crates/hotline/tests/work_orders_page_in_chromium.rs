@@ -108,3 +108,94 @@ fn a_handler_accepts_replies_and_closes_an_order_in_the_browser() {
     assert_eq!(order["order"]["follow_up_due"], Value::Null, "{order}");
     assert!(browser.artifacts.join("orders-closed.png").exists());
 }
+
+/// An agent takes down the same request twice; the demo dispatcher merges
+/// the second into the first with the page's merge button (并单), typing the
+/// master's reference as it is read out, and the store agrees: the
+/// duplicate is merged into the master, which goes on with its department.
+#[test]
+fn a_dispatcher_merges_a_duplicate_in_the_browser() {
+    let test = "a_dispatcher_merges_a_duplicate_in_the_browser";
+    if !chromium_available(test) {
+        return;
+    }
+    let hotline =
+        Hotline::start_with_args(&["--demo"], &[("HOTLINE_CONSOLE_SECURE_COOKIES", "false")]);
+    let agent = ConsoleClient::login(hotline.http, "agent1", "agent1-demo-pass");
+    let take_down = || {
+        let created = agent.post(
+            "/api/orders",
+            json!({
+                "category": "request", "address": "景山前街 4 号", "district": "东城区",
+                "street": "景山街道", "summary": "The courtyard gate is broken"
+            }),
+        );
+        assert_eq!(created.status, 201, "{}", created.body);
+        created.body["order"]["reference"]
+            .as_str()
+            .expect("a reference")
+            .to_owned()
+    };
+    let master = take_down();
+    let duplicate = take_down();
+
+    let (login, password) = ("dispatcher1", "dispatcher1-demo-pass");
+    let mut browser = support::BrowserScript::start(
+        "orders_merge.mjs",
+        &[
+            ("HOTLINE_URL", &format!("http://{}", hotline.http)),
+            ("LOGIN", login),
+            ("PASSWORD", password),
+            ("DUPLICATE", &duplicate),
+            ("MASTER", &master),
+        ],
+    );
+    let mut next = |what: &str| -> String {
+        browser.next(Duration::from_secs(45)).unwrap_or_else(|| {
+            std::thread::sleep(Duration::from_millis(200));
+            panic!(
+                "the browser never reported {what}.\nPage:\n{}\nHotline:\n{}",
+                browser.page_log(),
+                hotline.log()
+            )
+        })
+    };
+    let opened = step_json(&next("OPENED"), "OPENED");
+    assert!(
+        opened["buttons"]
+            .as_array()
+            .expect("buttons")
+            .contains(&json!("order-do-merge")),
+        "the core lets a dispatcher merge a dispatched order: {opened}"
+    );
+    assert_eq!(opened["into"], true, "{opened}");
+    let merged = step_json(&next("MERGED"), "MERGED");
+    assert_eq!(
+        merged["history"],
+        json!(["created", "dispatched", "merged_into"]),
+        "{merged}"
+    );
+    assert_eq!(merged["phase"], "Merged", "{merged}");
+    let grouped = format!("{}-{}-{}", &master[..6], &master[6..11], &master[11..]);
+    assert_eq!(
+        merged["into"],
+        json!(grouped),
+        "the master, as read out: {merged}"
+    );
+    assert!(
+        !merged["buttons"]
+            .as_array()
+            .expect("buttons")
+            .contains(&json!("order-do-merge")),
+        "a merged order is merged no further: {merged}"
+    );
+    assert_eq!(next("DONE"), "DONE");
+
+    let supervisor = ConsoleClient::login(hotline.http, "supervisor1", "supervisor1-demo-pass");
+    let gone = supervisor.get(&format!("/api/orders/{duplicate}")).body;
+    assert_eq!(gone["order"]["phase"], "merged", "{gone}");
+    assert_eq!(gone["order"]["merged_into"], json!(master), "{gone}");
+    let kept = supervisor.get(&format!("/api/orders/{master}")).body;
+    assert_eq!(kept["order"]["phase"], "dispatched", "{kept}");
+    assert!(browser.artifacts.join("orders-merged.png").exists());
+}

@@ -216,7 +216,7 @@ fn command_templates(rules: &OrderRules, order: &WorkOrder) -> Vec<(&'static str
 }
 
 fn may(rules: &OrderRules, me: &User, order: &WorkOrder, now: Timestamp) -> Vec<&'static str> {
-    command_templates(rules, order)
+    let mut may: Vec<&'static str> = command_templates(rules, order)
         .into_iter()
         .filter(|(_, command)| {
             let actor = actor_for(me, Some(command));
@@ -225,7 +225,13 @@ fn may(rules: &OrderRules, me: &User, order: &WorkOrder, now: Timestamp) -> Vec<
                 .is_ok()
         })
         .map(|(name, _)| name)
-        .collect()
+        .collect();
+    // 并单 is not a command on one order (`POST .../merge {into}`); offered
+    // when the core would let this user merge the order into another.
+    if order.may_be_merged_by(&actor_for(me, None)).is_ok() {
+        may.push("merge");
+    }
+    may
 }
 
 /// A command as the API takes it: `{"command": "accept"}`,
