@@ -260,7 +260,7 @@ impl TryFrom<LineRow> for OrderLine {
             deadline: r.deadline_at_ms.map(Timestamp),
             handler: r.handler.map(UserId::from),
             extension_pending: r.extension_pending != 0,
-            reminded: r.deadline_at_ms.is_some() && r.reminded_deadline_at_ms == r.deadline_at_ms,
+            reminded: r.reminded_deadline_at_ms.is_some(),
             opened_at: Timestamp(r.opened_at_ms),
             updated_at: Timestamp(r.updated_at_ms),
             returns: count(r.returns),
@@ -418,22 +418,17 @@ impl Store {
         due_soon_until: Timestamp,
         limit: u32,
     ) -> Result<Vec<OrderLine>> {
-        let limit = check_limit(limit)?;
-        let sql = format!(
-            "SELECT {LINE_COLUMNS}, {CLASS} AS inbox_class FROM cases \
-             WHERE phase IN {WITH_DEPARTMENT} AND deadline_at_ms >= $1 AND deadline_at_ms <= $2 \
-             AND (reminded_deadline_at_ms IS NULL OR reminded_deadline_at_ms <> deadline_at_ms) \
-             ORDER BY deadline_at_ms, case_id LIMIT $3"
-        );
-        let rows: Vec<LineRow> = with_pool!(self, |pool| {
-            sqlx::query_as::<_, LineRow>(&sql)
-                .bind(now.as_millis())
-                .bind(due_soon_until.as_millis())
-                .bind(limit)
-                .fetch_all(pool)
-                .await?
-        });
-        rows.into_iter().map(OrderLine::try_from).collect()
+        self.lines(
+            &format!(
+                "WHERE phase IN {WITH_DEPARTMENT} AND deadline_at_ms >= $1 \
+                 AND deadline_at_ms <= $2 AND reminded_deadline_at_ms IS NULL \
+                 ORDER BY deadline_at_ms, case_id"
+            ),
+            now,
+            due_soon_until,
+            limit,
+        )
+        .await
     }
 
     /// Gives every reminder due at `now` (临期提醒) as `by`, the hotline's
@@ -453,10 +448,7 @@ impl Store {
         let until = rules
             .inbox()
             .due_soon_until(now)
-            .map_err(|e| StoreError::InvalidValue {
-                field: "calendar",
-                reason: e.to_string(),
-            })?;
+            .map_err(OrderError::Calendar)?;
         let ctx = AuditContext {
             actor: by.user.as_str().to_owned(),
             access: Access::Administration,
@@ -597,17 +589,34 @@ impl Store {
     /// New and returned orders waiting at the hotline for a dispatcher,
     /// the oldest first (they have no department, so no inbox class).
     pub async fn orders_awaiting_dispatch(&self, limit: u32) -> Result<Vec<OrderLine>> {
-        let limit = check_limit(limit)?;
         // No department has them: the class is empty whatever $1 and $2.
-        let sql = format!(
-            "SELECT {LINE_COLUMNS}, {CLASS} AS inbox_class FROM cases \
-             WHERE phase IN ('new', 'returned') \
-             ORDER BY updated_at_ms, case_id LIMIT $3"
-        );
+        self.lines(
+            "WHERE phase IN ('new', 'returned') ORDER BY updated_at_ms, case_id",
+            Timestamp(0),
+            Timestamp(0),
+            limit,
+        )
+        .await
+    }
+
+    /// The order lines of `SELECT ... FROM cases {filter}`, at most
+    /// `limit`: `filter` (the WHERE and ORDER BY) may use `$1` (now) and
+    /// `$2` (the end of the due-soon window), which the inbox class uses
+    /// too.
+    async fn lines(
+        &self,
+        filter: &str,
+        now: Timestamp,
+        due_soon_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<OrderLine>> {
+        let limit = check_limit(limit)?;
+        let sql =
+            format!("SELECT {LINE_COLUMNS}, {CLASS} AS inbox_class FROM cases {filter} LIMIT $3");
         let rows: Vec<LineRow> = with_pool!(self, |pool| {
             sqlx::query_as::<_, LineRow>(&sql)
-                .bind(0_i64)
-                .bind(0_i64)
+                .bind(now.as_millis())
+                .bind(due_soon_until.as_millis())
                 .bind(limit)
                 .fetch_all(pool)
                 .await?

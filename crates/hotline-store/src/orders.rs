@@ -179,6 +179,9 @@ struct Projection {
     follow_ups_awaited: i64,
     follow_up_next_call_at_ms: Option<i64>,
     follow_ups_listed: i64,
+    /// The deadline in force while its department has been reminded of it
+    /// (`WorkOrder::reminded`), NULL otherwise: the projection is written
+    /// with every event, so the lists read "reminded" as NOT NULL.
     reminded_deadline_at_ms: Option<i64>,
     counters: [i64; 8],
     event_count: i64,
