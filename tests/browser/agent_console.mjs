@@ -7,7 +7,7 @@
 // Prints one line per step (READY, POP {...}, CASE <ref>, CONSULT <notice>,
 // DONE)
 // for the Rust test to follow; screenshots go to $ARTIFACTS.
-import { chromium } from 'playwright-core';
+import { launch, openPage } from './chromium.mjs';
 
 const url = process.env.HOTLINE_URL;
 const login = process.env.AGENT_LOGIN;
@@ -15,15 +15,9 @@ const password = process.env.AGENT_PASSWORD;
 const artifacts = process.env.ARTIFACTS;
 const step = (line) => console.log(line);
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 try {
-  const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
-  page.on('console', (m) => console.error(`page ${m.type()}: ${m.text()}`));
-  page.on('pageerror', (e) => console.error(`page error: ${e}`));
+  const page = await openPage(browser, { width: 1366, height: 768 });
   await page.goto(`${url}/console/`);
   await page.getByTestId('login-user').fill(login);
   await page.getByTestId('login-password').fill(password);

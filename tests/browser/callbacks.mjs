@@ -5,7 +5,7 @@
 // confirmation) and finds it among the closed ones, cancelled by them.
 // Prints one line per step (LISTED {...}, PRIORITY {...}, CANCELLED {...},
 // DONE) for the Rust test to follow; screenshots go to $ARTIFACTS.
-import { chromium } from 'playwright-core';
+import { launch, openPage } from './chromium.mjs';
 
 const url = process.env.HOTLINE_URL;
 const login = process.env.SUPERVISOR_LOGIN;
@@ -14,17 +14,10 @@ const number = process.env.NUMBER;
 const artifacts = process.env.ARTIFACTS;
 const step = (line) => console.log(line);
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 try {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 800 } });
-  page.on('console', (m) => console.error(`page ${m.type()}: ${m.text()}`));
-  page.on('pageerror', (e) => console.error(`page error: ${e}`));
+  const page = await openPage(browser, { width: 1400, height: 800 }, 'en');
   page.on('dialog', (d) => d.accept());
-  await page.addInitScript(() => localStorage.setItem('hotline.lang', 'en'));
   const cells = (row) => row.locator('td').allTextContents();
 
   await page.goto(`${url}/callbacks/`);

@@ -5,7 +5,7 @@
 // closes it, each with the buttons the server offers, and reads the history.
 // Prints one line per step (INBOX {...}, OPENED {...}, CLOSED {...}, ZH
 // {...}, DONE) for the Rust test to follow; screenshots go to $ARTIFACTS.
-import { chromium } from 'playwright-core';
+import { launch, openPage } from './chromium.mjs';
 
 const url = process.env.HOTLINE_URL;
 const login = process.env.HANDLER_LOGIN;
@@ -14,16 +14,9 @@ const reference = process.env.REFERENCE;
 const artifacts = process.env.ARTIFACTS;
 const step = (line) => console.log(line);
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 try {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-  page.on('console', (m) => console.error(`page ${m.type()}: ${m.text()}`));
-  page.on('pageerror', (e) => console.error(`page error: ${e}`));
-  await page.addInitScript(() => localStorage.setItem('hotline.lang', 'en'));
+  const page = await openPage(browser, { width: 1400, height: 1000 }, 'en');
 
   await page.goto(`${url}/orders/`);
   await page.getByTestId('login-user').fill(login);

@@ -5,7 +5,7 @@
 // "Duplicate of order" and presses the merge button (并单) the server
 // offers. Prints OPENED {...}, MERGED {...} and DONE for the Rust test;
 // screenshots go to $ARTIFACTS.
-import { chromium } from 'playwright-core';
+import { launch, openPage } from './chromium.mjs';
 
 const url = process.env.HOTLINE_URL;
 const duplicate = process.env.DUPLICATE;
@@ -13,16 +13,9 @@ const master = process.env.MASTER;
 const artifacts = process.env.ARTIFACTS;
 const step = (line) => console.log(line);
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 try {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-  page.on('console', (m) => console.error(`page ${m.type()}: ${m.text()}`));
-  page.on('pageerror', (e) => console.error(`page error: ${e}`));
-  await page.addInitScript(() => localStorage.setItem('hotline.lang', 'en'));
+  const page = await openPage(browser, { width: 1400, height: 1000 }, 'en');
 
   await page.goto(`${url}/orders/`);
   await page.getByTestId('login-user').fill(process.env.LOGIN);

@@ -9,7 +9,7 @@
 // view its own. Prints one line per step (READY, WAITING {...},
 // ANSWERED {...}, COUNTED {...}, REPORT {...}, DONE) for the Rust test to
 // follow; screenshots go to $ARTIFACTS.
-import { chromium } from 'playwright-core';
+import { launch, openPage } from './chromium.mjs';
 
 const url = process.env.HOTLINE_URL;
 const login = process.env.SUPERVISOR_LOGIN;
@@ -22,16 +22,9 @@ const step = (line) => console.log(line);
 const tile = `[data-testid="wb-queue"][data-queue="${queue}"]`;
 const chip = `[data-testid="wb-agent"][data-agent="${agent}"]`;
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 try {
-  const page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
-  page.on('console', (m) => console.error(`page ${m.type()}: ${m.text()}`));
-  page.on('pageerror', (e) => console.error(`page error: ${e}`));
-  await page.addInitScript(() => localStorage.setItem('hotline.lang', 'en'));
+  const page = await openPage(browser, { width: 1600, height: 900 }, 'en');
   const figure = (testid) => page.evaluate(([t, id]) => {
     const node = document.querySelector(`${t} [data-testid="${id}"]`);
     return node ? node.textContent.trim() : null;

@@ -10,18 +10,11 @@ mod support;
 
 use std::time::Duration;
 
-use serde_json::Value;
 use support::console::ConsoleClient;
 use support::{
     agent1_on_a_break, agent_path_scripts, chromium_available, free_port, scenario, sipp_available,
-    sipp_with_files, Hotline,
+    sipp_with_files, step_json, Hotline,
 };
-
-fn step_json(line: &str, step: &str) -> Value {
-    line.strip_prefix(step)
-        .and_then(|rest| serde_json::from_str(rest.trim()).ok())
-        .unwrap_or_else(|| panic!("expected {step} {{...}}, got {line:?}"))
-}
 
 #[test]
 fn a_supervisor_reprioritises_and_cancels_a_callback_in_the_browser() {
@@ -73,16 +66,7 @@ fn a_supervisor_reprioritises_and_cancels_a_callback_in_the_browser() {
             ("NUMBER", "138****8000"),
         ],
     );
-    let mut next = |what: &str| -> String {
-        browser.next(Duration::from_secs(45)).unwrap_or_else(|| {
-            std::thread::sleep(Duration::from_millis(200));
-            panic!(
-                "the browser never reported {what}.\nPage:\n{}\nHotline:\n{}",
-                browser.page_log(),
-                hotline.log()
-            )
-        })
-    };
+    let mut next = |what: &str| browser.step(what, &hotline);
     let listed = step_json(&next("LISTED"), "LISTED");
     assert_eq!(listed["nav"], true, "{listed}");
     let cells: Vec<String> = serde_json::from_value(listed["cells"].clone()).expect("cells");

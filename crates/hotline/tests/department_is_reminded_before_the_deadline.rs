@@ -8,16 +8,11 @@ mod support;
 
 use std::time::{Duration, SystemTime};
 
-use hotline_orders::{
-    Actor, CalendarSpec, Catalogue, Channel, Command, Location, OrderChange, Rules, WorkingCalendar,
-};
-use hotline_store::{AuditContext, NewWorkOrder, Store, StoreOptions};
+use hotline_orders::{Command, OrderChange};
+use hotline_store::{Store, StoreOptions};
 use hotline_types::{CaseRef, Timestamp};
+use support::orders::{self, ctx};
 use support::Hotline;
-
-fn ctx(actor: &str) -> AuditContext {
-    AuditContext::for_call(actor, hotline_types::CallId::new(), now())
-}
 
 fn now() -> Timestamp {
     Timestamp::from_system_time(SystemTime::now())
@@ -25,48 +20,17 @@ fn now() -> Timestamp {
 
 /// A request taken and dispatched to housing now.
 async fn dispatched_order(store: &Store) -> CaseRef {
-    let catalogue = Catalogue::example();
-    let calendar =
-        WorkingCalendar::new(CalendarSpec::monday_to_friday("Asia/Shanghai")).expect("calendar");
-    let rules = Rules {
-        catalogue: &catalogue,
-        calendar: &calendar,
-    };
-    let agent = Actor::agent("li.agent");
-    let created = store
-        .create_work_order(
-            &ctx("li.agent"),
-            rules,
-            now(),
-            &agent,
-            NewWorkOrder {
-                call: None,
-                channel: Channel::Call,
-                category: "request".into(),
-                citizen: None,
-                location: Location {
-                    address: "景山前街 4 号".into(),
-                    district: "东城区".into(),
-                    street: "景山街道".into(),
-                    coordinates: None,
-                },
-                summary: "The lift has been broken for a week".into(),
-            },
-        )
-        .await
-        .expect("order");
-    let reference = created.order.reference().clone();
-    store
-        .act_on_order(
-            &ctx("li.agent"),
-            rules,
-            now(),
-            &agent,
-            &reference,
-            Command::Dispatch,
-        )
-        .await
-        .expect("dispatched");
+    let rules = orders::rules();
+    let reference = orders::take_down_request(store, &rules, now(), None).await;
+    orders::act(
+        store,
+        &rules,
+        now(),
+        &orders::agent(),
+        &reference,
+        Command::Dispatch,
+    )
+    .await;
     reference
 }
 
@@ -127,7 +91,7 @@ fn the_hotline_reminds_the_department_once_before_the_deadline() {
     runtime.block_on(async {
         let store = Store::connect_with(&db, options()).await.expect("store");
         let log = store
-            .work_order_events(&ctx("test"), &reference)
+            .work_order_events(&ctx("test", now()), &reference)
             .await
             .expect("read")
             .expect("the order");
@@ -139,7 +103,7 @@ fn the_hotline_reminds_the_department_once_before_the_deadline() {
             })
             .collect();
         let order = store
-            .work_order(&ctx("test"), &reference)
+            .work_order(&ctx("test", now()), &reference)
             .await
             .expect("read")
             .expect("the order");

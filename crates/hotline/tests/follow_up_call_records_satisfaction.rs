@@ -10,12 +10,10 @@ mod support;
 
 use std::time::Duration;
 
-use hotline_orders::{
-    Actor, CalendarSpec, Catalogue, Channel, Command, Location, OrderChange, Phase, Rules,
-    WorkingCalendar,
-};
-use hotline_store::{AuditContext, NewCitizen, NewWorkOrder, Store, StoreOptions};
+use hotline_orders::{Actor, Command, OrderChange, Phase};
+use hotline_store::{NewCitizen, Store, StoreOptions};
 use hotline_types::{CaseRef, Timestamp};
+use support::orders::{self, ctx};
 use support::{
     assert_text_spoken_once, free_port, scenario, sipp_available, sipp_with_files, Hotline,
 };
@@ -53,20 +51,10 @@ reason = "goodbye"
     dir
 }
 
-fn ctx(actor: &str, at: Timestamp) -> AuditContext {
-    AuditContext::for_call(actor, hotline_types::CallId::new(), at)
-}
-
 /// A request from 13900139000 to housing, taken ten days ago, handled and
 /// closed the same day: its follow-up has been due since.
 async fn closed_order(store: &Store) -> CaseRef {
-    let catalogue = Catalogue::example();
-    let calendar =
-        WorkingCalendar::new(CalendarSpec::monday_to_friday("Asia/Shanghai")).expect("calendar");
-    let rules = Rules {
-        catalogue: &catalogue,
-        calendar: &calendar,
-    };
+    let rules = orders::rules();
     let t0 = Timestamp(Timestamp::from_system_time(std::time::SystemTime::now()).0 - 10 * DAY_MS);
     let citizen = store
         .create_citizen(
@@ -80,30 +68,8 @@ async fn closed_order(store: &Store) -> CaseRef {
         )
         .await
         .expect("citizen");
-    let agent = Actor::agent("li.agent");
-    let created = store
-        .create_work_order(
-            &ctx("li.agent", t0),
-            rules,
-            t0,
-            &agent,
-            NewWorkOrder {
-                call: None,
-                channel: Channel::Call,
-                category: "request".into(),
-                citizen: Some(citizen),
-                location: Location {
-                    address: "景山前街 4 号".into(),
-                    district: "东城区".into(),
-                    street: "景山街道".into(),
-                    coordinates: None,
-                },
-                summary: "The lift has been broken for a week".into(),
-            },
-        )
-        .await
-        .expect("order");
-    let reference = created.order.reference().clone();
+    let reference = orders::take_down_request(store, &rules, t0, Some(citizen)).await;
+    let agent = orders::agent();
     let housing = Actor::handler("wang.housing", &["housing"]);
     let steps = [
         (&agent, Command::Dispatch),
@@ -118,17 +84,7 @@ async fn closed_order(store: &Store) -> CaseRef {
     ];
     for (i, (actor, command)) in steps.into_iter().enumerate() {
         let at = Timestamp(t0.0 + (i as i64 + 1) * 3_600_000);
-        store
-            .act_on_order(
-                &ctx(actor.user.as_str(), at),
-                rules,
-                at,
-                actor,
-                &reference,
-                command,
-            )
-            .await
-            .expect("the order moves on");
+        orders::act(store, &rules, at, actor, &reference, command).await;
     }
     let due = store
         .follow_ups_due(

@@ -24,15 +24,8 @@ use serde_json::{json, Value};
 use support::console::ConsoleClient;
 use support::{
     agent_path_scripts, agent_phone, chromium_available, scenario, sipp_available, sipp_with_files,
-    Hotline,
+    step_json, Hotline,
 };
-
-/// The JSON after a step's name (`WAITING {...}`).
-fn step_json(line: &str, step: &str) -> Value {
-    line.strip_prefix(step)
-        .and_then(|rest| serde_json::from_str(rest.trim()).ok())
-        .unwrap_or_else(|| panic!("expected {step} {{...}}, got {line:?}"))
-}
 
 fn number(value: &Value) -> i64 {
     value
@@ -81,16 +74,7 @@ fn a_supervisor_watches_a_call_on_the_wallboard_then_reads_the_days_report() {
             ("QUEUE", "housing"),
         ],
     );
-    let mut next = |what: &str| -> String {
-        browser.next(Duration::from_secs(45)).unwrap_or_else(|| {
-            std::thread::sleep(Duration::from_millis(200));
-            panic!(
-                "the browser never reported {what}.\nPage:\n{}\nHotline:\n{}",
-                browser.page_log(),
-                hotline.log()
-            )
-        })
-    };
+    let mut next = |what: &str| browser.step(what, &hotline);
 
     assert_eq!(
         next("READY (is the binary publishing the live picture?)"),

@@ -9,17 +9,9 @@
 
 mod support;
 
-use std::time::Duration;
-
 use serde_json::{json, Value};
 use support::console::ConsoleClient;
-use support::{chromium_available, Hotline};
-
-fn step_json(line: &str, step: &str) -> Value {
-    line.strip_prefix(step)
-        .and_then(|rest| serde_json::from_str(rest.trim()).ok())
-        .unwrap_or_else(|| panic!("expected {step} {{...}}, got {line:?}"))
-}
+use support::{chromium_available, step_json, Hotline};
 
 #[test]
 fn a_handler_accepts_replies_and_closes_an_order_in_the_browser() {
@@ -53,16 +45,7 @@ fn a_handler_accepts_replies_and_closes_an_order_in_the_browser() {
             ("REFERENCE", &reference),
         ],
     );
-    let mut next = |what: &str| -> String {
-        browser.next(Duration::from_secs(45)).unwrap_or_else(|| {
-            std::thread::sleep(Duration::from_millis(200));
-            panic!(
-                "the browser never reported {what}.\nPage:\n{}\nHotline:\n{}",
-                browser.page_log(),
-                hotline.log()
-            )
-        })
-    };
+    let mut next = |what: &str| browser.step(what, &hotline);
     let inbox = step_json(&next("INBOX"), "INBOX");
     assert_eq!(inbox["department"], "housing", "{inbox}");
     assert_eq!(inbox["phase"], "dispatched", "{inbox}");
@@ -150,16 +133,7 @@ fn a_dispatcher_merges_a_duplicate_in_the_browser() {
             ("MASTER", &master),
         ],
     );
-    let mut next = |what: &str| -> String {
-        browser.next(Duration::from_secs(45)).unwrap_or_else(|| {
-            std::thread::sleep(Duration::from_millis(200));
-            panic!(
-                "the browser never reported {what}.\nPage:\n{}\nHotline:\n{}",
-                browser.page_log(),
-                hotline.log()
-            )
-        })
-    };
+    let mut next = |what: &str| browser.step(what, &hotline);
     let opened = step_json(&next("OPENED"), "OPENED");
     assert!(
         opened["buttons"]

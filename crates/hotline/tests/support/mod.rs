@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod console;
+pub mod orders;
 
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpListener, UdpSocket};
@@ -597,6 +598,13 @@ pub fn chromium_available(test: &str) -> bool {
     false
 }
 
+/// The JSON of a step line `STEP {...}` a browser script printed.
+pub fn step_json(line: &str, step: &str) -> serde_json::Value {
+    line.strip_prefix(step)
+        .and_then(|rest| serde_json::from_str(rest.trim()).ok())
+        .unwrap_or_else(|| panic!("expected {step} {{...}}, got {line:?}"))
+}
+
 /// A tests/browser script running under Node.js (it drives Chromium and
 /// prints one line per step): its step lines as they come, what the page
 /// logged (stderr) for failure messages. `ARTIFACTS` (tests/artifacts) is
@@ -655,6 +663,19 @@ impl BrowserScript {
                 None
             }
         }
+    }
+
+    /// The next step line, awaited as `what`: after 45 s without one the
+    /// test fails with what the page and `hotline` logged.
+    pub fn step(&mut self, what: &str, hotline: &Hotline) -> String {
+        self.next(Duration::from_secs(45)).unwrap_or_else(|| {
+            std::thread::sleep(Duration::from_millis(200));
+            panic!(
+                "the browser never reported {what}.\nPage:\n{}\nHotline:\n{}",
+                self.page_log(),
+                hotline.log()
+            )
+        })
     }
 
     /// Everything the page and the script logged so far.
