@@ -20,7 +20,16 @@
 #
 # Usage: bench/flow/run.sh [--rates "60 120 240"] [--agents 100]
 #                          [--seconds 60] [--modes "sipp simulate"]
-#                          [--talk 2s..6s]
+#                          [--talk 2s..6s] [--ring 0.5s..2s]
+#                          [--wrap-up 0.5s..1.5s] [--callgrind]
+#
+# --callgrind runs the hotline under valgrind's callgrind and reports the
+# instructions it executed per completed call from the first call on (the
+# counters are zeroed when the calls start and dumped when they are over):
+# a count, not a time, so two binaries can be compared on a busy machine.
+# Callgrind runs the hotline some fifty times slower on one core: keep the
+# rate low (20 calls a minute with 10 agents is fine here) and fix the
+# random parts (--talk 3s..3s --ring 1s..1s --wrap-up 1s..1s).
 # Needs: a release build (made here, or HOTLINE_BIN=path), sipp (Debian
 # sip-tester), python3, curl.
 set -euo pipefail
@@ -30,6 +39,9 @@ AGENTS=100
 SECONDS_PER_STEP=60
 MODES="sipp simulate"
 TALK="2s..6s"
+RING="0.5s..2s"
+WRAP_UP="0.5s..1.5s"
+CALLGRIND=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --rates) RATES="$2"; shift 2 ;;
@@ -37,6 +49,9 @@ while [ $# -gt 0 ]; do
         --seconds) SECONDS_PER_STEP="$2"; shift 2 ;;
         --modes) MODES="$2"; shift 2 ;;
         --talk) TALK="$2"; shift 2 ;;
+        --ring) RING="$2"; shift 2 ;;
+        --wrap-up) WRAP_UP="$2"; shift 2 ;;
+        --callgrind) CALLGRIND=1; shift ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -45,6 +60,7 @@ ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 HERE="$ROOT/bench/flow"
 command -v sipp >/dev/null || { echo "sipp is missing: apt-get install sip-tester" >&2; exit 1; }
 command -v python3 >/dev/null || { echo "python3 is missing" >&2; exit 1; }
+[ "$CALLGRIND" = 0 ] || command -v valgrind >/dev/null || { echo "valgrind is missing: apt-get install valgrind" >&2; exit 1; }
 # HOTLINE_BIN=path skips the build (to measure a binary built earlier).
 BIN="${HOTLINE_BIN:-$ROOT/target/release/hotline}"
 [ -n "${HOTLINE_BIN:-}" ] || (cd "$ROOT" && cargo build --release -p hotline >/dev/null)
@@ -89,6 +105,24 @@ wait_for() { # file, text, seconds, pid that must stay alive
     echo "timed out waiting for '$2' in $1:" >&2; tail -20 "$1" >&2; return 1
 }
 
+# Under --callgrind: the hotline runs in valgrind; its counters are zeroed
+# when the calls start and dumped when they are over.
+WRAP=""
+if [ "$CALLGRIND" = 1 ]; then
+    WRAP="valgrind --tool=callgrind --callgrind-out-file=$WORK/callgrind.%p"
+fi
+start_counting() { # pid
+    [ "$CALLGRIND" = 1 ] || return 0
+    callgrind_control -z "$1" >/dev/null
+}
+instructions_counted() { # pid dir: the instructions since start_counting, or nothing
+    [ "$CALLGRIND" = 1 ] || return 0
+    callgrind_control -d "$1" >/dev/null
+    local dump; dump=$(ls -t "$WORK"/callgrind."$1".* 2>/dev/null | head -1)
+    cp "$dump" "$2/callgrind.out"
+    awk '/^(summary|totals):/ { print $2; exit }' "$dump"
+}
+
 run_step() { # mode rate
     local mode=$1 rate=$2 dir="$WORK/$1-$2"
     mkdir -p "$dir/scripts" "$dir/data"
@@ -103,15 +137,15 @@ run_step() { # mode rate
     HOTLINE_CONSOLE_SECURE_COOKIES=false HOTLINE_CONSOLE_LOGIN_ATTEMPTS_PER_MINUTE=100000 \
     HOTLINE_SIP_RTP_PORT_MIN=20000 HOTLINE_SIP_RTP_PORT_MAX=29999 HOTLINE_LOG_LEVEL=warn \
     HOTLINE_SIP_TRUSTED_SOURCES='["127.0.0.1"]' \
-        "$BIN" serve --demo --demo-agents "$AGENTS" >"$dir/hotline.out" 2>"$dir/hotline.log" &
+        $WRAP "$BIN" serve --demo --demo-agents "$AGENTS" >"$dir/hotline.out" 2>"$dir/hotline.log" &
     local hotline=$!
-    for _ in $(seq 1 600); do
+    for _ in $(seq 1 3000); do
         curl -sf "http://127.0.0.1:$HTTP_PORT/health" >/dev/null 2>&1 && break
         sleep 0.1
     done
 
     local sim_args=(simulate --sip 127.0.0.1:$SIP_PORT --http 127.0.0.1:$HTTP_PORT
-        --agents "$AGENTS" --ring 0.5s..2s --talk "$TALK" --wrap-up 0.5s..1.5s
+        --agents "$AGENTS" --ring "$RING" --talk "$TALK" --wrap-up "$WRAP_UP"
         --rtp-ports 40000-49999 --report-every 10s --drain 90s --seed "$rate")
     local generator_cpu=0 sipp_status=0 hotline_cpu_start=0
     if [ "$mode" = sipp ]; then
@@ -121,6 +155,7 @@ run_step() { # mode rate
         local simulate=$!
         wait_for "$dir/simulate.out" "taking calls" 600 $simulate
         hotline_cpu_start=$(cpu_seconds $hotline)
+        start_counting $hotline
         local sim_cpu_start; sim_cpu_start=$(cpu_seconds $simulate)
         (cd "$dir" && sipp 127.0.0.1:$SIP_PORT -sf "$HERE/citizen.xml" -s 12345 \
             -i 127.0.0.1 -p $SIPP_PORT -mp 30000 -r "$rate" -rp 60000 -m "$calls" -l 100000 \
@@ -144,6 +179,7 @@ run_step() { # mode rate
         local simulate=$!
         wait_for "$dir/simulate.out" "taking calls" 600 $simulate
         hotline_cpu_start=$(cpu_seconds $hotline)
+        start_counting $hotline
         local sim_cpu_start; sim_cpu_start=$(cpu_seconds $simulate)
         local sim_cpu=0
         while kill -0 $simulate 2>/dev/null; do
@@ -156,11 +192,12 @@ run_step() { # mode rate
     # CPU used from the first call on (start-up, demo seeding and agent
     # logins left out).
     local hotline_cpu; hotline_cpu=$(python3 -c "print($(cpu_seconds $hotline) - $hotline_cpu_start)")
+    local instructions; instructions=$(instructions_counted $hotline "$dir")
     kill -TERM $hotline; wait $hotline || true
 
-    python3 - "$dir/data/hotline.db" "$mode" "$rate" "$calls" "$hotline_cpu" "$generator_cpu" "$sipp_status" <<'EOF'
+    python3 - "$dir/data/hotline.db" "$mode" "$rate" "$calls" "$hotline_cpu" "$generator_cpu" "$sipp_status" "$instructions" <<'EOF'
 import json, sqlite3, sys
-db, mode, rate, offered, hotline_cpu, generator_cpu, status = sys.argv[1:]
+db, mode, rate, offered, hotline_cpu, generator_cpu, status, instructions = sys.argv[1:]
 rows = sqlite3.connect(db).execute("select call_id, at_ms, kind, payload from call_events").fetchall()
 calls = {}
 for call, at, kind, payload in rows:
@@ -192,7 +229,8 @@ print(f"{mode:<8} {int(rate):>4}/min offered {int(offered):>4} | calls {len(citi
       f" bad-ends {bad_ends} | completed {done:>4} at {rate_of(ends):5.2f}/s"
       f" | wait p50 {pct(0.5):4.1f} s p95 {pct(0.95):4.1f} s"
       f" | CPU ms/call: hotline {float(hotline_cpu) * 1000 / max(done, 1):5.1f}, generator {float(generator_cpu) * 1000 / max(done, 1):5.1f}"
-      f" | generator exit {status}")
+      f" | generator exit {status}"
+      + (f" | instructions/call: hotline {int(instructions) / max(done, 1) / 1e6:.2f} M" if instructions else ""))
 EOF
     # Free the ports before the next step.
     sleep 2

@@ -14,6 +14,9 @@
 //!   the reporter through the same trunk, runs the follow-up script (the
 //!   request's reference, satisfaction 1-5) and reports the score or why
 //!   there is none;
+//! - the **ACD desk** ([`desk`]): the ACD core and the bookkeeping of the
+//!   calls it holds (who serves each, the screen-pop data, which offer to
+//!   an agent is live, agents' "since", wrap-up deadlines);
 //! - the **dial plan** ([`dialplan`]): which numbers the hotline may ever
 //!   call, and how often a day (toll-fraud protection);
 //! - the **media decisions** every leg shares ([`media`]): our SDP, SRTP
@@ -29,6 +32,7 @@
 
 pub mod call;
 pub mod callbacks;
+pub mod desk;
 pub mod dialplan;
 pub mod follow_up;
 pub mod media;

@@ -559,16 +559,17 @@ impl Store {
     /// The numbers the hotline dialled out to (one entry per `dialled`
     /// event, so a number dialled twice is listed twice) at or after
     /// `since`: what the dial plan's daily limit counts, read back at start
-    /// so that a restart does not reset it. Only outbound calls (calls that
-    /// continue another, `linked_call`) started in the day before `since`
-    /// or later are looked at, through the calls' start index.
+    /// so that a restart does not reset it: callbacks and work orders'
+    /// follow-up calls alike (a follow-up continues no call, so the calls
+    /// are not filtered on `linked_call`). Only calls started in the day
+    /// before `since` or later are looked at, through the calls' start
+    /// index; only outbound calls have `dialled` events.
     pub async fn numbers_dialled_since(&self, since: Timestamp) -> Result<Vec<String>> {
         const DAY_MS: i64 = 24 * 3600 * 1000;
         let payloads: Vec<String> = with_pool!(self, |pool| {
             sqlx::query_scalar(
                 "SELECT e.payload FROM calls c JOIN call_events e ON e.call_id = c.call_id \
-                 WHERE c.started_at_ms >= $1 AND c.linked_call IS NOT NULL \
-                 AND e.kind = 'dialled' AND e.at_ms >= $2",
+                 WHERE c.started_at_ms >= $1 AND e.kind = 'dialled' AND e.at_ms >= $2",
             )
             .bind(since.as_millis().saturating_sub(DAY_MS))
             .bind(since.as_millis())

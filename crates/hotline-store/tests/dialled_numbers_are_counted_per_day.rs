@@ -1,7 +1,8 @@
 //! The numbers the hotline dialled out to today are read back from the
 //! call log, one entry per call, so that the dial plan's daily limit holds
 //! across a restart: callbacks dialled since the start of the day count
-//! (also one whose call started the evening before), yesterday's do not,
+//! (also one whose call started the evening before), and so do work
+//! orders' follow-up calls (which continue no call); yesterday's do not,
 //! and neither do numbers that were only requested, refused or called in.
 
 mod common;
@@ -28,6 +29,13 @@ fn dialled(number: &str) -> CallEvent {
     }
 }
 
+fn followed_up(number: &str) -> CallEvent {
+    CallEvent::Dialled {
+        number: number.into(),
+        purpose: "follow_up".into(),
+    }
+}
+
 #[tokio::test]
 async fn dialled_numbers_are_counted_per_day() {
     for ts in stores().await {
@@ -37,7 +45,7 @@ async fn dialled_numbers_are_counted_per_day() {
         let day = 24 * HOUR;
         let (yesterday, late_evening, morning, noon) =
             (CallId::new(), CallId::new(), CallId::new(), CallId::new());
-        let incoming = CallId::new();
+        let (incoming, follow_up) = (CallId::new(), CallId::new());
         s.append_events(&[
             rec(original, 0, started(None)),
             rec(
@@ -67,6 +75,9 @@ async fn dialled_numbers_are_counted_per_day() {
                     reason: "outside_dial_plan".into(),
                 },
             ),
+            // A work order's follow-up call: placed, linked to no call.
+            rec(follow_up, day + 4 * HOUR + 30, started(None)),
+            rec(follow_up, day + 4 * HOUR + 35, followed_up("13700000003")),
             // A citizen calling in is not a call placed.
             rec(incoming, day + 5 * HOUR, started(None)),
         ])
@@ -77,18 +88,22 @@ async fn dialled_numbers_are_counted_per_day() {
         today.sort();
         assert_eq!(
             today,
-            ["13800000001", "13800000001", "13900000002"],
+            ["13700000003", "13800000001", "13800000001", "13900000002"],
             "{}",
             ts.label
         );
         // Read again by a restarted process on the same database.
         let restarted = ts.reopen().await;
         assert_eq!(
-            restarted
-                .numbers_dialled_since(at(day + 3 * HOUR))
-                .await
-                .unwrap(),
-            ["13900000002"],
+            {
+                let mut later = restarted
+                    .numbers_dialled_since(at(day + 3 * HOUR))
+                    .await
+                    .unwrap();
+                later.sort();
+                later
+            },
+            ["13700000003", "13900000002"],
             "{}",
             ts.label
         );

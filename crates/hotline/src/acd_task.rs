@@ -1,25 +1,24 @@
-//! The ACD task: one tokio task owns the ACD decision core
-//! (`hotline_acd::Acd`), the only place where queue and agent state lives.
+//! The ACD driver: one tokio task owns the ACD desk
+//! (`hotline_call::desk::Desk`: the ACD decision core and the calls it
+//! holds) and carries out what it asks.
 //!
-//! It takes inputs from two sides and carries out the core's actions:
+//! Inputs come from two sides:
 //! - call tasks (`crate::call`) queue their caller, report the agent's phone
 //!   answering or failing, the caller hanging up, the conversation ending;
 //! - the agent console (`hotline_screenpop`) asks for agent state changes,
 //!   hold, transfer, hang-up, wrap-up, and links cases to calls.
 //!
-//! An offer is carried out in this order, so the console shows the citizen
-//! before the phone rings: the agent's SIP binding is looked up, the
-//! screen-pop is pushed (`Console::offer`), and only then is the call task
-//! told to ring the phone. Call events decided by the ACD go to the event
-//! sink with the wall-clock time at which the ACD decided them.
+//! The driver keeps where each call's orders go (the task serving it),
+//! looks up agents' phones off its loop and pushes screen-pops before
+//! telling the desk the phone may ring, starts callback tasks, sends agent
+//! states to the store's writer, events to the event sink, and the live
+//! board to the wallboard once a second.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime};
 
-use hotline_acd::{
-    Acd, AcdConfig, Action, AgentProfile, AgentState, ConsultOutcome, ConsultTarget, Consultee,
-    EnqueueRequest, Overflow,
-};
+use hotline_acd::{AcdConfig, AgentProfile, AgentState, ConsultTarget, Overflow};
+use hotline_call::desk::{self, Desk, Notice, Pop, Wanted};
 use hotline_screenpop::{
     AgentRequest, AgentStatus, Console, ConsoleEvent, ConsultRequest, LiveAgent, LiveBoard,
     LiveQueue, MonitorAction, Offer, Refused, RequestedState,
@@ -38,67 +37,17 @@ use crate::config::{QueueConfig, QueueStrategy};
 use crate::events::EventSink;
 use crate::refusal;
 
-pub use hotline_call::call::WaitingCall;
-use hotline_call::call::{ConsultParty, Order, Refusal};
+use hotline_call::call::{Order, Refusal};
 use hotline_media::MonitorMode;
 
 /// Inputs of the ACD task.
 #[derive(Debug)]
 pub enum AcdInput {
-    /// The IVR queued the call; `call_task` is where the ACD's orders go.
-    Enqueue {
-        call: CallId,
-        request: EnqueueRequest,
-        info: WaitingCall,
-        call_task: mpsc::UnboundedSender<CallInput>,
-    },
-    /// The caller hung up while waiting or while an agent's phone rang.
-    Abandon { call: CallId },
-    /// The waiting caller chose to leave a message instead of waiting.
-    Leave { call: CallId },
-    /// The agent's phone answered the offer.
-    OfferAnswered { call: CallId, agent: AgentId },
-    /// The agent's phone rejected the call, was busy or unreachable.
-    OfferFailed { call: CallId, agent: AgentId },
-    /// Citizen and agent stopped talking (either hung up).
-    TalkEnded { call: CallId },
-    /// The waiting caller asked to be called back, keeping their place.
-    RequestCallback { call: CallId, number: String },
-    /// A supervisor cancelled a callback waiting in the ACD: take it out.
-    WithdrawCallback { call: CallId },
-    /// A callback from the callback list is due: queue it under the call it
-    /// was asked on, offered (agent first) when an agent is free.
-    EnqueueCallback {
-        call: CallId,
-        request: EnqueueRequest,
-        number: String,
-        /// The citizen's language: the callback script speaks it.
-        language: String,
-    },
-    /// The agent's phone asked for a blind transfer (SIP REFER) to a queue.
-    TransferFromPhone {
-        call: CallId,
-        agent: AgentId,
-        queue: QueueId,
-    },
-    /// The consulted phone or destination answered (attended transfer).
-    ConsultAnswered { call: CallId },
-    /// The consulted leg failed or hung up.
-    ConsultGone { call: CallId },
-    /// The agent hung up after the consulted party answered: put through.
-    CompleteConsult { call: CallId },
-    /// A call task has ended: the caller's own call, or a callback task
-    /// (`callback`) serving its entry.
-    CallGone { call: CallId, callback: bool },
-    /// The screen-pop of offer `seq` is done: ring the agent's phone if the
-    /// offer still stands.
-    RingReady {
-        call: CallId,
-        agent: AgentId,
-        seq: u64,
-        binding: Binding,
-        /// The agent is consulted about the call, not offered it.
-        consult: bool,
+    /// For the desk; `route`, when the IVR queues the caller, is where the
+    /// call's orders go from now on.
+    Desk {
+        input: desk::Input,
+        route: Option<mpsc::UnboundedSender<CallInput>>,
     },
     /// A console login whose phone binding was found.
     LoginChecked {
@@ -108,6 +57,12 @@ pub enum AcdInput {
     },
     /// A request from the agent console.
     Console(AgentRequest),
+}
+
+impl From<desk::Input> for AcdInput {
+    fn from(input: desk::Input) -> Self {
+        AcdInput::Desk { input, route: None }
+    }
 }
 
 /// Orders from the ACD task to a call task: the core's own [`Order`]s, and
@@ -158,8 +113,8 @@ impl AcdHandle {
     }
 }
 
-fn now_ms() -> i64 {
-    Timestamp::from_system_time(SystemTime::now()).as_millis()
+fn wall() -> Timestamp {
+    Timestamp::from_system_time(SystemTime::now())
 }
 
 /// The core's view of the configured queues.
@@ -250,38 +205,21 @@ pub fn agent_profile(user: &User, queues: &[QueueConfig]) -> AgentProfile {
     }
 }
 
-struct CallEntry {
-    task: mpsc::UnboundedSender<CallInput>,
-    info: WaitingCall,
-    queue: QueueId,
-    queued_at: Instant,
-    /// The number to call back, once the caller asked for it.
-    callback: Option<String>,
-    /// A callback task (not the caller's own call) serves the entry.
-    calling_back: bool,
-    /// The live offer to each agent, numbered: a phone is rung only if its
-    /// offer is still the ACD's when the screen-pop is done.
-    offers: HashMap<AgentId, u64>,
-}
-
 struct AcdTask {
-    acd: Acd,
+    desk: Desk,
     sip: SipHandle,
     console: Console,
     events: EventSink,
     inputs: mpsc::UnboundedSender<AcdInput>,
-    calls: HashMap<CallId, CallEntry>,
-    /// When each agent entered their current state (wall clock, for the console).
-    since: HashMap<AgentId, i64>,
-    queues: Vec<QueueConfig>,
+    /// Where each call's orders go: the task serving it, if any.
+    routes: HashMap<CallId, mpsc::UnboundedSender<CallInput>>,
     /// Where callbacks are launched; None when no outbound trunk is configured.
     callbacks: Option<mpsc::UnboundedSender<CallbackJob>>,
     /// Agent state changes on their way to the store (occupancy statistics).
     agent_log: mpsc::UnboundedSender<AgentStateRecord>,
     /// Supervisors' changes to the callback list go there.
     callback_list: CallbackList,
-    /// The number of the last offer made.
-    last_offer: u64,
+    queues: Vec<QueueConfig>,
 }
 
 /// Writes agent state changes to the store in order, in batches; while the
@@ -349,24 +287,22 @@ pub fn start(
         }
     });
     let mut task = AcdTask {
-        acd: Acd::new(acd_config(queues)),
+        desk: Desk::new(acd_config(queues), callbacks.launcher.is_some()),
         sip,
         console,
         events,
         inputs: tx,
-        calls: HashMap::new(),
-        since: HashMap::new(),
-        queues: queues.to_vec(),
+        routes: HashMap::new(),
         callbacks: callbacks.launcher,
         callback_list: callbacks.list,
-        last_offer: 0,
         agent_log,
+        queues: queues.to_vec(),
     };
     tokio::spawn(async move {
         let mut gauges = tokio::time::interval(Duration::from_secs(1));
         gauges.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         loop {
-            let deadline = task.acd.poll_timeout();
+            let deadline = task.desk.poll_timeout();
             let timer = async {
                 match deadline {
                     Some(at) => tokio::time::sleep_until(at.into()).await,
@@ -378,10 +314,10 @@ pub fn start(
                     Some(input) => task.handle(input),
                     None => return,
                 },
-                _ = timer => task.acd.handle_timeout(Instant::now()),
+                _ = timer => task.desk.handle_timeout(Instant::now(), wall()),
                 _ = gauges.tick() => task.publish_gauges(),
             }
-            task.run_actions();
+            task.carry_out();
         }
     });
     handle
@@ -393,10 +329,10 @@ impl AcdTask {
     /// the supervisors' wallboard.
     fn publish_gauges(&self) {
         let now = Instant::now();
-        let queues = self.acd.queue_snapshots(now);
-        let agents = self.acd.agent_snapshots(now);
+        let queues = self.desk.acd().queue_snapshots(now);
+        let agents = self.desk.acd().agent_snapshots(now);
         self.console.publish_live(LiveBoard {
-            at_ms: now_ms(),
+            at_ms: wall().as_millis(),
             queues: queues
                 .iter()
                 .map(|q| LiveQueue {
@@ -458,236 +394,86 @@ impl AcdTask {
     fn handle(&mut self, input: AcdInput) {
         let now = Instant::now();
         match input {
-            AcdInput::Enqueue {
-                call,
-                request,
-                info,
-                call_task,
-            } => {
-                let queue = request.queue.clone();
-                self.calls.insert(
-                    call,
-                    CallEntry {
-                        task: call_task.clone(),
-                        info,
-                        queue: queue.clone(),
-                        queued_at: now,
-                        callback: None,
-                        calling_back: false,
-                        offers: HashMap::new(),
-                    },
-                );
-                if let Err(e) = self.acd.enqueue(now, call, request) {
-                    warn!(%call, %queue, error = %e, "the call cannot be queued: the IVR's overflow branch takes it");
-                    let _ = call_task.send(CallInput::Acd(
-                        Order::Overflow {
-                            to: Overflow::Fallback,
-                            reason: "unknown_queue".into(),
-                        }
-                        .into(),
-                    ));
-                }
-            }
-            AcdInput::Abandon { call } => {
-                if let Err(e) = self.acd.abandon(now, call) {
-                    debug!(%call, error = %e, "abandon of a call the ACD no longer holds");
-                }
-            }
-            AcdInput::Leave { call } => {
-                if let Err(e) = self
-                    .acd
-                    .leave(now, call, Overflow::Voicemail, "caller_choice")
-                {
-                    debug!(%call, error = %e, "the caller cannot leave the queue now");
-                }
-            }
-            AcdInput::OfferAnswered { call, agent } => {
-                let order = match self.acd.offer_answered(now, call, &agent) {
-                    Ok(()) => Order::Connect {
-                        agent: agent.clone(),
-                    },
-                    Err(e) => {
-                        info!(%call, %agent, error = %e, "the agent answered too late: dropping their leg");
-                        Order::DropAgent {
-                            agent: agent.clone(),
-                        }
-                    }
-                };
-                let connected = matches!(order, Order::Connect { .. });
-                self.order(call, order);
-                if connected {
-                    self.console.push(&agent, ConsoleEvent::Answered { call });
-                }
-            }
-            AcdInput::OfferFailed { call, agent } => {
-                if let Err(e) = self.acd.offer_failed(now, call, &agent) {
-                    debug!(%call, %agent, error = %e, "failed offer the ACD had already withdrawn");
-                }
-            }
-            AcdInput::TalkEnded { call } => {
-                if let Err(e) = self.acd.talk_ended(now, call) {
-                    debug!(%call, error = %e, "talk ended for a call the ACD does not hold");
-                }
-            }
-            AcdInput::RequestCallback { call, number } => {
-                match self.acd.request_callback(now, call, number.clone()) {
-                    Ok(()) => {
-                        if let Some(entry) = self.calls.get_mut(&call) {
-                            entry.callback = Some(number);
-                        }
-                    }
-                    Err(e) => warn!(%call, error = %e, "callback request refused"),
-                }
-                // The caller hangs up; the entry keeps its place without a task.
-            }
-            AcdInput::WithdrawCallback { call } => {
-                if let Err(e) = self
-                    .acd
-                    .leave(now, call, Overflow::Fallback, "callback_cancelled")
-                {
-                    debug!(%call, error = %e, "a cancelled callback the ACD no longer holds");
-                }
-                self.calls.remove(&call);
-            }
-            AcdInput::EnqueueCallback {
-                call,
-                request,
-                number,
-                language,
-            } => {
-                // No call task: a closed channel makes `offer` start the
-                // callback task in its place.
-                let (task, _) = mpsc::unbounded_channel();
-                let queue = request.queue.clone();
-                match self
-                    .acd
-                    .enqueue_callback(now, call, request, number.clone())
-                {
-                    Ok(()) => {
-                        self.calls.insert(
-                            call,
-                            CallEntry {
-                                task,
-                                info: WaitingCall {
-                                    caller: number.clone(),
-                                    ivr_path: Vec::new(),
-                                    ivr_vars: vec![("language".to_owned(), language)],
-                                    citizen_hint: None,
-                                },
-                                queue,
-                                queued_at: now,
-                                callback: Some(number),
-                                calling_back: false,
-                                offers: HashMap::new(),
-                            },
-                        );
-                    }
-                    Err(e) => {
-                        warn!(%call, %queue, error = %e, "a due callback cannot be queued");
+            AcdInput::Desk { input, route } => {
+                if let Some(route) = route {
+                    if let desk::Input::Enqueue { call, .. } = &input {
+                        self.routes.insert(*call, route);
                     }
                 }
-            }
-            AcdInput::TransferFromPhone { call, agent, queue } => {
-                match self.acd.transfer(now, call, queue.clone(), Some(agent)) {
-                    Ok(()) => {
-                        if let Some(entry) = self.calls.get_mut(&call) {
-                            entry.queue = queue;
-                        }
-                        self.order(call, Order::Requeued);
-                    }
-                    Err(e) => {
-                        warn!(%call, error = %e, "transfer from the phone refused");
-                        self.order(call, Order::TransferRefused);
-                    }
-                }
-            }
-            AcdInput::RingReady {
-                call,
-                agent,
-                seq,
-                binding,
-                consult,
-            } => {
-                let live = if consult {
-                    self.acd.agent_state(&agent) == Some(AgentState::Offered { call })
-                } else {
-                    self.acd.is_offered(call, &agent)
-                };
-                match self.calls.get_mut(&call) {
-                    Some(entry) if live && entry.offers.get(&agent) == Some(&seq) => {
-                        entry.offers.remove(&agent);
-                        let order = if consult {
-                            Order::Consult(ConsultParty::Agent { agent, binding })
-                        } else {
-                            Order::RingAgent { agent, binding }
-                        };
-                        let _ = entry.task.send(CallInput::Acd(order.into()));
-                    }
-                    _ => debug!(%call, %agent, "offer withdrawn before the phone rang"),
-                }
-            }
-            AcdInput::ConsultAnswered { call } => {
-                if let Err(e) = self.acd.consult_answered(now, call) {
-                    debug!(%call, error = %e, "a consulted leg answered after the consultation ended");
-                }
-            }
-            AcdInput::ConsultGone { call } => {
-                if let Err(e) = self.acd.consult_gone(now, call) {
-                    debug!(%call, error = %e, "a consulted leg ended after the consultation");
-                }
-            }
-            AcdInput::CompleteConsult { call } => {
-                if let Err(e) = self.acd.complete_consult(now, call) {
-                    info!(%call, error = %e, "the consultation cannot be completed");
-                    self.order(call, Order::ConsultEnded(ConsultOutcome::Returned));
-                }
-            }
-            AcdInput::CallGone { call, callback } => {
-                // The caller's own call saying goodbye after asking for the
-                // callback that now serves the entry changes nothing.
-                let superseded = self
-                    .calls
-                    .get(&call)
-                    .is_some_and(|entry| entry.calling_back && !callback);
-                if !superseded {
-                    if let Some(entry) = self.calls.get_mut(&call) {
-                        entry.calling_back = false;
-                    }
-                    // A callback entry keeps its place (and its screen-pop
-                    // data) after the caller hung up; the ACD forgets it when
-                    // it is done.
-                    let waiting_for_callback = self
-                        .calls
-                        .get(&call)
-                        .is_some_and(|entry| entry.callback.is_some())
-                        && self.acd.position(now, call).is_some();
-                    if !waiting_for_callback {
-                        self.calls.remove(&call);
-                    }
-                }
+                self.desk.handle(now, wall(), input);
             }
             AcdInput::LoginChecked { agent, user, reply } => {
                 let profile = agent_profile(&user, &self.queues);
-                let result = self.acd.login(now, agent.clone(), profile);
-                self.run_actions();
+                let result = self.desk.login(now, wall(), agent.clone(), profile);
                 let _ = reply.send(self.status_after(&agent, result));
             }
             AcdInput::Console(request) => self.console_request(now, request),
         }
     }
 
+    /// Carries out what the desk asked, in order.
+    fn carry_out(&mut self) {
+        while let Some(output) = self.desk.poll_output() {
+            match output {
+                desk::Output::Order { call, order } => self.order(call, order),
+                desk::Output::Pop { seq, pop } => self.pop_and_ring(seq, pop),
+                desk::Output::StartCallback {
+                    call,
+                    number,
+                    language,
+                } => self.start_callback(call, number, language),
+                desk::Output::Detach { call } => {
+                    self.routes.remove(&call);
+                }
+                desk::Output::Console { agent, notice } => {
+                    let event = match notice {
+                        Notice::Answered { call } => ConsoleEvent::Answered { call },
+                        Notice::Ended { call, by } => ConsoleEvent::Ended {
+                            call,
+                            by: format!("{by:?}").to_ascii_lowercase(),
+                        },
+                        Notice::ConsultEnded { call, outcome } => ConsoleEvent::ConsultEnded {
+                            call,
+                            outcome: outcome.name().to_string(),
+                        },
+                        Notice::WrapUp { call, until } => ConsoleEvent::WrapUp {
+                            call,
+                            until_ms: until.as_millis(),
+                        },
+                        Notice::State { state, since } => {
+                            ConsoleEvent::State(status_of(&state, since.as_millis()))
+                        }
+                    };
+                    self.console.push(&agent, event);
+                }
+                desk::Output::AgentChanged { agent, state, at } => {
+                    let status = status_of(&state, at.as_millis());
+                    let _ = self.agent_log.send(AgentStateRecord {
+                        agent: agent.as_str().to_owned(),
+                        state: status.state,
+                        reason: status.reason,
+                        call: status.call,
+                        at,
+                    });
+                }
+                desk::Output::Event(record) => {
+                    metrics::counter!("hotline_acd_decisions_total", "kind" => record.event.kind())
+                        .increment(1);
+                    self.events.submit(record);
+                }
+            }
+        }
+    }
+
     fn order(&self, call: CallId, order: impl Into<AcdOrder>) {
-        if let Some(entry) = self.calls.get(&call) {
-            let _ = entry.task.send(CallInput::Acd(order.into()));
+        if let Some(route) = self.routes.get(&call) {
+            let _ = route.send(CallInput::Acd(order.into()));
         }
     }
 
     fn status(&self, agent: &AgentId) -> Option<AgentStatus> {
-        let state = self.acd.agent_state(agent)?;
-        Some(status_of(
-            &state,
-            self.since.get(agent).copied().unwrap_or_else(now_ms),
-        ))
+        let (state, since) = self.desk.agent(agent)?;
+        Some(status_of(&state, since.as_millis()))
     }
 
     fn console_request(&mut self, now: Instant, request: AgentRequest) {
@@ -711,12 +497,12 @@ impl AcdTask {
                 state,
                 reply,
             } => {
-                let result = match state {
-                    RequestedState::Available => self.acd.set_available(now, &agent),
-                    RequestedState::Break { reason } => self.acd.set_break(now, &agent, &reason),
-                    RequestedState::LoggedOut => self.acd.logout(now, &agent),
+                let wanted = match state {
+                    RequestedState::Available => Wanted::Available,
+                    RequestedState::Break { reason } => Wanted::Break { reason },
+                    RequestedState::LoggedOut => Wanted::LoggedOut,
                 };
-                self.run_actions();
+                let result = self.desk.set_state(now, wall(), &agent, wanted);
                 let _ = reply.send(self.status_after(&agent, result));
             }
             AgentRequest::Hold {
@@ -743,16 +529,11 @@ impl AcdTask {
                 reply,
             } => {
                 let result = self.talking(&agent, call).and_then(|()| {
-                    self.acd
-                        .transfer(now, call, queue.clone(), Some(agent.clone()))
+                    self.desk
+                        .transfer(now, wall(), agent, call, queue)
                         .map_err(refusal::of_acd)
                 });
-                if result.is_ok() {
-                    if let Some(entry) = self.calls.get_mut(&call) {
-                        entry.queue = queue;
-                    }
-                    self.order(call, Order::Requeued);
-                }
+                self.carry_out();
                 let _ = reply.send(result);
             }
             AgentRequest::Consult {
@@ -767,14 +548,11 @@ impl AcdTask {
                     ConsultRequest::Destination(d) => ConsultTarget::Destination(d),
                 };
                 let result = self.talking(&agent, call).and_then(|()| {
-                    self.acd
-                        .consult(now, call, target)
-                        .map(|consultee| match consultee {
-                            Consultee::Agent { agent, .. } => agent.to_string(),
-                            Consultee::Destination(name) => name,
-                        })
+                    self.desk
+                        .consult(now, wall(), call, target)
                         .map_err(refusal::of_acd)
                 });
+                self.carry_out();
                 let _ = reply.send(result);
             }
             AgentRequest::EndConsult {
@@ -784,13 +562,11 @@ impl AcdTask {
                 reply,
             } => {
                 let result = self.talking(&agent, call).and_then(|()| {
-                    if complete {
-                        self.acd.complete_consult(now, call)
-                    } else {
-                        self.acd.return_from_consult(now, call)
-                    }
-                    .map_err(refusal::of_acd)
+                    self.desk
+                        .end_consult(now, wall(), call, complete)
+                        .map_err(refusal::of_acd)
                 });
+                self.carry_out();
                 let _ = reply.send(result);
             }
             AgentRequest::WrapUp {
@@ -799,8 +575,7 @@ impl AcdTask {
                 disposition,
                 reply,
             } => {
-                let result = self.acd.wrap_up_done(now, &agent, &disposition);
-                self.run_actions();
+                let result = self.desk.wrap_up_done(now, wall(), &agent, &disposition);
                 let _ = reply.send(self.status_after(&agent, result));
             }
             AgentRequest::ExtendWrapUp {
@@ -808,7 +583,7 @@ impl AcdTask {
                 extra,
                 reply,
             } => {
-                let result = self.acd.extend_wrap_up(now, &agent, extra);
+                let result = self.desk.extend_wrap_up(now, wall(), &agent, extra);
                 let _ = reply.send(self.status_after(&agent, result));
             }
             AgentRequest::CaseLinked {
@@ -819,7 +594,7 @@ impl AcdTask {
                 debug!(%call, %agent, %case_ref, "case linked from the console");
                 self.events.submit(CallEventRecord::new(
                     call,
-                    Timestamp(now_ms()),
+                    wall(),
                     CallEvent::CaseLinked { case_ref },
                 ));
             }
@@ -851,13 +626,13 @@ impl AcdTask {
         action: MonitorAction,
         reply: oneshot::Sender<Result<CallId, Refused>>,
     ) {
-        let Some(call) = self.acd.conducted_call(agent) else {
+        let Some(call) = self.desk.conducted_call(agent) else {
             let _ = reply.send(Err(Refused::NotTalking {
                 agent: agent.to_string(),
             }));
             return;
         };
-        let Some(task) = self.calls.get(&call).map(|entry| entry.task.clone()) else {
+        let Some(task) = self.routes.get(&call).cloned() else {
             let _ = reply.send(Err(Refused::CallEnded));
             return;
         };
@@ -906,10 +681,12 @@ impl AcdTask {
     /// The answer to a console request that changed an agent: their new
     /// status, or why the change was refused.
     fn status_after(
-        &self,
+        &mut self,
         agent: &AgentId,
         result: Result<(), hotline_acd::AcdError>,
     ) -> Result<AgentStatus, Refused> {
+        // What the change set off is carried out before the answer.
+        self.carry_out();
         result
             .map_err(refusal::of_acd)
             .and_then(|()| self.status(agent).ok_or(Refused::NotLoggedIn))
@@ -918,209 +695,62 @@ impl AcdTask {
     /// The agent conducts this call (so may hold, transfer, consult or hang
     /// it up); a colleague they consult does not.
     fn talking(&self, agent: &AgentId, call: CallId) -> Result<(), Refused> {
-        self.acd.check_conducts(agent, call).map_err(|e| match e {
+        self.desk.check_conducts(agent, call).map_err(|e| match e {
             // At the console this is an agent who has not logged in.
             hotline_acd::AcdError::UnknownAgent(_) => Refused::NotLoggedIn,
             other => refusal::of_acd(other),
         })
     }
 
-    fn run_actions(&mut self) {
-        while let Some(action) = self.acd.poll_action() {
-            match action {
-                Action::Offer {
-                    call,
-                    agent,
-                    queue,
-                    callback,
-                } => self.offer(call, agent, queue, callback),
-
-                Action::CancelOffer {
-                    call,
-                    agent,
-                    reason,
-                } => {
-                    debug!(%call, %agent, ?reason, "offer withdrawn");
-                    self.order(
-                        call,
-                        Order::CancelOffer {
-                            agent: agent.clone(),
-                        },
-                    );
-                    self.console.push(
-                        &agent,
-                        ConsoleEvent::Ended {
-                            call,
-                            by: format!("{reason:?}").to_ascii_lowercase(),
-                        },
-                    );
-                }
-                Action::Consult {
-                    call,
-                    by,
-                    consultee,
-                } => match consultee {
-                    Consultee::Agent { agent, queue } => {
-                        self.pop_and_ring(call, agent, queue, None, Some(by))
-                    }
-                    Consultee::Destination(name) => {
-                        self.order(call, Order::Consult(ConsultParty::Destination(name)))
-                    }
-                },
-                Action::ConsultEnded { call, outcome } => {
-                    // After completion the call's agent is the consulted one,
-                    // now talking to the caller; otherwise it is still the
-                    // agent who consulted.
-                    if let Some(agent) = self.acd.call_agent(call) {
-                        let event = if outcome == ConsultOutcome::Completed {
-                            ConsoleEvent::Answered { call }
-                        } else {
-                            ConsoleEvent::ConsultEnded {
-                                call,
-                                outcome: outcome.name().to_string(),
-                            }
-                        };
-                        self.console.push(&agent, event);
-                    }
-                    self.order(call, Order::ConsultEnded(outcome));
-                }
-                Action::Overflow { call, to, reason } => {
-                    self.order(call, Order::Overflow { to, reason });
-                }
-                Action::Announce {
-                    call,
-                    position,
-                    estimated_wait,
-                } => self.order(
-                    call,
-                    Order::Announce {
-                        position,
-                        estimated_wait,
-                    },
-                ),
-                Action::AgentChanged { agent, state } => {
-                    let since = now_ms();
-                    self.since.insert(agent.clone(), since);
-                    let status = status_of(&state, since);
-                    let _ = self.agent_log.send(AgentStateRecord {
-                        agent: agent.as_str().to_owned(),
-                        state: status.state.clone(),
-                        reason: status.reason.clone(),
-                        call: status.call,
-                        at: Timestamp(since),
-                    });
-                    if let AgentState::WrapUp { call } = &state {
-                        let wrap_up = self
-                            .calls
-                            .get(call)
-                            .and_then(|c| self.queues.iter().find(|q| q.name == c.queue.as_str()))
-                            .map_or(30, |q| q.wrap_up_secs);
-                        let until_ms = since + i64::try_from(wrap_up * 1000).unwrap_or(0);
-                        self.console.push(
-                            &agent,
-                            ConsoleEvent::WrapUp {
-                                call: *call,
-                                until_ms,
-                            },
-                        );
-                    }
-                    self.console
-                        .push(&agent, ConsoleEvent::State(status_of(&state, since)));
-                }
-                Action::Event { call, event } => {
-                    metrics::counter!("hotline_acd_decisions_total", "kind" => event.kind())
-                        .increment(1);
-                    self.events
-                        .submit(CallEventRecord::new(call, Timestamp(now_ms()), event));
-                }
-            }
+    /// A callback task takes the call's place: the desk's orders for the
+    /// call go to it from now on.
+    fn start_callback(&mut self, call: CallId, number: String, language: Option<String>) {
+        let Some(launcher) = &self.callbacks else {
+            return;
+        };
+        let (tx, rx) = mpsc::unbounded_channel();
+        let job = CallbackJob {
+            call,
+            number,
+            language,
+            inputs: tx.clone(),
+            orders: rx,
+        };
+        if launcher.send(job).is_ok() {
+            self.routes.insert(call, tx);
+        } else {
+            warn!(%call, "the callback launcher has stopped: the callback is not placed");
         }
-    }
-
-    /// Pops the citizen on the agent's console, then rings their phone.
-    fn offer(&mut self, call: CallId, agent: AgentId, queue: QueueId, callback: Option<String>) {
-        if let (Some(number), Some(entry)) = (&callback, self.calls.get_mut(&call)) {
-            if !entry.calling_back || entry.task.is_closed() {
-                // The caller asked for a callback (and hangs up, or is
-                // saying goodbye): a callback task takes the call's place
-                // for the ACD's orders.
-                let (tx, rx) = mpsc::unbounded_channel();
-                let launched = self.callbacks.as_ref().is_some_and(|launcher| {
-                    launcher
-                        .send(CallbackJob {
-                            call,
-                            number: number.clone(),
-                            language: entry
-                                .info
-                                .ivr_vars
-                                .iter()
-                                .find(|(name, _)| name == "language")
-                                .map(|(_, value)| value.clone()),
-                            inputs: tx.clone(),
-                            orders: rx,
-                        })
-                        .is_ok()
-                });
-                if launched {
-                    entry.task = tx;
-                    entry.calling_back = true;
-                } else {
-                    warn!(%call, "a callback is due but no outbound trunk is configured (sip.outbound_uri)");
-                }
-            }
-        }
-        self.pop_and_ring(call, agent, queue, callback, None);
     }
 
     /// Pops the call on the agent's console, then (through the ACD task, as
-    /// `RingReady`) rings their phone: for an offer, or for a consultation
-    /// by `consulted_by`.
-    fn pop_and_ring(
-        &mut self,
-        call: CallId,
-        agent: AgentId,
-        queue: QueueId,
-        callback: Option<String>,
-        consulted_by: Option<AgentId>,
-    ) {
-        let consult = consulted_by.is_some();
-        let failed = move |call, agent| {
-            if consult {
-                AcdInput::ConsultGone { call }
-            } else {
-                AcdInput::OfferFailed { call, agent }
-            }
-        };
-        self.last_offer += 1;
-        let seq = self.last_offer;
-        let Some(entry) = self.calls.get_mut(&call) else {
-            warn!(%call, %agent, "offer for a call the ACD task does not know: treated as a failed offer");
-            let _ = self.inputs.send(failed(call, agent));
-            return;
-        };
-        let waited = entry.queued_at.elapsed();
+    /// `RingReady`) lets the desk ring their phone: for an offer, or for a
+    /// consultation.
+    fn pop_and_ring(&self, seq: u64, pop: Pop) {
+        let failed = pop.failed();
+        let consult = pop.consulted_by.is_some();
+        let (call, agent) = (pop.call, pop.agent.clone());
         let offer = Offer {
-            agent: agent.clone(),
-            call,
-            queue: queue.clone(),
-            caller: entry.info.caller.clone(),
-            waited,
-            ivr_path: entry.info.ivr_path.clone(),
-            ivr_vars: entry.info.ivr_vars.clone(),
-            citizen_hint: entry.info.citizen_hint,
-            callback: callback.is_some(),
-            consulted_by,
+            agent: pop.agent,
+            call: pop.call,
+            queue: pop.queue,
+            caller: pop.caller,
+            waited: pop.waited,
+            ivr_path: pop.ivr_path,
+            ivr_vars: pop.ivr_vars,
+            citizen_hint: pop.citizen_hint,
+            callback: pop.callback,
+            consulted_by: pop.consulted_by,
         };
-        entry.offers.insert(agent.clone(), seq);
         let sip = self.sip.clone();
         let console = self.console.clone();
         let inputs = self.inputs.clone();
         tokio::spawn(async move {
-            let binding = match sip.binding(agent.as_str()).await {
+            let binding: Binding = match sip.binding(agent.as_str()).await {
                 Ok(Some(binding)) => binding,
                 _ => {
                     info!(%call, %agent, "the agent's phone is not registered: offer failed");
-                    let _ = inputs.send(failed(call, agent));
+                    let _ = inputs.send(failed.into());
                     return;
                 }
             };
@@ -1133,15 +763,18 @@ impl AcdTask {
                     warn!(%call, %agent, error = %e, "screen-pop failed; ringing the phone anyway")
                 }
             }
-            // Through the ACD task, in order with its other orders: an
+            // Through the ACD task, in order with its other inputs: an
             // offer withdrawn meanwhile rings no phone.
-            let _ = inputs.send(AcdInput::RingReady {
-                call,
-                agent,
-                seq,
-                binding,
-                consult,
-            });
+            let _ = inputs.send(
+                desk::Input::RingReady {
+                    call,
+                    agent,
+                    seq,
+                    binding,
+                    consult,
+                }
+                .into(),
+            );
         });
     }
 }

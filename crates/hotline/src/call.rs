@@ -22,6 +22,7 @@ use hotline_call::call::{
     BridgeOp, Call, CallCore, Input, LegRef, MediaInput, MediaOp, Order, Output, PlaceRequest,
     PlacedLeg, Placement, PlayTag, RecordTag, Setup, ToAcd,
 };
+use hotline_call::desk;
 use hotline_call::media::local_media;
 use hotline_ivr::{LookupKey, LookupKind, LookupOutcome, LookupResponse};
 use hotline_media::{Bridge, Leg, MediaEngine, MediaEvent, Monitor, PromptCache};
@@ -667,32 +668,10 @@ impl Driver {
     }
 
     fn tell_acd(&self, request: ToAcd) {
-        let call = self.acd_call;
-        let input = match request {
-            ToAcd::Enqueue { request, info } => AcdInput::Enqueue {
-                call,
-                request,
-                info,
-                call_task: self.inputs.clone(),
-            },
-            ToAcd::Abandon => AcdInput::Abandon { call },
-            ToAcd::Leave => AcdInput::Leave { call },
-            ToAcd::OfferAnswered { agent } => AcdInput::OfferAnswered { call, agent },
-            ToAcd::OfferFailed { agent } => AcdInput::OfferFailed { call, agent },
-            ToAcd::TalkEnded => AcdInput::TalkEnded { call },
-            ToAcd::RequestCallback { number } => AcdInput::RequestCallback { call, number },
-            ToAcd::TransferFromPhone { agent, queue } => {
-                AcdInput::TransferFromPhone { call, agent, queue }
-            }
-            ToAcd::ConsultAnswered => AcdInput::ConsultAnswered { call },
-            ToAcd::ConsultGone => AcdInput::ConsultGone { call },
-            ToAcd::CompleteConsult => AcdInput::CompleteConsult { call },
-            ToAcd::CallGone => AcdInput::CallGone {
-                call,
-                callback: self.acd_call != self.id,
-            },
-        };
-        self.context.acd.send(input);
+        let input = desk::Input::from_call(self.acd_call, request, self.acd_call != self.id);
+        // The IVR queueing the caller: the ACD's orders come here.
+        let route = matches!(input, desk::Input::Enqueue { .. }).then(|| self.inputs.clone());
+        self.context.acd.send(AcdInput::Desk { input, route });
     }
 
     /// An ACD order as the core takes it; hold and the console's hang-up

@@ -10,13 +10,14 @@ use std::time::{Duration, SystemTime};
 
 use hotline_acd::EnqueueRequest;
 use hotline_call::callbacks::{Input, Outcome, Output, Policy, Scheduler};
+use hotline_call::desk;
 use hotline_screenpop::{CallbackChange, Refused};
 use hotline_store::{CallbackKind, NewCallback, Store};
 use hotline_types::{CallId, CallbackId, QueueId, Timestamp};
 use tokio::sync::{mpsc, oneshot};
 use tracing::{info, warn};
 
-use crate::acd_task::{AcdHandle, AcdInput};
+use crate::acd_task::AcdHandle;
 
 /// How long a promise to call back stands before it expires.
 pub const WINDOW: Duration = Duration::from_secs(3 * 24 * 3600);
@@ -231,18 +232,21 @@ async fn drive(scheduler: &mut Scheduler, store: &Store, acd: &AcdHandle) {
                 priority,
             } => {
                 info!(%call, callback = %id, %queue, "callback due: queued for the next free agent");
-                acd.send(AcdInput::EnqueueCallback {
-                    call,
-                    request: EnqueueRequest {
-                        queue,
-                        priority,
-                        skills: Vec::new(),
-                    },
-                    number,
-                    language,
-                });
+                acd.send(
+                    desk::Input::EnqueueCallback {
+                        call,
+                        request: EnqueueRequest {
+                            queue,
+                            priority,
+                            skills: Vec::new(),
+                        },
+                        number,
+                        language,
+                    }
+                    .into(),
+                );
             }
-            Output::Withdraw { call } => acd.send(AcdInput::WithdrawCallback { call }),
+            Output::Withdraw { call } => acd.send(desk::Input::WithdrawCallback { call }.into()),
         }
     }
 }

@@ -614,7 +614,8 @@ async fn serve(
         &config.dialplan.allow,
         config.dialplan.max_calls_per_number_per_day,
     )?);
-    // Today's callbacks count against the daily limit after a restart too.
+    // Today's callbacks and follow-up calls count against the daily limit
+    // after a restart too.
     let today = callback::today();
     let day_start = hotline_types::Timestamp(today.saturating_mul(86_400_000));
     match store.numbers_dialled_since(day_start).await {
@@ -622,7 +623,7 @@ async fn serve(
             if !numbers.is_empty() {
                 info!(
                     calls = numbers.len(),
-                    "today's callbacks restored into the dial plan's daily limit"
+                    "today's calls placed restored into the dial plan's daily limit"
                 );
             }
             dial_plan.restore(today, numbers);

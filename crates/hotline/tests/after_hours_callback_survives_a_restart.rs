@@ -296,7 +296,7 @@ fn an_after_hours_callback_is_placed_when_the_office_opens_after_a_restart() {
     );
     assert!(
         evening.wait_for_log(
-            "today's callbacks restored into the dial plan's daily limit",
+            "today's calls placed restored into the dial plan's daily limit",
             Duration::from_secs(10)
         ),
         "{}",

@@ -10,92 +10,13 @@ mod support;
 
 use std::time::Duration;
 
-use hotline_orders::{Actor, Command, OrderChange, Phase};
-use hotline_store::{NewCitizen, Store, StoreOptions};
-use hotline_types::{CaseRef, Timestamp};
+use hotline_orders::{OrderChange, Phase};
+use hotline_store::{Store, StoreOptions};
+use hotline_types::Timestamp;
 use support::orders::{self, ctx};
 use support::{
     assert_text_spoken_once, free_port, scenario, sipp_available, sipp_with_files, Hotline,
 };
-
-const DAY_MS: i64 = 86_400_000;
-
-/// A scripts folder with a plain hotline script (no opening hours: always
-/// open), the shipped follow-up script and the shipped prompts.
-fn scripts_dir() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::write(
-        dir.path().join("plain.toml"),
-        r#"
-[script]
-name = "plain"
-start = "goodbye"
-languages = ["zh", "en"]
-default_language = "zh"
-
-[[hangup]]
-id = "goodbye"
-prompts = ["goodbye"]
-reason = "goodbye"
-"#,
-    )
-    .expect("write the script");
-    let shipped = format!("{}/../../ivr_scripts", env!("CARGO_MANIFEST_DIR"));
-    std::fs::copy(
-        format!("{shipped}/follow_up.toml"),
-        dir.path().join("follow_up.toml"),
-    )
-    .expect("copy the follow-up script");
-    std::os::unix::fs::symlink(format!("{shipped}/prompts"), dir.path().join("prompts"))
-        .expect("link the prompts");
-    dir
-}
-
-/// A request from 13900139000 to housing, taken ten days ago, handled and
-/// closed the same day: its follow-up has been due since.
-async fn closed_order(store: &Store) -> CaseRef {
-    let rules = orders::rules();
-    let t0 = Timestamp(Timestamp::from_system_time(std::time::SystemTime::now()).0 - 10 * DAY_MS);
-    let citizen = store
-        .create_citizen(
-            &ctx("li.agent", t0),
-            &NewCitizen {
-                full_name: "Zhang Wei".into(),
-                preferred_language: Some("en".into()),
-                phones: vec!["13900139000".into()],
-                ..NewCitizen::default()
-            },
-        )
-        .await
-        .expect("citizen");
-    let reference = orders::take_down_request(store, &rules, t0, Some(citizen)).await;
-    let agent = orders::agent();
-    let housing = Actor::handler("wang.housing", &["housing"]);
-    let steps = [
-        (&agent, Command::Dispatch),
-        (&housing, Command::Accept),
-        (
-            &housing,
-            Command::Reply {
-                text: "The lift was repaired".into(),
-            },
-        ),
-        (&housing, Command::Close),
-    ];
-    for (i, (actor, command)) in steps.into_iter().enumerate() {
-        let at = Timestamp(t0.0 + (i as i64 + 1) * 3_600_000);
-        orders::act(store, &rules, at, actor, &reference, command).await;
-    }
-    let due = store
-        .follow_ups_due(
-            Timestamp::from_system_time(std::time::SystemTime::now()),
-            10,
-        )
-        .await
-        .expect("follow-ups due");
-    assert_eq!(due.len(), 1, "the follow-up is due: {due:?}");
-    reference
-}
 
 #[test]
 fn the_hotline_calls_the_reporter_and_records_their_satisfaction() {
@@ -112,7 +33,8 @@ fn the_hotline_calls_the_reporter_and_records_their_satisfaction() {
     let reference = runtime.block_on(async {
         let store = Store::connect_with(&db, options()).await.expect("store");
         store.migrate().await.expect("migrate");
-        let reference = closed_order(&store).await;
+        let reporter = orders::reporter(&store, "13900139000").await;
+        let reference = orders::closed_with_follow_up_due(&store, reporter).await;
         store.close().await;
         reference
     });
@@ -133,7 +55,7 @@ fn the_hotline_calls_the_reporter_and_records_their_satisfaction() {
         &[],
         Duration::from_secs(90),
     );
-    let scripts = scripts_dir();
+    let scripts = orders::follow_up_scripts();
     let outbound = format!("sip:{{number}}@127.0.0.1:{trunk_port}");
     let hotline = Hotline::start(&[
         (

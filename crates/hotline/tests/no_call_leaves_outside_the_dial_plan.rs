@@ -10,44 +10,15 @@
 
 mod support;
 
-use std::net::UdpSocket;
 use std::time::Duration;
 
 use serde_json::json;
 use support::console::ConsoleClient;
+use support::trunk::Trunk;
 use support::{
     agent_path_scripts, agent_phone_running, scenario, sipp_available, sipp_with_files, voice_ulaw,
     Hotline,
 };
-
-/// The outbound trunk: a socket that reports whether anything reached it.
-struct Trunk {
-    socket: UdpSocket,
-    port: u16,
-}
-
-impl Trunk {
-    fn new() -> Self {
-        // The port is the one the kernel gives this socket: choosing a free
-        // port first and binding it after leaves a window in which a
-        // parallel test's process can take it (CI saw AddrInUse here).
-        let socket = UdpSocket::bind("127.0.0.1:0").expect("bind the trunk");
-        let port = socket.local_addr().expect("the trunk's address").port();
-        socket
-            .set_read_timeout(Some(Duration::from_millis(200)))
-            .expect("a timeout");
-        Self { socket, port }
-    }
-
-    fn outbound_uri(&self) -> String {
-        format!("sip:{{number}}@127.0.0.1:{}", self.port)
-    }
-
-    fn received_anything(&self) -> bool {
-        let mut buf = [0u8; 2048];
-        self.socket.recv_from(&mut buf).is_ok()
-    }
-}
 
 fn start(trunk: &Trunk, scripts_dir: &str) -> Hotline {
     Hotline::start_with_args(

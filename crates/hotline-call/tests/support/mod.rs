@@ -4,6 +4,7 @@
 
 pub mod callbacks_sim;
 pub mod calls;
+pub mod desk_sim;
 pub mod follow_up_sim;
 
 use std::path::Path;

@@ -6,6 +6,7 @@
 
 pub mod console;
 pub mod orders;
+pub mod trunk;
 
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpListener, UdpSocket};

@@ -5,7 +5,7 @@
 use hotline_orders::{
     Actor, CalendarSpec, Catalogue, Channel, Command, Location, OrderRules, WorkingCalendar,
 };
-use hotline_store::{AuditContext, NewWorkOrder, Store};
+use hotline_store::{AuditContext, NewCitizen, NewWorkOrder, Store};
 use hotline_types::{CallId, CaseRef, CitizenId, Timestamp};
 
 /// The example catalogue, Monday to Friday in Asia/Shanghai, due soon
@@ -82,4 +82,90 @@ pub async fn act(
         )
         .await
         .unwrap_or_else(|e| panic!("{name} on {order}: {e}"));
+}
+
+const DAY_MS: i64 = 86_400_000;
+
+fn now() -> Timestamp {
+    Timestamp::from_system_time(std::time::SystemTime::now())
+}
+
+/// A citizen, Zhang Wei, who speaks English, at this phone number.
+pub async fn reporter(store: &Store, phone: &str) -> CitizenId {
+    store
+        .create_citizen(
+            &ctx("li.agent", now()),
+            &NewCitizen {
+                full_name: "Zhang Wei".into(),
+                preferred_language: Some("en".into()),
+                phones: vec![phone.into()],
+                ..NewCitizen::default()
+            },
+        )
+        .await
+        .expect("citizen")
+}
+
+/// A request from `citizen` to housing, taken ten days ago, handled and
+/// closed the same day: its follow-up call has been due since.
+pub async fn closed_with_follow_up_due(store: &Store, citizen: CitizenId) -> CaseRef {
+    let rules = rules();
+    let t0 = Timestamp(now().0 - 10 * DAY_MS);
+    let reference = take_down_request(store, &rules, t0, Some(citizen)).await;
+    let housing = Actor::handler("wang.housing", &["housing"]);
+    let steps = [
+        (&agent(), Command::Dispatch),
+        (&housing, Command::Accept),
+        (
+            &housing,
+            Command::Reply {
+                text: "The lift was repaired".into(),
+            },
+        ),
+        (&housing, Command::Close),
+    ];
+    for (i, (actor, command)) in steps.into_iter().enumerate() {
+        let at = Timestamp(t0.0 + (i as i64 + 1) * 3_600_000);
+        act(store, &rules, at, actor, &reference, command).await;
+    }
+    let due = store
+        .follow_ups_due(now(), 10)
+        .await
+        .expect("follow-ups due");
+    assert!(
+        due.iter().any(|d| d.order == reference),
+        "the follow-up is due: {due:?}"
+    );
+    reference
+}
+
+/// A scripts folder with a plain hotline script (no opening hours: always
+/// open), the shipped follow-up script and the shipped prompts.
+pub fn follow_up_scripts() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("plain.toml"),
+        r#"
+[script]
+name = "plain"
+start = "goodbye"
+languages = ["zh", "en"]
+default_language = "zh"
+
+[[hangup]]
+id = "goodbye"
+prompts = ["goodbye"]
+reason = "goodbye"
+"#,
+    )
+    .expect("write the script");
+    let shipped = format!("{}/../../ivr_scripts", env!("CARGO_MANIFEST_DIR"));
+    std::fs::copy(
+        format!("{shipped}/follow_up.toml"),
+        dir.path().join("follow_up.toml"),
+    )
+    .expect("copy the follow-up script");
+    std::os::unix::fs::symlink(format!("{shipped}/prompts"), dir.path().join("prompts"))
+        .expect("link the prompts");
+    dir
 }
