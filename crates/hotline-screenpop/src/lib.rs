@@ -83,6 +83,7 @@ mod ws;
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -133,9 +134,14 @@ pub(crate) struct Shared {
     access: Mutex<AccessRegistry>,
     pub(crate) hub: Hub,
     pub(crate) wallboard: Wallboard,
+    /// The accounts' version the sessions were last checked against.
+    accounts_checked: AtomicI64,
 }
 
 pub(crate) type App = Arc<Shared>;
+
+/// No accounts' version checked yet (the counter starts at 0).
+const NEVER_CHECKED: i64 = -1;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic elsewhere while holding the lock leaves consistent data here
@@ -334,6 +340,7 @@ impl Console {
                 access: Mutex::new(AccessRegistry::default()),
                 hub: Hub::default(),
                 wallboard: Wallboard::default(),
+                accounts_checked: AtomicI64::new(NEVER_CHECKED),
             }),
         }
     }
@@ -384,6 +391,13 @@ impl Console {
         if self.shared.sessions().is_empty() {
             return Ok(0);
         }
+        // One row a second; every account only when one changed. The
+        // version is read first, so a change made while the accounts are
+        // read moves it past the one kept and is read at the next check.
+        let version = self.shared.store.accounts_version().await?;
+        if version == self.shared.accounts_checked.load(Ordering::Acquire) {
+            return Ok(0);
+        }
         let users: HashMap<String, hotline_store::User> = self
             .shared
             .store
@@ -409,6 +423,9 @@ impl Console {
                 });
             }
         }
+        self.shared
+            .accounts_checked
+            .store(version, Ordering::Release);
         Ok(ended.len())
     }
 

@@ -86,6 +86,22 @@ pub enum StoreError {
     PasswordHash { detail: String },
 }
 
+impl StoreError {
+    /// The database failed as a whole (unreachable, locked, unreadable),
+    /// not one record: what a pass over many records stops for.
+    pub fn is_database_down(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Unavailable { .. }
+                | StoreError::PostgresUnreachable { .. }
+                | StoreError::SqliteLocked { .. }
+                | StoreError::SqliteCorrupt { .. }
+                | StoreError::SqliteOpen { .. }
+                | StoreError::Migration { .. }
+        )
+    }
+}
+
 /// A short result alias for the store.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 

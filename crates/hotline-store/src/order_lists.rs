@@ -436,8 +436,11 @@ impl Store {
     /// `limit`), each sent `Command::Remind` with the due-soon window of
     /// `rules`, which the core checks again on the order's log. An order that
     /// another node reminded first, or whose deadline moved meanwhile, is
-    /// skipped; any other error stops the pass. Returns the lines of the
-    /// orders reminded, as they were listed.
+    /// skipped; so is one that cannot be reminded for a reason of its own
+    /// (a log that no longer reads, say), with a warning, so that one
+    /// broken order does not keep every other department from its
+    /// reminder. Only a database that fails as a whole stops the pass.
+    /// Returns the lines of the orders reminded, as they were listed.
     pub async fn give_reminders_due(
         &self,
         rules: &OrderRules,
@@ -469,7 +472,10 @@ impl Store {
                     OrderError::NoReminderDue { .. } | OrderError::WrongPhase { .. },
                 ))
                 | Err(StoreError::OrderConflict { .. }) => {}
-                Err(e) => return Err(e),
+                Err(e) if e.is_database_down() => return Err(e),
+                Err(e) => {
+                    tracing::warn!(order = %line.reference, error = %e, "deadline reminder: this order cannot be reminded; the others still are");
+                }
             }
         }
         Ok(reminded)

@@ -375,6 +375,18 @@ impl Store {
         })
     }
 
+    /// The accounts' version: a counter that every change to an account
+    /// or its skills moves on, whoever made it (triggers in the schema).
+    /// Reading it is one row, so a check once a second costs nothing;
+    /// [`Store::list_users`] only when it moved.
+    pub async fn accounts_version(&self) -> Result<i64> {
+        Ok(with_pool!(self, |pool| {
+            sqlx::query_scalar("SELECT n FROM accounts_version WHERE id = 1")
+                .fetch_one(pool)
+                .await?
+        }))
+    }
+
     /// Every user, by login.
     pub async fn list_users(&self) -> Result<Vec<User>> {
         let logins: Vec<String> = with_pool!(self, |pool| {

@@ -4,7 +4,9 @@
 //! off the list and marks its inbox line, an approved extension puts it
 //! back once the new deadline is near, and an overdue order is never listed
 //! (it is on the overdue list). `Store::give_reminders_due`, the driver's
-//! pass, reminds each due order once as the hotline.
+//! pass, reminds each due order once as the hotline, and an order that
+//! cannot be reminded (its log no longer reads) does not keep the others
+//! from theirs.
 
 mod common;
 
@@ -144,6 +146,48 @@ async fn reminders_due_once_per_deadline() {
             .await;
         assert!(refused.is_err(), "{label}: {refused:?}");
         assert_eq!(ts.log_kinds(&late).await, kinds, "{label}");
+    }
+}
+
+#[tokio::test]
+async fn a_broken_order_does_not_stop_the_reminders() {
+    let desk = Desk::beijing();
+    for ts in stores().await {
+        let s = &ts.store;
+        let label = ts.label;
+        // Both due at the end of Friday 27th; the first listed is broken.
+        let broken = desk.dispatched(s, at(0), "request", None).await;
+        let sound = desk.dispatched(s, at(HOUR), "request", None).await;
+        ts.raw_strings(&format!(
+            "UPDATE case_events SET payload = 'not an order change' WHERE seq = 1 \
+             AND case_id = (SELECT case_id FROM cases WHERE case_ref = '{}')",
+            broken.digits()
+        ))
+        .await;
+        let thursday = at(4 * DAY);
+        assert_eq!(
+            due(&desk, s, thursday).await,
+            [broken.clone(), sound.clone()],
+            "{label}"
+        );
+        let rules = OrderRules {
+            catalogue: desk.catalogue.clone(),
+            calendar: desk.calendar.clone(),
+            due_soon_working_days: 1,
+        };
+        let given: Vec<CaseRef> = s
+            .give_reminders_due(&rules, &Actor::agent("hotline"), thursday, 100)
+            .await
+            .unwrap_or_else(|e| panic!("{label}: the pass goes on: {e}"))
+            .into_iter()
+            .map(|line| line.reference)
+            .collect();
+        assert_eq!(given, std::slice::from_ref(&sound), "{label}");
+        assert_eq!(
+            ts.log_kinds(&sound).await,
+            ["created", "dispatched", "reminded"],
+            "{label}"
+        );
     }
 }
 
