@@ -236,7 +236,7 @@ id = "bye"
 }
 
 fn shipped_text() -> String {
-    std::fs::read_to_string(shipped_dir().join("hotline.toml")).expect("read")
+    std::fs::read_to_string(shipped_dir().join("menu.toml")).expect("read")
 }
 
 proptest! {

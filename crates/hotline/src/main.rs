@@ -113,6 +113,8 @@ enum IvrCommand {
     },
     /// Print a script as Graphviz DOT or Mermaid.
     Graph {
+        /// The scripts folder (default: ivr.scripts_dir).
+        path: Option<PathBuf>,
         /// The script name (default: ivr.script).
         #[arg(long)]
         script: Option<String>,
@@ -121,6 +123,9 @@ enum IvrCommand {
     },
     /// Walk a script in the terminal: type keys, see prompts and events.
     Simulate {
+        /// The scripts folder (default: ivr.scripts_dir).
+        path: Option<PathBuf>,
+        /// The script name (default: ivr.script).
         #[arg(long)]
         script: Option<String>,
         /// The caller's number.
@@ -328,11 +333,18 @@ async fn open_store(config: &Config) -> anyhow::Result<hotline_store::Store> {
 }
 
 fn ivr_tool(config: &Config, command: IvrCommand) -> anyhow::Result<()> {
-    let order_rules = orders::load(&config.orders, &config.ivr.scripts_dir)?;
+    // The folder named on the command line, else the configured one: its
+    // scripts, prompts and holiday calendar.
+    let dir = match &command {
+        IvrCommand::Check { path }
+        | IvrCommand::Graph { path, .. }
+        | IvrCommand::Simulate { path, .. } => path.clone(),
+    }
+    .unwrap_or_else(|| config.ivr.scripts_dir.clone());
+    let order_rules = orders::load(&config.orders, &dir)?;
     let environment = config.ivr_environment(&order_rules);
     match command {
-        IvrCommand::Check { path } => {
-            let dir = path.unwrap_or_else(|| config.ivr.scripts_dir.clone());
+        IvrCommand::Check { .. } => {
             let report = hotline_ivr::check(&dir, &environment).context("reading the scripts")?;
             println!("{report}");
             if report.has_errors() {
@@ -341,8 +353,8 @@ fn ivr_tool(config: &Config, command: IvrCommand) -> anyhow::Result<()> {
             println!("{}: no errors", dir.display());
             Ok(())
         }
-        IvrCommand::Graph { script, format } => {
-            let bundle = hotline_ivr::load_bundle(&config.ivr.scripts_dir, &environment, 1)
+        IvrCommand::Graph { script, format, .. } => {
+            let bundle = hotline_ivr::load_bundle(&dir, &environment, 1)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             let name = script.unwrap_or_else(|| config.ivr.script.clone());
             let script = bundle.script(&name)?;
@@ -353,8 +365,8 @@ fn ivr_tool(config: &Config, command: IvrCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        IvrCommand::Simulate { script, caller } => {
-            let bundle = hotline_ivr::load_bundle(&config.ivr.scripts_dir, &environment, 1)
+        IvrCommand::Simulate { script, caller, .. } => {
+            let bundle = hotline_ivr::load_bundle(&dir, &environment, 1)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             let name = script.unwrap_or_else(|| config.ivr.script.clone());
             let call = hotline_ivr::CallInfo {
