@@ -13,7 +13,7 @@ use std::time::Duration;
 use hotline_store::{Store, StoreOptions};
 use support::orders;
 use support::trunk::Trunk;
-use support::{free_port, scenario, sipp_available, sipp_with_files, Hotline};
+use support::{free_port, sipp_available, Hotline};
 
 const NUMBER: &str = "13900139000";
 
@@ -57,20 +57,7 @@ fn a_number_called_today_is_not_called_again_after_a_restart() {
 
     // The first follow-up call: dialled, answered and scored.
     let trunk_port = free_port();
-    let answering = sipp_with_files(
-        None,
-        &[
-            "-sf",
-            &scenario("trunk_reporter_rates_the_follow_up.xml"),
-            "-p",
-            &trunk_port.to_string(),
-            "-rtp_echo",
-            "-m",
-            "1",
-        ],
-        &[],
-        Duration::from_secs(90),
-    );
+    let answering = orders::reporter_rating_the_follow_up(trunk_port);
     let hotline = start(&format!("sip:{{number}}@127.0.0.1:{trunk_port}"));
     assert!(
         hotline.wait_for_log("follow-up recorded on the order", Duration::from_secs(60)),

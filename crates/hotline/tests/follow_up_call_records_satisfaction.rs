@@ -14,9 +14,7 @@ use hotline_orders::{OrderChange, Phase};
 use hotline_store::{Store, StoreOptions};
 use hotline_types::Timestamp;
 use support::orders::{self, ctx};
-use support::{
-    assert_text_spoken_once, free_port, scenario, sipp_available, sipp_with_files, Hotline,
-};
+use support::{assert_text_spoken_once, free_port, sipp_available, Hotline};
 
 #[test]
 fn the_hotline_calls_the_reporter_and_records_their_satisfaction() {
@@ -41,20 +39,7 @@ fn the_hotline_calls_the_reporter_and_records_their_satisfaction() {
 
     // The reporter's phone behind the trunk answers and presses 4.
     let trunk_port = free_port();
-    let trunk = sipp_with_files(
-        None,
-        &[
-            "-sf",
-            &scenario("trunk_reporter_rates_the_follow_up.xml"),
-            "-p",
-            &trunk_port.to_string(),
-            "-rtp_echo",
-            "-m",
-            "1",
-        ],
-        &[],
-        Duration::from_secs(90),
-    );
+    let trunk = orders::reporter_rating_the_follow_up(trunk_port);
     let scripts = orders::follow_up_scripts();
     let outbound = format!("sip:{{number}}@127.0.0.1:{trunk_port}");
     let hotline = Hotline::start(&[

@@ -169,3 +169,23 @@ reason = "goodbye"
         .expect("link the prompts");
     dir
 }
+
+/// The reporter's phone behind the outbound trunk: a SIPp UAS on `port`
+/// that answers one follow-up call, echoes its audio and presses 4
+/// (`trunk_reporter_rates_the_follow_up.xml`).
+pub fn reporter_rating_the_follow_up(port: u16) -> super::SippProcess {
+    super::sipp_with_files(
+        None,
+        &[
+            "-sf",
+            &super::scenario("trunk_reporter_rates_the_follow_up.xml"),
+            "-p",
+            &port.to_string(),
+            "-rtp_echo",
+            "-m",
+            "1",
+        ],
+        &[],
+        std::time::Duration::from_secs(90),
+    )
+}
