@@ -280,7 +280,8 @@ impl Desk {
         }
     }
 
-    /// The ACD, for its read-only views (snapshots, who conducts a call).
+    /// The ACD, for its read-only views (snapshots, who conducts a call,
+    /// whether an agent may act on a call).
     pub fn acd(&self) -> &Acd {
         &self.acd
     }
@@ -312,22 +313,12 @@ impl Desk {
         self.run_actions(now, wall);
     }
 
-    /// The agent's state and when they entered it.
-    pub fn agent(&self, agent: &AgentId) -> Option<(AgentState, Timestamp)> {
+    /// The agent's state and when they entered it (`wall`, now, for an
+    /// agent whose state has not changed since the desk started).
+    pub fn agent(&self, agent: &AgentId, wall: Timestamp) -> Option<(AgentState, Timestamp)> {
         let state = self.acd.agent_state(agent)?;
-        let since = self.since.get(agent).copied().unwrap_or(Timestamp(0));
+        let since = self.since.get(agent).copied().unwrap_or(wall);
         Some((state, since))
-    }
-
-    /// The call this agent conducts, for a supervisor to join.
-    pub fn conducted_call(&self, agent: &AgentId) -> Option<CallId> {
-        self.acd.conducted_call(agent)
-    }
-
-    /// The agent conducts this call (so may hold, transfer, consult or hang
-    /// it up); a colleague they consult does not.
-    pub fn check_conducts(&self, agent: &AgentId, call: CallId) -> Result<(), AcdError> {
-        self.acd.check_conducts(agent, call)
     }
 
     /// A console login whose phone is registered.
@@ -383,8 +374,8 @@ impl Desk {
         result
     }
 
-    /// The agent transfers the call to a queue (from the console or the
-    /// phone): the call waits again there.
+    /// The agent transfers the call to a queue from the console (the
+    /// phone's REFER is [`Input::TransferFromPhone`]).
     pub fn transfer(
         &mut self,
         now: Instant,
@@ -393,15 +384,26 @@ impl Desk {
         call: CallId,
         queue: QueueId,
     ) -> Result<(), AcdError> {
-        let result = self.acd.transfer(now, call, queue.clone(), Some(agent));
-        if result.is_ok() {
-            if let Some(entry) = self.calls.get_mut(&call) {
-                entry.queue = queue;
-            }
-            self.order(call, Order::Requeued);
-        }
+        let result = self.requeue(now, call, queue, agent);
         self.run_actions(now, wall);
         result
+    }
+
+    /// The ACD takes the call from `agent` into `queue`; the call waits
+    /// again there.
+    fn requeue(
+        &mut self,
+        now: Instant,
+        call: CallId,
+        queue: QueueId,
+        agent: AgentId,
+    ) -> Result<(), AcdError> {
+        self.acd.transfer(now, call, queue.clone(), Some(agent))?;
+        if let Some(entry) = self.calls.get_mut(&call) {
+            entry.queue = queue;
+        }
+        self.order(call, Order::Requeued);
+        Ok(())
     }
 
     /// The agent consults a colleague, a queue's next agent or a
@@ -565,17 +567,9 @@ impl Desk {
                 }
             }
             Input::TransferFromPhone { call, agent, queue } => {
-                match self.acd.transfer(now, call, queue.clone(), Some(agent)) {
-                    Ok(()) => {
-                        if let Some(entry) = self.calls.get_mut(&call) {
-                            entry.queue = queue;
-                        }
-                        self.order(call, Order::Requeued);
-                    }
-                    Err(e) => {
-                        warn!(%call, error = %e, "transfer from the phone refused");
-                        self.order(call, Order::TransferRefused);
-                    }
+                if let Err(e) = self.requeue(now, call, queue, agent) {
+                    warn!(%call, error = %e, "transfer from the phone refused");
+                    self.order(call, Order::TransferRefused);
                 }
             }
             Input::RingReady {

@@ -29,7 +29,7 @@ fn wrap_up_lasts_as_the_queue_says_and_each_change_is_timed() {
     });
     let talk_started = sim.wall();
     assert_eq!(
-        sim.desk.agent(&agent("alice")),
+        sim.desk.agent(&agent("alice"), sim.wall()),
         Some((AgentState::OnCall { call: call(1) }, talk_started))
     );
 

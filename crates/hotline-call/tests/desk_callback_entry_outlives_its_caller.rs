@@ -18,18 +18,12 @@ fn asked_for_a_callback(can_call_back: bool) -> DeskSim {
         can_call_back,
     );
     sim.agent_ready("alice");
-    let (now, wall) = (sim.now, sim.wall());
-    sim.desk
-        .set_state(
-            now,
-            wall,
-            &agent("alice"),
-            Wanted::Break {
-                reason: "lunch".into(),
-            },
-        )
-        .unwrap();
-    sim.outputs();
+    sim.set_state(
+        "alice",
+        Wanted::Break {
+            reason: "lunch".into(),
+        },
+    );
     sim.enqueue(1, "13800000001");
     sim.advance(Duration::from_secs(20));
     sim.input(Input::RequestCallback {
@@ -52,11 +46,7 @@ fn asked_for_a_callback(can_call_back: bool) -> DeskSim {
 fn the_callback_task_takes_the_place_of_the_caller_when_an_agent_is_free() {
     let mut sim = asked_for_a_callback(true);
     sim.advance(Duration::from_secs(40));
-    let (now, wall) = (sim.now, sim.wall());
-    sim.desk
-        .set_state(now, wall, &agent("alice"), Wanted::Available)
-        .unwrap();
-    let out = sim.outputs();
+    let out = sim.set_state("alice", Wanted::Available);
     let start = out
         .iter()
         .position(|o| matches!(o, Output::StartCallback { .. }))
@@ -105,11 +95,7 @@ fn the_callback_task_takes_the_place_of_the_caller_when_an_agent_is_free() {
 #[test]
 fn without_a_trunk_no_callback_task_is_started() {
     let mut sim = asked_for_a_callback(false);
-    let (now, wall) = (sim.now, sim.wall());
-    sim.desk
-        .set_state(now, wall, &agent("alice"), Wanted::Available)
-        .unwrap();
-    let out = sim.outputs();
+    let out = sim.set_state("alice", Wanted::Available);
     assert!(
         !out.iter()
             .any(|o| matches!(o, Output::StartCallback { .. })),

@@ -56,26 +56,16 @@ fn a_break_during_the_pop_rings_no_phone_and_a_stale_pop_rings_nothing_later() {
     let mut sim = DeskSim::new(vec![housing(Strategy::LongestIdle, Duration::ZERO)], false);
     sim.agent_ready("alice");
     let (first_seq, first_pop) = pops(&sim.enqueue(1, "13800000001")).remove(0);
-    let (now, wall) = (sim.now, sim.wall());
-    sim.desk
-        .set_state(
-            now,
-            wall,
-            &agent("alice"),
-            Wanted::Break {
-                reason: "coffee".into(),
-            },
-        )
-        .unwrap();
-    sim.outputs();
+    sim.set_state(
+        "alice",
+        Wanted::Break {
+            reason: "coffee".into(),
+        },
+    );
     assert!(orders(&sim.ring_ready(first_seq, &first_pop)).is_empty());
 
     // Back from the break: the same call is offered to her again, a new offer.
-    let (now, wall) = (sim.now, sim.wall());
-    sim.desk
-        .set_state(now, wall, &agent("alice"), Wanted::Available)
-        .unwrap();
-    let (seq, pop) = pops(&sim.outputs()).remove(0);
+    let (seq, pop) = pops(&sim.set_state("alice", Wanted::Available)).remove(0);
     assert!(seq > first_seq);
     assert!(
         orders(&sim.ring_ready(first_seq, &first_pop)).is_empty(),

@@ -472,7 +472,7 @@ impl AcdTask {
     }
 
     fn status(&self, agent: &AgentId) -> Option<AgentStatus> {
-        let (state, since) = self.desk.agent(agent)?;
+        let (state, since) = self.desk.agent(agent, wall())?;
         Some(status_of(&state, since.as_millis()))
     }
 
@@ -626,7 +626,7 @@ impl AcdTask {
         action: MonitorAction,
         reply: oneshot::Sender<Result<CallId, Refused>>,
     ) {
-        let Some(call) = self.desk.conducted_call(agent) else {
+        let Some(call) = self.desk.acd().conducted_call(agent) else {
             let _ = reply.send(Err(Refused::NotTalking {
                 agent: agent.to_string(),
             }));
@@ -695,11 +695,14 @@ impl AcdTask {
     /// The agent conducts this call (so may hold, transfer, consult or hang
     /// it up); a colleague they consult does not.
     fn talking(&self, agent: &AgentId, call: CallId) -> Result<(), Refused> {
-        self.desk.check_conducts(agent, call).map_err(|e| match e {
-            // At the console this is an agent who has not logged in.
-            hotline_acd::AcdError::UnknownAgent(_) => Refused::NotLoggedIn,
-            other => refusal::of_acd(other),
-        })
+        self.desk
+            .acd()
+            .check_conducts(agent, call)
+            .map_err(|e| match e {
+                // At the console this is an agent who has not logged in.
+                hotline_acd::AcdError::UnknownAgent(_) => Refused::NotLoggedIn,
+                other => refusal::of_acd(other),
+            })
     }
 
     /// A callback task takes the call's place: the desk's orders for the

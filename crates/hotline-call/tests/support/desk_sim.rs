@@ -84,8 +84,14 @@ impl DeskSim {
             skills: Vec::new(),
         };
         self.desk.login(now, wall, agent(name), profile).unwrap();
+        self.set_state(name, Wanted::Available)
+    }
+
+    /// The agent asks the console for `wanted` and gets it.
+    pub fn set_state(&mut self, name: &str, wanted: Wanted) -> Vec<Output> {
+        let (now, wall) = (self.now, self.wall());
         self.desk
-            .set_state(now, wall, &agent(name), Wanted::Available)
+            .set_state(now, wall, &agent(name), wanted)
             .unwrap();
         self.outputs()
     }
