@@ -10,8 +10,7 @@ mod support;
 
 use std::time::Duration;
 
-use hotline_store::{Store, StoreOptions};
-use support::orders;
+use support::orders::{self, DataDir};
 use support::trunk::Trunk;
 use support::{free_port, sipp_available, Hotline};
 
@@ -22,37 +21,27 @@ fn a_number_called_today_is_not_called_again_after_a_restart() {
     if !sipp_available("a_number_called_today_is_not_called_again_after_a_restart") {
         return;
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let data = tempfile::tempdir().expect("data dir");
-    let data_dir = data.path().display().to_string();
-    let db = format!("sqlite://{data_dir}/hotline.db");
-    let options = || StoreOptions::new(b"dial-limit-test-key-0123456789abc".to_vec());
-    let store = || async {
-        let store = Store::connect_with(&db, options()).await.expect("store");
-        store.migrate().await.expect("migrate");
-        store
-    };
-    let reporter = runtime.block_on(async {
-        let store = store().await;
-        let reporter = orders::reporter(&store, NUMBER).await;
-        orders::closed_with_follow_up_due(&store, reporter).await;
-        store.close().await;
+    let data = DataDir::new();
+    let reporter = data.with_store(async |store| {
+        let reporter = orders::reporter(store, NUMBER).await;
+        orders::closed_with_follow_up_due(store, reporter).await;
         reporter
     });
     let scripts = orders::follow_up_scripts();
     let scripts_dir = scripts.path().display().to_string();
     let start = |outbound: &str| {
-        Hotline::start(&[
-            ("HOTLINE_IVR_SCRIPTS_DIR", &scripts_dir),
-            ("HOTLINE_IVR_SCRIPT", "plain"),
-            ("HOTLINE_SIP_OUTBOUND_URI", outbound),
-            ("HOTLINE_DIALPLAN_MAX_CALLS_PER_NUMBER_PER_DAY", "1"),
-            ("HOTLINE_DATABASE_URL", &db),
-            ("HOTLINE_DATABASE_DATA_DIR", &data_dir),
-        ])
+        Hotline::start(
+            &[
+                data.env().as_slice(),
+                &[
+                    ("HOTLINE_IVR_SCRIPTS_DIR", &scripts_dir),
+                    ("HOTLINE_IVR_SCRIPT", "plain"),
+                    ("HOTLINE_SIP_OUTBOUND_URI", outbound),
+                    ("HOTLINE_DIALPLAN_MAX_CALLS_PER_NUMBER_PER_DAY", "1"),
+                ],
+            ]
+            .concat(),
+        )
     };
 
     // The first follow-up call: dialled, answered and scored.
@@ -69,12 +58,8 @@ fn a_number_called_today_is_not_called_again_after_a_restart() {
     assert!(status.success(), "{status:?}");
 
     // The same reporter's second request is closed, its follow-up due.
-    let second = runtime.block_on(async {
-        let store = store().await;
-        let second = orders::closed_with_follow_up_due(&store, reporter).await;
-        store.close().await;
-        second
-    });
+    let second =
+        data.with_store(async |store| orders::closed_with_follow_up_due(store, reporter).await);
 
     let silent = Trunk::new();
     let hotline = start(&silent.outbound_uri());

@@ -9,9 +9,9 @@ mod support;
 use std::time::{Duration, SystemTime};
 
 use hotline_orders::{Command, OrderChange};
-use hotline_store::{Store, StoreOptions};
+use hotline_store::Store;
 use hotline_types::{CaseRef, Timestamp};
-use support::orders::{self, ctx};
+use support::orders::{self, ctx, DataDir};
 use support::Hotline;
 
 fn now() -> Timestamp {
@@ -36,26 +36,13 @@ async fn dispatched_order(store: &Store) -> CaseRef {
 
 #[test]
 fn the_hotline_reminds_the_department_once_before_the_deadline() {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let data = tempfile::tempdir().expect("data dir");
-    let db = format!("sqlite://{}/hotline.db", data.path().display());
-    let options = || StoreOptions::new(b"reminder-test-key-0123456789abcd".to_vec());
-    let reference = runtime.block_on(async {
-        let store = Store::connect_with(&db, options()).await.expect("store");
-        store.migrate().await.expect("migrate");
-        let reference = dispatched_order(&store).await;
-        store.close().await;
-        reference
-    });
-    let data_dir = data.path().display().to_string();
+    let data = DataDir::new();
+    let reference = data.with_store(async |store| dispatched_order(store).await);
     let env = [
-        ("HOTLINE_DATABASE_URL", db.as_str()),
-        ("HOTLINE_DATABASE_DATA_DIR", data_dir.as_str()),
-        ("HOTLINE_ORDERS_DUE_SOON_WORKING_DAYS", "10"),
-    ];
+        data.env().as_slice(),
+        &[("HOTLINE_ORDERS_DUE_SOON_WORKING_DAYS", "10")],
+    ]
+    .concat();
 
     let hotline = Hotline::start(&env);
     assert!(
@@ -88,8 +75,7 @@ fn the_hotline_reminds_the_department_once_before_the_deadline() {
     let (status, _) = hotline.stop_keeping_data();
     assert!(status.success(), "{status:?}");
 
-    runtime.block_on(async {
-        let store = Store::connect_with(&db, options()).await.expect("store");
+    data.with_store(async |store| {
         let log = store
             .work_order_events(&ctx("test", now()), &reference)
             .await
@@ -116,6 +102,5 @@ fn the_hotline_reminds_the_department_once_before_the_deadline() {
             "{log:?}"
         );
         assert!(order.order.reminded());
-        store.close().await;
     });
 }

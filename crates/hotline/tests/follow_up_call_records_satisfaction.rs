@@ -11,9 +11,8 @@ mod support;
 use std::time::Duration;
 
 use hotline_orders::{OrderChange, Phase};
-use hotline_store::{Store, StoreOptions};
 use hotline_types::Timestamp;
-use support::orders::{self, ctx};
+use support::orders::{self, ctx, DataDir};
 use support::{assert_text_spoken_once, free_port, sipp_available, Hotline};
 
 #[test]
@@ -21,20 +20,10 @@ fn the_hotline_calls_the_reporter_and_records_their_satisfaction() {
     if !sipp_available("the_hotline_calls_the_reporter_and_records_their_satisfaction") {
         return;
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let data = tempfile::tempdir().expect("data dir");
-    let db = format!("sqlite://{}/hotline.db", data.path().display());
-    let options = || StoreOptions::new(b"follow-up-test-key-0123456789abc".to_vec());
-    let reference = runtime.block_on(async {
-        let store = Store::connect_with(&db, options()).await.expect("store");
-        store.migrate().await.expect("migrate");
-        let reporter = orders::reporter(&store, "13900139000").await;
-        let reference = orders::closed_with_follow_up_due(&store, reporter).await;
-        store.close().await;
-        reference
+    let data = DataDir::new();
+    let reference = data.with_store(async |store| {
+        let reporter = orders::reporter(store, "13900139000").await;
+        orders::closed_with_follow_up_due(store, reporter).await
     });
 
     // The reporter's phone behind the trunk answers and presses 4.
@@ -42,19 +31,18 @@ fn the_hotline_calls_the_reporter_and_records_their_satisfaction() {
     let trunk = orders::reporter_rating_the_follow_up(trunk_port);
     let scripts = orders::follow_up_scripts();
     let outbound = format!("sip:{{number}}@127.0.0.1:{trunk_port}");
-    let hotline = Hotline::start(&[
-        (
-            "HOTLINE_IVR_SCRIPTS_DIR",
-            &scripts.path().display().to_string(),
-        ),
-        ("HOTLINE_IVR_SCRIPT", "plain"),
-        ("HOTLINE_SIP_OUTBOUND_URI", &outbound),
-        ("HOTLINE_DATABASE_URL", &db),
-        (
-            "HOTLINE_DATABASE_DATA_DIR",
-            &data.path().display().to_string(),
-        ),
-    ]);
+    let scripts_dir = scripts.path().display().to_string();
+    let hotline = Hotline::start(
+        &[
+            data.env().as_slice(),
+            &[
+                ("HOTLINE_IVR_SCRIPTS_DIR", &scripts_dir),
+                ("HOTLINE_IVR_SCRIPT", "plain"),
+                ("HOTLINE_SIP_OUTBOUND_URI", &outbound),
+            ],
+        ]
+        .concat(),
+    );
     assert!(
         hotline.wait_for_log("follow-up: dialling the reporter", Duration::from_secs(15)),
         "{}",
@@ -81,8 +69,7 @@ fn the_hotline_calls_the_reporter_and_records_their_satisfaction() {
     let (status, _data) = hotline.stop_keeping_data();
     assert!(status.success(), "{status:?}");
 
-    runtime.block_on(async {
-        let store = Store::connect_with(&db, options()).await.expect("store");
+    data.with_store(async |store| {
         let now = Timestamp::from_system_time(std::time::SystemTime::now());
         let log = store
             .work_order_events(&ctx("test", now), &reference)
@@ -122,6 +109,5 @@ fn the_hotline_calls_the_reporter_and_records_their_satisfaction() {
             .expect("the order");
         assert_eq!(order.order.phase(), Phase::FollowedUp);
         assert!(store.follow_ups_due(now, 10).await.expect("due").is_empty());
-        store.close().await;
     });
 }

@@ -5,7 +5,7 @@
 use hotline_orders::{
     Actor, CalendarSpec, Catalogue, Channel, Command, Location, OrderRules, WorkingCalendar,
 };
-use hotline_store::{AuditContext, NewCitizen, NewWorkOrder, Store};
+use hotline_store::{AuditContext, NewCitizen, NewWorkOrder, Store, StoreOptions};
 use hotline_types::{CallId, CaseRef, CitizenId, Timestamp};
 
 /// The example catalogue, Monday to Friday in Asia/Shanghai, due soon
@@ -188,4 +188,52 @@ pub fn reporter_rating_the_follow_up(port: u16) -> super::SippProcess {
         &[],
         std::time::Duration::from_secs(90),
     )
+}
+
+/// A hotline's data folder and its SQLite store, opened from the test (on
+/// a runtime of its own) to put orders in before the hotline starts and to
+/// read them after it stopped; [`DataDir::env`] points the hotline at it.
+pub struct DataDir {
+    _dir: tempfile::TempDir,
+    path: String,
+    db: String,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl DataDir {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("data dir");
+        let path = dir.path().display().to_string();
+        let db = format!("sqlite://{path}/hotline.db");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        DataDir {
+            _dir: dir,
+            path,
+            db,
+            runtime,
+        }
+    }
+
+    /// `work` on the store (migrated), closed afterwards.
+    pub fn with_store<T>(&self, work: impl AsyncFnOnce(&Store) -> T) -> T {
+        self.runtime.block_on(async {
+            let options = StoreOptions::new(b"orders-e2e-test-key-0123456789ab".to_vec());
+            let store = Store::connect_with(&self.db, options).await.expect("store");
+            store.migrate().await.expect("migrate");
+            let out = work(&store).await;
+            store.close().await;
+            out
+        })
+    }
+
+    /// The hotline's settings for this store and folder.
+    pub fn env(&self) -> [(&'static str, &str); 2] {
+        [
+            ("HOTLINE_DATABASE_URL", &self.db),
+            ("HOTLINE_DATABASE_DATA_DIR", &self.path),
+        ]
+    }
 }
