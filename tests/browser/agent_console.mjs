@@ -7,7 +7,7 @@
 // Prints one line per step (READY, POP {...}, CASE <ref>, CONSULT <notice>,
 // DONE)
 // for the Rust test to follow; screenshots go to $ARTIFACTS.
-import { launch, openPage } from './chromium.mjs';
+import { launch, openPage, signIn } from './chromium.mjs';
 
 const url = process.env.HOTLINE_URL;
 const login = process.env.AGENT_LOGIN;
@@ -18,10 +18,7 @@ const step = (line) => console.log(line);
 const browser = await launch();
 try {
   const page = await openPage(browser, { width: 1366, height: 768 });
-  await page.goto(`${url}/console/`);
-  await page.getByTestId('login-user').fill(login);
-  await page.getByTestId('login-password').fill(password);
-  await page.getByTestId('login-submit').click();
+  await signIn(page, url, '/console/', login, password);
   await page.getByTestId('btn-available').click();
   await page.locator('[data-testid="state"][data-state="available"]').waitFor({ timeout: 10000 });
   await page.screenshot({ path: `${artifacts}/console-available.png` });

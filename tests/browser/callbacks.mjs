@@ -5,7 +5,7 @@
 // confirmation) and finds it among the closed ones, cancelled by them.
 // Prints one line per step (LISTED {...}, PRIORITY {...}, CANCELLED {...},
 // DONE) for the Rust test to follow; screenshots go to $ARTIFACTS.
-import { launch, openPage } from './chromium.mjs';
+import { launch, openPage, signIn } from './chromium.mjs';
 
 const url = process.env.HOTLINE_URL;
 const login = process.env.SUPERVISOR_LOGIN;
@@ -20,10 +20,7 @@ try {
   page.on('dialog', (d) => d.accept());
   const cells = (row) => row.locator('td').allTextContents();
 
-  await page.goto(`${url}/callbacks/`);
-  await page.getByTestId('login-user').fill(login);
-  await page.getByTestId('login-password').fill(password);
-  await page.getByTestId('login-submit').click();
+  await signIn(page, url, '/callbacks/', login, password);
   const open = page.locator('[data-testid="cb-open"] [data-testid="cb-row"]', { hasText: number });
   await open.waitFor({ timeout: 15000 });
   step(`LISTED ${JSON.stringify({ cells: await cells(open), nav: await page.getByTestId('link-callbacks').isVisible() })}`);

@@ -21,3 +21,11 @@ export async function openPage(browser, viewport, lang) {
   if (lang) await page.addInitScript((l) => localStorage.setItem('hotline.lang', l), lang);
   return page;
 }
+
+// Opens `path` of the hotline at `url` and signs in through its login form.
+export async function signIn(page, url, path, login, password) {
+  await page.goto(`${url}${path}`);
+  await page.getByTestId('login-user').fill(login);
+  await page.getByTestId('login-password').fill(password);
+  await page.getByTestId('login-submit').click();
+}

@@ -5,7 +5,7 @@
 // closes it, each with the buttons the server offers, and reads the history.
 // Prints one line per step (INBOX {...}, OPENED {...}, CLOSED {...}, ZH
 // {...}, DONE) for the Rust test to follow; screenshots go to $ARTIFACTS.
-import { launch, openPage } from './chromium.mjs';
+import { launch, openPage, signIn } from './chromium.mjs';
 
 const url = process.env.HOTLINE_URL;
 const login = process.env.HANDLER_LOGIN;
@@ -18,10 +18,7 @@ const browser = await launch();
 try {
   const page = await openPage(browser, { width: 1400, height: 1000 }, 'en');
 
-  await page.goto(`${url}/orders/`);
-  await page.getByTestId('login-user').fill(login);
-  await page.getByTestId('login-password').fill(password);
-  await page.getByTestId('login-submit').click();
+  await signIn(page, url, '/orders/', login, password);
   const row = page.locator(`[data-testid="orders-inbox"] [data-testid="order-row"][data-reference="${reference}"]`);
   await row.waitFor({ timeout: 15000 });
   step(`INBOX ${JSON.stringify({

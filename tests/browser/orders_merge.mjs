@@ -5,7 +5,7 @@
 // "Duplicate of order" and presses the merge button (并单) the server
 // offers. Prints OPENED {...}, MERGED {...} and DONE for the Rust test;
 // screenshots go to $ARTIFACTS.
-import { launch, openPage } from './chromium.mjs';
+import { launch, openPage, signIn } from './chromium.mjs';
 
 const url = process.env.HOTLINE_URL;
 const duplicate = process.env.DUPLICATE;
@@ -17,10 +17,7 @@ const browser = await launch();
 try {
   const page = await openPage(browser, { width: 1400, height: 1000 }, 'en');
 
-  await page.goto(`${url}/orders/`);
-  await page.getByTestId('login-user').fill(process.env.LOGIN);
-  await page.getByTestId('login-password').fill(process.env.PASSWORD);
-  await page.getByTestId('login-submit').click();
+  await signIn(page, url, '/orders/', process.env.LOGIN, process.env.PASSWORD);
   await page.getByTestId('orders-department').waitFor({ timeout: 15000 });
   await page.getByTestId('orders-department').selectOption('housing');
   const row = page.locator(`[data-testid="orders-inbox"] [data-testid="order-row"][data-reference="${duplicate}"]`);

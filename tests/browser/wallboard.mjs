@@ -9,7 +9,7 @@
 // view its own. Prints one line per step (READY, WAITING {...},
 // ANSWERED {...}, COUNTED {...}, REPORT {...}, DONE) for the Rust test to
 // follow; screenshots go to $ARTIFACTS.
-import { launch, openPage } from './chromium.mjs';
+import { launch, openPage, signIn } from './chromium.mjs';
 
 const url = process.env.HOTLINE_URL;
 const login = process.env.SUPERVISOR_LOGIN;
@@ -30,10 +30,7 @@ try {
     return node ? node.textContent.trim() : null;
   }, [tile, testid]);
 
-  await page.goto(`${url}/wallboard/`);
-  await page.getByTestId('login-user').fill(login);
-  await page.getByTestId('login-password').fill(password);
-  await page.getByTestId('login-submit').click();
+  await signIn(page, url, '/wallboard/', login, password);
   await page.locator('[data-testid="wb-status"][data-state="live"]').waitFor({ timeout: 15000 });
   await page.locator(tile).waitFor({ timeout: 10000 });
   await page.locator(chip).waitFor({ timeout: 10000 });
