@@ -16,7 +16,10 @@ use std::time::Duration;
 
 use serde_json::json;
 use support::console::ConsoleClient;
-use support::{agent_phone, free_port, scenario, sipp_available, sipp_with_files, Hotline};
+use support::{
+    agent_phone, free_port, phone_behind_the_trunk, scenario, sipp_available, sipp_with_files,
+    Hotline,
+};
 
 /// The test's hotline script: the office schedule decides between taking a
 /// callback request (closed) and a plain goodbye (open).
@@ -174,18 +177,9 @@ fn an_after_hours_callback_is_placed_when_the_office_opens_after_a_restart() {
     );
     // The trunk answers the citizen's leg (echoing the audio) and, in the
     // survey, presses 5.
-    let trunk = sipp_with_files(
-        None,
-        &[
-            "-sf",
-            &scenario("trunk_citizen_rates_the_callback.xml"),
-            "-p",
-            &trunk_port.to_string(),
-            "-rtp_echo",
-            "-m",
-            "1",
-        ],
-        &[],
+    let trunk = phone_behind_the_trunk(
+        trunk_port,
+        &["-sf", &scenario("trunk_citizen_rates_the_callback.xml")],
         Duration::from_secs(60),
     );
     // An agent logs in: their phone rings first, with the callback's pop.

@@ -471,23 +471,23 @@ pub fn agent_path_scripts() -> tempfile::TempDir {
     dir
 }
 
+/// A phone behind the outbound trunk: a SIPp UAS on `port` that plays
+/// `scenario` (its `-sn` or `-sf` arguments) for one call and echoes the
+/// call's audio.
+pub fn phone_behind_the_trunk(port: u16, scenario: &[&str], timeout: Duration) -> SippProcess {
+    let port = port.to_string();
+    let args: Vec<&str> = scenario
+        .iter()
+        .copied()
+        .chain(["-p", &port, "-rtp_echo", "-m", "1"])
+        .collect();
+    sipp_with_files(None, &args, &[], timeout)
+}
+
 /// The outbound trunk of the callback tests: a SIPp UAS on `port` that
 /// answers one call (the citizen's leg) and echoes its audio.
 pub fn trunk_answering_one_call(port: u16) -> SippProcess {
-    sipp_with_files(
-        None,
-        &[
-            "-sn",
-            "uas",
-            "-p",
-            &port.to_string(),
-            "-rtp_echo",
-            "-m",
-            "1",
-        ],
-        &[],
-        Duration::from_secs(60),
-    )
+    phone_behind_the_trunk(port, &["-sn", "uas"], Duration::from_secs(60))
 }
 
 /// The demo's agent1, phone registered and logged in to the console, on a

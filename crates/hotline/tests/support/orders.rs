@@ -174,18 +174,10 @@ reason = "goodbye"
 /// that answers one follow-up call, echoes its audio and presses 4
 /// (`trunk_reporter_rates_the_follow_up.xml`).
 pub fn reporter_rating_the_follow_up(port: u16) -> super::SippProcess {
-    super::sipp_with_files(
-        None,
-        &[
-            "-sf",
-            &super::scenario("trunk_reporter_rates_the_follow_up.xml"),
-            "-p",
-            &port.to_string(),
-            "-rtp_echo",
-            "-m",
-            "1",
-        ],
-        &[],
+    let scenario = super::scenario("trunk_reporter_rates_the_follow_up.xml");
+    super::phone_behind_the_trunk(
+        port,
+        &["-sf", &scenario],
         std::time::Duration::from_secs(90),
     )
 }
