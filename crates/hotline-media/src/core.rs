@@ -834,12 +834,7 @@ impl LegCore {
         let first = voices.next()?;
         let Some(second) = voices.next() else {
             // One voice: relayed byte for byte, as in a two-leg bridge.
-            for (slot, b) in frame
-                .iter_mut()
-                .zip(first.relayed.drain(..SAMPLES_PER_TICK))
-            {
-                *slot = b;
-            }
+            take_front(&mut first.relayed, &mut frame);
             return Some(frame);
         };
         let mut sum = [0i32; SAMPLES_PER_TICK];
@@ -1353,9 +1348,7 @@ impl LegCore {
         };
         let mut caller = [0i16; SAMPLES_PER_TICK];
         let available = self.rx_pcm.len().min(SAMPLES_PER_TICK);
-        for (slot, s) in caller.iter_mut().zip(self.rx_pcm.drain(..available)) {
-            *slot = s;
-        }
+        take_front(&mut self.rx_pcm, &mut caller[..available]);
         let mut heard = [0i16; SAMPLES_PER_TICK];
         if let Some(frame) = sent {
             for (slot, b) in heard.iter_mut().zip(frame.iter()) {
@@ -1469,4 +1462,37 @@ fn append_tone(out: &mut VecDeque<u8>, codec: Codec, digit: DtmfDigit) {
         out.push_back(codec.encode(x as i16));
     }
     out.extend(std::iter::repeat_n(codec.silence_byte(), 480));
+}
+
+/// Moves the first `out.len()` items of `queue` into `out` (the queue holds
+/// at least that many): two slice copies, where draining into a zip went
+/// item by item, once per leg and tick.
+fn take_front<T: Copy>(queue: &mut VecDeque<T>, out: &mut [T]) {
+    let n = out.len();
+    let (front, back) = queue.as_slices();
+    let from_front = front.len().min(n);
+    out[..from_front].copy_from_slice(&front[..from_front]);
+    out[from_front..].copy_from_slice(&back[..n - from_front]);
+    queue.drain(..n);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::take_front;
+    use std::collections::VecDeque;
+
+    #[test]
+    fn take_front_reads_across_the_ring_buffers_wrap() {
+        let mut queue: VecDeque<u8> = VecDeque::with_capacity(8);
+        queue.extend(0..6);
+        queue.drain(..4);
+        queue.extend(6..12); // wraps: the front and back slices are both used
+        assert!(!queue.as_slices().1.is_empty());
+        let mut out = [0u8; 5];
+        take_front(&mut queue, &mut out);
+        assert_eq!(out, [4, 5, 6, 7, 8]);
+        assert_eq!(queue.iter().copied().collect::<Vec<_>>(), [9, 10, 11]);
+        take_front(&mut queue, &mut []);
+        assert_eq!(queue.len(), 3);
+    }
 }
