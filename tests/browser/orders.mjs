@@ -1,8 +1,9 @@
 // Drives the work orders page in Debian's Chromium for
 // crates/hotline/tests/work_orders_page_in_chromium.rs: the housing
 // department's handler signs in to /orders/, finds the order in the
-// department's inbox, opens it, accepts it, replies to the citizen and
-// closes it, each with the buttons the server offers, and reads the history.
+// department's inbox, opens it, accepts it, attaches the site visit's
+// notes as a file, replies to the citizen and closes it, each with the
+// buttons the server offers, and reads the history.
 // Prints one line per step (INBOX {...}, OPENED {...}, CLOSED {...}, ZH
 // {...}, DONE) for the Rust test to follow; screenshots go to $ARTIFACTS.
 import { launch, openPage, signIn } from './chromium.mjs';
@@ -11,6 +12,7 @@ const url = process.env.HOTLINE_URL;
 const login = process.env.HANDLER_LOGIN;
 const password = process.env.HANDLER_PASSWORD;
 const reference = process.env.REFERENCE;
+const reply = process.env.REPLY || 'The stairwell light was replaced on Thursday.';
 const artifacts = process.env.ARTIFACTS;
 const step = (line) => console.log(line);
 
@@ -39,13 +41,21 @@ try {
   const phase = (p) => page.locator(`[data-testid="order-detail"][data-phase="${p}"]`).waitFor({ timeout: 10000 });
   await page.getByTestId('order-do-accept').click();
   await phase('in_progress');
-  await page.getByTestId('order-text').fill('The stairwell light was replaced on Thursday.');
+  await page.getByTestId('order-file').setInputFiles({
+    name: 'site-visit.txt', mimeType: 'text/plain', buffer: Buffer.from(`Site visit for ${reference}: seen and fixed.\n`),
+  });
+  await page.getByTestId('order-do-add_attachment').click();
+  await page.getByTestId('attachment-link').first().waitFor({ timeout: 10000 });
+  await page.getByTestId('order-text').fill(reply);
   await page.getByTestId('order-do-reply').click();
   await phase('replied');
   await page.getByTestId('order-do-close').click();
   await phase('closed');
   const history = await page.locator('[data-testid="history-item"]').evaluateAll((items) => items.map((i) => i.dataset.kind));
-  step(`CLOSED ${JSON.stringify({ history, reply: await page.getByTestId('order-reply').textContent(), buttons: await buttons() })}`);
+  step(`CLOSED ${JSON.stringify({
+    history, reply: await page.getByTestId('order-reply').textContent(), buttons: await buttons(),
+    attachments: await page.getByTestId('attachment-link').allTextContents(),
+  })}`);
   await page.screenshot({ path: `${artifacts}/orders-closed.png`, fullPage: true });
 
   await page.getByTestId('lang-switch').click();

@@ -67,6 +67,14 @@ pub enum Command {
     AddNote {
         text: String,
     },
+    /// Adds a file's description; the driver keeps its bytes under the
+    /// `id` of the event this decides.
+    AddAttachment {
+        name: String,
+        content_type: String,
+        bytes: u64,
+        sha256: String,
+    },
     RequestExtension {
         working_days: u32,
         reason: String,
@@ -125,6 +133,7 @@ impl Command {
             Command::ResolveOnCall { .. } => "resolve on the call",
             Command::Accept => "accept",
             Command::AddNote { .. } => "add a note",
+            Command::AddAttachment { .. } => "add an attachment",
             Command::RequestExtension { .. } => "request an extension",
             Command::DecideExtension { .. } => "decide an extension",
             Command::Return { .. } => "return",
@@ -246,6 +255,32 @@ impl WorkOrder {
                 non_empty("note", &text)?;
                 vec![event(OrderChange::NoteAdded {
                     text: text.trim().to_owned(),
+                })]
+            }
+            Command::AddAttachment {
+                name,
+                content_type,
+                bytes,
+                sha256,
+            } => {
+                self.require_handler(actor, action)?;
+                if self.department().is_none() || phase == Phase::Merged {
+                    return Err(OrderError::WrongPhase { action, phase });
+                }
+                self.require_department(actor)?;
+                let name = attachment_name(&name)?;
+                if self.attachments().len() >= MAX_ATTACHMENTS {
+                    return Err(OrderError::TooManyAttachments {
+                        max: MAX_ATTACHMENTS,
+                    });
+                }
+                let id = u32::try_from(self.attachments().len() + 1).unwrap_or(u32::MAX);
+                vec![event(OrderChange::AttachmentAdded {
+                    id,
+                    name,
+                    content_type,
+                    bytes,
+                    sha256,
                 })]
             }
             Command::RequestExtension {
@@ -598,4 +633,29 @@ fn non_empty(field: &'static str, text: &str) -> Result<(), OrderError> {
     } else {
         Ok(())
     }
+}
+
+/// Files one order may hold.
+pub const MAX_ATTACHMENTS: usize = 20;
+
+/// Characters an attachment's name may have.
+pub const MAX_ATTACHMENT_NAME_CHARS: usize = 120;
+
+/// The name as it is kept: trimmed, a file name only (no folder, no
+/// control characters), never empty.
+fn attachment_name(name: &str) -> Result<String, OrderError> {
+    let name = name.trim();
+    non_empty("attachment's name", name)?;
+    let bad = name.chars().count() > MAX_ATTACHMENT_NAME_CHARS
+        || name == "."
+        || name == ".."
+        || name
+            .chars()
+            .any(|c| c.is_control() || c == '/' || c == '\\');
+    if bad {
+        return Err(OrderError::BadAttachmentName {
+            max: MAX_ATTACHMENT_NAME_CHARS,
+        });
+    }
+    Ok(name.to_owned())
 }

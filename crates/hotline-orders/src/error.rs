@@ -52,6 +52,10 @@ pub enum OrderError {
     InvalidCoordinates,
     #[error("the {field} is empty")]
     EmptyText { field: &'static str },
+    #[error("an order holds at most {max} attachments")]
+    TooManyAttachments { max: usize },
+    #[error("an attachment's name may not hold a path, control characters or more than {max} characters")]
+    BadAttachmentName { max: usize },
     #[error("score {score} is not between 1 and 5")]
     BadScore { score: u8 },
     #[error("an extension needs at least one working day")]
@@ -90,6 +94,8 @@ impl OrderError {
             OrderError::UnknownStreet { .. } => "unknown_street",
             OrderError::InvalidCoordinates => "invalid_coordinates",
             OrderError::EmptyText { .. } => "empty_text",
+            OrderError::TooManyAttachments { .. } => "too_many_attachments",
+            OrderError::BadAttachmentName { .. } => "bad_attachment_name",
             OrderError::BadScore { .. } => "bad_score",
             OrderError::ZeroExtension => "zero_extension",
             OrderError::ExtensionPending => "extension_pending",

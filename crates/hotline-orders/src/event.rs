@@ -49,6 +49,17 @@ pub enum OrderChange {
     NoteAdded {
         text: String,
     },
+    /// A file added to the order's file (a photo, a letter); its bytes are
+    /// the store's, under the order and `id`.
+    AttachmentAdded {
+        /// The order's own number for it: 1, 2, ...
+        id: u32,
+        name: String,
+        content_type: String,
+        bytes: u64,
+        /// Hex SHA-256 of the bytes, so a copy can be checked.
+        sha256: String,
+    },
     /// The handler asks for more working days (延期申请).
     ExtensionRequested {
         working_days: u32,
@@ -166,6 +177,7 @@ impl OrderChange {
             OrderChange::Dispatched { .. } => "dispatched",
             OrderChange::Accepted => "accepted",
             OrderChange::NoteAdded { .. } => "note_added",
+            OrderChange::AttachmentAdded { .. } => "attachment_added",
             OrderChange::ExtensionRequested { .. } => "extension_requested",
             OrderChange::ExtensionDecided { .. } => "extension_decided",
             OrderChange::Returned { .. } => "returned",

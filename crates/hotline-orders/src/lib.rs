@@ -51,12 +51,16 @@ pub use catalogue::{
     Catalogue, CatalogueConfig, CatalogueError, Category, CategoryConfig, Department,
     DepartmentConfig, DistrictConfig, FollowUpConfig,
 };
-pub use decide::{Command, FollowUpRetry, MergeEvents, NewOrder, Rules};
+pub use decide::{
+    Command, FollowUpRetry, MergeEvents, NewOrder, Rules, MAX_ATTACHMENTS,
+    MAX_ATTACHMENT_NAME_CHARS,
+};
 pub use error::OrderError;
 pub use event::{FollowUpAttempt, OrderChange, OrderEvent};
 pub use inbox::{Inbox, InboxStatus, OrderFigures};
 pub use model::{Actor, CategoryCode, Channel, Coordinates, DepartmentId, Location, Role, UserId};
 pub use order::{
-    Closure, Counters, FollowUp, FollowUpCall, Note, PendingExtension, Phase, Reporter, WorkOrder,
+    Attachment, Closure, Counters, FollowUp, FollowUpCall, Note, PendingExtension, Phase, Reporter,
+    WorkOrder,
 };
 pub use rules::OrderRules;

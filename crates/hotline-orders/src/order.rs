@@ -134,6 +134,18 @@ pub struct Note {
     pub text: String,
 }
 
+/// A file in the order's file; the store keeps its bytes under `id`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Attachment {
+    pub id: u32,
+    pub at: Timestamp,
+    pub by: UserId,
+    pub name: String,
+    pub content_type: String,
+    pub bytes: u64,
+    pub sha256: String,
+}
+
 /// The latest close.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Closure {
@@ -173,6 +185,7 @@ pub struct WorkOrder {
     /// The deadline the department was last reminded of.
     reminded_of: Option<Timestamp>,
     notes: Vec<Note>,
+    attachments: Vec<Attachment>,
     reply: Option<String>,
     closure: Option<Closure>,
     follow_up_due: Option<Timestamp>,
@@ -229,6 +242,7 @@ impl WorkOrder {
             pending_extension: None,
             reminded_of: None,
             notes: Vec::new(),
+            attachments: Vec::new(),
             reply: None,
             closure: None,
             follow_up_due: None,
@@ -273,6 +287,33 @@ impl WorkOrder {
                 }
                 self.phase = Phase::InProgress;
                 self.handler = Some(event.by.clone());
+            }
+            OrderChange::AttachmentAdded {
+                id,
+                name,
+                content_type,
+                bytes,
+                sha256,
+            } => {
+                if phase == Phase::Merged {
+                    return Err(wrong_phase);
+                }
+                let next = self.attachments.len() + 1;
+                if usize::try_from(*id).ok() != Some(next) {
+                    return Err(OrderError::Inconsistent {
+                        kind: "attachment_added",
+                        problem: "attachments are numbered 1, 2, ... in order",
+                    });
+                }
+                self.attachments.push(Attachment {
+                    id: *id,
+                    at: event.at,
+                    by: event.by.clone(),
+                    name: name.clone(),
+                    content_type: content_type.clone(),
+                    bytes: *bytes,
+                    sha256: sha256.clone(),
+                });
             }
             OrderChange::NoteAdded { text } => {
                 if phase == Phase::Merged {
@@ -588,6 +629,10 @@ impl WorkOrder {
 
     pub fn notes(&self) -> &[Note] {
         &self.notes
+    }
+
+    pub fn attachments(&self) -> &[Attachment] {
+        &self.attachments
     }
 
     /// What the citizen was told, since the latest reply.

@@ -486,7 +486,7 @@ fn work_orders() -> Value {
     };
     let order = || {
         Some(
-            json!({ "type": "object", "description": "OrderAnswer: order (the folded WorkOrder: reference, channel, category, citizen, location, summary, created_at/by, phase, department, deadline, handler, pending_extension, notes, reply, closure, follow_up_due, awaiting_follow_up, follow_ups, linked, merged_into, counters), reference_display, events, history (GET only: every OrderEvent, oldest first), personal_masked, may (the commands you may give now)." }),
+            json!({ "type": "object", "description": "OrderAnswer: order (the folded WorkOrder: reference, channel, category, citizen, location, summary, created_at/by, phase, department, deadline, handler, pending_extension, notes, attachments (id, at, by, name, content_type, bytes, sha256), reply, closure, follow_up_due, awaiting_follow_up, follow_ups, linked, merged_into, counters), reference_display, events, history (GET only: every OrderEvent, oldest first), personal_masked, may (the commands you may give now)." }),
         )
     };
     let lines = || {
@@ -574,12 +574,34 @@ fn work_orders() -> Value {
             .ok("200", "The order as it now is.", order())
             .also("404", "No such order.").also("409", refused).also("422", "A bad value.")
             .describe("The orders core decides who may: agents take down, dispatch and resolve on the call; the handling department's handlers accept, note, ask for an extension, return, reply and close; dispatchers re-dispatch; supervisors urge and decide extensions.").build() },
+        "/api/orders/{reference}/attachments": { "post": attach_op(reference(), order()) },
+        "/api/orders/{reference}/attachments/{id}": { "get": Op::new("orders", "One file of the order, as a download (audited).")
+            .param(reference())
+            .param(path_param("id", "The attachment's number on the order (1, 2, ...).", json!({ "type": "integer", "minimum": 1 })))
+            .ok("200", "The file, with its Content-Type, as an attachment (nosniff).", None)
+            .also("404", "No such order or attachment, or its file was erased.")
+            .describe("For the hotline's staff and the handling department's handlers; other departments get 403 (and see no file names).").build() },
         "/api/orders/{reference}/merge": { "post": Op::new("orders", "Merge this order into another that reports the same thing (并单); its reporter is followed up with the master's.")
             .param(reference())
             .post(Some(object(&["into"], json!({ "into": { "type": "string" } }))))
             .ok("200", "The master order as it now is.", order())
             .also("404", "No such order.").also("409", refused).build() },
     })
+}
+
+/// The upload: the body is the file itself, not JSON.
+fn attach_op(reference: Value, order: Option<Value>) -> Value {
+    let mut op = Op::new("orders", "Add a file to the order (a photo, a letter): the body is the file, its Content-Type the file's type.")
+        .param(reference)
+        .param(query_param("name", true, "The file's name, without folders (at most 120 characters).", json!({ "type": "string" })))
+        .post(None)
+        .ok("201", "The order as it now is, the file in its attachments.", order)
+        .also("404", "No such order.").also("409", "Refused: not the handling department's handler, the order merged, or 20 files already.")
+        .also("422", "Empty, over 10 MiB, or not image/jpeg, image/png, image/webp, application/pdf, text/plain, audio/wav or audio/mpeg.")
+        .describe("Only the handling department's handlers add files, as for notes.")
+        .build();
+    op["requestBody"] = json!({ "required": true, "content": { "*/*": { "schema": { "type": "string", "format": "binary" } } } });
+    op
 }
 
 fn pages_and_reports() -> Value {

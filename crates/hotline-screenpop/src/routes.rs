@@ -6,7 +6,7 @@
 
 use std::time::Instant;
 
-use axum::extract::{Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::handler::Handler;
 use axum::http::{header, HeaderMap, Method, Uri};
 use axum::middleware::{self, Next};
@@ -437,6 +437,19 @@ pub(crate) fn build(app: App) -> (Router, Vec<RouteInfo>) {
             "/api/orders/{reference}/commands",
             Some(ORDER_STAFF),
             handlers::orders::command,
+        )
+        .add(
+            M::POST,
+            "/api/orders/{reference}/attachments",
+            Some(ORDER_STAFF),
+            handlers::orders::attach
+                .layer(DefaultBodyLimit::max(hotline_store::MAX_ATTACHMENT_BYTES)),
+        )
+        .add(
+            M::GET,
+            "/api/orders/{reference}/attachments/{id}",
+            Some(ORDER_STAFF),
+            handlers::orders::attachment,
         )
         .add(
             M::POST,

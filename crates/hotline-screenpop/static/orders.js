@@ -4,7 +4,7 @@
 // commands the server says this user may give it now (`may`, decided by the
 // orders core); each sends POST /api/orders/{reference}/commands and shows
 // the order as it then is. Lists refresh every 15 s and after each change.
-import { $, api, currentLang, el, localTime, notify, onLanguage, setText, show, startPage, t, ApiError } from '/ui/common.js';
+import { $, api, currentLang, el, localTime, notify, onLanguage, setText, show, startPage, t, upload, ApiError } from '/ui/common.js';
 
 const ui = { tz: 480, me: null, catalogue: null, lists: null, order: null, timer: null };
 
@@ -173,9 +173,23 @@ function renderOrder(answer) {
   show($('d-department-label'), need('department'));
   show($('d-score-label'), need('score'));
   show($('d-into-label'), need('into'));
-  const buttons = may.flatMap((name) => (name === 'decide_extension'
-    ? [button('approve_extension', { command: name, approve: true }), button('refuse_extension', { command: name, approve: false })]
-    : [button(name, { command: name })]));
+  show($('d-file-label'), may.includes('add_attachment'));
+  const files = o.attachments || [];
+  $('d-attachments').replaceChildren(...(files.length ? files.map((f) => el('li', { dataset: { testid: 'attachment', id: String(f.id) } },
+    answer.personal_masked
+      ? el('span', { class: 'muted', text: t('name_hidden') })
+      : el('a', { href: `/api/orders/${o.reference}/attachments/${f.id}`, text: f.name, dataset: { testid: 'attachment-link' } }),
+    ` · ${f.content_type} · ${Math.max(1, Math.round(f.bytes / 1024))} KiB · ${when(f.at)} · ${f.by}`))
+    : [el('li', { class: 'muted', text: t('no_attachments') })]));
+  const buttons = may.flatMap((name) => {
+    if (name === 'decide_extension') {
+      return [button('approve_extension', { command: name, approve: true }), button('refuse_extension', { command: name, approve: false })];
+    }
+    if (name === 'add_attachment') {
+      return [el('button', { type: 'button', text: t('do_add_attachment'), dataset: { testid: 'order-do-add_attachment' }, onclick: () => attach() })];
+    }
+    return [button(name, { command: name })];
+  });
   $('d-buttons').replaceChildren(...(buttons.length ? buttons : [el('span', { class: 'muted', text: t('nothing_to_do') })]));
 }
 
@@ -189,6 +203,22 @@ function button(label, command) {
     type: 'button', text: t(`do_${label}`), dataset: { testid: `order-do-${label}` },
     onclick: () => give(command),
   });
+}
+
+/// Uploads the chosen file: the body is the file itself, its type the
+/// browser's (the server refuses types it does not keep).
+async function attach() {
+  const order = ui.order.order;
+  const file = $('d-file').files[0];
+  if (!file) { notify(t('choose_a_file')); return; }
+  try {
+    await upload(`/api/orders/${order.reference}/attachments?name=${encodeURIComponent(file.name)}`, file);
+    $('d-file').value = '';
+    notify(t('done_ok'), false);
+  } catch (e) {
+    notify(e.message);
+  }
+  await openOrder(order.reference);
 }
 
 async function give(command) {

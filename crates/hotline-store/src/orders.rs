@@ -39,6 +39,7 @@ use hotline_orders::{
 use hotline_types::{CallId, CaseRef, CitizenId, Timestamp};
 use rand::Rng;
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 use crate::audit::{insert_audit, AuditContext};
 use crate::cases::{next_case_ref, CaseStatus};
@@ -369,6 +370,51 @@ pub(crate) struct Loaded {
 
 /// The texts a command would store, checked against the store's limits
 /// (the core checks that they are not empty).
+/// The largest attachment, in bytes (a phone's photo, a scanned letter).
+pub const MAX_ATTACHMENT_BYTES: usize = 10 * 1024 * 1024;
+
+/// The kinds of file an order may hold: pictures, PDF, plain text and the
+/// two audio formats a citizen's recording comes in. Anything else (HTML,
+/// scripts, archives) is refused, and downloads are served as attachments
+/// with `nosniff`, so no file runs in a console page.
+pub const ATTACHMENT_TYPES: &[&str] = &[
+    "image/jpeg",
+    "image/png",
+    "image/webp",
+    "application/pdf",
+    "text/plain",
+    "audio/wav",
+    "audio/mpeg",
+];
+
+/// An attachment's description and bytes.
+#[derive(Debug, Clone)]
+pub struct AttachmentData {
+    pub attachment: hotline_orders::Attachment,
+    pub data: Vec<u8>,
+}
+
+fn attachment_type(content_type: &str) -> Result<&'static str> {
+    // "text/plain; charset=utf-8" is text/plain.
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    ATTACHMENT_TYPES
+        .iter()
+        .find(|t| **t == essence)
+        .copied()
+        .ok_or_else(|| StoreError::InvalidValue {
+            field: "attachment type",
+            reason: format!(
+                "one of {}, not {content_type:?}",
+                ATTACHMENT_TYPES.join(", ")
+            ),
+        })
+}
+
 fn check_command(command: &Command) -> Result<()> {
     match command {
         Command::ResolveOnCall { reply } => check_free_text("reply", reply, MAX_TEXT_CHARS),
@@ -379,6 +425,7 @@ fn check_command(command: &Command) -> Result<()> {
         Command::Urge { note } => check_free_text("note", note, MAX_TEXT_CHARS),
         Command::Reply { text } => check_free_text("reply", text, MAX_TEXT_CHARS),
         Command::Dispatch
+        | Command::AddAttachment { .. }
         | Command::Accept
         | Command::DecideExtension { .. }
         | Command::Redispatch { .. }
@@ -585,6 +632,91 @@ impl Store {
         reference: &CaseRef,
         command: Command,
     ) -> Result<StoredOrder> {
+        self.act(ctx, rules, now, actor, reference, command, None)
+            .await
+    }
+
+    /// Adds a file to the order's file: the core decides (only the
+    /// handling department, at most [`hotline_orders::MAX_ATTACHMENTS`]),
+    /// and the `attachment_added` event and the bytes are written in one
+    /// transaction (audited as `act_on_order`). The bytes may be at most
+    /// [`MAX_ATTACHMENT_BYTES`]; `content_type` one of
+    /// [`ATTACHMENT_TYPES`].
+    #[allow(clippy::too_many_arguments)]
+    pub async fn attach_to_order(
+        &self,
+        ctx: &AuditContext,
+        rules: Rules<'_>,
+        now: Timestamp,
+        actor: &Actor,
+        reference: &CaseRef,
+        name: &str,
+        content_type: &str,
+        data: &[u8],
+    ) -> Result<StoredOrder> {
+        let content_type = attachment_type(content_type)?;
+        if data.is_empty() || data.len() > MAX_ATTACHMENT_BYTES {
+            return Err(StoreError::InvalidValue {
+                field: "attachment",
+                reason: format!(
+                    "a file of 1 to {MAX_ATTACHMENT_BYTES} bytes, not {}",
+                    data.len()
+                ),
+            });
+        }
+        let command = Command::AddAttachment {
+            name: name.to_owned(),
+            content_type: content_type.to_owned(),
+            bytes: data.len() as u64,
+            sha256: hex::encode(Sha256::digest(data)),
+        };
+        self.act(ctx, rules, now, actor, reference, command, Some(data))
+            .await
+    }
+
+    /// One attachment of an order, with its bytes; `None` if the order or
+    /// the attachment is not there. Audited as `view_attachment` (a file
+    /// may hold personal data).
+    pub async fn order_attachment(
+        &self,
+        ctx: &AuditContext,
+        reference: &CaseRef,
+        id: u32,
+    ) -> Result<Option<AttachmentData>> {
+        let Some(loaded) = self.viewed(ctx, reference, "view_attachment").await? else {
+            return Ok(None);
+        };
+        let Some(attachment) = loaded
+            .order
+            .attachments()
+            .iter()
+            .find(|a| a.id == id)
+            .cloned()
+        else {
+            return Ok(None);
+        };
+        let data: Option<Vec<u8>> = with_pool!(self, |pool| {
+            sqlx::query_scalar("SELECT data FROM order_attachments WHERE case_id = $1 AND id = $2")
+                .bind(loaded.case_id)
+                .bind(i64::from(id))
+                .fetch_optional(pool)
+                .await?
+        });
+        // An erased citizen's files are gone while the log keeps the event.
+        Ok(data.map(|data| AttachmentData { attachment, data }))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn act(
+        &self,
+        ctx: &AuditContext,
+        rules: Rules<'_>,
+        now: Timestamp,
+        actor: &Actor,
+        reference: &CaseRef,
+        command: Command,
+        attachment: Option<&[u8]>,
+    ) -> Result<StoredOrder> {
         ctx.check()?;
         check_command(&command)?;
         for attempt in 1..=ACT_ATTEMPTS {
@@ -607,6 +739,24 @@ impl Store {
             let appended = with_pool!(self, |pool| {
                 let mut tx = pool.begin_write().await?;
                 if append_to_order!(tx, case_id, expected, &order, &events)? {
+                    let added = events.iter().find_map(|e| match &e.change {
+                        OrderChange::AttachmentAdded {
+                            id, content_type, ..
+                        } => Some((*id, content_type)),
+                        _ => None,
+                    });
+                    if let (Some((id, content_type)), Some(data)) = (added, attachment) {
+                        sqlx::query(
+                            "INSERT INTO order_attachments (case_id, id, content_type, data) \
+                             VALUES ($1, $2, $3, $4)",
+                        )
+                        .bind(case_id)
+                        .bind(i64::from(id))
+                        .bind(content_type.as_str())
+                        .bind(data)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
                     insert_audit!(
                         &mut *tx,
                         ctx,

@@ -37,6 +37,8 @@ pub struct ErasureReport {
     pub order_events_anonymised: u64,
     /// Callbacks owed to them, open or closed.
     pub callbacks_deleted: u64,
+    /// Files added to their work orders.
+    pub attachments_deleted: u64,
 }
 
 /// Blanks the personal data an event may carry.
@@ -87,6 +89,11 @@ fn redact_order_change(change: &mut OrderChange) {
             *reason = ERASED.into()
         }
         OrderChange::Urged { note } => *note = ERASED.into(),
+        // The file itself is deleted; its name may say whose it was.
+        OrderChange::AttachmentAdded { name, sha256, .. } => {
+            *name = ERASED.into();
+            *sha256 = ERASED.into();
+        }
         _ => {}
     }
 }
@@ -362,6 +369,12 @@ impl Store {
                     .bind(case_id)
                     .execute(&mut *tx)
                     .await?;
+                report.attachments_deleted +=
+                    sqlx::query("DELETE FROM order_attachments WHERE case_id = $1")
+                        .bind(case_id)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
                 // A work order's address is in its row only while it is
                 // not erased; the log keeps its place in the sequence.
                 sqlx::query(

@@ -961,14 +961,24 @@ fn spoken_status(status: &str) -> &'static str {
     }
 }
 
+/// The department as its prompt's name part (`dept_{case_department}`):
+/// any catalogue department's code, so a city that records `dept_parks`
+/// has it said; the script's fallback ("another department") covers a
+/// department without a recording. A name that could not be a prompt's is
+/// "other".
 fn spoken_department(department: &str) -> String {
     let name = department
         .trim()
         .to_ascii_lowercase()
         .replace([' ', '-'], "_");
-    match name.as_str() {
-        "housing" | "transport" | "social_security" | "environment" | "general" => name,
-        _ => "other".into(),
+    let usable = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if usable {
+        name
+    } else {
+        "other".into()
     }
 }
 
@@ -981,7 +991,9 @@ mod tests {
         assert_eq!(spoken_status("dispatched"), "open");
         assert_eq!(spoken_status("weird"), "unknown");
         assert_eq!(spoken_department("Social Security"), "social_security");
-        assert_eq!(spoken_department("Parks"), "other");
+        assert_eq!(spoken_department("water"), "water");
+        assert_eq!(spoken_department("../zh/goodbye"), "other");
+        assert_eq!(spoken_department("园林局"), "other");
     }
 
     #[test]

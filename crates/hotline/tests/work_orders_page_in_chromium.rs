@@ -70,13 +70,21 @@ fn a_handler_accepts_replies_and_closes_an_order_in_the_browser() {
     assert_eq!(
         closed["history"],
         // An anonymous report: nobody to call back, so no follow-up is due.
-        json!(["created", "dispatched", "accepted", "replied", "closed"]),
+        json!([
+            "created",
+            "dispatched",
+            "accepted",
+            "attachment_added",
+            "replied",
+            "closed"
+        ]),
         "{closed}"
     );
     assert_eq!(
         closed["reply"],
         "The stairwell light was replaced on Thursday."
     );
+    assert_eq!(closed["attachments"], json!(["site-visit.txt"]), "{closed}");
     let zh = step_json(&next("ZH"), "ZH");
     assert_eq!(zh["title"], "工单", "{zh}");
     assert_eq!(zh["phase"], "已办结", "{zh}");
@@ -89,6 +97,19 @@ fn a_handler_accepts_replies_and_closes_an_order_in_the_browser() {
     assert_eq!(order["order"]["phase"], "closed", "{order}");
     assert_eq!(order["order"]["closure"]["on_time"], true, "{order}");
     assert_eq!(order["order"]["follow_up_due"], Value::Null, "{order}");
+    // The file the handler attached, as the browser sent it.
+    let file = supervisor.get(&format!("/api/orders/{reference}/attachments/1"));
+    assert_eq!(file.status, 200, "{file:?}");
+    assert_eq!(
+        file.text,
+        format!("Site visit for {reference}: seen and fixed.\n")
+    );
+    let headers = file.headers.to_ascii_lowercase();
+    assert!(headers.contains("content-type: text/plain"), "{headers}");
+    assert!(
+        headers.contains("content-disposition: attachment"),
+        "{headers}"
+    );
     assert!(browser.artifacts.join("orders-closed.png").exists());
 }
 

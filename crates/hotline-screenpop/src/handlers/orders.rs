@@ -22,8 +22,11 @@
 
 use std::time::Instant;
 
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use hotline_orders::{
     Actor, CategoryCode, Channel, Command, Coordinates, DepartmentId, InboxStatus, Location,
@@ -136,6 +139,22 @@ fn mask_citizens(value: &mut serde_json::Value) {
     }
 }
 
+/// Blanks the names of an order's files (a name may say whose it is):
+/// the order's `attachments` and the history's `attachment_added` events.
+fn mask_attachment_names(value: &mut serde_json::Value) {
+    let blank = |item: &mut serde_json::Value| {
+        if let Some(name) = item.get_mut("name") {
+            *name = serde_json::Value::Null;
+        }
+    };
+    if value["kind"] == "attachment_added" {
+        blank(value);
+    }
+    if let Some(items) = value.get_mut("attachments").and_then(|a| a.as_array_mut()) {
+        items.iter_mut().for_each(blank);
+    }
+}
+
 fn answer(
     rules: &OrderRules,
     me: &User,
@@ -148,6 +167,7 @@ fn answer(
         let mut value = value;
         if masked {
             mask_citizens(&mut value);
+            mask_attachment_names(&mut value);
         }
         value
     };
@@ -184,6 +204,15 @@ fn command_templates(rules: &OrderRules, order: &WorkOrder) -> Vec<(&'static str
         ("resolve_on_call", Command::ResolveOnCall { reply: text() }),
         ("accept", Command::Accept),
         ("add_note", Command::AddNote { text: text() }),
+        (
+            "add_attachment",
+            Command::AddAttachment {
+                name: "file".into(),
+                content_type: "text/plain".into(),
+                bytes: 1,
+                sha256: text(),
+            },
+        ),
         (
             "request_extension",
             Command::RequestExtension {
@@ -467,6 +496,111 @@ pub(crate) async fn command(
         )
         .await?;
     Ok(Json(answer(rules, &me.user, &stored, None, now)?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AttachQuery {
+    /// The file's name as the user chose it (`photo.jpg`).
+    name: String,
+}
+
+/// `POST /api/orders/{reference}/attachments?name=photo.jpg`: the body is
+/// the file, its `Content-Type` the file's type (one of
+/// [`hotline_store::ATTACHMENT_TYPES`], at most
+/// [`hotline_store::MAX_ATTACHMENT_BYTES`]). Only the handling
+/// department's handlers add files (the core decides, as for a note).
+pub(crate) async fn attach(
+    State(app): State<App>,
+    Extension(me): Extension<Authed>,
+    PathArg(reference): PathArg<CaseRef>,
+    QueryArgs(query): QueryArgs<AttachQuery>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<OrderAnswer>), ConsoleError> {
+    let rules = order_rules(&app)?;
+    let body = body.map_err(|r| ConsoleError::Invalid {
+        field: "attachment",
+        reason: r.body_text(),
+    })?;
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let actor = actor_for(&me.user, None);
+    let now = wall_clock();
+    let stored = app
+        .store
+        .attach_to_order(
+            &work_context(&me),
+            rules.rules(),
+            now,
+            &actor,
+            &reference,
+            &query.name,
+            content_type,
+            &body,
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(answer(rules, &me.user, &stored, None, now)?),
+    ))
+}
+
+/// `GET /api/orders/{reference}/attachments/{id}`: the file, for the
+/// users who see the order's citizen (the hotline's staff and the handling
+/// department's handlers); audited. Served as a download with `nosniff`,
+/// never shown inline, so a file cannot run in the console's origin.
+pub(crate) async fn attachment(
+    State(app): State<App>,
+    Extension(me): Extension<Authed>,
+    PathArg((reference, id)): PathArg<(CaseRef, u32)>,
+) -> Result<Response, ConsoleError> {
+    let not_found = || ConsoleError::NotFound {
+        what: "attachment",
+        key: format!("{reference}/{id}"),
+    };
+    let Some(stored) = app.store.work_order(&work_context(&me), &reference).await? else {
+        return Err(not_found());
+    };
+    if !sees_personal_fields(&me.user, &stored.order) {
+        return Err(ConsoleError::Forbidden {
+            reason: "the files of an order are for the hotline and the handling department",
+        });
+    }
+    let file = app
+        .store
+        .order_attachment(&work_context(&me), &reference, id)
+        .await?
+        .ok_or_else(not_found)?;
+    let disposition = format!(
+        "attachment; filename=\"attachment-{id}\"; filename*=UTF-8''{}",
+        percent_encode(&file.attachment.name)
+    );
+    let headers = [
+        (header::CONTENT_TYPE, file.attachment.content_type.clone()),
+        (header::CONTENT_DISPOSITION, disposition),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; sandbox".to_owned(),
+        ),
+    ];
+    Ok((headers, file.data).into_response())
+}
+
+/// RFC 5987 `value-chars`: every byte but the unreserved ones as `%XX`.
+fn percent_encode(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 #[derive(Debug, Deserialize)]

@@ -91,6 +91,20 @@ export async function api(method, path, body) {
     method, headers, credentials: 'same-origin',
     body: body === undefined ? undefined : JSON.stringify(body),
   });
+  return answered(path, response);
+}
+
+/// POSTs a file as the request's body (its type as Content-Type); the
+/// answer as `api` gives it.
+export async function upload(path, file) {
+  const response = await fetch(path, {
+    method: 'POST', credentials: 'same-origin', body: file,
+    headers: { Accept: 'application/json', 'X-CSRF-Token': csrf || '', 'Content-Type': file.type || 'application/octet-stream' },
+  });
+  return answered(path, response);
+}
+
+async function answered(path, response) {
   const text = await response.text();
   let data = null;
   try { data = text ? JSON.parse(text) : null; } catch { data = null; }

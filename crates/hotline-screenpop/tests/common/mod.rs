@@ -170,9 +170,24 @@ impl Harness {
 
     pub async fn send_from(
         &self,
-        mut req: Request<Body>,
+        req: Request<Body>,
         peer: &str,
     ) -> (StatusCode, HeaderMap, Value) {
+        let (status, headers, bytes) = self.send_raw_from(req, peer).await;
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        (status, headers, body)
+    }
+
+    /// As [`Self::send`], the body's bytes as they came.
+    pub async fn send_raw(&self, req: Request<Body>) -> (StatusCode, HeaderMap, Vec<u8>) {
+        self.send_raw_from(req, "127.0.0.1:40000").await
+    }
+
+    async fn send_raw_from(
+        &self,
+        mut req: Request<Body>,
+        peer: &str,
+    ) -> (StatusCode, HeaderMap, Vec<u8>) {
         let peer: SocketAddr = peer.parse().unwrap();
         req.extensions_mut().insert(ConnectInfo(peer));
         let response = self.router.clone().oneshot(req).await.unwrap();
@@ -181,8 +196,7 @@ impl Harness {
         let bytes = axum::body::to_bytes(response.into_body(), 16 << 20)
             .await
             .unwrap();
-        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        (status, headers, body)
+        (status, headers, bytes.to_vec())
     }
 
     pub fn request(

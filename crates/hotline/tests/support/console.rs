@@ -24,6 +24,8 @@ pub struct Reply {
     pub status: u16,
     pub body: Value,
     pub headers: String,
+    /// The body as text, JSON or not.
+    pub text: String,
 }
 
 /// Sends one HTTP/1.1 request and reads the whole response.
@@ -73,6 +75,7 @@ pub fn request(
         status,
         body: serde_json::from_str(&body).unwrap_or(Value::Null),
         headers: headers.to_owned(),
+        text: body,
     }
 }
 

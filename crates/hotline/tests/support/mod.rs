@@ -79,6 +79,12 @@ pub fn espeak_available(test: &str) -> bool {
 /// call was spoken, or, where espeak-ng is missing, skipped with the call
 /// going on.
 pub fn assert_text_spoken_once(hotline: &Hotline, test: &str) {
+    assert_texts_spoken(hotline, test, 1);
+}
+
+/// As [`assert_text_spoken_once`], for `test`'s calls that spoke `count`
+/// free texts in all.
+pub fn assert_texts_spoken(hotline: &Hotline, test: &str, count: u32) {
     let outcome = if espeak_available(test) {
         "played"
     } else {
@@ -86,7 +92,9 @@ pub fn assert_text_spoken_once(hotline: &Hotline, test: &str) {
     };
     let metrics = hotline.http_get("/metrics");
     assert!(
-        metrics.contains(&format!("hotline_speech_total{{outcome=\"{outcome}\"}} 1")),
+        metrics.contains(&format!(
+            "hotline_speech_total{{outcome=\"{outcome}\"}} {count}"
+        )),
         "the text was {outcome}: {metrics}\n{}",
         hotline.log()
     );

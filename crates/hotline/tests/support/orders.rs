@@ -172,13 +172,37 @@ reason = "goodbye"
 
 /// The reporter's phone behind the outbound trunk: a SIPp UAS on `port`
 /// that answers one follow-up call, echoes its audio and presses 4
-/// (`trunk_reporter_rates_the_follow_up.xml`).
+/// (`trunk_reporter_rates_the_follow_up.xml`) 20 s after answering.
 pub fn reporter_rating_the_follow_up(port: u16) -> super::SippProcess {
     let scenario = super::scenario("trunk_reporter_rates_the_follow_up.xml");
     super::phone_behind_the_trunk(
         port,
         &["-sf", &scenario],
         std::time::Duration::from_secs(90),
+    )
+}
+
+/// As [`reporter_rating_the_follow_up`], pressing 4 `listening` after
+/// answering (a longer reply takes longer to read out before the question).
+pub fn reporter_rating_the_follow_up_after(
+    port: u16,
+    listening: std::time::Duration,
+) -> super::SippProcess {
+    let shipped =
+        std::fs::read_to_string(super::scenario("trunk_reporter_rates_the_follow_up.xml"))
+            .expect("the reporter's scenario");
+    let pause = r#"<pause milliseconds="20000"/>"#;
+    assert!(shipped.contains(pause), "the scenario's pause moved");
+    let scenario = shipped.replace(
+        pause,
+        &format!(r#"<pause milliseconds="{}"/>"#, listening.as_millis()),
+    );
+    let port = port.to_string();
+    super::sipp_with_files(
+        None,
+        &["-sf", "reporter.xml", "-p", &port, "-rtp_echo", "-m", "1"],
+        &[("reporter.xml", scenario.as_bytes())],
+        std::time::Duration::from_secs(120),
     )
 }
 
