@@ -66,8 +66,8 @@ pub use order_report::{
     OrderReportRow,
 };
 pub use orders::{
-    case_status_of, AttachmentData, MergedOrders, NewWorkOrder, StoredOrder, TakenDown,
-    ACT_ATTEMPTS, ATTACHMENT_TYPES, MAX_ATTACHMENT_BYTES,
+    case_status_of, AttachmentData, AttachmentRead, MergedOrders, NewWorkOrder, StoredOrder,
+    TakenDown, ACT_ATTEMPTS, ATTACHMENT_TYPES, MAX_ATTACHMENT_BYTES,
 };
 pub use privacy::ErasureReport;
 pub use search::{MAX_SEARCH_RESULTS, MIN_SEARCH_CHARS};

@@ -368,8 +368,6 @@ pub(crate) struct Loaded {
     pub(crate) events: Vec<OrderEvent>,
 }
 
-/// The texts a command would store, checked against the store's limits
-/// (the core checks that they are not empty).
 /// The largest attachment, in bytes (a phone's photo, a scanned letter).
 pub const MAX_ATTACHMENT_BYTES: usize = 10 * 1024 * 1024;
 
@@ -394,6 +392,16 @@ pub struct AttachmentData {
     pub data: Vec<u8>,
 }
 
+/// What a request for one of an order's files came to.
+#[derive(Debug, Clone)]
+pub enum AttachmentRead {
+    /// No such order or attachment, or its bytes were erased.
+    NotFound,
+    /// The order is there and the reader may not have its files.
+    Refused,
+    Found(AttachmentData),
+}
+
 fn attachment_type(content_type: &str) -> Result<&'static str> {
     // "text/plain; charset=utf-8" is text/plain.
     let essence = content_type
@@ -415,6 +423,8 @@ fn attachment_type(content_type: &str) -> Result<&'static str> {
         })
 }
 
+/// The texts a command would store, checked against the store's limits
+/// (the core checks that they are not empty).
 fn check_command(command: &Command) -> Result<()> {
     match command {
         Command::ResolveOnCall { reply } => check_free_text("reply", reply, MAX_TEXT_CHARS),
@@ -674,18 +684,25 @@ impl Store {
             .await
     }
 
-    /// One attachment of an order, with its bytes; `None` if the order or
-    /// the attachment is not there. Audited as `view_attachment` (a file
-    /// may hold personal data).
+    /// One attachment of an order, with its bytes, for a reader that
+    /// `may_read` the order's files (asked of the order as it is: the one
+    /// load the download needs). Audited as `view_attachment` (a file may
+    /// hold personal data) when the attachment exists and the reader may
+    /// have it; a refusal reads no bytes.
     pub async fn order_attachment(
         &self,
         ctx: &AuditContext,
         reference: &CaseRef,
         id: u32,
-    ) -> Result<Option<AttachmentData>> {
-        let Some(loaded) = self.viewed(ctx, reference, "view_attachment").await? else {
-            return Ok(None);
+        may_read: impl FnOnce(&WorkOrder) -> bool,
+    ) -> Result<AttachmentRead> {
+        ctx.check()?;
+        let Some(loaded) = self.load_order(reference).await? else {
+            return Ok(AttachmentRead::NotFound);
         };
+        if !may_read(&loaded.order) {
+            return Ok(AttachmentRead::Refused);
+        }
         let Some(attachment) = loaded
             .order
             .attachments()
@@ -693,9 +710,16 @@ impl Store {
             .find(|a| a.id == id)
             .cloned()
         else {
-            return Ok(None);
+            return Ok(AttachmentRead::NotFound);
         };
         let data: Option<Vec<u8>> = with_pool!(self, |pool| {
+            insert_audit!(
+                pool,
+                ctx,
+                "view_attachment",
+                loaded.citizen,
+                Some(reference.digits().to_owned())
+            )?;
             sqlx::query_scalar("SELECT data FROM order_attachments WHERE case_id = $1 AND id = $2")
                 .bind(loaded.case_id)
                 .bind(i64::from(id))
@@ -703,7 +727,10 @@ impl Store {
                 .await?
         });
         // An erased citizen's files are gone while the log keeps the event.
-        Ok(data.map(|data| AttachmentData { attachment, data }))
+        Ok(match data {
+            Some(data) => AttachmentRead::Found(AttachmentData { attachment, data }),
+            None => AttachmentRead::NotFound,
+        })
     }
 
     #[allow(clippy::too_many_arguments)]

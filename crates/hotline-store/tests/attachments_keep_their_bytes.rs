@@ -8,7 +8,7 @@ mod common;
 use common::orders::*;
 use common::*;
 use hotline_orders::{Command, OrderError};
-use hotline_store::{NewCitizen, StoreError, MAX_ATTACHMENT_BYTES};
+use hotline_store::{AttachmentRead, NewCitizen, StoreError, MAX_ATTACHMENT_BYTES};
 use sha2::{Digest, Sha256};
 
 #[tokio::test]
@@ -56,22 +56,25 @@ async fn attachments_keep_their_bytes() {
         assert_eq!(file.id, 1, "{label}");
         assert_eq!(file.bytes, photo.len() as u64);
         assert_eq!(file.sha256, hex::encode(Sha256::digest(&photo)));
-        let read = s
-            .order_attachment(&admin(3), &order, 1)
-            .await
-            .unwrap()
-            .expect("the file");
-        assert_eq!(read.data, photo, "{label}: the same bytes");
-        assert_eq!(read.attachment.content_type, "image/jpeg");
-        let audited = ts
-            .raw_strings("SELECT action FROM audit_log WHERE action = 'view_attachment'")
-            .await;
-        assert_eq!(audited.len(), 1, "{label}: the download is audited");
-        assert!(s
-            .order_attachment(&admin(3), &order, 2)
-            .await
-            .unwrap()
-            .is_none());
+        let reader = admin(3);
+        let read = |id, may: bool| s.order_attachment(&reader, &order, id, move |_| may);
+        let AttachmentRead::Found(file) = read(1, true).await.unwrap() else {
+            panic!("{label}: the file");
+        };
+        assert_eq!(file.data, photo, "{label}: the same bytes");
+        assert_eq!(file.attachment.content_type, "image/jpeg");
+        let audited =
+            || ts.raw_strings("SELECT action FROM audit_log WHERE action = 'view_attachment'");
+        assert_eq!(audited().await.len(), 1, "{label}: the download is audited");
+        assert!(matches!(
+            read(1, false).await.unwrap(),
+            AttachmentRead::Refused
+        ));
+        assert_eq!(audited().await.len(), 1, "{label}: a refusal reads nothing");
+        assert!(matches!(
+            read(2, true).await.unwrap(),
+            AttachmentRead::NotFound
+        ));
 
         // Refused files write nothing: no event, no bytes.
         let events = ts.log_kinds(&order).await.len();
@@ -114,11 +117,12 @@ async fn attachments_keep_their_bytes() {
 
         let report = s.erase_citizen(&admin(20), citizen).await.unwrap();
         assert_eq!(report.attachments_deleted, 2, "{label}");
-        assert!(s
-            .order_attachment(&admin(21), &order, 1)
-            .await
-            .unwrap()
-            .is_none());
+        assert!(matches!(
+            s.order_attachment(&admin(21), &order, 1, |_| true)
+                .await
+                .unwrap(),
+            AttachmentRead::NotFound
+        ));
         let after = s.work_order(&admin(21), &order).await.unwrap().unwrap();
         assert_eq!(after.order.attachments().len(), 2, "{label}: the log folds");
         assert_eq!(after.order.attachments()[0].name, "[erased]");

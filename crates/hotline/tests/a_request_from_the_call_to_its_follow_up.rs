@@ -26,9 +26,9 @@ use serde_json::Value;
 use support::console::ConsoleClient;
 use support::orders::reporter_rating_the_follow_up_after;
 use support::{
-    agent1_on_a_break, agent_path_scripts, assert_texts_spoken, chromium_available, free_port,
-    repo_root, scenario, sipp_available, sipp_with_files, step_json, voice_ulaw, BrowserScript,
-    Hotline,
+    agent1_on_a_break, agent_path_scripts, assert_texts_spoken, chromium_available,
+    citizen_checking_a_case, citizen_leaving_a_message, free_port, repo_root, sipp_available,
+    step_json, BrowserScript, Hotline,
 };
 
 const TEST: &str = "a_voice_message_is_carried_to_a_closed_order_the_citizen_rates";
@@ -79,20 +79,7 @@ fn a_voice_message_is_carried_to_a_closed_order_the_citizen_rates() {
     // 1. 受理, 派单: the citizen (13800138000) leaves a message while the
     // only agent is on a break.
     let (_phone, _agent) = agent1_on_a_break(&hotline);
-    let caller = sipp_with_files(
-        hotline.sip,
-        &[
-            "-sf",
-            &scenario("citizen_leaves_a_message_while_waiting.xml"),
-            "-s",
-            "12345",
-            "-m",
-            "1",
-        ],
-        &[("voice.ul", &voice_ulaw(4))],
-        Duration::from_secs(90),
-    )
-    .wait(Duration::from_secs(90));
+    let caller = citizen_leaving_a_message(&hotline);
     assert!(caller.succeeded(), "{}\n{}", caller.errors(), hotline.log());
     let recorded = hotline.wait_for_events("voicemail_recorded", 1, Duration::from_secs(5));
     assert_eq!(recorded.len(), 1, "{}", hotline.log());
@@ -186,16 +173,7 @@ fn a_voice_message_is_carried_to_a_closed_order_the_citizen_rates() {
     assert_eq!(f["mean_score"], 4.0, "{f}");
 
     // 5. The citizen phones again and hears the status and the reply.
-    let checking = std::fs::read_to_string(scenario("citizen_checks_a_case.xml"))
-        .expect("scenario")
-        .replace("CASE_DIGITS", &reference);
-    let citizen = sipp_with_files(
-        hotline.sip,
-        &["-sf", "case.xml", "-s", "12345", "-m", "1"],
-        &[("case.xml", checking.as_bytes())],
-        Duration::from_secs(60),
-    )
-    .wait(Duration::from_secs(60));
+    let citizen = citizen_checking_a_case(&hotline, &reference);
     assert!(
         citizen.succeeded(),
         "{}\n{}",

@@ -6,13 +6,10 @@
 //! housing department's handler through the console's API.
 
 mod support;
-
-use std::time::Duration;
-
 use serde_json::json;
 use support::console::ConsoleClient;
 use support::{
-    agent_path_scripts, assert_text_spoken_once, scenario, sipp_available, sipp_with_files, Hotline,
+    agent_path_scripts, assert_text_spoken_once, citizen_checking_a_case, sipp_available, Hotline,
 };
 
 #[test]
@@ -56,16 +53,7 @@ fn a_caller_hears_the_status_of_their_case() {
         assert_eq!(done.status, 200, "{done:?}");
     }
 
-    let scenario_text = std::fs::read_to_string(scenario("citizen_checks_a_case.xml"))
-        .expect("scenario")
-        .replace("CASE_DIGITS", &case_ref);
-    let citizen = sipp_with_files(
-        hotline.sip,
-        &["-sf", "case.xml", "-s", "12345", "-m", "1"],
-        &[("case.xml", scenario_text.as_bytes())],
-        Duration::from_secs(60),
-    )
-    .wait(Duration::from_secs(60));
+    let citizen = citizen_checking_a_case(&hotline, &case_ref);
     assert!(
         citizen.succeeded(),
         "the hotline reads the status and hangs up: {}\n{}",

@@ -9,7 +9,7 @@ mod support;
 use std::time::Duration;
 
 use support::console::ConsoleClient;
-use support::{agent_path_scripts, scenario, sipp_available, sipp_with_files, voice_ulaw, Hotline};
+use support::{agent_path_scripts, sipp_available, Hotline};
 
 #[test]
 fn a_waiting_caller_leaves_a_message_instead() {
@@ -29,20 +29,7 @@ fn a_waiting_caller_leaves_a_message_instead() {
     // An agent is logged in but on a break, so the caller waits.
     let (_phone, _agent) = support::agent1_on_a_break(&hotline);
 
-    let caller = sipp_with_files(
-        hotline.sip,
-        &[
-            "-sf",
-            &scenario("citizen_leaves_a_message_while_waiting.xml"),
-            "-s",
-            "12345",
-            "-m",
-            "1",
-        ],
-        &[("voice.ul", &voice_ulaw(4))],
-        Duration::from_secs(90),
-    )
-    .wait(Duration::from_secs(90));
+    let caller = support::citizen_leaving_a_message(&hotline);
     assert!(
         caller.succeeded(),
         "the message is taken and the hotline hangs up: {}\n{}",

@@ -33,8 +33,8 @@ use hotline_orders::{
     OrderEvent, OrderRules, WorkOrder,
 };
 use hotline_store::{
-    Access, AuditContext, FollowUpDue, InboxCounts, InboxCursor, InboxPage, InboxQuery,
-    NewWorkOrder, OrderLine, Role, StoredOrder, User, MAX_ORDERS_LISTED,
+    Access, AttachmentRead, AuditContext, FollowUpDue, InboxCounts, InboxCursor, InboxPage,
+    InboxQuery, NewWorkOrder, OrderLine, Role, StoredOrder, User, MAX_ORDERS_LISTED,
 };
 use hotline_types::{CallId, CaseRef, CitizenId, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -561,19 +561,21 @@ pub(crate) async fn attachment(
         what: "attachment",
         key: format!("{reference}/{id}"),
     };
-    let Some(stored) = app.store.work_order(&work_context(&me), &reference).await? else {
-        return Err(not_found());
-    };
-    if !sees_personal_fields(&me.user, &stored.order) {
-        return Err(ConsoleError::Forbidden {
-            reason: "the files of an order are for the hotline and the handling department",
-        });
-    }
-    let file = app
+    let read = app
         .store
-        .order_attachment(&work_context(&me), &reference, id)
-        .await?
-        .ok_or_else(not_found)?;
+        .order_attachment(&work_context(&me), &reference, id, |order| {
+            sees_personal_fields(&me.user, order)
+        })
+        .await?;
+    let file = match read {
+        AttachmentRead::Found(file) => file,
+        AttachmentRead::NotFound => return Err(not_found()),
+        AttachmentRead::Refused => {
+            return Err(ConsoleError::Forbidden {
+                reason: "the files of an order are for the hotline and the handling department",
+            })
+        }
+    };
     let disposition = format!(
         "attachment; filename=\"attachment-{id}\"; filename*=UTF-8''{}",
         percent_encode(&file.attachment.name)

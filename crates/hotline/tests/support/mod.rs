@@ -498,6 +498,41 @@ pub fn trunk_answering_one_call(port: u16) -> SippProcess {
     phone_behind_the_trunk(port, &["-sn", "uas"], Duration::from_secs(60))
 }
 
+/// A SIPp citizen (13800138000) calling 12345 who, queued, presses 2
+/// and leaves 4 s of voice message (`citizen_leaves_a_message_while_waiting.xml`),
+/// run to its end.
+pub fn citizen_leaving_a_message(hotline: &Hotline) -> SippRun {
+    sipp_with_files(
+        hotline.sip,
+        &[
+            "-sf",
+            &scenario("citizen_leaves_a_message_while_waiting.xml"),
+            "-s",
+            "12345",
+            "-m",
+            "1",
+        ],
+        &[("voice.ul", &voice_ulaw(4))],
+        Duration::from_secs(90),
+    )
+    .wait(Duration::from_secs(90))
+}
+
+/// A SIPp citizen (13800138000) calling 12345 who presses 3 and types
+/// `reference` and # (`citizen_checks_a_case.xml`), run to its end.
+pub fn citizen_checking_a_case(hotline: &Hotline, reference: &str) -> SippRun {
+    let scenario_text = std::fs::read_to_string(scenario("citizen_checks_a_case.xml"))
+        .expect("scenario")
+        .replace("CASE_DIGITS", reference);
+    sipp_with_files(
+        hotline.sip,
+        &["-sf", "case.xml", "-s", "12345", "-m", "1"],
+        &[("case.xml", scenario_text.as_bytes())],
+        Duration::from_secs(60),
+    )
+    .wait(Duration::from_secs(60))
+}
+
 /// The demo's agent1, phone registered and logged in to the console, on a
 /// break: queued callers wait. The phone and the console session are the
 /// caller's to keep.
