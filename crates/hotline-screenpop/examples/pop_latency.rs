@@ -171,6 +171,7 @@ async fn main() -> Result<(), String> {
                     role: Role::Agent,
                     department: None,
                     password: PASSWORD.into(),
+                    must_change_password: false,
                     skills: vec![],
                 };
                 store

@@ -618,6 +618,7 @@ async fn main() -> Result<(), String> {
                         role: Role::Supervisor,
                         department: department.clone(),
                         password: PASSWORD.into(),
+                        must_change_password: false,
                         skills: vec![],
                     },
                     Timestamp(now_ms()),

@@ -47,6 +47,9 @@ pub struct ConsoleConfig {
     /// Clients of the Open311 API (`/open311/v2/`) and their keys; none:
     /// only its services can be read.
     pub open311_clients: Vec<Open311Client>,
+    /// The SIP realm phone accounts' digest hashes are made for
+    /// (`sip.realm`; default "hotline").
+    pub sip_realm: String,
 }
 
 impl Default for ConsoleConfig {
@@ -62,6 +65,7 @@ impl Default for ConsoleConfig {
             destinations: Vec::new(),
             orders: None,
             open311_clients: Vec::new(),
+            sip_realm: "hotline".into(),
         }
     }
 }

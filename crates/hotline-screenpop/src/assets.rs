@@ -23,6 +23,7 @@ const REPORTS_JS: &str = include_str!("../static/reports.js");
 const DEPARTMENTS_JS: &str = include_str!("../static/departments.js");
 const CALLBACKS_JS: &str = include_str!("../static/callbacks.js");
 const ORDERS_JS: &str = include_str!("../static/orders.js");
+const ADMIN_JS: &str = include_str!("../static/admin.js");
 const COMMON_JS: &str = include_str!("../static/ui/common.js");
 const TEXTS_JS: &str = include_str!("../static/ui/texts.js");
 const CHARTS_JS: &str = include_str!("../static/ui/charts.js");
@@ -91,6 +92,17 @@ static ORDERS: Page = Page {
     script: "orders.js",
     body_class: None,
     file: include_str!("../static/orders.html"),
+    html: OnceLock::new(),
+};
+
+static ADMIN: Page = Page {
+    path: "/admin/",
+    title: "Hotline · Accounts",
+    heading: "Accounts",
+    stylesheet: "/ui/pages.css",
+    script: "admin.js",
+    body_class: None,
+    file: include_str!("../static/admin.html"),
     html: OnceLock::new(),
 };
 
@@ -296,6 +308,21 @@ pub(crate) async fn orders_script() -> Response {
     asset(JS, ORDERS_JS)
 }
 
+/// `GET /admin`.
+pub(crate) async fn to_admin() -> Redirect {
+    Redirect::to("/admin/")
+}
+
+/// `GET /admin/`: accounts and phones, for admins.
+pub(crate) async fn admin() -> Response {
+    asset(HTML, ADMIN.html())
+}
+
+/// `GET /admin/admin.js`.
+pub(crate) async fn admin_script() -> Response {
+    asset(JS, ADMIN_JS)
+}
+
 /// `GET /ui/common.js`: login, language, API calls, shared by the pages.
 pub(crate) async fn common_script() -> Response {
     asset(JS, COMMON_JS)
@@ -320,13 +347,14 @@ pub(crate) async fn pages_style() -> Response {
 mod tests {
     use super::*;
 
-    const PAGES: [&Page; 6] = [
+    const PAGES: [&Page; 7] = [
         &CONSOLE,
         &WALLBOARD,
         &REPORTS,
         &DEPARTMENTS,
         &CALLBACKS,
         &ORDERS,
+        &ADMIN,
     ];
 
     #[test]

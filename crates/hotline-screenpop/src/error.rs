@@ -24,6 +24,10 @@ pub enum ConsoleError {
     /// The user's role or grants do not allow this.
     #[error("{reason}")]
     Forbidden { reason: &'static str },
+    /// The account's password was set by an administrator: until its user
+    /// chooses their own (`POST /api/me/password`), nothing else is allowed.
+    #[error("choose your own password first")]
+    PasswordChangeRequired,
     /// Missing or wrong CSRF token, or a foreign Origin.
     #[error("request refused: {reason}")]
     Csrf { reason: &'static str },
@@ -63,7 +67,9 @@ impl ConsoleError {
             ConsoleError::Unauthenticated | ConsoleError::BadCredentials => {
                 StatusCode::UNAUTHORIZED
             }
-            ConsoleError::Forbidden { .. } | ConsoleError::Csrf { .. } => StatusCode::FORBIDDEN,
+            ConsoleError::Forbidden { .. }
+            | ConsoleError::Csrf { .. }
+            | ConsoleError::PasswordChangeRequired => StatusCode::FORBIDDEN,
             ConsoleError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ConsoleError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ConsoleError::BadRequest { .. } => StatusCode::BAD_REQUEST,
@@ -118,6 +124,9 @@ impl IntoResponse for ConsoleError {
             (&self, body.as_object_mut())
         {
             body.insert("code".into(), refusal.code().into());
+        }
+        if let (ConsoleError::PasswordChangeRequired, Some(body)) = (&self, body.as_object_mut()) {
+            body.insert("code".into(), "password_change_required".into());
         }
         if let (ConsoleError::Refused(refused), Some(body)) = (&self, body.as_object_mut()) {
             if let Ok(serde_json::Value::Object(typed)) = serde_json::to_value(refused) {

@@ -309,6 +309,13 @@ impl fmt::Debug for Console {
 }
 
 impl Console {
+    /// The console a handler runs in (to act at once, not at the next tick).
+    pub(crate) fn from_app(app: &App) -> Console {
+        Console {
+            shared: app.clone(),
+        }
+    }
+
     /// A console over the store; what agents ask of the call side goes to
     /// `requests`. Statistics use [`StatisticsConfig::default`].
     pub fn new(

@@ -192,10 +192,11 @@ fn components() -> Value {
                 "field": { "type": "string", "description": "The field at fault, for validation errors." },
                 "code": { "type": "string", "description": "Refusals of the call centre (409): what was refused, e.g. not_talking, phone_not_registered, call_ended; the refusal's fields (agent, queue, state, wanted, sip_user) come beside it, for the page to word in the user's language." }
             })),
-            "User": object(&["id", "login", "display_name", "role", "disabled", "skills"], json!({
+            "User": object(&["id", "login", "display_name", "role", "disabled", "must_change_password", "skills"], json!({
                 "id": i, "login": s, "display_name": s,
-                "role": { "enum": ["agent", "supervisor", "admin"] },
+                "role": { "enum": ["agent", "supervisor", "admin", "dispatcher", "handler"] },
                 "department": ns, "disabled": { "type": "boolean" },
+                "must_change_password": { "type": "boolean", "description": "The password was set by an administrator: nothing but POST /api/me/password is allowed until the user chooses their own." },
                 "skills": { "type": "array", "items": object(&["skill", "level"], json!({ "skill": s, "level": i })) }
             })),
             "LoginAnswer": object(&["user", "csrf_token"], json!({ "user": schema_ref("User"), "csrf_token": s })),
@@ -314,6 +315,13 @@ pub fn document_value() -> Value {
             .post(None).ok("204", "Logged out; the cookie is cleared.", None).build() },
         "/api/me": { "get": Op::new("session", "The user, the CSRF token and the agent's ACD status.")
             .ok("200", "OK", Some(schema_ref("Me"))).build() },
+        "/api/me/password": { "post": Op::new("session", "Choose your own password: give the current one and the new one (at least 10 characters, not the current one). Your other sessions end; this one goes on.")
+            .post(Some(json!({ "type": "object", "required": ["current", "new"], "additionalProperties": false, "properties": { "current": { "type": "string", "maxLength": 1024 }, "new": { "type": "string", "minLength": 10, "maxLength": 1024 } } })))
+            .ok("204", "Changed.", None)
+            .also("401", "The current password is wrong (counted against the login rate limit).")
+            .also("422", "The new password is too short, too long or the current one (field: password), or the current one is wrong (field: current password).")
+            .also("429", "Too many attempts; Retry-After says when to try again.")
+            .describe("An account whose password an administrator set (new, reset, the first admin's printed one) has user.must_change_password true: every other route answers 403 with code password_change_required until this succeeds.").build() },
         "/api/config": { "get": Op::new("config", "Lists for the page: queues, departments, dispositions, case categories, break reasons.")
             .ok("200", "OK", Some(schema_ref("PageConfig"))).build() },
         "/api/queues": { "get": Op::new("config", "The configured queues (transfer targets).")
@@ -409,7 +417,7 @@ pub fn document_value() -> Value {
             "version": env!("CARGO_PKG_VERSION"),
             "description": "REST + WebSocket API of the Hotline agent console. Log in with POST /api/login (session cookie), send the returned csrf_token as X-CSRF-Token on every POST, and open /api/agent/ws for screen-pops. Agents see a citizen record only through a call offered to them or their own audited search; every view is in the audit log."
         },
-        "paths": with_entries(with_entries(paths, pages_and_reports()), work_orders()),
+        "paths": with_entries(with_entries(with_entries(paths, pages_and_reports()), work_orders()), accounts()),
         "components": with_schemas(components(), report_schemas()),
         "tags": [
             { "name": "session" }, { "name": "agent" }, { "name": "calls" }, { "name": "citizens" },
@@ -417,6 +425,74 @@ pub fn document_value() -> Value {
             { "name": "reports", "description": "Historical statistics (definitions in docs/statistics.md), JSON or CSV." },
             { "name": "admin" }, { "name": "console" }, { "name": "pages" }, { "name": "meta" }
         ]
+    })
+}
+
+/// The admins' routes for accounts and phones.
+fn accounts() -> Value {
+    let login = || {
+        path_param(
+            "login",
+            "The account's or phone's login.",
+            json!({ "type": "string" }),
+        )
+    };
+    let user = || Some(schema_ref("User"));
+    let with_password = || {
+        Some(
+            json!({ "type": "object", "description": "user (User) and one_time_password: shown only in this answer; the user must change it at their first login." }),
+        )
+    };
+    let with_secret = || {
+        Some(
+            json!({ "type": "object", "description": "phone (login, realm, algorithms; never a hash) and secret: shown only in this answer, to be entered in the phone; only its digest hashes (HA1, MD5 and SHA-256) are stored." }),
+        )
+    };
+    let role_body = json!({ "type": "object", "required": ["role"], "additionalProperties": false, "properties": {
+        "role": { "type": "string", "enum": ["agent", "supervisor", "admin", "dispatcher", "handler"] },
+        "department": { "type": ["string", "null"], "description": "A handler's departments (the catalogue's codes, comma-separated); an agent's or supervisor's department." } } });
+    json!({
+        "/api/admin/users": {
+            "get": Op::new("admin", "Every console account (never a password hash).")
+                .ok("200", "OK", Some(json!({ "type": "array", "items": schema_ref("User") }))).build(),
+            "post": Op::new("admin", "Create an account with a one-time password.")
+                .post(Some(json!({ "type": "object", "required": ["login", "role"], "additionalProperties": false, "properties": {
+                    "login": { "type": "string", "pattern": "^[A-Za-z0-9._-]{1,64}$" },
+                    "role": { "type": "string", "enum": ["agent", "supervisor", "admin", "dispatcher", "handler"] },
+                    "display_name": { "type": ["string", "null"], "maxLength": 200 },
+                    "department": { "type": ["string", "null"] },
+                    "skills": { "type": "array", "items": { "type": "object", "required": ["skill", "level"], "properties": { "skill": { "type": "string" }, "level": { "type": "integer", "minimum": 1, "maximum": 10 } } } } } })))
+                .ok("201", "Created.", with_password())
+                .also("409", "The login is taken.").also("422", "A bad value (login, role, department, skills).").build()
+        },
+        "/api/admin/users/{login}/role": { "post": Op::new("admin", "Give an account another role and department; its sessions end within a second.")
+            .param(login()).post(Some(role_body))
+            .ok("200", "The account.", user()).also("404", "No such account.").also("422", "A bad value.").build() },
+        "/api/admin/users/{login}/disable": { "post": Op::new("admin", "Disable an account (a leaver): it can no longer log in, its sessions and WebSockets close at once, its history stays.")
+            .param(login()).post(None)
+            .ok("200", "The account.", user()).also("404", "No such account.").build() },
+        "/api/admin/users/{login}/enable": { "post": Op::new("admin", "Let a disabled account log in again.")
+            .param(login()).post(None)
+            .ok("200", "The account.", user()).also("404", "No such account.").build() },
+        "/api/admin/users/{login}/reset_password": { "post": Op::new("admin", "Give an account a new one-time password; its sessions end and it must choose its own at the next login.")
+            .param(login()).post(None)
+            .ok("200", "The account and its one-time password.", with_password()).also("404", "No such account.").build() },
+        "/api/admin/phones": {
+            "get": Op::new("admin", "The SIP phone accounts (login, realm, algorithms; never a hash).")
+                .ok("200", "OK", Some(json!({ "type": "array", "items": { "type": "object" } }))).build(),
+            "post": Op::new("admin", "Create a SIP phone account with a generated secret; it can register within a second.")
+                .post(Some(json!({ "type": "object", "required": ["login"], "additionalProperties": false, "properties": {
+                    "login": { "type": "string", "pattern": "^[A-Za-z0-9._-]{1,64}$", "description": "The agent's login: the ACD rings the phone of this name." },
+                    "algorithms": { "type": "array", "items": { "type": "string", "enum": ["MD5", "SHA-256"] }, "description": "This phone's challenge order (default: sip.digest_algorithms)." } } })))
+                .ok("201", "Created.", with_secret())
+                .also("409", "That phone exists.").also("422", "A bad login or algorithm.").build()
+        },
+        "/api/admin/phones/{login}/reset_secret": { "post": Op::new("admin", "Give a phone a new secret: the old one stops registering.")
+            .param(login()).post(None)
+            .ok("200", "The phone and its secret.", with_secret()).also("404", "No such phone.").build() },
+        "/api/admin/phones/{login}": { "delete": Op::new("admin", "Remove a phone account: it is unregistered within a second.")
+            .param(login()).post(None)
+            .ok("204", "Removed.", None).also("404", "No such phone.").build() }
     })
 }
 
@@ -628,6 +704,9 @@ fn pages_and_reports() -> Value {
         "/orders": { "get": redirect("Redirects to /orders/.") },
         "/orders/": { "get": page("Work orders (HTML): a department's inbox, the hotline's lists, one order with its history and commands.") },
         "/orders/orders.js": { "get": page("The work orders page's script.") },
+        "/admin": { "get": redirect("Redirects to /admin/.") },
+        "/admin/": { "get": page("Accounts (HTML), for admins: users, roles, one-time passwords, SIP phones.") },
+        "/admin/admin.js": { "get": page("The accounts page's script.") },
         "/ui/common.js": { "get": page("Login, language and API helpers shared by the pages.") },
         "/ui/texts.js": { "get": page("The pages' words in English and Chinese.") },
         "/ui/charts.js": { "get": page("The pages' SVG charts.") },

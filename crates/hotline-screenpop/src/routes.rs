@@ -71,8 +71,8 @@ impl Builder {
         H: Handler<T, App>,
         T: 'static,
     {
-        let filter =
-            MethodFilter::try_from(method.clone()).expect("the route table only uses GET and POST");
+        let filter = MethodFilter::try_from(method.clone())
+            .expect("the route table uses GET, POST and DELETE");
         let mut route = on(filter, handler);
         if let Some(roles) = roles {
             route = route.route_layer(middleware::from_fn_with_state(
@@ -137,6 +137,9 @@ pub(crate) fn build(app: App) -> (Router, Vec<RouteInfo>) {
         .add(M::GET, "/orders", None, assets::to_orders)
         .add(M::GET, "/orders/", None, assets::orders)
         .add(M::GET, "/orders/orders.js", None, assets::orders_script)
+        .add(M::GET, "/admin", None, assets::to_admin)
+        .add(M::GET, "/admin/", None, assets::admin)
+        .add(M::GET, "/admin/admin.js", None, assets::admin_script)
         .add(M::GET, "/ui/common.js", None, assets::common_script)
         .add(M::GET, "/ui/texts.js", None, assets::texts_script)
         .add(M::GET, "/ui/charts.js", None, assets::charts_script)
@@ -172,6 +175,12 @@ pub(crate) fn build(app: App) -> (Router, Vec<RouteInfo>) {
         .add(M::POST, "/api/login", None, handlers::auth::login)
         .add(M::POST, "/api/logout", Some(ANYONE), handlers::auth::logout)
         .add(M::GET, "/api/me", Some(ANYONE), handlers::auth::me)
+        .add(
+            M::POST,
+            "/api/me/password",
+            Some(ANYONE),
+            handlers::auth::change_password,
+        )
         .add(
             M::GET,
             "/api/config",
@@ -380,6 +389,66 @@ pub(crate) fn build(app: App) -> (Router, Vec<RouteInfo>) {
         .add(M::GET, "/api/audit", Some(ADMINS), handlers::admin::audit)
         .add(
             M::GET,
+            "/api/admin/users",
+            Some(ADMINS),
+            handlers::accounts::users,
+        )
+        .add(
+            M::POST,
+            "/api/admin/users",
+            Some(ADMINS),
+            handlers::accounts::add_user,
+        )
+        .add(
+            M::POST,
+            "/api/admin/users/{login}/role",
+            Some(ADMINS),
+            handlers::accounts::set_role,
+        )
+        .add(
+            M::POST,
+            "/api/admin/users/{login}/disable",
+            Some(ADMINS),
+            handlers::accounts::disable_user,
+        )
+        .add(
+            M::POST,
+            "/api/admin/users/{login}/enable",
+            Some(ADMINS),
+            handlers::accounts::enable_user,
+        )
+        .add(
+            M::POST,
+            "/api/admin/users/{login}/reset_password",
+            Some(ADMINS),
+            handlers::accounts::reset_password,
+        )
+        .add(
+            M::GET,
+            "/api/admin/phones",
+            Some(ADMINS),
+            handlers::accounts::phones,
+        )
+        .add(
+            M::POST,
+            "/api/admin/phones",
+            Some(ADMINS),
+            handlers::accounts::add_phone,
+        )
+        .add(
+            M::POST,
+            "/api/admin/phones/{login}/reset_secret",
+            Some(ADMINS),
+            handlers::accounts::reset_phone_secret,
+        )
+        .add(
+            M::DELETE,
+            "/api/admin/phones/{login}",
+            Some(ADMINS),
+            handlers::accounts::remove_phone,
+        )
+        .add(
+            M::GET,
             "/api/orders/catalogue",
             Some(ORDER_STAFF),
             handlers::orders::catalogue,
@@ -518,6 +587,14 @@ fn check(gate: &Gate, req: &Request) -> Result<Authed, ConsoleError> {
         return Err(ConsoleError::Forbidden {
             reason: "your role may not do this",
         });
+    }
+    if authed.user.must_change_password
+        && !matches!(
+            req.uri().path(),
+            "/api/me" | "/api/me/password" | "/api/logout"
+        )
+    {
+        return Err(ConsoleError::PasswordChangeRequired);
     }
     Ok(authed)
 }

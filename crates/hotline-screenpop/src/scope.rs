@@ -136,6 +136,7 @@ mod tests {
             role,
             department: department.map(str::to_owned),
             disabled: false,
+            must_change_password: false,
             skills: skills
                 .iter()
                 .map(|s| Skill {

@@ -111,6 +111,25 @@ impl Sessions {
             .count()
     }
 
+    /// After `login` chose a new password in session `keep`: ends their
+    /// other sessions (answered: their ids) and frees `keep` from the
+    /// password change.
+    pub(crate) fn password_changed(&mut self, login: &str, keep: &str) -> Vec<String> {
+        let mut ended = Vec::new();
+        self.by_id.retain(|id, session| {
+            if session.user.login != login {
+                return true;
+            }
+            if id == keep {
+                session.user.must_change_password = false;
+                return true;
+            }
+            ended.push(id.clone());
+            false
+        });
+        ended
+    }
+
     /// Ends every session whose user no longer matches `current` (the
     /// account as the store now has it: `None` when it is gone): disabled,
     /// deleted, or with another role or department. Returns the ended
@@ -125,6 +144,8 @@ impl Sessions {
                 !now.disabled
                     && now.role == session.user.role
                     && now.department == session.user.department
+                    // An administrator's reset ends the sessions.
+                    && (session.user.must_change_password || !now.must_change_password)
             });
             if !keep {
                 ended.push((id.clone(), session.user.clone()));
@@ -190,6 +211,7 @@ mod tests {
             role: Role::Agent,
             department: None,
             disabled: false,
+            must_change_password: false,
             skills: vec![],
         }
     }
@@ -253,6 +275,35 @@ mod tests {
         assert!(ended.iter().any(|(id, _)| *id == disabled.session_id));
         assert!(sessions.touch(&kept.session_id, now).is_some());
         assert!(sessions.touch(&disabled.session_id, now).is_none());
+    }
+
+    #[test]
+    fn a_reset_ends_the_sessions_and_choosing_a_password_ends_the_others() {
+        let mut sessions = Sessions::new(Duration::from_secs(60));
+        let now = Instant::now();
+        let reset = sessions.create(user("reset"), now);
+        let first = User {
+            must_change_password: true,
+            ..user("new")
+        };
+        let here = sessions.create(first.clone(), now);
+        let elsewhere = sessions.create(first.clone(), now);
+        // An administrator reset "reset"'s password; "new" has not chosen
+        // one yet (still held to the change: not ended).
+        let ended = sessions.revoke_changed(|login| {
+            Some(User {
+                must_change_password: true,
+                ..user(login)
+            })
+        });
+        assert_eq!(ended.len(), 1);
+        assert_eq!(ended[0].0, reset.session_id);
+        // "new" chooses a password in one session.
+        let others = sessions.password_changed("new", &here.session_id);
+        assert_eq!(others, std::slice::from_ref(&elsewhere.session_id));
+        let freed = sessions.touch(&here.session_id, now).expect("kept");
+        assert!(!freed.user.must_change_password);
+        assert!(sessions.touch(&elsewhere.session_id, now).is_none());
     }
 
     #[test]

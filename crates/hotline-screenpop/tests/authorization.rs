@@ -53,6 +53,9 @@ async fn only_the_public_routes_need_no_session() {
         public,
         [
             "GET /",
+            "GET /admin",
+            "GET /admin/",
+            "GET /admin/admin.js",
             "GET /api/openapi.json",
             "GET /callbacks",
             "GET /callbacks/",
@@ -99,6 +102,8 @@ async fn an_agent_gets_403_on_supervisor_and_admin_routes() {
         .filter(|r| r.roles.is_some_and(|roles| !roles.contains(&Role::Agent)))
         .collect();
     assert!(higher.iter().any(|r| r.path == "/api/audit"));
+    assert!(higher.iter().any(|r| r.path == "/api/admin/users"));
+    assert!(higher.iter().any(|r| r.path == "/api/admin/phones/{login}"));
     assert!(higher.iter().any(|r| r.path == "/api/supervisor/ws"));
     assert!(higher.iter().any(|r| r.path == "/api/reports/queues"));
     assert!(higher.iter().any(|r| r.path == "/api/reports/cases"));

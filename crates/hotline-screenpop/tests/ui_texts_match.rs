@@ -12,12 +12,13 @@
 use std::collections::BTreeSet;
 
 const TEXTS_JS: &str = include_str!("../static/ui/texts.js");
-const PAGES: [&str; 7] = [
+const PAGES: [&str; 8] = [
     "common",
     "console",
     "wallboard",
     "reports",
     "departments",
+    "admin",
     "callbacks",
     "orders",
 ];

@@ -48,6 +48,52 @@ impl Algorithm {
     }
 }
 
+/// What the registrar keeps of a phone's secret: HA1 = H(user:realm:secret)
+/// for each algorithm, all a digest check needs. Stores and configuration
+/// keep these, never the secret; a leaked HA1 lets someone register as
+/// that phone in this realm (as the secret would) but gives them no
+/// password that might be reused elsewhere.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DigestSecret {
+    md5: String,
+    sha256: String,
+}
+
+impl DigestSecret {
+    /// Hashes `secret` for `user` in `realm` (the secret is not kept).
+    pub fn from_secret(user: &str, realm: &str, secret: &str) -> Self {
+        let a1 = format!("{user}:{realm}:{secret}");
+        Self {
+            md5: Algorithm::Md5.hash(&a1),
+            sha256: Algorithm::Sha256.hash(&a1),
+        }
+    }
+
+    /// From stored hashes: hex, 32 digits for MD5 and 64 for SHA-256
+    /// (either case); `None` if they are not.
+    pub fn from_ha1(md5: &str, sha256: &str) -> Option<Self> {
+        let hex = |h: &str, len: usize| h.len() == len && h.bytes().all(|b| b.is_ascii_hexdigit());
+        (hex(md5, 32) && hex(sha256, 64)).then(|| Self {
+            md5: md5.to_ascii_lowercase(),
+            sha256: sha256.to_ascii_lowercase(),
+        })
+    }
+
+    /// The HA1 for `algorithm`, lowercase hex.
+    pub fn ha1(&self, algorithm: Algorithm) -> &str {
+        match algorithm {
+            Algorithm::Md5 => &self.md5,
+            Algorithm::Sha256 => &self.sha256,
+        }
+    }
+}
+
+impl std::fmt::Debug for DigestSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DigestSecret(..)")
+    }
+}
+
 /// Settings of the registrar.
 #[derive(Debug, Clone)]
 pub struct RegistrarConfig {
@@ -225,7 +271,7 @@ struct FailureRecord {
 #[derive(Debug)]
 pub struct Registrar {
     config: RegistrarConfig,
-    users: HashMap<String, String>,
+    users: HashMap<String, DigestSecret>,
     bindings: HashMap<String, Binding>,
     secret: [u8; 32],
     epoch: Instant,
@@ -276,9 +322,36 @@ impl Registrar {
         }
     }
 
-    /// Adds or replaces a user's password.
-    pub fn set_user(&mut self, user: impl Into<String>, password: impl Into<String>) {
-        self.users.insert(user.into(), password.into());
+    /// Adds or replaces a user's password (hashed at once for the
+    /// registrar's realm; only the hashes are kept).
+    pub fn set_user(&mut self, user: impl Into<String>, password: impl AsRef<str>) {
+        let user = user.into();
+        let secret = DigestSecret::from_secret(&user, &self.config.realm, password.as_ref());
+        self.users.insert(user, secret);
+    }
+
+    /// Adds or replaces a user by the hashes of their secret, which must
+    /// have been made for this registrar's realm.
+    pub fn set_user_digest(&mut self, user: impl Into<String>, secret: DigestSecret) {
+        self.users.insert(user.into(), secret);
+    }
+
+    /// The realm hashes must be made for.
+    pub fn realm(&self) -> &str {
+        &self.config.realm
+    }
+
+    /// Removes a user: their binding goes at once (calls no longer ring
+    /// that phone) and they can no longer register. `false` if unknown.
+    pub fn remove_user(&mut self, user: &str) -> bool {
+        self.bindings.remove(user);
+        self.user_algorithms.remove(user);
+        self.users.remove(user).is_some()
+    }
+
+    /// Whether `user` may register here.
+    pub fn has_user(&self, user: &str) -> bool {
+        self.users.contains_key(user)
     }
 
     /// Offers `user` these algorithms, in this order (each must also be in
@@ -434,7 +507,7 @@ impl Registrar {
         method: &str,
         now: Instant,
     ) -> Result<Algorithm, &'static str> {
-        let password = self.users.get(&digest.username).ok_or("unknown user")?;
+        let secret = self.users.get(&digest.username).ok_or("unknown user")?;
         if digest.realm != self.config.realm {
             return Err("wrong realm");
         }
@@ -451,7 +524,7 @@ impl Registrar {
         if !self.config.algorithms.contains(&algorithm) {
             return Err("algorithm not offered");
         }
-        let ha1 = algorithm.hash(&format!("{}:{}:{password}", digest.username, digest.realm));
+        let ha1 = secret.ha1(algorithm);
         let ha2 = algorithm.hash(&format!("{method}:{}", digest.uri));
         let expected = match (&digest.qop, &digest.nc, &digest.cnonce) {
             (Some(qop), Some(nc), Some(cnonce)) if qop.eq_ignore_ascii_case("auth") => {
@@ -681,6 +754,48 @@ mod tests {
             .unwrap()
             .algorithm
             .unwrap()
+    }
+
+    #[test]
+    fn a_phone_known_only_by_its_hashes_registers_with_both_algorithms_until_removed() {
+        let t0 = Instant::now();
+        let config = RegistrarConfig {
+            algorithms: vec![Algorithm::Md5, Algorithm::Sha256],
+            ..RegistrarConfig::default()
+        };
+        let mut r = Registrar::new(config, [7; 32], t0);
+        // What a store keeps: the two HA1s, made elsewhere.
+        let made = DigestSecret::from_secret("alice", "hotline", "secret");
+        let stored = DigestSecret::from_ha1(
+            &made.ha1(Algorithm::Md5).to_ascii_uppercase(),
+            made.ha1(Algorithm::Sha256),
+        )
+        .expect("hex hashes");
+        assert_eq!(stored, made, "hex is read in either case");
+        assert!(!format!("{stored:?}").contains(made.ha1(Algorithm::Md5)));
+        r.set_user_digest("alice", stored);
+        for (i, algorithm) in [Algorithm::Md5, Algorithm::Sha256].into_iter().enumerate() {
+            let nonce = nonce_of(&r.register(&request(None), t0));
+            let auth = answer(&nonce, "secret", algorithm, &format!("{:08x}", i + 1));
+            assert!(
+                matches!(
+                    r.register(&request(Some(&auth)), t0),
+                    RegisterOutcome::Accepted { .. }
+                ),
+                "{algorithm:?}"
+            );
+        }
+        assert!(r.binding("alice", t0).is_some());
+        assert!(r.remove_user("alice"));
+        assert!(r.binding("alice", t0).is_none(), "the binding goes with it");
+        let nonce = nonce_of(&r.register(&request(None), t0));
+        let auth = answer(&nonce, "secret", Algorithm::Md5, "00000001");
+        assert!(matches!(
+            r.register(&request(Some(&auth)), t0),
+            RegisterOutcome::Rejected { .. }
+        ));
+        assert!(!r.remove_user("alice"));
+        assert!(DigestSecret::from_ha1("xyz", made.ha1(Algorithm::Sha256)).is_none());
     }
 
     #[test]

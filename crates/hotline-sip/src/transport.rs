@@ -113,10 +113,15 @@ pub enum Command {
     /// answers it); earlier ones went to the event stream.
     Route(CallHandle, EventRoute),
     SetAccepting(bool),
-    AddUser {
+    /// Let this phone register, by the hashes of its secret, challenged in
+    /// this order (`None`: the registrar's order).
+    SetPhone {
         user: String,
-        password: String,
+        secret: crate::registrar::DigestSecret,
+        algorithms: Option<Vec<crate::registrar::Algorithm>>,
     },
+    /// This phone may no longer register; its binding goes at once.
+    RemovePhone(String),
     RestoreBinding(Binding),
     Binding(String, oneshot::Sender<Option<Binding>>),
     Bindings(oneshot::Sender<Vec<Binding>>),
@@ -853,7 +858,19 @@ impl Driver {
                 }
             }
             Command::SetAccepting(accepting) => ep.set_accepting(accepting),
-            Command::AddUser { user, password } => ep.registrar_mut().set_user(user, password),
+            Command::SetPhone {
+                user,
+                secret,
+                algorithms,
+            } => {
+                let registrar = ep.registrar_mut();
+                // An empty order falls back to the registrar's.
+                registrar.set_user_algorithms(user.clone(), algorithms.unwrap_or_default());
+                registrar.set_user_digest(user, secret);
+            }
+            Command::RemovePhone(user) => {
+                ep.registrar_mut().remove_user(&user);
+            }
             Command::RestoreBinding(binding) => ep.registrar_mut().restore(binding),
             Command::Binding(user, reply) => {
                 let _ = reply.send(ep.registrar().binding(&user, now).cloned());

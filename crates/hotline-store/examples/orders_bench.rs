@@ -674,7 +674,11 @@ async fn drop_secondary_indexes(url: &str, args: &Args) -> Result<Vec<(String, S
     Ok(indexes)
 }
 
-async fn rebuild_indexes(url: &str, args: &Args, indexes: &[(String, String)]) -> Result<(), String> {
+async fn rebuild_indexes(
+    url: &str,
+    args: &Args,
+    indexes: &[(String, String)],
+) -> Result<(), String> {
     let pool = pg_pool(url, args).await?;
     sqlx::query("SET maintenance_work_mem = '1GB'")
         .execute(pool)
@@ -984,7 +988,8 @@ async fn measure_appends(store: &Store, runs: usize) -> Result<(), String> {
     if references.len() <= runs {
         return Ok(()); // ORDERS_BENCH_ONLY left the orders untaken
     }
-    let steps: [(&str, &Actor, fn() -> Command); 5] = [
+    type Step<'a> = (&'a str, &'a Actor, fn() -> Command);
+    let steps: [Step; 5] = [
         ("append: dispatch (派单)", &agent, || Command::Dispatch),
         ("append: accept", &handler, || Command::Accept),
         ("append: a note", &handler, || Command::AddNote {

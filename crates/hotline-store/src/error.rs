@@ -109,6 +109,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// the field named in the error.
 const UNIQUE_FIELDS: &[(&str, &str, &str)] = &[
     ("users_login_unique", "users.login", "login"),
+    ("phones_pkey", "phones.login", "phone"),
     (
         "citizens_national_id_unique",
         "citizens.national_id_hmac",

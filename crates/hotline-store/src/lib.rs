@@ -6,7 +6,7 @@
 //! citizens, cases, work orders (each one's append-only log and the `cases`
 //! row projected from it: [`Store::create_work_order`],
 //! [`Store::act_on_order`], [`Store::department_inbox`]), the callback
-//! list, users, the audit log, privacy operations (export, erasure,
+//! list, users and their SIP phone accounts (digest hashes only), the audit log, privacy operations (export, erasure,
 //! retention), statistics queries and synthetic seed data.
 //!
 //! Must not touch: SIP, media, IVR or ACD logic (it depends only on
@@ -39,6 +39,7 @@ mod events;
 mod order_lists;
 mod order_report;
 mod orders;
+mod phones;
 mod privacy;
 mod search;
 mod seed;
@@ -69,6 +70,7 @@ pub use orders::{
     case_status_of, AttachmentData, AttachmentRead, MergedOrders, NewWorkOrder, StoredOrder,
     TakenDown, ACT_ATTEMPTS, ATTACHMENT_TYPES, MAX_ATTACHMENT_BYTES,
 };
+pub use phones::PhoneAccount;
 pub use privacy::ErasureReport;
 pub use search::{MAX_SEARCH_RESULTS, MIN_SEARCH_CHARS};
 pub use seed::{seed, seed_phone, SeedOptions, SeedReport};
@@ -78,7 +80,7 @@ pub use stats::{
     SegmentOutcome, StatsGrouping, StatsOptions, StatsRow, SurveyFigures, Thresholds, AGENT_STATES,
     IVR_NOT_REACHED, IVR_STOPPED_THERE, TOTAL_KEY, UNASSIGNED_DEPARTMENT,
 };
-pub use users::{NewUser, Role, Skill, User, MIN_PASSWORD_CHARS};
+pub use users::{generated_secret, NewUser, Role, Skill, User, MIN_PASSWORD_CHARS};
 pub use writer::{
     CloseOut, EventWriter, EventWriterHandle, EventWriterOptions, WriterError, WriterStats,
     SPOOL_FILE_NAME,

@@ -70,6 +70,9 @@ pub struct NewUser {
     pub department: Option<String>,
     /// In clear; only its argon2 hash is stored.
     pub password: String,
+    /// Set by an administrator (printed once): the user must choose their
+    /// own at their first login before the console lets them do anything.
+    pub must_change_password: bool,
     pub skills: Vec<Skill>,
 }
 
@@ -82,6 +85,9 @@ pub struct User {
     pub role: Role,
     pub department: Option<String>,
     pub disabled: bool,
+    /// Their password was set by an administrator: the console allows
+    /// nothing but choosing their own.
+    pub must_change_password: bool,
     pub skills: Vec<Skill>,
 }
 
@@ -107,7 +113,20 @@ struct UserRow {
     role: String,
     department: Option<String>,
     disabled: i64,
+    must_change_password: i64,
     password_hash: String,
+}
+
+/// A secret for a person to type once (a one-time password, a phone's SIP
+/// secret): `chars` characters from an alphabet without look-alikes (no
+/// 0/O, 1/l/I), from the OS's generator: 5.8 bits a character.
+pub fn generated_secret(chars: usize) -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::rngs::OsRng;
+    (0..chars)
+        .map(|_| char::from(ALPHABET[rng.gen_range(0..ALPHABET.len())]))
+        .collect()
 }
 
 fn check_password(password: &str) -> Result<()> {
@@ -154,7 +173,23 @@ fn check_skills(skills: &[Skill]) -> Result<()> {
     Ok(())
 }
 
+/// Argon2 hashes at once, in this process: each takes ~20 MiB and a core
+/// for tens of milliseconds, so a flood of logins (or of wrong passwords)
+/// queues here instead of taking the machine's memory and the calls' CPU.
+const MAX_HASHES_AT_ONCE: usize = 2;
+
+fn hashing() -> &'static tokio::sync::Semaphore {
+    static PERMITS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(MAX_HASHES_AT_ONCE);
+    &PERMITS
+}
+
 async fn hash_password(password: String) -> Result<String> {
+    let _permit = hashing()
+        .acquire()
+        .await
+        .map_err(|e| StoreError::PasswordHash {
+            detail: e.to_string(),
+        })?;
     tokio::task::spawn_blocking(move || {
         let salt = new_salt()?;
         Argon2::default()
@@ -171,6 +206,9 @@ async fn hash_password(password: String) -> Result<String> {
 }
 
 async fn verify_password(password: String, hash: String) -> bool {
+    let Ok(_permit) = hashing().acquire().await else {
+        return false;
+    };
     tokio::task::spawn_blocking(move || {
         PasswordHash::new(&hash)
             .map(|parsed| {
@@ -205,8 +243,8 @@ impl Store {
         with_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             let id: i64 = sqlx::query_scalar(
-                "INSERT INTO users (login, display_name, role, department, password_hash, created_at_ms) \
-                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING user_id",
+                "INSERT INTO users (login, display_name, role, department, password_hash, created_at_ms, must_change_password) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING user_id",
             )
             .bind(&new.login)
             .bind(&new.display_name)
@@ -214,6 +252,7 @@ impl Store {
             .bind(new.department.clone())
             .bind(&hash)
             .bind(now.as_millis())
+            .bind(i64::from(new.must_change_password))
             .fetch_one(&mut *tx)
             .await?;
             for s in &new.skills {
@@ -238,7 +277,7 @@ impl Store {
     async fn user_row(&self, login: &str) -> Result<Option<(UserRow, Vec<Skill>)>> {
         with_pool!(self, |pool| {
             let row = sqlx::query_as::<_, UserRow>(
-                "SELECT user_id, login, display_name, role, department, disabled, password_hash \
+                "SELECT user_id, login, display_name, role, department, disabled, must_change_password, password_hash \
                  FROM users WHERE login = $1",
             )
             .bind(login)
@@ -266,6 +305,7 @@ impl Store {
             display_name: row.display_name,
             department: row.department,
             disabled: row.disabled != 0,
+            must_change_password: row.must_change_password != 0,
             skills,
         })
     }
@@ -294,16 +334,80 @@ impl Store {
         }
     }
 
-    /// Replaces a user's password.
+    /// Replaces a user's password with one they chose (it no longer has
+    /// to be changed).
     pub async fn set_password(&self, login: &str, password: &str) -> Result<()> {
         check_password(password)?;
         let hash = hash_password(password.to_owned()).await?;
         self.update_user(
             login,
-            "UPDATE users SET password_hash = $1 WHERE login = $2",
+            "UPDATE users SET password_hash = $1, must_change_password = 0 WHERE login = $2",
             hash,
         )
         .await
+    }
+
+    /// Replaces a user's password with one an administrator gives them
+    /// (a reset): they must choose their own at their next login.
+    pub async fn set_one_time_password(&self, login: &str, password: &str) -> Result<()> {
+        check_password(password)?;
+        let hash = hash_password(password.to_owned()).await?;
+        self.update_user(
+            login,
+            "UPDATE users SET password_hash = $1, must_change_password = 1 WHERE login = $2",
+            hash,
+        )
+        .await
+    }
+
+    /// Changes a user's own password: `current` must be their password
+    /// now ([`StoreError::InvalidValue`] on `current password` otherwise,
+    /// after the same hashing time), and the new one must differ from it.
+    pub async fn change_own_password(&self, login: &str, current: &str, new: &str) -> Result<()> {
+        check_password(new)?;
+        if self.authenticate(login, current).await?.is_none() {
+            return Err(StoreError::InvalidValue {
+                field: "current password",
+                reason: "it is not this account's password".into(),
+            });
+        }
+        if current == new {
+            return Err(StoreError::InvalidValue {
+                field: "password",
+                reason: "choose a password other than the one you were given".into(),
+            });
+        }
+        self.set_password(login, new).await
+    }
+
+    /// Gives a user another role and department (a handler must have one).
+    /// Their console sessions end at the console's next accounts check.
+    pub async fn set_role(&self, login: &str, role: Role, department: Option<&str>) -> Result<()> {
+        if let Some(d) = department {
+            check_name("department", d, 64)?;
+        }
+        if role == Role::Handler && department.is_none() {
+            return Err(StoreError::InvalidValue {
+                field: "department",
+                reason: "a handler works for a department: name it".into(),
+            });
+        }
+        with_pool!(self, |pool| {
+            let n = sqlx::query("UPDATE users SET role = $1, department = $2 WHERE login = $3")
+                .bind(role.as_str())
+                .bind(department)
+                .bind(login)
+                .execute(pool)
+                .await?
+                .rows_affected();
+            if n == 0 {
+                return Err(StoreError::NotFound {
+                    what: "user",
+                    key: login.to_owned(),
+                });
+            }
+            Ok(())
+        })
     }
 
     /// Disables or re-enables a user (disabled users cannot log in).

@@ -25,6 +25,7 @@ async fn the_accounts_version_moves_with_every_account_change() {
                 role: Role::Agent,
                 department: None,
                 password: "alice-long-password".into(),
+                must_change_password: false,
                 skills: Vec::new(),
             },
             at(0),

@@ -16,6 +16,7 @@ async fn users_log_in_with_argon2_hashes() {
             role: Role::Agent,
             department: Some("housing".into()),
             password: "correct horse battery".into(),
+            must_change_password: false,
             skills: vec![
                 Skill {
                     skill: "mandarin".into(),
@@ -69,6 +70,7 @@ async fn users_log_in_with_argon2_hashes() {
         let short = NewUser {
             login: "bob".into(),
             password: "short".into(),
+            must_change_password: false,
             ..new.clone()
         };
         assert!(matches!(

@@ -9,8 +9,6 @@ use clap::Subcommand;
 use hotline_orders::{Catalogue, DepartmentId};
 use hotline_store::{NewUser, Role, Skill, Store, StoreError};
 use hotline_types::Timestamp;
-use rand::rngs::OsRng;
-use rand::Rng;
 
 /// What `hotline user` does.
 #[derive(Debug, Subcommand)]
@@ -80,6 +78,7 @@ pub async fn run(store: &Store, catalogue: &Catalogue, command: UserCommand) -> 
                         role,
                         department,
                         password: password.clone(),
+                        must_change_password: true,
                         skills,
                     },
                     Timestamp::from_system_time(std::time::SystemTime::now()),
@@ -129,10 +128,11 @@ pub async fn run(store: &Store, catalogue: &Catalogue, command: UserCommand) -> 
         UserCommand::ResetPassword { login } => {
             let password = one_time_password();
             store
-                .set_password(&login, &password)
+                .set_one_time_password(&login, &password)
                 .await
                 .map_err(|e| refused(&login, e))?;
             println!("one-time password for {login}: {password}");
+            println!("they choose their own at the next login; their open sessions end");
         }
     }
     Ok(())
@@ -148,14 +148,10 @@ fn refused(login: &str, error: StoreError) -> anyhow::Error {
     }
 }
 
-/// 16 characters from an alphabet without look-alikes (no 0/O, 1/l/I):
-/// about 91 bits, typed once by the person it is for.
+/// 16 characters without look-alikes: about 92 bits, typed once by the
+/// person it is for.
 fn one_time_password() -> String {
-    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let mut rng = OsRng;
-    (0..16)
-        .map(|_| char::from(ALPHABET[rng.gen_range(0..ALPHABET.len())]))
-        .collect()
+    hotline_store::generated_secret(16)
 }
 
 fn parse_role(text: &str) -> Result<Role, String> {

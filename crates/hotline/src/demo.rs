@@ -13,8 +13,6 @@ use hotline_store::{AuditContext, NewCase, NewCitizen, NewUser, Role, Skill, Sto
 use hotline_types::Timestamp;
 use tracing::info;
 
-use crate::config::{Config, PhoneConfig};
-
 /// A demo agent: console login `agentN` / `agentN-demo-pass`, SIP phone
 /// `agentN` / `agentN-sip-pass` (the phone's user is the login).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,6 +94,7 @@ pub async fn ensure_admin(store: &Store, configured: Option<&str>) -> anyhow::Re
                 role: Role::Admin,
                 department: None,
                 password: password.clone(),
+                must_change_password: printed,
                 skills: Vec::new(),
             },
             now(),
@@ -107,7 +106,7 @@ pub async fn ensure_admin(store: &Store, configured: Option<&str>) -> anyhow::Re
     if printed {
         // Printed once, on the terminal only: not in the logs.
         println!(
-            "\n  First start: the console's admin account is {login:?} with password {password:?}.\n  It is shown only this once; change it after logging in.\n"
+            "\n  First start: the console's admin account is {login:?} with password {password:?}.\n  It is shown only this once; the console asks for a new one at the first login.\n"
         );
     }
     info!(login, "created the first admin account");
@@ -117,22 +116,31 @@ pub async fn ensure_admin(store: &Store, configured: Option<&str>) -> anyhow::Re
 /// The demo supervisor's phone (to listen in from the wallboard).
 pub const DEMO_SUPERVISOR_SIP_PASSWORD: &str = "supervisor1-sip-pass";
 
-/// The demo agents' phones and the demo supervisor's, added to the
-/// configured ones.
-pub fn add_phones(config: &mut Config, agents: &[DemoAgent]) {
+/// The demo agents' phones and the demo supervisor's, in the store as
+/// `hotline phone add` keeps them (digest hashes for `realm`); their
+/// published secrets are set again at every demo start.
+pub async fn add_phones(store: &Store, agents: &[DemoAgent], realm: &str) -> anyhow::Result<()> {
+    let existing: Vec<String> = store
+        .phone_accounts()
+        .await
+        .context("reading the phone accounts")?
+        .into_iter()
+        .map(|p| p.login)
+        .collect();
     let phones = agents
         .iter()
         .map(|a| (a.login.as_str(), a.sip_password.as_str()))
         .chain([(DEMO_SUPERVISOR.0, DEMO_SUPERVISOR_SIP_PASSWORD)]);
     for (user, password) in phones {
-        if !config.phones.iter().any(|p| p.user == user) {
-            config.phones.push(PhoneConfig {
-                user: user.to_owned(),
-                password: password.to_owned(),
-                digest_algorithms: None,
-            });
-        }
+        let account = hotline_store::PhoneAccount::with_secret(user, realm, password, Vec::new());
+        let written = if existing.iter().any(|p| p == user) {
+            store.replace_phone_account(&account, now()).await
+        } else {
+            store.add_phone_account(&account, now()).await
+        };
+        written.with_context(|| format!("adding the demo phone {user}"))?;
     }
+    Ok(())
 }
 
 /// The demo's work-order staff: the dispatcher and one handler for each
@@ -172,6 +180,7 @@ async fn seed_order_staff(
                     role,
                     department,
                     password,
+                    must_change_password: false,
                     skills: Vec::new(),
                 },
                 at,
@@ -218,6 +227,7 @@ pub async fn seed(
                     role: Role::Agent,
                     department: Some(department.into()),
                     password: password.clone(),
+                    must_change_password: false,
                     skills,
                 },
                 at,
@@ -235,6 +245,7 @@ pub async fn seed(
                     role: Role::Supervisor,
                     department: None,
                     password: password.into(),
+                    must_change_password: false,
                     skills: Vec::new(),
                 },
                 at,

@@ -17,6 +17,7 @@ mod events;
 mod follow_up_list;
 mod http;
 mod orders;
+mod phones;
 mod refusal;
 mod reminders;
 mod simulate;
@@ -101,6 +102,12 @@ enum Commands {
     User {
         #[command(subcommand)]
         command: accounts::UserCommand,
+    },
+    /// SIP phone accounts: add, list, reset a secret, remove (the store
+    /// keeps only their digest hashes).
+    Phone {
+        #[command(subcommand)]
+        command: phones::PhoneCommand,
     },
 }
 
@@ -209,6 +216,11 @@ fn main() -> anyhow::Result<()> {
             let store = open_store(&config).await?;
             store.migrate().await.context("applying migrations")?;
             accounts::run(&store, &rules.catalogue, command).await
+        }),
+        Commands::Phone { command } => runtime()?.block_on(async {
+            let store = open_store(&config).await?;
+            store.migrate().await.context("applying migrations")?;
+            phones::run(&store, &config.sip.realm, command).await
         }),
         Commands::Simulate(args) => simulate::main(*args, &config),
     }
@@ -404,13 +416,10 @@ fn init_logging(level: &str, json: bool) -> anyhow::Result<()> {
 }
 
 async fn serve(
-    mut config: Config,
+    config: Config,
     demo: bool,
     demo_agents: Vec<demo::DemoAgent>,
 ) -> anyhow::Result<()> {
-    if demo {
-        demo::add_phones(&mut config, &demo_agents);
-    }
     let sip_checked = config.check()?;
     // Work orders' catalogue and calendar: a broken one stops the start here.
     let order_rules = Arc::new(orders::load(&config.orders, &config.ivr.scripts_dir)?);
@@ -459,6 +468,7 @@ async fn serve(
     };
     let mut endpoint = Endpoint::new(endpoint_config, rand::random(), Instant::now());
     for phone in &config.phones {
+        warn!(phone = %phone.user, "[[phones]] in the configuration keeps a plaintext SIP password: `hotline phone add {}` keeps only its digest hashes", phone.user);
         let registrar = endpoint.registrar_mut();
         registrar.set_user(&phone.user, &phone.password);
         if let Some(names) = &phone.digest_algorithms {
@@ -481,14 +491,28 @@ async fn serve(
         ..TransportConfig::default()
     };
     let (sip, sip_events, mut sip_tasks) = transport::start(transport_config, endpoint).await?;
-    let bindings_file = config.database.data_dir.join("registrations.json");
-    let restored = controller::restore_bindings(&sip, &bindings_file).await;
 
     let store = open_store(&config).await?;
     demo::ensure_admin(&store, config.console.admin_password.as_deref()).await?;
     if demo {
+        demo::add_phones(&store, &demo_agents, &config.sip.realm).await?;
         demo::seed(&store, &demo_agents, &order_rules.catalogue).await?;
     }
+    // The store's phones reach the registrar before the saved bindings do
+    // (a binding of a phone the registrar does not know is dropped).
+    let mut phone_sync = phones::PhoneSync::new(
+        store.clone(),
+        sip.clone(),
+        config.sip.realm.clone(),
+        config.phones.iter().map(|p| p.user.clone()).collect(),
+    );
+    let store_phones = phone_sync
+        .sync()
+        .await
+        .context("reading the phone accounts from the store")?;
+    phone_sync.spawn();
+    let bindings_file = config.database.data_dir.join("registrations.json");
+    let restored = controller::restore_bindings(&sip, &bindings_file).await;
     let writer = hotline_store::EventWriter::spawn(
         store.clone(),
         config.database.data_dir.join("spool"),
@@ -573,6 +597,7 @@ async fn serve(
                     api_key: c.api_key.clone(),
                 })
                 .collect(),
+            sip_realm: config.sip.realm.clone(),
         },
         statistics,
         console_tx,
@@ -778,7 +803,7 @@ async fn serve(
     info!("store: {}", config::redact_url(&config.database.url));
     info!(
         numbers = ?config.sip.numbers,
-        phones = config.phones.len(),
+        phones = config.phones.len() + store_phones,
         restored_registrations = restored,
         "hotline ready"
     );

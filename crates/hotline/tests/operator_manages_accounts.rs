@@ -187,3 +187,105 @@ fn an_operator_adds_lists_disables_enables_and_resets_accounts() {
     assert_eq!(login_status(&hotline, "clerk1", &first), 401);
     assert_eq!(login_status(&hotline, "clerk1", &reset), 200);
 }
+
+/// The SIP secret in `phone add` / `phone reset-secret` output.
+fn secret_in(output: &str) -> String {
+    output
+        .lines()
+        .find_map(|line| line.strip_prefix("SIP secret for "))
+        .and_then(|rest| rest.split(": ").nth(1))
+        .unwrap_or_else(|| panic!("no secret in {output:?}"))
+        .trim()
+        .to_owned()
+}
+
+/// SIPp registers as `user` with `secret`; whether the hotline took it.
+fn registers(hotline: &Hotline, user: &str, secret: &str) -> bool {
+    support::sipp(
+        hotline.sip,
+        &[
+            "-sf",
+            &support::scenario("register_auth.xml"),
+            "-s",
+            user,
+            "-au",
+            user,
+            "-ap",
+            secret,
+            "-m",
+            "1",
+        ],
+        Duration::from_secs(10),
+    )
+    .succeeded()
+}
+
+#[test]
+fn an_operator_adds_a_phone_that_registers_at_once_and_removes_it() {
+    if !support::sipp_available("an_operator_adds_a_phone_that_registers_at_once_and_removes_it") {
+        return;
+    }
+    let operator = Operator::new();
+    let env = operator.env();
+    let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    // Wrong secrets on purpose below: not a brute force to block.
+    env.push(("HOTLINE_SIP_MAX_AUTH_FAILURES", "100"));
+    let hotline = Hotline::start_with_args(&[], &env);
+
+    // Added beside the running hotline: it registers within a second or so.
+    let added = operator.ok(&["phone", "add", "clerk7"]);
+    let secret = secret_in(&added);
+    assert_eq!(secret.chars().count(), 20, "{added}");
+    assert!(operator
+        .refused(&["phone", "add", "clerk7"])
+        .contains("phone \"clerk7\" exists"));
+    assert!(operator
+        .refused(&["phone", "add", "clerk8", "--algorithms", "SHA-512"])
+        .contains("not MD5 or SHA-256"));
+    assert!(
+        hotline.wait_for_log("phone added: it may register", Duration::from_secs(5)),
+        "{}",
+        hotline.log()
+    );
+    assert!(registers(&hotline, "clerk7", &secret), "{}", hotline.log());
+    assert!(!registers(&hotline, "clerk7", "not-the-secret"));
+
+    // What is kept and shown: digest hashes in the store, never the secret.
+    let listed = operator.ok(&["phone", "list"]);
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.starts_with("clerk7 ") && l.contains("hotline")),
+        "{listed}"
+    );
+    assert!(!listed.contains(&secret));
+    let db = std::fs::read(operator.data.path().join("hotline.db")).expect("the database");
+    let wal = std::fs::read(operator.data.path().join("hotline.db-wal")).unwrap_or_default();
+    for bytes in [&db, &wal] {
+        assert!(
+            !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "the secret is in the database files"
+        );
+    }
+    assert!(!hotline.log().contains(&secret), "the secret is in the log");
+    let config = operator.ok(&["config"]);
+    assert!(!config.contains(&secret));
+
+    // A new secret: the old one stops working.
+    let reset = secret_in(&operator.ok(&["phone", "reset-secret", "clerk7"]));
+    assert_ne!(reset, secret);
+    assert!(hotline.wait_for_log("phone secret changed", Duration::from_secs(5)));
+    assert!(
+        !registers(&hotline, "clerk7", &secret),
+        "the old secret still registers"
+    );
+    assert!(registers(&hotline, "clerk7", &reset));
+
+    // Removed: unregistered, and it can register no more.
+    operator.ok(&["phone", "remove", "clerk7"]);
+    assert!(hotline.wait_for_log("phone removed: unregistered", Duration::from_secs(5)));
+    assert!(!registers(&hotline, "clerk7", &reset));
+    assert!(operator
+        .refused(&["phone", "remove", "clerk7"])
+        .contains("there is no phone \"clerk7\""));
+}

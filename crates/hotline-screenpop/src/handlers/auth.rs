@@ -143,6 +143,46 @@ pub(crate) async fn logout(State(app): State<App>, Extension(me): Extension<Auth
     response
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PasswordChange {
+    current: String,
+    new: String,
+}
+
+/// `POST /api/me/password`: the user chooses their own password (the one
+/// they logged in with must be given again). Their other sessions end;
+/// this one goes on, no longer held to a password change. Wrong current
+/// passwords count against the login rate limit.
+pub(crate) async fn change_password(
+    State(app): State<App>,
+    Extension(me): Extension<Authed>,
+    JsonBody(body): JsonBody<PasswordChange>,
+) -> Result<StatusCode, ConsoleError> {
+    if body.current.len() > 1024 {
+        return Err(ConsoleError::BadCredentials);
+    }
+    if let Err(wait) = app
+        .limiter()
+        .attempt(&[format!("login:{}", me.user.login)], Instant::now())
+    {
+        return Err(ConsoleError::RateLimited {
+            retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64,
+        });
+    }
+    app.store
+        .change_own_password(&me.user.login, &body.current, &body.new)
+        .await?;
+    let ended = app
+        .sessions()
+        .password_changed(&me.user.login, &me.session_id);
+    for id in &ended {
+        app.hub.close_session(id);
+    }
+    tracing::info!(login = %me.user.login, other_sessions_ended = ended.len(), "console password changed");
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// `GET /api/me`.
 pub(crate) async fn me(State(app): State<App>, Extension(me): Extension<Authed>) -> Json<Me> {
     let agent = if me.user.role == hotline_store::Role::Admin {

@@ -3,6 +3,7 @@
 //! `Extension<Authed>` and decides only what its own data needs (which
 //! call, which citizen, which case).
 
+pub(crate) mod accounts;
 pub(crate) mod admin;
 pub(crate) mod agent;
 pub(crate) mod auth;

@@ -145,11 +145,12 @@ export function startPage({ page, enter, leave }) {
   const loginView = $('login-view');
   const content = $('content');
 
+  const passwordView = $('password-view');
   const signedOut = () => {
-    me = null; csrf = null;
+    me = null; csrf = null; entered = false;
     if (leave) leave();
-    show(content, false); show(loginView, true);
-    show($('btn-signout'), false);
+    show(content, false); show(loginView, true); show(passwordView, false);
+    show($('btn-signout'), false); show($('btn-password'), false);
     for (const link of document.querySelectorAll('[data-role-link]')) show(link, false);
     setText($('who'), '');
     $('login-user').focus();
@@ -160,25 +161,63 @@ export function startPage({ page, enter, leave }) {
     signedOut();
   };
 
+  // The password form: required before anything else when an
+  // administrator set the password (the server refuses everything else
+  // until then), or asked for from the header.
+  const askPassword = (required) => {
+    show(loginView, false); show(content, false); show(passwordView, true);
+    show($('password-why'), required); show($('password-cancel'), !required);
+    show($('password-error'), false);
+    $('password-current').focus();
+  };
+  let entered = false;
   const signedIn = async () => {
     const answer = await api('GET', '/api/me');
     me = answer.user; csrf = answer.csrf_token;
-    const config = await api('GET', '/api/config');
     setText($('who'), me.display_name);
-    show(loginView, false); show(content, true); show($('btn-signout'), true);
-    // Supervisors and admins get every link; agents the links for
+    show($('btn-signout'), true);
+    if (me.must_change_password) { askPassword(true); return; }
+    const config = await api('GET', '/api/config');
+    show(loginView, false); show(passwordView, false); show(content, true);
+    show($('btn-password'), true);
+    // Supervisors and admins get every link (the accounts page admins
+    // only); agents the links for
     // everyone and the work orders; dispatchers and handlers (who take no
     // calls) the work orders; everyone the page they are on.
     const overseer = me.role === 'supervisor' || me.role === 'admin';
     const orderStaff = me.role === 'dispatcher' || me.role === 'handler';
     for (const link of document.querySelectorAll('[data-role-link]')) {
       const kind = link.dataset.roleLink;
-      show(link, overseer || kind === 'orders' || (kind === 'all' && !orderStaff)
-        || link.getAttribute('aria-current') === 'page');
+      const allowed = kind === 'admin' ? me.role === 'admin'
+        : overseer || kind === 'orders' || (kind === 'all' && !orderStaff);
+      show(link, allowed || link.getAttribute('aria-current') === 'page');
     }
+    entered = true;
     await enter(me, config, answer.agent);
   };
 
+  $('btn-password').addEventListener('click', () => askPassword(false));
+  $('password-cancel').addEventListener('click', () => {
+    show(passwordView, false); show(content, true);
+  });
+  $('password-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const error = $('password-error');
+    show(error, false);
+    if ($('password-new').value !== $('password-again').value) {
+      error.textContent = t('password_mismatch'); show(error, true); return;
+    }
+    try {
+      await api('POST', '/api/me/password', {
+        current: $('password-current').value, new: $('password-new').value,
+      });
+      for (const id of ['password-current', 'password-new', 'password-again']) $(id).value = '';
+      notify(t('password_changed'), false);
+      if (entered) { show(passwordView, false); show(content, true); } else await signedIn();
+    } catch (e) {
+      error.textContent = e.message; show(error, true);
+    }
+  });
   $('btn-lang').addEventListener('click', () => {
     lang = lang === 'zh' ? 'en' : 'zh';
     localStorage.setItem('hotline.lang', lang);

@@ -97,6 +97,7 @@ pub fn config() -> ConsoleConfig {
             name: "city-app".into(),
             api_key: OPEN311_KEY.into(),
         }],
+        sip_realm: "hotline".into(),
     }
 }
 
@@ -141,6 +142,7 @@ impl Harness {
                         role,
                         department: department.map(str::to_owned),
                         password: PASSWORD.into(),
+                        must_change_password: false,
                         skills,
                     },
                     now(),
@@ -244,7 +246,12 @@ impl Harness {
     }
 
     pub async fn login(&self, login: &str) -> Browser {
-        let (status, headers, body) = self.try_login(login, PASSWORD).await;
+        self.login_with(login, PASSWORD).await
+    }
+
+    /// Logs in with this password, expected to be right.
+    pub async fn login_with(&self, login: &str, password: &str) -> Browser {
+        let (status, headers, body) = self.try_login(login, password).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         let set_cookie = headers.get(header::SET_COOKIE).unwrap().to_str().unwrap();
         Browser {
@@ -423,6 +430,7 @@ pub fn concrete(path: &str) -> String {
     path.replace("{call}", &CallId::new().to_string())
         .replace("{id}", "1")
         .replace("{agent}", "agent1")
+        .replace("{login}", "agent2")
         .replace("{case_ref}", case_ref.digits())
         .replace("{reference}", case_ref.digits())
         .replace("{service}", "water_outage.json")
