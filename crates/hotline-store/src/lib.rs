@@ -30,6 +30,7 @@
 //! ```
 
 mod audit;
+mod backup;
 mod callbacks;
 mod cases;
 mod citizens;

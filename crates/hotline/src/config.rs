@@ -589,6 +589,16 @@ impl SrtpSetting {
 #[serde(deny_unknown_fields, default)]
 pub struct HttpConfig {
     pub listen: SocketAddr,
+    /// Serve the console and the API over HTTPS (rustls) on `listen`, with
+    /// HSTS. The certificate is `tls_cert`/`tls_key`, else the one
+    /// `hotline cert self-signed` made (or the first start makes) in
+    /// `<data_dir>/tls/http.crt`; a renewed one on disk is taken without a
+    /// restart.
+    pub tls: bool,
+    /// PEM certificate chain (leaf first) for HTTPS.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for HTTPS.
+    pub tls_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -761,6 +771,9 @@ impl Default for HttpConfig {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            tls: false,
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }

@@ -7,6 +7,7 @@
 
 mod accounts;
 mod acd_task;
+mod backup;
 mod call;
 mod callback;
 mod callback_list;
@@ -108,6 +109,35 @@ enum Commands {
     Phone {
         #[command(subcommand)]
         command: phones::PhoneCommand,
+    },
+    /// Back up an SQLite hotline into a new folder while it runs: a
+    /// consistent copy of the store, then recordings, voice messages, the
+    /// event spool, registrations, the TLS certificate and the national-ID
+    /// key, each with its SHA-256 in manifest.json.
+    Backup {
+        /// A folder that does not exist yet or is empty.
+        dir: std::path::PathBuf,
+    },
+    /// Certificates for the console's HTTPS.
+    Cert {
+        #[command(subcommand)]
+        command: CertCommand,
+    },
+    /// Restore a backup into an empty data directory (database.data_dir)
+    /// and a database file that does not exist yet; every file is checked
+    /// against the manifest first.
+    Restore { dir: std::path::PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+enum CertCommand {
+    /// Make (or renew) a self-signed certificate for HTTPS in
+    /// <data_dir>/tls/http.crt, for localhost, http.listen's address and
+    /// every --name; prints its SHA-256 fingerprint.
+    SelfSigned {
+        /// Another host name or address the console is reached by.
+        #[arg(long = "name")]
+        names: Vec<String>,
     },
 }
 
@@ -217,6 +247,11 @@ fn main() -> anyhow::Result<()> {
             store.migrate().await.context("applying migrations")?;
             accounts::run(&store, &rules.catalogue, command).await
         }),
+        Commands::Cert {
+            command: CertCommand::SelfSigned { names },
+        } => make_http_cert(&config, &names),
+        Commands::Backup { dir } => runtime()?.block_on(backup::backup(&config, &dir)),
+        Commands::Restore { dir } => runtime()?.block_on(backup::restore(&config, &dir)),
         Commands::Phone { command } => runtime()?.block_on(async {
             let store = open_store(&config).await?;
             store.migrate().await.context("applying migrations")?;
@@ -303,33 +338,121 @@ fn self_signed_tls(
     data_dir: &std::path::Path,
     checked: &config::CheckedSip,
 ) -> anyhow::Result<(std::path::PathBuf, std::path::PathBuf)> {
+    let ips: Vec<std::net::IpAddr> = checked
+        .tls_listen
+        .iter()
+        .chain(&checked.advertised_tls)
+        .map(|a| a.ip())
+        .collect();
+    let (cert, key, made) = self_signed(data_dir, "sip", &ips, &[], false)?;
+    if made {
+        warn!(
+            cert = %cert.display(),
+            "SIP over TLS uses a self-signed certificate made now: set sip.tls_cert and sip.tls_key for phones that verify"
+        );
+    }
+    Ok((cert, key))
+}
+
+/// `<data_dir>/tls/<stem>.crt` and `.key`: kept if both are there (unless
+/// `renew`), else a self-signed certificate for localhost, `ips` and
+/// `names` is made. Answers the two paths and whether it was made now.
+fn self_signed(
+    data_dir: &std::path::Path,
+    stem: &str,
+    ips: &[std::net::IpAddr],
+    names: &[String],
+    renew: bool,
+) -> anyhow::Result<(std::path::PathBuf, std::path::PathBuf, bool)> {
     let dir = data_dir.join("tls");
-    let (cert, key) = (dir.join("sip.crt"), dir.join("sip.key"));
-    if cert.exists() && key.exists() {
-        return Ok((cert, key));
+    let (cert, key) = (
+        dir.join(format!("{stem}.crt")),
+        dir.join(format!("{stem}.key")),
+    );
+    if !renew && cert.exists() && key.exists() {
+        return Ok((cert, key, false));
     }
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let mut names: Vec<String> = vec!["localhost".into()];
-    for addr in checked.tls_listen.iter().chain(&checked.advertised_tls) {
-        let ip = addr.ip().to_string();
-        if !names.contains(&ip) {
-            names.push(ip);
+    let mut all: Vec<String> = vec!["localhost".into()];
+    for name in ips
+        .iter()
+        .filter(|ip| !ip.is_unspecified())
+        .map(|ip| ip.to_string())
+        .chain(names.iter().cloned())
+    {
+        if !all.contains(&name) {
+            all.push(name);
         }
     }
-    let made = rcgen::generate_simple_self_signed(names.clone())
-        .context("making a self-signed TLS certificate")?;
-    std::fs::write(&cert, made.cert.pem())
-        .with_context(|| format!("writing {}", cert.display()))?;
-    // A key left without its certificate by an interrupted first start.
+    let made =
+        rcgen::generate_simple_self_signed(all).context("making a self-signed TLS certificate")?;
+    // The key first, the certificate last: a reload that sees the new
+    // certificate finds its key.
     let _ = std::fs::remove_file(&key);
     write_private(&key, made.signing_key.serialize_pem().as_bytes())
         .with_context(|| format!("writing {}", key.display()))?;
-    warn!(
-        cert = %cert.display(),
-        names = ?names,
-        "SIP over TLS uses a self-signed certificate made now: set sip.tls_cert and sip.tls_key for phones that verify"
-    );
-    Ok((cert, key))
+    std::fs::write(&cert, made.cert.pem())
+        .with_context(|| format!("writing {}", cert.display()))?;
+    Ok((cert, key, true))
+}
+
+/// HTTPS for the HTTP port, when `http.tls` is on: the configured
+/// certificate, else the self-signed one of the data directory.
+fn http_tls(config: &Config) -> anyhow::Result<Option<Arc<hotline_sip::tls::TlsIdentity>>> {
+    if !config.http.tls {
+        return Ok(None);
+    }
+    let (cert_file, key_file) = match (&config.http.tls_cert, &config.http.tls_key) {
+        (Some(cert), Some(key)) => (cert.clone(), key.clone()),
+        (None, None) => {
+            let (cert, key, made) = self_signed(
+                &config.database.data_dir,
+                "http",
+                &[config.http.listen.ip()],
+                &[],
+                false,
+            )?;
+            if made {
+                warn!(cert = %cert.display(), "HTTPS uses a self-signed certificate made now: browsers will warn until they trust it; set http.tls_cert and http.tls_key for a certificate of your own");
+            }
+            (cert, key)
+        }
+        _ => anyhow::bail!("http.tls_cert and http.tls_key go together: set both, or neither for a self-signed certificate"),
+    };
+    let identity = hotline_sip::tls::TlsIdentity::load(hotline_sip::tls::TlsSettings {
+        cert_file,
+        key_file,
+        ca_file: None,
+        reload_every: Duration::from_secs(10),
+    })
+    .context("HTTPS (http.tls_cert, http.tls_key)")?;
+    Ok(Some(Arc::new(identity)))
+}
+
+/// `hotline cert self-signed`: a certificate for the console's HTTPS on a
+/// LAN, in the data directory where `http.tls` finds it.
+fn make_http_cert(config: &Config, names: &[String]) -> anyhow::Result<()> {
+    let (cert, key, _) = self_signed(
+        &config.database.data_dir,
+        "http",
+        &[config.http.listen.ip()],
+        names,
+        true,
+    )?;
+    use rustls_pki_types::pem::PemObject;
+    let pem = std::fs::read(&cert).with_context(|| format!("reading {}", cert.display()))?;
+    let der = rustls_pki_types::CertificateDer::from_pem_slice(&pem)
+        .map_err(|e| anyhow::anyhow!("reading back {}: {e}", cert.display()))?;
+    use sha2::Digest;
+    let fingerprint = sha2::Sha256::digest(der.as_ref())
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(":");
+    println!("made {} and {}", cert.display(), key.display());
+    println!("SHA-256 fingerprint: {fingerprint}");
+    println!("turn HTTPS on with http.tls = true (HOTLINE_HTTP_TLS=true); a running hotline takes the new certificate within 10 s");
+    Ok(())
 }
 
 async fn open_store(config: &Config) -> anyhow::Result<hotline_store::Store> {
@@ -777,18 +900,57 @@ async fn serve(
         bindings_file,
     ));
 
+    let https = http_tls(&config)?;
     let listener = tokio::net::TcpListener::bind(config.http.listen)
         .await
         .with_context(|| format!("cannot listen for HTTP on {}", config.http.listen))?;
     let http_addr = listener.local_addr()?;
+    let scheme = if https.is_some() { "https" } else { "http" };
+    if let Some(identity) = &https {
+        let identity = identity.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(identity.reload_every());
+            every.tick().await;
+            loop {
+                every.tick().await;
+                match identity.reload_if_changed() {
+                    Ok(true) => {
+                        info!("HTTPS: a renewed certificate is in force for new connections")
+                    }
+                    Ok(false) => {}
+                    Err(e) => {
+                        warn!(error = %e, "HTTPS: the changed certificate cannot be used; the previous one stays in force")
+                    }
+                }
+            }
+        });
+    }
     let http_task = tokio::spawn(async move {
+        use axum::serve::ListenerExt;
         let app = http::router(metrics).merge(console.router());
-        if let Err(e) = axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await
-        {
+        let served = match https {
+            Some(identity) => match http::TlsListener::new(listener, identity) {
+                Ok(listener) => {
+                    let app = app.layer(axum::middleware::from_fn(http::hsts));
+                    // tap_io: axum gives ConnectInfo<SocketAddr> to any
+                    // listener so wrapped.
+                    axum::serve(
+                        listener.tap_io(|_| {}),
+                        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+                    )
+                    .await
+                }
+                Err(e) => Err(e),
+            },
+            None => {
+                axum::serve(
+                    listener,
+                    app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+                )
+                .await
+            }
+        };
+        if let Err(e) = served {
             error!(error = %e, "HTTP server stopped");
         }
     });
@@ -799,7 +961,7 @@ async fn serve(
     for addr in sip.tls_addrs() {
         info!("SIP listening on {addr} (TLS)");
     }
-    info!("HTTP listening on http://{http_addr} (agent console at /console/, API at /api/, /health, /metrics)");
+    info!("HTTP listening on {scheme}://{http_addr} (agent console at /console/, API at /api/, /health, /metrics)");
     info!("store: {}", config::redact_url(&config.database.url));
     info!(
         numbers = ?config.sip.numbers,
