@@ -107,6 +107,18 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// Known constraint names (PostgreSQL) and `table.column` pairs (SQLite) to
 /// the field named in the error.
+/// `Ok` when a write touched a row; else [`StoreError::NotFound`] for `what`
+/// `key` (an `UPDATE` or `DELETE` by a key that names nothing).
+pub(crate) fn touched(rows_affected: u64, what: &'static str, key: &str) -> Result<()> {
+    if rows_affected == 0 {
+        return Err(StoreError::NotFound {
+            what,
+            key: key.to_owned(),
+        });
+    }
+    Ok(())
+}
+
 const UNIQUE_FIELDS: &[(&str, &str, &str)] = &[
     ("users_login_unique", "users.login", "login"),
     ("phones_pkey", "phones.login", "phone"),

@@ -9,7 +9,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::db::with_pool;
-use crate::error::{Result, StoreError};
+use crate::error::{touched, Result, StoreError};
 use crate::Store;
 
 /// A phone's account as stored: who registers, and what the registrar
@@ -160,13 +160,7 @@ impl Store {
             .execute(pool)
             .await?
             .rows_affected();
-            if n == 0 {
-                return Err(StoreError::NotFound {
-                    what: "phone",
-                    key: phone.login.clone(),
-                });
-            }
-            Ok(())
+            touched(n, "phone", &phone.login)
         })
     }
 
@@ -178,13 +172,7 @@ impl Store {
                 .execute(pool)
                 .await?
                 .rows_affected();
-            if n == 0 {
-                return Err(StoreError::NotFound {
-                    what: "phone",
-                    key: login.to_owned(),
-                });
-            }
-            Ok(())
+            touched(n, "phone", login)
         })
     }
 

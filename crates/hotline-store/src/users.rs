@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::citizens::check_name;
 use crate::db::{with_pool, BeginWrite};
-use crate::error::{Result, StoreError};
+use crate::error::{touched, Result, StoreError};
 use crate::Store;
 
 /// Shortest password accepted.
@@ -400,13 +400,7 @@ impl Store {
                 .execute(pool)
                 .await?
                 .rows_affected();
-            if n == 0 {
-                return Err(StoreError::NotFound {
-                    what: "user",
-                    key: login.to_owned(),
-                });
-            }
-            Ok(())
+            touched(n, "user", login)
         })
     }
 
@@ -419,13 +413,7 @@ impl Store {
                 .execute(pool)
                 .await?
                 .rows_affected();
-            if n == 0 {
-                return Err(StoreError::NotFound {
-                    what: "user",
-                    key: login.to_owned(),
-                });
-            }
-            Ok(())
+            touched(n, "user", login)
         })
     }
 
@@ -437,13 +425,7 @@ impl Store {
                 .execute(pool)
                 .await?
                 .rows_affected();
-            if n == 0 {
-                return Err(StoreError::NotFound {
-                    what: "user",
-                    key: login.to_owned(),
-                });
-            }
-            Ok(())
+            touched(n, "user", login)
         })
     }
 

@@ -15,8 +15,7 @@ use std::time::Duration;
 use hotline_store::Store;
 use hotline_types::CallId;
 use support::{
-    agent1_on_a_break, agent_path_scripts, citizen_leaving_a_message, sipp_available,
-    sipp_with_files, Hotline,
+    agent1_on_a_break, citizen_leaving_a_message, sipp_available, sipp_with_files, Hotline,
 };
 
 fn hotline_cli(data_dir: &std::path::Path, args: &[&str]) -> Output {
@@ -64,16 +63,7 @@ async fn a_backup_under_load_restores_every_call() {
     if !sipp_available("a_backup_under_load_restores_every_call") {
         return;
     }
-    let scripts = agent_path_scripts();
-    let scripts_dir = scripts.path().display().to_string();
-    let hotline = Hotline::start_with_args(
-        &["--demo"],
-        &[
-            ("HOTLINE_IVR_SCRIPTS_DIR", &scripts_dir),
-            ("HOTLINE_IVR_SCRIPT", "agent_path"),
-            ("HOTLINE_CONSOLE_SECURE_COOKIES", "false"),
-        ],
-    );
+    let (hotline, _scripts) = support::demo_on_the_agent_path(&[]);
     let source_dir = hotline.data_dir.path().to_path_buf();
     // A voice message first (a recording the backup must carry: the only
     // agent is on a break, so the queued citizen leaves one), then callers

@@ -19,8 +19,8 @@ use std::time::Duration;
 use serde_json::json;
 use support::console::request;
 use support::{
-    agent_path_scripts, agent_phone, chromium_available, scenario, sipp_available, sipp_with_files,
-    step_json, BrowserScript, Hotline,
+    agent_path_scripts, agent_phone, chromium_available, sipp_available, step_json, BrowserScript,
+    Hotline,
 };
 
 #[test]
@@ -78,23 +78,13 @@ fn an_admin_puts_an_agent_into_service_in_chromium() {
     assert_eq!(one_time.chars().count(), 16, "{made}");
     assert_eq!(secret.chars().count(), 20, "{made}");
 
-    // The agent's phone registers with the secret the page showed.
+    // The agent's phone registers with the secret the page showed, once
+    // the running registrar has the new phone (within a second).
+    assert!(hotline.wait_for_log("phone added: it may register", Duration::from_secs(5)));
     let _phone = agent_phone(&hotline, "wang.agent", &secret);
     assert_eq!(browser.step("AGENT_IN", &hotline), "AGENT_IN");
     assert_eq!(browser.step("AGENT_AVAILABLE", &hotline), "AGENT_AVAILABLE");
-    let citizen = sipp_with_files(
-        hotline.sip,
-        &[
-            "-sf",
-            &scenario("citizen_reaches_agent.xml"),
-            "-s",
-            "12345",
-            "-m",
-            "1",
-        ],
-        &[("voice.ul", &support::voice_ulaw(12))],
-        Duration::from_secs(40),
-    );
+    let citizen = support::citizen_reaching_an_agent(&hotline);
     let pop = step_json(&browser.step("POP", &hotline), "POP");
     assert!(
         pop["caller"]

@@ -9,23 +9,14 @@ mod support;
 use std::time::Duration;
 
 use support::console::ConsoleClient;
-use support::{agent_path_scripts, sipp_available, Hotline};
+use support::sipp_available;
 
 #[test]
 fn a_waiting_caller_leaves_a_message_instead() {
     if !sipp_available("a_waiting_caller_leaves_a_message_instead") {
         return;
     }
-    let scripts = agent_path_scripts();
-    let scripts_dir = scripts.path().display().to_string();
-    let hotline = Hotline::start_with_args(
-        &["--demo"],
-        &[
-            ("HOTLINE_IVR_SCRIPTS_DIR", &scripts_dir),
-            ("HOTLINE_IVR_SCRIPT", "agent_path"),
-            ("HOTLINE_CONSOLE_SECURE_COOKIES", "false"),
-        ],
-    );
+    let (hotline, _scripts) = support::demo_on_the_agent_path(&[]);
     // An agent is logged in but on a break, so the caller waits.
     let (_phone, _agent) = support::agent1_on_a_break(&hotline);
 

@@ -16,9 +16,7 @@ use std::time::Duration;
 
 use serde_json::json;
 use support::console::ConsoleClient;
-use support::{
-    agent_path_scripts, agent_phone, scenario, sipp_available, sipp_with_files, Hotline,
-};
+use support::{agent_path_scripts, agent_phone, sipp_available, Hotline};
 
 /// The share of a signal's power at `freq` (Goertzel), over its loud part.
 fn tone_share(samples: &[i16], freq: f64) -> f64 {
@@ -73,19 +71,7 @@ fn a_citizen_reaches_an_agent_who_sees_them_and_saves_a_case() {
     );
 
     // The citizen calls and presses 1 (housing).
-    let citizen = sipp_with_files(
-        hotline.sip,
-        &[
-            "-sf",
-            &scenario("citizen_reaches_agent.xml"),
-            "-s",
-            "12345",
-            "-m",
-            "1",
-        ],
-        &[("voice.ul", &support::voice_ulaw(12))],
-        Duration::from_secs(40),
-    );
+    let citizen = support::citizen_reaching_an_agent(&hotline);
 
     let (_, pop) = socket
         .wait_for("pop", Duration::from_secs(20))

@@ -12,10 +12,7 @@ mod support;
 
 use std::time::Duration;
 
-use support::{
-    agent_path_scripts, agent_phone, chromium_available, scenario, sipp_available, sipp_with_files,
-    Hotline,
-};
+use support::{agent_path_scripts, agent_phone, chromium_available, sipp_available, Hotline};
 
 #[test]
 fn an_agent_sees_the_pop_in_chromium_and_saves_a_case() {
@@ -49,19 +46,7 @@ fn an_agent_sees_the_pop_in_chromium_and_saves_a_case() {
     };
 
     assert_eq!(next("READY"), "READY");
-    let citizen = sipp_with_files(
-        hotline.sip,
-        &[
-            "-sf",
-            &scenario("citizen_reaches_agent.xml"),
-            "-s",
-            "12345",
-            "-m",
-            "1",
-        ],
-        &[("voice.ul", &support::voice_ulaw(12))],
-        Duration::from_secs(40),
-    );
+    let citizen = support::citizen_reaching_an_agent(&hotline);
     let pop = next("POP");
     assert!(pop.starts_with("POP "), "{pop}");
     assert!(pop.contains("13800138000"), "{pop}");

@@ -518,6 +518,39 @@ pub fn citizen_leaving_a_message(hotline: &Hotline) -> SippRun {
     .wait(Duration::from_secs(90))
 }
 
+/// A `--demo` hotline on the test menu that reaches a queue at any hour
+/// (`agent_path`), its console's cookies fit for plain HTTP, plus `env`;
+/// the scripts' folder must be kept as long as the hotline runs.
+pub fn demo_on_the_agent_path(env: &[(&str, &str)]) -> (Hotline, tempfile::TempDir) {
+    let scripts = agent_path_scripts();
+    let scripts_dir = scripts.path().display().to_string();
+    let mut all = vec![
+        ("HOTLINE_IVR_SCRIPTS_DIR", scripts_dir.as_str()),
+        ("HOTLINE_IVR_SCRIPT", "agent_path"),
+        ("HOTLINE_CONSOLE_SECURE_COOKIES", "false"),
+    ];
+    all.extend_from_slice(env);
+    (Hotline::start_with_args(&["--demo"], &all), scripts)
+}
+
+/// A SIPp citizen (13800138000) calling 12345 who presses 1 (housing) and
+/// speaks 12 s of tone to the agent (`citizen_reaches_agent.xml`), under way.
+pub fn citizen_reaching_an_agent(hotline: &Hotline) -> SippProcess {
+    sipp_with_files(
+        hotline.sip,
+        &[
+            "-sf",
+            &scenario("citizen_reaches_agent.xml"),
+            "-s",
+            "12345",
+            "-m",
+            "1",
+        ],
+        &[("voice.ul", &voice_ulaw(12))],
+        Duration::from_secs(40),
+    )
+}
+
 /// A SIPp citizen (13800138000) calling 12345 who presses 3 and types
 /// `reference` and # (`citizen_checks_a_case.xml`), run to its end.
 pub fn citizen_checking_a_case(hotline: &Hotline, reference: &str) -> SippRun {
