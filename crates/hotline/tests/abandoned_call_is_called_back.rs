@@ -11,8 +11,8 @@ use std::time::Duration;
 use serde_json::json;
 use support::console::ConsoleClient;
 use support::{
-    agent1_on_a_break, agent_path_scripts, free_port, scenario, sipp_available, sipp_with_files,
-    trunk_answering_one_call, voice_ulaw, Hotline,
+    agent1_on_a_break, agent_path_scripts, free_port, sipp_available, trunk_answering_one_call,
+    Hotline,
 };
 
 const CONFIG: &str = r#"
@@ -54,20 +54,7 @@ fn a_citizen_who_gives_up_waiting_is_called_back() {
     let trunk = trunk_answering_one_call(trunk_port);
 
     // The citizen queues for housing, waits 9 s and hangs up.
-    let citizen = sipp_with_files(
-        hotline.sip,
-        &[
-            "-sf",
-            &scenario("citizen_reaches_agent.xml"),
-            "-s",
-            "12345",
-            "-m",
-            "1",
-        ],
-        &[("voice.ul", &voice_ulaw(12))],
-        Duration::from_secs(40),
-    )
-    .wait(Duration::from_secs(40));
+    let citizen = support::citizen_reaching_an_agent(&hotline).wait(Duration::from_secs(40));
     assert!(citizen.succeeded(), "{}", citizen.errors());
     let abandoned = hotline.wait_for_events("abandoned", 1, Duration::from_secs(5));
     assert_eq!(abandoned.len(), 1, "{}", hotline.log());

@@ -10,9 +10,7 @@ use std::time::Duration;
 
 use serde_json::json;
 use support::console::ConsoleClient;
-use support::{
-    agent_path_scripts, agent_phone, scenario, sipp_available, sipp_with_files, voice_ulaw, Hotline,
-};
+use support::{agent_path_scripts, agent_phone, sipp_available, Hotline};
 
 #[test]
 fn an_agent_holds_then_transfers_to_another_department() {
@@ -39,19 +37,7 @@ fn an_agent_holds_then_transfers_to_another_department() {
     assert_eq!(housing.post("/api/agent/login", json!({})).status, 200);
     assert_eq!(transport.post("/api/agent/login", json!({})).status, 200);
 
-    let citizen = sipp_with_files(
-        hotline.sip,
-        &[
-            "-sf",
-            &scenario("citizen_reaches_agent.xml"),
-            "-s",
-            "12345",
-            "-m",
-            "1",
-        ],
-        &[("voice.ul", &voice_ulaw(12))],
-        Duration::from_secs(40),
-    );
+    let citizen = support::citizen_reaching_an_agent(&hotline);
     let (_, pop) = housing_socket
         .wait_for("pop", Duration::from_secs(20))
         .unwrap_or_else(|| panic!("no pop for agent1:\n{}", hotline.log()));

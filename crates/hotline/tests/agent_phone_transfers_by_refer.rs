@@ -10,8 +10,7 @@ use std::time::Duration;
 use serde_json::json;
 use support::console::ConsoleClient;
 use support::{
-    agent_path_scripts, agent_phone, agent_phone_running, scenario, sipp_available,
-    sipp_with_files, voice_ulaw, Hotline,
+    agent_path_scripts, agent_phone, agent_phone_running, scenario, sipp_available, Hotline,
 };
 
 #[test]
@@ -45,19 +44,7 @@ fn a_refer_from_the_agents_phone_transfers_to_a_queue() {
         assert_eq!(agent.post("/api/agent/login", json!({})).status, 200);
     }
 
-    let citizen = sipp_with_files(
-        hotline.sip,
-        &[
-            "-sf",
-            &scenario("citizen_reaches_agent.xml"),
-            "-s",
-            "12345",
-            "-m",
-            "1",
-        ],
-        &[("voice.ul", &voice_ulaw(12))],
-        Duration::from_secs(40),
-    );
+    let citizen = support::citizen_reaching_an_agent(&hotline);
     let housing_phone = housing_phone.wait(Duration::from_secs(20));
     assert!(
         housing_phone.succeeded(),

@@ -7,7 +7,7 @@ mod support;
 
 use std::time::Duration;
 
-use support::{free_port, scenario, sipp_available, sipp_with_files, voice_ulaw, Hotline};
+use support::{free_port, sipp_available, sipp_with_files, Hotline};
 
 const SCRIPT: &str = r#"
 [script]
@@ -71,20 +71,7 @@ fn the_ivr_transfers_to_a_configured_destination() {
         ("HOTLINE_IVR_SCRIPT", "transfer_test"),
         ("HOTLINE_DESTINATIONS_DESK", &desk_uri),
     ]);
-    let caller = sipp_with_files(
-        hotline.sip,
-        &[
-            "-sf",
-            &scenario("citizen_reaches_agent.xml"),
-            "-s",
-            "12345",
-            "-m",
-            "1",
-        ],
-        &[("voice.ul", &voice_ulaw(12))],
-        Duration::from_secs(40),
-    )
-    .wait(Duration::from_secs(40));
+    let caller = support::citizen_reaching_an_agent(&hotline).wait(Duration::from_secs(40));
     assert!(
         caller.succeeded(),
         "caller: {}\n{}",

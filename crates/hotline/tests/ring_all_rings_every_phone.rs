@@ -9,10 +9,7 @@ use std::time::Duration;
 
 use serde_json::json;
 use support::console::ConsoleClient;
-use support::{
-    agent_path_scripts, agent_phone_running, scenario, sipp_available, sipp_with_files, voice_ulaw,
-    Hotline,
-};
+use support::{agent_path_scripts, agent_phone_running, scenario, sipp_available, Hotline};
 
 const CONFIG: &str = r#"
 [[queues]]
@@ -66,19 +63,7 @@ fn ring_all_rings_every_phone_and_the_first_answer_wins() {
     let second = ConsoleClient::login(hotline.http, "agent6", "agent6-demo-pass");
     assert_eq!(second.post("/api/agent/login", json!({})).status, 200);
 
-    let citizen = sipp_with_files(
-        hotline.sip,
-        &[
-            "-sf",
-            &scenario("citizen_reaches_agent.xml"),
-            "-s",
-            "12345",
-            "-m",
-            "1",
-        ],
-        &[("voice.ul", &voice_ulaw(12))],
-        Duration::from_secs(40),
-    );
+    let citizen = support::citizen_reaching_an_agent(&hotline);
     // Both phones ring: agent6 answers after a second, agent1's is cancelled well
     // before the 20 s ring timeout.
     let ringing_phone = ringing_phone.wait(Duration::from_secs(15));

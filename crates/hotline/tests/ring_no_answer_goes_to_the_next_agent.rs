@@ -10,8 +10,7 @@ use std::time::Duration;
 use serde_json::json;
 use support::console::ConsoleClient;
 use support::{
-    agent_path_scripts, agent_phone, agent_phone_running, scenario, sipp_available,
-    sipp_with_files, voice_ulaw, Hotline,
+    agent_path_scripts, agent_phone, agent_phone_running, scenario, sipp_available, Hotline,
 };
 
 const CONFIG: &str = r#"
@@ -59,19 +58,7 @@ fn ring_no_answer_goes_to_the_next_agent() {
     let second = ConsoleClient::login(hotline.http, "agent6", "agent6-demo-pass");
     assert_eq!(second.post("/api/agent/login", json!({})).status, 200);
 
-    let citizen = sipp_with_files(
-        hotline.sip,
-        &[
-            "-sf",
-            &scenario("citizen_reaches_agent.xml"),
-            "-s",
-            "12345",
-            "-m",
-            "1",
-        ],
-        &[("voice.ul", &voice_ulaw(12))],
-        Duration::from_secs(40),
-    );
+    let citizen = support::citizen_reaching_an_agent(&hotline);
     let silent_phone = silent_phone.wait(Duration::from_secs(20));
     assert!(
         silent_phone.succeeded(),
