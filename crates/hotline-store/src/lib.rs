@@ -71,7 +71,7 @@ pub use orders::{
     case_status_of, AttachmentData, AttachmentRead, MergedOrders, NewWorkOrder, StoredOrder,
     TakenDown, ACT_ATTEMPTS, ATTACHMENT_TYPES, MAX_ATTACHMENT_BYTES,
 };
-pub use phones::PhoneAccount;
+pub use phones::{digest_algorithm, PhoneAccount, PHONE_SECRET_CHARS};
 pub use privacy::ErasureReport;
 pub use search::{MAX_SEARCH_RESULTS, MIN_SEARCH_CHARS};
 pub use seed::{seed, seed_phone, SeedOptions, SeedReport};
@@ -81,7 +81,9 @@ pub use stats::{
     SegmentOutcome, StatsGrouping, StatsOptions, StatsRow, SurveyFigures, Thresholds, AGENT_STATES,
     IVR_NOT_REACHED, IVR_STOPPED_THERE, TOTAL_KEY, UNASSIGNED_DEPARTMENT,
 };
-pub use users::{generated_secret, NewUser, Role, Skill, User, MIN_PASSWORD_CHARS};
+pub use users::{
+    generated_secret, NewUser, Role, Skill, User, MIN_PASSWORD_CHARS, ONE_TIME_PASSWORD_CHARS,
+};
 pub use writer::{
     CloseOut, EventWriter, EventWriterHandle, EventWriterOptions, WriterError, WriterStats,
     SPOOL_FILE_NAME,

@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 
 use crate::db::with_pool;
 use crate::error::{touched, Result, StoreError};
+use crate::users::check_login;
 use crate::Store;
 
 /// A phone's account as stored: who registers, and what the registrar
@@ -87,18 +88,22 @@ impl From<PhoneRow> for PhoneAccount {
     }
 }
 
+/// Characters of a phone's generated SIP secret (about 115 bits).
+pub const PHONE_SECRET_CHARS: usize = 20;
+
+/// The digest algorithms a phone may be challenged with, as stored.
+const ALGORITHMS: [&str; 2] = ["MD5", "SHA-256"];
+
+/// A digest algorithm's stored name ("MD5", "SHA-256") from a name in any
+/// case; `None` for any other algorithm.
+pub fn digest_algorithm(name: &str) -> Option<&'static str> {
+    ALGORITHMS
+        .into_iter()
+        .find(|a| a.eq_ignore_ascii_case(name))
+}
+
 fn check_phone(phone: &PhoneAccount) -> Result<()> {
-    let login_ok = (1..=64).contains(&phone.login.len())
-        && phone
-            .login
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-    if !login_ok {
-        return Err(StoreError::InvalidValue {
-            field: "phone login",
-            reason: "use 1 to 64 letters, digits, dots, dashes or underscores".into(),
-        });
-    }
+    check_login("phone login", &phone.login)?;
     let hex = |h: &str, len: usize| {
         h.len() == len && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
     };
@@ -109,7 +114,7 @@ fn check_phone(phone: &PhoneAccount) -> Result<()> {
         });
     }
     for a in &phone.algorithms {
-        if a != "MD5" && a != "SHA-256" {
+        if !ALGORITHMS.contains(&a.as_str()) {
             return Err(StoreError::InvalidValue {
                 field: "phone algorithms",
                 reason: format!("{a:?} is not MD5 or SHA-256"),
@@ -174,6 +179,19 @@ impl Store {
                 .rows_affected();
             touched(n, "phone", login)
         })
+    }
+
+    /// One phone account, `None` if there is none of that login.
+    pub async fn phone_account(&self, login: &str) -> Result<Option<PhoneAccount>> {
+        let row: Option<PhoneRow> = with_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT login, realm, ha1_md5, ha1_sha256, algorithms FROM phones WHERE login = $1",
+            )
+            .bind(login)
+            .fetch_optional(pool)
+            .await?
+        });
+        Ok(row.map(PhoneAccount::from))
     }
 
     /// Every phone account, by login. Changes move

@@ -117,6 +117,9 @@ struct UserRow {
     password_hash: String,
 }
 
+/// Characters of a one-time password (about 92 bits).
+pub const ONE_TIME_PASSWORD_CHARS: usize = 16;
+
 /// A secret for a person to type once (a one-time password, a phone's SIP
 /// secret): `chars` characters from an alphabet without look-alikes (no
 /// 0/O, 1/l/I), from the OS's generator: 5.8 bits a character.
@@ -145,7 +148,9 @@ fn check_password(password: &str) -> Result<()> {
     Ok(())
 }
 
-fn check_login(login: &str) -> Result<()> {
+/// A login of a console account or a phone (the phone of an agent has the
+/// agent's login): 1 to 64 letters, digits, `.`, `_`, `-`; refused as `field`.
+pub(crate) fn check_login(field: &'static str, login: &str) -> Result<()> {
     let ok = (1..=64).contains(&login.len())
         && login
             .chars()
@@ -154,7 +159,7 @@ fn check_login(login: &str) -> Result<()> {
         Ok(())
     } else {
         Err(StoreError::InvalidValue {
-            field: "login",
+            field,
             reason: "use 1 to 64 letters, digits, dots, dashes or underscores".into(),
         })
     }
@@ -226,7 +231,7 @@ impl Store {
     /// Creates a user; the login must be unused, and a handler works for
     /// a department.
     pub async fn create_user(&self, new: &NewUser, now: Timestamp) -> Result<User> {
-        check_login(&new.login)?;
+        check_login("login", &new.login)?;
         check_name("display name", &new.display_name, 200)?;
         if let Some(d) = &new.department {
             check_name("department", d, 64)?;

@@ -148,10 +148,9 @@ fn refused(login: &str, error: StoreError) -> anyhow::Error {
     }
 }
 
-/// 16 characters without look-alikes: about 92 bits, typed once by the
-/// person it is for.
+/// A one-time password, typed once by the person it is for.
 fn one_time_password() -> String {
-    hotline_store::generated_secret(16)
+    hotline_store::generated_secret(hotline_store::ONE_TIME_PASSWORD_CHARS)
 }
 
 fn parse_role(text: &str) -> Result<Role, String> {

@@ -80,10 +80,8 @@ pub async fn run(store: &Store, realm: &str, command: PhoneCommand) -> anyhow::R
         }
         PhoneCommand::ResetSecret { login } => {
             let existing = store
-                .phone_accounts()
+                .phone_account(&login)
                 .await?
-                .into_iter()
-                .find(|p| p.login == login)
                 .ok_or_else(|| anyhow::anyhow!("there is no phone {login:?}"))?;
             let secret = new_secret();
             store
@@ -107,15 +105,14 @@ pub async fn run(store: &Store, realm: &str, command: PhoneCommand) -> anyhow::R
     Ok(())
 }
 
-/// 20 characters without look-alikes: about 115 bits, typed once into a
-/// phone's settings.
-pub fn new_secret() -> String {
-    hotline_store::generated_secret(20)
+/// A phone's secret, typed once into its settings.
+fn new_secret() -> String {
+    hotline_store::generated_secret(hotline_store::PHONE_SECRET_CHARS)
 }
 
 fn parse_algorithm(text: &str) -> Result<String, String> {
-    Algorithm::from_name(text)
-        .map(|a| a.name().to_owned())
+    hotline_store::digest_algorithm(text)
+        .map(str::to_owned)
         .ok_or_else(|| format!("{text:?} is not MD5 or SHA-256"))
 }
 

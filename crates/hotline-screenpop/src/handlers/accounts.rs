@@ -13,18 +13,16 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use hotline_orders::DepartmentId;
-use hotline_store::{generated_secret, NewUser, PhoneAccount, Role, Skill, User};
+use hotline_store::{
+    digest_algorithm, generated_secret, NewUser, PhoneAccount, Role, Skill, User,
+    ONE_TIME_PASSWORD_CHARS, PHONE_SECRET_CHARS,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ConsoleError;
 use crate::extract::JsonBody;
 use crate::session::Authed;
 use crate::{wall_clock, App};
-
-/// Characters of a one-time password (about 92 bits).
-const ONE_TIME_PASSWORD_CHARS: usize = 16;
-/// Characters of a phone's SIP secret (about 115 bits).
-const PHONE_SECRET_CHARS: usize = 20;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -237,13 +235,13 @@ pub(crate) async fn phones(
 fn algorithms(names: Vec<String>) -> Result<Vec<String>, ConsoleError> {
     names
         .into_iter()
-        .map(|name| match name.to_ascii_uppercase().as_str() {
-            "MD5" => Ok("MD5".to_owned()),
-            "SHA-256" => Ok("SHA-256".to_owned()),
-            _ => Err(ConsoleError::Invalid {
-                field: "algorithms",
-                reason: format!("{name:?} is not MD5 or SHA-256"),
-            }),
+        .map(|name| {
+            digest_algorithm(&name)
+                .map(str::to_owned)
+                .ok_or_else(|| ConsoleError::Invalid {
+                    field: "algorithms",
+                    reason: format!("{name:?} is not MD5 or SHA-256"),
+                })
         })
         .collect()
 }
@@ -273,16 +271,14 @@ pub(crate) async fn reset_phone_secret(
     Extension(me): Extension<Authed>,
     Path(login): Path<String>,
 ) -> Result<Json<WithSecret>, ConsoleError> {
-    let existing = app
-        .store
-        .phone_accounts()
-        .await?
-        .into_iter()
-        .find(|p| p.login == login)
-        .ok_or_else(|| ConsoleError::NotFound {
-            what: "phone",
-            key: login.clone(),
-        })?;
+    let existing =
+        app.store
+            .phone_account(&login)
+            .await?
+            .ok_or_else(|| ConsoleError::NotFound {
+                what: "phone",
+                key: login.clone(),
+            })?;
     let secret = generated_secret(PHONE_SECRET_CHARS);
     let phone =
         PhoneAccount::with_secret(&login, &app.config.sip_realm, &secret, existing.algorithms);
