@@ -162,7 +162,7 @@ impl PhoneSync {
         let mut wanted = HashMap::new();
         for phone in self.store.phone_accounts().await? {
             if self.from_config.contains(&phone.login) {
-                if !self.given.contains_key(&phone.login) && self.version.is_none() {
+                if self.version.is_none() {
                     warn!(phone = %phone.login, "a [[phones]] entry of the configuration has this name: the store's phone is not used");
                 }
                 continue;
