@@ -31,7 +31,7 @@ calls=$((rate * seconds))
 mkdir -p "$work/scripts" "$work/data"
 cp "$root/tests/ivr/agent_path.toml" "$work/scripts/"
 ln -s "$root/ivr_scripts/prompts" "$work/scripts/prompts"
-(cd "$work/data" && exec env HOTLINE_SIP_LISTEN=127.0.0.1:5291 HOTLINE_HTTP_LISTEN=127.0.0.1:8299 \
+(cd "$work/data" && exec env HOTLINE_SIP_LISTEN=127.0.0.1:5291 HOTLINE_HTTP_LISTEN=127.0.0.1:8299 HOTLINE_HTTP_METRICS_LISTEN=127.0.0.1:0 \
   HOTLINE_IVR_SCRIPTS_DIR="$work/scripts" HOTLINE_IVR_SCRIPT=agent_path \
   HOTLINE_SIP_TRUSTED_SOURCES='["127.0.0.1"]' HOTLINE_SIP_MAX_CALLS=2500 \
   HOTLINE_SIP_RTP_PORT_MIN=30000 HOTLINE_SIP_RTP_PORT_MAX=39999 \

@@ -48,7 +48,7 @@ pkill -f "sipp -sn uas -i 127.0.0.1 -p 5190" || true
 
 echo "-- hotline (SIP + IVR playing the language menu + media + SQLite store)"
 mkdir -p "$work/hotline"
-(cd "$work/hotline" && exec env HOTLINE_SIP_LISTEN=127.0.0.1:5191 HOTLINE_HTTP_LISTEN=127.0.0.1:8199 \
+(cd "$work/hotline" && exec env HOTLINE_SIP_LISTEN=127.0.0.1:5191 HOTLINE_HTTP_LISTEN=127.0.0.1:8199 HOTLINE_HTTP_METRICS_LISTEN=127.0.0.1:0 \
   HOTLINE_IVR_SCRIPTS_DIR="$root/ivr_scripts" HOTLINE_SIP_TRUSTED_SOURCES='["127.0.0.1"]' \
   HOTLINE_SIP_MAX_CALLS=12000 HOTLINE_SIP_RTP_PORT_MIN=10000 HOTLINE_SIP_RTP_PORT_MAX=59999 HOTLINE_LOG_LEVEL=error "$target_dir/release/hotline" serve >"$work/hotline.log" 2>&1) &
 hotline_pid=$!

@@ -67,7 +67,7 @@ for t in $targets; do
       kill "$server_pid"; server_pid= ;;
     hotline)
       mkdir -p "$work/hotline-bench-5091"
-      (cd "$work/hotline-bench-5091" && exec env HOTLINE_SIP_LISTEN=127.0.0.1:5091 HOTLINE_HTTP_LISTEN=127.0.0.1:8099 \
+      (cd "$work/hotline-bench-5091" && exec env HOTLINE_SIP_LISTEN=127.0.0.1:5091 HOTLINE_HTTP_LISTEN=127.0.0.1:8099 HOTLINE_HTTP_METRICS_LISTEN=127.0.0.1:0 \
         HOTLINE_IVR_SCRIPTS_DIR="$root/ivr_scripts" HOTLINE_SIP_TRUSTED_SOURCES='["127.0.0.1"]' \
         HOTLINE_SIP_MAX_CALLS=12000 HOTLINE_SIP_RTP_PORT_MIN=10000 HOTLINE_SIP_RTP_PORT_MAX=59999 HOTLINE_LOG_LEVEL=error "$target_dir/release/hotline" serve >"$work/hotline.log" 2>&1) &
       server_pid=$!

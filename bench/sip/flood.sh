@@ -80,13 +80,14 @@ PY
 }
 sip_port=$(free_port 5170)
 http_port=$(free_port 8170)
+metrics_port=$(free_port 9470)
 legit_port=$(free_port 5270)
 # The attackers' addresses must be ours alone.
 busy=$(ss -Hantu 2>/dev/null | awk '{print $5}' | grep -E '^127\.0\.0\.([2-9]|1[0-5]):' || true)
 [ -z "$busy" ] || { echo "127.0.0.2-15 are in use by something else: $busy" >&2; exit 1; }
 
 mkdir -p "$work/hotline"
-(cd "$work/hotline" && exec env HOTLINE_SIP_LISTEN="127.0.0.1:$sip_port" HOTLINE_HTTP_LISTEN="127.0.0.1:$http_port" \
+(cd "$work/hotline" && exec env HOTLINE_SIP_LISTEN="127.0.0.1:$sip_port" HOTLINE_HTTP_LISTEN="127.0.0.1:$http_port" HOTLINE_HTTP_METRICS_LISTEN="127.0.0.1:$metrics_port" \
   HOTLINE_IVR_SCRIPTS_DIR="$root/ivr_scripts" HOTLINE_SIP_TRUSTED_SOURCES='["127.0.0.1"]' \
   HOTLINE_SIP_MAX_CALLS=12000 HOTLINE_SIP_RTP_PORT_MIN=10000 HOTLINE_SIP_RTP_PORT_MAX=59999 \
   HOTLINE_LOG_LEVEL=warn "$bin" serve --demo >"$work/hotline.log" 2>&1) &
@@ -96,7 +97,7 @@ for _ in $(seq 100); do
   kill -0 "$server_pid" 2>/dev/null || { echo "the hotline did not start:" >&2; cat "$work/hotline.log" >&2; exit 1; }
   sleep 0.2
 done
-echo "hotline pid $server_pid on 127.0.0.1:$sip_port (UDP+TCP), metrics on :$http_port; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "hotline pid $server_pid on 127.0.0.1:$sip_port (UDP+TCP), metrics on :$metrics_port; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 
 has() { [[ " $attacks " == *" $1 "* ]]; }
 
@@ -163,7 +164,7 @@ children_cpu() {  # no pipe or $(...) around `times`: in a subshell it would cou
   python3 -c "import re,sys; print(sum(int(m)*60+float(s) for m,s in re.findall(r'(\d+)m([\d.]+)s', open(sys.argv[1]).read().splitlines()[1])))" "$work/times.txt"
 }
 
-metrics() { curl -fs "http://127.0.0.1:$http_port/metrics" >"$work/$1" || echo "(no /metrics)" >&2; }
+metrics() { curl -fs "http://127.0.0.1:$metrics_port/metrics" >"$work/$1" || echo "(no /metrics)" >&2; }
 
 phase() {
   local name=$1 d="$work/$1"

@@ -50,6 +50,10 @@ pub struct ConsoleConfig {
     /// The SIP realm phone accounts' digest hashes are made for
     /// (`sip.realm`; default "hotline").
     pub sip_realm: String,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (for the
+    /// login rate limit and the logs). Empty (default): the TCP peer is the
+    /// client and the header is ignored.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for ConsoleConfig {
@@ -66,6 +70,7 @@ impl Default for ConsoleConfig {
             orders: None,
             open311_clients: Vec::new(),
             sip_realm: "hotline".into(),
+            trusted_proxies: Vec::new(),
         }
     }
 }

@@ -6,10 +6,12 @@ use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::request::Parts;
+use axum::http::HeaderMap;
 use axum::Json;
 use serde::de::DeserializeOwned;
 
 use crate::error::ConsoleError;
+use crate::App;
 
 /// A JSON body.
 #[derive(Debug)]
@@ -62,19 +64,126 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for PathArg
     }
 }
 
-/// The TCP peer's address, when the server was started with connect info.
+/// The client's address: the TCP peer, or, when the peer is one of
+/// `ConsoleConfig::trusted_proxies`, the address that proxy saw
+/// (`X-Forwarded-For`). `None` when the server runs without connect info.
 #[derive(Debug)]
 pub(crate) struct ClientIp(pub Option<IpAddr>);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl FromRequestParts<App> for ClientIp {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|ConnectInfo(addr)| addr.ip()),
-        ))
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip());
+        Ok(ClientIp(peer.map(|peer| {
+            client_behind_proxies(peer, &parts.headers, &app.config.trusted_proxies)
+        })))
+    }
+}
+
+/// The first address, from the right, of the chain peer ← X-Forwarded-For
+/// that is not a trusted proxy. Only a trusted peer's header is read, and
+/// only the hops trusted proxies appended count: anything left of the
+/// first untrusted hop was written by the client and may be forged. A hop
+/// that is not an address ends the walk at the proxy that passed it on.
+pub(crate) fn client_behind_proxies(
+    peer: IpAddr,
+    headers: &HeaderMap,
+    trusted: &[IpAddr],
+) -> IpAddr {
+    let trusted_ip = |ip: &IpAddr| trusted.contains(&ip.to_canonical());
+    if !trusted_ip(&peer) {
+        return peer;
+    }
+    let hops: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    let mut client = peer;
+    for hop in hops.iter().rev() {
+        match hop.parse::<IpAddr>() {
+            Ok(ip) => {
+                client = ip.to_canonical();
+                if !trusted_ip(&client) {
+                    break;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    client
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    fn forwarded(values: &[&str]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for v in values {
+            headers.append("x-forwarded-for", v.parse().unwrap());
+        }
+        headers
+    }
+
+    #[test]
+    fn only_a_trusted_proxy_is_believed() {
+        let proxy = [ip("10.0.0.2")];
+        let headers = forwarded(&["198.51.100.7"]);
+        // Straight from the client: its header is ignored.
+        assert_eq!(
+            client_behind_proxies(ip("203.0.113.9"), &headers, &proxy),
+            ip("203.0.113.9")
+        );
+        // Through the proxy: the address it saw.
+        assert_eq!(
+            client_behind_proxies(ip("10.0.0.2"), &headers, &proxy),
+            ip("198.51.100.7")
+        );
+        // No proxies configured (the default): never.
+        assert_eq!(
+            client_behind_proxies(ip("10.0.0.2"), &headers, &[]),
+            ip("10.0.0.2")
+        );
+    }
+
+    #[test]
+    fn a_forged_hop_left_of_the_client_does_not_count() {
+        let proxies = [ip("10.0.0.2"), ip("10.0.0.3")];
+        // The client sent "1.2.3.4" itself; proxy .3 appended the client's
+        // real address, proxy .2 appended .3's.
+        let headers = forwarded(&["1.2.3.4, 198.51.100.7", "10.0.0.3"]);
+        assert_eq!(
+            client_behind_proxies(ip("10.0.0.2"), &headers, &proxies),
+            ip("198.51.100.7")
+        );
+        // Garbage in a hop stops at the proxy that passed it on.
+        let headers = forwarded(&["not-an-address"]);
+        assert_eq!(
+            client_behind_proxies(ip("10.0.0.2"), &headers, &proxies),
+            ip("10.0.0.2")
+        );
+        // Only proxies in the chain: the leftmost.
+        let headers = forwarded(&["10.0.0.3"]);
+        assert_eq!(
+            client_behind_proxies(ip("10.0.0.2"), &headers, &proxies),
+            ip("10.0.0.3")
+        );
+        // An IPv4-mapped IPv6 peer is the IPv4 proxy.
+        let headers = forwarded(&["198.51.100.7"]);
+        assert_eq!(
+            client_behind_proxies(ip("::ffff:10.0.0.2"), &headers, &proxies),
+            ip("198.51.100.7")
+        );
     }
 }

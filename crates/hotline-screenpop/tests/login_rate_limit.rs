@@ -22,12 +22,27 @@ async fn attempt(
     password: &str,
     peer: &str,
 ) -> (StatusCode, Option<String>) {
-    let req = Harness::request(
+    attempt_forwarded(h, login, password, peer, None).await
+}
+
+/// An attempt whose request carries `X-Forwarded-For: forwarded_for`.
+async fn attempt_forwarded(
+    h: &Harness,
+    login: &str,
+    password: &str,
+    peer: &str,
+    forwarded_for: Option<&str>,
+) -> (StatusCode, Option<String>) {
+    let mut req = Harness::request(
         Method::POST,
         "/api/login",
         None,
         Some(json!({ "login": login, "password": password })),
     );
+    if let Some(hops) = forwarded_for {
+        req.headers_mut()
+            .insert("x-forwarded-for", hops.parse().unwrap());
+    }
     let (status, headers, _) = h.send_from(req, peer).await;
     let retry = headers
         .get(header::RETRY_AFTER)
@@ -71,4 +86,62 @@ async fn one_login_guessed_from_many_addresses_is_slowed_down() {
     // Other users keep logging in from there.
     let (status, _) = attempt(&h, "agent2", PASSWORD, "10.0.0.99:5000").await;
     assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_is_counted_on_its_own() {
+    let h = Harness::with_config(ConsoleConfig {
+        login_attempts_per_minute: 5,
+        trusted_proxies: vec!["10.9.9.9".parse().unwrap()],
+        ..config()
+    })
+    .await;
+    let proxy = "10.9.9.9:443";
+    for i in 0..5 {
+        let (status, _) = attempt_forwarded(
+            &h,
+            &format!("guess{i}"),
+            "wrong",
+            proxy,
+            Some("198.51.100.7"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let (status, _) = attempt_forwarded(&h, "agent1", PASSWORD, proxy, Some("198.51.100.7")).await;
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the guessing client is slowed down"
+    );
+    // Another citizen's desk behind the same proxy is not.
+    let (status, _) = attempt_forwarded(&h, "agent1", PASSWORD, proxy, Some("198.51.100.8")).await;
+    assert_eq!(status, StatusCode::OK);
+    // The guesser cannot get round it by writing a header of its own: the
+    // proxy appends the address it saw, and only that hop counts.
+    let (status, _) = attempt_forwarded(
+        &h,
+        "agent2",
+        PASSWORD,
+        proxy,
+        Some("203.0.113.1, 198.51.100.7"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn an_untrusted_peer_cannot_pick_its_address() {
+    // No trusted proxies (the default): X-Forwarded-For is ignored, so a
+    // guesser that writes a new address each time is still one address.
+    let h = harness().await;
+    let peer = "10.1.1.1:5000";
+    for i in 0..5 {
+        let forged = format!("198.51.100.{i}");
+        let (status, _) =
+            attempt_forwarded(&h, &format!("guess{i}"), "wrong", peer, Some(&forged)).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let (status, _) = attempt_forwarded(&h, "agent1", PASSWORD, peer, Some("198.51.100.200")).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
 }

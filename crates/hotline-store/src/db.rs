@@ -271,6 +271,20 @@ impl Store {
         }
     }
 
+    /// Whether a connection of the pool reaches the server over TLS
+    /// (PostgreSQL's `pg_stat_ssl`; `sslmode` in the URL asks for it). A
+    /// SQLite store is a local file: false.
+    pub async fn connection_is_encrypted(&self) -> Result<bool> {
+        match self.pool() {
+            Pool::Sqlite(_) => Ok(false),
+            Pool::Postgres(pool) => Ok(sqlx::query_scalar(
+                "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+            )
+            .fetch_one(pool)
+            .await?),
+        }
+    }
+
     /// Closes every pooled connection (waits for checked-out ones).
     pub async fn close(&self) {
         with_pool!(self, |pool| pool.close().await)

@@ -599,6 +599,18 @@ pub struct HttpConfig {
     pub tls_cert: Option<PathBuf>,
     /// PEM private key for HTTPS.
     pub tls_key: Option<PathBuf>,
+    /// Reverse proxies in front of the console (nginx, HAProxy): only a
+    /// request from one of these is believed when its `X-Forwarded-For`
+    /// names the client, for the login rate limit and the logs. Empty
+    /// (default): the TCP peer is the client and the header is ignored.
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Where `/metrics` (Prometheus) is served on a listener of its own;
+    /// loopback by default, so the figures are not on the console's port.
+    pub metrics_listen: SocketAddr,
+    /// If set, `/metrics` is also served on `listen` to a scraper that sends
+    /// `Authorization: Bearer <token>`; without it the console's port has no
+    /// `/metrics`.
+    pub metrics_token: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -659,6 +671,9 @@ impl Config {
         }
         for client in &mut shown.orders.open311_clients {
             client.api_key = REDACTED.into();
+        }
+        if shown.http.metrics_token.is_some() {
+            shown.http.metrics_token = Some(REDACTED.into());
         }
         shown.database.url = redact_url(&shown.database.url);
         shown
@@ -774,6 +789,9 @@ impl Default for HttpConfig {
             tls: false,
             tls_cert: None,
             tls_key: None,
+            trusted_proxies: Vec::new(),
+            metrics_listen: SocketAddr::from(([127, 0, 0, 1], 9464)),
+            metrics_token: None,
         }
     }
 }
@@ -922,6 +940,11 @@ impl Config {
 
     /// Checks what serde cannot: addresses, ranges, numbers.
     pub fn check(&self) -> anyhow::Result<CheckedSip> {
+        if let Some(token) = &self.http.metrics_token {
+            if token.len() < 16 {
+                anyhow::bail!("http.metrics_token has {} characters: use at least 16 random ones (or leave it out and scrape http.metrics_listen)", token.len());
+            }
+        }
         let addresses = |key: &str, text: &str, port: u16| {
             text.split(',')
                 .map(str::trim)
@@ -1224,12 +1247,14 @@ mod tests {
         .expect("parses");
         config.console.admin_password = Some("admin-secret-22".into());
         config.database.url = "postgres://hotline:db-secret-333@db.example/hotline".into();
+        config.http.metrics_token = Some("metrics-secret-55555".into());
         let printed = toml::to_string_pretty(&config.redacted()).expect("prints");
         for secret in [
             "phone-secret-1",
             "admin-secret-22",
             "db-secret-333",
             "open311-secret-4444",
+            "metrics-secret-55555",
         ] {
             assert!(!printed.contains(secret), "{secret} printed:\n{printed}");
         }

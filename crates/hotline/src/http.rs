@@ -1,5 +1,5 @@
-//! The operator's HTTP endpoints served by the binary (health and
-//! metrics), and HTTPS for everything on the HTTP port: a listener that
+//! The operator's HTTP endpoints served by the binary (health, and
+//! metrics on a listener of their own or behind a token), and HTTPS for everything on the HTTP port: a listener that
 //! hands TCP connections to rustls, with HSTS on every answer. (The agent
 //! console and its API come from hotline-screenpop.)
 
@@ -8,9 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use hotline_sip::tls::TlsIdentity;
@@ -19,16 +19,59 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, Semaphore};
 use tokio_rustls::server::TlsStream;
 
-/// `/health` and `/metrics` (Prometheus text format).
-pub fn router(metrics: PrometheusHandle) -> Router {
+/// What the console's port serves besides the console: `/health`, and
+/// `/metrics` only to a scraper with `Authorization: Bearer <token>` when a
+/// token is configured (else the figures are only on [`metrics_router`]'s
+/// own listener).
+pub fn router(metrics: PrometheusHandle, token: Option<String>) -> Router {
+    let health = Router::new().route("/health", get(|| async { "ok\n" }));
+    match token {
+        Some(token) => health.route(
+            "/metrics",
+            get(render_with_token).with_state(Arc::new((metrics, token))),
+        ),
+        None => health,
+    }
+}
+
+/// `/metrics` (Prometheus text format) and `/health` for the metrics
+/// listener (`http.metrics_listen`, loopback by default).
+pub fn metrics_router(metrics: PrometheusHandle) -> Router {
     Router::new()
         .route("/health", get(|| async { "ok\n" }))
         .route("/metrics", get(render_metrics))
         .with_state(metrics)
 }
 
-async fn render_metrics(State(handle): State<PrometheusHandle>) -> String {
-    handle.render()
+async fn render_metrics(State(handle): State<PrometheusHandle>) -> Response {
+    ([(header::CONTENT_TYPE, PROMETHEUS_TEXT)], handle.render()).into_response()
+}
+
+/// The Prometheus text exposition format's media type.
+const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+async fn render_with_token(
+    State(scrape): State<Arc<(PrometheusHandle, String)>>,
+    headers: HeaderMap,
+) -> Response {
+    let (handle, token) = &*scrape;
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    // Compared in constant time: the token is a password.
+    use subtle::ConstantTimeEq;
+    if bool::from(given.as_bytes().ct_eq(token.as_bytes())) {
+        render_metrics(State(handle.clone())).await
+    } else {
+        (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer")],
+            "/metrics needs Authorization: Bearer <http.metrics_token>\n",
+        )
+            .into_response()
+    }
 }
 
 /// A client that has not finished its TLS handshake by then is dropped.
@@ -116,30 +159,66 @@ pub async fn hsts(req: Request, next: Next) -> Response {
 mod tests {
     use super::*;
     use axum::body::Body;
-    use axum::http::{Request, StatusCode};
+    use axum::http::Request;
     use tower::ServiceExt;
 
-    #[tokio::test]
-    async fn health_and_metrics_answer() {
+    fn handle_with_a_counter() -> PrometheusHandle {
         let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
         let handle = recorder.handle();
         metrics::with_local_recorder(&recorder, || {
             metrics::counter!("hotline_test_total").increment(3)
         });
-        let app = router(handle);
-        let health = app
+        handle
+    }
+
+    async fn get(app: &Router, path: &str, bearer: Option<&str>) -> (StatusCode, String) {
+        let mut req = Request::get(path);
+        if let Some(token) = bearer {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let response = app
             .clone()
-            .oneshot(Request::get("/health").body(Body::empty()).unwrap())
+            .oneshot(req.body(Body::empty()).unwrap())
             .await
             .unwrap();
-        assert_eq!(health.status(), StatusCode::OK);
-        let metrics = app
-            .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
+        let status = response.status();
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20)
             .await
             .unwrap();
-        let body = axum::body::to_bytes(metrics.into_body(), 1 << 20)
-            .await
-            .unwrap();
-        assert!(String::from_utf8_lossy(&body).contains("hotline_test_total 3"));
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    #[tokio::test]
+    async fn the_metrics_listener_serves_the_figures() {
+        let app = metrics_router(handle_with_a_counter());
+        assert_eq!(get(&app, "/health", None).await.0, StatusCode::OK);
+        let (status, body) = get(&app, "/metrics", None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.contains("# TYPE hotline_test_total counter"), "{body}");
+        assert!(body.contains("hotline_test_total 3"), "{body}");
+    }
+
+    #[tokio::test]
+    async fn the_console_port_serves_metrics_only_with_the_token() {
+        let without = router(handle_with_a_counter(), None);
+        assert_eq!(get(&without, "/health", None).await.0, StatusCode::OK);
+        assert_eq!(
+            get(&without, "/metrics", None).await.0,
+            StatusCode::NOT_FOUND
+        );
+
+        let token = "scrape-token-0123456789";
+        let with = router(handle_with_a_counter(), Some(token.into()));
+        assert_eq!(
+            get(&with, "/metrics", None).await.0,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            get(&with, "/metrics", Some("scrape-token-wrong")).await.0,
+            StatusCode::UNAUTHORIZED
+        );
+        let (status, body) = get(&with, "/metrics", Some(token)).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.contains("hotline_test_total 3"));
     }
 }

@@ -721,6 +721,7 @@ async fn serve(
                 })
                 .collect(),
             sip_realm: config.sip.realm.clone(),
+            trusted_proxies: config.http.trusted_proxies.clone(),
         },
         statistics,
         console_tx,
@@ -925,9 +926,32 @@ async fn serve(
             }
         });
     }
+    let metrics_listener = tokio::net::TcpListener::bind(config.http.metrics_listen)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen for /metrics on http.metrics_listen {}",
+                config.http.metrics_listen
+            )
+        })?;
+    let metrics_addr = metrics_listener.local_addr()?;
+    {
+        let app = http::metrics_router(metrics.clone());
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(metrics_listener, app).await {
+                error!(error = %e, "the metrics listener stopped");
+            }
+        });
+    }
+    let metrics_token = config.http.metrics_token.clone();
+    let metrics_on_console_port = if metrics_token.is_some() {
+        ", /metrics with http.metrics_token"
+    } else {
+        ""
+    };
     let http_task = tokio::spawn(async move {
         use axum::serve::ListenerExt;
-        let app = http::router(metrics).merge(console.router());
+        let app = http::router(metrics, metrics_token).merge(console.router());
         let served = match https {
             Some(identity) => match http::TlsListener::new(listener, identity) {
                 Ok(listener) => {
@@ -961,8 +985,20 @@ async fn serve(
     for addr in sip.tls_addrs() {
         info!("SIP listening on {addr} (TLS)");
     }
-    info!("HTTP listening on {scheme}://{http_addr} (agent console at /console/, API at /api/, /health, /metrics)");
-    info!("store: {}", config::redact_url(&config.database.url));
+    info!("HTTP listening on {scheme}://{http_addr} (agent console at /console/, API at /api/, /health{metrics_on_console_port})");
+    info!("metrics listening on http://{metrics_addr}/metrics");
+    let store_tls = match store.backend() {
+        hotline_store::Backend::Sqlite => "",
+        hotline_store::Backend::Postgres => match store.connection_is_encrypted().await {
+            Ok(true) => " (TLS)",
+            Ok(false) => " (not encrypted: add sslmode=verify-full to the URL)",
+            Err(_) => "",
+        },
+    };
+    info!(
+        "store: {}{store_tls}",
+        config::redact_url(&config.database.url)
+    );
     info!(
         numbers = ?config.sip.numbers,
         phones = config.phones.len() + store_phones,
@@ -1021,14 +1057,16 @@ async fn publish_gauges(context: Arc<call::CallContext>, writer: hotline_store::
         every.tick().await;
         let media = context.media.stats();
         metrics::gauge!("hotline_media_legs").set(media.legs as f64);
-        metrics::gauge!("hotline_media_late_ticks_total").set(media.late_ticks as f64);
-        metrics::gauge!("hotline_media_clock_resyncs_total").set(media.clock_resyncs as f64);
-        metrics::gauge!("hotline_media_send_errors_total").set(media.send_errors as f64);
-        metrics::gauge!("hotline_media_busy_seconds_total").set(media.busy_us as f64 / 1e6);
+        // The engine's and the writer's running totals: counters (`_total`)
+        // set to the total, so Prometheus's rate() works on them.
+        metrics::counter!("hotline_media_late_ticks_total").absolute(media.late_ticks);
+        metrics::counter!("hotline_media_clock_resyncs_total").absolute(media.clock_resyncs);
+        metrics::counter!("hotline_media_send_errors_total").absolute(media.send_errors);
+        metrics::counter!("hotline_media_busy_microseconds_total").absolute(media.busy_us);
         let store = writer.stats();
-        metrics::gauge!("hotline_store_events_written_total").set(store.written as f64);
-        metrics::gauge!("hotline_store_events_refused_total").set(store.refused as f64);
-        metrics::gauge!("hotline_store_events_spooled_total").set(store.spooled as f64);
+        metrics::counter!("hotline_store_events_written_total").absolute(store.written);
+        metrics::counter!("hotline_store_events_refused_total").absolute(store.refused);
+        metrics::counter!("hotline_store_events_spooled_total").absolute(store.spooled);
         metrics::gauge!("hotline_store_events_pending_in_spool").set(store.pending_in_spool as f64);
         if store.pending_in_spool > 0 && second % 10 == 0 {
             tracing::warn!(

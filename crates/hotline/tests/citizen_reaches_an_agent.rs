@@ -178,7 +178,7 @@ fn a_citizen_reaches_an_agent_who_sees_them_and_saves_a_case() {
     );
 
     // Operators see the queues and the ACD's decisions in /metrics.
-    let metrics = hotline.http_get("/metrics");
+    let metrics = hotline.metrics();
     for needle in [
         "hotline_queue_waiting{queue=\"housing\"}",
         "hotline_queue_agents{queue=\"housing\",state=\"wrap_up\"}",

@@ -47,7 +47,7 @@ fn sipp_calls_are_answered_and_hung_up_cleanly() {
     assert_eq!(first["event"]["caller"], "sipp");
     // Operators see the same through /metrics (Prometheus text format).
     std::thread::sleep(Duration::from_millis(1_100));
-    let metrics = hotline.http_get("/metrics");
+    let metrics = hotline.metrics();
     for name in [
         "hotline_sip_messages_in_total",
         "hotline_call_events_total",
@@ -59,6 +59,20 @@ fn sipp_calls_are_answered_and_hung_up_cleanly() {
             "{name} missing from /metrics:\n{metrics}"
         );
     }
+    // Typed as Prometheus expects: totals are counters, and every counter
+    // is a total.
+    for line in metrics.lines().filter(|l| l.starts_with("# TYPE ")) {
+        let mut words = line.split_whitespace().skip(2);
+        let (name, kind) = (words.next().unwrap(), words.next().unwrap());
+        assert_eq!(
+            name.ends_with("_total"),
+            kind == "counter",
+            "{line}: a _total is a counter and a counter is a _total"
+        );
+    }
+    assert!(metrics.contains("# TYPE hotline_store_events_written_total counter"));
+    // The figures are not on the console's port (no http.metrics_token).
+    assert!(!hotline.http_get("/metrics").contains("hotline_"));
     assert_eq!(hotline.http_get("/health").trim(), "ok");
     assert!(hotline.stop().success());
 }

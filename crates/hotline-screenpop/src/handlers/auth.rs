@@ -76,11 +76,14 @@ pub(crate) async fn login(
     if body.login.len() > 64 || body.password.len() > 1024 {
         return Err(ConsoleError::BadCredentials);
     }
-    let user = app
+    let Some(user) = app
         .store
         .authenticate(body.login.trim(), &body.password)
         .await?
-        .ok_or(ConsoleError::BadCredentials)?;
+    else {
+        tracing::info!(login = %login_key, client = ?ip, "console login refused: wrong login or password");
+        return Err(ConsoleError::BadCredentials);
+    };
     let authed = {
         let mut sessions = app.sessions();
         if let Some(old) = &previous {
@@ -91,7 +94,7 @@ pub(crate) async fn login(
     if let Some(old) = &previous {
         app.hub.close_session(old);
     }
-    tracing::info!(login = %authed.user.login, "console login");
+    tracing::info!(login = %authed.user.login, client = ?ip, "console login");
     let cookie = session_cookie(&authed.session_id, app.config.secure_cookies);
     let mut response = Json(LoginAnswer {
         user: authed.user,

@@ -98,6 +98,7 @@ pub fn config() -> ConsoleConfig {
             api_key: OPEN311_KEY.into(),
         }],
         sip_realm: "hotline".into(),
+        trusted_proxies: vec![],
     }
 }
 

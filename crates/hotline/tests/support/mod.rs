@@ -90,7 +90,7 @@ pub fn assert_texts_spoken(hotline: &Hotline, test: &str, count: u32) {
     } else {
         "skipped"
     };
-    let metrics = hotline.http_get("/metrics");
+    let metrics = hotline.metrics();
     assert!(
         metrics.contains(&format!(
             "hotline_speech_total{{outcome=\"{outcome}\"}} {count}"
@@ -120,6 +120,26 @@ pub fn free_port() -> u16 {
     }
 }
 
+/// GET `path` from an HTTP server at `addr`; the body as text.
+fn get_body(addr: SocketAddr, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect to HTTP");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+        .unwrap_or_default()
+}
+
 /// A distinct RTP range per hotline started by this test process.
 fn rtp_range() -> (u16, u16) {
     static NEXT: AtomicU16 = AtomicU16::new(0);
@@ -137,6 +157,8 @@ pub struct Hotline {
     child: Option<Child>,
     pub sip: SocketAddr,
     pub http: SocketAddr,
+    /// `http.metrics_listen`: `/metrics` is served there only.
+    pub metrics: SocketAddr,
     pub data_dir: tempfile::TempDir,
     lines: Arc<Mutex<Vec<String>>>,
 }
@@ -165,6 +187,7 @@ impl Hotline {
     fn try_start(args: &[&str], env: &[(&str, &str)]) -> Result<Self, String> {
         let sip_port = free_port();
         let http_port = free_port();
+        let metrics_port = free_port();
         let data_dir = tempfile::tempdir().expect("temp dir");
         let (rtp_min, rtp_max) = rtp_range();
         let mut command = Command::new(env!("CARGO_BIN_EXE_hotline"));
@@ -175,6 +198,10 @@ impl Hotline {
             .current_dir(data_dir.path())
             .env("HOTLINE_SIP_LISTEN", format!("127.0.0.1:{sip_port}"))
             .env("HOTLINE_HTTP_LISTEN", format!("127.0.0.1:{http_port}"))
+            .env(
+                "HOTLINE_HTTP_METRICS_LISTEN",
+                format!("127.0.0.1:{metrics_port}"),
+            )
             .env("HOTLINE_DATABASE_DATA_DIR", data_dir.path())
             .env(
                 "HOTLINE_DATABASE_URL",
@@ -211,6 +238,7 @@ impl Hotline {
             child: Some(child),
             sip: SocketAddr::from(([127, 0, 0, 1], sip_port)),
             http: SocketAddr::from(([127, 0, 0, 1], http_port)),
+            metrics: SocketAddr::from(([127, 0, 0, 1], metrics_port)),
             data_dir,
             lines,
         };
@@ -294,22 +322,12 @@ impl Hotline {
 
     /// GET a path from the hotline's HTTP server; the body as text.
     pub fn http_get(&self, path: &str) -> String {
-        use std::io::{Read, Write};
-        let mut stream = std::net::TcpStream::connect(self.http).expect("connect to HTTP");
-        stream
-            .set_read_timeout(Some(Duration::from_secs(5)))
-            .expect("timeout");
-        write!(
-            stream,
-            "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-        )
-        .expect("send");
-        let mut response = String::new();
-        stream.read_to_string(&mut response).expect("read");
-        response
-            .split_once("\r\n\r\n")
-            .map(|(_, body)| body.to_owned())
-            .unwrap_or_default()
+        get_body(self.http, path)
+    }
+
+    /// The Prometheus figures, from the metrics listener.
+    pub fn metrics(&self) -> String {
+        get_body(self.metrics, "/metrics")
     }
 
     /// Sends SIGTERM and waits for the exit.
