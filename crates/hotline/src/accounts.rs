@@ -85,15 +85,18 @@ pub async fn run(store: &Store, catalogue: &Catalogue, command: UserCommand) -> 
                 )
                 .await
                 .map_err(|e| refused(&login, e))?;
-            println!("created {} ({})", user.login, user.role.as_str());
-            println!("one-time password for {}: {password}", user.login);
-            println!("give it to them in person; it is not shown again");
+            outln!("created {} ({})", user.login, user.role.as_str());
+            outln!("one-time password for {}: {password}", user.login);
+            outln!("give it to them in person; it is not shown again");
         }
         UserCommand::List => {
             let users = store.list_users().await.context("listing the accounts")?;
-            println!(
+            outln!(
                 "{:<20} {:<11} {:<20} {:<9} skills",
-                "login", "role", "department", "state"
+                "login",
+                "role",
+                "department",
+                "state"
             );
             for user in users {
                 let skills: Vec<String> = user
@@ -101,7 +104,7 @@ pub async fn run(store: &Store, catalogue: &Catalogue, command: UserCommand) -> 
                     .iter()
                     .map(|s| format!("{}:{}", s.skill, s.level))
                     .collect();
-                println!(
+                outln!(
                     "{:<20} {:<11} {:<20} {:<9} {}",
                     user.login,
                     user.role.as_str(),
@@ -116,14 +119,14 @@ pub async fn run(store: &Store, catalogue: &Catalogue, command: UserCommand) -> 
                 .set_user_disabled(&login, true)
                 .await
                 .map_err(|e| refused(&login, e))?;
-            println!("disabled {login}: they can no longer log in");
+            outln!("disabled {login}: they can no longer log in");
         }
         UserCommand::Enable { login } => {
             store
                 .set_user_disabled(&login, false)
                 .await
                 .map_err(|e| refused(&login, e))?;
-            println!("enabled {login}");
+            outln!("enabled {login}");
         }
         UserCommand::ResetPassword { login } => {
             let password = one_time_password();
@@ -131,8 +134,8 @@ pub async fn run(store: &Store, catalogue: &Catalogue, command: UserCommand) -> 
                 .set_one_time_password(&login, &password)
                 .await
                 .map_err(|e| refused(&login, e))?;
-            println!("one-time password for {login}: {password}");
-            println!("they choose their own at the next login; their open sessions end");
+            outln!("one-time password for {login}: {password}");
+            outln!("they choose their own at the next login; their open sessions end");
         }
     }
     Ok(())

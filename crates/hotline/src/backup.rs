@@ -193,7 +193,7 @@ pub async fn backup(config: &Config, target: &Path) -> anyhow::Result<()> {
     )
     .context("writing the manifest")?;
     let total: u64 = manifest.files.iter().map(|f| f.bytes).sum::<u64>() + manifest.database.bytes;
-    println!(
+    outln!(
         "backed up the store and {} files ({:.1} MB) into {} in {:.1} s",
         manifest.files.len(),
         total as f64 / 1e6,
@@ -206,7 +206,7 @@ pub async fn backup(config: &Config, target: &Path) -> anyhow::Result<()> {
         .filter(|s| manifest.files.iter().any(|f| f.path == *s))
         .collect();
     if !secrets.is_empty() {
-        println!(
+        outln!(
             "WARNING: the backup holds {} (under {}/): whoever has them and the data can read \
              hashed national IDs or pose as this hotline. Keep them apart from the rest of the \
              backup, e.g. move them to another medium and put them back before a restore.",
@@ -287,7 +287,7 @@ pub async fn restore(config: &Config, source: &Path) -> anyhow::Result<()> {
         .await
         .context("pointing the calls' recordings at the restored files")?;
     store.close().await;
-    println!(
+    outln!(
         "restored the store ({}) and {} files from the backup of {} (hotline {}) into {}; {moved} recording paths now point there",
         database.display(),
         manifest.files.len(),

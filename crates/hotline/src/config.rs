@@ -623,6 +623,29 @@ pub struct DatabaseConfig {
     pub data_dir: PathBuf,
 }
 
+/// The packaged binary's configuration file (the Debian package's conffile).
+pub const SYSTEM_CONFIG: &str = "/etc/hotline/hotline.toml";
+/// Where the Debian package installs the binary.
+const PACKAGED_BINARY: &str = "/usr/bin/hotline";
+
+/// The configuration file read when none is named: `./hotline.toml` if the
+/// working directory has one; else, for the packaged binary
+/// (`/usr/bin/hotline`), [`SYSTEM_CONFIG`], so that `hotline user add` and
+/// the other subcommands find the service's paths from any directory. A
+/// binary run from a build tree has only its built-in defaults.
+pub fn default_file() -> Option<PathBuf> {
+    let local = PathBuf::from("hotline.toml");
+    if local.exists() {
+        return Some(local);
+    }
+    let packaged = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.canonicalize().ok())
+        .is_some_and(|exe| exe == Path::new(PACKAGED_BINARY));
+    let system = PathBuf::from(SYSTEM_CONFIG);
+    (packaged && system.exists()).then_some(system)
+}
+
 /// Printed in place of a secret by `hotline config`.
 pub const REDACTED: &str = "(secret, not shown)";
 
@@ -890,7 +913,7 @@ impl Outbound {
 }
 
 impl Config {
-    /// Loads defaults ← file (if given or if `hotline.toml` exists) ← environment.
+    /// Loads defaults ← file (if given, else [`default_file`]) ← environment.
     pub fn load(path: Option<&Path>) -> anyhow::Result<Self> {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         match path {
@@ -900,10 +923,11 @@ impl Config {
                 }
                 figment = figment.merge(Toml::file(path));
             }
-            None if Path::new("hotline.toml").exists() => {
-                figment = figment.merge(Toml::file("hotline.toml"));
+            None => {
+                if let Some(file) = default_file() {
+                    figment = figment.merge(Toml::file(file));
+                }
             }
-            None => {}
         }
         figment = figment.merge(Self::env());
         let config: Config = figment.extract().map_err(|e| {

@@ -5,6 +5,23 @@
 //! is given (SIP on 127.0.0.1:5060, the web on 127.0.0.1:8080, SQLite under
 //! `./data/`).
 
+/// `println!` for what the subcommands print: when the reader goes away
+/// (`hotline config | grep -q`, `hotline user list | head`) the command ends
+/// quietly, as Unix tools do, instead of panicking on the broken pipe. (The
+/// workspace forbids `unsafe`, so SIGPIPE cannot be given back its default.)
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::write_out(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `print!` as [`outln!`] does it.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::write_out(format_args!($($arg)*))
+    };
+}
+
 mod accounts;
 mod acd_task;
 mod backup;
@@ -50,7 +67,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
     about = "A citizen hotline: SIP, IVR, ACD, agent console, call records"
 )]
 struct Cli {
-    /// Configuration file (TOML). Default: ./hotline.toml if present, else built-in defaults.
+    /// Configuration file (TOML). Default: ./hotline.toml if present, else
+    /// /etc/hotline/hotline.toml for the packaged /usr/bin/hotline, else
+    /// built-in defaults.
     #[arg(long, short, global = true, env = "HOTLINE_CONFIG")]
     config: Option<PathBuf>,
     /// Log as JSON lines instead of text.
@@ -187,15 +206,15 @@ fn main() -> anyhow::Result<()> {
         demo_agents: 2,
     }) {
         Commands::Config => {
-            print!(
+            out!(
                 "{}",
                 toml::to_string_pretty(&config.redacted()).context("printing the configuration")?
             );
             let rules = orders::load(&config.orders, &config.ivr.scripts_dir)?;
-            println!("\n# Work orders, as this configuration dispatches them:");
+            outln!("\n# Work orders, as this configuration dispatches them:");
             let now = hotline_types::Timestamp::from_system_time(std::time::SystemTime::now());
             for line in rules.describe(now) {
-                println!("# {line}");
+                outln!("# {line}");
             }
             Ok(())
         }
@@ -215,7 +234,7 @@ fn main() -> anyhow::Result<()> {
                 .map(|(version, _)| version)
                 .max()
                 .unwrap_or(0);
-            println!(
+            outln!(
                 "database schema is at version {latest} ({})",
                 config::redact_url(&config.database.url)
             );
@@ -234,9 +253,13 @@ fn main() -> anyhow::Result<()> {
             let report = hotline_store::seed(&store, &options)
                 .await
                 .context("seeding the store")?;
-            println!(
+            outln!(
                 "seeded {} citizens ({} phone numbers), {} calls, {} cases in {:.1} s",
-                report.citizens, report.phones, report.calls, report.cases, report.seconds
+                report.citizens,
+                report.phones,
+                report.calls,
+                report.cases,
+                report.seconds
             );
             Ok(())
         }),
@@ -449,9 +472,9 @@ fn make_http_cert(config: &Config, names: &[String]) -> anyhow::Result<()> {
         .map(|b| format!("{b:02X}"))
         .collect::<Vec<_>>()
         .join(":");
-    println!("made {} and {}", cert.display(), key.display());
-    println!("SHA-256 fingerprint: {fingerprint}");
-    println!("turn HTTPS on with http.tls = true (HOTLINE_HTTP_TLS=true); a running hotline takes the new certificate within 10 s");
+    outln!("made {} and {}", cert.display(), key.display());
+    outln!("SHA-256 fingerprint: {fingerprint}");
+    outln!("turn HTTPS on with http.tls = true (HOTLINE_HTTP_TLS=true); a running hotline takes the new certificate within 10 s");
     Ok(())
 }
 
@@ -481,11 +504,11 @@ fn ivr_tool(config: &Config, command: IvrCommand) -> anyhow::Result<()> {
     match command {
         IvrCommand::Check { .. } => {
             let report = hotline_ivr::check(&dir, &environment).context("reading the scripts")?;
-            println!("{report}");
+            outln!("{report}");
             if report.has_errors() {
                 anyhow::bail!("the scripts in {} have errors", dir.display());
             }
-            println!("{}: no errors", dir.display());
+            outln!("{}: no errors", dir.display());
             Ok(())
         }
         IvrCommand::Graph { script, format, .. } => {
@@ -495,8 +518,8 @@ fn ivr_tool(config: &Config, command: IvrCommand) -> anyhow::Result<()> {
             let script = bundle.script(&name)?;
             let graph = hotline_ivr::graph(&script);
             match format {
-                GraphFormat::Dot => print!("{}", graph.dot),
-                GraphFormat::Mermaid => print!("{}", graph.mermaid),
+                GraphFormat::Dot => out!("{}", graph.dot),
+                GraphFormat::Mermaid => out!("{}", graph.mermaid),
             }
             Ok(())
         }
@@ -518,17 +541,32 @@ fn ivr_tool(config: &Config, command: IvrCommand) -> anyhow::Result<()> {
                 stdin.lock(),
                 std::io::stdout(),
             )?;
-            println!("outcome: {outcome:?}");
+            outln!("outcome: {outcome:?}");
             Ok(())
         }
+    }
+}
+
+/// Writes to standard output; a closed pipe ends the process with 0 (its
+/// reader had all it wanted), any other error panics as `print!` would.
+fn write_out(text: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_fmt(text).and_then(|()| stdout.flush()) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => panic!("failed printing to stdout: {e}"),
     }
 }
 
 fn init_logging(level: &str, json: bool) -> anyhow::Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_new(level)
         .with_context(|| format!("log.level {level:?} is not a valid filter"))?;
+    use std::io::IsTerminal;
+    // Colours for a terminal only: not in the journal or a log file.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     if json {
         builder.json().init();
@@ -544,6 +582,15 @@ async fn serve(
     demo_agents: Vec<demo::DemoAgent>,
 ) -> anyhow::Result<()> {
     let sip_checked = config.check()?;
+    let scripts_dir = &config.ivr.scripts_dir;
+    if !scripts_dir.is_dir() {
+        let looked_in = std::path::absolute(scripts_dir).unwrap_or_else(|_| scripts_dir.clone());
+        anyhow::bail!(
+            "ivr.scripts_dir: there is no folder {} (looked for {}); set ivr.scripts_dir (HOTLINE_IVR_SCRIPTS_DIR) to the shipped scripts: ivr_scripts/ in the source tree, /usr/share/hotline/ivr_scripts from the package",
+            scripts_dir.display(),
+            looked_in.display()
+        );
+    }
     // Work orders' catalogue and calendar: a broken one stops the start here.
     let order_rules = Arc::new(orders::load(&config.orders, &config.ivr.scripts_dir)?);
     info!(

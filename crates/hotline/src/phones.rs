@@ -54,13 +54,13 @@ pub async fn run(store: &Store, realm: &str, command: PhoneCommand) -> anyhow::R
                 )
                 .await
                 .map_err(|e| refused(&login, e))?;
-            println!("created phone {login} (realm {realm:?})");
-            println!("SIP secret for {login}: {secret}");
-            println!("enter it in the phone; it is not stored and not shown again");
+            outln!("created phone {login} (realm {realm:?})");
+            outln!("SIP secret for {login}: {secret}");
+            outln!("enter it in the phone; it is not stored and not shown again");
         }
         PhoneCommand::List => {
             let phones = store.phone_accounts().await?;
-            println!("{:<20} {:<20} algorithms", "login", "realm");
+            outln!("{:<20} {:<20} algorithms", "login", "realm");
             for phone in phones {
                 let algorithms = if phone.algorithms.is_empty() {
                     "(sip.digest_algorithms)".to_owned()
@@ -72,9 +72,10 @@ pub async fn run(store: &Store, realm: &str, command: PhoneCommand) -> anyhow::R
                 } else {
                     "  (made for another realm: reset its secret)"
                 };
-                println!(
+                outln!(
                     "{:<20} {:<20} {algorithms}{stale}",
-                    phone.login, phone.realm
+                    phone.login,
+                    phone.realm
                 );
             }
         }
@@ -91,15 +92,15 @@ pub async fn run(store: &Store, realm: &str, command: PhoneCommand) -> anyhow::R
                 )
                 .await
                 .map_err(|e| refused(&login, e))?;
-            println!("SIP secret for {login}: {secret}");
-            println!("the old secret no longer registers; enter this one in the phone");
+            outln!("SIP secret for {login}: {secret}");
+            outln!("the old secret no longer registers; enter this one in the phone");
         }
         PhoneCommand::Remove { login } => {
             store
                 .remove_phone_account(&login)
                 .await
                 .map_err(|e| refused(&login, e))?;
-            println!("removed phone {login}: it can no longer register");
+            outln!("removed phone {login}: it can no longer register");
         }
     }
     Ok(())

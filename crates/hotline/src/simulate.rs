@@ -300,7 +300,7 @@ async fn run(
         agent_voice: voice("agent voice", 330.0),
         directory: Mutex::new(HashMap::new()),
     });
-    println!(
+    outln!(
         "hotline simulate: the hotline at sip:{}@{hotline} and http://{http}; simulated phones on {} (seed {seed})",
         shared.number, shared.sip.local
     );
@@ -309,7 +309,7 @@ async fn run(
     let (stop_agents, agents_stop) = watch::channel(false);
     let mut agent_tasks = tokio::task::JoinSet::new();
     if args.agents > 10 {
-        println!(
+        outln!(
             "logging in {} agents: the console takes console.login_attempts_per_minute logins a minute from one address (10 by default), the rest wait their turn",
             args.agents
         );
@@ -329,7 +329,7 @@ async fn run(
                 "an agent could not start: is the hotline running with `serve --demo --demo-agents N` (N at least --agents)?",
             )?);
         }
-        println!(
+        outln!(
             "{} agents registered their phones, logged in and are taking calls",
             ready.len()
         );
@@ -347,7 +347,7 @@ async fn run(
             let mut tick = tokio::time::interval_at(started + every, every);
             loop {
                 tick.tick().await;
-                println!("{}", tally.live_line(started.elapsed(), callers_here));
+                outln!("{}", tally.live_line(started.elapsed(), callers_here));
             }
         })
     };
@@ -395,8 +395,8 @@ async fn run(
     sip_tasks.abort_all();
 
     let tally = &shared.tally;
-    println!("{}", tally.live_line(elapsed, callers_here));
-    print!("{}", tally.final_report(elapsed, callers_here));
+    outln!("{}", tally.live_line(elapsed, callers_here));
+    out!("{}", tally.final_report(elapsed, callers_here));
     if callers_here
         && args.agents > 0
         && tally
@@ -405,7 +405,7 @@ async fn run(
             == 0
         && tally.answered.load(std::sync::atomic::Ordering::Relaxed) > 0
     {
-        println!(
+        outln!(
             "  note: no caller reached an agent. Outside office hours (Asia/Shanghai) the shipped menu offers self-service only; try `--keys` for your menu, or the test menu tests/ivr/agent_path.toml with `--keys 1|2`."
         );
     }
@@ -453,7 +453,7 @@ async fn place_calls(
         tokio::select! {
             _ = tokio::time::sleep_until(started + at) => {}
             _ = tokio::signal::ctrl_c() => {
-                println!("stopping: no new calls; waiting for the calls in progress (Ctrl-C again to end them now)");
+                outln!("stopping: no new calls; waiting for the calls in progress (Ctrl-C again to end them now)");
                 return true;
             }
         }
