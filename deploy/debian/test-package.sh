@@ -9,7 +9,7 @@
 #      admin signs in, chooses a password, creates an agent and a phone
 #      (deploy/debian/operator.py); a SIPp phone registers with the
 #      printed secret; a SIPp citizen calls 12345;
-#   5. stop it (SIGTERM), find the call in the store, back it up with the
+#   5. `hotline reload` as the service's user; stop it (SIGTERM), find the call in the store, back it up with the
 #      packaged binary, restore it elsewhere and find the call there too;
 #   6. purge the package: binary, user, configuration and data are gone.
 #
@@ -108,6 +108,11 @@ say "a SIPp citizen calls 12345 and hangs up after 3 s"
 
 curl -fsS http://127.0.0.1:9464/metrics >"$work/metrics" || fail "no /metrics on 127.0.0.1:9464"
 grep -q '^hotline_sip_messages_in_total' "$work/metrics" || fail "/metrics lacks the SIP counters"
+
+say "hotline reload as the service's user (what ExecReload's SIGHUP does, checked first)"
+(cd / && runuser -u hotline -- hotline reload >"$work/reload.out" 2>&1) || fail "hotline reload: $(cat "$work/reload.out")"
+for _ in $(seq 1 50); do grep -q "configuration reloaded" "$log" && break; sleep 0.1; done
+grep -q "configuration reloaded" "$log" || fail "the running hotline did not reload"
 
 say "stopping (SIGTERM)"
 kill -TERM "$pid"

@@ -313,6 +313,20 @@ impl Desk {
         self.run_actions(now, wall);
     }
 
+    /// A reload: the queues as `config` has them from now on
+    /// ([`Acd::configure`]: callers and agents stay; callers of a removed
+    /// queue go to the IVR's fallback, its live calls finish). Wrap-up
+    /// times apply to calls that end from now on.
+    pub fn configure(&mut self, now: Instant, wall: Timestamp, config: AcdConfig) {
+        self.wrap_up = config
+            .queues
+            .iter()
+            .map(|q| (q.id.clone(), q.wrap_up))
+            .collect();
+        self.acd.configure(now, config);
+        self.run_actions(now, wall);
+    }
+
     /// The agent's state and when they entered it (`wall`, now, for an
     /// agent whose state has not changed since the desk started).
     pub fn agent(&self, agent: &AgentId, wall: Timestamp) -> Option<(AgentState, Timestamp)> {

@@ -79,7 +79,7 @@ impl FromRequestParts<App> for ClientIp {
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(addr)| addr.ip());
         Ok(ClientIp(peer.map(|peer| {
-            client_behind_proxies(peer, &parts.headers, &app.config.trusted_proxies)
+            client_behind_proxies(peer, &parts.headers, &app.config().trusted_proxies)
         })))
     }
 }

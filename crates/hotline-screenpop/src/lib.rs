@@ -84,7 +84,7 @@ mod ws;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use axum::extract::ws::Utf8Bytes;
@@ -126,8 +126,10 @@ pub const ACD_REPLY_TIMEOUT: Duration = Duration::from_secs(5);
 /// The console's shared state: one per process, behind an `Arc`.
 pub(crate) struct Shared {
     pub(crate) store: Store,
-    pub(crate) config: ConsoleConfig,
-    pub(crate) stats: StatisticsConfig,
+    /// Replaced as a whole by [`Console::reconfigure`] (a reload): a
+    /// request reads one version from start to end.
+    config: RwLock<Arc<ConsoleConfig>>,
+    stats: RwLock<Arc<StatisticsConfig>>,
     requests: mpsc::UnboundedSender<AgentRequest>,
     sessions: Mutex<Sessions>,
     limiter: Mutex<LoginLimiter>,
@@ -194,9 +196,25 @@ impl Shared {
         }
     }
 
+    /// The configuration in force.
+    pub(crate) fn config(&self) -> Arc<ConsoleConfig> {
+        self.config
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// The statistics' configuration in force.
+    pub(crate) fn stats(&self) -> Arc<StatisticsConfig> {
+        self.stats
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
     /// The department of a queue, from the configuration.
     pub(crate) fn department_of(&self, queue: &str) -> String {
-        self.config
+        self.config()
             .queues
             .iter()
             .find(|q| q.name == queue)
@@ -302,7 +320,7 @@ impl fmt::Debug for Console {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Console")
             .field("store", &self.shared.store)
-            .field("config", &self.shared.config)
+            .field("config", &self.shared.config())
             .field("open_sockets", &self.open_sockets())
             .finish_non_exhaustive()
     }
@@ -339,8 +357,8 @@ impl Console {
         Self {
             shared: Arc::new(Shared {
                 store,
-                config,
-                stats,
+                config: RwLock::new(Arc::new(config)),
+                stats: RwLock::new(Arc::new(stats)),
                 requests,
                 sessions: Mutex::new(sessions),
                 limiter: Mutex::new(limiter),
@@ -350,6 +368,30 @@ impl Console {
                 accounts_checked: AtomicI64::new(NEVER_CHECKED),
             }),
         }
+    }
+
+    /// A reload: the queues, departments, destinations, work orders' rules
+    /// and statistics targets of `config` and `stats` apply to the next
+    /// request. What a running console cannot change (cookies, session
+    /// idle time, the login rate) stays as it started.
+    pub fn reconfigure(&self, config: ConsoleConfig, stats: StatisticsConfig) {
+        let running = self.shared.config();
+        let config = ConsoleConfig {
+            secure_cookies: running.secure_cookies,
+            session_idle: running.session_idle,
+            login_attempts_per_minute: running.login_attempts_per_minute,
+            ..config
+        };
+        *self
+            .shared
+            .config
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(config);
+        *self
+            .shared
+            .stats
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(stats);
     }
 
     /// Every route of the console and its API, with state. The binary

@@ -22,6 +22,7 @@
 //! reported. Errors are the standard's `[{"code", "description"}]`.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -82,20 +83,21 @@ impl From<StoreError> for Problem {
     }
 }
 
-fn rules(app: &App) -> Result<&OrderRules, Problem> {
-    app.config
+fn rules(app: &App) -> Result<Arc<OrderRules>, Problem> {
+    app.config()
         .orders
-        .as_deref()
+        .clone()
         .ok_or_else(|| Problem(StatusCode::NOT_FOUND, "no services on this hotline".into()))
 }
 
 /// The client whose key this is.
-fn client<'a>(app: &'a App, key: Option<&str>) -> Result<&'a Open311Client, Problem> {
+fn client(app: &App, key: Option<&str>) -> Result<Open311Client, Problem> {
     let key = key.ok_or_else(|| Problem(StatusCode::FORBIDDEN, "api_key is required".into()))?;
-    app.config
+    app.config()
         .open311_clients
         .iter()
         .find(|c| same_secret(&c.api_key, key))
+        .cloned()
         .ok_or_else(|| Problem(StatusCode::FORBIDDEN, "unknown api_key".into()))
 }
 
@@ -149,7 +151,7 @@ pub(crate) async fn services(State(app): State<App>) -> Response {
             rules
                 .catalogue
                 .categories()
-                .filter_map(|c| service(rules, &c.code))
+                .filter_map(|c| service(&rules, &c.code))
                 .collect::<Vec<_>>(),
         )
         .into_response(),
@@ -252,7 +254,7 @@ pub(crate) async fn create_request(
 }
 
 async fn create(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<Value, Problem> {
-    let rules = rules(app)?;
+    let rules = &*rules(app)?;
     let fields = request_fields(headers, body)?;
     let client = client(app, fields.get("api_key").map(String::as_str))?;
     let field = |name: &str| fields.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
@@ -418,7 +420,7 @@ pub(crate) async fn list_requests(
 }
 
 async fn list(app: &App, args: ListArgs) -> Result<Value, Problem> {
-    let rules = rules(app)?;
+    let rules = &*rules(app)?;
     client(app, args.api_key.as_deref())?;
     if let Some(ids) = &args.service_request_id {
         let mut found = Vec::new();
@@ -579,7 +581,7 @@ pub(crate) async fn get_request(
     Query(args): Query<KeyArgs>,
 ) -> Response {
     let answer = async {
-        let rules = rules(&app)?;
+        let rules = &*rules(&app)?;
         client(&app, args.api_key.as_deref())?;
         let id = without_json(&segment);
         one_request(&app, rules, id)

@@ -567,7 +567,7 @@ fn check(gate: &Gate, req: &Request) -> Result<Authed, ConsoleError> {
         .get(header::UPGRADE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
-    if (changes_state || upgrades) && !origin_allowed(&gate.app.config, headers, req.uri()) {
+    if (changes_state || upgrades) && !origin_allowed(&gate.app.config(), headers, req.uri()) {
         return Err(ConsoleError::Csrf {
             reason: "the request comes from another site",
         });

@@ -296,7 +296,7 @@ impl Wallboard {
     /// [`TODAY_REFRESH`].
     pub(crate) async fn today(&self, app: &Shared, at_ms: i64) -> Option<Arc<Today>> {
         let mut cache = self.today.lock().await;
-        let day_start_ms = local_day_start(at_ms, app.stats.utc_offset_minutes);
+        let day_start_ms = local_day_start(at_ms, app.stats().utc_offset_minutes);
         let same_day = |t: &Arc<Today>| t.day_start_ms == day_start_ms;
         let recent = cache
             .tried_at
@@ -306,7 +306,8 @@ impl Wallboard {
             return cache.figures.clone().filter(same_day);
         }
         cache.tried_at = Some(Instant::now());
-        let read = Today::read(&app.store, &app.stats, at_ms);
+        let stats = app.stats();
+        let read = Today::read(&app.store, &stats, at_ms);
         match tokio::time::timeout(TODAY_READ_TIMEOUT, read).await {
             Ok(Ok(fresh)) => {
                 let fresh = Arc::new(fresh);
@@ -341,7 +342,7 @@ impl Wallboard {
             ),
         };
         let today = self.today(app, board.at_ms).await;
-        view(&board, live, today.as_deref(), &app.stats, scope)
+        view(&board, live, today.as_deref(), &app.stats(), scope)
     }
 }
 
@@ -369,7 +370,7 @@ pub(crate) async fn push(app: &Shared, board: &LiveBoard) -> usize {
     let payloads: HashMap<Scope, Utf8Bytes> = scopes
         .into_iter()
         .filter_map(|scope| {
-            let v = view(board, true, today.as_deref(), &app.stats, &scope);
+            let v = view(board, true, today.as_deref(), &app.stats(), &scope);
             match serde_json::to_string(&v) {
                 Ok(text) => Some((scope, Utf8Bytes::from(text))),
                 Err(e) => {

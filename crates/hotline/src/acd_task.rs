@@ -57,6 +57,8 @@ pub enum AcdInput {
     },
     /// A request from the agent console.
     Console(AgentRequest),
+    /// A reload: the queues from now on (callers and agents stay).
+    Configure(Vec<QueueConfig>),
 }
 
 impl From<desk::Input> for AcdInput {
@@ -408,6 +410,10 @@ impl AcdTask {
                 let _ = reply.send(self.status_after(&agent, result));
             }
             AcdInput::Console(request) => self.console_request(now, request),
+            AcdInput::Configure(queues) => {
+                self.desk.configure(now, wall(), acd_config(&queues));
+                self.queues = queues;
+            }
         }
     }
 

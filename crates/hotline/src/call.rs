@@ -43,8 +43,9 @@ use crate::refusal;
 /// What every call task shares.
 #[derive(Debug)]
 pub struct CallContext {
-    /// The call core's configuration.
-    pub core: Arc<hotline_call::call::Config>,
+    /// The call core's configuration (a reload replaces it for the calls
+    /// that start after it).
+    pub core: crate::reload::Live<hotline_call::call::Config>,
     pub sip: SipHandle,
     pub events: EventSink,
     pub media: MediaEngine,
@@ -63,8 +64,9 @@ pub struct CallContext {
     pub dial_plan: Arc<hotline_call::dialplan::DialPlan>,
     /// The store's list of promises to call back, and its scheduler.
     pub callback_list: crate::callback_list::CallbackList,
-    /// The work orders' catalogue and calendar (voice messages become orders).
-    pub orders: Arc<OrderRules>,
+    /// The work orders' catalogue and calendar (voice messages become
+    /// orders), as the last reload left them.
+    pub orders: crate::reload::Live<OrderRules>,
     /// The category of a voice message whose voicemail node names none.
     pub voice_message_category: CategoryCode,
     /// Text-to-speech for the free text a script speaks.
@@ -167,7 +169,7 @@ pub async fn run_call(
     };
     let handle = incoming.handle;
     let call = Call::new(
-        context.core.clone(),
+        context.core.get(),
         id,
         hotline_call::call::Incoming {
             handle,
@@ -813,7 +815,8 @@ impl Driver {
                     path.display()
                 ),
             };
-            let rules = context.orders.rules();
+            let orders = context.orders.get();
+            let rules = orders.rules();
             let ivr = Actor::agent("ivr");
             let now = now_ts();
             let then = dispatch.then(|| (ivr.clone(), Command::Dispatch));

@@ -73,14 +73,7 @@ pub async fn run_callback(context: Arc<CallContext>, trunk: Arc<Trunk>, job: Cal
     let _ = context
         .dispatcher
         .send(crate::controller::ControlCommand::Watch(inputs.clone()));
-    let mut callback = Callback::new(
-        context.core.clone(),
-        trunk,
-        call,
-        id,
-        number,
-        Instant::now(),
-    );
+    let mut callback = Callback::new(context.core.get(), trunk, call, id, number, Instant::now());
     // The citizen hears who is calling before the agent (and the survey
     // after): `callback.toml`, if the scripts folder has it.
     match context.scripts.script(CALLBACK_SCRIPT) {

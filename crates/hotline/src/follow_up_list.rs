@@ -33,6 +33,8 @@ use crate::call::{drive, CallContext};
 use crate::controller::ControlCommand;
 use hotline_orders::OrderRules;
 
+use crate::reload::Live;
+
 /// The script the reporter hears (`ivr_scripts/follow_up.toml`).
 pub const FOLLOW_UP_SCRIPT: &str = "follow_up";
 
@@ -60,7 +62,7 @@ fn now_ts() -> Timestamp {
 pub fn run(
     context: Arc<CallContext>,
     trunk: Arc<Trunk>,
-    rules: Arc<OrderRules>,
+    rules: Live<OrderRules>,
     settings: FollowUpSettings,
 ) {
     tokio::spawn(async move {
@@ -115,7 +117,7 @@ pub fn run(
                 calls.spawn(follow_up(
                     context.clone(),
                     trunk.clone(),
-                    rules.clone(),
+                    rules.get(),
                     settings.retry,
                     reporter,
                 ));
@@ -225,7 +227,7 @@ async fn call_reporter(
         .dispatcher
         .send(ControlCommand::Watch(inputs.clone()));
     let call = FollowUp::new(
-        context.core.clone(),
+        context.core.get(),
         &trunk,
         script,
         id,

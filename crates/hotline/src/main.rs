@@ -37,6 +37,7 @@ mod http;
 mod orders;
 mod phones;
 mod refusal;
+mod reload;
 mod reminders;
 mod simulate;
 mod speech;
@@ -146,6 +147,11 @@ enum Commands {
     /// and a database file that does not exist yet; every file is checked
     /// against the manifest first.
     Restore { dir: std::path::PathBuf },
+    /// Check the configuration as a reload would (queues, destinations,
+    /// work orders, the IVR scripts against them), then tell the running
+    /// hotline of this data directory to apply it (SIGHUP); live calls go
+    /// on. An error is printed and nothing is sent.
+    Reload,
 }
 
 #[derive(Debug, Subcommand)]
@@ -224,7 +230,7 @@ fn main() -> anyhow::Result<()> {
             } else {
                 Vec::new()
             };
-            runtime()?.block_on(serve(config, demo, agents))
+            runtime()?.block_on(serve(config, cli.config.clone(), demo, agents))
         }
         Commands::Migrate => runtime()?.block_on(async {
             let store = open_store(&config).await?;
@@ -275,6 +281,7 @@ fn main() -> anyhow::Result<()> {
         } => make_http_cert(&config, &names),
         Commands::Backup { dir } => runtime()?.block_on(backup::backup(&config, &dir)),
         Commands::Restore { dir } => runtime()?.block_on(backup::restore(&config, &dir)),
+        Commands::Reload => reload::signal(cli.config.as_deref(), &config.database.data_dir),
         Commands::Phone { command } => runtime()?.block_on(async {
             let store = open_store(&config).await?;
             store.migrate().await.context("applying migrations")?;
@@ -578,6 +585,7 @@ fn init_logging(level: &str, json: bool) -> anyhow::Result<()> {
 
 async fn serve(
     config: Config,
+    config_path: Option<PathBuf>,
     demo: bool,
     demo_agents: Vec<demo::DemoAgent>,
 ) -> anyhow::Result<()> {
@@ -725,52 +733,10 @@ async fn serve(
         }
     };
     let (console_tx, console_rx) = tokio::sync::mpsc::unbounded_channel();
-    let statistics = hotline_screenpop::StatisticsConfig {
-        queue_targets: config
-            .queues
-            .iter()
-            .map(|q| hotline_screenpop::QueueTarget {
-                queue: q.name.clone(),
-                service_level_secs: q.service_level_secs,
-                service_level_target: f64::from(q.service_level_target_percent) / 100.0,
-                max_waiting: q.alert_waiting,
-                max_wait_secs: q.alert_wait_secs,
-            })
-            .collect(),
-        utc_offset_minutes: config.console.report_utc_offset_minutes,
-    };
     let console = hotline_screenpop::Console::with_statistics(
         store.clone(),
-        hotline_screenpop::ConsoleConfig {
-            secure_cookies: config.console.secure_cookies,
-            session_idle: Duration::from_secs(config.console.session_idle_mins.max(1) * 60),
-            login_attempts_per_minute: config.console.login_attempts_per_minute.max(1),
-            queues: config
-                .queues
-                .iter()
-                .map(|q| hotline_screenpop::QueueInfo {
-                    name: q.name.clone(),
-                    department: q.department.clone().unwrap_or_else(|| q.name.clone()),
-                })
-                .collect(),
-            dispositions: config.console.dispositions.clone(),
-            case_categories: config.console.case_categories.clone(),
-            allowed_origins: config.console.allowed_origins.clone(),
-            destinations: config.destinations.keys().cloned().collect(),
-            orders: Some(order_rules.clone()),
-            open311_clients: config
-                .orders
-                .open311_clients
-                .iter()
-                .map(|c| hotline_screenpop::Open311Client {
-                    name: c.name.clone(),
-                    api_key: c.api_key.clone(),
-                })
-                .collect(),
-            sip_realm: config.sip.realm.clone(),
-            trusted_proxies: config.http.trusted_proxies.clone(),
-        },
-        statistics,
+        reload::console_config(&config, order_rules.clone()),
+        reload::statistics(&config),
         console_tx,
     );
     // Accounts changed elsewhere (`hotline user disable`, another node's
@@ -869,26 +835,17 @@ async fn serve(
             .filter(|q| q.callback_abandoned)
             .map(|q| q.name.clone())
             .collect(),
-        destinations: sip_checked
-            .destinations
-            .iter()
-            .map(|(name, (uri, addr, tcp))| {
-                let destination = hotline_call::call::Destination {
-                    uri: uri.clone(),
-                    addr: *addr,
-                    tcp: *tcp,
-                };
-                (name.clone(), destination)
-            })
-            .collect(),
+        destinations: reload::destinations(&sip_checked),
         dial_plan: {
             let plan = dial_plan.clone();
             Arc::new(move |number: &str| plan.allows(number).map_err(|r| r.as_str()))
         },
         node: None,
     };
+    let core = reload::Live::new(core);
+    let live_orders = reload::Live::from_arc(order_rules.clone());
     let context = Arc::new(call::CallContext {
-        core: Arc::new(core),
+        core: core.clone(),
         sip: sip.clone(),
         events,
         media,
@@ -902,13 +859,13 @@ async fn serve(
         dispatcher: control_tx.clone(),
         music_on_hold,
         hotline_number: config.sip.numbers.first().cloned().unwrap_or_default(),
-        orders: order_rules.clone(),
+        orders: live_orders.clone(),
         voice_message_category: config.orders.voice_message_category.as_str().into(),
         speech: Arc::new(speech::Speech::new(config.speech.clone())?),
     });
     // Deadline reminders (临期提醒) to the departments.
     if config.orders.reminders {
-        reminders::run(store.clone(), order_rules.clone());
+        reminders::run(store.clone(), live_orders.clone());
     }
     // Follow-up calls of closed orders, through the callbacks' trunk.
     if let Some(outbound) = sip_checked.outbound.clone() {
@@ -916,7 +873,7 @@ async fn serve(
             follow_up_list::run(
                 context.clone(),
                 Arc::new(callback::trunk(&context, outbound)),
-                order_rules.clone(),
+                live_orders.clone(),
                 follow_up_list::FollowUpSettings {
                     max_calls: config.orders.follow_up_max_calls.max(1),
                     retry: hotline_orders::FollowUpRetry {
@@ -939,7 +896,17 @@ async fn serve(
             }
         });
     }
-    tokio::spawn(reload_scripts_on_change(scripts));
+    tokio::spawn(reload_scripts_on_change(scripts.clone()));
+    let running = reload::Running {
+        path: config_path,
+        config: config.clone(),
+        core,
+        orders: live_orders,
+        acd: context.acd.clone(),
+        console: console.clone(),
+        scripts,
+    };
+    tokio::spawn(reload_on_hangup(running));
     tokio::spawn(publish_gauges(context.clone(), writer.clone()));
     let dispatcher = tokio::spawn(controller::run_dispatcher(
         context.clone(),
@@ -1053,7 +1020,9 @@ async fn serve(
         "hotline ready"
     );
 
+    let pid_file = reload::PidFile::write(&config.database.data_dir);
     shutdown_signal().await;
+    drop(pid_file);
     info!(
         "shutting down: new calls get 503, live calls may finish within {} s",
         config.shutdown.drain_secs
@@ -1128,28 +1097,12 @@ async fn publish_gauges(context: Arc<call::CallContext>, writer: hotline_store::
 /// Calls in progress keep the version they started with; a version that
 /// does not compile is refused and the one in force stays.
 async fn reload_scripts_on_change(scripts: Arc<hotline_ivr::ScriptSet>) {
-    #[cfg(unix)]
-    let mut hangups = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
     let mut last = newest_change(scripts.dir());
     let mut poll = tokio::time::interval(Duration::from_secs(2));
     loop {
-        #[cfg(unix)]
-        let hangup = async {
-            match hangups.as_mut() {
-                Some(signal) => {
-                    signal.recv().await;
-                }
-                None => std::future::pending().await,
-            }
-        };
-        #[cfg(not(unix))]
-        let hangup = std::future::pending::<()>();
-        let forced = tokio::select! {
-            _ = hangup => true,
-            _ = poll.tick() => false,
-        };
+        poll.tick().await;
         let now = newest_change(scripts.dir());
-        if !forced && now == last {
+        if now == last {
             continue;
         }
         last = now;
@@ -1158,6 +1111,38 @@ async fn reload_scripts_on_change(scripts: Arc<hotline_ivr::ScriptSet>) {
             Err(e) => error!("IVR scripts not reloaded, the version in force stays:\n{e}"),
         }
     }
+}
+
+/// SIGHUP (`hotline reload`, `systemctl reload hotline`): the configuration
+/// file again, and the IVR scripts with it ([`reload::Running::reload`]).
+async fn reload_on_hangup(mut running: reload::Running) {
+    #[cfg(unix)]
+    {
+        let Ok(mut hangups) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        else {
+            warn!("SIGHUP cannot be caught here: the configuration is not reloaded while running");
+            return;
+        };
+        while hangups.recv().await.is_some() {
+            match running.reload() {
+                Ok(applied) => {
+                    info!(
+                        queues = ?applied.queues,
+                        departments = applied.departments,
+                        categories = applied.categories,
+                        "configuration reloaded: new calls take the new queues, destinations and work-order rules; live calls go on"
+                    );
+                    if !applied.waiting_for_restart.is_empty() {
+                        warn!(sections = ?applied.waiting_for_restart, "these sections changed but are read only at start: restart to apply them");
+                    }
+                }
+                Err(e) => error!("configuration not reloaded, the running one stays: {e:#}"),
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    drop(running);
 }
 
 /// The latest modification time of any file under `dir` (two levels deep).

@@ -6,10 +6,11 @@
 //! decides when a reminder is due; the store lists and records it; this
 //! only keeps the clock.
 
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use hotline_orders::{Actor, OrderRules};
+
+use crate::reload::Live;
 use hotline_store::Store;
 use hotline_types::Timestamp;
 use tracing::{info, warn};
@@ -23,10 +24,10 @@ const POLL: Duration = Duration::from_secs(60);
 const PER_PASS: u32 = 200;
 
 /// Starts the reminder driver; it runs until the process stops.
-pub fn run(store: Store, rules: Arc<OrderRules>) {
+pub fn run(store: Store, live_rules: Live<OrderRules>) {
     tokio::spawn(async move {
         info!(
-            within_working_days = rules.due_soon_working_days,
+            within_working_days = live_rules.get().due_soon_working_days,
             "deadline reminders: given by the hotline"
         );
         let by = Actor::agent(HOTLINE_AGENT);
@@ -35,6 +36,7 @@ pub fn run(store: Store, rules: Arc<OrderRules>) {
         loop {
             every.tick().await;
             let now = Timestamp::from_system_time(SystemTime::now());
+            let rules = live_rules.get();
             match store.give_reminders_due(&rules, &by, now, PER_PASS).await {
                 Ok(reminded) => {
                     for line in reminded {

@@ -54,6 +54,8 @@ use tracing::{debug, info, warn};
 use crate::media::{answering_leg_params, LatchRule};
 
 /// What every call shares: the hotline's configuration as the core needs it.
+/// A reload makes a new one for the calls that start after it.
+#[derive(Clone)]
 pub struct Config {
     /// The longest a call may last; then the hotline hangs up.
     pub max_call: Duration,

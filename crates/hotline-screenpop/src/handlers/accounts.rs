@@ -81,8 +81,9 @@ fn role(text: &str) -> Result<Role, ConsoleError> {
 /// A handler's departments must be the catalogue's: a handler of a
 /// department that receives no orders would see an empty inbox for ever.
 fn check_department(app: &App, role: Role, department: Option<&str>) -> Result<(), ConsoleError> {
+    let config = app.config();
     let (Role::Handler, Some(departments), Some(rules)) =
-        (role, department, app.config.orders.as_deref())
+        (role, department, config.orders.as_deref())
     else {
         return Ok(());
     };
@@ -255,7 +256,7 @@ pub(crate) async fn add_phone(
     let secret = generated_secret(PHONE_SECRET_CHARS);
     let phone = PhoneAccount::with_secret(
         &body.login,
-        &app.config.sip_realm,
+        &app.config().sip_realm,
         &secret,
         algorithms(body.algorithms)?,
     );
@@ -280,8 +281,12 @@ pub(crate) async fn reset_phone_secret(
                 key: login.clone(),
             })?;
     let secret = generated_secret(PHONE_SECRET_CHARS);
-    let phone =
-        PhoneAccount::with_secret(&login, &app.config.sip_realm, &secret, existing.algorithms);
+    let phone = PhoneAccount::with_secret(
+        &login,
+        &app.config().sip_realm,
+        &secret,
+        existing.algorithms,
+    );
     app.store
         .replace_phone_account(&phone, wall_clock())
         .await?;

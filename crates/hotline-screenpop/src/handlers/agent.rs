@@ -135,7 +135,7 @@ pub(crate) async fn transfer(
     PathArg(call): PathArg<CallId>,
     JsonBody(body): JsonBody<TransferBody>,
 ) -> Result<StatusCode, ConsoleError> {
-    if !app.config.queues.iter().any(|q| q.name == body.queue) {
+    if !app.config().queues.iter().any(|q| q.name == body.queue) {
         return Err(ConsoleError::Invalid {
             field: "queue",
             reason: format!("{:?} is not a configured queue", body.queue),
@@ -182,7 +182,7 @@ pub(crate) async fn consult(
             ConsultRequest::Agent(AgentId::from(agent.trim()))
         }
         (None, Some(queue), None) => {
-            if !app.config.queues.iter().any(|q| q.name == queue) {
+            if !app.config().queues.iter().any(|q| q.name == queue) {
                 return Err(ConsoleError::Invalid {
                     field: "queue",
                     reason: format!("{queue:?} is not a configured queue"),
@@ -191,7 +191,7 @@ pub(crate) async fn consult(
             ConsultRequest::Queue(QueueId::from(queue))
         }
         (None, None, Some(destination)) => {
-            if !app.config.destinations.contains(&destination) {
+            if !app.config().destinations.contains(&destination) {
                 return Err(ConsoleError::Invalid {
                     field: "destination",
                     reason: format!("{destination:?} is not a configured destination"),
@@ -291,10 +291,10 @@ pub(crate) async fn wrap_up(
     JsonBody(body): JsonBody<WrapUpBody>,
 ) -> Result<Json<AgentStatus>, ConsoleError> {
     let disposition = body.disposition.trim().to_owned();
-    let known = if app.config.dispositions.is_empty() {
+    let known = if app.config().dispositions.is_empty() {
         !disposition.is_empty() && disposition.chars().count() <= 64
     } else {
-        app.config.dispositions.contains(&disposition)
+        app.config().dispositions.contains(&disposition)
     };
     if !known {
         return Err(ConsoleError::Invalid {

@@ -49,7 +49,7 @@ pub(crate) async fn login(
     uri: Uri,
     JsonBody(body): JsonBody<LoginBody>,
 ) -> Result<Response, ConsoleError> {
-    if !origin_allowed(&app.config, &headers, &uri) {
+    if !origin_allowed(&app.config(), &headers, &uri) {
         return Err(ConsoleError::Csrf {
             reason: "the request comes from another site",
         });
@@ -95,7 +95,7 @@ pub(crate) async fn login(
         app.hub.close_session(old);
     }
     tracing::info!(login = %authed.user.login, client = ?ip, "console login");
-    let cookie = session_cookie(&authed.session_id, app.config.secure_cookies);
+    let cookie = session_cookie(&authed.session_id, app.config().secure_cookies);
     let mut response = Json(LoginAnswer {
         user: authed.user,
         csrf_token: authed.csrf_token,
@@ -140,7 +140,7 @@ pub(crate) async fn logout(State(app): State<App>, Extension(me): Extension<Auth
         }
     }
     let mut response = StatusCode::NO_CONTENT.into_response();
-    if let Ok(v) = HeaderValue::from_str(&clear_cookie(app.config.secure_cookies)) {
+    if let Ok(v) = HeaderValue::from_str(&clear_cookie(app.config().secure_cookies)) {
         response.headers_mut().insert(header::SET_COOKIE, v);
     }
     response

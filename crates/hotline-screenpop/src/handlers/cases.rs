@@ -66,14 +66,15 @@ pub(crate) async fn create(
     JsonBody(body): JsonBody<NewCaseBody>,
 ) -> Result<(StatusCode, Json<CaseAnswer>), ConsoleError> {
     let category = body.category.trim().to_owned();
-    if !app.config.case_categories.is_empty() && !app.config.case_categories.contains(&category) {
+    if !app.config().case_categories.is_empty() && !app.config().case_categories.contains(&category)
+    {
         return Err(ConsoleError::Invalid {
             field: "category",
             reason: format!("{category:?} is not a configured case category"),
         });
     }
     let department = body.department.trim().to_owned();
-    let known = departments(&app.config.queues);
+    let known = departments(&app.config().queues);
     if !known.is_empty() && !known.contains(&department) {
         return Err(ConsoleError::Invalid {
             field: "department",

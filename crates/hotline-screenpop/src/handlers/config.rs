@@ -40,7 +40,7 @@ pub(crate) fn departments(queues: &[QueueInfo]) -> Vec<String> {
 
 /// `GET /api/queues`.
 pub(crate) async fn queues(State(app): State<App>) -> Json<Vec<QueueInfo>> {
-    Json(app.config.queues.clone())
+    Json(app.config().queues.clone())
 }
 
 /// How many callers wait in one queue now.
@@ -73,18 +73,18 @@ pub(crate) async fn queues_waiting(State(app): State<App>) -> Json<Vec<QueueWait
 /// `GET /api/config`.
 pub(crate) async fn config(State(app): State<App>) -> Json<PageConfig> {
     Json(PageConfig {
-        queues: app.config.queues.clone(),
-        departments: departments(&app.config.queues),
-        dispositions: app.config.dispositions.clone(),
-        case_categories: app.config.case_categories.clone(),
+        queues: app.config().queues.clone(),
+        departments: departments(&app.config().queues),
+        dispositions: app.config().dispositions.clone(),
+        case_categories: app.config().case_categories.clone(),
         break_reasons: BREAK_REASONS.iter().map(|s| (*s).to_owned()).collect(),
-        utc_offset_minutes: app.stats.utc_offset_minutes,
+        utc_offset_minutes: app.stats().utc_offset_minutes,
         queue_targets: app
-            .config
+            .config()
             .queues
             .iter()
-            .map(|q| app.stats.target(&q.name))
+            .map(|q| app.stats().target(&q.name))
             .collect(),
-        destinations: app.config.destinations.clone(),
+        destinations: app.config().destinations.clone(),
     })
 }

@@ -20,6 +20,7 @@
 //! Every opening of an order is audited by the store, with the user and why.
 //! Lists carry no personal data and are not audited.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Bytes;
@@ -48,10 +49,10 @@ use crate::session::Authed;
 use crate::{wall_clock, App};
 
 /// The rules the console decides and lists orders by.
-fn order_rules(app: &App) -> Result<&OrderRules, ConsoleError> {
-    app.config
+fn order_rules(app: &App) -> Result<Arc<OrderRules>, ConsoleError> {
+    app.config()
         .orders
-        .as_deref()
+        .clone()
         .ok_or(ConsoleError::NotConfigured {
             what: "work orders",
         })
@@ -355,7 +356,7 @@ pub(crate) async fn create(
     Extension(me): Extension<Authed>,
     JsonBody(body): JsonBody<NewOrderBody>,
 ) -> Result<(StatusCode, Json<OrderAnswer>), ConsoleError> {
-    let rules = order_rules(&app)?;
+    let rules = &*order_rules(&app)?;
     let coordinates = match (body.latitude, body.longitude) {
         (Some(latitude), Some(longitude)) => Some(Coordinates {
             latitude,
@@ -448,7 +449,7 @@ pub(crate) async fn get(
     Extension(me): Extension<Authed>,
     PathArg(reference): PathArg<CaseRef>,
 ) -> Result<Json<OrderAnswer>, ConsoleError> {
-    let rules = order_rules(&app)?;
+    let rules = &*order_rules(&app)?;
     let ctx = work_context(&me);
     let not_found = || ConsoleError::NotFound {
         what: "work order",
@@ -480,7 +481,7 @@ pub(crate) async fn command(
     PathArg(reference): PathArg<CaseRef>,
     JsonBody(body): JsonBody<CommandBody>,
 ) -> Result<Json<OrderAnswer>, ConsoleError> {
-    let rules = order_rules(&app)?;
+    let rules = &*order_rules(&app)?;
     let command = Command::from(body);
     let actor = actor_for(&me.user, Some(&command));
     let now = wall_clock();
@@ -518,7 +519,7 @@ pub(crate) async fn attach(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<OrderAnswer>), ConsoleError> {
-    let rules = order_rules(&app)?;
+    let rules = &*order_rules(&app)?;
     let body = body.map_err(|r| ConsoleError::Invalid {
         field: "attachment",
         reason: r.body_text(),
@@ -620,7 +621,7 @@ pub(crate) async fn merge(
     PathArg(reference): PathArg<CaseRef>,
     JsonBody(body): JsonBody<MergeBody>,
 ) -> Result<Json<OrderAnswer>, ConsoleError> {
-    let rules = order_rules(&app)?;
+    let rules = &*order_rules(&app)?;
     let now = wall_clock();
     let merged = app
         .store
@@ -686,7 +687,7 @@ pub(crate) async fn inbox(
     Extension(me): Extension<Authed>,
     QueryArgs(args): QueryArgs<InboxArgs>,
 ) -> Result<Json<InboxPage>, ConsoleError> {
-    let rules = order_rules(&app)?;
+    let rules = &*order_rules(&app)?;
     let department = listed_department(rules, &me, args.department)?;
     let mut query = InboxQuery::new(
         department,
@@ -719,7 +720,7 @@ pub(crate) async fn counts(
     Extension(me): Extension<Authed>,
     QueryArgs(args): QueryArgs<DepartmentArgs>,
 ) -> Result<Json<InboxCounts>, ConsoleError> {
-    let rules = order_rules(&app)?;
+    let rules = &*order_rules(&app)?;
     let department = listed_department(rules, &me, args.department)?;
     let now = wall_clock();
     let due_soon_until = rules
@@ -740,7 +741,7 @@ pub(crate) async fn overdue(
     Extension(_me): Extension<Authed>,
     QueryArgs(args): QueryArgs<DepartmentArgs>,
 ) -> Result<Json<Vec<OrderLine>>, ConsoleError> {
-    let rules = order_rules(&app)?;
+    let rules = &*order_rules(&app)?;
     if let Some(d) = &args.department {
         check_department(rules, d)?;
     }
@@ -810,7 +811,7 @@ pub(crate) async fn mine(
     Extension(me): Extension<Authed>,
     QueryArgs(args): QueryArgs<LimitArgs>,
 ) -> Result<Json<Vec<OrderLine>>, ConsoleError> {
-    let rules = order_rules(&app)?;
+    let rules = &*order_rules(&app)?;
     let now = wall_clock();
     let due_soon_until = rules
         .inbox()
@@ -864,7 +865,7 @@ struct DistrictAnswer {
 pub(crate) async fn catalogue(
     State(app): State<App>,
 ) -> Result<Json<CatalogueAnswer>, ConsoleError> {
-    let rules = order_rules(&app)?;
+    let rules = &*order_rules(&app)?;
     let catalogue = &rules.catalogue;
     Ok(Json(CatalogueAnswer {
         categories: catalogue

@@ -330,6 +330,17 @@ impl Hotline {
         get_body(self.metrics, "/metrics")
     }
 
+    /// Sends a signal (`kill -<name>`, e.g. "HUP") to the running hotline.
+    pub fn signal(&self, name: &str) {
+        let child = self.child.as_ref().expect("the hotline runs");
+        let sent = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(child.id().to_string())
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "kill -{name}");
+    }
+
     /// Sends SIGTERM and waits for the exit.
     pub fn stop(mut self) -> ExitStatus {
         self.terminate().expect("the hotline exits after SIGTERM")

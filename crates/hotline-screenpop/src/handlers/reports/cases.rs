@@ -92,7 +92,7 @@ pub(crate) async fn cases(
 ) -> Result<Response, ConsoleError> {
     let format = format_of(&args)?;
     let now = wall_clock();
-    let interval = resolve(&args, app.stats.utc_offset_minutes, now.as_millis())?;
+    let interval = resolve(&args, app.stats().utc_offset_minutes, now.as_millis())?;
     let group = group_or(&args, "category_department");
     let scope = Scope::of(&me.user);
     let known = known_queues(&app);

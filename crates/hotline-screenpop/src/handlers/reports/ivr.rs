@@ -30,7 +30,7 @@ pub(crate) async fn ivr(
     let format = format_of(&args)?;
     let interval = resolve(
         &args,
-        app.stats.utc_offset_minutes,
+        app.stats().utc_offset_minutes,
         wall_clock().as_millis(),
     )?;
     let group = group_or(&args, "path");

@@ -93,7 +93,7 @@ impl Interval {
             self.bucket,
             self.tz,
         );
-        q.queue_thresholds = queue_thresholds(&app.stats);
+        q.queue_thresholds = queue_thresholds(&app.stats());
         q
     }
 }
@@ -303,7 +303,7 @@ fn answer_rows<R: Serialize, B: Serialize>(
 /// ones and those on the newest live board.
 pub(crate) fn known_queues(app: &App) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = app
-        .config
+        .config()
         .queues
         .iter()
         .map(|q| (q.name.clone(), q.department.clone()))

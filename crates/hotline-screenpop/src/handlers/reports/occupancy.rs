@@ -25,7 +25,7 @@ pub(crate) async fn occupancy(
     let format = format_of(&args)?;
     let interval = resolve(
         &args,
-        app.stats.utc_offset_minutes,
+        app.stats().utc_offset_minutes,
         wall_clock().as_millis(),
     )?;
     let scope = Scope::of(&me.user);

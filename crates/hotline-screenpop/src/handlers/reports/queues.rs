@@ -29,7 +29,7 @@ pub(crate) async fn queues(
     let format = format_of(&args)?;
     let interval = resolve(
         &args,
-        app.stats.utc_offset_minutes,
+        app.stats().utc_offset_minutes,
         wall_clock().as_millis(),
     )?;
     let group = group_or(&args, "queue");

@@ -66,7 +66,7 @@ pub(crate) async fn waits(
     let format = format_of(&args)?;
     let mut interval = resolve(
         &args,
-        app.stats.utc_offset_minutes,
+        app.stats().utc_offset_minutes,
         wall_clock().as_millis(),
     )?;
     interval.bucket = Bucket::Whole;
