@@ -127,6 +127,8 @@ pub(crate) struct Inner {
     pub(crate) pool: Pool,
     pub(crate) national_id_key: Vec<u8>,
     pub(crate) sqlite_path: Option<PathBuf>,
+    /// PostgreSQL: the schema `migrate` creates first if missing.
+    pub(crate) pg_schema: Option<String>,
 }
 
 impl fmt::Debug for Store {
@@ -211,20 +213,48 @@ impl Store {
                 pool: Pool::Sqlite(pool),
                 national_id_key: options.national_id_key.clone(),
                 sqlite_path: Some(path),
+                pg_schema: None,
             }),
         })
     }
 
-    async fn connect_postgres(url: &str, options: &StoreOptions) -> Result<Self> {
-        let target = redact_url(url);
+    /// PostgreSQL's connect options from the URL and `options`.
+    fn postgres_options(url: &str, options: &StoreOptions) -> Result<PgConnectOptions> {
         let mut connect =
             PgConnectOptions::from_str(url).map_err(|_| StoreError::UnsupportedUrl {
-                url: target.clone(),
+                url: redact_url(url),
             })?;
         let lock_ms = options.lock_timeout.as_millis().to_string();
         connect = connect.options([("lock_timeout", lock_ms.as_str())]);
         if let Some(schema) = &options.postgres_schema {
             check_schema_name(schema)?;
+            connect = connect.options([("search_path", schema.as_str())]);
+        }
+        Ok(connect)
+    }
+
+    fn postgres_pool_options(options: &StoreOptions) -> PgPoolOptions {
+        PgPoolOptions::new()
+            .max_connections(options.max_connections.max(1))
+            .acquire_timeout(options.connect_timeout)
+    }
+
+    fn postgres_store(pool: PgPool, options: &StoreOptions) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                pool: Pool::Postgres(pool),
+                national_id_key: options.national_id_key.clone(),
+                sqlite_path: None,
+                pg_schema: options.postgres_schema.clone(),
+            }),
+        }
+    }
+
+    async fn connect_postgres(url: &str, options: &StoreOptions) -> Result<Self> {
+        let target = redact_url(url);
+        let connect = Self::postgres_options(url, options)?;
+        if let Some(schema) = &options.postgres_schema {
+            // The schema must exist before the pool's first statement.
             let admin = PgPoolOptions::new()
                 .max_connections(1)
                 .acquire_timeout(options.connect_timeout)
@@ -235,21 +265,28 @@ impl Store {
                 .execute(&admin)
                 .await?;
             admin.close().await;
-            connect = connect.options([("search_path", schema.as_str())]);
         }
-        let pool = PgPoolOptions::new()
-            .max_connections(options.max_connections.max(1))
-            .acquire_timeout(options.connect_timeout)
+        let pool = Self::postgres_pool_options(options)
             .connect_with(connect)
             .await
             .map_err(|e| pg_unreachable(&target, &e))?;
-        Ok(Self {
-            inner: Arc::new(Inner {
-                pool: Pool::Postgres(pool),
-                national_id_key: options.national_id_key.clone(),
-                sqlite_path: None,
-            }),
-        })
+        Ok(Self::postgres_store(pool, options))
+    }
+
+    /// A PostgreSQL store that connects when first used, for a hotline that
+    /// must answer while its database is down: every operation fails as
+    /// [`StoreError::is_database_down`] until the server answers, and
+    /// [`Store::migrate`] (which also creates the configured schema) is
+    /// what the caller retries to learn that it is back. Nothing is
+    /// migrated here. A SQLite URL connects at once, as
+    /// [`Store::connect_with`] does (a local file is not "down").
+    pub async fn connect_lazy_with(url: &str, options: StoreOptions) -> Result<Self> {
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Self::connect_with(url, options).await;
+        }
+        let connect = Self::postgres_options(url, &options)?;
+        let pool = Self::postgres_pool_options(&options).connect_lazy_with(connect);
+        Ok(Self::postgres_store(pool, &options))
     }
 
     /// Applies the embedded migrations that are not applied yet (what
@@ -258,7 +295,14 @@ impl Store {
     pub async fn migrate(&self) -> Result<()> {
         match self.pool() {
             Pool::Sqlite(pool) => SQLITE_MIGRATOR.run(pool).await?,
-            Pool::Postgres(pool) => POSTGRES_MIGRATOR.run(pool).await?,
+            Pool::Postgres(pool) => {
+                if let Some(schema) = &self.inner.pg_schema {
+                    sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))
+                        .execute(pool)
+                        .await?;
+                }
+                POSTGRES_MIGRATOR.run(pool).await?
+            }
         }
         Ok(())
     }

@@ -485,6 +485,68 @@ fn make_http_cert(config: &Config, names: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Whether opening the store failed because PostgreSQL did not answer
+/// (rather than a wrong URL, a bad key or a failed migration).
+fn store_unreachable(e: &anyhow::Error) -> bool {
+    matches!(
+        e.downcast_ref::<hotline_store::StoreError>(),
+        Some(hotline_store::StoreError::PostgresUnreachable { .. })
+    )
+}
+
+/// The store of a hotline that started while PostgreSQL was down: it
+/// connects when first used (see `store_comes_back`).
+async fn open_store_lazily(config: &Config) -> anyhow::Result<hotline_store::Store> {
+    let key = national_id_key(&config.database.data_dir)?;
+    hotline_store::Store::connect_lazy_with(
+        &config.database.url,
+        hotline_store::StoreOptions::new(key),
+    )
+    .await
+    .context("the store's address")
+}
+
+/// Tries the store every two seconds until it answers, then does what a
+/// start with the store up does first: migrations, the first admin, the
+/// phones for the registrar, the saved registrations. The event writer
+/// writes what was spooled meanwhile by itself.
+async fn store_comes_back(
+    store: hotline_store::Store,
+    admin_password: Option<String>,
+    mut phone_sync: phones::PhoneSync,
+    sip: transport::SipHandle,
+    bindings_file: PathBuf,
+) {
+    let mut every = tokio::time::interval(Duration::from_secs(2));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        if let Err(e) = store.migrate().await {
+            tracing::debug!(error = %e, "the store is still down");
+            continue;
+        }
+        if let Err(e) = demo::ensure_admin(&store, admin_password.as_deref()).await {
+            warn!(error = %format!("{e:#}"), "the first admin could not be made; trying again");
+            continue;
+        }
+        let phones = match phone_sync.sync().await {
+            Ok(phones) => phones,
+            Err(e) => {
+                warn!(error = %e, "the phone accounts could not be read; trying again");
+                continue;
+            }
+        };
+        phone_sync.spawn();
+        let restored = controller::restore_bindings(&sip, &bindings_file).await;
+        info!(
+            phones,
+            restored_registrations = restored,
+            "the store answers: migrated, phones and registrations restored; spooled call events follow"
+        );
+        return;
+    }
+}
+
 async fn open_store(config: &Config) -> anyhow::Result<hotline_store::Store> {
     let key = national_id_key(&config.database.data_dir)?;
     hotline_store::Store::connect(&config.database.url, key)
@@ -670,12 +732,18 @@ async fn serve(
     };
     let (sip, sip_events, mut sip_tasks) = transport::start(transport_config, endpoint).await?;
 
-    let store = open_store(&config).await?;
-    demo::ensure_admin(&store, config.console.admin_password.as_deref()).await?;
-    if demo {
-        demo::add_phones(&store, &demo_agents, &config.sip.realm).await?;
-        demo::seed(&store, &demo_agents, &order_rules.catalogue).await?;
-    }
+    // A PostgreSQL store that is down at start does not keep the hotline
+    // from answering: the IVR serves callers and their events spool; the
+    // store is migrated and the first admin, the phones and the saved
+    // registrations follow when it answers (`store_comes_back`).
+    let (store, store_up) = match open_store(&config).await {
+        Ok(store) => (store, true),
+        Err(e) if !demo && store_unreachable(&e) => {
+            warn!("{e:#}: the hotline answers calls and spools their events; it connects when the database is back");
+            (open_store_lazily(&config).await?, false)
+        }
+        Err(e) => return Err(e),
+    };
     // The store's phones reach the registrar before the saved bindings do
     // (a binding of a phone the registrar does not know is dropped).
     let mut phone_sync = phones::PhoneSync::new(
@@ -684,13 +752,30 @@ async fn serve(
         config.sip.realm.clone(),
         config.phones.iter().map(|p| p.user.clone()).collect(),
     );
-    let store_phones = phone_sync
-        .sync()
-        .await
-        .context("reading the phone accounts from the store")?;
-    phone_sync.spawn();
     let bindings_file = config.database.data_dir.join("registrations.json");
-    let restored = controller::restore_bindings(&sip, &bindings_file).await;
+    let (store_phones, restored) = if store_up {
+        demo::ensure_admin(&store, config.console.admin_password.as_deref()).await?;
+        if demo {
+            demo::add_phones(&store, &demo_agents, &config.sip.realm).await?;
+            demo::seed(&store, &demo_agents, &order_rules.catalogue).await?;
+        }
+        let store_phones = phone_sync
+            .sync()
+            .await
+            .context("reading the phone accounts from the store")?;
+        phone_sync.spawn();
+        let restored = controller::restore_bindings(&sip, &bindings_file).await;
+        (store_phones, restored)
+    } else {
+        tokio::spawn(store_comes_back(
+            store.clone(),
+            config.console.admin_password.clone(),
+            phone_sync,
+            sip.clone(),
+            bindings_file.clone(),
+        ));
+        (0, 0)
+    };
     let writer = hotline_store::EventWriter::spawn(
         store.clone(),
         config.database.data_dir.join("spool"),
@@ -792,7 +877,14 @@ async fn serve(
     // after a restart too.
     let today = callback::today();
     let day_start = hotline_types::Timestamp(today.saturating_mul(86_400_000));
-    match store.numbers_dialled_since(day_start).await {
+    let dialled = if store_up {
+        store.numbers_dialled_since(day_start).await
+    } else {
+        Err(hotline_store::StoreError::Unavailable {
+            detail: "the store was down at start".into(),
+        })
+    };
+    match dialled {
         Ok(numbers) => {
             if !numbers.is_empty() {
                 info!(
@@ -1003,6 +1095,7 @@ async fn serve(
     info!("metrics listening on http://{metrics_addr}/metrics");
     let store_tls = match store.backend() {
         hotline_store::Backend::Sqlite => "",
+        hotline_store::Backend::Postgres if !store_up => " (down: connecting when it answers)",
         hotline_store::Backend::Postgres => match store.connection_is_encrypted().await {
             Ok(true) => " (TLS)",
             Ok(false) => " (not encrypted: add sslmode=verify-full to the URL)",

@@ -1,0 +1,177 @@
+//! PostgreSQL is down when the hotline starts: it starts anyway, answers
+//! citizens (the IVR serves them, their events spool), and when the
+//! database answers (a TCP relay to the real server opens on the port the
+//! URL names) it migrates the store, makes the first admin and writes every
+//! spooled call record. Needs `HOTLINE_TEST_PG_URL` (CI sets it) and SIPp.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::time::{Duration, Instant};
+
+use hotline_store::{Store, StoreOptions};
+use hotline_types::CallId;
+use support::{free_port, sipp, sipp_available, Hotline};
+
+const KEY: &[u8] = b"test-national-id-key-0123456789";
+
+fn pg_url() -> Option<String> {
+    match std::env::var("HOTLINE_TEST_PG_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            eprintln!(
+                "\n!!!!!!!! postgresql_down_at_start SKIPPED: set HOTLINE_TEST_PG_URL=postgres://postgres@127.0.0.1:5432/test to run it !!!!!!!!\n"
+            );
+            None
+        }
+    }
+}
+
+/// `url` with its host and port replaced by 127.0.0.1:`port` and the
+/// search path set to `schema`; and the server's address it named.
+fn through_port(url: &str, port: u16, schema: &str) -> (String, SocketAddr) {
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let (head, rest) = base.rsplit_once('@').expect("user@host in the URL");
+    let (hostport, path) = rest.split_once('/').expect("a database in the URL");
+    let hostport = hostport.replace("localhost", "127.0.0.1");
+    let upstream = if hostport.contains(':') {
+        hostport
+    } else {
+        format!("{hostport}:5432")
+    };
+    let mut params: Vec<String> = query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned)
+        .collect();
+    params.push(format!("options=-c%20search_path%3D{schema}"));
+    (
+        format!("{head}@127.0.0.1:{port}/{path}?{}", params.join("&")),
+        upstream
+            .parse()
+            .expect("a literal address in HOTLINE_TEST_PG_URL"),
+    )
+}
+
+/// Opens `port` and relays every connection to `upstream` (the database
+/// "comes back").
+fn open_relay(port: u16, upstream: SocketAddr) {
+    let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind the relay");
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let Ok(server) = TcpStream::connect(upstream) else {
+                continue;
+            };
+            for (mut from, mut to) in [
+                (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                (server, client),
+            ] {
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 16 * 1024];
+                    while let Ok(n) = from.read(&mut buf) {
+                        if n == 0 || to.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                    }
+                    let _ = to.shutdown(std::net::Shutdown::Both);
+                });
+            }
+        }
+    });
+}
+
+#[test]
+fn the_hotline_answers_while_postgresql_is_down_and_stores_the_calls_when_it_is_back() {
+    if !sipp_available("the_hotline_answers_while_postgresql_is_down") {
+        return;
+    }
+    let Some(url) = pg_url() else {
+        return;
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let schema = format!(
+        "down_at_start_{}_{}",
+        std::process::id(),
+        rand::random::<u32>()
+    );
+    // The schema exists (an operator's empty database); nothing is migrated.
+    let admin = runtime.block_on(async {
+        let mut options = StoreOptions::new(KEY);
+        options.postgres_schema = Some(schema.clone());
+        options.migrate_on_connect = false;
+        Store::connect_with(&url, options)
+            .await
+            .expect("PostgreSQL for the test")
+    });
+
+    let port = free_port();
+    let (down_url, upstream) = through_port(&url, port, &schema);
+    let hotline = Hotline::start(&[("HOTLINE_DATABASE_URL", down_url.as_str())]);
+    assert!(
+        hotline
+            .log()
+            .contains("it connects when the database is back"),
+        "{}",
+        hotline.log()
+    );
+
+    // Two citizens call while the database is down: answered, served.
+    let run = sipp(
+        hotline.sip,
+        &["-sn", "uac", "-s", "12345", "-m", "2", "-d", "1500"],
+        Duration::from_secs(30),
+    );
+    assert!(run.succeeded(), "{}\n{}", run.errors(), hotline.log());
+    let ended = hotline.wait_for_events("ended", 2, Duration::from_secs(10));
+    assert_eq!(ended.len(), 2, "{}", hotline.log());
+    let calls: Vec<CallId> = ended
+        .iter()
+        .map(|e| serde_json::from_value(e["call"].clone()).expect("a call id"))
+        .collect();
+
+    // The database comes back.
+    open_relay(port, upstream);
+    assert!(
+        hotline.wait_for_log("the store answers", Duration::from_secs(20)),
+        "{}",
+        hotline.log()
+    );
+    let reader = runtime.block_on(async {
+        let mut options = StoreOptions::new(KEY);
+        options.postgres_schema = Some(schema.clone());
+        options.migrate_on_connect = false;
+        Store::connect_with(&url, options).await.expect("read back")
+    });
+    let deadline = Instant::now() + Duration::from_secs(20);
+    for call in &calls {
+        loop {
+            let record = runtime.block_on(reader.call_record(*call)).ok().flatten();
+            if record.as_ref().is_some_and(|r| r.ended_at_ms.is_some()) {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "call {call} never reached the store: {record:?}\n{}",
+                hotline.log()
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+    // The first start's admin was made once the store answered.
+    let admin_made = runtime.block_on(reader.user("admin")).expect("users");
+    assert!(admin_made.is_some(), "{}", hotline.log());
+    assert!(hotline.stop().success());
+
+    runtime.block_on(async {
+        reader.close().await;
+        admin.close().await;
+    });
+    // The test's schema goes (psql: PostgreSQL's own client, beside it in CI).
+    let dropped = std::process::Command::new("psql")
+        .args([&url, "-qc", &format!("DROP SCHEMA \"{schema}\" CASCADE")])
+        .status();
+    if !dropped.is_ok_and(|s| s.success()) {
+        eprintln!("schema {schema} was left behind: drop it by hand");
+    }
+}
