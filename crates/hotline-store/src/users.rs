@@ -409,6 +409,15 @@ impl Store {
         })
     }
 
+    /// The logins of disabled users (their SIP phones must not register).
+    pub async fn disabled_logins(&self) -> Result<Vec<String>> {
+        Ok(with_pool!(self, |pool| {
+            sqlx::query_scalar("SELECT login FROM users WHERE disabled <> 0 ORDER BY login")
+                .fetch_all(pool)
+                .await?
+        }))
+    }
+
     /// Disables or re-enables a user (disabled users cannot log in).
     pub async fn set_user_disabled(&self, login: &str, disabled: bool) -> Result<()> {
         with_pool!(self, |pool| {

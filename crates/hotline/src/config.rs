@@ -690,7 +690,9 @@ impl Config {
             shown.console.admin_password = Some(REDACTED.into());
         }
         for phone in &mut shown.phones {
-            phone.password = REDACTED.into();
+            if !phone.password.is_empty() {
+                phone.password = REDACTED.into();
+            }
         }
         for client in &mut shown.orders.open311_clients {
             client.api_key = REDACTED.into();
@@ -739,7 +741,17 @@ pub struct ShutdownConfig {
 #[serde(deny_unknown_fields)]
 pub struct PhoneConfig {
     pub user: String,
+    /// A plaintext SIP password (kept in this file: prefer the digest
+    /// hashes below, or `hotline phone add`, which keeps only hashes).
+    #[serde(default)]
     pub password: String,
+    /// HA1 = MD5("user:realm:password") for `sip.realm`, 32 hex digits;
+    /// with `ha1_sha256`, in place of `password`.
+    #[serde(default)]
+    pub ha1_md5: Option<String>,
+    /// HA1 = SHA-256("user:realm:password"), 64 hex digits.
+    #[serde(default)]
+    pub ha1_sha256: Option<String>,
     /// This phone's challenge order, e.g. ["SHA-256", "MD5"] for a phone
     /// known to support RFC 8760 (default: `sip.digest_algorithms`, with
     /// SHA-256 moved first once the phone has used it).
@@ -964,6 +976,22 @@ impl Config {
 
     /// Checks what serde cannot: addresses, ranges, numbers.
     pub fn check(&self) -> anyhow::Result<CheckedSip> {
+        for phone in &self.phones {
+            let hashes = (phone.ha1_md5.as_deref(), phone.ha1_sha256.as_deref());
+            match (phone.password.is_empty(), hashes) {
+                (false, (None, None)) => {}
+                (true, (Some(md5), Some(sha256))) => {
+                    if hotline_sip::registrar::DigestSecret::from_ha1(md5, sha256).is_none() {
+                        bail!("[[phones]] {:?}: ha1_md5 must be 32 and ha1_sha256 64 hex digits", phone.user);
+                    }
+                }
+                _ => bail!(
+                    "[[phones]] {:?}: give either password or both ha1_md5 and ha1_sha256 (made for sip.realm {:?})",
+                    phone.user,
+                    self.sip.realm
+                ),
+            }
+        }
         if let Some(token) = &self.http.metrics_token {
             if token.len() < 16 {
                 anyhow::bail!("http.metrics_token has {} characters: use at least 16 random ones (or leave it out and scrape http.metrics_listen)", token.len());
@@ -1241,6 +1269,28 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("sip.numbers"), "{err}");
+    }
+
+    #[test]
+    fn a_phone_has_a_password_or_both_digest_hashes() {
+        let md5 = "0".repeat(32);
+        let sha = "a".repeat(64);
+        let phone =
+            |fields: &str| Config::from_toml(&format!("[[phones]]\nuser = \"agent1\"\n{fields}"));
+        assert!(phone("password = \"pw\"").is_ok());
+        assert!(phone(&format!("ha1_md5 = \"{md5}\"\nha1_sha256 = \"{sha}\"")).is_ok());
+        for wrong in [
+            String::new(),
+            format!("ha1_md5 = \"{md5}\""),
+            format!("password = \"pw\"\nha1_md5 = \"{md5}\"\nha1_sha256 = \"{sha}\""),
+            format!("ha1_md5 = \"xyz\"\nha1_sha256 = \"{sha}\""),
+        ] {
+            let err = phone(&wrong).unwrap_err().to_string();
+            assert!(
+                err.contains("agent1") && err.contains("ha1"),
+                "{wrong}: {err}"
+            );
+        }
     }
 
     #[test]

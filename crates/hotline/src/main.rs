@@ -708,9 +708,18 @@ async fn serve(
     };
     let mut endpoint = Endpoint::new(endpoint_config, rand::random(), Instant::now());
     for phone in &config.phones {
-        warn!(phone = %phone.user, "[[phones]] in the configuration keeps a plaintext SIP password: `hotline phone add {}` keeps only its digest hashes", phone.user);
         let registrar = endpoint.registrar_mut();
-        registrar.set_user(&phone.user, &phone.password);
+        match (&phone.ha1_md5, &phone.ha1_sha256) {
+            (Some(md5), Some(sha256)) => {
+                if let Some(secret) = hotline_sip::registrar::DigestSecret::from_ha1(md5, sha256) {
+                    registrar.set_user_digest(&phone.user, secret);
+                }
+            }
+            _ => {
+                warn!(phone = %phone.user, "[[phones]] in the configuration keeps a plaintext SIP password: give ha1_md5 and ha1_sha256 instead, or `hotline phone add {}` keeps only its digest hashes in the store", phone.user);
+                registrar.set_user(&phone.user, &phone.password);
+            }
+        }
         if let Some(names) = &phone.digest_algorithms {
             let order = names
                 .iter()

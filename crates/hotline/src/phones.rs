@@ -9,7 +9,7 @@
 //! old way) still work and take precedence over a store phone of the same
 //! name; the hotline warns about them at start.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use clap::Subcommand;
@@ -161,7 +161,16 @@ impl PhoneSync {
             return Ok(self.given.len());
         }
         let mut wanted = HashMap::new();
+        // A leaver's phone stops registering with their account: disabling
+        // the user moves the accounts' version like any change.
+        let disabled: HashSet<String> = self.store.disabled_logins().await?.into_iter().collect();
         for phone in self.store.phone_accounts().await? {
+            if disabled.contains(&phone.login) {
+                if self.given.contains_key(&phone.login) {
+                    info!(phone = %phone.login, "the phone's user is disabled: unregistered");
+                }
+                continue;
+            }
             if self.from_config.contains(&phone.login) {
                 if self.version.is_none() {
                     warn!(phone = %phone.login, "a [[phones]] entry of the configuration has this name: the store's phone is not used");
@@ -178,7 +187,9 @@ impl PhoneSync {
         }
         for login in self.given.keys() {
             if !wanted.contains_key(login) {
-                info!(phone = %login, "phone removed: unregistered");
+                if !disabled.contains(login) {
+                    info!(phone = %login, "phone removed: unregistered");
+                }
                 let _ = self.sip.send(Command::RemovePhone(login.clone()));
             }
         }

@@ -281,6 +281,33 @@ fn an_operator_adds_a_phone_that_registers_at_once_and_removes_it() {
     );
     assert!(registers(&hotline, "clerk7", &reset));
 
+    // A leaver: disabling clerk7's account takes the phone off too, and
+    // enabling it brings the phone back.
+    operator.ok(&["user", "add", "clerk7", "--role", "agent"]);
+    operator.ok(&["user", "disable", "clerk7"]);
+    assert!(
+        hotline.wait_for_log(
+            "the phone's user is disabled: unregistered",
+            Duration::from_secs(5)
+        ),
+        "{}",
+        hotline.log()
+    );
+    assert!(
+        !registers(&hotline, "clerk7", &reset),
+        "a disabled user's phone still registers"
+    );
+    operator.ok(&["user", "enable", "clerk7"]);
+    let enabled_at = Instant::now();
+    while !registers(&hotline, "clerk7", &reset) {
+        assert!(
+            enabled_at.elapsed() < Duration::from_secs(5),
+            "the enabled user's phone does not register again:\n{}",
+            hotline.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
     // Removed: unregistered, and it can register no more.
     operator.ok(&["phone", "remove", "clerk7"]);
     assert!(hotline.wait_for_log("phone removed: unregistered", Duration::from_secs(5)));

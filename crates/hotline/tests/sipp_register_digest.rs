@@ -116,3 +116,56 @@ fn registrations_survive_a_restart() {
         again.log()
     );
 }
+
+/// A `[[phones]]` entry with only the digest hashes for the realm (what
+/// `deploy/hotline.example.toml` shows): the phone registers with its
+/// password, the wrong one is refused, and no plaintext warning is logged.
+#[test]
+fn a_phone_configured_by_its_digest_hashes_registers() {
+    if !sipp_available("a_phone_configured_by_its_digest_hashes_registers") {
+        return;
+    }
+    // Made as the example configuration says, with coreutils.
+    let hash = |tool: &str| {
+        let out = std::process::Command::new("sh")
+            .args([
+                "-c",
+                &format!("printf 'agent9:hotline:pw9-only-hashed' | {tool}"),
+            ])
+            .output()
+            .expect("coreutils");
+        String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let (md5, sha256) = (hash("md5sum"), hash("sha256sum"));
+    let phones = format!(r#"[{{user="agent9", ha1_md5="{md5}", ha1_sha256="{sha256}"}}]"#);
+    let hotline = Hotline::start(&[
+        ("HOTLINE_PHONES", phones.as_str()),
+        ("HOTLINE_SIP_MAX_AUTH_FAILURES", "100"),
+    ]);
+    let register = |password: &str| {
+        sipp(
+            hotline.sip,
+            &[
+                "-sf",
+                &scenario("register_auth.xml"),
+                "-s",
+                "agent9",
+                "-au",
+                "agent9",
+                "-ap",
+                password,
+                "-m",
+                "1",
+            ],
+            Duration::from_secs(15),
+        )
+        .succeeded()
+    };
+    assert!(register("pw9-only-hashed"), "{}", hotline.log());
+    assert!(!register("not-the-password"));
+    assert!(!hotline.log().contains("plaintext"), "{}", hotline.log());
+}
