@@ -13,6 +13,17 @@ use hotline_call::desk::{Input, Notice, Output};
 use hotline_types::QueueId;
 use support::desk_sim::*;
 
+/// alice logs in and answers caller 1 of housing.
+fn alice_talks_to_caller_1(sim: &mut DeskSim) {
+    sim.agent_ready("alice");
+    let (seq, pop) = pops(&sim.enqueue(1, "13800000001")).remove(0);
+    sim.ring_ready(seq, &pop);
+    sim.input(Input::OfferAnswered {
+        call: call(1),
+        agent: agent("alice"),
+    });
+}
+
 #[test]
 fn a_reload_keeps_the_talking_call_and_moves_the_waiting_one_on() {
     let mut sim = DeskSim::new(
@@ -22,13 +33,7 @@ fn a_reload_keeps_the_talking_call_and_moves_the_waiting_one_on() {
         ],
         false,
     );
-    sim.agent_ready("alice");
-    let (seq, pop) = pops(&sim.enqueue(1, "13800000001")).remove(0);
-    sim.ring_ready(seq, &pop);
-    sim.input(Input::OfferAnswered {
-        call: call(1),
-        agent: agent("alice"),
-    });
+    alice_talks_to_caller_1(&mut sim);
     // A second housing caller waits: alice is talking.
     let out = sim.enqueue(2, "13800000002");
     assert!(pops(&out).is_empty(), "{out:?}");
@@ -92,13 +97,7 @@ fn a_reload_keeps_the_talking_call_and_moves_the_waiting_one_on() {
 fn a_caller_of_a_removed_queue_goes_to_the_fallback() {
     let mut sim = DeskSim::new(vec![housing(Strategy::LongestIdle, Duration::ZERO)], false);
     // alice talks to caller 1; caller 2 waits.
-    sim.agent_ready("alice");
-    let (seq, pop) = pops(&sim.enqueue(1, "13800000001")).remove(0);
-    sim.ring_ready(seq, &pop);
-    sim.input(Input::OfferAnswered {
-        call: call(1),
-        agent: agent("alice"),
-    });
+    alice_talks_to_caller_1(&mut sim);
     sim.enqueue(2, "13800000002");
     let (now, wall) = (sim.now, sim.wall());
     sim.desk.configure(
