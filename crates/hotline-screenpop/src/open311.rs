@@ -23,7 +23,13 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, Query, State};
+use std::marker::PhantomData;
+
+use aide::generate::GenContext;
+use aide::openapi::{Operation, RequestBody};
+use aide::{OperationInput, OperationOutput};
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{FromRequest, Path, Query, Request as HttpRequest, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -32,9 +38,12 @@ use hotline_orders::{
 };
 use hotline_store::{Access, AuditContext, NewWorkOrder, PublicOrderQuery, StoreError};
 use hotline_types::{CaseRef, Timestamp};
+use indexmap::IndexMap;
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::openapi::{described, media, BadRequest, Created, ErrorStatuses, NoApiKey, NotFound};
 use crate::session::same_secret;
 use crate::{wall_clock, App};
 
@@ -51,7 +60,7 @@ pub struct Open311Client {
 const MAX_REQUESTS: u32 = 500;
 
 /// An Open311 error answer.
-struct Problem(StatusCode, String);
+pub(crate) struct Problem(StatusCode, String);
 
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
@@ -61,6 +70,129 @@ impl IntoResponse for Problem {
             Json(json!([{ "code": code, "description": self.1 }])),
         )
             .into_response()
+    }
+}
+
+/// The standard's error list.
+#[derive(Debug, serde::Serialize, JsonSchema)]
+pub(crate) struct ProblemEntry {
+    /// The HTTP status again.
+    code: u16,
+    description: String,
+}
+
+/// An Open311 handler's error, with the statuses it may answer in its
+/// type (as the console's `Fails`), each with the standard's error list.
+pub(crate) struct Problems<S>(Problem, PhantomData<fn() -> S>);
+
+impl<S> std::fmt::Debug for Problems<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Problems")
+            .field(&self.0 .0)
+            .field(&self.0 .1)
+            .finish()
+    }
+}
+
+impl<S> From<Problem> for Problems<S> {
+    fn from(p: Problem) -> Self {
+        Problems(p, PhantomData)
+    }
+}
+
+impl<S> From<StoreError> for Problems<S> {
+    fn from(e: StoreError) -> Self {
+        Problems(Problem::from(e), PhantomData)
+    }
+}
+
+impl<S> IntoResponse for Problems<S> {
+    fn into_response(self) -> Response {
+        self.0.into_response()
+    }
+}
+
+impl<S: ErrorStatuses> OperationOutput for Problems<S> {
+    type Inner = Vec<ProblemEntry>;
+
+    fn inferred_responses(
+        ctx: &mut GenContext,
+        _: &mut Operation,
+    ) -> Vec<(Option<u16>, aide::openapi::Response)> {
+        let schema = ctx.schema.subschema_for::<Vec<ProblemEntry>>();
+        S::statuses()
+            .into_iter()
+            .map(|(status, meaning)| {
+                let mut answer = described(meaning);
+                answer
+                    .content
+                    .insert("application/json".into(), media(schema.clone()));
+                (Some(status), answer)
+            })
+            .collect()
+    }
+}
+
+/// A query or path that does not parse: the standard's 400.
+fn unreadable(detail: String) -> Problem {
+    Problem(
+        StatusCode::BAD_REQUEST,
+        format!("unreadable request: {detail}"),
+    )
+}
+
+impl From<QueryRejection> for Problem {
+    fn from(r: QueryRejection) -> Self {
+        unreadable(r.body_text())
+    }
+}
+
+impl From<PathRejection> for Problem {
+    fn from(r: PathRejection) -> Self {
+        unreadable(r.body_text())
+    }
+}
+
+/// The fields of `POST requests.json`, form-encoded (as the standard
+/// says) or JSON; attributes as `attribute[district]`.
+#[derive(Debug)]
+pub(crate) struct RequestFields(HashMap<String, String>);
+
+impl<S: Send + Sync> FromRequest<S> for RequestFields {
+    type Rejection = Problem;
+
+    async fn from_request(req: HttpRequest, state: &S) -> Result<Self, Self::Rejection> {
+        let headers = req.headers().clone();
+        let body = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|r| unreadable(r.body_text()))?;
+        request_fields(&headers, &body).map(RequestFields)
+    }
+}
+
+impl OperationInput for RequestFields {
+    fn operation_input(ctx: &mut GenContext, operation: &mut Operation) {
+        let fields = ctx.schema.subschema_for::<HashMap<String, String>>();
+        aide::operation::set_body(
+            ctx,
+            operation,
+            RequestBody {
+                description: Some("api_key, service_code, lat and long or address_string, attribute[district], attribute[street], description, phone (links a known citizen); in JSON the attributes may be an object `attribute`.".into()),
+                content: IndexMap::from_iter([
+                    ("application/x-www-form-urlencoded".into(), media(fields.clone())),
+                    ("application/json".into(), media(fields)),
+                ]),
+                required: true,
+                extensions: IndexMap::default(),
+            },
+        );
+    }
+
+    fn inferred_early_responses(
+        _: &mut GenContext,
+        _: &mut Operation,
+    ) -> Vec<(Option<u16>, aide::openapi::Response)> {
+        Vec::new()
     }
 }
 
@@ -143,32 +275,29 @@ fn service(rules: &OrderRules, code: &CategoryCode) -> Option<Value> {
 }
 
 /// `GET /open311/v2/services.json`.
-pub(crate) async fn services(State(app): State<App>) -> Response {
-    match rules(&app) {
-        Ok(rules) => Json(
-            rules
-                .catalogue
-                .categories()
-                .filter_map(|c| service(rules, &c.code))
-                .collect::<Vec<_>>(),
-        )
-        .into_response(),
-        Err(p) => p.into_response(),
-    }
+pub(crate) async fn services(
+    State(app): State<App>,
+) -> Result<Json<Vec<Value>>, Problems<(NotFound,)>> {
+    let rules = rules(&app)?;
+    Ok(Json(
+        rules
+            .catalogue
+            .categories()
+            .filter_map(|c| service(rules, &c.code))
+            .collect(),
+    ))
 }
 
 /// `GET /open311/v2/services/{code}.json`: the service definition.
 pub(crate) async fn service_definition(
     State(app): State<App>,
-    Path(segment): Path<String>,
-) -> Response {
-    let Ok(rules) = rules(&app) else {
-        return Problem(StatusCode::NOT_FOUND, "no services on this hotline".into())
-            .into_response();
-    };
+    segment: Result<Path<String>, PathRejection>,
+) -> Result<Json<Value>, Problems<(BadRequest, NotFound)>> {
+    let Path(segment) = segment.map_err(Problem::from)?;
+    let rules = rules(&app)?;
     let code = CategoryCode::from(without_json(&segment));
     if rules.catalogue.category(&code).is_none() {
-        return Problem(StatusCode::NOT_FOUND, format!("no service {code}")).into_response();
+        return Err(Problem(StatusCode::NOT_FOUND, format!("no service {code}")).into());
     }
     let districts: Vec<Value> = rules
         .catalogue
@@ -187,7 +316,7 @@ pub(crate) async fn service_definition(
                 .map(move |s| json!({ "key": s, "name": format!("{s} ({d})") }))
         })
         .collect();
-    Json(json!({
+    Ok(Json(json!({
         "service_code": code.as_str(),
         "attributes": [
             { "variable": true, "code": "district", "datatype": "singlevaluelist", "required": true,
@@ -197,8 +326,7 @@ pub(crate) async fn service_definition(
               "datatype_description": "The street (sub-district) in that district.", "order": 2,
               "description": "Street", "values": streets },
         ],
-    }))
-    .into_response()
+    })))
 }
 
 /// The fields of `POST requests.json`, form-encoded or JSON; attributes as
@@ -242,18 +370,14 @@ fn request_fields(headers: &HeaderMap, body: &[u8]) -> Result<HashMap<String, St
 /// `POST /open311/v2/requests.json`.
 pub(crate) async fn create_request(
     State(app): State<App>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Response {
-    match create(&app, &headers, &body).await {
-        Ok(answer) => (StatusCode::CREATED, Json(answer)).into_response(),
-        Err(p) => p.into_response(),
-    }
+    fields: Result<RequestFields, Problem>,
+) -> Result<Created<Value>, Problems<(BadRequest, NoApiKey, NotFound)>> {
+    let RequestFields(fields) = fields?;
+    Ok(Created(create(&app, fields).await?))
 }
 
-async fn create(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<Value, Problem> {
+async fn create(app: &App, fields: HashMap<String, String>) -> Result<Value, Problem> {
     let rules = rules(app)?;
-    let fields = request_fields(headers, body)?;
     let client = client(app, fields.get("api_key").map(String::as_str))?;
     let field = |name: &str| fields.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
     let required = |name: &'static str| {
@@ -393,7 +517,7 @@ fn service_name(rules: &OrderRules, code: &CategoryCode) -> String {
         .map_or_else(|| code.to_string(), |c| c.name_en.clone())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 pub(crate) struct ListArgs {
     api_key: Option<String>,
     service_request_id: Option<String>,
@@ -409,12 +533,10 @@ pub(crate) struct ListArgs {
 /// `GET /open311/v2/requests.json`.
 pub(crate) async fn list_requests(
     State(app): State<App>,
-    Query(args): Query<ListArgs>,
-) -> Response {
-    match list(&app, args).await {
-        Ok(v) => Json(v).into_response(),
-        Err(p) => p.into_response(),
-    }
+    args: Result<Query<ListArgs>, QueryRejection>,
+) -> Result<Json<Value>, Problems<(BadRequest, NoApiKey, NotFound)>> {
+    let Query(args) = args.map_err(Problem::from)?;
+    Ok(Json(list(&app, args).await?))
 }
 
 async fn list(app: &App, args: ListArgs) -> Result<Value, Problem> {
@@ -565,7 +687,7 @@ async fn one_request(app: &App, rules: &OrderRules, id: &str) -> Result<Option<V
     )))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 pub(crate) struct KeyArgs {
     api_key: Option<String>,
     #[serde(rename = "jurisdiction_id")]
@@ -575,9 +697,11 @@ pub(crate) struct KeyArgs {
 /// `GET /open311/v2/requests/{id}.json`.
 pub(crate) async fn get_request(
     State(app): State<App>,
-    Path(segment): Path<String>,
-    Query(args): Query<KeyArgs>,
-) -> Response {
+    segment: Result<Path<String>, PathRejection>,
+    args: Result<Query<KeyArgs>, QueryRejection>,
+) -> Result<Json<Value>, Problems<(BadRequest, NoApiKey, NotFound)>> {
+    let Path(segment) = segment.map_err(Problem::from)?;
+    let Query(args) = args.map_err(Problem::from)?;
     let answer = async {
         let rules = rules(&app)?;
         client(&app, args.api_key.as_deref())?;
@@ -587,8 +711,5 @@ pub(crate) async fn get_request(
             .map(|one| json!([one]))
             .ok_or_else(|| Problem(StatusCode::NOT_FOUND, format!("no service request {id}")))
     };
-    match answer.await {
-        Ok(v) => Json(v).into_response(),
-        Err(p) => p.into_response(),
-    }
+    Ok(Json(answer.await?))
 }
