@@ -345,7 +345,7 @@ pub struct Offer {
 }
 
 /// Sent on the WebSocket as JSON with a `type` tag (snake_case).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ConsoleEvent {
     /// `{"type":"state", "state":..., "reason":..., "call":..., "since_ms":...}`

@@ -608,7 +608,13 @@ fn name_path_parameters(object: &mut Map<String, Value>, path: &str) {
 /// The whole document, from the routes' operations, with the schemas the
 /// generation collected.
 pub(crate) fn finish(operations: Vec<(&'static str, &'static str, Value)>) -> Value {
-    let schemas = in_context(|ctx| ctx.schema.take_definitions(true));
+    let schemas = in_context(|ctx| {
+        // The WebSockets' messages, which no HTTP answer carries.
+        ctx.schema.subschema_for::<crate::api::ConsoleEvent>();
+        ctx.schema
+            .subschema_for::<crate::wallboard::WallboardView>();
+        ctx.schema.take_definitions(true)
+    });
     let mut paths = Map::new();
     for (method, path, operation) in operations {
         let item = paths

@@ -182,6 +182,7 @@ pub struct WallAgent {
 /// supervisor WebSocket, and the answer of `GET /api/wallboard`.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(tag = "type", rename = "wallboard")]
+#[schemars(rename = "WallboardView")]
 pub struct WallboardView {
     /// When the live picture was taken.
     pub at_ms: i64,

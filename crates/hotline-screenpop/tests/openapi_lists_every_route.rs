@@ -121,6 +121,13 @@ async fn every_route_is_in_the_document_and_every_documented_route_is_served() {
         }
     }
 
+    // The WebSocket messages are described, one variant per event type.
+    let events = doc["components"]["schemas"]["ConsoleEvent"]["oneOf"]
+        .as_array()
+        .unwrap();
+    assert_eq!(events.len(), 8);
+    assert!(doc["components"]["schemas"]["WallboardView"].is_object());
+
     // Every schema referenced is defined.
     let text = doc.to_string();
     for piece in text.split("\"#/components/schemas/").skip(1) {
