@@ -40,7 +40,7 @@ use hotline_store::{Access, AuditContext, NewWorkOrder, PublicOrderQuery, StoreE
 use hotline_types::{CaseRef, Timestamp};
 use indexmap::IndexMap;
 use schemars::JsonSchema;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::openapi::{described, media, BadRequest, Created, ErrorStatuses, NoApiKey, NotFound};
@@ -236,11 +236,12 @@ fn without_json(segment: &str) -> &str {
     segment.strip_suffix(".json").unwrap_or(segment)
 }
 
-fn datetime(at: Timestamp) -> Value {
-    match jiff::Timestamp::from_millisecond(at.as_millis()) {
-        Ok(t) => json!(t.to_string()),
-        Err(_) => Value::Null,
-    }
+/// A w3c datetime (RFC 3339, UTC), `None` for an instant jiff cannot
+/// write.
+fn datetime(at: Timestamp) -> Option<String> {
+    jiff::Timestamp::from_millisecond(at.as_millis())
+        .ok()
+        .map(|t| t.to_string())
 }
 
 fn parse_datetime(field: &str, text: &str) -> Result<Timestamp, Problem> {
@@ -254,30 +255,43 @@ fn parse_datetime(field: &str, text: &str) -> Result<Timestamp, Problem> {
         })
 }
 
-fn service(rules: &OrderRules, code: &CategoryCode) -> Option<Value> {
+/// A service (a category of the catalogue) in the standard's fields.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct Service {
+    service_code: String,
+    service_name: String,
+    description: String,
+    /// Always true: the definition asks for the district and street.
+    metadata: bool,
+    #[serde(rename = "type")]
+    #[schemars(extend("enum" = ["realtime"]))]
+    kind: &'static str,
+    keywords: String,
+    group: String,
+}
+
+fn service(rules: &OrderRules, code: &CategoryCode) -> Option<Service> {
     let category = rules.catalogue.category(code)?;
     let department = rules.catalogue.department(&category.department);
-    Some(json!({
-        "service_code": category.code.as_str(),
-        "service_name": category.name_en,
-        "description": format!(
+    let group = department.map_or(category.department.as_str(), |d| d.name_en.as_str());
+    Some(Service {
+        service_code: category.code.as_str().to_owned(),
+        service_name: category.name_en.clone(),
+        description: format!(
             "{} ({}): handled by {} within {} working days.",
-            category.name_en,
-            category.name_zh,
-            department.map_or(category.department.as_str(), |d| d.name_en.as_str()),
-            category.deadline_working_days
+            category.name_en, category.name_zh, group, category.deadline_working_days
         ),
-        "metadata": true,
-        "type": "realtime",
-        "keywords": category.name_zh,
-        "group": department.map_or(category.department.as_str(), |d| d.name_en.as_str()),
-    }))
+        metadata: true,
+        kind: "realtime",
+        keywords: category.name_zh.clone(),
+        group: group.to_owned(),
+    })
 }
 
 /// `GET /open311/v2/services.json`.
 pub(crate) async fn services(
     State(app): State<App>,
-) -> Result<Json<Vec<Value>>, Problems<(NotFound,)>> {
+) -> Result<Json<Vec<Service>>, Problems<(NotFound,)>> {
     let rules = rules(&app)?;
     Ok(Json(
         rules
@@ -292,19 +306,22 @@ pub(crate) async fn services(
 pub(crate) async fn service_definition(
     State(app): State<App>,
     segment: Result<Path<String>, PathRejection>,
-) -> Result<Json<Value>, Problems<(BadRequest, NotFound)>> {
+) -> Result<Json<ServiceDefinition>, Problems<(BadRequest, NotFound)>> {
     let Path(segment) = segment.map_err(Problem::from)?;
     let rules = rules(&app)?;
     let code = CategoryCode::from(without_json(&segment));
     if rules.catalogue.category(&code).is_none() {
         return Err(Problem(StatusCode::NOT_FOUND, format!("no service {code}")).into());
     }
-    let districts: Vec<Value> = rules
+    let districts: Vec<AttributeValue> = rules
         .catalogue
         .districts()
-        .map(|d| json!({ "key": d, "name": d }))
+        .map(|d| AttributeValue {
+            key: d.to_owned(),
+            name: d.to_owned(),
+        })
         .collect();
-    let streets: Vec<Value> = rules
+    let streets: Vec<AttributeValue> = rules
         .catalogue
         .districts()
         .flat_map(|d| {
@@ -313,20 +330,68 @@ pub(crate) async fn service_definition(
                 .streets(d)
                 .unwrap_or_default()
                 .iter()
-                .map(move |s| json!({ "key": s, "name": format!("{s} ({d})") }))
+                .map(move |s| AttributeValue {
+                    key: s.clone(),
+                    name: format!("{s} ({d})"),
+                })
         })
         .collect();
-    Ok(Json(json!({
-        "service_code": code.as_str(),
-        "attributes": [
-            { "variable": true, "code": "district", "datatype": "singlevaluelist", "required": true,
-              "datatype_description": "The district where it is.", "order": 1,
-              "description": "District", "values": districts },
-            { "variable": true, "code": "street", "datatype": "singlevaluelist", "required": true,
-              "datatype_description": "The street (sub-district) in that district.", "order": 2,
-              "description": "Street", "values": streets },
+    let attribute = |code, datatype_description, order, description, values| Attribute {
+        variable: true,
+        code,
+        datatype: "singlevaluelist",
+        required: true,
+        datatype_description,
+        order,
+        description,
+        values,
+    };
+    Ok(Json(ServiceDefinition {
+        service_code: code.as_str().to_owned(),
+        attributes: vec![
+            attribute(
+                "district",
+                "The district where it is.",
+                1,
+                "District",
+                districts,
+            ),
+            attribute(
+                "street",
+                "The street (sub-district) in that district.",
+                2,
+                "Street",
+                streets,
+            ),
         ],
-    })))
+    }))
+}
+
+/// A service's definition: the attributes a request of it needs.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct ServiceDefinition {
+    service_code: String,
+    attributes: Vec<Attribute>,
+}
+
+/// One attribute of a service definition (district, street).
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct Attribute {
+    variable: bool,
+    code: &'static str,
+    datatype: &'static str,
+    required: bool,
+    datatype_description: &'static str,
+    order: u32,
+    description: &'static str,
+    values: Vec<AttributeValue>,
+}
+
+/// One value an attribute may take.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct AttributeValue {
+    key: String,
+    name: String,
 }
 
 /// The fields of `POST requests.json`, form-encoded or JSON; attributes as
@@ -371,12 +436,15 @@ fn request_fields(headers: &HeaderMap, body: &[u8]) -> Result<HashMap<String, St
 pub(crate) async fn create_request(
     State(app): State<App>,
     fields: Result<RequestFields, Problem>,
-) -> Result<Created<Value>, Problems<(BadRequest, NoApiKey, NotFound)>> {
+) -> Result<Created<Vec<CreatedRequest>>, Problems<(BadRequest, NoApiKey, NotFound)>> {
     let RequestFields(fields) = fields?;
     Ok(Created(create(&app, fields).await?))
 }
 
-async fn create(app: &App, fields: HashMap<String, String>) -> Result<Value, Problem> {
+async fn create(
+    app: &App,
+    fields: HashMap<String, String>,
+) -> Result<Vec<CreatedRequest>, Problem> {
     let rules = rules(app)?;
     let client = client(app, fields.get("api_key").map(String::as_str))?;
     let field = |name: &str| fields.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
@@ -471,11 +539,21 @@ async fn create(app: &App, fields: HashMap<String, String>) -> Result<Value, Pro
     if let Some(e) = &taken.then_refused {
         tracing::warn!(%reference, error = %e, "an Open311 request waits at the hotline: not dispatched");
     }
-    Ok(json!([{
-        "service_request_id": reference.digits(),
-        "service_notice": notice(rules, &order),
-        "account_id": Value::Null,
-    }]))
+    Ok(vec![CreatedRequest {
+        service_request_id: reference.digits().to_owned(),
+        service_notice: notice(rules, &order),
+        account_id: None,
+    }])
+}
+
+/// What `POST requests.json` answers (in a list of one, as the standard
+/// says).
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct CreatedRequest {
+    service_request_id: String,
+    service_notice: String,
+    /// Always null: no citizen accounts through Open311.
+    account_id: Option<String>,
 }
 
 fn notice(rules: &OrderRules, order: &WorkOrder) -> String {
@@ -487,7 +565,7 @@ fn notice(rules: &OrderRules, order: &WorkOrder) -> String {
                 .map_or(d.as_str(), |d| d.name_en.as_str());
             format!(
                 "Sent to {name}; due by {}.",
-                datetime(deadline).as_str().unwrap_or("")
+                datetime(deadline).unwrap_or_default()
             )
         }
         _ => "Taken down; the hotline will dispatch it.".into(),
@@ -501,12 +579,13 @@ fn status(phase: Phase) -> &'static str {
     }
 }
 
-fn agency(rules: &OrderRules, department: Option<&hotline_orders::DepartmentId>) -> Value {
-    department.map_or(Value::Null, |d| {
-        json!(rules
+fn agency(rules: &OrderRules, department: Option<&hotline_orders::DepartmentId>) -> Option<String> {
+    department.map(|d| {
+        rules
             .catalogue
             .department(d)
-            .map_or(d.as_str(), |d| d.name_en.as_str()))
+            .map_or(d.as_str(), |d| d.name_en.as_str())
+            .to_owned()
     })
 }
 
@@ -534,12 +613,12 @@ pub(crate) struct ListArgs {
 pub(crate) async fn list_requests(
     State(app): State<App>,
     args: Result<Query<ListArgs>, QueryRejection>,
-) -> Result<Json<Value>, Problems<(BadRequest, NoApiKey, NotFound)>> {
+) -> Result<Json<Vec<ServiceRequest>>, Problems<(BadRequest, NoApiKey, NotFound)>> {
     let Query(args) = args.map_err(Problem::from)?;
     Ok(Json(list(&app, args).await?))
 }
 
-async fn list(app: &App, args: ListArgs) -> Result<Value, Problem> {
+async fn list(app: &App, args: ListArgs) -> Result<Vec<ServiceRequest>, Problem> {
     let rules = rules(app)?;
     client(app, args.api_key.as_deref())?;
     if let Some(ids) = &args.service_request_id {
@@ -554,7 +633,7 @@ async fn list(app: &App, args: ListArgs) -> Result<Value, Problem> {
                 found.push(one);
             }
         }
-        return Ok(Value::Array(found));
+        return Ok(found);
     }
     let open = match args.status.as_deref() {
         None => None,
@@ -583,32 +662,30 @@ async fn list(app: &App, args: ListArgs) -> Result<Value, Problem> {
         limit: MAX_REQUESTS,
     };
     let orders = app.store.public_orders(&query).await?;
-    Ok(Value::Array(
-        orders
-            .iter()
-            .map(|o| {
-                request_json(
-                    rules,
-                    &Request {
-                        reference: &o.reference,
-                        phase: o.phase,
-                        category: &o.category,
-                        department: o.department.as_ref(),
-                        summary: &o.summary,
-                        address: &o.address,
-                        coordinates: o.latitude.zip(o.longitude),
-                        opened_at: o.opened_at,
-                        updated_at: o.updated_at,
-                        deadline: o.deadline,
-                        // Lists read the projection only: the reply and
-                        // the notice come with a single request.
-                        status_notes: None,
-                        service_notice: None,
-                    },
-                )
-            })
-            .collect(),
-    ))
+    Ok(orders
+        .iter()
+        .map(|o| {
+            request_json(
+                rules,
+                &Request {
+                    reference: &o.reference,
+                    phase: o.phase,
+                    category: &o.category,
+                    department: o.department.as_ref(),
+                    summary: &o.summary,
+                    address: &o.address,
+                    coordinates: o.latitude.zip(o.longitude),
+                    opened_at: o.opened_at,
+                    updated_at: o.updated_at,
+                    deadline: o.deadline,
+                    // Lists read the projection only: the reply and
+                    // the notice come with a single request.
+                    status_notes: None,
+                    service_notice: None,
+                },
+            )
+        })
+        .collect())
 }
 
 /// A service request, from a listing's projection or a folded order.
@@ -628,31 +705,61 @@ struct Request<'a> {
     service_notice: Option<String>,
 }
 
-/// A request in the standard's fields.
-fn request_json(rules: &OrderRules, r: &Request<'_>) -> Value {
-    json!({
-        "service_request_id": r.reference.digits(),
-        "status": status(r.phase),
-        "status_notes": r.status_notes,
-        "service_name": service_name(rules, r.category),
-        "service_code": r.category.as_str(),
-        "description": r.summary,
-        "agency_responsible": agency(rules, r.department),
-        "service_notice": r.service_notice,
-        "requested_datetime": datetime(r.opened_at),
-        "updated_datetime": datetime(r.updated_at),
-        "expected_datetime": r.deadline.map_or(Value::Null, datetime),
-        "address": r.address,
-        "address_id": Value::Null,
-        "zipcode": Value::Null,
-        "lat": r.coordinates.map(|(lat, _)| lat),
-        "long": r.coordinates.map(|(_, long)| long),
-        "media_url": Value::Null,
-    })
+/// A service request in the standard's fields.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct ServiceRequest {
+    service_request_id: String,
+    #[schemars(extend("enum" = ["open", "closed"]))]
+    status: &'static str,
+    /// The department's reply (on a single request only).
+    status_notes: Option<String>,
+    service_name: String,
+    service_code: String,
+    description: String,
+    /// The department handling it, while one does.
+    agency_responsible: Option<String>,
+    service_notice: Option<String>,
+    requested_datetime: Option<String>,
+    updated_datetime: Option<String>,
+    /// The deadline.
+    expected_datetime: Option<String>,
+    address: String,
+    /// Always null: no address ids, zip codes or media on this hotline.
+    address_id: Option<String>,
+    zipcode: Option<String>,
+    lat: Option<f64>,
+    long: Option<f64>,
+    media_url: Option<String>,
+}
+
+fn request_json(rules: &OrderRules, r: &Request<'_>) -> ServiceRequest {
+    ServiceRequest {
+        service_request_id: r.reference.digits().to_owned(),
+        status: status(r.phase),
+        status_notes: r.status_notes.map(str::to_owned),
+        service_name: service_name(rules, r.category),
+        service_code: r.category.as_str().to_owned(),
+        description: r.summary.to_owned(),
+        agency_responsible: agency(rules, r.department),
+        service_notice: r.service_notice.clone(),
+        requested_datetime: datetime(r.opened_at),
+        updated_datetime: datetime(r.updated_at),
+        expected_datetime: r.deadline.and_then(datetime),
+        address: r.address.to_owned(),
+        address_id: None,
+        zipcode: None,
+        lat: r.coordinates.map(|(lat, _)| lat),
+        long: r.coordinates.map(|(_, long)| long),
+        media_url: None,
+    }
 }
 
 /// One request by its id, folded from its log (for its reply).
-async fn one_request(app: &App, rules: &OrderRules, id: &str) -> Result<Option<Value>, Problem> {
+async fn one_request(
+    app: &App,
+    rules: &OrderRules,
+    id: &str,
+) -> Result<Option<ServiceRequest>, Problem> {
     let Ok(reference) = CaseRef::parse(id) else {
         return Ok(None);
     };
@@ -699,7 +806,7 @@ pub(crate) async fn get_request(
     State(app): State<App>,
     segment: Result<Path<String>, PathRejection>,
     args: Result<Query<KeyArgs>, QueryRejection>,
-) -> Result<Json<Value>, Problems<(BadRequest, NoApiKey, NotFound)>> {
+) -> Result<Json<Vec<ServiceRequest>>, Problems<(BadRequest, NoApiKey, NotFound)>> {
     let Path(segment) = segment.map_err(Problem::from)?;
     let Query(args) = args.map_err(Problem::from)?;
     let answer = async {
@@ -708,7 +815,7 @@ pub(crate) async fn get_request(
         let id = without_json(&segment);
         one_request(&app, rules, id)
             .await?
-            .map(|one| json!([one]))
+            .map(|one| vec![one])
             .ok_or_else(|| Problem(StatusCode::NOT_FOUND, format!("no service request {id}")))
     };
     Ok(Json(answer.await?))

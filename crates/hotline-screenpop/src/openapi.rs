@@ -25,6 +25,7 @@
 //! description ([`Doc`], in the route table). The test
 //! `openapi_lists_every_route` checks the document against the router.
 
+use std::cell::RefCell;
 use std::marker::PhantomData;
 use std::sync::{Arc, OnceLock};
 
@@ -35,6 +36,7 @@ use axum::http::{header, HeaderName, StatusCode};
 use axum::response::{IntoResponse, Response};
 use indexmap::IndexMap;
 use schemars::generate::{Contract, SchemaSettings};
+use schemars::SchemaGenerator;
 use schemars::{json_schema, JsonSchema, Schema};
 use serde_json::{json, Map, Value};
 
@@ -456,22 +458,41 @@ pub(crate) struct RouteShape<'a> {
     pub(crate) changes_state: bool,
 }
 
-/// Starts a document on this thread: aide's generation context, with
-/// JSON Schema 2020-12 (OpenAPI 3.1's dialect) and the schemas collected
-/// under `#/components/schemas`. Request bodies and answers share one
-/// generator, so one type has one schema; it reads the serde attributes
-/// as deserialization does (`deny_unknown_fields`, `default`).
+thread_local! {
+    /// The generator of the answers' schemas while a document is made
+    /// (aide's context holds the requests').
+    static ANSWERS: RefCell<SchemaGenerator> = RefCell::new(generator(Contract::Serialize));
+}
+
+/// JSON Schema 2020-12 (OpenAPI 3.1's dialect), the schemas collected
+/// under `#/components/schemas`, serde's attributes read as `contract`
+/// says: requests as they deserialize (`deny_unknown_fields`, `default`),
+/// answers as they serialize (every field written is required, `null`
+/// included).
+fn generator(contract: Contract) -> SchemaGenerator {
+    SchemaSettings::draft2020_12()
+        .with(|s| {
+            s.definitions_path = SCHEMAS.into();
+            s.meta_schema = None;
+            s.contract = contract;
+        })
+        .into_generator()
+}
+
+/// Starts a document on this thread: aide's generation context for the
+/// requests' schemas, a fresh one for the answers'.
 pub(crate) fn start() {
     aide::generate::reset_context();
-    in_context(|ctx| {
-        ctx.schema = SchemaSettings::draft2020_12()
-            .with(|s| {
-                s.definitions_path = SCHEMAS.into();
-                s.meta_schema = None;
-                s.contract = Contract::Deserialize;
-            })
-            .into_generator();
-    });
+    in_context(|ctx| ctx.schema = generator(Contract::Deserialize));
+    ANSWERS.with(|a| *a.borrow_mut() = generator(Contract::Serialize));
+}
+
+/// Runs `f` with the answers' generator in aide's context.
+fn with_answers<R>(ctx: &mut GenContext, f: impl FnOnce(&mut GenContext) -> R) -> R {
+    ANSWERS.with(|a| std::mem::swap(&mut ctx.schema, &mut *a.borrow_mut()));
+    let result = f(ctx);
+    ANSWERS.with(|a| std::mem::swap(&mut ctx.schema, &mut *a.borrow_mut()));
+    result
 }
 
 /// One route's operation, from its handler's input and output types.
@@ -495,9 +516,11 @@ pub(crate) fn operation<I: OperationInput, O: OperationOutput>(
                 }
             }));
         }
-        answers.extend(O::inferred_responses(ctx, &mut op));
         answers.extend(I::inferred_early_responses(ctx, &mut op));
-        ctx.schema.subschema_for::<ErrorBody>()
+        with_answers(ctx, |ctx| {
+            answers.extend(O::inferred_responses(ctx, &mut op));
+            ctx.schema.subschema_for::<ErrorBody>()
+        })
     });
     if shape.guarded {
         answers.push((Some(401), described("No session, or it expired.")));
@@ -605,16 +628,60 @@ fn name_path_parameters(object: &mut Map<String, Value>, path: &str) {
     }
 }
 
+/// Points the `$ref`s to `renamed` schemas at their `…Answer` names.
+fn rename_refs(value: &mut Value, renamed: &[String]) {
+    match value {
+        Value::Object(object) => {
+            if let Some(Value::String(target)) = object.get_mut("$ref") {
+                if let Some(name) = target.strip_prefix(SCHEMAS) {
+                    if renamed.iter().any(|r| r == name) {
+                        *target = format!("{SCHEMAS}{name}Answer");
+                    }
+                }
+            }
+            object.values_mut().for_each(|v| rename_refs(v, renamed));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| rename_refs(v, renamed)),
+        _ => {}
+    }
+}
+
 /// The whole document, from the routes' operations, with the schemas the
 /// generation collected.
-pub(crate) fn finish(operations: Vec<(&'static str, &'static str, Value)>) -> Value {
-    let schemas = in_context(|ctx| {
-        // The WebSockets' messages, which no HTTP answer carries.
-        ctx.schema.subschema_for::<crate::api::ConsoleEvent>();
-        ctx.schema
-            .subschema_for::<crate::wallboard::WallboardView>();
-        ctx.schema.take_definitions(true)
+pub(crate) fn finish(mut operations: Vec<(&'static str, &'static str, Value)>) -> Value {
+    let (mut schemas, answers) = in_context(|ctx| {
+        let answers = with_answers(ctx, |ctx| {
+            // The WebSockets' messages, which no HTTP answer carries.
+            ctx.schema.subschema_for::<crate::api::ConsoleEvent>();
+            ctx.schema
+                .subschema_for::<crate::wallboard::WallboardView>();
+            ctx.schema.take_definitions(true)
+        });
+        (ctx.schema.take_definitions(true), answers)
     });
+    // A type in requests and in answers has one schema when both read the
+    // same; otherwise the answers' is `<Name>Answer`, and the answers'
+    // references follow it.
+    let renamed: Vec<String> = answers
+        .iter()
+        .filter(|(name, schema)| schemas.get(*name).is_some_and(|s| s != *schema))
+        .map(|(name, _)| name.clone())
+        .collect();
+    let mut answers = Value::Object(answers);
+    rename_refs(&mut answers, &renamed);
+    for (_, _, operation) in &mut operations {
+        rename_refs(&mut operation["responses"], &renamed);
+    }
+    if let Value::Object(answers) = answers {
+        for (name, schema) in answers {
+            let name = if renamed.contains(&name) {
+                format!("{name}Answer")
+            } else {
+                name
+            };
+            schemas.insert(name, schema);
+        }
+    }
     let mut paths = Map::new();
     for (method, path, operation) in operations {
         let item = paths

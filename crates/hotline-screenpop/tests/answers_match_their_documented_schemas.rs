@@ -118,6 +118,11 @@ async fn answers_of_real_routes_validate_against_their_documented_schemas() {
     let mut broken = me.clone();
     broken.as_object_mut().unwrap().remove("user");
     assert!(!mismatches(&doc, "get", "/api/me", StatusCode::OK, &broken).is_empty());
+    // Answers are described as they serialize: a field always written,
+    // `null` or not, is required.
+    let mut broken = me.clone();
+    broken["user"].as_object_mut().unwrap().remove("department");
+    assert!(!mismatches(&doc, "get", "/api/me", StatusCode::OK, &broken).is_empty());
     let mut broken = created.clone();
     broken["citizen"]["id"] = json!("not a number");
     assert!(!mismatches(&doc, "post", "/api/citizens", StatusCode::CREATED, &broken).is_empty());
