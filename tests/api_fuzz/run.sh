@@ -33,7 +33,14 @@ if [[ -z "${HOTLINE_BIN:-}" ]]; then
   HOTLINE_BIN="$CARGO_TARGET_DIR/debug/hotline"
 fi
 examples="${HOTLINE_FUZZ_EXAMPLES:-100}"
-command -v st >/dev/null || { echo "schemathesis (st) is not installed: pip install schemathesis==4.32.5" >&2; exit 1; }
+if command -v st >/dev/null; then
+  schemathesis=(st)
+elif python3 -c 'import schemathesis' 2>/dev/null; then
+  schemathesis=(python3 -m schemathesis.cli)
+else
+  echo "schemathesis is not installed: pip install schemathesis==4.32.5" >&2
+  exit 1
+fi
 
 work=$(mktemp -d)
 pid=""
@@ -96,7 +103,7 @@ fuzz() {
   echo "== schemathesis as $who ($examples examples per operation)"
   # From the temporary folder: schemathesis keeps a cache where it runs.
   (cd "$work" && HOTLINE_FUZZ_LOGIN="$who" PYTHONPATH="$root/tests/api_fuzz" SCHEMATHESIS_HOOKS=hooks \
-  st --no-color run "$work/openapi.json" \
+  "${schemathesis[@]}" --no-color run "$work/openapi.json" \
     --url "$base" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
     --phases examples,coverage,fuzzing \
