@@ -57,6 +57,9 @@ base="http://127.0.0.1:$http_port"
 admin_password="fuzz-admin-password-0001"
 
 mkdir -p "$work/data"
+# An Open311 client (the hooks give its key where a request has one).
+open311_key="fuzz-open311-key-0123456789"
+printf '[[orders.open311_clients]]\nname = "fuzz"\napi_key = "%s"\n' "$open311_key" >"$work/hotline.toml"
 (
   cd "$work"
   HOTLINE_IVR_SCRIPTS_DIR="$root/ivr_scripts" \
@@ -102,7 +105,7 @@ fuzz() {
   alive "$cookie" || { echo "no session for $who" >&2; return 1; }
   echo "== schemathesis as $who ($examples examples per operation)"
   # From the temporary folder: schemathesis keeps a cache where it runs.
-  (cd "$work" && HOTLINE_FUZZ_LOGIN="$who" PYTHONPATH="$root/tests/api_fuzz" SCHEMATHESIS_HOOKS=hooks \
+  (cd "$work" && HOTLINE_FUZZ_LOGIN="$who" HOTLINE_FUZZ_OPEN311_KEY="$open311_key" PYTHONPATH="$root/tests/api_fuzz" SCHEMATHESIS_HOOKS=hooks \
   "${schemathesis[@]}" --no-color run "$work/openapi.json" \
     --url "$base" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
