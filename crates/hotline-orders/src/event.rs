@@ -16,7 +16,7 @@ use crate::model::{CategoryCode, Channel, DepartmentId, Location, UserId};
 ///
 /// Serialised flat: `{"at": .., "by": .., "kind": "dispatched", ...}`; the
 /// `kind` is the store's event-kind column.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct OrderEvent {
     pub at: Timestamp,
     pub by: UserId,
@@ -25,7 +25,7 @@ pub struct OrderEvent {
 }
 
 /// What changed, one variant per step of the 12345 workflow.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum OrderChange {
@@ -54,6 +54,9 @@ pub enum OrderChange {
     AttachmentAdded {
         /// The order's own number for it: 1, 2, ...
         id: u32,
+        /// `null` where an answer hides file names (the console's, to
+        /// handlers of another department).
+        #[schemars(with = "Option<String>")]
         name: String,
         content_type: String,
         bytes: u64,
@@ -137,7 +140,7 @@ pub enum OrderChange {
 }
 
 /// What a follow-up call that recorded no score came to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FollowUpAttempt {
     /// Nobody picked up (busy, no answer, rejected).

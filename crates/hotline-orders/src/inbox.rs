@@ -15,7 +15,7 @@ use crate::order::{Counters, Phase, WorkOrder};
 ///
 /// Overdue wins over due soon, which wins over new and in progress: the
 /// colour a handler must see first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum InboxStatus {
     /// Dispatched or reopened, not yet accepted.
@@ -75,7 +75,7 @@ impl Inbox<'_> {
 }
 
 /// One order's line in a report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct OrderFigures {
     pub category: CategoryCode,
     /// The department handling it now (`None` if never dispatched or returned).

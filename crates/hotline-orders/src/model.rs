@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 pub use hotline_types::{CategoryCode, DepartmentId, UserId};
 
 /// What a user may do to orders.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "role", rename_all = "snake_case")]
 pub enum Role {
     /// A hotline agent: creates orders, resolves them on the call or
@@ -35,7 +35,7 @@ impl Role {
 }
 
 /// Who is asking: a user in one role.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Actor {
     pub user: UserId,
     #[serde(flatten)]
@@ -83,7 +83,7 @@ impl Actor {
 }
 
 /// How the request reached the hotline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     Call,
@@ -94,7 +94,7 @@ pub enum Channel {
 }
 
 /// Where the problem is.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Location {
     pub address: String,
     /// One of the catalogue's districts.
@@ -107,7 +107,7 @@ pub struct Location {
 }
 
 /// A point in WGS-84 degrees.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Coordinates {
     pub latitude: f64,
     pub longitude: f64,

@@ -26,7 +26,7 @@ use crate::model::{CategoryCode, Channel, DepartmentId, Location, UserId};
 /// Closed ──unsatisfied follow-up──▶ Reopened ──accepted──▶ InProgress
 /// New, Dispatched, InProgress, Returned, Reopened ──merged_into──▶ Merged
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
     /// Accepted by the hotline (受理), not yet dispatched.
@@ -80,7 +80,7 @@ impl fmt::Display for Phase {
 }
 
 /// A citizen waiting on an order: its own reporter or a merged duplicate's.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Reporter {
     /// The order the citizen reported (their reference number).
     pub order: CaseRef,
@@ -90,7 +90,7 @@ pub struct Reporter {
 
 /// A reporter still to be followed up for the latest close, and the
 /// hotline's calls to them so far.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct FollowUpCall {
     pub reporter: Reporter,
     /// Follow-up calls that recorded no score.
@@ -104,7 +104,7 @@ pub struct FollowUpCall {
 }
 
 /// How often each thing happened to the order; never decreases.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Counters {
     pub returns: u32,
     pub redispatches: u32,
@@ -118,7 +118,7 @@ pub struct Counters {
 }
 
 /// An extension request waiting for a supervisor.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct PendingExtension {
     pub working_days: u32,
     pub reason: String,
@@ -127,7 +127,7 @@ pub struct PendingExtension {
 }
 
 /// A note in the order's file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Note {
     pub at: Timestamp,
     pub by: UserId,
@@ -135,11 +135,14 @@ pub struct Note {
 }
 
 /// A file in the order's file; the store keeps its bytes under `id`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Attachment {
     pub id: u32,
     pub at: Timestamp,
     pub by: UserId,
+    /// `null` where an answer hides file names (the console's, to
+    /// handlers of another department).
+    #[schemars(with = "Option<String>")]
     pub name: String,
     pub content_type: String,
     pub bytes: u64,
@@ -147,7 +150,7 @@ pub struct Attachment {
 }
 
 /// The latest close.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Closure {
     pub at: Timestamp,
     pub resolved_on_call: bool,
@@ -157,7 +160,7 @@ pub struct Closure {
 }
 
 /// One reporter's follow-up (回访) and evaluation (评价).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct FollowUp {
     pub at: Timestamp,
     pub by: UserId,
@@ -167,7 +170,7 @@ pub struct FollowUp {
 }
 
 /// A work order, as its events make it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct WorkOrder {
     reference: CaseRef,
     channel: Channel,

@@ -14,6 +14,7 @@ use hotline_orders::OrderRules;
 use crate::open311::Open311Client;
 use hotline_store::{CitizenRecord, User};
 use hotline_types::{AgentId, CallId, CaseRef, CitizenId, QueueId};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
@@ -87,7 +88,7 @@ pub enum ConsultRequest {
 }
 
 /// How a supervisor takes part in an agent's conversation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MonitorAction {
     /// Hear citizen and agent; nobody hears the supervisor.
@@ -113,7 +114,7 @@ impl MonitorAction {
 }
 
 /// A queue as the console lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct QueueInfo {
     pub name: String,
     pub department: String,
@@ -296,9 +297,10 @@ pub enum RequestedState {
 }
 
 /// An agent's state as the console shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct AgentStatus {
     /// `logged_out`, `available`, `offered`, `on_call`, `wrap_up` or `break`.
+    #[schemars(extend("enum" = ["logged_out", "available", "offered", "on_call", "wrap_up", "break"]))]
     pub state: String,
     /// The break reason, when on break.
     pub reason: Option<String>,
@@ -343,7 +345,7 @@ pub struct Offer {
 }
 
 /// Sent on the WebSocket as JSON with a `type` tag (snake_case).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ConsoleEvent {
     /// `{"type":"state", "state":..., "reason":..., "call":..., "since_ms":...}`
@@ -378,7 +380,7 @@ pub enum ConsoleEvent {
 }
 
 /// What the agent sees when a call is offered.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct ScreenPop {
     pub call: CallId,
     pub queue: QueueId,
@@ -415,7 +417,7 @@ pub struct LiveBoard {
 }
 
 /// One queue now.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct LiveQueue {
     pub queue: String,
     pub department: String,
@@ -463,7 +465,7 @@ pub const DEFAULT_MAX_WAIT_SECS: u64 = 120;
 /// today's figures) and the thresholds the wallboard colours by. A figure
 /// past its threshold is `alert` (red); within 80 % of it (or, for the
 /// service level, less than 5 points above the target) it is `warn`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct QueueTarget {
     pub queue: String,
     /// T of "answered within T".

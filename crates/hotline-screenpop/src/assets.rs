@@ -13,7 +13,11 @@
 use std::sync::OnceLock;
 
 use axum::http::{header, HeaderName};
-use axum::response::{IntoResponse, Redirect, Response};
+use std::marker::PhantomData;
+
+use axum::response::{IntoResponse, Response};
+
+use crate::openapi::{Asset, HtmlPage, Script, SeeOther, StyleSheet};
 
 const FRAME_HTML: &str = include_str!("../static/ui/frame.html");
 const CONSOLE_JS: &str = include_str!("../static/console.js");
@@ -194,14 +198,10 @@ fn fill<'v>(template: &str, value: impl Fn(&str) -> &'v str) -> String {
     out
 }
 
-const HTML: &str = "text/html; charset=utf-8";
-const JS: &str = "text/javascript; charset=utf-8";
-const CSS: &str = "text/css; charset=utf-8";
-
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                    connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
-fn asset(content_type: &'static str, body: &'static str) -> Response {
+pub(crate) fn asset(content_type: &'static str, body: &'static str) -> Response {
     let headers: [(HeaderName, &'static str); 6] = [
         (header::CONTENT_TYPE, content_type),
         (header::CONTENT_SECURITY_POLICY, CSP),
@@ -214,133 +214,133 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
 }
 
 /// `GET /` and `GET /console`: to the console page.
-pub(crate) async fn to_console() -> Redirect {
-    Redirect::to("/console/")
+pub(crate) async fn to_console() -> SeeOther {
+    SeeOther("/console/")
 }
 
 /// `GET /console/`.
-pub(crate) async fn index() -> Response {
-    asset(HTML, CONSOLE.html())
+pub(crate) async fn index() -> Asset<HtmlPage> {
+    Asset(CONSOLE.html(), PhantomData)
 }
 
 /// `GET /console/console.js`.
-pub(crate) async fn script() -> Response {
-    asset(JS, CONSOLE_JS)
+pub(crate) async fn script() -> Asset<Script> {
+    Asset(CONSOLE_JS, PhantomData)
 }
 
 /// `GET /console/console.css`.
-pub(crate) async fn style() -> Response {
-    asset(CSS, CONSOLE_CSS)
+pub(crate) async fn style() -> Asset<StyleSheet> {
+    Asset(CONSOLE_CSS, PhantomData)
 }
 
 /// `GET /wallboard`.
-pub(crate) async fn to_wallboard() -> Redirect {
-    Redirect::to("/wallboard/")
+pub(crate) async fn to_wallboard() -> SeeOther {
+    SeeOther("/wallboard/")
 }
 
 /// `GET /wallboard/`.
-pub(crate) async fn wallboard() -> Response {
-    asset(HTML, WALLBOARD.html())
+pub(crate) async fn wallboard() -> Asset<HtmlPage> {
+    Asset(WALLBOARD.html(), PhantomData)
 }
 
 /// `GET /wallboard/wallboard.js`.
-pub(crate) async fn wallboard_script() -> Response {
-    asset(JS, WALLBOARD_JS)
+pub(crate) async fn wallboard_script() -> Asset<Script> {
+    Asset(WALLBOARD_JS, PhantomData)
 }
 
 /// `GET /reports`.
-pub(crate) async fn to_reports() -> Redirect {
-    Redirect::to("/reports/")
+pub(crate) async fn to_reports() -> SeeOther {
+    SeeOther("/reports/")
 }
 
 /// `GET /reports/`.
-pub(crate) async fn reports() -> Response {
-    asset(HTML, REPORTS.html())
+pub(crate) async fn reports() -> Asset<HtmlPage> {
+    Asset(REPORTS.html(), PhantomData)
 }
 
 /// `GET /reports/reports.js`.
-pub(crate) async fn reports_script() -> Response {
-    asset(JS, REPORTS_JS)
+pub(crate) async fn reports_script() -> Asset<Script> {
+    Asset(REPORTS_JS, PhantomData)
 }
 
 /// `GET /departments`.
-pub(crate) async fn to_departments() -> Redirect {
-    Redirect::to("/departments/")
+pub(crate) async fn to_departments() -> SeeOther {
+    SeeOther("/departments/")
 }
 
 /// `GET /departments/`.
-pub(crate) async fn departments() -> Response {
-    asset(HTML, DEPARTMENTS.html())
+pub(crate) async fn departments() -> Asset<HtmlPage> {
+    Asset(DEPARTMENTS.html(), PhantomData)
 }
 
 /// `GET /departments/departments.js`.
-pub(crate) async fn departments_script() -> Response {
-    asset(JS, DEPARTMENTS_JS)
+pub(crate) async fn departments_script() -> Asset<Script> {
+    Asset(DEPARTMENTS_JS, PhantomData)
 }
 
 /// `GET /callbacks`.
-pub(crate) async fn to_callbacks() -> Redirect {
-    Redirect::to("/callbacks/")
+pub(crate) async fn to_callbacks() -> SeeOther {
+    SeeOther("/callbacks/")
 }
 
 /// `GET /callbacks/`: the callback list, for supervisors.
-pub(crate) async fn callbacks() -> Response {
-    asset(HTML, CALLBACKS.html())
+pub(crate) async fn callbacks() -> Asset<HtmlPage> {
+    Asset(CALLBACKS.html(), PhantomData)
 }
 
 /// `GET /callbacks/callbacks.js`.
-pub(crate) async fn callbacks_script() -> Response {
-    asset(JS, CALLBACKS_JS)
+pub(crate) async fn callbacks_script() -> Asset<Script> {
+    Asset(CALLBACKS_JS, PhantomData)
 }
 
 /// `GET /orders`.
-pub(crate) async fn to_orders() -> Redirect {
-    Redirect::to("/orders/")
+pub(crate) async fn to_orders() -> SeeOther {
+    SeeOther("/orders/")
 }
 
 /// `GET /orders/`: work orders, for everyone who works them.
-pub(crate) async fn orders() -> Response {
-    asset(HTML, ORDERS.html())
+pub(crate) async fn orders() -> Asset<HtmlPage> {
+    Asset(ORDERS.html(), PhantomData)
 }
 
 /// `GET /orders/orders.js`.
-pub(crate) async fn orders_script() -> Response {
-    asset(JS, ORDERS_JS)
+pub(crate) async fn orders_script() -> Asset<Script> {
+    Asset(ORDERS_JS, PhantomData)
 }
 
 /// `GET /admin`.
-pub(crate) async fn to_admin() -> Redirect {
-    Redirect::to("/admin/")
+pub(crate) async fn to_admin() -> SeeOther {
+    SeeOther("/admin/")
 }
 
 /// `GET /admin/`: accounts and phones, for admins.
-pub(crate) async fn admin() -> Response {
-    asset(HTML, ADMIN.html())
+pub(crate) async fn admin() -> Asset<HtmlPage> {
+    Asset(ADMIN.html(), PhantomData)
 }
 
 /// `GET /admin/admin.js`.
-pub(crate) async fn admin_script() -> Response {
-    asset(JS, ADMIN_JS)
+pub(crate) async fn admin_script() -> Asset<Script> {
+    Asset(ADMIN_JS, PhantomData)
 }
 
 /// `GET /ui/common.js`: login, language, API calls, shared by the pages.
-pub(crate) async fn common_script() -> Response {
-    asset(JS, COMMON_JS)
+pub(crate) async fn common_script() -> Asset<Script> {
+    Asset(COMMON_JS, PhantomData)
 }
 
 /// `GET /ui/texts.js`: every page's words in English and Chinese.
-pub(crate) async fn texts_script() -> Response {
-    asset(JS, TEXTS_JS)
+pub(crate) async fn texts_script() -> Asset<Script> {
+    Asset(TEXTS_JS, PhantomData)
 }
 
 /// `GET /ui/charts.js`: the SVG charts.
-pub(crate) async fn charts_script() -> Response {
-    asset(JS, CHARTS_JS)
+pub(crate) async fn charts_script() -> Asset<Script> {
+    Asset(CHARTS_JS, PhantomData)
 }
 
 /// `GET /ui/pages.css`: the style of every page but the console.
-pub(crate) async fn pages_style() -> Response {
-    asset(CSS, PAGES_CSS)
+pub(crate) async fn pages_style() -> Asset<StyleSheet> {
+    Asset(PAGES_CSS, PhantomData)
 }
 
 #[cfg(test)]

@@ -6,8 +6,11 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use std::collections::BTreeMap;
+
 use hotline_store::StoreError;
-use serde_json::json;
+use schemars::JsonSchema;
+use serde::Serialize;
 
 use crate::api::Refused;
 
@@ -106,6 +109,62 @@ impl ConsoleError {
     }
 }
 
+/// Every error answer's body (schema `ErrorBody` in the OpenAPI document).
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct ErrorBody {
+    /// For the user; never internal details.
+    error: String,
+    /// The field at fault, for validation errors.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<String>,
+    /// What was refused, for the page to word in the user's language:
+    /// the call centre's refusals (409: not_talking, phone_not_registered,
+    /// call_ended, ...), the work orders' (409: wrong_phase,
+    /// not_your_department, ...) and password_change_required (403).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<String>,
+    /// A call-centre refusal's fields beside its code (agent, queue,
+    /// state, wanted, sip_user, message), for the page's words.
+    #[serde(flatten)]
+    details: BTreeMap<String, String>,
+}
+
+impl ConsoleError {
+    fn body(&self, message: String) -> ErrorBody {
+        let mut body = ErrorBody {
+            error: message,
+            field: self.field().map(str::to_owned),
+            code: None,
+            details: BTreeMap::new(),
+        };
+        match self {
+            ConsoleError::Store(StoreError::Order(refusal)) => {
+                body.code = Some(refusal.code().to_owned());
+            }
+            ConsoleError::PasswordChangeRequired => {
+                body.code = Some("password_change_required".to_owned());
+            }
+            ConsoleError::Refused(refused) => {
+                if let Ok(serde_json::Value::Object(typed)) = serde_json::to_value(refused) {
+                    for (key, value) in typed {
+                        let text = match value {
+                            serde_json::Value::String(s) => s,
+                            other => other.to_string(),
+                        };
+                        if key == "code" {
+                            body.code = Some(text);
+                        } else {
+                            body.details.insert(key, text);
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+        body
+    }
+}
+
 impl IntoResponse for ConsoleError {
     fn into_response(self) -> Response {
         let status = self.status();
@@ -116,24 +175,7 @@ impl IntoResponse for ConsoleError {
             tracing::debug!(error = %self, %status, "console request refused");
             self.to_string()
         };
-        let mut body = match self.field() {
-            Some(field) => json!({ "error": message, "field": field }),
-            None => json!({ "error": message }),
-        };
-        if let (ConsoleError::Store(StoreError::Order(refusal)), Some(body)) =
-            (&self, body.as_object_mut())
-        {
-            body.insert("code".into(), refusal.code().into());
-        }
-        if let (ConsoleError::PasswordChangeRequired, Some(body)) = (&self, body.as_object_mut()) {
-            body.insert("code".into(), "password_change_required".into());
-        }
-        if let (ConsoleError::Refused(refused), Some(body)) = (&self, body.as_object_mut()) {
-            if let Ok(serde_json::Value::Object(typed)) = serde_json::to_value(refused) {
-                body.extend(typed);
-            }
-        }
-        let mut response = (status, Json(body)).into_response();
+        let mut response = (status, Json(self.body(message))).into_response();
         if let ConsoleError::RateLimited { retry_after_secs } = self {
             if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, v);

@@ -101,7 +101,6 @@ pub use api::{
 };
 pub use error::ConsoleError;
 pub use open311::Open311Client;
-pub use openapi::document_value as openapi_document;
 pub use routes::RouteInfo;
 pub use session::SESSION_COOKIE;
 pub use wallboard::{
@@ -397,13 +396,19 @@ impl Console {
     /// Every route of the console and its API, with state. The binary
     /// merges it with /health and /metrics.
     pub fn router(&self) -> axum::Router {
-        routes::build(self.shared.clone()).0
+        routes::build(self.shared.clone()).router
     }
 
     /// The route table the router is built from: method, path and who may
     /// call it (`None`: public).
     pub fn routes(&self) -> Vec<RouteInfo> {
-        routes::build(self.shared.clone()).1
+        routes::build(self.shared.clone()).table
+    }
+
+    /// The OpenAPI 3.1 document `/api/openapi.json` serves, generated from
+    /// the route table and its handlers' types.
+    pub fn openapi(&self) -> serde_json::Value {
+        routes::build(self.shared.clone()).document
     }
 
     /// A call is being offered to `offer.agent`: looks the citizen up (by

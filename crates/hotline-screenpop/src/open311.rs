@@ -24,7 +24,13 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
+use std::marker::PhantomData;
+
+use aide::generate::GenContext;
+use aide::openapi::{Operation, RequestBody};
+use aide::{OperationInput, OperationOutput};
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{FromRequest, Path, Query, Request as HttpRequest, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -33,9 +39,12 @@ use hotline_orders::{
 };
 use hotline_store::{Access, AuditContext, NewWorkOrder, PublicOrderQuery, StoreError};
 use hotline_types::{CaseRef, Timestamp};
-use serde::Deserialize;
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use crate::openapi::{described, media, BadRequest, Created, ErrorStatuses, NoApiKey, NotFound};
 use crate::session::same_secret;
 use crate::{wall_clock, App};
 
@@ -52,7 +61,7 @@ pub struct Open311Client {
 const MAX_REQUESTS: u32 = 500;
 
 /// An Open311 error answer.
-struct Problem(StatusCode, String);
+pub(crate) struct Problem(StatusCode, String);
 
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
@@ -62,6 +71,129 @@ impl IntoResponse for Problem {
             Json(json!([{ "code": code, "description": self.1 }])),
         )
             .into_response()
+    }
+}
+
+/// The standard's error list.
+#[derive(Debug, serde::Serialize, JsonSchema)]
+pub(crate) struct ProblemEntry {
+    /// The HTTP status again.
+    code: u16,
+    description: String,
+}
+
+/// An Open311 handler's error, with the statuses it may answer in its
+/// type (as the console's `Fails`), each with the standard's error list.
+pub(crate) struct Problems<S>(Problem, PhantomData<fn() -> S>);
+
+impl<S> std::fmt::Debug for Problems<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Problems")
+            .field(&self.0 .0)
+            .field(&self.0 .1)
+            .finish()
+    }
+}
+
+impl<S> From<Problem> for Problems<S> {
+    fn from(p: Problem) -> Self {
+        Problems(p, PhantomData)
+    }
+}
+
+impl<S> From<StoreError> for Problems<S> {
+    fn from(e: StoreError) -> Self {
+        Problems(Problem::from(e), PhantomData)
+    }
+}
+
+impl<S> IntoResponse for Problems<S> {
+    fn into_response(self) -> Response {
+        self.0.into_response()
+    }
+}
+
+impl<S: ErrorStatuses> OperationOutput for Problems<S> {
+    type Inner = Vec<ProblemEntry>;
+
+    fn inferred_responses(
+        ctx: &mut GenContext,
+        _: &mut Operation,
+    ) -> Vec<(Option<u16>, aide::openapi::Response)> {
+        let schema = ctx.schema.subschema_for::<Vec<ProblemEntry>>();
+        S::statuses()
+            .into_iter()
+            .map(|(status, meaning)| {
+                let mut answer = described(meaning);
+                answer
+                    .content
+                    .insert("application/json".into(), media(schema.clone()));
+                (Some(status), answer)
+            })
+            .collect()
+    }
+}
+
+/// A query or path that does not parse: the standard's 400.
+fn unreadable(detail: String) -> Problem {
+    Problem(
+        StatusCode::BAD_REQUEST,
+        format!("unreadable request: {detail}"),
+    )
+}
+
+impl From<QueryRejection> for Problem {
+    fn from(r: QueryRejection) -> Self {
+        unreadable(r.body_text())
+    }
+}
+
+impl From<PathRejection> for Problem {
+    fn from(r: PathRejection) -> Self {
+        unreadable(r.body_text())
+    }
+}
+
+/// The fields of `POST requests.json`, form-encoded (as the standard
+/// says) or JSON; attributes as `attribute[district]`.
+#[derive(Debug)]
+pub(crate) struct RequestFields(HashMap<String, String>);
+
+impl<S: Send + Sync> FromRequest<S> for RequestFields {
+    type Rejection = Problem;
+
+    async fn from_request(req: HttpRequest, state: &S) -> Result<Self, Self::Rejection> {
+        let headers = req.headers().clone();
+        let body = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|r| unreadable(r.body_text()))?;
+        request_fields(&headers, &body).map(RequestFields)
+    }
+}
+
+impl OperationInput for RequestFields {
+    fn operation_input(ctx: &mut GenContext, operation: &mut Operation) {
+        let fields = ctx.schema.subschema_for::<HashMap<String, String>>();
+        aide::operation::set_body(
+            ctx,
+            operation,
+            RequestBody {
+                description: Some("api_key, service_code, lat and long or address_string, attribute[district], attribute[street], description, phone (links a known citizen); in JSON the attributes may be an object `attribute`.".into()),
+                content: IndexMap::from_iter([
+                    ("application/x-www-form-urlencoded".into(), media(fields.clone())),
+                    ("application/json".into(), media(fields)),
+                ]),
+                required: true,
+                extensions: IndexMap::default(),
+            },
+        );
+    }
+
+    fn inferred_early_responses(
+        _: &mut GenContext,
+        _: &mut Operation,
+    ) -> Vec<(Option<u16>, aide::openapi::Response)> {
+        Vec::new()
     }
 }
 
@@ -106,11 +238,12 @@ fn without_json(segment: &str) -> &str {
     segment.strip_suffix(".json").unwrap_or(segment)
 }
 
-fn datetime(at: Timestamp) -> Value {
-    match jiff::Timestamp::from_millisecond(at.as_millis()) {
-        Ok(t) => json!(t.to_string()),
-        Err(_) => Value::Null,
-    }
+/// A w3c datetime (RFC 3339, UTC), `None` for an instant jiff cannot
+/// write.
+fn datetime(at: Timestamp) -> Option<String> {
+    jiff::Timestamp::from_millisecond(at.as_millis())
+        .ok()
+        .map(|t| t.to_string())
 }
 
 fn parse_datetime(field: &str, text: &str) -> Result<Timestamp, Problem> {
@@ -124,60 +257,73 @@ fn parse_datetime(field: &str, text: &str) -> Result<Timestamp, Problem> {
         })
 }
 
-fn service(rules: &OrderRules, code: &CategoryCode) -> Option<Value> {
+/// A service (a category of the catalogue) in the standard's fields.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct Service {
+    service_code: String,
+    service_name: String,
+    description: String,
+    /// Always true: the definition asks for the district and street.
+    metadata: bool,
+    #[serde(rename = "type")]
+    #[schemars(extend("enum" = ["realtime"]))]
+    kind: &'static str,
+    keywords: String,
+    group: String,
+}
+
+fn service(rules: &OrderRules, code: &CategoryCode) -> Option<Service> {
     let category = rules.catalogue.category(code)?;
     let department = rules.catalogue.department(&category.department);
-    Some(json!({
-        "service_code": category.code.as_str(),
-        "service_name": category.name_en,
-        "description": format!(
+    let group = department.map_or(category.department.as_str(), |d| d.name_en.as_str());
+    Some(Service {
+        service_code: category.code.as_str().to_owned(),
+        service_name: category.name_en.clone(),
+        description: format!(
             "{} ({}): handled by {} within {} working days.",
-            category.name_en,
-            category.name_zh,
-            department.map_or(category.department.as_str(), |d| d.name_en.as_str()),
-            category.deadline_working_days
+            category.name_en, category.name_zh, group, category.deadline_working_days
         ),
-        "metadata": true,
-        "type": "realtime",
-        "keywords": category.name_zh,
-        "group": department.map_or(category.department.as_str(), |d| d.name_en.as_str()),
-    }))
+        metadata: true,
+        kind: "realtime",
+        keywords: category.name_zh.clone(),
+        group: group.to_owned(),
+    })
 }
 
 /// `GET /open311/v2/services.json`.
-pub(crate) async fn services(State(app): State<App>) -> Response {
-    match rules(&app) {
-        Ok(rules) => Json(
-            rules
-                .catalogue
-                .categories()
-                .filter_map(|c| service(&rules, &c.code))
-                .collect::<Vec<_>>(),
-        )
-        .into_response(),
-        Err(p) => p.into_response(),
-    }
+pub(crate) async fn services(
+    State(app): State<App>,
+) -> Result<Json<Vec<Service>>, Problems<(NotFound,)>> {
+    let rules = &*rules(&app)?;
+    Ok(Json(
+        rules
+            .catalogue
+            .categories()
+            .filter_map(|c| service(rules, &c.code))
+            .collect(),
+    ))
 }
 
 /// `GET /open311/v2/services/{code}.json`: the service definition.
 pub(crate) async fn service_definition(
     State(app): State<App>,
-    Path(segment): Path<String>,
-) -> Response {
-    let Ok(rules) = rules(&app) else {
-        return Problem(StatusCode::NOT_FOUND, "no services on this hotline".into())
-            .into_response();
-    };
+    segment: Result<Path<String>, PathRejection>,
+) -> Result<Json<ServiceDefinition>, Problems<(BadRequest, NotFound)>> {
+    let Path(segment) = segment.map_err(Problem::from)?;
+    let rules = &*rules(&app)?;
     let code = CategoryCode::from(without_json(&segment));
     if rules.catalogue.category(&code).is_none() {
-        return Problem(StatusCode::NOT_FOUND, format!("no service {code}")).into_response();
+        return Err(Problem(StatusCode::NOT_FOUND, format!("no service {code}")).into());
     }
-    let districts: Vec<Value> = rules
+    let districts: Vec<AttributeValue> = rules
         .catalogue
         .districts()
-        .map(|d| json!({ "key": d, "name": d }))
+        .map(|d| AttributeValue {
+            key: d.to_owned(),
+            name: d.to_owned(),
+        })
         .collect();
-    let streets: Vec<Value> = rules
+    let streets: Vec<AttributeValue> = rules
         .catalogue
         .districts()
         .flat_map(|d| {
@@ -186,21 +332,68 @@ pub(crate) async fn service_definition(
                 .streets(d)
                 .unwrap_or_default()
                 .iter()
-                .map(move |s| json!({ "key": s, "name": format!("{s} ({d})") }))
+                .map(move |s| AttributeValue {
+                    key: s.clone(),
+                    name: format!("{s} ({d})"),
+                })
         })
         .collect();
-    Json(json!({
-        "service_code": code.as_str(),
-        "attributes": [
-            { "variable": true, "code": "district", "datatype": "singlevaluelist", "required": true,
-              "datatype_description": "The district where it is.", "order": 1,
-              "description": "District", "values": districts },
-            { "variable": true, "code": "street", "datatype": "singlevaluelist", "required": true,
-              "datatype_description": "The street (sub-district) in that district.", "order": 2,
-              "description": "Street", "values": streets },
+    let attribute = |code, datatype_description, order, description, values| Attribute {
+        variable: true,
+        code,
+        datatype: "singlevaluelist",
+        required: true,
+        datatype_description,
+        order,
+        description,
+        values,
+    };
+    Ok(Json(ServiceDefinition {
+        service_code: code.as_str().to_owned(),
+        attributes: vec![
+            attribute(
+                "district",
+                "The district where it is.",
+                1,
+                "District",
+                districts,
+            ),
+            attribute(
+                "street",
+                "The street (sub-district) in that district.",
+                2,
+                "Street",
+                streets,
+            ),
         ],
     }))
-    .into_response()
+}
+
+/// A service's definition: the attributes a request of it needs.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct ServiceDefinition {
+    service_code: String,
+    attributes: Vec<Attribute>,
+}
+
+/// One attribute of a service definition (district, street).
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct Attribute {
+    variable: bool,
+    code: &'static str,
+    datatype: &'static str,
+    required: bool,
+    datatype_description: &'static str,
+    order: u32,
+    description: &'static str,
+    values: Vec<AttributeValue>,
+}
+
+/// One value an attribute may take.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct AttributeValue {
+    key: String,
+    name: String,
 }
 
 /// The fields of `POST requests.json`, form-encoded or JSON; attributes as
@@ -244,18 +437,17 @@ fn request_fields(headers: &HeaderMap, body: &[u8]) -> Result<HashMap<String, St
 /// `POST /open311/v2/requests.json`.
 pub(crate) async fn create_request(
     State(app): State<App>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Response {
-    match create(&app, &headers, &body).await {
-        Ok(answer) => (StatusCode::CREATED, Json(answer)).into_response(),
-        Err(p) => p.into_response(),
-    }
+    fields: Result<RequestFields, Problem>,
+) -> Result<Created<Vec<CreatedRequest>>, Problems<(BadRequest, NoApiKey, NotFound)>> {
+    let RequestFields(fields) = fields?;
+    Ok(Created(create(&app, fields).await?))
 }
 
-async fn create(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<Value, Problem> {
+async fn create(
+    app: &App,
+    fields: HashMap<String, String>,
+) -> Result<Vec<CreatedRequest>, Problem> {
     let rules = &*rules(app)?;
-    let fields = request_fields(headers, body)?;
     let client = client(app, fields.get("api_key").map(String::as_str))?;
     let field = |name: &str| fields.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
     let required = |name: &'static str| {
@@ -349,11 +541,21 @@ async fn create(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<Value, Pr
     if let Some(e) = &taken.then_refused {
         tracing::warn!(%reference, error = %e, "an Open311 request waits at the hotline: not dispatched");
     }
-    Ok(json!([{
-        "service_request_id": reference.digits(),
-        "service_notice": notice(rules, &order),
-        "account_id": Value::Null,
-    }]))
+    Ok(vec![CreatedRequest {
+        service_request_id: reference.digits().to_owned(),
+        service_notice: notice(rules, &order),
+        account_id: None,
+    }])
+}
+
+/// What `POST requests.json` answers (in a list of one, as the standard
+/// says).
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct CreatedRequest {
+    service_request_id: String,
+    service_notice: String,
+    /// Always null: no citizen accounts through Open311.
+    account_id: Option<String>,
 }
 
 fn notice(rules: &OrderRules, order: &WorkOrder) -> String {
@@ -365,7 +567,7 @@ fn notice(rules: &OrderRules, order: &WorkOrder) -> String {
                 .map_or(d.as_str(), |d| d.name_en.as_str());
             format!(
                 "Sent to {name}; due by {}.",
-                datetime(deadline).as_str().unwrap_or("")
+                datetime(deadline).unwrap_or_default()
             )
         }
         _ => "Taken down; the hotline will dispatch it.".into(),
@@ -379,12 +581,13 @@ fn status(phase: Phase) -> &'static str {
     }
 }
 
-fn agency(rules: &OrderRules, department: Option<&hotline_orders::DepartmentId>) -> Value {
-    department.map_or(Value::Null, |d| {
-        json!(rules
+fn agency(rules: &OrderRules, department: Option<&hotline_orders::DepartmentId>) -> Option<String> {
+    department.map(|d| {
+        rules
             .catalogue
             .department(d)
-            .map_or(d.as_str(), |d| d.name_en.as_str()))
+            .map_or(d.as_str(), |d| d.name_en.as_str())
+            .to_owned()
     })
 }
 
@@ -395,7 +598,7 @@ fn service_name(rules: &OrderRules, code: &CategoryCode) -> String {
         .map_or_else(|| code.to_string(), |c| c.name_en.clone())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 pub(crate) struct ListArgs {
     api_key: Option<String>,
     service_request_id: Option<String>,
@@ -411,15 +614,13 @@ pub(crate) struct ListArgs {
 /// `GET /open311/v2/requests.json`.
 pub(crate) async fn list_requests(
     State(app): State<App>,
-    Query(args): Query<ListArgs>,
-) -> Response {
-    match list(&app, args).await {
-        Ok(v) => Json(v).into_response(),
-        Err(p) => p.into_response(),
-    }
+    args: Result<Query<ListArgs>, QueryRejection>,
+) -> Result<Json<Vec<ServiceRequest>>, Problems<(BadRequest, NoApiKey, NotFound)>> {
+    let Query(args) = args.map_err(Problem::from)?;
+    Ok(Json(list(&app, args).await?))
 }
 
-async fn list(app: &App, args: ListArgs) -> Result<Value, Problem> {
+async fn list(app: &App, args: ListArgs) -> Result<Vec<ServiceRequest>, Problem> {
     let rules = &*rules(app)?;
     client(app, args.api_key.as_deref())?;
     if let Some(ids) = &args.service_request_id {
@@ -434,7 +635,7 @@ async fn list(app: &App, args: ListArgs) -> Result<Value, Problem> {
                 found.push(one);
             }
         }
-        return Ok(Value::Array(found));
+        return Ok(found);
     }
     let open = match args.status.as_deref() {
         None => None,
@@ -463,32 +664,30 @@ async fn list(app: &App, args: ListArgs) -> Result<Value, Problem> {
         limit: MAX_REQUESTS,
     };
     let orders = app.store.public_orders(&query).await?;
-    Ok(Value::Array(
-        orders
-            .iter()
-            .map(|o| {
-                request_json(
-                    rules,
-                    &Request {
-                        reference: &o.reference,
-                        phase: o.phase,
-                        category: &o.category,
-                        department: o.department.as_ref(),
-                        summary: &o.summary,
-                        address: &o.address,
-                        coordinates: o.latitude.zip(o.longitude),
-                        opened_at: o.opened_at,
-                        updated_at: o.updated_at,
-                        deadline: o.deadline,
-                        // Lists read the projection only: the reply and
-                        // the notice come with a single request.
-                        status_notes: None,
-                        service_notice: None,
-                    },
-                )
-            })
-            .collect(),
-    ))
+    Ok(orders
+        .iter()
+        .map(|o| {
+            request_json(
+                rules,
+                &Request {
+                    reference: &o.reference,
+                    phase: o.phase,
+                    category: &o.category,
+                    department: o.department.as_ref(),
+                    summary: &o.summary,
+                    address: &o.address,
+                    coordinates: o.latitude.zip(o.longitude),
+                    opened_at: o.opened_at,
+                    updated_at: o.updated_at,
+                    deadline: o.deadline,
+                    // Lists read the projection only: the reply and
+                    // the notice come with a single request.
+                    status_notes: None,
+                    service_notice: None,
+                },
+            )
+        })
+        .collect())
 }
 
 /// A service request, from a listing's projection or a folded order.
@@ -508,31 +707,61 @@ struct Request<'a> {
     service_notice: Option<String>,
 }
 
-/// A request in the standard's fields.
-fn request_json(rules: &OrderRules, r: &Request<'_>) -> Value {
-    json!({
-        "service_request_id": r.reference.digits(),
-        "status": status(r.phase),
-        "status_notes": r.status_notes,
-        "service_name": service_name(rules, r.category),
-        "service_code": r.category.as_str(),
-        "description": r.summary,
-        "agency_responsible": agency(rules, r.department),
-        "service_notice": r.service_notice,
-        "requested_datetime": datetime(r.opened_at),
-        "updated_datetime": datetime(r.updated_at),
-        "expected_datetime": r.deadline.map_or(Value::Null, datetime),
-        "address": r.address,
-        "address_id": Value::Null,
-        "zipcode": Value::Null,
-        "lat": r.coordinates.map(|(lat, _)| lat),
-        "long": r.coordinates.map(|(_, long)| long),
-        "media_url": Value::Null,
-    })
+/// A service request in the standard's fields.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct ServiceRequest {
+    service_request_id: String,
+    #[schemars(extend("enum" = ["open", "closed"]))]
+    status: &'static str,
+    /// The department's reply (on a single request only).
+    status_notes: Option<String>,
+    service_name: String,
+    service_code: String,
+    description: String,
+    /// The department handling it, while one does.
+    agency_responsible: Option<String>,
+    service_notice: Option<String>,
+    requested_datetime: Option<String>,
+    updated_datetime: Option<String>,
+    /// The deadline.
+    expected_datetime: Option<String>,
+    address: String,
+    /// Always null: no address ids, zip codes or media on this hotline.
+    address_id: Option<String>,
+    zipcode: Option<String>,
+    lat: Option<f64>,
+    long: Option<f64>,
+    media_url: Option<String>,
+}
+
+fn request_json(rules: &OrderRules, r: &Request<'_>) -> ServiceRequest {
+    ServiceRequest {
+        service_request_id: r.reference.digits().to_owned(),
+        status: status(r.phase),
+        status_notes: r.status_notes.map(str::to_owned),
+        service_name: service_name(rules, r.category),
+        service_code: r.category.as_str().to_owned(),
+        description: r.summary.to_owned(),
+        agency_responsible: agency(rules, r.department),
+        service_notice: r.service_notice.clone(),
+        requested_datetime: datetime(r.opened_at),
+        updated_datetime: datetime(r.updated_at),
+        expected_datetime: r.deadline.and_then(datetime),
+        address: r.address.to_owned(),
+        address_id: None,
+        zipcode: None,
+        lat: r.coordinates.map(|(lat, _)| lat),
+        long: r.coordinates.map(|(_, long)| long),
+        media_url: None,
+    }
 }
 
 /// One request by its id, folded from its log (for its reply).
-async fn one_request(app: &App, rules: &OrderRules, id: &str) -> Result<Option<Value>, Problem> {
+async fn one_request(
+    app: &App,
+    rules: &OrderRules,
+    id: &str,
+) -> Result<Option<ServiceRequest>, Problem> {
     let Ok(reference) = CaseRef::parse(id) else {
         return Ok(None);
     };
@@ -567,7 +796,7 @@ async fn one_request(app: &App, rules: &OrderRules, id: &str) -> Result<Option<V
     )))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 pub(crate) struct KeyArgs {
     api_key: Option<String>,
     #[serde(rename = "jurisdiction_id")]
@@ -577,20 +806,19 @@ pub(crate) struct KeyArgs {
 /// `GET /open311/v2/requests/{id}.json`.
 pub(crate) async fn get_request(
     State(app): State<App>,
-    Path(segment): Path<String>,
-    Query(args): Query<KeyArgs>,
-) -> Response {
+    segment: Result<Path<String>, PathRejection>,
+    args: Result<Query<KeyArgs>, QueryRejection>,
+) -> Result<Json<Vec<ServiceRequest>>, Problems<(BadRequest, NoApiKey, NotFound)>> {
+    let Path(segment) = segment.map_err(Problem::from)?;
+    let Query(args) = args.map_err(Problem::from)?;
     let answer = async {
         let rules = &*rules(&app)?;
         client(&app, args.api_key.as_deref())?;
         let id = without_json(&segment);
         one_request(&app, rules, id)
             .await?
-            .map(|one| json!([one]))
+            .map(|one| vec![one])
             .ok_or_else(|| Problem(StatusCode::NOT_FOUND, format!("no service request {id}")))
     };
-    match answer.await {
-        Ok(v) => Json(v).into_response(),
-        Err(p) => p.into_response(),
-    }
+    Ok(Json(answer.await?))
 }

@@ -1,839 +1,727 @@
 //! The OpenAPI 3.1 description of the console's REST and WebSocket API,
 //! served at `/api/openapi.json` so a city can integrate its own desktop.
 //!
-//! Written by hand, next to the route table it describes; the test
-//! `openapi_lists_every_route` fails when a route is served but not
-//! described here, or described but not served. The pages and the
-//! supervisor API (wallboard, reports) are in `pages_and_reports` and
-//! `report_schemas`.
+//! Generated, not written: [`crate::routes`] hands every route of its table
+//! here with the handler's types, and each route's parameters, request body,
+//! answers and statuses come from those types through aide's
+//! [`OperationInput`] and [`OperationOutput`] traits, the schemas from
+//! schemars (`#[derive(JsonSchema)]` beside `Serialize`/`Deserialize`, so a
+//! changed field changes the document). What the types say:
+//!
+//! - extractors: [`JsonBody`](crate::extract::JsonBody) the request body
+//!   (and 400 for malformed JSON or unknown fields),
+//!   [`QueryArgs`](crate::extract::QueryArgs) the query parameters,
+//!   [`PathArg`](crate::extract::PathArg) the path parameters (named from
+//!   the route's path), each with 400;
+//! - answers: `Json<T>` is 200 with `T`, [`Created`] 201, `NoContent` 204,
+//!   [`SeeOther`] 303, the pages' [`Asset`]s their content type, a report
+//!   JSON or CSV;
+//! - errors: a handler's `Result<_, Fails<(NotFound, Conflict)>>` names
+//!   the statuses it refuses with, each with the [`ErrorBody`]; the guard
+//!   adds 401 and 403 (and the CSRF header on changes) to every route that
+//!   needs a session.
+//!
+//! Only prose is written by hand: each route's tag, summary and
+//! description ([`Doc`], in the route table). The test
+//! `openapi_lists_every_route` checks the document against the router.
 
-use axum::http::{header, HeaderName};
+use std::cell::RefCell;
+use std::marker::PhantomData;
+use std::sync::{Arc, OnceLock};
+
+use aide::generate::{in_context, GenContext};
+use aide::openapi::{MediaType, Operation, Response as ApiResponse, SchemaObject};
+use aide::{OperationInput, OperationOutput};
+use axum::http::{header, HeaderName, StatusCode};
 use axum::response::{IntoResponse, Response};
+use indexmap::IndexMap;
+use schemars::generate::{Contract, SchemaSettings};
+use schemars::SchemaGenerator;
+use schemars::{json_schema, JsonSchema, Schema};
 use serde_json::{json, Map, Value};
 
-fn schema_ref(name: &str) -> Value {
-    json!({ "$ref": format!("#/components/schemas/{name}") })
-}
+use crate::error::{ConsoleError, ErrorBody};
 
-fn json_body(schema: Value) -> Value {
-    json!({ "required": true, "content": { "application/json": { "schema": schema } } })
-}
+/// Where the generated schemas live in the document.
+const SCHEMAS: &str = "#/components/schemas/";
 
-fn answer(description: &str, schema: Option<Value>) -> Value {
-    match schema {
-        Some(schema) => json!({
-            "description": description,
-            "content": { "application/json": { "schema": schema } }
-        }),
-        None => json!({ "description": description }),
-    }
-}
-
-fn error(description: &str) -> Value {
-    answer(description, Some(schema_ref("Error")))
-}
-
-struct Op {
-    summary: &'static str,
+/// What a route's documentation says in words; everything else is
+/// generated from its handler's types.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Doc {
     tag: &'static str,
-    /// Needs a session (and the CSRF token if it changes state).
-    session: bool,
-    changes_state: bool,
-    params: Vec<Value>,
-    body: Option<Value>,
-    ok: (&'static str, &'static str, Option<Value>),
-    extra: Vec<(&'static str, &'static str)>,
+    summary: &'static str,
     description: Option<&'static str>,
 }
 
-impl Op {
-    fn new(tag: &'static str, summary: &'static str) -> Self {
-        Self {
-            summary,
-            tag,
-            session: true,
-            changes_state: false,
-            params: Vec::new(),
-            body: None,
-            ok: ("200", "OK", None),
-            extra: Vec::new(),
-            description: None,
-        }
-    }
-    fn public(mut self) -> Self {
-        self.session = false;
-        self
-    }
-    fn post(mut self, body: Option<Value>) -> Self {
-        self.changes_state = true;
-        self.body = body;
-        self
-    }
-    fn param(mut self, p: Value) -> Self {
-        self.params.push(p);
-        self
-    }
-    fn ok(
-        mut self,
-        status: &'static str,
-        description: &'static str,
-        schema: Option<Value>,
-    ) -> Self {
-        self.ok = (status, description, schema);
-        self
-    }
-    fn also(mut self, status: &'static str, description: &'static str) -> Self {
-        self.extra.push((status, description));
-        self
-    }
-    fn describe(mut self, d: &'static str) -> Self {
-        self.description = Some(d);
-        self
-    }
-
-    fn build(self) -> Value {
-        let mut responses = Map::new();
-        responses.insert(self.ok.0.into(), answer(self.ok.1, self.ok.2));
-        if self.session {
-            responses.insert("401".into(), error("No session, or it expired."));
-            responses.insert(
-                "403".into(),
-                error("Wrong role, no grant for this record or call, or (on changes) a missing CSRF token or foreign Origin."),
-            );
-        }
-        for (status, description) in self.extra {
-            responses.insert(status.into(), error(description));
-        }
-        let mut op = json!({
-            "summary": self.summary,
-            "tags": [self.tag],
-            "responses": Value::Object(responses),
-        });
-        if let Some(d) = self.description {
-            op["description"] = json!(d);
-        }
-        let mut params = self.params;
-        if self.session && self.changes_state {
-            params.push(json!({ "$ref": "#/components/parameters/CsrfToken" }));
-        }
-        if !params.is_empty() {
-            op["parameters"] = Value::Array(params);
-        }
-        if let Some(body) = self.body {
-            op["requestBody"] = json_body(body);
-        }
-        if self.session {
-            op["security"] = json!([{ "session": [] }]);
-        } else {
-            op["security"] = json!([]);
-        }
-        op
+/// A route's tag and one-line summary.
+pub(crate) const fn doc(tag: &'static str, summary: &'static str) -> Doc {
+    Doc {
+        tag,
+        summary,
+        description: None,
     }
 }
 
-fn path_param(name: &str, description: &str, schema: Value) -> Value {
-    json!({ "name": name, "in": "path", "required": true, "description": description, "schema": schema })
+impl Doc {
+    /// More than the summary says: who may, what it means.
+    pub(crate) const fn describe(self, description: &'static str) -> Doc {
+        Doc {
+            description: Some(description),
+            ..self
+        }
+    }
 }
 
-fn query_param(name: &str, required: bool, description: &str, schema: Value) -> Value {
-    json!({ "name": name, "in": "query", "required": required, "description": description, "schema": schema })
+/// A status a handler may refuse with, and what it means there.
+pub(crate) trait ErrorStatus {
+    const STATUS: u16;
+    const MEANING: &'static str;
 }
 
-fn object(required: &[&str], properties: Value) -> Value {
-    json!({ "type": "object", "required": required, "properties": properties, "additionalProperties": false })
+macro_rules! error_status {
+    ($(#[$doc:meta])* $name:ident, $status:literal, $meaning:literal) => {
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub(crate) struct $name;
+        impl ErrorStatus for $name {
+            const STATUS: u16 = $status;
+            const MEANING: &'static str = $meaning;
+        }
+    };
 }
 
-fn call_param() -> Value {
-    path_param(
-        "call",
-        "The call id (UUID).",
-        json!({ "type": "string", "format": "uuid" }),
-    )
+error_status!(
+    /// 401 from the handler itself (a wrong password).
+    Unauthorized,
+    401,
+    "Wrong login or password (the same answer for both)."
+);
+error_status!(
+    /// 403 from the handler itself: a grant, a call or an Origin it checks.
+    Forbidden,
+    403,
+    "Refused: not a call, record or department of yours, or a foreign Origin; the error says which."
+);
+error_status!(
+    /// 400 from the handler itself (Open311's missing or bad fields).
+    BadRequest,
+    400,
+    "A missing or bad field; the description says which."
+);
+error_status!(
+    /// 403 of Open311: requests are for the configured clients.
+    NoApiKey,
+    403,
+    "No api_key, or one that no configured client has."
+);
+error_status!(
+    NotFound,
+    404,
+    "Not found (or not configured on this hotline); the error names what."
+);
+error_status!(
+    Conflict,
+    409,
+    "Refused by the call centre or by the record's state: `code` says what (with the refusal's fields beside it)."
+);
+error_status!(
+    Invalid,
+    422,
+    "A value is not acceptable: `field` names it and the error says why."
+);
+error_status!(
+    TooMany,
+    429,
+    "Too many attempts from this address or for this login; Retry-After says when to try again."
+);
+error_status!(
+    Unavailable,
+    503,
+    "The call centre did not answer in time; try again."
+);
+
+/// The statuses of a [`Fails`]: a tuple of [`ErrorStatus`]es.
+pub(crate) trait ErrorStatuses {
+    fn statuses() -> Vec<(u16, &'static str)>;
 }
 
-fn callback_param() -> Value {
-    path_param(
-        "id",
-        "The callback's id (a UUID, from GET /api/callbacks).",
-        json!({ "type": "string", "format": "uuid" }),
-    )
-}
-
-fn case_param() -> Value {
-    path_param(
-        "case_ref",
-        "The case reference, with or without dashes (261122-00017-4).",
-        json!({ "type": "string", "pattern": "^[0-9 -]+$" }),
-    )
-}
-
-fn components() -> Value {
-    let s = json!({ "type": "string" });
-    let ns = json!({ "type": ["string", "null"] });
-    let ni = json!({ "type": ["integer", "null"] });
-    let i = json!({ "type": "integer" });
-    json!({
-        "securitySchemes": {
-            "session": {
-                "type": "apiKey", "in": "cookie", "name": crate::SESSION_COOKIE,
-                "description": "Set by POST /api/login: HttpOnly, SameSite=Strict, Secure unless configured off; expires when idle."
+macro_rules! error_statuses {
+    ($($t:ident),*) => {
+        impl<$($t: ErrorStatus),*> ErrorStatuses for ($($t,)*) {
+            fn statuses() -> Vec<(u16, &'static str)> {
+                vec![$(($t::STATUS, $t::MEANING)),*]
             }
-        },
-        "parameters": {
-            "CsrfToken": {
-                "name": "X-CSRF-Token", "in": "header", "required": true,
-                "description": "The session's csrf_token (from login or /api/me); required on every POST.",
-                "schema": s
+        }
+    };
+}
+
+/// Nothing but an internal failure (a 500, never documented: the fuzzer
+/// treats any as a defect).
+impl ErrorStatuses for () {
+    fn statuses() -> Vec<(u16, &'static str)> {
+        Vec::new()
+    }
+}
+
+error_statuses!(A);
+error_statuses!(A, B);
+error_statuses!(A, B, C);
+error_statuses!(A, B, C, D);
+error_statuses!(A, B, C, D, E);
+
+/// A handler's error, with the statuses it may be answered with in its
+/// type: `Result<Json<User>, Fails<(NotFound, Invalid)>>`. Any
+/// [`ConsoleError`] converts into it (`?` works as before); the document
+/// lists the statuses named, and the API fuzzer (`tests/api_fuzz`) fails
+/// on any other.
+pub(crate) struct Fails<S>(ConsoleError, PhantomData<fn() -> S>);
+
+impl<S> std::fmt::Debug for Fails<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Fails").field(&self.0).finish()
+    }
+}
+
+impl<S> IntoResponse for Fails<S> {
+    fn into_response(self) -> Response {
+        self.0.into_response()
+    }
+}
+
+macro_rules! fails_from {
+    ($($t:ty),*) => {$(
+        impl<S> From<$t> for Fails<S> {
+            fn from(e: $t) -> Self {
+                Fails(ConsoleError::from(e), PhantomData)
             }
-        },
-        "schemas": {
-            "Error": object(&["error"], json!({
-                "error": { "type": "string", "description": "For the user; never internal details." },
-                "field": { "type": "string", "description": "The field at fault, for validation errors." },
-                "code": { "type": "string", "description": "Refusals of the call centre (409): what was refused, e.g. not_talking, phone_not_registered, call_ended; the refusal's fields (agent, queue, state, wanted, sip_user) come beside it, for the page to word in the user's language." }
-            })),
-            "User": object(&["id", "login", "display_name", "role", "disabled", "must_change_password", "skills"], json!({
-                "id": i, "login": s, "display_name": s,
-                "role": { "enum": ["agent", "supervisor", "admin", "dispatcher", "handler"] },
-                "department": ns, "disabled": { "type": "boolean" },
-                "must_change_password": { "type": "boolean", "description": "The password was set by an administrator: nothing but POST /api/me/password is allowed until the user chooses their own." },
-                "skills": { "type": "array", "items": object(&["skill", "level"], json!({ "skill": s, "level": i })) }
-            })),
-            "LoginAnswer": object(&["user", "csrf_token"], json!({ "user": schema_ref("User"), "csrf_token": s })),
-            "Me": object(&["user", "csrf_token", "agent"], json!({
-                "user": schema_ref("User"), "csrf_token": s,
-                "agent": { "oneOf": [schema_ref("AgentStatus"), { "type": "null" }] }
-            })),
-            "AgentStatus": object(&["state", "reason", "call", "since_ms"], json!({
-                "state": { "enum": ["logged_out", "available", "offered", "on_call", "wrap_up", "break"] },
-                "reason": ns,
-                "call": { "type": ["string", "null"], "format": "uuid" },
-                "since_ms": { "type": "integer", "description": "Unix ms; keep the newest status seen." }
-            })),
-            "QueueInfo": object(&["name", "department"], json!({ "name": s, "department": s })),
-            "PageConfig": object(&["queues", "departments", "dispositions", "case_categories", "break_reasons", "utc_offset_minutes", "queue_targets"], json!({
-                "queues": { "type": "array", "items": schema_ref("QueueInfo") },
-                "departments": { "type": "array", "items": s },
-                "dispositions": { "type": "array", "items": s },
-                "case_categories": { "type": "array", "items": s },
-                "break_reasons": { "type": "array", "items": s },
-                "utc_offset_minutes": { "type": "integer", "description": "The hotline's local time minus UTC (480 for Asia/Shanghai)." },
-                "queue_targets": { "type": "array", "items": schema_ref("QueueTarget") }
-            })),
-            "Consent": object(&["what", "granted", "channel", "at_ms"], json!({ "what": s, "granted": i, "channel": s, "at_ms": i })),
-            "Citizen": object(&["id", "full_name", "national_id_masked", "preferred_language", "phones", "tags", "consents", "created_at_ms"], json!({
-                "id": i, "full_name": ns,
-                "national_id_masked": { "type": ["string", "null"], "description": "Only the last four characters readable." },
-                "preferred_language": ns,
-                "phones": { "type": "array", "items": s },
-                "tags": { "type": "array", "items": s },
-                "consents": { "type": "array", "items": schema_ref("Consent") },
-                "created_at_ms": i
-            })),
-            "CallSummary": object(&["call_id", "abandoned"], json!({
-                "call_id": s, "caller": ns, "started_at_ms": ni, "ended_at_ms": ni, "queue": ns,
-                "agent": ns, "disposition": ns, "case_ref": ns, "abandoned": i
-            })),
-            "CaseSummary": object(&["case_ref", "category", "department", "status", "summary", "opened_at_ms", "updated_at_ms"], json!({
-                "case_ref": { "type": "string", "pattern": "^[0-9]{12}$" },
-                "citizen": ni, "category": s, "department": s,
-                "status": schema_ref("CaseStatus"), "summary": s,
-                "opened_at_ms": i, "deadline_at_ms": ni, "updated_at_ms": i,
-                "satisfaction": ni, "merged_into": ns
-            })),
-            "CaseStatus": { "enum": ["accepted", "dispatched", "in_progress", "resolved", "closed", "reopened"] },
-            "CaseAnswer": {
-                "allOf": [schema_ref("CaseSummary"), { "type": "object", "required": ["case_ref_display"], "properties": {
-                    "case_ref_display": { "type": "string", "description": "Grouped for reading aloud: 261122-00017-4." }
-                } }]
+        }
+    )*};
+}
+
+fails_from!(
+    hotline_store::StoreError,
+    crate::api::Refused,
+    serde_json::Error
+);
+
+impl<S> From<ConsoleError> for Fails<S> {
+    fn from(e: ConsoleError) -> Self {
+        Fails(e, PhantomData)
+    }
+}
+
+impl<S: ErrorStatuses> OperationOutput for Fails<S> {
+    type Inner = ErrorBody;
+
+    fn inferred_responses(
+        _: &mut GenContext,
+        _: &mut Operation,
+    ) -> Vec<(Option<u16>, ApiResponse)> {
+        S::statuses()
+            .into_iter()
+            .map(|(status, meaning)| (Some(status), described(meaning)))
+            .collect()
+    }
+}
+
+/// 201 with the JSON of what was made.
+#[derive(Debug)]
+pub(crate) struct Created<T>(pub T);
+
+impl<T: serde::Serialize> IntoResponse for Created<T> {
+    fn into_response(self) -> Response {
+        (StatusCode::CREATED, axum::Json(self.0)).into_response()
+    }
+}
+
+impl<T: JsonSchema> OperationOutput for Created<T> {
+    type Inner = T;
+
+    fn inferred_responses(
+        ctx: &mut GenContext,
+        operation: &mut Operation,
+    ) -> Vec<(Option<u16>, ApiResponse)> {
+        <axum::Json<T> as OperationOutput>::inferred_responses(ctx, operation)
+            .into_iter()
+            .map(|(_, mut response)| {
+                response.description = "Created.".into();
+                (Some(201), response)
+            })
+            .collect()
+    }
+}
+
+/// An answer that also sets (or clears) the session cookie.
+#[derive(Debug)]
+pub(crate) struct SetsCookie<T>(pub Option<axum::http::HeaderValue>, pub T);
+
+impl<T: IntoResponse> IntoResponse for SetsCookie<T> {
+    fn into_response(self) -> Response {
+        let mut response = self.1.into_response();
+        if let Some(cookie) = self.0 {
+            response.headers_mut().insert(header::SET_COOKIE, cookie);
+        }
+        response
+    }
+}
+
+impl<T: OperationOutput> OperationOutput for SetsCookie<T> {
+    type Inner = T::Inner;
+
+    fn inferred_responses(
+        ctx: &mut GenContext,
+        operation: &mut Operation,
+    ) -> Vec<(Option<u16>, ApiResponse)> {
+        T::inferred_responses(ctx, operation)
+    }
+}
+
+/// A stored file as a download: its own Content-Type, which no schema
+/// describes beyond "the bytes".
+#[derive(Debug)]
+pub(crate) struct FileDownload(pub [(HeaderName, String); 4], pub Vec<u8>);
+
+impl IntoResponse for FileDownload {
+    fn into_response(self) -> Response {
+        (self.0, self.1).into_response()
+    }
+}
+
+impl OperationOutput for FileDownload {
+    type Inner = Vec<u8>;
+
+    fn inferred_responses(
+        _: &mut GenContext,
+        _: &mut Operation,
+    ) -> Vec<(Option<u16>, ApiResponse)> {
+        vec![(
+            Some(200),
+            ApiResponse {
+                description: "The file, with its own Content-Type, as an attachment (nosniff)."
+                    .into(),
+                content: hotline_store::ATTACHMENT_TYPES
+                    .iter()
+                    .map(|t| {
+                        (
+                            (*t).to_owned(),
+                            media(json_schema!({ "type": "string", "format": "binary" })),
+                        )
+                    })
+                    .collect(),
+                ..Default::default()
             },
-            "CaseNote": object(&["author", "at_ms", "body"], json!({ "author": s, "at_ms": i, "body": s })),
-            "CaseDetail": object(&["case", "call_id", "notes", "case_ref_display"], json!({
-                "case": schema_ref("CaseSummary"), "call_id": ns,
-                "notes": { "type": "array", "items": schema_ref("CaseNote") },
-                "case_ref_display": s
-            })),
-            "CitizenRecord": object(&["citizen", "recent_calls", "open_cases"], json!({
-                "citizen": schema_ref("Citizen"),
-                "recent_calls": { "type": "array", "items": schema_ref("CallSummary"), "description": "Newest first." },
-                "open_cases": { "type": "array", "items": schema_ref("CaseSummary"), "description": "Oldest first." }
-            })),
-            "ScreenPop": object(&["call", "queue", "department", "caller", "waited_ms", "callback", "ivr_path", "ivr_vars", "citizens", "lookup_failed", "offered_at_ms"], json!({
-                "call": { "type": "string", "format": "uuid" }, "queue": s, "department": s, "caller": s,
-                "waited_ms": i, "callback": { "type": "boolean" },
-                "ivr_path": { "type": "array", "items": s },
-                "ivr_vars": { "type": "array", "items": { "type": "array", "prefixItems": [s, s], "minItems": 2, "maxItems": 2 },
-                              "description": "[name, value] pairs the caller entered." },
-                "citizens": { "type": "array", "items": schema_ref("CitizenRecord"), "description": "Empty for an unknown caller." },
-                "lookup_failed": { "type": "boolean", "description": "The store did not answer in time: citizens is empty for that reason." },
-                "offered_at_ms": i
-            })),
-            "AuditEntry": object(&["audit_id", "at_ms", "actor", "action", "reason"], json!({
-                "audit_id": i, "at_ms": i, "actor": s, "action": s, "citizen_id": ni,
-                "case_ref": ns, "via_call": ns, "via_search": ns, "reason": s
-            })),
-            "ConsoleEvent": {
-                "description": "A WebSocket text message: JSON with a `type` tag.",
-                "oneOf": [
-                    { "allOf": [{ "type": "object", "required": ["type"], "properties": { "type": { "const": "state" } } }, schema_ref("AgentStatus")] },
-                    { "allOf": [{ "type": "object", "required": ["type"], "properties": { "type": { "const": "pop" } } }, schema_ref("ScreenPop")] },
-                    object(&["type", "call"], json!({ "type": { "const": "answered" }, "call": s })),
-                    object(&["type", "call", "on"], json!({ "type": { "const": "hold" }, "call": s, "on": { "type": "boolean" } })),
-                    object(&["type", "call", "by"], json!({ "type": { "const": "ended" }, "call": s, "by": s })),
-                    object(&["type", "call", "until_ms"], json!({ "type": { "const": "wrap_up" }, "call": s, "until_ms": i })),
-                    object(&["type", "message"], json!({ "type": { "const": "notice" }, "message": s }))
-                ],
-                "discriminator": { "propertyName": "type" }
-            }
-        }
-    })
+        )]
+    }
 }
 
-/// The whole document.
-pub fn document_value() -> Value {
-    let citizen_list = json!({ "type": "array", "items": schema_ref("CitizenRecord") });
-    let paths = json!({
-        "/": { "get": Op::new("console", "Redirects to the console page.").public()
-            .ok("303", "To /console/.", None).build() },
-        "/console": { "get": Op::new("console", "Redirects to the console page.").public()
-            .ok("303", "To /console/.", None).build() },
-        "/console/": { "get": Op::new("console", "The agent console page (HTML).").public()
-            .ok("200", "text/html", None).build() },
-        "/console/console.js": { "get": Op::new("console", "The console's script.").public()
-            .ok("200", "text/javascript", None).build() },
-        "/console/console.css": { "get": Op::new("console", "The console's style sheet.").public()
-            .ok("200", "text/css", None).build() },
-        "/api/openapi.json": { "get": Op::new("meta", "This document.").public().build() },
-        "/api/login": { "post": Op::new("session", "Log in: sets the session cookie.").public()
-            .post(Some(object(&["login", "password"], json!({ "login": { "type": "string" }, "password": { "type": "string" } }))))
-            .ok("200", "Logged in; the cookie is set.", Some(schema_ref("LoginAnswer")))
-            .also("401", "Wrong login or password (the same answer for both).")
-            .also("403", "Foreign Origin.")
-            .also("429", "Too many attempts from this address or for this login; see Retry-After.")
-            .describe("Rate limited per source address and per login.").build() },
-        "/api/logout": { "post": Op::new("session", "Log out: ends the session, closes its sockets, and logs the agent out of the ACD if it was their last session.")
-            .post(None).ok("204", "Logged out; the cookie is cleared.", None).build() },
-        "/api/me": { "get": Op::new("session", "The user, the CSRF token and the agent's ACD status.")
-            .ok("200", "OK", Some(schema_ref("Me"))).build() },
-        "/api/me/password": { "post": Op::new("session", "Choose your own password: give the current one and the new one (at least 10 characters, not the current one). Your other sessions end; this one goes on.")
-            .post(Some(json!({ "type": "object", "required": ["current", "new"], "additionalProperties": false, "properties": { "current": { "type": "string", "maxLength": 1024 }, "new": { "type": "string", "minLength": 10, "maxLength": 1024 } } })))
-            .ok("204", "Changed.", None)
-            .also("401", "The current password is wrong (counted against the login rate limit).")
-            .also("422", "The new password is too short, too long or the current one (field: password), or the current one is wrong (field: current password).")
-            .also("429", "Too many attempts; Retry-After says when to try again.")
-            .describe("An account whose password an administrator set (new, reset, the first admin's printed one) has user.must_change_password true: every other route answers 403 with code password_change_required until this succeeds.").build() },
-        "/api/config": { "get": Op::new("config", "Lists for the page: queues, departments, dispositions, case categories, break reasons.")
-            .ok("200", "OK", Some(schema_ref("PageConfig"))).build() },
-        "/api/queues": { "get": Op::new("config", "The configured queues (transfer targets).")
-            .ok("200", "OK", Some(json!({ "type": "array", "items": schema_ref("QueueInfo") }))).build() },
-        "/api/queues/waiting": { "get": Op::new("config", "Callers waiting in each queue now (queue, department, waiting, longest_wait_ms), from the ACD's latest live picture: what an agent sees between calls.")
-            .ok("200", "OK", Some(json!({ "type": "array", "items": { "type": "object" } }))).build() },
-        "/api/agent/login": { "post": Op::new("agent", "Start taking calls: binds the agent to their SIP phone and logs them in to the ACD.")
-            .post(None).ok("200", "The new status.", Some(schema_ref("AgentStatus")))
-            .also("409", "The call side refused (e.g. the phone is not registered); the message says why.")
-            .also("503", "The call side did not answer.").build() },
-        "/api/agent/state": { "post": Op::new("agent", "State buttons: available, break (with a reason), logged out.")
-            .post(Some(object(&["state"], json!({ "state": { "enum": ["available", "break", "logged_out"] }, "reason": { "type": "string" } }))))
-            .ok("200", "The new status.", Some(schema_ref("AgentStatus")))
-            .also("409", "The call side refused.").also("422", "Unknown state or missing break reason.")
-            .also("503", "The call side did not answer.").build() },
-        "/api/agent/ws": { "get": Op::new("agent", "The agent's WebSocket: screen-pops and call updates.")
-            .ok("101", "Switching protocols; then ConsoleEvent messages.", None)
-            .describe("Upgrade to a WebSocket (the session cookie and Origin are checked). The server first sends a `state` event, then pushes every ConsoleEvent for this agent (schema ConsoleEvent): `pop` when a call is offered (before the phone rings), then `answered`, `hold`, `ended`, `wrap_up`, `state` and `notice`. The client sends nothing; the server pings every 30 s.").build() },
-        "/api/agent/wrap_up/extend": { "post": Op::new("agent", "Extend the current wrap-up.")
-            .post(Some(object(&["seconds"], json!({ "seconds": { "type": "integer", "minimum": 1, "maximum": 3600 } }))))
-            .ok("200", "The new status.", Some(schema_ref("AgentStatus")))
-            .also("409", "The call side refused.").also("422", "Out of range.").build() },
-        "/api/calls/{call}/hold": { "post": Op::new("calls", "Put the caller on hold or take them off it.").param(call_param())
-            .post(Some(object(&["on"], json!({ "on": { "type": "boolean" } }))))
-            .ok("204", "Done.", None).also("409", "The call side refused.").build() },
-        "/api/calls/{call}/transfer": { "post": Op::new("calls", "Blind transfer to another queue.").param(call_param())
-            .post(Some(object(&["queue"], json!({ "queue": { "type": "string" } }))))
-            .ok("204", "Done.", None).also("409", "The call side refused.").also("422", "Not a configured queue.").build() },
-        "/api/calls/{call}/consult": { "post": Op::new("calls", "Attended transfer: the caller holds while you consult a colleague, the next free agent of a queue, or a configured destination.").param(call_param())
-            .post(Some(object(&[], json!({ "agent": { "type": "string" }, "queue": { "type": "string" }, "destination": { "type": "string" } }))))
-            .ok("200", "Who is being called.", Some(object(&["consulting"], json!({ "consulting": { "type": "string" } }))))
-            .also("409", "The call side refused (not talking, already consulting, the colleague is not available, nobody free in the queue).").also("422", "Not exactly one of agent, queue, destination; or not configured.").build() },
-        "/api/calls/{call}/consult/complete": { "post": Op::new("calls", "Put the caller through to whom you consulted (after they answered).").param(call_param())
-            .post(None).ok("204", "Done.", None).also("409", "The call side refused.").build() },
-        "/api/calls/{call}/consult/return": { "post": Op::new("calls", "Take the caller back; the consulted party is hung up.").param(call_param())
-            .post(None).ok("204", "Done.", None).also("409", "The call side refused.").build() },
-        "/api/calls/{call}/hangup": { "post": Op::new("calls", "Hang up the call.").param(call_param())
-            .post(None).ok("204", "Done.", None).also("409", "The call side refused.").build() },
-        "/api/calls/{call}/wrap_up": { "post": Op::new("calls", "Finish wrap-up with a disposition code.").param(call_param())
-            .post(Some(object(&["disposition"], json!({ "disposition": { "type": "string" } }))))
-            .ok("200", "The new status.", Some(schema_ref("AgentStatus")))
-            .also("409", "The call side refused.").also("422", "Not a configured disposition.").build() },
-        "/api/calls/{call}/citizens": { "get": Op::new("calls", "The screen-pop of a call offered to this agent, read again (audited).").param(call_param())
-            .ok("200", "OK", Some(schema_ref("ScreenPop"))).build() },
-        "/api/citizens": {
-            "get": Op::new("citizens", "Search citizens by phone number, national ID or name (audited; a reason is required).")
-                .param(query_param("q", true, "Phone number, national ID, or part of a name (at least 2 characters).", json!({ "type": "string" })))
-                .param(query_param("reason", true, "Why you search; kept in the audit log.", json!({ "type": "string" })))
-                .ok("200", "Up to 20 records; each is granted to you for 30 minutes.", Some(citizen_list.clone()))
-                .also("422", "Missing reason or bad search terms.").build(),
-            "post": Op::new("citizens", "Quick form for an unknown caller.")
-                .post(Some(object(&["full_name"], json!({
-                    "full_name": { "type": "string" }, "phone": { "type": "string" },
-                    "preferred_language": { "type": "string" }, "national_id": { "type": "string" },
-                    "call": { "type": "string", "format": "uuid", "description": "The caller's call; the record joins its pop." }
-                }))))
-                .ok("201", "Created.", Some(schema_ref("CitizenRecord")))
-                .also("409", "Already in use (e.g. the national ID).").also("422", "Invalid field.").build()
-        },
-        "/api/citizens/{id}": { "get": Op::new("citizens", "One citizen's full record (audited).")
-            .param(path_param("id", "The citizen id.", json!({ "type": "integer" })))
-            .param(query_param("reason", false, "For supervisors and admins without a call or search grant.", json!({ "type": "string" })))
-            .describe("Agents: only a citizen of a call offered to them, found by their own search, or created by them.")
-            .ok("200", "OK", Some(schema_ref("CitizenRecord"))).also("404", "No such citizen.").build() },
-        "/api/cases": { "post": Op::new("cases", "Open a case; linked to the call (CaseLinked) and the citizen when given.")
-            .post(Some(object(&["category", "department"], json!({
-                "call": { "type": "string", "format": "uuid" }, "citizen": { "type": "integer" },
-                "category": { "type": "string" }, "department": { "type": "string" }, "summary": { "type": "string" }
-            }))))
-            .ok("201", "Created; read case_ref_display to the citizen.", Some(schema_ref("CaseAnswer")))
-            .also("422", "Invalid field (category, department, summary).").build() },
-        "/api/cases/{case_ref}": { "get": Op::new("cases", "A case with its notes (audited).").param(case_param())
-            .ok("200", "OK", Some(schema_ref("CaseDetail"))).also("404", "No such case.").build() },
-        "/api/cases/{case_ref}/notes": { "post": Op::new("cases", "Add a note.").param(case_param())
-            .post(Some(object(&["text"], json!({ "text": { "type": "string" } }))))
-            .ok("204", "Added.", None).also("404", "No such case.").also("422", "Empty or too long.").build() },
-        "/api/cases/{case_ref}/status": { "post": Op::new("cases", "Move a case along its lifecycle.").param(case_param())
-            .post(Some(object(&["status"], json!({ "status": schema_ref("CaseStatus") }))))
-            .ok("200", "The case.", Some(schema_ref("CaseAnswer")))
-            .also("404", "No such case.").also("409", "The lifecycle does not allow this move.").also("422", "Unknown status.").build() },
-        "/api/supervisor/ws": { "get": Op::new("supervisor", "Supervisors' WebSocket (wallboard feed).")
-            .ok("101", "Switching protocols; then Wallboard and ConsoleEvent messages.", None)
-            .describe("Supervisors and admins. First the wallboard as this user may see it (schema Wallboard, `type: wallboard`), then a new one each time the hotline publishes its live picture (about every second), and whatever else the hotline pushes to supervisors (ConsoleEvent). A supervisor with a department sees that department's queues and agents; without one, and admins, everything. The client sends nothing; the server pings every 30 s.").build() },
-        "/api/audit": { "get": Op::new("admin", "The audit log of one citizen, or the entries made through one call (screen-pops, cases, supervisors listening in), newest first (admins; itself audited). Give exactly one of citizen and call.")
-            .param(query_param("citizen", false, "The citizen id.", json!({ "type": "integer" })))
-            .param(query_param("call", false, "The call id.", json!({ "type": "string", "format": "uuid" })))
-            .ok("200", "OK", Some(json!({ "type": "array", "items": schema_ref("AuditEntry") }))).build() }
+/// 303 to one of the pages.
+#[derive(Debug)]
+pub(crate) struct SeeOther(pub &'static str);
+
+impl IntoResponse for SeeOther {
+    fn into_response(self) -> Response {
+        axum::response::Redirect::to(self.0).into_response()
+    }
+}
+
+impl OperationOutput for SeeOther {
+    type Inner = ();
+
+    fn inferred_responses(
+        _: &mut GenContext,
+        _: &mut Operation,
+    ) -> Vec<(Option<u16>, ApiResponse)> {
+        vec![(Some(303), described("To the page (Location)."))]
+    }
+}
+
+/// What kind of static file an [`Asset`] is.
+pub(crate) trait AssetKind {
+    const CONTENT_TYPE: &'static str;
+}
+
+macro_rules! asset_kind {
+    ($name:ident, $type:literal) => {
+        #[derive(Debug)]
+        pub(crate) struct $name;
+        impl AssetKind for $name {
+            const CONTENT_TYPE: &'static str = $type;
+        }
+    };
+}
+
+asset_kind!(HtmlPage, "text/html; charset=utf-8");
+asset_kind!(Script, "text/javascript; charset=utf-8");
+asset_kind!(StyleSheet, "text/css; charset=utf-8");
+
+/// One of the pages' static files, with headers that keep it from being
+/// framed or loading anything from elsewhere.
+pub(crate) struct Asset<K>(pub &'static str, pub PhantomData<K>);
+
+impl<K> std::fmt::Debug for Asset<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Asset").field(&self.0.len()).finish()
+    }
+}
+
+impl<K: AssetKind> IntoResponse for Asset<K> {
+    fn into_response(self) -> Response {
+        crate::assets::asset(K::CONTENT_TYPE, self.0)
+    }
+}
+
+impl<K: AssetKind> OperationOutput for Asset<K> {
+    type Inner = String;
+
+    fn inferred_responses(
+        _: &mut GenContext,
+        _: &mut Operation,
+    ) -> Vec<(Option<u16>, ApiResponse)> {
+        vec![(
+            Some(200),
+            with_content(
+                "The file.",
+                K::CONTENT_TYPE,
+                json_schema!({ "type": "string" }),
+            ),
+        )]
+    }
+}
+
+/// The document itself, as `/api/openapi.json` answers it.
+#[derive(Debug)]
+pub(crate) struct DocumentJson(pub Arc<OnceLock<String>>);
+
+impl IntoResponse for DocumentJson {
+    fn into_response(self) -> Response {
+        let body = self.0.get().cloned().unwrap_or_default();
+        let headers: [(HeaderName, &'static str); 1] = [(header::CONTENT_TYPE, "application/json")];
+        (headers, body).into_response()
+    }
+}
+
+impl OperationOutput for DocumentJson {
+    type Inner = Value;
+
+    fn inferred_responses(
+        _: &mut GenContext,
+        _: &mut Operation,
+    ) -> Vec<(Option<u16>, ApiResponse)> {
+        vec![(
+            Some(200),
+            with_content(
+                "This document.",
+                "application/json",
+                json_schema!({ "type": "object", "required": ["openapi", "paths"] }),
+            ),
+        )]
+    }
+}
+
+/// A response with a description only (an error gets the [`ErrorBody`]
+/// when the document is put together).
+pub(crate) fn described(description: &str) -> ApiResponse {
+    ApiResponse {
+        description: description.to_owned(),
+        ..Default::default()
+    }
+}
+
+/// A response with one content type and its schema.
+pub(crate) fn with_content(description: &str, content_type: &str, schema: Schema) -> ApiResponse {
+    ApiResponse {
+        description: description.to_owned(),
+        content: IndexMap::from_iter([(content_type.to_owned(), media(schema))]),
+        ..Default::default()
+    }
+}
+
+pub(crate) fn media(schema: Schema) -> MediaType {
+    MediaType {
+        schema: Some(SchemaObject {
+            json_schema: schema,
+            example: None,
+            external_docs: None,
+        }),
+        ..Default::default()
+    }
+}
+
+/// How a route is reached, for its documentation.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RouteShape<'a> {
+    pub(crate) path: &'a str,
+    /// It needs a session (the guard runs before the handler).
+    pub(crate) guarded: bool,
+    /// A POST or DELETE (the guard wants the CSRF token).
+    pub(crate) changes_state: bool,
+}
+
+thread_local! {
+    /// The generator of the answers' schemas while a document is made
+    /// (aide's context holds the requests').
+    static ANSWERS: RefCell<SchemaGenerator> = RefCell::new(generator(Contract::Serialize));
+}
+
+/// JSON Schema 2020-12 (OpenAPI 3.1's dialect), the schemas collected
+/// under `#/components/schemas`, serde's attributes read as `contract`
+/// says: requests as they deserialize (`deny_unknown_fields`, `default`),
+/// answers as they serialize (every field written is required, `null`
+/// included).
+fn generator(contract: Contract) -> SchemaGenerator {
+    SchemaSettings::draft2020_12()
+        .with(|s| {
+            s.definitions_path = SCHEMAS.into();
+            s.meta_schema = None;
+            s.contract = contract;
+        })
+        .into_generator()
+}
+
+/// Starts a document on this thread: aide's generation context for the
+/// requests' schemas, a fresh one for the answers'.
+pub(crate) fn start() {
+    aide::generate::reset_context();
+    in_context(|ctx| ctx.schema = generator(Contract::Deserialize));
+    ANSWERS.with(|a| *a.borrow_mut() = generator(Contract::Serialize));
+}
+
+/// Runs `f` with the answers' generator in aide's context.
+fn with_answers<R>(ctx: &mut GenContext, f: impl FnOnce(&mut GenContext) -> R) -> R {
+    ANSWERS.with(|a| std::mem::swap(&mut ctx.schema, &mut *a.borrow_mut()));
+    let result = f(ctx);
+    ANSWERS.with(|a| std::mem::swap(&mut ctx.schema, &mut *a.borrow_mut()));
+    result
+}
+
+/// One route's operation, from its handler's input and output types.
+pub(crate) fn operation<I: OperationInput, O: OperationOutput>(
+    shape: RouteShape<'_>,
+    doc: Doc,
+) -> Value {
+    let mut op = Operation::default();
+    let mut answers: Vec<(Option<u16>, ApiResponse)> = Vec::new();
+    let error_body = in_context(|ctx| {
+        I::operation_input(ctx, &mut op);
+        // Inputs may answer before the handler (a WebSocket's 101).
+        if let Some(early) = op.responses.take() {
+            answers.extend(early.responses.into_iter().filter_map(|(status, answer)| {
+                match (status, answer) {
+                    (
+                        aide::openapi::StatusCode::Code(code),
+                        aide::openapi::ReferenceOr::Item(a),
+                    ) => Some((Some(code), a)),
+                    _ => None,
+                }
+            }));
+        }
+        answers.extend(I::inferred_early_responses(ctx, &mut op));
+        with_answers(ctx, |ctx| {
+            answers.extend(O::inferred_responses(ctx, &mut op));
+            ctx.schema.subschema_for::<ErrorBody>()
+        })
     });
+    if shape.guarded {
+        answers.push((Some(401), described("No session, or it expired.")));
+        answers.push((
+            Some(403),
+            described(if shape.changes_state {
+                "Your role may not do this, your password must be changed first (code password_change_required), or a missing CSRF token or a foreign Origin."
+            } else {
+                "Your role may not do this, or your password must be changed first (code password_change_required)."
+            }),
+        ));
+    }
+    let mut responses: IndexMap<u16, ApiResponse> = IndexMap::new();
+    for (status, answer) in answers {
+        let status = status.unwrap_or(200);
+        match responses.get_mut(&status) {
+            Some(seen) => {
+                if !seen.description.contains(&answer.description) {
+                    seen.description = format!("{} {}", seen.description, answer.description);
+                }
+                seen.content.extend(answer.content);
+            }
+            None => {
+                responses.insert(status, answer);
+            }
+        }
+    }
+    for (status, answer) in responses.iter_mut() {
+        if *status >= 400 && answer.content.is_empty() {
+            answer
+                .content
+                .insert("application/json".into(), media(error_body.clone()));
+        }
+    }
+    responses.sort_keys();
+
+    let mut value = serde_json::to_value(&op).unwrap_or_else(|_| json!({}));
+    let object = value
+        .as_object_mut()
+        .expect("an Operation is a JSON object");
+    object.insert("tags".into(), json!([doc.tag]));
+    object.insert("summary".into(), json!(doc.summary));
+    if let Some(description) = doc.description {
+        object.insert("description".into(), json!(description));
+    }
+    name_path_parameters(object, shape.path);
+    if shape.guarded && shape.changes_state {
+        let params = object
+            .entry("parameters")
+            .or_insert_with(|| json!([]))
+            .as_array_mut()
+            .expect("parameters are a list");
+        params.push(json!({ "$ref": "#/components/parameters/CsrfToken" }));
+    }
+    object.insert(
+        "security".into(),
+        if shape.guarded {
+            json!([{ "session": [] }])
+        } else {
+            json!([])
+        },
+    );
+    let responses: Map<String, Value> = responses
+        .into_iter()
+        .map(|(status, answer)| {
+            (
+                status.to_string(),
+                serde_json::to_value(answer).unwrap_or_else(|_| json!({})),
+            )
+        })
+        .collect();
+    object.insert("responses".into(), Value::Object(responses));
+    value
+}
+
+/// [`PathArg`](crate::extract::PathArg) documents its values in order
+/// (it cannot see the route); they take the names of the path's `{…}`
+/// segments here.
+fn name_path_parameters(object: &mut Map<String, Value>, path: &str) {
+    let names: Vec<&str> = path
+        .split('/')
+        .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .collect();
+    let params = object
+        .entry("parameters")
+        .or_insert_with(|| json!([]))
+        .as_array_mut()
+        .expect("parameters are a list");
+    let mut names = names.into_iter();
+    for param in params.iter_mut().filter(|p| p["in"] == "path") {
+        if let Some(name) = names.next() {
+            param["name"] = json!(name);
+        }
+    }
+    // A segment the handler reads as axum's plain `Path<String>` (Open311).
+    for name in names {
+        params.push(json!({
+            "name": name, "in": "path", "required": true,
+            "description": "A path segment, read as text.",
+            "schema": { "type": "string" }
+        }));
+    }
+    if params.is_empty() {
+        object.remove("parameters");
+    }
+}
+
+/// Points the `$ref`s to `renamed` schemas at their `…Answer` names.
+fn rename_refs(value: &mut Value, renamed: &[String]) {
+    match value {
+        Value::Object(object) => {
+            if let Some(Value::String(target)) = object.get_mut("$ref") {
+                if let Some(name) = target.strip_prefix(SCHEMAS) {
+                    if renamed.iter().any(|r| r == name) {
+                        *target = format!("{SCHEMAS}{name}Answer");
+                    }
+                }
+            }
+            object.values_mut().for_each(|v| rename_refs(v, renamed));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| rename_refs(v, renamed)),
+        _ => {}
+    }
+}
+
+/// The whole document, from the routes' operations, with the schemas the
+/// generation collected.
+pub(crate) fn finish(mut operations: Vec<(&'static str, &'static str, Value)>) -> Value {
+    let (mut schemas, answers) = in_context(|ctx| {
+        let answers = with_answers(ctx, |ctx| {
+            // The WebSockets' messages, which no HTTP answer carries.
+            ctx.schema.subschema_for::<crate::api::ConsoleEvent>();
+            ctx.schema
+                .subschema_for::<crate::wallboard::WallboardView>();
+            ctx.schema.take_definitions(true)
+        });
+        (ctx.schema.take_definitions(true), answers)
+    });
+    // A type in requests and in answers has one schema when both read the
+    // same; otherwise the answers' is `<Name>Answer`, and the answers'
+    // references follow it.
+    let renamed: Vec<String> = answers
+        .iter()
+        .filter(|(name, schema)| schemas.get(*name).is_some_and(|s| s != *schema))
+        .map(|(name, _)| name.clone())
+        .collect();
+    let mut answers = Value::Object(answers);
+    rename_refs(&mut answers, &renamed);
+    for (_, _, operation) in &mut operations {
+        rename_refs(&mut operation["responses"], &renamed);
+    }
+    if let Value::Object(answers) = answers {
+        for (name, schema) in answers {
+            let name = if renamed.contains(&name) {
+                format!("{name}Answer")
+            } else {
+                name
+            };
+            schemas.insert(name, schema);
+        }
+    }
+    let mut paths = Map::new();
+    for (method, path, operation) in operations {
+        let item = paths
+            .entry(path.to_owned())
+            .or_insert_with(|| json!({}))
+            .as_object_mut()
+            .expect("a path item is a JSON object");
+        item.insert(method.to_owned(), operation);
+    }
     json!({
         "openapi": "3.1.0",
+        "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
         "info": {
             "title": "Hotline agent console API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "REST + WebSocket API of the Hotline agent console. Log in with POST /api/login (session cookie), send the returned csrf_token as X-CSRF-Token on every POST, and open /api/agent/ws for screen-pops. Agents see a citizen record only through a call offered to them or their own audited search; every view is in the audit log."
+            "description": "REST + WebSocket API of the Hotline agent console. Log in with POST /api/login (session cookie), send the returned csrf_token as X-CSRF-Token on every POST and DELETE, and open /api/agent/ws for screen-pops. Agents see a citizen record only through a call offered to them or their own audited search; every view is in the audit log. Errors are JSON (schema ErrorBody) with the status each operation lists."
         },
-        "paths": with_entries(with_entries(with_entries(paths, pages_and_reports()), work_orders()), accounts()),
-        "components": with_schemas(components(), report_schemas()),
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "session": {
+                    "type": "apiKey", "in": "cookie", "name": crate::SESSION_COOKIE,
+                    "description": "Set by POST /api/login: HttpOnly, SameSite=Strict, Secure unless configured off; expires when idle."
+                }
+            },
+            "parameters": {
+                "CsrfToken": {
+                    "name": "X-CSRF-Token", "in": "header", "required": true,
+                    "description": "The session's csrf_token (from login or /api/me); required on every POST and DELETE.",
+                    "schema": { "type": "string" }
+                }
+            }
+        },
         "tags": [
             { "name": "session" }, { "name": "agent" }, { "name": "calls" }, { "name": "citizens" },
             { "name": "cases" }, { "name": "config" }, { "name": "supervisor" },
             { "name": "reports", "description": "Historical statistics (definitions in docs/statistics.md), JSON or CSV." },
+            { "name": "orders" }, { "name": "open311" },
             { "name": "admin" }, { "name": "console" }, { "name": "pages" }, { "name": "meta" }
         ]
     })
-}
-
-/// The admins' routes for accounts and phones.
-fn accounts() -> Value {
-    let login = || {
-        path_param(
-            "login",
-            "The account's or phone's login.",
-            json!({ "type": "string" }),
-        )
-    };
-    let user = || Some(schema_ref("User"));
-    let with_password = || {
-        Some(
-            json!({ "type": "object", "description": "user (User) and one_time_password: shown only in this answer; the user must change it at their first login." }),
-        )
-    };
-    let with_secret = || {
-        Some(
-            json!({ "type": "object", "description": "phone (login, realm, algorithms; never a hash) and secret: shown only in this answer, to be entered in the phone; only its digest hashes (HA1, MD5 and SHA-256) are stored." }),
-        )
-    };
-    let role_body = json!({ "type": "object", "required": ["role"], "additionalProperties": false, "properties": {
-        "role": { "type": "string", "enum": ["agent", "supervisor", "admin", "dispatcher", "handler"] },
-        "department": { "type": ["string", "null"], "description": "A handler's departments (the catalogue's codes, comma-separated); an agent's or supervisor's department." } } });
-    json!({
-        "/api/admin/users": {
-            "get": Op::new("admin", "Every console account (never a password hash).")
-                .ok("200", "OK", Some(json!({ "type": "array", "items": schema_ref("User") }))).build(),
-            "post": Op::new("admin", "Create an account with a one-time password.")
-                .post(Some(json!({ "type": "object", "required": ["login", "role"], "additionalProperties": false, "properties": {
-                    "login": { "type": "string", "pattern": "^[A-Za-z0-9._-]{1,64}$" },
-                    "role": { "type": "string", "enum": ["agent", "supervisor", "admin", "dispatcher", "handler"] },
-                    "display_name": { "type": ["string", "null"], "maxLength": 200 },
-                    "department": { "type": ["string", "null"] },
-                    "skills": { "type": "array", "items": { "type": "object", "required": ["skill", "level"], "properties": { "skill": { "type": "string" }, "level": { "type": "integer", "minimum": 1, "maximum": 10 } } } } } })))
-                .ok("201", "Created.", with_password())
-                .also("409", "The login is taken.").also("422", "A bad value (login, role, department, skills).").build()
-        },
-        "/api/admin/users/{login}/role": { "post": Op::new("admin", "Give an account another role and department; its sessions end within a second.")
-            .param(login()).post(Some(role_body))
-            .ok("200", "The account.", user()).also("404", "No such account.").also("422", "A bad value.").build() },
-        "/api/admin/users/{login}/disable": { "post": Op::new("admin", "Disable an account (a leaver): it can no longer log in, its sessions and WebSockets close at once, its history stays.")
-            .param(login()).post(None)
-            .ok("200", "The account.", user()).also("404", "No such account.").build() },
-        "/api/admin/users/{login}/enable": { "post": Op::new("admin", "Let a disabled account log in again.")
-            .param(login()).post(None)
-            .ok("200", "The account.", user()).also("404", "No such account.").build() },
-        "/api/admin/users/{login}/reset_password": { "post": Op::new("admin", "Give an account a new one-time password; its sessions end and it must choose its own at the next login.")
-            .param(login()).post(None)
-            .ok("200", "The account and its one-time password.", with_password()).also("404", "No such account.").build() },
-        "/api/admin/phones": {
-            "get": Op::new("admin", "The SIP phone accounts (login, realm, algorithms; never a hash).")
-                .ok("200", "OK", Some(json!({ "type": "array", "items": { "type": "object" } }))).build(),
-            "post": Op::new("admin", "Create a SIP phone account with a generated secret; it can register within a second.")
-                .post(Some(json!({ "type": "object", "required": ["login"], "additionalProperties": false, "properties": {
-                    "login": { "type": "string", "pattern": "^[A-Za-z0-9._-]{1,64}$", "description": "The agent's login: the ACD rings the phone of this name." },
-                    "algorithms": { "type": "array", "items": { "type": "string", "enum": ["MD5", "SHA-256"] }, "description": "This phone's challenge order (default: sip.digest_algorithms)." } } })))
-                .ok("201", "Created.", with_secret())
-                .also("409", "That phone exists.").also("422", "A bad login or algorithm.").build()
-        },
-        "/api/admin/phones/{login}/reset_secret": { "post": Op::new("admin", "Give a phone a new secret: the old one stops registering.")
-            .param(login()).post(None)
-            .ok("200", "The phone and its secret.", with_secret()).also("404", "No such phone.").build() },
-        "/api/admin/phones/{login}": { "delete": Op::new("admin", "Remove a phone account: it is unregistered within a second.")
-            .param(login()).post(None)
-            .ok("204", "Removed.", None).also("404", "No such phone.").build() }
-    })
-}
-
-fn with_entries(mut base: Value, more: Value) -> Value {
-    if let (Some(base), Value::Object(more)) = (base.as_object_mut(), more) {
-        base.extend(more);
-    }
-    base
-}
-
-fn with_schemas(mut components: Value, more: Value) -> Value {
-    if let Some(schemas) = components.get_mut("schemas") {
-        *schemas = with_entries(schemas.take(), more);
-    }
-    components
-}
-
-fn report_params(op: Op, groups: Option<&'static str>) -> Op {
-    let op = op
-        .param(query_param("from", false, "First local day (2026-11-22) or Unix ms (rounded down to a quarter hour). Default: today.", json!({ "type": "string" })))
-        .param(query_param("to", false, "Last local day, included (2026-11-22), or Unix ms, excluded (rounded up to a quarter hour). Default: now. At most 400 days.", json!({ "type": "string" })))
-        .param(query_param("tz", false, "Local time minus UTC in minutes, a multiple of 15 (480 for Asia/Shanghai). Default: the hotline's.", json!({ "type": "integer" })))
-        .param(query_param("format", false, "json (default) or csv (UTF-8 with a byte-order mark; a download).", json!({ "enum": ["json", "csv"] })))
-        .also("422", "A parameter is invalid (the field says which).");
-    match groups {
-        Some(groups) => op.param(query_param(
-            "group",
-            false,
-            groups,
-            json!({ "type": "string" }),
-        )),
-        None => op,
-    }
-}
-
-fn bucket_param() -> Value {
-    query_param(
-        "bucket",
-        false,
-        "15min, hour, day (default), week or whole; hours and days start on local time, weeks on Monday. At most 3,000 buckets.",
-        json!({ "enum": ["15min", "hour", "day", "week", "whole"] }),
-    )
-}
-
-fn report_answer(row: &str) -> Value {
-    json!({
-        "type": "object",
-        "required": ["from_ms", "to_ms", "tz", "bucket", "group", "rows"],
-        "properties": {
-            "from_ms": { "type": "integer" }, "to_ms": { "type": "integer" },
-            "tz": { "type": "integer" }, "bucket": { "type": "string" }, "group": { "type": "string" },
-            "rows": { "type": "array", "items": schema_ref(row) }
-        },
-        "description": "JSON; with format=csv the same rows as text/csv, one line per row."
-    })
-}
-
-/// The wallboard, the reports and the pages.
-/// The work-order API (`handlers/orders.rs`).
-fn work_orders() -> Value {
-    let reference = || {
-        path_param(
-            "reference",
-            "The order's reference: 12 digits, grouped or not (261204-00017-3).",
-            json!({ "type": "string" }),
-        )
-    };
-    let order = || {
-        Some(
-            json!({ "type": "object", "description": "OrderAnswer: order (the folded WorkOrder: reference, channel, category, citizen, location, summary, created_at/by, phase, department, deadline, handler, pending_extension, notes, attachments (id, at, by, name, content_type, bytes, sha256), reply, closure, follow_up_due, awaiting_follow_up, follow_ups, linked, merged_into, counters), reference_display, events, history (GET only: every OrderEvent, oldest first), personal_masked, may (the commands you may give now)." }),
-        )
-    };
-    let lines = || {
-        Some(
-            json!({ "type": "array", "items": { "type": "object", "description": "OrderLine: reference, category, department, phase, class (new, in_progress, due_soon, overdue; null when no department has it), channel, district, street, deadline, handler, extension_pending, reminded (the department was reminded of the deadline in force), opened_at, updated_at, returns, urges, reopens. No personal data." } }),
-        )
-    };
-    let department = || {
-        query_param(
-            "department",
-            false,
-            "A department code of the catalogue; defaults to a handler's own.",
-            json!({ "type": "string" }),
-        )
-    };
-    let limit = || {
-        query_param(
-            "limit",
-            false,
-            "At most this many lines (1-500).",
-            json!({ "type": "integer", "minimum": 1, "maximum": 500 }),
-        )
-    };
-    let refused = "The orders core refused (code: wrong_phase, role_not_allowed, not_your_department, unknown_category, unknown_street, ...), the order was contested too often, or the case is not a work order.";
-    json!({
-        "/open311/v2/services.json": { "get": Op::new("open311", "Open311 GeoReport v2: the services (the catalogue's categories).").public()
-            .ok("200", "Services: service_code, service_name, description, metadata (true), type, keywords, group.", Some(json!({ "type": "array", "items": { "type": "object" } }))).build() },
-        "/open311/v2/services/{service}": { "get": Op::new("open311", "Open311: a service's definition (its attributes district and street, from the catalogue).").public()
-            .param(path_param("service", "The service_code, with .json.", json!({ "type": "string" })))
-            .ok("200", "The definition.", Some(json!({ "type": "object" }))).also("404", "No such service.").build() },
-        "/open311/v2/requests.json": {
-            "post": Op::new("open311", "Open311: submit a service request (form-encoded or JSON): api_key, service_code, lat and long or address_string, attribute[district], attribute[street], description, phone (links a known citizen). It becomes a work order (channel web) dispatched by the catalogue.").public()
-                .ok("201", "[{service_request_id, service_notice, account_id}]", Some(json!({ "type": "array", "items": { "type": "object" } })))
-                .also("400", "A missing or bad field, or the orders core refused (unknown district or street).").also("403", "No or unknown api_key.").build(),
-            "get": Op::new("open311", "Open311: service requests by service_request_id (comma-separated), or by service_code, start_date, end_date (w3c datetimes) and status (open, closed), the latest first, 500 at most. Needs api_key.").public()
-                .ok("200", "Requests: service_request_id, status, status_notes, service_name, service_code, description, agency_responsible, service_notice, requested/updated/expected_datetime, address, lat, long.", Some(json!({ "type": "array", "items": { "type": "object" } })))
-                .also("400", "A bad date or status.").also("403", "No or unknown api_key.").build(),
-        },
-        "/open311/v2/requests/{request}": { "get": Op::new("open311", "Open311: one service request (with the department's reply as status_notes). Needs api_key.").public()
-            .param(path_param("request", "The service_request_id, with .json.", json!({ "type": "string" })))
-            .ok("200", "[request]", Some(json!({ "type": "array", "items": { "type": "object" } })))
-            .also("403", "No or unknown api_key.").also("404", "No such request.").build() },
-        "/api/orders/catalogue": { "get": Op::new("orders", "The dispatch catalogue: categories (department, deadline in working days, follow-up), departments, districts and their streets.")
-            .ok("200", "OK", Some(json!({ "type": "object" }))).also("404", "Work orders are not configured.").build() },
-        "/api/orders": { "post": Op::new("orders", "Take an order down (受理), then dispatch it to its category's department (default), resolve it on the call, or keep it at the hotline.")
-            .post(Some(object(&["category", "address", "district", "street", "summary"], json!({
-                "call": { "type": "string", "format": "uuid", "description": "A call offered to you; the order is linked to it." },
-                "citizen": { "type": "integer", "description": "A citizen you hold a grant for." },
-                "channel": { "type": "string", "enum": ["call", "voice_message", "web", "email", "other"] },
-                "category": { "type": "string" }, "address": { "type": "string" },
-                "district": { "type": "string" }, "street": { "type": "string" },
-                "latitude": { "type": "number" }, "longitude": { "type": "number" },
-                "summary": { "type": "string" },
-                "then": { "type": "string", "enum": ["dispatch", "resolve", "keep"] },
-                "reply": { "type": "string", "description": "What the citizen was told (then = resolve)." }
-            }))))
-            .ok("201", "Taken down (and sent on, if that was allowed).", order())
-            .also("409", refused).also("422", "A bad value (field named).")
-            .describe("Agents and supervisors. The reference is the day's next case reference; the order is linked to the call, as a case would be.").build() },
-        "/api/orders/inbox": { "get": Op::new("orders", "A page of a department's inbox, the earliest deadline first.")
-            .param(department())
-            .param(query_param("class", false, "Only this class.", json!({ "type": "string", "enum": ["new", "in_progress", "due_soon", "overdue"] })))
-            .param(query_param("after", false, "The `next` cursor of the previous page.", json!({ "type": "string" })))
-            .param(limit())
-            .ok("200", "OK", Some(object(&["orders", "next"], json!({ "orders": lines().unwrap_or_default(), "next": { "type": ["string", "null"] } }))))
-            .describe("Every department reads every department's inbox.").build() },
-        "/api/orders/counts": { "get": Op::new("orders", "How many of a department's orders are new, in progress, due soon and overdue.")
-            .param(department())
-            .ok("200", "OK", Some(object(&["new", "in_progress", "due_soon", "overdue"], json!({ "new": { "type": "integer" }, "in_progress": { "type": "integer" }, "due_soon": { "type": "integer" }, "overdue": { "type": "integer" } })))).build() },
-        "/api/orders/overdue": { "get": Op::new("orders", "Orders past their deadline and not closed, the most overdue first: one department's or every one's.")
-            .param(department()).param(limit()).ok("200", "OK", lines()).build() },
-        "/api/orders/awaiting_dispatch": { "get": Op::new("orders", "New and returned orders waiting at the hotline for a dispatcher, the oldest first.")
-            .param(limit()).ok("200", "OK", lines()).build() },
-        "/api/orders/follow_ups": { "get": Op::new("orders", "The follow-up (回访) lists, one line per reporter: for_agents (the hotline does not call them again) and due (calls due now).")
-            .param(limit()).ok("200", "{for_agents, due}: lines of order, reporter, citizen, category, department, due_at, next_call_at, attempts, last_outcome.", Some(json!({ "type": "object" }))).build() },
-        "/api/orders/mine": { "get": Op::new("orders", "The orders you took down, the latest first, with their class while a department has them.")
-            .param(limit()).ok("200", "OK", lines()).build() },
-        "/api/orders/{reference}": { "get": Op::new("orders", "One order with its history and the commands you may give it (audited).")
-            .param(reference()).ok("200", "OK", order())
-            .also("404", "No such order.").also("409", "The case is not a work order (a case from before work orders).")
-            .describe("The citizen (and merged reporters) are null for handlers of other departments (personal_masked).").build() },
-        "/api/orders/{reference}/commands": { "post": Op::new("orders", "Give the order a command: dispatch, resolve_on_call {reply}, accept, add_note {text}, request_extension {working_days, reason}, decide_extension {approve}, return {reason}, redispatch {department}, urge {note}, reply {text}, close, record_follow_up {reporter, score}.")
-            .param(reference())
-            .post(Some(json!({ "type": "object", "required": ["command"], "properties": { "command": { "type": "string" } } })))
-            .ok("200", "The order as it now is.", order())
-            .also("404", "No such order.").also("409", refused).also("422", "A bad value.")
-            .describe("The orders core decides who may: agents take down, dispatch and resolve on the call; the handling department's handlers accept, note, ask for an extension, return, reply and close; dispatchers re-dispatch; supervisors urge and decide extensions.").build() },
-        "/api/orders/{reference}/attachments": { "post": attach_op(reference(), order()) },
-        "/api/orders/{reference}/attachments/{id}": { "get": Op::new("orders", "One file of the order, as a download (audited).")
-            .param(reference())
-            .param(path_param("id", "The attachment's number on the order (1, 2, ...).", json!({ "type": "integer", "minimum": 1 })))
-            .ok("200", "The file, with its Content-Type, as an attachment (nosniff).", None)
-            .also("404", "No such order or attachment, or its file was erased.")
-            .describe("For the hotline's staff and the handling department's handlers; other departments get 403 (and see no file names).").build() },
-        "/api/orders/{reference}/merge": { "post": Op::new("orders", "Merge this order into another that reports the same thing (并单); its reporter is followed up with the master's.")
-            .param(reference())
-            .post(Some(object(&["into"], json!({ "into": { "type": "string" } }))))
-            .ok("200", "The master order as it now is.", order())
-            .also("404", "No such order.").also("409", refused).build() },
-    })
-}
-
-/// The upload: the body is the file itself, not JSON.
-fn attach_op(reference: Value, order: Option<Value>) -> Value {
-    let mut op = Op::new("orders", "Add a file to the order (a photo, a letter): the body is the file, its Content-Type the file's type.")
-        .param(reference)
-        .param(query_param("name", true, "The file's name, without folders (at most 120 characters).", json!({ "type": "string" })))
-        .post(None)
-        .ok("201", "The order as it now is, the file in its attachments.", order)
-        .also("404", "No such order.").also("409", "Refused: not the handling department's handler, the order merged, or 20 files already.")
-        .also("422", "Empty, over 10 MiB, or not image/jpeg, image/png, image/webp, application/pdf, text/plain, audio/wav or audio/mpeg.")
-        .describe("Only the handling department's handlers add files, as for notes.")
-        .build();
-    op["requestBody"] = json!({ "required": true, "content": { "*/*": { "schema": { "type": "string", "format": "binary" } } } });
-    op
-}
-
-fn pages_and_reports() -> Value {
-    let page = |summary: &'static str| {
-        Op::new("pages", summary)
-            .public()
-            .ok("200", "text/html, text/javascript or text/css", None)
-            .build()
-    };
-    let redirect = |to: &'static str| Op::new("pages", to).public().ok("303", to, None).build();
-    json!({
-        "/wallboard": { "get": redirect("Redirects to /wallboard/.") },
-        "/wallboard/": { "get": page("The live wallboard (HTML), for a wall screen.") },
-        "/wallboard/wallboard.js": { "get": page("The wallboard's script.") },
-        "/reports": { "get": redirect("Redirects to /reports/.") },
-        "/reports/": { "get": page("The historical reports (HTML): charts, tables, exports.") },
-        "/reports/reports.js": { "get": page("The reports' script.") },
-        "/departments": { "get": redirect("Redirects to /departments/.") },
-        "/departments/": { "get": page("The department view (HTML): cases, deadlines, satisfaction.") },
-        "/departments/departments.js": { "get": page("The department view's script.") },
-        "/callbacks": { "get": redirect("Redirects to /callbacks/.") },
-        "/callbacks/": { "get": page("The callback list (HTML), for supervisors: priority and cancel.") },
-        "/callbacks/callbacks.js": { "get": page("The callback list's script.") },
-        "/orders": { "get": redirect("Redirects to /orders/.") },
-        "/orders/": { "get": page("Work orders (HTML): a department's inbox, the hotline's lists, one order with its history and commands.") },
-        "/orders/orders.js": { "get": page("The work orders page's script.") },
-        "/admin": { "get": redirect("Redirects to /admin/.") },
-        "/admin/": { "get": page("Accounts (HTML), for admins: users, roles, one-time passwords, SIP phones.") },
-        "/admin/admin.js": { "get": page("The accounts page's script.") },
-        "/ui/common.js": { "get": page("Login, language and API helpers shared by the pages.") },
-        "/ui/texts.js": { "get": page("The pages' words in English and Chinese.") },
-        "/ui/charts.js": { "get": page("The pages' SVG charts.") },
-        "/ui/pages.css": { "get": page("The pages' style sheet.") },
-        "/api/callbacks": { "get": Op::new("supervisor", "The callback list: open callbacks in the order they are worked, then the last 7 days' closed ones.")
-            .ok("200", "Callbacks (id, call, number, queue, kind, language, priority, requested_at, not_before, expires_at, attempts, status, outcome, last_call, updated_at, updated_by).", Some(json!({ "type": "array", "items": { "type": "object" } })))
-            .describe("Supervisors see the queues of their department (all without one); admins everything. Status: pending, placing, done, failed, expired, cancelled. Numbers are masked (first three and last four digits, e.g. 138****8000): the list needs no more to be worked, and the full number stays with the call's audited record.").build() },
-        "/api/supervisor/agents/{agent}/monitor": { "post": Op::new("supervisor", "Listen in on the agent's conversation, whisper to the agent (the citizen never hears it), barge in, or stop. The hotline calls your own phone (the SIP user named like your login) and mixes it in; asked again, the mode changes. Audited through the call.")
-            .param(path_param("agent", "The agent's login, as on the wallboard.", json!({ "type": "string" })))
-            .post(Some(object(&["mode"], json!({ "mode": { "type": "string", "enum": ["listen", "whisper", "barge", "stop"] } }))))
-            .ok("200", "Your phone is being called (or the mode changed, or you left).", Some(object(&["call", "mode"], json!({ "call": { "type": "string", "format": "uuid" }, "mode": { "type": "string" } }))))
-            .also("404", "No such agent on your wallboard.").also("409", "The agent is not talking with a citizen, your phone is not registered, another supervisor is on the call, or you are not on it (stop).").build() },
-        "/api/callbacks/{id}/cancel": { "post": Op::new("supervisor", "Cancel an open callback (taken out of the queue if it waits there).").param(callback_param())
-            .ok("204", "Cancelled.", None)
-            .also("404", "No such callback, or not in your departments.").also("409", "It is not open any more (code callback_closed).").build() },
-        "/api/callbacks/{id}/priority": { "post": Op::new("supervisor", "Change an open callback's priority (higher is placed sooner).").param(callback_param())
-            .post(Some(object(&["priority"], json!({ "priority": { "type": "integer", "minimum": 0, "maximum": 255 } }))))
-            .ok("204", "Changed.", None)
-            .also("404", "No such callback, or not in your departments.").also("409", "It is not open any more (code callback_closed).").also("422", "A bad priority.").build() },
-        "/api/wallboard": { "get": Op::new("supervisor", "The live wallboard as you may see it.")
-            .ok("200", "OK", Some(schema_ref("Wallboard")))
-            .describe("The same view /api/supervisor/ws pushes. Supervisors: their departments' queues and agents (all without a department); admins: everything; agents: only their own row (queues empty). `live` is false until the hotline has published its live picture.").build() },
-        "/api/reports/queues": { "get": report_params(Op::new("reports", "Queue figures per queue, department or in total, by bucket."), Some("queue (default), department or total."))
-            .param(bucket_param())
-            .param(query_param("queue", false, "Only this queue.", json!({ "type": "string" })))
-            .ok("200", "OK", Some(report_answer("QueueRow")))
-            .describe("Supervisors (their departments' queues) and admins. Each row is the store's QueueRow: offered, answered, abandoned (short abandons apart), both service levels, ASA, AHT, abandonment rate... Queues use their own service-level T.").build() },
-        "/api/reports/waits": { "get": report_params(Op::new("reports", "Waiting-time distribution of answered and abandoned callers."), Some("queue (default), department or total."))
-            .param(query_param("queue", false, "Only this queue.", json!({ "type": "string" })))
-            .ok("200", "OK", Some(report_answer("WaitRow")))
-            .describe("Over the whole interval (no buckets). Bands end at 5, 10, 20, 30, 60, 120 and 300 s, then everything longer; abandons include short ones.").build() },
-        "/api/reports/agents": { "get": report_params(Op::new("reports", "Agent figures by bucket: offers, answers, ring-no-answers, transfers, handle times, surveys."), None)
-            .param(bucket_param())
-            .param(query_param("agent", false, "Only this agent. Agents may name only themselves (and get only their own rows without it).", json!({ "type": "string" })))
-            .ok("200", "OK", Some(report_answer("AgentRow")))
-            .describe("Supervisors see the agents of their departments (by the agent's department or a skill named like one of their queues), admins everyone, agents themselves.").build() },
-        "/api/reports/occupancy": { "get": report_params(Op::new("reports", "Agent occupancy by bucket, from the agent state history."), None)
-            .param(bucket_param())
-            .param(query_param("agent", false, "Only this agent (agents: only themselves).", json!({ "type": "string" })))
-            .ok("200", "OK", Some(report_answer("OccupancyRow"))).build() },
-        "/api/reports/ivr": { "get": report_params(Op::new("reports", "Incoming calls per IVR path, with containment."), Some("path (default), after (with node) or total."))
-            .param(bucket_param())
-            .param(query_param("node", false, "With group=after: count the node chosen after this one.", json!({ "type": "string" })))
-            .ok("200", "OK", Some(report_answer("IvrRow")))
-            .describe("Supervisors without a department and admins (the IVR serves the whole centre).").build() },
-        "/api/reports/cases": { "get": report_params(Op::new("reports", "The public-service report: cases by category and department."), Some("category_department (default), department or category."))
-            .ok("200", "OK", Some(report_answer("CaseRow")))
-            .describe("Cases opened in the interval (on time, late, pending, satisfaction) and open or overdue now. Supervisors see their departments' cases.").build() },
-        "/api/reports/orders": { "get": report_params(Op::new("reports", "The official work-order figures: accepted, resolved on the call, dispatched, returns, extensions, closed on time, overdue, reopens, follow-ups, satisfaction, time to close."), Some("department (default), category, district or street."))
-            .param(query_param("bucket", false, "day (default), week, month or whole.", json!({ "enum": ["day", "week", "month", "whole"] })))
-            .ok("200", "OK", Some(json!({ "type": "object", "description": "{from_ms, to_ms, tz, bucket, group, rows: [{key, bucket_start_ms, figures: OrderFigures}]}; every figure is defined in docs/statistics.md (Work orders)." })))
-            .describe("from and to are local dates (whole days). Figures are kept in the store's one local offset; tz, if given, must be it. A department's supervisor reads their departments' rows of the department grouping only.").build() }
-    })
-}
-
-/// Schemas of the wallboard and the reports' rows.
-fn report_schemas() -> Value {
-    let s = json!({ "type": "string" });
-    let i = json!({ "type": "integer" });
-    let ni = json!({ "type": ["integer", "null"] });
-    let nn = json!({ "type": ["number", "null"] });
-    let level = json!({ "enum": ["ok", "warn", "alert"] });
-    json!({
-        "Wallboard": object(&["type", "at_ms", "live", "utc_offset_minutes", "day_start_ms", "today_read_at_ms", "scope", "queues", "agents"], json!({
-            "type": { "const": "wallboard" }, "at_ms": i, "live": { "type": "boolean" },
-            "utc_offset_minutes": i, "day_start_ms": { "type": "integer", "description": "Local midnight: today's figures start here." },
-            "today_read_at_ms": { "type": ["integer", "null"], "description": "When today's figures were read from the store (every 5 s at most)." },
-            "scope": { "description": "\"all\", your departments, or \"self\"." },
-            "queues": { "type": "array", "items": schema_ref("WallQueue") },
-            "agents": { "type": "array", "items": schema_ref("WallAgent") }
-        })),
-        "WallQueue": object(&["queue", "department", "waiting", "longest_wait_ms", "agents_logged_in", "available", "offered", "on_call", "wrap_up", "on_break", "today", "target", "levels"], json!({
-            "queue": s, "department": s,
-            "waiting": { "type": "integer", "description": "Callers waiting now." },
-            "longest_wait_ms": i, "agents_logged_in": i, "available": i,
-            "offered": { "type": "integer", "description": "Agents whose phone rings now." },
-            "on_call": i, "wrap_up": i, "on_break": i,
-            "today": object(&["offered", "answered", "answered_within_threshold", "abandoned", "short_abandoned", "overflowed", "callback_requests", "service_level", "service_level_strict", "asa_ms", "abandonment_rate", "max_queued_ms"], json!({
-                "offered": i, "answered": i, "answered_within_threshold": i, "abandoned": i, "short_abandoned": i,
-                "overflowed": i, "callback_requests": i, "service_level": nn, "service_level_strict": nn,
-                "asa_ms": nn, "abandonment_rate": nn, "max_queued_ms": ni
-            })),
-            "target": schema_ref("QueueTarget"),
-            "levels": object(&["waiting", "longest_wait", "service_level"], json!({ "waiting": level, "longest_wait": level, "service_level": level }))
-        })),
-        "QueueTarget": object(&["queue", "service_level_secs", "service_level_target", "max_waiting", "max_wait_secs"], json!({
-            "queue": s, "service_level_secs": i, "service_level_target": { "type": "number" }, "max_waiting": i, "max_wait_secs": i
-        })),
-        "WallAgent": object(&["agent", "state", "reason", "in_state_ms", "calls_answered", "queues", "answered_today", "aht_today_ms"], json!({
-            "agent": s, "state": { "enum": ["logged_out", "available", "offered", "on_call", "wrap_up", "break"] },
-            "reason": { "type": ["string", "null"] }, "in_state_ms": i, "calls_answered": i,
-            "queues": { "type": "array", "items": s }, "answered_today": i, "aht_today_ms": nn
-        })),
-        "Survey": object(&["count", "mean", "distribution"], json!({
-            "count": i, "mean": nn, "distribution": { "type": "array", "items": i, "minItems": 5, "maxItems": 5, "description": "How many gave 1, 2, 3, 4 and 5." }
-        })),
-        "QueueRow": object(&["key", "bucket_start_ms", "figures"], json!({
-            "key": s, "bucket_start_ms": i,
-            "figures": { "type": "object", "description": "The store's QueueFigures: offered, answered, answered_within_threshold, abandoned, abandoned_within_threshold, short_abandoned, overflowed, callback_requests, callbacks_answered, transferred_out, ended_in_queue, still_waiting, ring_no_answers, total_answer_wait_ms, max_queued_ms, handled, talk_ms, hold_ms, wrap_ms, service_level, service_level_strict, asa_ms, aht_ms, abandonment_rate, survey (Survey)." }
-        })),
-        "WaitRow": object(&["key", "answered", "abandoned", "bands"], json!({
-            "key": s, "answered": i, "abandoned": i,
-            "bands": { "type": "array", "items": object(&["up_to_secs", "answered", "abandoned"], json!({ "up_to_secs": ni, "answered": i, "abandoned": i })) }
-        })),
-        "AgentRow": object(&["agent", "bucket_start_ms", "figures"], json!({
-            "agent": s, "bucket_start_ms": i,
-            "figures": { "type": "object", "description": "The store's AgentFigures: offers, answered, callbacks_answered, ring_no_answers, transferred_out, handled, talk_ms, hold_ms, wrap_ms, aht_ms, survey (Survey)." }
-        })),
-        "OccupancyRow": object(&["agent", "bucket_start_ms", "on_call_ms", "wrap_up_ms", "available_ms", "offered_ms", "break_ms", "occupancy"], json!({
-            "agent": s, "bucket_start_ms": i, "on_call_ms": i, "wrap_up_ms": i, "available_ms": i, "offered_ms": i, "break_ms": i,
-            "occupancy": { "type": ["number", "null"], "description": "(on_call + wrap_up) / (on_call + wrap_up + available + offered)." }
-        })),
-        "IvrRow": object(&["key", "bucket_start_ms", "figures"], json!({
-            "key": s, "bucket_start_ms": i,
-            "figures": { "type": "object", "description": "The store's IvrFigures: calls, answered, queued, agent_answered, abandoned, in_progress, contained, self_service, voicemail, callback_request, caller_hung_up, other_ended, containment_rate." }
-        })),
-        "CaseRow": object(&["category", "department", "opened", "with_deadline", "on_time", "late", "pending", "on_time_rate", "open_now", "overdue_now", "satisfaction"], json!({
-            "category": s, "department": s, "opened": i, "with_deadline": i, "on_time": i, "late": i, "pending": i,
-            "on_time_rate": { "type": ["number", "null"], "description": "on_time / (on_time + late)." },
-            "open_now": i, "overdue_now": i, "satisfaction": schema_ref("Survey")
-        }))
-    })
-}
-
-/// `GET /api/openapi.json`.
-pub(crate) async fn document() -> Response {
-    let body = document_value().to_string();
-    let headers: [(HeaderName, &'static str); 1] = [(header::CONTENT_TYPE, "application/json")];
-    (headers, body).into_response()
 }

@@ -73,7 +73,7 @@ pub(crate) fn queue_thresholds(stats: &StatisticsConfig) -> BTreeMap<String, Thr
 }
 
 /// How a figure stands against its threshold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
     Ok,
@@ -105,7 +105,7 @@ fn level_above(value: Option<f64>, target: f64) -> Level {
 }
 
 /// The colours of one queue.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct QueueLevels {
     pub waiting: Level,
     pub longest_wait: Level,
@@ -115,7 +115,7 @@ pub struct QueueLevels {
 
 /// A queue's figures since local midnight (queue entries of today, as the
 /// store counts them; see [`QueueFigures`] for each definition).
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct QueueToday {
     pub offered: i64,
     pub answered: i64,
@@ -153,7 +153,7 @@ impl From<&QueueFigures> for QueueToday {
 }
 
 /// One queue on the wallboard: now, today, its targets and colours.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct WallQueue {
     #[serde(flatten)]
     pub now: LiveQueue,
@@ -163,7 +163,7 @@ pub struct WallQueue {
 }
 
 /// One agent on the wallboard.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct WallAgent {
     pub agent: String,
     pub state: String,
@@ -180,8 +180,9 @@ pub struct WallAgent {
 
 /// The wallboard as one viewer sees it: `{"type":"wallboard", ...}` on the
 /// supervisor WebSocket, and the answer of `GET /api/wallboard`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(tag = "type", rename = "wallboard")]
+#[schemars(rename = "WallboardView")]
 pub struct WallboardView {
     /// When the live picture was taken.
     pub at_ms: i64,
@@ -194,9 +195,19 @@ pub struct WallboardView {
     /// When today's figures were read from the store (`None`: not read).
     pub today_read_at_ms: Option<i64>,
     /// What the viewer sees: `"all"`, their departments, or `"self"`.
+    #[schemars(schema_with = "scope_schema")]
     pub scope: serde_json::Value,
     pub queues: Vec<WallQueue>,
     pub agents: Vec<WallAgent>,
+}
+
+fn scope_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "anyOf": [
+            { "enum": ["all", "self"] },
+            { "type": "array", "items": { "type": "string" } }
+        ]
+    })
 }
 
 /// Today's figures as last read from the store.

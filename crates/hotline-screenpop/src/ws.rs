@@ -9,7 +9,7 @@
 
 use std::time::{Duration, Instant};
 
-use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
 use axum::extract::State;
 use axum::response::Response;
 use axum::Extension;
@@ -17,6 +17,7 @@ use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use tokio::sync::mpsc;
 
 use crate::api::{AgentRequest, AgentStatus, ConsoleEvent};
+use crate::extract::SocketUpgrade;
 use crate::handlers::auth::STATUS_TIMEOUT;
 use crate::hub::Audience;
 use crate::scope::Scope;
@@ -33,7 +34,7 @@ const MAX_INCOMING: usize = 4 * 1024;
 pub(crate) async fn agent_socket(
     State(app): State<App>,
     Extension(me): Extension<Authed>,
-    upgrade: WebSocketUpgrade,
+    SocketUpgrade(upgrade): SocketUpgrade,
 ) -> Response {
     upgrade
         .max_message_size(MAX_INCOMING)
@@ -63,7 +64,7 @@ pub(crate) async fn agent_socket(
 pub(crate) async fn supervisor_socket(
     State(app): State<App>,
     Extension(me): Extension<Authed>,
-    upgrade: WebSocketUpgrade,
+    SocketUpgrade(upgrade): SocketUpgrade,
 ) -> Response {
     upgrade
         .max_message_size(MAX_INCOMING)

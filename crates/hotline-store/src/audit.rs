@@ -88,7 +88,7 @@ impl AuditContext {
 }
 
 /// One audit entry.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, schemars::JsonSchema)]
 pub struct AuditEntry {
     pub audit_id: i64,
     pub at_ms: i64,

@@ -17,7 +17,7 @@ use crate::error::{Result, StoreError};
 use crate::Store;
 
 /// Why the hotline owes the citizen a call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CallbackKind {
     /// Asked for in the IVR while the hotline was closed.
@@ -33,7 +33,7 @@ pub enum CallbackKind {
 /// pending → placing → done (a person talked to the citizen), or back to
 /// pending for a retry, or failed (attempts used up); pending or placing →
 /// expired (its window passed) or cancelled (a supervisor).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CallbackStatus {
     Pending,
@@ -110,7 +110,7 @@ pub struct NewCallback {
 }
 
 /// One callback as the list holds it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Callback {
     pub id: CallbackId,
     pub call: CallId,

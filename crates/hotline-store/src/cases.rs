@@ -29,7 +29,7 @@ use crate::Store;
 /// Allowed moves: accepted → dispatched → in_progress → resolved → closed;
 /// accepted → resolved (settled during the call); resolved or closed →
 /// reopened; reopened → dispatched, in_progress or resolved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CaseStatus {
     Accepted,
@@ -108,7 +108,7 @@ pub struct NewCase {
 }
 
 /// A case as lists show it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct CaseSummary {
     pub case_ref: CaseRef,
     pub citizen: Option<CitizenId>,
@@ -143,7 +143,7 @@ pub struct CaseStatusInfo {
 }
 
 /// A note on a case.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, schemars::JsonSchema)]
 pub struct CaseNote {
     pub author: String,
     pub at_ms: i64,
@@ -151,7 +151,7 @@ pub struct CaseNote {
 }
 
 /// A case with its notes.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct CaseDetail {
     pub case: CaseSummary,
     pub call_id: Option<String>,

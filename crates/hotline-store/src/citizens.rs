@@ -31,7 +31,7 @@ pub struct NewCitizen {
 }
 
 /// A consent given or withdrawn.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, schemars::JsonSchema)]
 pub struct Consent {
     /// What the consent is for, e.g. `recording`, `sms_updates`, `survey`.
     pub what: String,
@@ -43,7 +43,7 @@ pub struct Consent {
 }
 
 /// The person, without their history.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Citizen {
     pub id: CitizenId,
     pub full_name: Option<String>,
@@ -58,7 +58,7 @@ pub struct Citizen {
 }
 
 /// One past call, as the screen-pop lists it.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, schemars::JsonSchema)]
 pub struct CallSummary {
     pub call_id: String,
     pub caller: Option<String>,
@@ -73,7 +73,7 @@ pub struct CallSummary {
 
 /// What the agent sees when a call is offered: the person, their last
 /// [`SCREEN_POP_CALLS`] calls and their open cases.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct CitizenRecord {
     pub citizen: Citizen,
     /// Newest first.

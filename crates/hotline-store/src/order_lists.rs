@@ -103,11 +103,12 @@ impl FromStr for InboxCursor {
 }
 
 /// One page of an inbox, most urgent (earliest deadline) first.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct InboxPage {
     pub orders: Vec<OrderLine>,
     /// Set when more lines follow: pass it as [`InboxQuery::after`].
     #[serde(serialize_with = "serialize_cursor")]
+    #[schemars(with = "Option<String>")]
     pub next: Option<InboxCursor>,
 }
 
@@ -122,7 +123,7 @@ fn serialize_cursor<S: serde::Serializer>(
 }
 
 /// How many orders of each class a department's inbox holds.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct InboxCounts {
     pub new: u64,
     pub in_progress: u64,
@@ -131,7 +132,7 @@ pub struct InboxCounts {
 }
 
 /// An order as lists show it, from its projection.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct OrderLine {
     pub reference: CaseRef,
     pub category: CategoryCode,
@@ -159,7 +160,7 @@ pub struct OrderLine {
 
 /// A reporter of a closed order still to be followed up (回访): the
 /// hotline's next call to them is due, or they wait on the agents' list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct FollowUpDue {
     /// The order followed up (for a merged duplicate's reporter: its master).
     pub order: CaseRef,

@@ -163,7 +163,7 @@ pub struct OrderReportQuery {
 
 /// The time from acceptance (受理) to a department's close (办结), in
 /// calendar hours, over the closes counted in [`OrderFigures::closed`].
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CloseTimes {
     /// Closes timed (= `closed`).
     pub count: i64,
@@ -178,7 +178,7 @@ pub struct CloseTimes {
 /// One key's work-order figures in one bucket. Counts are events placed
 /// in the bucket in which they happened, unless said otherwise; ratios are
 /// of counts of the same bucket, and `None` when the denominator is 0.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct OrderFigures {
     /// Orders accepted (受理: created), merged duplicates included.
     pub accepted: i64,
@@ -255,7 +255,7 @@ pub struct OrderFigures {
 }
 
 /// A report row.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct OrderReportRow {
     /// The department, category, district or `district/street`.
     pub key: String,

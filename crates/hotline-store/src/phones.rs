@@ -16,7 +16,7 @@ use crate::Store;
 /// A phone's account as stored: who registers, and what the registrar
 /// needs to check them. Neither its `Debug` nor its JSON shows the hashes
 /// (they register as this phone as well as the secret does).
-#[derive(Clone, PartialEq, Eq, Serialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct PhoneAccount {
     /// The SIP user (the agent's login: the ACD rings the phone of this name).
     pub login: String,

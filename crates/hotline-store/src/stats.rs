@@ -81,7 +81,7 @@ impl Default for Thresholds {
 /// The size of the report's time buckets. Buckets are aligned on local
 /// time (UTC + the query's offset): hours and days start on the local hour
 /// and at local midnight, weeks on Monday at local midnight.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Bucket {
     Minutes15,
@@ -162,7 +162,7 @@ pub enum IvrGrouping {
 }
 
 /// Post-call survey scores (1 worst to 5 best).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, schemars::JsonSchema)]
 pub struct SurveyFigures {
     /// Surveys answered.
     pub count: i64,
@@ -177,7 +177,7 @@ pub struct SurveyFigures {
 /// entered the queue. The outcomes add up:
 /// `offered = answered + abandoned + short_abandoned + overflowed +
 /// callback_requests + ended_in_queue + still_waiting`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct QueueFigures {
     /// Entries into the queue. A call transferred from A to B is offered
     /// to both; IVR hang-ups before queueing are not offered anywhere;
@@ -243,7 +243,7 @@ pub struct QueueFigures {
 }
 
 /// A queue report row.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct QueueRow {
     /// Queue, department, or [`TOTAL_KEY`].
     pub key: String,
@@ -255,7 +255,7 @@ pub struct QueueRow {
 /// One agent's figures in one bucket. Offers and ring-no-answers are
 /// placed by when they happened; everything else by when the agent
 /// answered.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AgentFigures {
     /// Times the agent's phone rang for a call (or callback).
     pub offers: i64,
@@ -279,7 +279,7 @@ pub struct AgentFigures {
 }
 
 /// An agent report row.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AgentRow {
     pub agent: String,
     pub bucket_start_ms: i64,
@@ -288,7 +288,7 @@ pub struct AgentRow {
 
 /// Incoming calls by IVR path, placed in the bucket of the call's start.
 /// Outgoing callback calls are not counted.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct IvrFigures {
     /// Incoming calls.
     pub calls: i64,
@@ -321,7 +321,7 @@ pub struct IvrFigures {
 }
 
 /// An IVR report row.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct IvrRow {
     /// Path, next node, or [`TOTAL_KEY`].
     pub key: String,
@@ -330,7 +330,7 @@ pub struct IvrRow {
 }
 
 /// One agent's time in one bucket, from the agent state history.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct OccupancyRow {
     pub agent: String,
     pub bucket_start_ms: i64,
@@ -353,7 +353,7 @@ pub struct OccupancyRow {
 /// Cases of one category and department: on-time figures for the cases
 /// opened in the interval, open and overdue figures as of `now`. Cases
 /// merged into another (duplicates) are left out.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CaseRow {
     pub category: String,
     pub department: String,

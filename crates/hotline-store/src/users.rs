@@ -17,7 +17,7 @@ use crate::Store;
 pub const MIN_PASSWORD_CHARS: usize = 10;
 
 /// What a user may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Answers calls and takes orders down.
@@ -55,7 +55,7 @@ impl Role {
 }
 
 /// A skill with a level (1 to 10, higher is better), used by ACD routing.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, schemars::JsonSchema)]
 pub struct Skill {
     pub skill: String,
     pub level: i64,
@@ -77,7 +77,7 @@ pub struct NewUser {
 }
 
 /// A user as the consoles see it (never the hash).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct User {
     pub id: i64,
     pub login: String,

@@ -126,6 +126,22 @@ impl TryFrom<String> for CaseRef {
     }
 }
 
+/// Twelve digits as answers write them; a request may group them with
+/// spaces and dashes (`261122-00017-4`), as [`CaseRef::parse`] reads them.
+impl schemars::JsonSchema for CaseRef {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "CaseRef".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": "^[ -]*([0-9][ -]*){12}$",
+            "description": "A case reference: twelve digits, the last a Damm check digit (261122000174); requests may group them with spaces or dashes (261122-00017-4).",
+        })
+    }
+}
+
 impl From<CaseRef> for String {
     fn from(value: CaseRef) -> Self {
         value.0

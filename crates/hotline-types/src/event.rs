@@ -12,7 +12,19 @@ use crate::{AgentId, CallId, CaseRef, EventId, QueueId};
 ///
 /// Plain integers store and compare the same way in SQLite and PostgreSQL,
 /// and statistics intervals are arithmetic on them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(transparent)]
 pub struct Timestamp(pub i64);
 

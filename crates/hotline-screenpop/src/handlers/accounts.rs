@@ -9,25 +9,28 @@
 //! accounts check (within a second); a removed phone is unregistered at
 //! the next phone check.
 
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::State;
+use axum::response::NoContent;
 use axum::{Extension, Json};
 use hotline_orders::DepartmentId;
 use hotline_store::{
     digest_algorithm, generated_secret, NewUser, PhoneAccount, Role, Skill, User,
     ONE_TIME_PASSWORD_CHARS, PHONE_SECRET_CHARS,
 };
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ConsoleError;
-use crate::extract::JsonBody;
+use crate::extract::{JsonBody, PathArg};
+use crate::openapi::{Conflict, Created, Fails, Forbidden, Invalid, NotFound};
 use crate::session::Authed;
 use crate::{wall_clock, App};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewAccount {
     login: String,
+    #[schemars(extend("enum" = ["agent", "supervisor", "admin", "dispatcher", "handler"]))]
     role: String,
     display_name: Option<String>,
     department: Option<String>,
@@ -35,36 +38,41 @@ pub(crate) struct NewAccount {
     skills: Vec<SkillBody>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SkillBody {
     skill: String,
     level: i64,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RoleChange {
+    #[schemars(extend("enum" = ["agent", "supervisor", "admin", "dispatcher", "handler"]))]
     role: String,
+    /// A handler's departments (the catalogue's codes, comma-separated);
+    /// an agent's or supervisor's department.
     department: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct WithPassword {
     user: User,
     /// Shown once: the user must change it at their first login.
     one_time_password: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewPhone {
     login: String,
+    /// The phone's challenge order; empty for the hotline's.
     #[serde(default)]
+    #[schemars(extend("items" = { "enum": ["MD5", "SHA-256"] }))]
     algorithms: Vec<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct WithSecret {
     phone: PhoneAccount,
     /// Shown once, to be entered in the phone; only its digest hashes are kept.
@@ -113,7 +121,7 @@ async fn user_named(app: &App, login: &str) -> Result<User, ConsoleError> {
 }
 
 /// `GET /api/admin/users`: every account (never a password hash).
-pub(crate) async fn users(State(app): State<App>) -> Result<Json<Vec<User>>, ConsoleError> {
+pub(crate) async fn users(State(app): State<App>) -> Result<Json<Vec<User>>, Fails<()>> {
     Ok(Json(app.store.list_users().await?))
 }
 
@@ -122,7 +130,7 @@ pub(crate) async fn add_user(
     State(app): State<App>,
     Extension(me): Extension<Authed>,
     JsonBody(body): JsonBody<NewAccount>,
-) -> Result<(StatusCode, Json<WithPassword>), ConsoleError> {
+) -> Result<Created<WithPassword>, Fails<(Invalid, Conflict)>> {
     let role = role(&body.role)?;
     check_department(&app, role, body.department.as_deref())?;
     let password = generated_secret(ONE_TIME_PASSWORD_CHARS);
@@ -149,64 +157,63 @@ pub(crate) async fn add_user(
         )
         .await?;
     tracing::info!(admin = %me.user.login, login = %user.login, role = user.role.as_str(), "account created");
-    Ok((
-        StatusCode::CREATED,
-        Json(WithPassword {
-            user,
-            one_time_password: password,
-        }),
-    ))
+    Ok(Created(WithPassword {
+        user,
+        one_time_password: password,
+    }))
 }
 
 /// `POST /api/admin/users/{login}/role`: another role and department.
 pub(crate) async fn set_role(
     State(app): State<App>,
     Extension(me): Extension<Authed>,
-    Path(login): Path<String>,
+    PathArg(login): PathArg<String>,
     JsonBody(body): JsonBody<RoleChange>,
-) -> Result<Json<User>, ConsoleError> {
+) -> Result<Json<User>, Fails<(Invalid, Forbidden, NotFound)>> {
     let role = role(&body.role)?;
     check_department(&app, role, body.department.as_deref())?;
     if login == me.user.login && role != Role::Admin {
         return Err(ConsoleError::Forbidden {
             reason: "an admin cannot take away their own admin role",
-        });
+        }
+        .into());
     }
     app.store
         .set_role(&login, role, body.department.as_deref())
         .await?;
     tracing::info!(admin = %me.user.login, %login, role = role.as_str(), "account's role changed");
     let _ = crate::Console::from_app(&app).enforce_accounts().await;
-    user_named(&app, &login).await.map(Json)
+    Ok(Json(user_named(&app, &login).await?))
 }
 
 /// `POST /api/admin/users/{login}/disable`: a leaver; sessions end at once.
 pub(crate) async fn disable_user(
     State(app): State<App>,
     Extension(me): Extension<Authed>,
-    Path(login): Path<String>,
-) -> Result<Json<User>, ConsoleError> {
+    PathArg(login): PathArg<String>,
+) -> Result<Json<User>, Fails<(Forbidden, NotFound)>> {
     if login == me.user.login {
         return Err(ConsoleError::Forbidden {
             reason: "an admin cannot disable their own account",
-        });
+        }
+        .into());
     }
     app.store.set_user_disabled(&login, true).await?;
     tracing::info!(admin = %me.user.login, %login, "account disabled");
     // At once rather than at the next second's check.
     let _ = crate::Console::from_app(&app).enforce_accounts().await;
-    user_named(&app, &login).await.map(Json)
+    Ok(Json(user_named(&app, &login).await?))
 }
 
 /// `POST /api/admin/users/{login}/enable`.
 pub(crate) async fn enable_user(
     State(app): State<App>,
     Extension(me): Extension<Authed>,
-    Path(login): Path<String>,
-) -> Result<Json<User>, ConsoleError> {
+    PathArg(login): PathArg<String>,
+) -> Result<Json<User>, Fails<(NotFound,)>> {
     app.store.set_user_disabled(&login, false).await?;
     tracing::info!(admin = %me.user.login, %login, "account enabled");
-    user_named(&app, &login).await.map(Json)
+    Ok(Json(user_named(&app, &login).await?))
 }
 
 /// `POST /api/admin/users/{login}/reset_password`: a new one-time
@@ -214,8 +221,8 @@ pub(crate) async fn enable_user(
 pub(crate) async fn reset_password(
     State(app): State<App>,
     Extension(me): Extension<Authed>,
-    Path(login): Path<String>,
-) -> Result<Json<WithPassword>, ConsoleError> {
+    PathArg(login): PathArg<String>,
+) -> Result<Json<WithPassword>, Fails<(NotFound,)>> {
     let password = generated_secret(ONE_TIME_PASSWORD_CHARS);
     app.store.set_one_time_password(&login, &password).await?;
     tracing::info!(admin = %me.user.login, %login, "password reset");
@@ -227,9 +234,7 @@ pub(crate) async fn reset_password(
 }
 
 /// `GET /api/admin/phones`: the phone accounts (never a hash).
-pub(crate) async fn phones(
-    State(app): State<App>,
-) -> Result<Json<Vec<PhoneAccount>>, ConsoleError> {
+pub(crate) async fn phones(State(app): State<App>) -> Result<Json<Vec<PhoneAccount>>, Fails<()>> {
     Ok(Json(app.store.phone_accounts().await?))
 }
 
@@ -252,7 +257,7 @@ pub(crate) async fn add_phone(
     State(app): State<App>,
     Extension(me): Extension<Authed>,
     JsonBody(body): JsonBody<NewPhone>,
-) -> Result<(StatusCode, Json<WithSecret>), ConsoleError> {
+) -> Result<Created<WithSecret>, Fails<(Invalid, Conflict)>> {
     let secret = generated_secret(PHONE_SECRET_CHARS);
     let phone = PhoneAccount::with_secret(
         &body.login,
@@ -262,7 +267,7 @@ pub(crate) async fn add_phone(
     );
     app.store.add_phone_account(&phone, wall_clock()).await?;
     tracing::info!(admin = %me.user.login, phone = %phone.login, "phone account created");
-    Ok((StatusCode::CREATED, Json(WithSecret { phone, secret })))
+    Ok(Created(WithSecret { phone, secret }))
 }
 
 /// `POST /api/admin/phones/{login}/reset_secret`: the old secret stops
@@ -270,8 +275,8 @@ pub(crate) async fn add_phone(
 pub(crate) async fn reset_phone_secret(
     State(app): State<App>,
     Extension(me): Extension<Authed>,
-    Path(login): Path<String>,
-) -> Result<Json<WithSecret>, ConsoleError> {
+    PathArg(login): PathArg<String>,
+) -> Result<Json<WithSecret>, Fails<(NotFound,)>> {
     let existing =
         app.store
             .phone_account(&login)
@@ -298,9 +303,9 @@ pub(crate) async fn reset_phone_secret(
 pub(crate) async fn remove_phone(
     State(app): State<App>,
     Extension(me): Extension<Authed>,
-    Path(login): Path<String>,
-) -> Result<StatusCode, ConsoleError> {
+    PathArg(login): PathArg<String>,
+) -> Result<NoContent, Fails<(NotFound,)>> {
     app.store.remove_phone_account(&login).await?;
     tracing::info!(admin = %me.user.login, phone = %login, "phone account removed");
-    Ok(StatusCode::NO_CONTENT)
+    Ok(NoContent)
 }

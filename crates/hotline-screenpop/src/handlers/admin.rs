@@ -5,14 +5,17 @@ use axum::extract::State;
 use axum::{Extension, Json};
 use hotline_store::{Access, AuditContext, AuditEntry};
 use hotline_types::{CallId, CitizenId};
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::error::ConsoleError;
 use crate::extract::QueryArgs;
+use crate::openapi::{Fails, Invalid};
 use crate::session::Authed;
 use crate::{wall_clock, App};
 
-#[derive(Debug, Deserialize)]
+/// Exactly one of the two.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AuditQuery {
     citizen: Option<i64>,
@@ -24,7 +27,7 @@ pub(crate) async fn audit(
     State(app): State<App>,
     Extension(me): Extension<Authed>,
     QueryArgs(q): QueryArgs<AuditQuery>,
-) -> Result<Json<Vec<AuditEntry>>, ConsoleError> {
+) -> Result<Json<Vec<AuditEntry>>, Fails<(Invalid,)>> {
     let ctx = AuditContext {
         actor: me.user.login.clone(),
         access: Access::Administration,
@@ -38,7 +41,8 @@ pub(crate) async fn audit(
             return Err(ConsoleError::Invalid {
                 field: "query",
                 reason: "give exactly one of citizen and call".into(),
-            })
+            }
+            .into())
         }
     };
     Ok(Json(trail))

@@ -6,14 +6,16 @@
 use std::time::{Duration, Instant};
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::response::NoContent;
 use axum::{Extension, Json};
 use hotline_types::{AgentId, CallId, QueueId};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::api::{AgentRequest, AgentStatus, ConsultRequest, Refused, RequestedState};
 use crate::error::ConsoleError;
 use crate::extract::{JsonBody, PathArg};
+use crate::openapi::{Conflict, Fails, Forbidden, Invalid, Unavailable};
 use crate::session::Authed;
 use crate::{App, ACD_REPLY_TIMEOUT};
 
@@ -38,7 +40,7 @@ fn my_call(app: &App, me: &Authed, call: CallId) -> Result<(), ConsoleError> {
 pub(crate) async fn login(
     State(app): State<App>,
     Extension(me): Extension<Authed>,
-) -> Result<Json<AgentStatus>, ConsoleError> {
+) -> Result<Json<AgentStatus>, Fails<(Conflict, Unavailable)>> {
     let agent = me.agent();
     let answer = app
         .ask(ACD_REPLY_TIMEOUT, |reply| AgentRequest::Login {
@@ -47,14 +49,17 @@ pub(crate) async fn login(
             reply,
         })
         .await?;
-    refused(answer).map(Json)
+    Ok(Json(refused(answer)?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct StateBody {
+    #[schemars(extend("enum" = ["available", "break", "logged_out"]))]
     state: String,
+    /// Why, for a break (1 to 64 characters).
     #[serde(default)]
+    #[schemars(length(max = 64))]
     reason: Option<String>,
 }
 
@@ -63,7 +68,7 @@ pub(crate) async fn set_state(
     State(app): State<App>,
     Extension(me): Extension<Authed>,
     JsonBody(body): JsonBody<StateBody>,
-) -> Result<Json<AgentStatus>, ConsoleError> {
+) -> Result<Json<AgentStatus>, Fails<(Invalid, Conflict, Unavailable)>> {
     let state = match body.state.as_str() {
         "available" => RequestedState::Available,
         "logged_out" => RequestedState::LoggedOut,
@@ -73,7 +78,8 @@ pub(crate) async fn set_state(
                 return Err(ConsoleError::Invalid {
                     field: "reason",
                     reason: "a break needs a reason of 1 to 64 characters".into(),
-                });
+                }
+                .into());
             }
             RequestedState::Break { reason }
         }
@@ -81,7 +87,8 @@ pub(crate) async fn set_state(
             return Err(ConsoleError::Invalid {
                 field: "state",
                 reason: format!("{other:?} is not available, break or logged_out"),
-            })
+            }
+            .into())
         }
     };
     let agent = me.agent();
@@ -92,10 +99,10 @@ pub(crate) async fn set_state(
             reply,
         })
         .await?;
-    refused(answer).map(Json)
+    Ok(Json(refused(answer)?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct HoldBody {
     on: bool,
@@ -107,7 +114,7 @@ pub(crate) async fn hold(
     Extension(me): Extension<Authed>,
     PathArg(call): PathArg<CallId>,
     JsonBody(body): JsonBody<HoldBody>,
-) -> Result<StatusCode, ConsoleError> {
+) -> Result<NoContent, Fails<(Forbidden, Conflict, Unavailable)>> {
     my_call(&app, &me, call)?;
     let agent = me.agent();
     let answer = app
@@ -118,12 +125,14 @@ pub(crate) async fn hold(
             reply,
         })
         .await?;
-    refused(answer).map(|()| StatusCode::NO_CONTENT)
+    refused(answer)?;
+    Ok(NoContent)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct TransferBody {
+    /// A configured queue (GET /api/queues).
     queue: String,
 }
 
@@ -134,12 +143,13 @@ pub(crate) async fn transfer(
     Extension(me): Extension<Authed>,
     PathArg(call): PathArg<CallId>,
     JsonBody(body): JsonBody<TransferBody>,
-) -> Result<StatusCode, ConsoleError> {
+) -> Result<NoContent, Fails<(Invalid, Forbidden, Conflict, Unavailable)>> {
     if !app.config().queues.iter().any(|q| q.name == body.queue) {
         return Err(ConsoleError::Invalid {
             field: "queue",
             reason: format!("{:?} is not a configured queue", body.queue),
-        });
+        }
+        .into());
     }
     my_call(&app, &me, call)?;
     let agent = me.agent();
@@ -151,10 +161,12 @@ pub(crate) async fn transfer(
             reply,
         })
         .await?;
-    refused(answer).map(|()| StatusCode::NO_CONTENT)
+    refused(answer)?;
+    Ok(NoContent)
 }
 
-#[derive(Debug, Deserialize)]
+/// Exactly one of the three.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ConsultBody {
     agent: Option<String>,
@@ -162,7 +174,7 @@ pub(crate) struct ConsultBody {
     destination: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct Consulting {
     /// Who is being called: an agent's id or a destination's name.
     consulting: String,
@@ -176,7 +188,7 @@ pub(crate) async fn consult(
     Extension(me): Extension<Authed>,
     PathArg(call): PathArg<CallId>,
     JsonBody(body): JsonBody<ConsultBody>,
-) -> Result<Json<Consulting>, ConsoleError> {
+) -> Result<Json<Consulting>, Fails<(Invalid, Forbidden, Conflict, Unavailable)>> {
     let target = match (body.agent, body.queue, body.destination) {
         (Some(agent), None, None) if !agent.trim().is_empty() => {
             ConsultRequest::Agent(AgentId::from(agent.trim()))
@@ -186,7 +198,8 @@ pub(crate) async fn consult(
                 return Err(ConsoleError::Invalid {
                     field: "queue",
                     reason: format!("{queue:?} is not a configured queue"),
-                });
+                }
+                .into());
             }
             ConsultRequest::Queue(QueueId::from(queue))
         }
@@ -195,7 +208,8 @@ pub(crate) async fn consult(
                 return Err(ConsoleError::Invalid {
                     field: "destination",
                     reason: format!("{destination:?} is not a configured destination"),
-                });
+                }
+                .into());
             }
             ConsultRequest::Destination(destination)
         }
@@ -203,7 +217,8 @@ pub(crate) async fn consult(
             return Err(ConsoleError::Invalid {
                 field: "body",
                 reason: "name exactly one of agent, queue or destination".into(),
-            })
+            }
+            .into())
         }
     };
     my_call(&app, &me, call)?;
@@ -216,7 +231,9 @@ pub(crate) async fn consult(
             reply,
         })
         .await?;
-    refused(answer).map(|consulting| Json(Consulting { consulting }))
+    Ok(Json(Consulting {
+        consulting: refused(answer)?,
+    }))
 }
 
 /// `POST /api/calls/{call}/consult/complete`: the citizen is put through
@@ -225,7 +242,7 @@ pub(crate) async fn complete_consult(
     State(app): State<App>,
     Extension(me): Extension<Authed>,
     PathArg(call): PathArg<CallId>,
-) -> Result<StatusCode, ConsoleError> {
+) -> Result<NoContent, Fails<(Forbidden, Conflict, Unavailable)>> {
     end_consult(app, me, call, true).await
 }
 
@@ -235,7 +252,7 @@ pub(crate) async fn return_from_consult(
     State(app): State<App>,
     Extension(me): Extension<Authed>,
     PathArg(call): PathArg<CallId>,
-) -> Result<StatusCode, ConsoleError> {
+) -> Result<NoContent, Fails<(Forbidden, Conflict, Unavailable)>> {
     end_consult(app, me, call, false).await
 }
 
@@ -244,7 +261,7 @@ async fn end_consult(
     me: Authed,
     call: CallId,
     complete: bool,
-) -> Result<StatusCode, ConsoleError> {
+) -> Result<NoContent, Fails<(Forbidden, Conflict, Unavailable)>> {
     my_call(&app, &me, call)?;
     let agent = me.agent();
     let answer = app
@@ -255,7 +272,8 @@ async fn end_consult(
             reply,
         })
         .await?;
-    refused(answer).map(|()| StatusCode::NO_CONTENT)
+    refused(answer)?;
+    Ok(NoContent)
 }
 
 /// `POST /api/calls/{call}/hangup`.
@@ -263,7 +281,7 @@ pub(crate) async fn hangup(
     State(app): State<App>,
     Extension(me): Extension<Authed>,
     PathArg(call): PathArg<CallId>,
-) -> Result<StatusCode, ConsoleError> {
+) -> Result<NoContent, Fails<(Forbidden, Conflict, Unavailable)>> {
     my_call(&app, &me, call)?;
     let agent = me.agent();
     let answer = app
@@ -273,12 +291,15 @@ pub(crate) async fn hangup(
             reply,
         })
         .await?;
-    refused(answer).map(|()| StatusCode::NO_CONTENT)
+    refused(answer)?;
+    Ok(NoContent)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct WrapUpBody {
+    /// A configured disposition code (GET /api/config).
+    #[schemars(length(min = 1, max = 64))]
     disposition: String,
 }
 
@@ -289,7 +310,7 @@ pub(crate) async fn wrap_up(
     Extension(me): Extension<Authed>,
     PathArg(call): PathArg<CallId>,
     JsonBody(body): JsonBody<WrapUpBody>,
-) -> Result<Json<AgentStatus>, ConsoleError> {
+) -> Result<Json<AgentStatus>, Fails<(Invalid, Forbidden, Conflict, Unavailable)>> {
     let disposition = body.disposition.trim().to_owned();
     let known = if app.config().dispositions.is_empty() {
         !disposition.is_empty() && disposition.chars().count() <= 64
@@ -300,7 +321,8 @@ pub(crate) async fn wrap_up(
         return Err(ConsoleError::Invalid {
             field: "disposition",
             reason: format!("{disposition:?} is not a configured disposition code"),
-        });
+        }
+        .into());
     }
     my_call(&app, &me, call)?;
     let agent = me.agent();
@@ -312,12 +334,13 @@ pub(crate) async fn wrap_up(
             reply,
         })
         .await?;
-    refused(answer).map(Json)
+    Ok(Json(refused(answer)?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ExtendBody {
+    #[schemars(range(min = 1, max = 3600))]
     seconds: u64,
 }
 
@@ -326,13 +349,14 @@ pub(crate) async fn extend_wrap_up(
     State(app): State<App>,
     Extension(me): Extension<Authed>,
     JsonBody(body): JsonBody<ExtendBody>,
-) -> Result<Json<AgentStatus>, ConsoleError> {
+) -> Result<Json<AgentStatus>, Fails<(Invalid, Conflict, Unavailable)>> {
     let extra = Duration::from_secs(body.seconds);
     if extra.is_zero() || extra > MAX_WRAP_UP_EXTENSION {
         return Err(ConsoleError::Invalid {
             field: "seconds",
             reason: format!("use 1 to {}", MAX_WRAP_UP_EXTENSION.as_secs()),
-        });
+        }
+        .into());
     }
     let agent = me.agent();
     let answer = app
@@ -342,5 +366,5 @@ pub(crate) async fn extend_wrap_up(
             reply,
         })
         .await?;
-    refused(answer).map(Json)
+    Ok(Json(refused(answer)?))
 }

@@ -3,15 +3,17 @@
 use std::time::{Duration, Instant};
 
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
+use axum::http::{header, HeaderMap, HeaderValue, Uri};
+use axum::response::NoContent;
 use axum::{Extension, Json};
 use hotline_store::User;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::api::{AgentRequest, AgentStatus, RequestedState};
 use crate::error::ConsoleError;
 use crate::extract::{ClientIp, JsonBody};
+use crate::openapi::{Fails, Forbidden, Invalid, SetsCookie, TooMany, Unauthorized};
 use crate::routes::origin_allowed;
 use crate::session::{clear_cookie, session_cookie, session_from_cookie_header, Authed};
 use crate::App;
@@ -19,20 +21,22 @@ use crate::App;
 /// How long `/api/me` and the WebSocket wait for the agent's status.
 pub(crate) const STATUS_TIMEOUT: Duration = Duration::from_secs(2);
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct LoginBody {
+    #[schemars(length(max = 64))]
     login: String,
+    #[schemars(length(max = 1024))]
     password: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct LoginAnswer {
     user: User,
     csrf_token: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct Me {
     user: User,
     csrf_token: String,
@@ -48,11 +52,12 @@ pub(crate) async fn login(
     headers: HeaderMap,
     uri: Uri,
     JsonBody(body): JsonBody<LoginBody>,
-) -> Result<Response, ConsoleError> {
+) -> Result<SetsCookie<Json<LoginAnswer>>, Fails<(Unauthorized, Forbidden, TooMany)>> {
     if !origin_allowed(&app.config(), &headers, &uri) {
         return Err(ConsoleError::Csrf {
             reason: "the request comes from another site",
-        });
+        }
+        .into());
     }
     let previous = headers
         .get_all(header::COOKIE)
@@ -71,10 +76,11 @@ pub(crate) async fn login(
     {
         return Err(ConsoleError::RateLimited {
             retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64,
-        });
+        }
+        .into());
     }
     if body.login.len() > 64 || body.password.len() > 1024 {
-        return Err(ConsoleError::BadCredentials);
+        return Err(ConsoleError::BadCredentials.into());
     }
     let Some(user) = app
         .store
@@ -82,7 +88,7 @@ pub(crate) async fn login(
         .await?
     else {
         tracing::info!(login = %login_key, client = ?ip, "console login refused: wrong login or password");
-        return Err(ConsoleError::BadCredentials);
+        return Err(ConsoleError::BadCredentials.into());
     };
     let authed = {
         let mut sessions = app.sessions();
@@ -96,20 +102,21 @@ pub(crate) async fn login(
     }
     tracing::info!(login = %authed.user.login, client = ?ip, "console login");
     let cookie = session_cookie(&authed.session_id, app.config().secure_cookies);
-    let mut response = Json(LoginAnswer {
-        user: authed.user,
-        csrf_token: authed.csrf_token,
-    })
-    .into_response();
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
-        response.headers_mut().insert(header::SET_COOKIE, v);
-    }
-    Ok(response)
+    Ok(SetsCookie(
+        HeaderValue::from_str(&cookie).ok(),
+        Json(LoginAnswer {
+            user: authed.user,
+            csrf_token: authed.csrf_token,
+        }),
+    ))
 }
 
 /// `POST /api/logout`: ends the session, closes its sockets, and logs the
 /// agent out of the ACD when this was their last session.
-pub(crate) async fn logout(State(app): State<App>, Extension(me): Extension<Authed>) -> Response {
+pub(crate) async fn logout(
+    State(app): State<App>,
+    Extension(me): Extension<Authed>,
+) -> SetsCookie<NoContent> {
     let last_session = {
         let mut sessions = app.sessions();
         sessions.remove(&me.session_id);
@@ -139,17 +146,19 @@ pub(crate) async fn logout(State(app): State<App>, Extension(me): Extension<Auth
             }
         }
     }
-    let mut response = StatusCode::NO_CONTENT.into_response();
-    if let Ok(v) = HeaderValue::from_str(&clear_cookie(app.config().secure_cookies)) {
-        response.headers_mut().insert(header::SET_COOKIE, v);
-    }
-    response
+    SetsCookie(
+        HeaderValue::from_str(&clear_cookie(app.config().secure_cookies)).ok(),
+        NoContent,
+    )
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PasswordChange {
+    #[schemars(length(max = 1024))]
     current: String,
+    /// At least 10 characters, not the current one.
+    #[schemars(length(min = 10, max = 1024))]
     new: String,
 }
 
@@ -161,9 +170,9 @@ pub(crate) async fn change_password(
     State(app): State<App>,
     Extension(me): Extension<Authed>,
     JsonBody(body): JsonBody<PasswordChange>,
-) -> Result<StatusCode, ConsoleError> {
+) -> Result<NoContent, Fails<(Unauthorized, Invalid, TooMany)>> {
     if body.current.len() > 1024 {
-        return Err(ConsoleError::BadCredentials);
+        return Err(ConsoleError::BadCredentials.into());
     }
     if let Err(wait) = app
         .limiter()
@@ -171,7 +180,8 @@ pub(crate) async fn change_password(
     {
         return Err(ConsoleError::RateLimited {
             retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64,
-        });
+        }
+        .into());
     }
     app.store
         .change_own_password(&me.user.login, &body.current, &body.new)
@@ -183,7 +193,7 @@ pub(crate) async fn change_password(
         app.hub.close_session(id);
     }
     tracing::info!(login = %me.user.login, other_sessions_ended = ended.len(), "console password changed");
-    Ok(StatusCode::NO_CONTENT)
+    Ok(NoContent)
 }
 
 /// `GET /api/me`.

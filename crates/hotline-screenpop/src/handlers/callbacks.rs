@@ -7,15 +7,17 @@
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::response::NoContent;
 use axum::{Extension, Json};
 use hotline_store::Callback;
 use hotline_types::{CallbackId, Timestamp};
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::api::{AgentRequest, CallbackChange};
 use crate::error::ConsoleError;
 use crate::extract::{JsonBody, PathArg};
+use crate::openapi::{Conflict, Fails, NotFound, Unavailable};
 use crate::scope::Scope;
 use crate::session::Authed;
 use crate::{wall_clock, App};
@@ -28,7 +30,7 @@ const ASK: Duration = Duration::from_secs(5);
 pub(crate) async fn list(
     State(app): State<App>,
     Extension(me): Extension<Authed>,
-) -> Result<Json<Vec<Callback>>, ConsoleError> {
+) -> Result<Json<Vec<Callback>>, Fails<()>> {
     let scope = Scope::of(&me.user);
     let now = wall_clock();
     let open = app.store.open_callbacks().await?;
@@ -68,9 +70,10 @@ fn masked(number: &str) -> String {
         .collect()
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PriorityBody {
+    /// Higher is placed sooner.
     priority: u8,
 }
 
@@ -79,7 +82,7 @@ pub(crate) async fn cancel(
     State(app): State<App>,
     Extension(me): Extension<Authed>,
     PathArg(id): PathArg<CallbackId>,
-) -> Result<StatusCode, ConsoleError> {
+) -> Result<NoContent, Fails<(NotFound, Conflict, Unavailable)>> {
     change(&app, &me, id, CallbackChange::Cancel).await
 }
 
@@ -89,7 +92,7 @@ pub(crate) async fn priority(
     Extension(me): Extension<Authed>,
     PathArg(id): PathArg<CallbackId>,
     JsonBody(body): JsonBody<PriorityBody>,
-) -> Result<StatusCode, ConsoleError> {
+) -> Result<NoContent, Fails<(NotFound, Conflict, Unavailable)>> {
     change(&app, &me, id, CallbackChange::Priority(body.priority)).await
 }
 
@@ -98,14 +101,15 @@ async fn change(
     me: &Authed,
     id: CallbackId,
     change: CallbackChange,
-) -> Result<StatusCode, ConsoleError> {
+) -> Result<NoContent, Fails<(NotFound, Conflict, Unavailable)>> {
     let callback = app.store.callback(id).await?;
     let department = app.department_of(callback.queue.as_str());
     if !Scope::of(&me.user).sees_queue(callback.queue.as_str(), &department) {
         return Err(ConsoleError::NotFound {
             what: "callback",
             key: id.to_string(),
-        });
+        }
+        .into());
     }
     let by = me.user.login.clone();
     let answer = app
@@ -117,7 +121,7 @@ async fn change(
         })
         .await?;
     answer?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(NoContent)
 }
 
 #[cfg(test)]

@@ -6,10 +6,11 @@
 use std::time::Instant;
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::response::NoContent;
 use axum::{Extension, Json};
 use hotline_store::{AuditContext, CaseDetail, CaseStatus, CaseSummary, NewCase};
 use hotline_types::{CallId, CaseRef, CitizenId};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::citizens::oversight_context;
@@ -18,11 +19,12 @@ use crate::access::GrantVia;
 use crate::api::AgentRequest;
 use crate::error::ConsoleError;
 use crate::extract::{JsonBody, PathArg};
+use crate::openapi::{Conflict, Created, Fails, Forbidden, Invalid, NotFound};
 use crate::session::Authed;
 use crate::{wall_clock, App};
 
 /// A case with its reference grouped for reading aloud (`261122-00017-4`).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct CaseAnswer {
     #[serde(flatten)]
     case: CaseSummary,
@@ -39,14 +41,14 @@ impl From<CaseSummary> for CaseAnswer {
 }
 
 /// A case with its notes, and the grouped reference.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct CaseDetailAnswer {
     #[serde(flatten)]
     detail: CaseDetail,
     case_ref_display: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewCaseBody {
     #[serde(default)]
@@ -64,14 +66,15 @@ pub(crate) async fn create(
     State(app): State<App>,
     Extension(me): Extension<Authed>,
     JsonBody(body): JsonBody<NewCaseBody>,
-) -> Result<(StatusCode, Json<CaseAnswer>), ConsoleError> {
+) -> Result<Created<CaseAnswer>, Fails<(Invalid, Forbidden, NotFound, Conflict)>> {
     let category = body.category.trim().to_owned();
     if !app.config().case_categories.is_empty() && !app.config().case_categories.contains(&category)
     {
         return Err(ConsoleError::Invalid {
             field: "category",
             reason: format!("{category:?} is not a configured case category"),
-        });
+        }
+        .into());
     }
     let department = body.department.trim().to_owned();
     let known = departments(&app.config().queues);
@@ -79,7 +82,8 @@ pub(crate) async fn create(
         return Err(ConsoleError::Invalid {
             field: "department",
             reason: format!("{department:?} is not a configured department"),
-        });
+        }
+        .into());
     }
     let via = record_grant(&app, &me, body.call, body.citizen)?;
     let ctx = match &via {
@@ -113,7 +117,7 @@ pub(crate) async fn create(
             case_ref: case.case_ref.clone(),
         });
     }
-    Ok((StatusCode::CREATED, Json(case.into())))
+    Ok(Created(case.into()))
 }
 
 /// How `me` may write a record (a case, a work order) about `call` and
@@ -188,7 +192,7 @@ pub(crate) async fn get(
     State(app): State<App>,
     Extension(me): Extension<Authed>,
     PathArg(case_ref): PathArg<CaseRef>,
-) -> Result<Json<CaseDetailAnswer>, ConsoleError> {
+) -> Result<Json<CaseDetailAnswer>, Fails<(Forbidden, NotFound)>> {
     let ctx = case_context(&app, &me, &case_ref).await?;
     let detail = app
         .store
@@ -204,7 +208,7 @@ pub(crate) async fn get(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NoteBody {
     text: String,
@@ -216,15 +220,16 @@ pub(crate) async fn add_note(
     Extension(me): Extension<Authed>,
     PathArg(case_ref): PathArg<CaseRef>,
     JsonBody(body): JsonBody<NoteBody>,
-) -> Result<StatusCode, ConsoleError> {
+) -> Result<NoContent, Fails<(Forbidden, NotFound, Invalid, Conflict)>> {
     let ctx = case_context(&app, &me, &case_ref).await?;
     app.store.add_case_note(&ctx, &case_ref, &body.text).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(NoContent)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct StatusBody {
+    #[schemars(extend("enum" = ["accepted", "dispatched", "in_progress", "resolved", "closed", "reopened"]))]
     status: String,
 }
 
@@ -234,7 +239,7 @@ pub(crate) async fn set_status(
     Extension(me): Extension<Authed>,
     PathArg(case_ref): PathArg<CaseRef>,
     JsonBody(body): JsonBody<StatusBody>,
-) -> Result<Json<CaseAnswer>, ConsoleError> {
+) -> Result<Json<CaseAnswer>, Fails<(Invalid, Forbidden, NotFound, Conflict)>> {
     let next = CaseStatus::parse(body.status.trim()).ok_or_else(|| ConsoleError::Invalid {
         field: "status",
         reason: format!("{:?} is not a case status", body.status),

@@ -8,16 +8,17 @@
 use std::time::Instant;
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::{Extension, Json};
 use hotline_store::{Access, AuditContext, CitizenRecord, NewCitizen};
 use hotline_types::{CallId, CitizenId};
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::access::GrantVia;
 use crate::api::ScreenPop;
 use crate::error::ConsoleError;
 use crate::extract::{JsonBody, PathArg, QueryArgs};
+use crate::openapi::{Conflict, Created, Fails, Forbidden, Invalid, NotFound};
 use crate::session::Authed;
 use crate::{wall_clock, App};
 
@@ -30,7 +31,7 @@ pub(crate) async fn call_citizens(
     State(app): State<App>,
     Extension(me): Extension<Authed>,
     PathArg(call): PathArg<CallId>,
-) -> Result<Json<ScreenPop>, ConsoleError> {
+) -> Result<Json<ScreenPop>, Fails<(Forbidden,)>> {
     let offered = app
         .access()
         .offered_to(call, &me.agent(), Instant::now())
@@ -52,7 +53,7 @@ pub(crate) async fn call_citizens(
     )))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ViewQuery {
     /// Why a supervisor or admin opens a record they hold no grant for.
@@ -100,23 +101,26 @@ pub(crate) async fn get(
     Extension(me): Extension<Authed>,
     PathArg(id): PathArg<CitizenId>,
     QueryArgs(q): QueryArgs<ViewQuery>,
-) -> Result<Json<CitizenRecord>, ConsoleError> {
+) -> Result<Json<CitizenRecord>, Fails<(Forbidden, NotFound)>> {
     let ctx = citizen_context(&app, &me, id, q.reason.as_deref())?;
-    app.store
+    let record = app
+        .store
         .citizen(&ctx, id)
         .await?
-        .map(Json)
         .ok_or(ConsoleError::NotFound {
             what: "citizen",
             key: id.to_string(),
-        })
+        })?;
+    Ok(Json(record))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SearchQuery {
+    /// A phone number, a national ID, or part of a name.
     #[serde(default)]
     q: String,
+    /// Why you search (1 to 200 characters); kept in the audit log.
     #[serde(default)]
     reason: String,
 }
@@ -128,20 +132,22 @@ pub(crate) async fn search(
     State(app): State<App>,
     Extension(me): Extension<Authed>,
     QueryArgs(q): QueryArgs<SearchQuery>,
-) -> Result<Json<Vec<CitizenRecord>>, ConsoleError> {
+) -> Result<Json<Vec<CitizenRecord>>, Fails<(Invalid,)>> {
     let reason = q.reason.trim().to_owned();
     if reason.is_empty() || reason.chars().count() > 200 {
         return Err(ConsoleError::Invalid {
             field: "reason",
             reason: "say why you search (1 to 200 characters)".into(),
-        });
+        }
+        .into());
     }
     let terms = q.q.trim().to_owned();
     if terms.is_empty() {
         return Err(ConsoleError::Invalid {
             field: "search",
             reason: "enter a phone number, national ID or name".into(),
-        });
+        }
+        .into());
     }
     let ctx = AuditContext {
         actor: me.user.login.clone(),
@@ -171,7 +177,7 @@ pub(crate) async fn search(
     Ok(Json(found))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewCitizenBody {
     full_name: String,
@@ -195,7 +201,7 @@ pub(crate) async fn create(
     State(app): State<App>,
     Extension(me): Extension<Authed>,
     JsonBody(body): JsonBody<NewCitizenBody>,
-) -> Result<(StatusCode, Json<CitizenRecord>), ConsoleError> {
+) -> Result<Created<CitizenRecord>, Fails<(Forbidden, Conflict, Invalid)>> {
     let via = match body.call {
         Some(call) => {
             app.access()
@@ -231,5 +237,5 @@ pub(crate) async fn create(
             what: "citizen",
             key: id.to_string(),
         })?;
-    Ok((StatusCode::CREATED, Json(record)))
+    Ok(Created(record))
 }

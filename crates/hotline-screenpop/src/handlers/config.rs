@@ -4,6 +4,7 @@
 
 use axum::extract::State;
 use axum::Json;
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::api::{QueueInfo, QueueTarget};
@@ -12,7 +13,7 @@ use crate::App;
 /// Break reasons offered by the state buttons (the page translates them).
 pub const BREAK_REASONS: &[&str] = &["lunch", "rest", "training", "meeting", "personal"];
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct PageConfig {
     queues: Vec<QueueInfo>,
     departments: Vec<String>,
@@ -44,7 +45,7 @@ pub(crate) async fn queues(State(app): State<App>) -> Json<Vec<QueueInfo>> {
 }
 
 /// How many callers wait in one queue now.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct QueueWaiting {
     queue: String,
     department: String,

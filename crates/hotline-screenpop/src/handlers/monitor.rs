@@ -11,23 +11,25 @@ use axum::extract::State;
 use axum::{Extension, Json};
 use hotline_store::{Access, AuditContext};
 use hotline_types::{AgentId, CallId};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::api::{AgentRequest, MonitorAction};
 use crate::error::ConsoleError;
 use crate::extract::{JsonBody, PathArg};
 use crate::handlers::reports::{known_queues, pairs};
+use crate::openapi::{Conflict, Fails, NotFound, Unavailable};
 use crate::scope::Scope;
 use crate::session::Authed;
 use crate::{wall_clock, App, ACD_REPLY_TIMEOUT};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct MonitorBody {
     mode: MonitorAction,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct Monitoring {
     call: CallId,
     mode: MonitorAction,
@@ -39,7 +41,7 @@ pub(crate) async fn monitor(
     Extension(me): Extension<Authed>,
     PathArg(agent): PathArg<String>,
     JsonBody(body): JsonBody<MonitorBody>,
-) -> Result<Json<Monitoring>, ConsoleError> {
+) -> Result<Json<Monitoring>, Fails<(NotFound, Conflict, Unavailable)>> {
     // Who the supervisor may join is who they see on the wallboard, decided
     // from the agent's account (not the last published board, which may
     // lag a login by a tick).
@@ -50,7 +52,8 @@ pub(crate) async fn monitor(
         return Err(ConsoleError::NotFound {
             what: "agent",
             key: agent,
-        });
+        }
+        .into());
     }
     let supervisor = me.user.login.clone();
     let ask = |action: MonitorAction| {

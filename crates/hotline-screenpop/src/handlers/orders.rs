@@ -23,11 +23,8 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{header, HeaderMap};
 use axum::{Extension, Json};
 use hotline_orders::{
     Actor, CategoryCode, Channel, Command, Coordinates, DepartmentId, InboxStatus, Location,
@@ -38,13 +35,15 @@ use hotline_store::{
     InboxQuery, NewWorkOrder, OrderLine, Role, StoredOrder, User, MAX_ORDERS_LISTED,
 };
 use hotline_types::{CallId, CaseRef, CitizenId, Timestamp};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::cases::record_grant;
 use crate::access::GrantVia;
 use crate::api::AgentRequest;
 use crate::error::ConsoleError;
-use crate::extract::{JsonBody, PathArg, QueryArgs};
+use crate::extract::{JsonBody, PathArg, QueryArgs, Upload};
+use crate::openapi::{Conflict, Created, Fails, FileDownload, Forbidden, Invalid, NotFound};
 use crate::session::Authed;
 use crate::{wall_clock, App};
 
@@ -110,15 +109,17 @@ fn work_context(me: &Authed) -> AuditContext {
 }
 
 /// An order as the console shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct OrderAnswer {
     /// The folded order; its citizen fields are `null` when masked.
+    #[schemars(with = "hotline_orders::WorkOrder")]
     order: serde_json::Value,
     reference_display: String,
     /// Events in its log.
     events: u64,
     /// The history, oldest first (only on `GET /api/orders/{reference}`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<Vec<OrderEvent>>")]
     history: Option<Vec<serde_json::Value>>,
     personal_masked: bool,
     /// The commands this user may give now (`accept`, `reply`, ...).
@@ -266,7 +267,7 @@ fn may(rules: &OrderRules, me: &User, order: &WorkOrder, now: Timestamp) -> Vec<
 
 /// A command as the API takes it: `{"command": "accept"}`,
 /// `{"command": "reply", "text": "..."}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(tag = "command", rename_all = "snake_case")]
 pub(crate) enum CommandBody {
     Dispatch,
@@ -311,7 +312,7 @@ impl From<CommandBody> for Command {
 }
 
 /// What happens to a new order once it is taken down.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Then {
     /// Send it to its category's department (派单).
@@ -323,7 +324,7 @@ pub(crate) enum Then {
     Keep,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewOrderBody {
     #[serde(default)]
@@ -355,7 +356,7 @@ pub(crate) async fn create(
     State(app): State<App>,
     Extension(me): Extension<Authed>,
     JsonBody(body): JsonBody<NewOrderBody>,
-) -> Result<(StatusCode, Json<OrderAnswer>), ConsoleError> {
+) -> Result<Created<OrderAnswer>, Fails<(NotFound, Invalid, Forbidden, Conflict)>> {
     let rules = &*order_rules(&app)?;
     let coordinates = match (body.latitude, body.longitude) {
         (Some(latitude), Some(longitude)) => Some(Coordinates {
@@ -367,7 +368,8 @@ pub(crate) async fn create(
             return Err(ConsoleError::Invalid {
                 field: "longitude",
                 reason: "give both latitude and longitude, or neither".into(),
-            })
+            }
+            .into())
         }
     };
     let follow_on = match (body.then, body.reply) {
@@ -378,7 +380,8 @@ pub(crate) async fn create(
             return Err(ConsoleError::Invalid {
                 field: "reply",
                 reason: "resolving on the call needs the reply the citizen was told".into(),
-            })
+            }
+            .into())
         }
     };
     let via = record_grant(&app, &me, body.call, body.citizen)?;
@@ -436,10 +439,7 @@ pub(crate) async fn create(
             case_ref: reference.clone(),
         });
     }
-    Ok((
-        StatusCode::CREATED,
-        Json(answer(rules, &me.user, &taken.order, None, now)?),
-    ))
+    Ok(Created(answer(rules, &me.user, &taken.order, None, now)?))
 }
 
 /// `GET /api/orders/{reference}`: the order, its history and what this
@@ -448,7 +448,7 @@ pub(crate) async fn get(
     State(app): State<App>,
     Extension(me): Extension<Authed>,
     PathArg(reference): PathArg<CaseRef>,
-) -> Result<Json<OrderAnswer>, ConsoleError> {
+) -> Result<Json<OrderAnswer>, Fails<(NotFound, Conflict)>> {
     let rules = &*order_rules(&app)?;
     let ctx = work_context(&me);
     let not_found = || ConsoleError::NotFound {
@@ -480,7 +480,7 @@ pub(crate) async fn command(
     Extension(me): Extension<Authed>,
     PathArg(reference): PathArg<CaseRef>,
     JsonBody(body): JsonBody<CommandBody>,
-) -> Result<Json<OrderAnswer>, ConsoleError> {
+) -> Result<Json<OrderAnswer>, Fails<(NotFound, Invalid, Conflict)>> {
     let rules = &*order_rules(&app)?;
     let command = Command::from(body);
     let actor = actor_for(&me.user, Some(&command));
@@ -499,10 +499,11 @@ pub(crate) async fn command(
     Ok(Json(answer(rules, &me.user, &stored, None, now)?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AttachQuery {
-    /// The file's name as the user chose it (`photo.jpg`).
+    /// The file's name as the user chose it (`photo.jpg`), without folders,
+    /// at most 120 characters.
     name: String,
 }
 
@@ -517,13 +518,9 @@ pub(crate) async fn attach(
     PathArg(reference): PathArg<CaseRef>,
     QueryArgs(query): QueryArgs<AttachQuery>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<(StatusCode, Json<OrderAnswer>), ConsoleError> {
+    Upload(body): Upload,
+) -> Result<Created<OrderAnswer>, Fails<(NotFound, Invalid, Conflict)>> {
     let rules = &*order_rules(&app)?;
-    let body = body.map_err(|r| ConsoleError::Invalid {
-        field: "attachment",
-        reason: r.body_text(),
-    })?;
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -543,10 +540,7 @@ pub(crate) async fn attach(
             &body,
         )
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(answer(rules, &me.user, &stored, None, now)?),
-    ))
+    Ok(Created(answer(rules, &me.user, &stored, None, now)?))
 }
 
 /// `GET /api/orders/{reference}/attachments/{id}`: the file, for the
@@ -557,7 +551,7 @@ pub(crate) async fn attachment(
     State(app): State<App>,
     Extension(me): Extension<Authed>,
     PathArg((reference, id)): PathArg<(CaseRef, u32)>,
-) -> Result<Response, ConsoleError> {
+) -> Result<FileDownload, Fails<(Forbidden, NotFound)>> {
     let not_found = || ConsoleError::NotFound {
         what: "attachment",
         key: format!("{reference}/{id}"),
@@ -570,11 +564,12 @@ pub(crate) async fn attachment(
         .await?;
     let file = match read {
         AttachmentRead::Found(file) => file,
-        AttachmentRead::NotFound => return Err(not_found()),
+        AttachmentRead::NotFound => return Err(not_found().into()),
         AttachmentRead::Refused => {
             return Err(ConsoleError::Forbidden {
                 reason: "the files of an order are for the hotline and the handling department",
-            })
+            }
+            .into())
         }
     };
     let disposition = format!(
@@ -590,7 +585,7 @@ pub(crate) async fn attachment(
             "default-src 'none'; sandbox".to_owned(),
         ),
     ];
-    Ok((headers, file.data).into_response())
+    Ok(FileDownload(headers, file.data))
 }
 
 /// RFC 5987 `value-chars`: every byte but the unreserved ones as `%XX`.
@@ -606,7 +601,7 @@ fn percent_encode(name: &str) -> String {
     out
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct MergeBody {
     /// The master order this one duplicates.
@@ -620,7 +615,7 @@ pub(crate) async fn merge(
     Extension(me): Extension<Authed>,
     PathArg(reference): PathArg<CaseRef>,
     JsonBody(body): JsonBody<MergeBody>,
-) -> Result<Json<OrderAnswer>, ConsoleError> {
+) -> Result<Json<OrderAnswer>, Fails<(NotFound, Invalid, Conflict)>> {
     let rules = &*order_rules(&app)?;
     let now = wall_clock();
     let merged = app
@@ -636,7 +631,7 @@ pub(crate) async fn merge(
     Ok(Json(answer(rules, &me.user, &merged.master, None, now)?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct InboxArgs {
     /// Defaults to a handler's own department.
@@ -644,9 +639,12 @@ pub(crate) struct InboxArgs {
     department: Option<DepartmentId>,
     #[serde(default)]
     class: Option<InboxStatus>,
+    /// The `next` cursor of the previous page.
     #[serde(default)]
     after: Option<String>,
+    /// At most this many lines.
     #[serde(default)]
+    #[schemars(range(min = 1, max = 500))]
     limit: Option<u32>,
 }
 
@@ -686,7 +684,7 @@ pub(crate) async fn inbox(
     State(app): State<App>,
     Extension(me): Extension<Authed>,
     QueryArgs(args): QueryArgs<InboxArgs>,
-) -> Result<Json<InboxPage>, ConsoleError> {
+) -> Result<Json<InboxPage>, Fails<(NotFound, Invalid)>> {
     let rules = &*order_rules(&app)?;
     let department = listed_department(rules, &me, args.department)?;
     let mut query = InboxQuery::new(
@@ -705,12 +703,15 @@ pub(crate) async fn inbox(
     Ok(Json(app.store.department_inbox(&query).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct DepartmentArgs {
+    /// A department code of the catalogue; defaults to a handler's own.
     #[serde(default)]
     department: Option<DepartmentId>,
+    /// At most this many lines.
     #[serde(default)]
+    #[schemars(range(min = 1, max = 500))]
     limit: Option<u32>,
 }
 
@@ -719,7 +720,7 @@ pub(crate) async fn counts(
     State(app): State<App>,
     Extension(me): Extension<Authed>,
     QueryArgs(args): QueryArgs<DepartmentArgs>,
-) -> Result<Json<InboxCounts>, ConsoleError> {
+) -> Result<Json<InboxCounts>, Fails<(NotFound, Invalid)>> {
     let rules = &*order_rules(&app)?;
     let department = listed_department(rules, &me, args.department)?;
     let now = wall_clock();
@@ -740,7 +741,7 @@ pub(crate) async fn overdue(
     State(app): State<App>,
     Extension(_me): Extension<Authed>,
     QueryArgs(args): QueryArgs<DepartmentArgs>,
-) -> Result<Json<Vec<OrderLine>>, ConsoleError> {
+) -> Result<Json<Vec<OrderLine>>, Fails<(NotFound, Invalid)>> {
     let rules = &*order_rules(&app)?;
     if let Some(d) = &args.department {
         check_department(rules, d)?;
@@ -756,10 +757,12 @@ pub(crate) async fn overdue(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct LimitArgs {
+    /// At most this many lines.
     #[serde(default)]
+    #[schemars(range(min = 1, max = 500))]
     limit: Option<u32>,
 }
 
@@ -769,7 +772,7 @@ pub(crate) async fn awaiting_dispatch(
     State(app): State<App>,
     Extension(_me): Extension<Authed>,
     QueryArgs(args): QueryArgs<LimitArgs>,
-) -> Result<Json<Vec<OrderLine>>, ConsoleError> {
+) -> Result<Json<Vec<OrderLine>>, Fails<(NotFound, Invalid)>> {
     order_rules(&app)?;
     Ok(Json(
         app.store
@@ -779,7 +782,7 @@ pub(crate) async fn awaiting_dispatch(
 }
 
 /// The follow-up (回访) lists.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct FollowUpsAnswer {
     /// Reporters the hotline does not call again: an agent calls them
     /// (its calls reached nobody, the number is refused, no score given).
@@ -795,7 +798,7 @@ pub(crate) async fn follow_ups(
     State(app): State<App>,
     Extension(_me): Extension<Authed>,
     QueryArgs(args): QueryArgs<LimitArgs>,
-) -> Result<Json<FollowUpsAnswer>, ConsoleError> {
+) -> Result<Json<FollowUpsAnswer>, Fails<(NotFound, Invalid)>> {
     order_rules(&app)?;
     let limit = args.limit.unwrap_or(MAX_ORDERS_LISTED);
     Ok(Json(FollowUpsAnswer {
@@ -810,7 +813,7 @@ pub(crate) async fn mine(
     State(app): State<App>,
     Extension(me): Extension<Authed>,
     QueryArgs(args): QueryArgs<LimitArgs>,
-) -> Result<Json<Vec<OrderLine>>, ConsoleError> {
+) -> Result<Json<Vec<OrderLine>>, Fails<(NotFound, Invalid)>> {
     let rules = &*order_rules(&app)?;
     let now = wall_clock();
     let due_soon_until = rules
@@ -830,7 +833,7 @@ pub(crate) async fn mine(
 }
 
 /// The catalogue as the pages need it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct CatalogueAnswer {
     categories: Vec<CategoryAnswer>,
     departments: Vec<NamedAnswer>,
@@ -838,7 +841,7 @@ pub(crate) struct CatalogueAnswer {
     due_soon_working_days: u32,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 struct CategoryAnswer {
     code: String,
     name_zh: String,
@@ -848,14 +851,14 @@ struct CategoryAnswer {
     follow_up: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 struct NamedAnswer {
     code: String,
     name_zh: String,
     name_en: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 struct DistrictAnswer {
     name: String,
     streets: Vec<String>,
@@ -864,7 +867,7 @@ struct DistrictAnswer {
 /// `GET /api/orders/catalogue`: categories, departments, districts.
 pub(crate) async fn catalogue(
     State(app): State<App>,
-) -> Result<Json<CatalogueAnswer>, ConsoleError> {
+) -> Result<Json<CatalogueAnswer>, Fails<(NotFound,)>> {
     let rules = &*order_rules(&app)?;
     let catalogue = &rules.catalogue;
     Ok(Json(CatalogueAnswer {

@@ -2,18 +2,17 @@
 //! ring-no-answers, transfers, handle times, surveys) by bucket.
 
 use axum::extract::State;
-use axum::response::Response;
 use axum::Extension;
 use hotline_store::AgentRow;
 
 use crate::csv::{Cell, Table};
-use crate::error::ConsoleError;
 use crate::extract::QueryArgs;
+use crate::openapi::{Fails, Forbidden, Invalid};
 use crate::scope::Scope;
 use crate::session::Authed;
 use crate::{wall_clock, App};
 
-use super::{agent_filter, answer, format_of, local_time, resolve, ReportArgs};
+use super::{agent_filter, answer, format_of, local_time, resolve, Report, ReportArgs};
 
 /// `GET /api/reports/agents`: per agent and bucket. Agents get their own
 /// rows only (`agent=` naming anyone else is refused).
@@ -21,7 +20,7 @@ pub(crate) async fn agents(
     State(app): State<App>,
     Extension(me): Extension<Authed>,
     QueryArgs(args): QueryArgs<ReportArgs>,
-) -> Result<Response, ConsoleError> {
+) -> Result<Report<AgentRow>, Fails<(Invalid, Forbidden)>> {
     let format = format_of(&args)?;
     let interval = resolve(
         &args,

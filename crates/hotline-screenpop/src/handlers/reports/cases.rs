@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 
 use axum::extract::State;
-use axum::response::Response;
 use axum::Extension;
 use hotline_store::{CaseRow, SurveyFigures, TOTAL_KEY};
 use hotline_types::Timestamp;
@@ -12,11 +11,12 @@ use hotline_types::Timestamp;
 use crate::csv::{Cell, Table};
 use crate::error::ConsoleError;
 use crate::extract::QueryArgs;
+use crate::openapi::{Fails, Forbidden, Invalid};
 use crate::scope::Scope;
 use crate::session::Authed;
 use crate::{wall_clock, App};
 
-use super::{answer, format_of, group_or, known_queues, pairs, resolve, ReportArgs};
+use super::{answer, format_of, group_or, known_queues, pairs, resolve, Report, ReportArgs};
 
 /// Case rows added up per department or per category: counts summed, the
 /// on-time rate and the satisfaction mean recomputed with the store's
@@ -89,7 +89,7 @@ pub(crate) async fn cases(
     State(app): State<App>,
     Extension(me): Extension<Authed>,
     QueryArgs(args): QueryArgs<ReportArgs>,
-) -> Result<Response, ConsoleError> {
+) -> Result<Report<CaseRow>, Fails<(Invalid, Forbidden)>> {
     let format = format_of(&args)?;
     let now = wall_clock();
     let interval = resolve(&args, app.stats().utc_offset_minutes, now.as_millis())?;
@@ -111,7 +111,8 @@ pub(crate) async fn cases(
             return Err(ConsoleError::Invalid {
                 field: "group",
                 reason: format!("{other:?} is not category_department, department or category"),
-            })
+            }
+            .into())
         }
     };
     Ok(answer(

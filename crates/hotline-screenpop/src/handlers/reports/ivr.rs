@@ -1,18 +1,18 @@
 //! `GET /api/reports/ivr`: incoming calls per IVR path, with containment.
 
 use axum::extract::State;
-use axum::response::Response;
 use axum::Extension;
 use hotline_store::{IvrGrouping, IvrRow};
 
 use crate::csv::{Cell, Table};
 use crate::error::ConsoleError;
 use crate::extract::QueryArgs;
+use crate::openapi::{Fails, Forbidden, Invalid};
 use crate::scope::Scope;
 use crate::session::Authed;
 use crate::{wall_clock, App};
 
-use super::{answer, format_of, group_or, local_time, resolve, ReportArgs};
+use super::{answer, format_of, group_or, local_time, resolve, Report, ReportArgs};
 
 /// `GET /api/reports/ivr` (supervisors overseeing the whole centre,
 /// admins): incoming calls per IVR path (`group=path`, default), per node
@@ -21,11 +21,12 @@ pub(crate) async fn ivr(
     State(app): State<App>,
     Extension(me): Extension<Authed>,
     QueryArgs(args): QueryArgs<ReportArgs>,
-) -> Result<Response, ConsoleError> {
+) -> Result<Report<IvrRow>, Fails<(Invalid, Forbidden)>> {
     if !Scope::of(&me.user).is_all() {
         return Err(ConsoleError::Forbidden {
             reason: "the IVR report covers the whole centre: it is for supervisors without a department and admins",
-        });
+        }
+.into());
     }
     let format = format_of(&args)?;
     let interval = resolve(
@@ -44,13 +45,15 @@ pub(crate) async fn ivr(
             return Err(ConsoleError::Invalid {
                 field: "node",
                 reason: "group=after needs the node whose next choice to count".into(),
-            })
+            }
+            .into())
         }
         (other, _) => {
             return Err(ConsoleError::Invalid {
                 field: "group",
                 reason: format!("{other:?} is not path, after or total"),
-            })
+            }
+            .into())
         }
     };
     let rows: Vec<IvrRow> = app

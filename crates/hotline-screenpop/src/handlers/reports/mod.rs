@@ -32,16 +32,20 @@ mod waits;
 
 use std::collections::HashMap;
 
+use aide::generate::GenContext;
+use aide::openapi::Operation;
+use aide::OperationOutput;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use hotline_store::{Bucket, ReportQuery, User};
 use hotline_types::Timestamp;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use crate::csv::Table;
 use crate::error::ConsoleError;
+use crate::openapi::media;
 use crate::scope::Scope;
 use crate::wallboard::{local_day_start, next_quarter, queue_thresholds};
 use crate::App;
@@ -61,19 +65,92 @@ pub const MAX_REPORT_DAYS: i64 = 400;
 /// Most buckets a report may have (a month in quarter hours).
 pub const MAX_BUCKETS: i64 = 3_000;
 
-/// The query string of every report.
-#[derive(Debug, Default, Deserialize)]
+/// The query string of every report (each reads the parameters it names).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ReportArgs {
+    /// First local day (2026-11-22) or Unix ms (rounded down to a quarter
+    /// hour). Default: today.
     from: Option<String>,
+    /// Last local day, included, or Unix ms, excluded (rounded up to a
+    /// quarter hour). Default: now. At most 400 days.
     to: Option<String>,
+    /// 15min, hour, day (default), week or whole (the work-order report:
+    /// day, week, month or whole).
     bucket: Option<String>,
+    /// The report's grouping (each report names its own).
     group: Option<String>,
+    /// Local time minus UTC in minutes, a multiple of 15 (480 for
+    /// Asia/Shanghai). Default: the hotline's.
+    #[schemars(range(min = -1080, max = 1080))]
     tz: Option<i32>,
+    /// json (default) or csv (UTF-8 with a byte-order mark; a download).
+    #[schemars(extend("enum" = ["json", "csv"]))]
     format: Option<String>,
+    /// Only this queue (queue and wait reports).
     queue: Option<String>,
+    /// Only this agent (agent and occupancy reports).
     agent: Option<String>,
+    /// With group=after (IVR report): count the node chosen after this one.
     node: Option<String>,
+}
+
+/// A report's JSON answer.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct ReportAnswer<R> {
+    from_ms: i64,
+    to_ms: i64,
+    tz: i32,
+    bucket: String,
+    group: String,
+    rows: Vec<R>,
+}
+
+/// A report as JSON, or as CSV to download (`format=csv`).
+#[derive(Debug)]
+pub(crate) enum Report<R> {
+    Json(ReportAnswer<R>),
+    Csv { filename: String, text: String },
+}
+
+impl<R: Serialize> IntoResponse for Report<R> {
+    fn into_response(self) -> Response {
+        match self {
+            Report::Json(answer) => Json(answer).into_response(),
+            Report::Csv { filename, text } => (
+                [
+                    (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"{filename}\""),
+                    ),
+                ],
+                text,
+            )
+                .into_response(),
+        }
+    }
+}
+
+impl<R: JsonSchema> OperationOutput for Report<R> {
+    type Inner = ReportAnswer<R>;
+
+    fn inferred_responses(
+        ctx: &mut GenContext,
+        operation: &mut Operation,
+    ) -> Vec<(Option<u16>, aide::openapi::Response)> {
+        let mut answers =
+            <Json<ReportAnswer<R>> as OperationOutput>::inferred_responses(ctx, operation);
+        for (_, answer) in &mut answers {
+            answer.description =
+                "The report; with format=csv the same rows as text/csv, one line per row.".into();
+            answer.content.insert(
+                "text/csv; charset=utf-8".into(),
+                media(schemars::json_schema!({ "type": "string" })),
+            );
+        }
+        answers
+    }
 }
 
 /// The interval, time zone and bucket a report was made for.
@@ -250,8 +327,11 @@ fn answer<R: Serialize>(
     group: &str,
     rows: Vec<R>,
     csv: impl FnOnce(&[R], i32) -> Table,
-) -> Response {
-    let bucket = serde_json::to_value(interval.bucket).unwrap_or_default();
+) -> Report<R> {
+    let bucket = match serde_json::to_value(interval.bucket) {
+        Ok(serde_json::Value::String(name)) => name,
+        _ => String::new(),
+    };
     answer_rows(
         format,
         kind,
@@ -263,38 +343,30 @@ fn answer<R: Serialize>(
 }
 
 /// [`answer`] for any kind of bucket: `(from_ms, to_ms, tz, bucket)`.
-fn answer_rows<R: Serialize, B: Serialize>(
+fn answer_rows<R: Serialize>(
     format: Format,
     kind: &str,
-    (from_ms, to_ms, tz, bucket): (i64, i64, i32, B),
+    (from_ms, to_ms, tz, bucket): (i64, i64, i32, String),
     group: &str,
     rows: Vec<R>,
     csv: impl FnOnce(&[R], i32) -> Table,
-) -> Response {
+) -> Report<R> {
     match format {
-        Format::Json => Json(json!({
-            "from_ms": from_ms,
-            "to_ms": to_ms,
-            "tz": tz,
-            "bucket": bucket,
-            "group": group,
-            "rows": rows,
-        }))
-        .into_response(),
+        Format::Json => Report::Json(ReportAnswer {
+            from_ms,
+            to_ms,
+            tz,
+            bucket,
+            group: group.to_owned(),
+            rows,
+        }),
         Format::Csv => {
             let day = |ms: i64| local_time(ms, tz).get(..10).unwrap_or("").replace('-', "");
             let filename = format!("hotline-{kind}-{}-{}.csv", day(from_ms), day(to_ms - 1));
-            (
-                [
-                    (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-                    (
-                        header::CONTENT_DISPOSITION,
-                        format!("attachment; filename=\"{filename}\""),
-                    ),
-                ],
-                csv(&rows, tz).finish(),
-            )
-                .into_response()
+            Report::Csv {
+                filename,
+                text: csv(&rows, tz).finish(),
+            }
         }
     }
 }

@@ -2,18 +2,17 @@
 //! state history.
 
 use axum::extract::State;
-use axum::response::Response;
 use axum::Extension;
 use hotline_store::OccupancyRow;
 
 use crate::csv::{Cell, Table};
-use crate::error::ConsoleError;
 use crate::extract::QueryArgs;
+use crate::openapi::{Fails, Forbidden, Invalid};
 use crate::scope::Scope;
 use crate::session::Authed;
 use crate::{wall_clock, App};
 
-use super::{agent_filter, answer, format_of, local_time, resolve, ReportArgs};
+use super::{agent_filter, answer, format_of, local_time, resolve, Report, ReportArgs};
 
 /// `GET /api/reports/occupancy`: per agent and bucket, from the agent
 /// state history. Agents get their own rows only.
@@ -21,7 +20,7 @@ pub(crate) async fn occupancy(
     State(app): State<App>,
     Extension(me): Extension<Authed>,
     QueryArgs(args): QueryArgs<ReportArgs>,
-) -> Result<Response, ConsoleError> {
+) -> Result<Report<OccupancyRow>, Fails<(Invalid, Forbidden)>> {
     let format = format_of(&args)?;
     let interval = resolve(
         &args,

@@ -10,15 +10,17 @@
 //! grouping only (the other groupings mix every department).
 
 use axum::extract::State;
-use axum::response::Response;
 use axum::Extension;
 use hotline_store::{OrderBucket, OrderGrouping, OrderReportQuery, OrderReportRow};
 use hotline_types::Timestamp;
 
-use super::{answer_rows, format_of, local_midnight, parse_bound, Bound, ReportArgs, DAY_MS};
+use super::{
+    answer_rows, format_of, local_midnight, parse_bound, Bound, Report, ReportArgs, DAY_MS,
+};
 use crate::csv::{Cell, Table};
 use crate::error::ConsoleError;
 use crate::extract::QueryArgs;
+use crate::openapi::{Fails, Forbidden, Invalid};
 use crate::scope::Scope;
 use crate::session::Authed;
 use crate::wallboard::local_day_start;
@@ -39,7 +41,7 @@ pub(crate) async fn orders(
     State(app): State<App>,
     Extension(me): Extension<Authed>,
     QueryArgs(args): QueryArgs<ReportArgs>,
-) -> Result<Response, ConsoleError> {
+) -> Result<Report<OrderReportRow>, Fails<(Invalid, Forbidden)>> {
     let format = format_of(&args)?;
     let now = wall_clock();
     let kept = app.store.order_report_offset().await?;
@@ -59,7 +61,8 @@ pub(crate) async fn orders(
     if !scope.is_all() && grouping != OrderGrouping::Department {
         return Err(ConsoleError::Forbidden {
             reason: "a department's supervisor reads the department grouping only",
-        });
+        }
+        .into());
     }
     let rows: Vec<OrderReportRow> = app
         .store
@@ -79,7 +82,7 @@ pub(crate) async fn orders(
     Ok(answer_rows(
         format,
         "orders",
-        (from_ms, to_ms, tz, bucket.name()),
+        (from_ms, to_ms, tz, bucket.name().to_owned()),
         group,
         rows,
         |rows, tz| {

@@ -3,20 +3,20 @@
 //! on the same rows.
 
 use axum::extract::State;
-use axum::response::Response;
 use axum::Extension;
 use hotline_store::{QueueGrouping, QueueRow, ReportQuery, TOTAL_KEY, UNASSIGNED_DEPARTMENT};
 
 use crate::csv::{Cell, Table};
 use crate::error::ConsoleError;
 use crate::extract::QueryArgs;
+use crate::openapi::{Fails, Forbidden, Invalid};
 use crate::scope::Scope;
 use crate::session::Authed;
 use crate::{wall_clock, App};
 
 use super::{
-    answer, department_of, format_of, group_or, known_queues, local_time, resolve, ReportArgs,
-    NOT_YOURS,
+    answer, department_of, format_of, group_or, known_queues, local_time, resolve, Report,
+    ReportArgs, NOT_YOURS,
 };
 
 /// `GET /api/reports/queues` (supervisors, admins): per queue (default),
@@ -25,7 +25,7 @@ pub(crate) async fn queues(
     State(app): State<App>,
     Extension(me): Extension<Authed>,
     QueryArgs(args): QueryArgs<ReportArgs>,
-) -> Result<Response, ConsoleError> {
+) -> Result<Report<QueueRow>, Fails<(Invalid, Forbidden)>> {
     let format = format_of(&args)?;
     let interval = resolve(
         &args,

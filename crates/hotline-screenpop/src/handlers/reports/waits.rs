@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 
 use axum::extract::State;
-use axum::response::Response;
 use axum::Extension;
 use hotline_store::{Bucket, Thresholds};
 use serde::Serialize;
@@ -12,12 +11,13 @@ use serde::Serialize;
 use crate::csv::{Cell, Table};
 use crate::error::ConsoleError;
 use crate::extract::QueryArgs;
+use crate::openapi::{Fails, Forbidden, Invalid};
 use crate::scope::Scope;
 use crate::session::Authed;
 use crate::{wall_clock, App};
 
 use super::queues::queue_rows;
-use super::{answer, format_of, group_or, resolve, ReportArgs, DAY_MS};
+use super::{answer, format_of, group_or, resolve, Report, ReportArgs, DAY_MS};
 
 /// Longest interval of the waiting-time distribution (one query per band
 /// edge).
@@ -27,7 +27,7 @@ pub const MAX_WAITS_DAYS: i64 = 93;
 pub const WAIT_BANDS_SECS: [u64; 7] = [5, 10, 20, 30, 60, 120, 300];
 
 /// One waiting-time band: entries answered or abandoned with a wait in it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub(crate) struct WaitBand {
     /// The band's upper edge (inclusive); `None` for the last band.
     pub up_to_secs: Option<u64>,
@@ -36,7 +36,7 @@ pub(crate) struct WaitBand {
 }
 
 /// The waiting-time distribution of one queue, department or the total.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub(crate) struct WaitRow {
     pub key: String,
     /// Answered entries (the bands' `answered` add up to it).
@@ -62,7 +62,7 @@ pub(crate) async fn waits(
     State(app): State<App>,
     Extension(me): Extension<Authed>,
     QueryArgs(args): QueryArgs<ReportArgs>,
-) -> Result<Response, ConsoleError> {
+) -> Result<Report<WaitRow>, Fails<(Invalid, Forbidden)>> {
     let format = format_of(&args)?;
     let mut interval = resolve(
         &args,
@@ -74,7 +74,8 @@ pub(crate) async fn waits(
         return Err(ConsoleError::Invalid {
             field: "to",
             reason: format!("the waiting-time distribution covers at most {MAX_WAITS_DAYS} days"),
-        });
+        }
+        .into());
     }
     let group = group_or(&args, "queue");
     let scope = Scope::of(&me.user);
