@@ -24,21 +24,23 @@ use tokio_rustls::server::TlsStream;
 /// token is configured (else the figures are only on [`metrics_router`]'s
 /// own listener).
 pub fn router(metrics: PrometheusHandle, token: Option<String>) -> Router {
-    let health = Router::new().route("/health", get(|| async { "ok\n" }));
     match token {
-        Some(token) => health.route(
+        Some(token) => health().route(
             "/metrics",
             get(render_with_token).with_state(Arc::new((metrics, token))),
         ),
-        None => health,
+        None => health(),
     }
+}
+
+fn health<S: Clone + Send + Sync + 'static>() -> Router<S> {
+    Router::new().route("/health", get(|| async { "ok\n" }))
 }
 
 /// `/metrics` (Prometheus text format) and `/health` for the metrics
 /// listener (`http.metrics_listen`, loopback by default).
 pub fn metrics_router(metrics: PrometheusHandle) -> Router {
-    Router::new()
-        .route("/health", get(|| async { "ok\n" }))
+    health()
         .route("/metrics", get(render_metrics))
         .with_state(metrics)
 }

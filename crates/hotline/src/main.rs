@@ -529,15 +529,15 @@ async fn store_comes_back(
             warn!(error = %format!("{e:#}"), "the first admin could not be made; trying again");
             continue;
         }
-        let phones = match phone_sync.sync().await {
-            Ok(phones) => phones,
-            Err(e) => {
-                warn!(error = %e, "the phone accounts could not be read; trying again");
-                continue;
-            }
-        };
+        let (phones, restored) =
+            match phones_then_registrations(&mut phone_sync, &sip, &bindings_file).await {
+                Ok(done) => done,
+                Err(e) => {
+                    warn!(error = %e, "the phone accounts could not be read; trying again");
+                    continue;
+                }
+            };
         phone_sync.spawn();
-        let restored = controller::restore_bindings(&sip, &bindings_file).await;
         info!(
             phones,
             restored_registrations = restored,
@@ -545,6 +545,20 @@ async fn store_comes_back(
         );
         return;
     }
+}
+
+/// The store's phones to the registrar, then the saved registrations, in
+/// that order (a binding of a phone the registrar does not know is
+/// dropped): the number of each. For a start with the store up and for
+/// one whose store answers later.
+async fn phones_then_registrations(
+    phone_sync: &mut phones::PhoneSync,
+    sip: &transport::SipHandle,
+    bindings_file: &PathBuf,
+) -> Result<(usize, usize), hotline_store::StoreError> {
+    let phones = phone_sync.sync().await?;
+    let restored = controller::restore_bindings(sip, bindings_file).await;
+    Ok((phones, restored))
 }
 
 async fn open_store(config: &Config) -> anyhow::Result<hotline_store::Store> {
@@ -768,13 +782,11 @@ async fn serve(
             demo::add_phones(&store, &demo_agents, &config.sip.realm).await?;
             demo::seed(&store, &demo_agents, &order_rules.catalogue).await?;
         }
-        let store_phones = phone_sync
-            .sync()
+        let restored = phones_then_registrations(&mut phone_sync, &sip, &bindings_file)
             .await
             .context("reading the phone accounts from the store")?;
         phone_sync.spawn();
-        let restored = controller::restore_bindings(&sip, &bindings_file).await;
-        (store_phones, restored)
+        restored
     } else {
         tokio::spawn(store_comes_back(
             store.clone(),
