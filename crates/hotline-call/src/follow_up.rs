@@ -14,6 +14,7 @@
 //!
 //! Must not touch: the order (the driver records the outcome), the clock.
 
+use hotline_types::pii::Masked;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Instant;
@@ -166,7 +167,7 @@ impl FollowUp {
                 call.citizen = Some(Side::new(CITIZEN_LEG, LatchPolicy::SdpAddress));
             }
             Err(NotDialled::Refused(reason)) => {
-                warn!(call = %id, number, reason, "follow-up: the dial plan refuses the number");
+                warn!(call = %id, number = %Masked(&number), reason, "follow-up: the dial plan refuses the number");
                 call.emit(CallEvent::DialRefused {
                     number,
                     purpose: "follow_up".into(),
@@ -175,7 +176,7 @@ impl FollowUp {
                 call.end(HangupSide::System, "follow_up_refused");
             }
             Err(NotDialled::BadNumber) => {
-                warn!(call = %id, number, "follow-up: the number cannot be dialled");
+                warn!(call = %id, number = %Masked(&number), "follow-up: the number cannot be dialled");
                 call.end(HangupSide::System, "follow_up_bad_number");
             }
         }

@@ -18,6 +18,7 @@
 //! It speaks the same [`Input`]/[`Output`] as [`crate::call::Call`], so one
 //! driver runs both ([`CallCore`]); both its legs are placed legs.
 
+use hotline_types::pii::Masked;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Instant;
@@ -295,7 +296,7 @@ impl Callback {
         match self.trunk.dial(leg, &self.number) {
             Ok(request) => self.outputs.push_back(Output::Place(request)),
             Err(NotDialled::Refused(reason)) => {
-                warn!(call = %self.original, number = self.number, reason, "callback: the dial plan refuses the number");
+                warn!(call = %self.original, number = %Masked(&self.number), reason, "callback: the dial plan refuses the number");
                 self.emit(CallEvent::DialRefused {
                     number: self.number.clone(),
                     purpose: "callback".into(),
@@ -305,7 +306,7 @@ impl Callback {
                 return;
             }
             Err(NotDialled::BadNumber) => {
-                warn!(call = %self.original, number = self.number, "callback: the number cannot be dialled");
+                warn!(call = %self.original, number = %Masked(&self.number), "callback: the number cannot be dialled");
                 self.talk_over(HangupSide::System, "callback_bad_number");
                 return;
             }

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use hotline_store::{Access, AuditContext};
+use hotline_store::{Access, AuditContext, SearchTerms};
 use hotline_types::{AgentId, CallId, CaseRef, CitizenId, Timestamp};
 
 use crate::api::Offer;
@@ -27,8 +27,9 @@ pub const SEARCH_GRANT: Duration = Duration::from_secs(30 * 60);
 pub(crate) enum GrantVia {
     /// A call offered to them.
     Call(CallId),
-    /// Their search, with its terms and stated reason.
-    Search { terms: String, reason: String },
+    /// Their search, with its terms (masked and hashed, as the audit log
+    /// keeps them) and stated reason.
+    Search { terms: SearchTerms, reason: String },
     /// They created the record or case in the console, outside any call.
     Console,
 }
@@ -93,6 +94,14 @@ fn find<K: PartialEq>(list: Option<&Vec<Grant<K>>>, key: &K, now: Instant) -> Op
         .rev()
         .find(|g| &g.key == key && g.expires > now)
         .map(|g| g.via.clone())
+}
+
+/// Whether a stored number and a signalled caller are the same line (the
+/// signalled one may carry separators or lack the `+`).
+fn same_number(stored: &str, signalled: &str) -> bool {
+    let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
+    let (a, b) = (digits(stored), digits(signalled));
+    !a.is_empty() && (a == b || (b.len() >= 7 && a.ends_with(&b)))
 }
 
 impl AccessRegistry {
@@ -181,6 +190,31 @@ impl AccessRegistry {
         find(self.cases.get(login), case_ref, now)
     }
 
+    /// Forgets what this node holds about an erased citizen: every user's
+    /// grant to their record, and the caller number and IVR entries of the
+    /// offered calls that were theirs (by number, the IVR's identification
+    /// or a record added in the console); the calls stay offered, so wrap-up
+    /// goes on, without them. Returns how many calls' pops were blanked.
+    pub(crate) fn forget_citizen(&mut self, citizen: CitizenId, numbers: &[String]) -> usize {
+        for list in self.citizens.values_mut() {
+            list.retain(|g| g.key != citizen);
+        }
+        let mut blanked = 0;
+        for call in self.calls.values_mut() {
+            let theirs = call.added_citizens.contains(&citizen)
+                || call.offer.citizen_hint == Some(citizen)
+                || numbers.iter().any(|n| same_number(n, &call.offer.caller));
+            if theirs {
+                call.added_citizens.retain(|c| *c != citizen);
+                call.offer.citizen_hint = None;
+                call.offer.caller = String::new();
+                call.offer.ivr_vars.clear();
+                blanked += 1;
+            }
+        }
+        blanked
+    }
+
     fn prune_now_and_then(&mut self, now: Instant) {
         let due = self
             .last_prune
@@ -240,7 +274,7 @@ mod tests {
         let now = Instant::now();
         let mut reg = AccessRegistry::default();
         let search = GrantVia::Search {
-            terms: "wang".into(),
+            terms: SearchTerms::under_key(b"a test key, 16+ bytes", "wang"),
             reason: "caller asked".into(),
         };
         reg.grant_citizen("agent1", CitizenId(1), search.clone(), now);

@@ -55,6 +55,41 @@ pub struct ConsoleConfig {
     /// login rate limit and the logs). Empty (default): the TCP peer is the
     /// client and the header is ignored.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Where the recordings and the event spool are, for the privacy
+    /// officer's export and erasure (`None`: those answer 404 "not
+    /// configured").
+    pub data_files: Option<hotline_store::DataFiles>,
+    /// How agents may search citizens.
+    pub search: SearchPolicy,
+}
+
+/// The rules of the console's citizen search (least access): a reason from
+/// a list, a shortest query, and a limit per user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchPolicy {
+    /// The reasons a user may give (exactly one of them).
+    pub reasons: Vec<String>,
+    /// Shortest query, in characters.
+    pub min_chars: usize,
+    /// Searches per user per minute.
+    pub per_minute: u32,
+}
+
+impl Default for SearchPolicy {
+    fn default() -> Self {
+        Self {
+            reasons: [
+                "the caller is on the line and gave these details",
+                "following up the citizen's case",
+                "calling the citizen back at their request",
+                "a colleague handed the citizen over",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+            min_chars: 4,
+            per_minute: 10,
+        }
+    }
 }
 
 impl Default for ConsoleConfig {
@@ -72,6 +107,8 @@ impl Default for ConsoleConfig {
             open311_clients: Vec::new(),
             sip_realm: "hotline".into(),
             trusted_proxies: Vec::new(),
+            data_files: None,
+            search: SearchPolicy::default(),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The pages' static files (the agent console, the wallboard, the reports,
-//! the department view, the callback list and the work orders, and their
+//! the department view, the callback list, the work orders and the privacy
+//! officer's page, and their
 //! shared frame,
 //! script, words, charts and style),
 //! embedded in the binary (no build step, no CDN), served with headers that
@@ -28,6 +29,7 @@ const DEPARTMENTS_JS: &str = include_str!("../static/departments.js");
 const CALLBACKS_JS: &str = include_str!("../static/callbacks.js");
 const ORDERS_JS: &str = include_str!("../static/orders.js");
 const ADMIN_JS: &str = include_str!("../static/admin.js");
+const PRIVACY_JS: &str = include_str!("../static/privacy.js");
 const COMMON_JS: &str = include_str!("../static/ui/common.js");
 const TEXTS_JS: &str = include_str!("../static/ui/texts.js");
 const CHARTS_JS: &str = include_str!("../static/ui/charts.js");
@@ -107,6 +109,17 @@ static ADMIN: Page = Page {
     script: "admin.js",
     body_class: None,
     file: include_str!("../static/admin.html"),
+    html: OnceLock::new(),
+};
+
+static PRIVACY: Page = Page {
+    path: "/privacy/",
+    title: "Hotline · Data protection",
+    heading: "Data protection",
+    stylesheet: "/ui/pages.css",
+    script: "privacy.js",
+    body_class: None,
+    file: include_str!("../static/privacy.html"),
     html: OnceLock::new(),
 };
 
@@ -308,6 +321,21 @@ pub(crate) async fn orders_script() -> Asset<Script> {
     Asset(ORDERS_JS, PhantomData)
 }
 
+/// `GET /privacy`.
+pub(crate) async fn to_privacy() -> SeeOther {
+    SeeOther("/privacy/")
+}
+
+/// `GET /privacy/`: data-protection requests, for the privacy officer.
+pub(crate) async fn privacy() -> Asset<HtmlPage> {
+    Asset(PRIVACY.html(), PhantomData)
+}
+
+/// `GET /privacy/privacy.js`.
+pub(crate) async fn privacy_script() -> Asset<Script> {
+    Asset(PRIVACY_JS, PhantomData)
+}
+
 /// `GET /admin`.
 pub(crate) async fn to_admin() -> SeeOther {
     SeeOther("/admin/")
@@ -347,7 +375,7 @@ pub(crate) async fn pages_style() -> Asset<StyleSheet> {
 mod tests {
     use super::*;
 
-    const PAGES: [&Page; 7] = [
+    const PAGES: [&Page; 8] = [
         &CONSOLE,
         &WALLBOARD,
         &REPORTS,
@@ -355,6 +383,7 @@ mod tests {
         &CALLBACKS,
         &ORDERS,
         &ADMIN,
+        &PRIVACY,
     ];
 
     #[test]

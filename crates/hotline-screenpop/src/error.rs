@@ -34,8 +34,9 @@ pub enum ConsoleError {
     /// Missing or wrong CSRF token, or a foreign Origin.
     #[error("request refused: {reason}")]
     Csrf { reason: &'static str },
-    /// Too many login attempts from this address or for this login.
-    #[error("too many login attempts; try again in {retry_after_secs} s")]
+    /// Too many login attempts from this address or for this login, or
+    /// too many citizen searches by this user.
+    #[error("too many attempts; try again in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     /// A value the console refuses before doing anything.
     #[error("invalid {field}: {reason}")]
@@ -91,7 +92,8 @@ impl ConsoleError {
                 | StoreError::Order(_)
                 | StoreError::OrderConflict { .. }
                 | StoreError::LegacyCase { .. }
-                | StoreError::WorkOrderCase { .. } => StatusCode::CONFLICT,
+                | StoreError::WorkOrderCase { .. }
+                | StoreError::EventsSpooled { .. } => StatusCode::CONFLICT,
                 StoreError::NotFound { .. } => StatusCode::NOT_FOUND,
                 _ => StatusCode::INTERNAL_SERVER_ERROR,
             },

@@ -96,8 +96,8 @@ pub use access::{CALL_GRANT, SEARCH_GRANT};
 pub use api::{
     AgentRequest, AgentStatus, CallbackChange, ConsoleConfig, ConsoleEvent, ConsultRequest,
     LiveAgent, LiveBoard, LiveQueue, MonitorAction, Offer, QueueInfo, QueueTarget, Refused,
-    RequestedState, ScreenPop, StatisticsConfig, DEFAULT_MAX_WAITING, DEFAULT_MAX_WAIT_SECS,
-    DEFAULT_SERVICE_LEVEL_SECS, DEFAULT_SERVICE_LEVEL_TARGET,
+    RequestedState, ScreenPop, SearchPolicy, StatisticsConfig, DEFAULT_MAX_WAITING,
+    DEFAULT_MAX_WAIT_SECS, DEFAULT_SERVICE_LEVEL_SECS, DEFAULT_SERVICE_LEVEL_TARGET,
 };
 pub use error::ConsoleError;
 pub use open311::Open311Client;
@@ -132,11 +132,15 @@ pub(crate) struct Shared {
     requests: mpsc::UnboundedSender<AgentRequest>,
     sessions: Mutex<Sessions>,
     limiter: Mutex<LoginLimiter>,
+    /// Citizen searches per user (`search:<login>`).
+    search_limiter: Mutex<LoginLimiter>,
     access: Mutex<AccessRegistry>,
     pub(crate) hub: Hub,
     pub(crate) wallboard: Wallboard,
     /// The accounts' version the sessions were last checked against.
     accounts_checked: AtomicI64,
+    /// The newest erasure this node has forgotten its caches for.
+    erasures_seen: AtomicI64,
 }
 
 pub(crate) type App = Arc<Shared>;
@@ -166,6 +170,10 @@ impl Shared {
 
     pub(crate) fn limiter(&self) -> MutexGuard<'_, LoginLimiter> {
         lock(&self.limiter)
+    }
+
+    pub(crate) fn search_limiter(&self) -> MutexGuard<'_, LoginLimiter> {
+        lock(&self.search_limiter)
     }
 
     pub(crate) fn access(&self) -> MutexGuard<'_, AccessRegistry> {
@@ -353,6 +361,7 @@ impl Console {
     ) -> Self {
         let sessions = Sessions::new(config.session_idle);
         let limiter = LoginLimiter::new(config.login_attempts_per_minute);
+        let search_limiter = LoginLimiter::new(config.search.per_minute);
         Self {
             shared: Arc::new(Shared {
                 store,
@@ -361,10 +370,12 @@ impl Console {
                 requests,
                 sessions: Mutex::new(sessions),
                 limiter: Mutex::new(limiter),
+                search_limiter: Mutex::new(search_limiter),
                 access: Mutex::new(AccessRegistry::default()),
                 hub: Hub::default(),
                 wallboard: Wallboard::default(),
                 accounts_checked: AtomicI64::new(NEVER_CHECKED),
+                erasures_seen: AtomicI64::new(NEVER_CHECKED),
             }),
         }
     }
@@ -481,6 +492,26 @@ impl Console {
             .accounts_checked
             .store(version, Ordering::Release);
         Ok(ended.len())
+    }
+
+    /// Forgets what this node holds in memory (grants, the IVR's
+    /// identification on offered calls) about citizens erased elsewhere
+    /// (another node's privacy officer, `hotline privacy erase`). The
+    /// erasures at the first check are old: only later ones are applied.
+    /// The binary runs it every second. Returns how many were applied.
+    pub async fn forget_erased(&self) -> Result<usize, ConsoleError> {
+        let erasures = self.shared.store.recent_erasures().await?;
+        let newest = erasures.first().map_or(0, |(id, _)| *id);
+        let seen = self.shared.erasures_seen.swap(newest, Ordering::AcqRel);
+        if seen == NEVER_CHECKED {
+            return Ok(0);
+        }
+        let mut applied = 0;
+        for (_, citizen) in erasures.iter().filter(|(id, _)| *id > seen) {
+            self.shared.access().forget_citizen(*citizen, &[]);
+            applied += 1;
+        }
+        Ok(applied)
     }
 
     /// Pushes an update to one agent's sockets (state changes, answered,

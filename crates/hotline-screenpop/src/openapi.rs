@@ -315,6 +315,40 @@ impl OperationOutput for FileDownload {
     }
 }
 
+/// A citizen's data export: one tar archive, as a download.
+#[derive(Debug)]
+pub(crate) struct Archive(pub [(HeaderName, String); 4], pub Vec<u8>);
+
+impl IntoResponse for Archive {
+    fn into_response(self) -> Response {
+        (self.0, self.1).into_response()
+    }
+}
+
+impl OperationOutput for Archive {
+    type Inner = Vec<u8>;
+
+    fn inferred_responses(
+        _: &mut GenContext,
+        _: &mut Operation,
+    ) -> Vec<(Option<u16>, ApiResponse)> {
+        vec![(
+            Some(200),
+            ApiResponse {
+                description: "A tar archive: citizen.json and recordings/ (attachment, nosniff)."
+                    .into(),
+                content: [(
+                    "application/x-tar".to_owned(),
+                    media(json_schema!({ "type": "string", "format": "binary" })),
+                )]
+                .into_iter()
+                .collect(),
+                ..Default::default()
+            },
+        )]
+    }
+}
+
 /// 303 to one of the pages.
 #[derive(Debug)]
 pub(crate) struct SeeOther(pub &'static str);

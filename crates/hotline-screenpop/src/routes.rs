@@ -36,18 +36,27 @@ const ANYONE: &[Role] = &[
     Role::Admin,
     Role::Dispatcher,
     Role::Handler,
+    Role::Privacy,
 ];
 /// The hotline's own staff: citizens' records, cases, live figures.
 const HOTLINE_STAFF: &[Role] = &[Role::Agent, Role::Supervisor, Role::Admin];
 /// Everyone who works on orders reads every order (a department's
 /// handlers see the citizen only on their own department's orders).
-const ORDER_STAFF: &[Role] = ANYONE;
+const ORDER_STAFF: &[Role] = &[
+    Role::Agent,
+    Role::Supervisor,
+    Role::Admin,
+    Role::Dispatcher,
+    Role::Handler,
+];
 /// The hotline's side of orders (follow-up lists name citizens).
 const ORDER_HOTLINE: &[Role] = &[Role::Agent, Role::Dispatcher, Role::Supervisor, Role::Admin];
 /// Supervisors may take calls too.
 const CALL_TAKERS: &[Role] = &[Role::Agent, Role::Supervisor];
 const SUPERVISORS: &[Role] = &[Role::Supervisor, Role::Admin];
 const ADMINS: &[Role] = &[Role::Admin];
+/// Citizens' data-protection requests: the privacy officer, or an admin.
+const PRIVACY_OFFICERS: &[Role] = &[Role::Privacy, Role::Admin];
 
 /// One route of the console.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -323,6 +332,31 @@ pub(crate) fn build(app: App) -> Built {
             None,
             assets::callbacks_script,
             doc("pages", "The callback list's script."),
+        )
+        .add(
+            M::GET,
+            "/privacy",
+            None,
+            assets::to_privacy,
+            doc("pages", "Redirects to /privacy/."),
+        )
+        .add(
+            M::GET,
+            "/privacy/",
+            None,
+            assets::privacy,
+            doc(
+                "pages",
+                "The privacy officer's page (HTML): find a citizen, who saw their data, \
+                export, correct, restrict, erase, receipts.",
+            ),
+        )
+        .add(
+            M::GET,
+            "/privacy/privacy.js",
+            None,
+            assets::privacy_script,
+            doc("pages", "The privacy page's script."),
         )
         .add(
             M::GET,
@@ -676,6 +710,95 @@ pub(crate) fn build(app: App) -> Built {
             Some(HOTLINE_STAFF),
             handlers::citizens::create,
             doc("citizens", "Quick form for an unknown caller."),
+        )
+        .add(
+            M::POST,
+            "/api/citizens/{id}/consents",
+            Some(HOTLINE_STAFF),
+            handlers::privacy::consent,
+            doc(
+                "citizens",
+                "Record a consent given or withdrawn on the citizen's word (recording, \
+                follow_up, sms, email), audited with who and which call.",
+            ),
+        )
+        .add(
+            M::GET,
+            "/api/privacy/citizens",
+            Some(PRIVACY_OFFICERS),
+            handlers::privacy::find,
+            doc(
+                "privacy",
+                "Find the citizen a data-protection request is about (audited as a search \
+                under the request's reference).",
+            ),
+        )
+        .add(
+            M::GET,
+            "/api/privacy/citizens/{id}",
+            Some(PRIVACY_OFFICERS),
+            handlers::privacy::view,
+            doc(
+                "privacy",
+                "The citizen's record, who saw or changed it (newest first), and the \
+                requests carried out about them.",
+            ),
+        )
+        .add(
+            M::GET,
+            "/api/privacy/citizens/{id}/export",
+            Some(PRIVACY_OFFICERS),
+            handlers::privacy::export,
+            doc(
+                "privacy",
+                "Access: everything held about the citizen as one tar archive (citizen.json \
+                with the record, cases, work orders, calls, events, callbacks and the access \
+                log; recordings/ with their recordings and voice messages). Leaves a receipt.",
+            ),
+        )
+        .add(
+            M::POST,
+            "/api/privacy/citizens/{id}/rectify",
+            Some(PRIVACY_OFFICERS),
+            handlers::privacy::rectify,
+            doc(
+                "privacy",
+                "Rectification: correct the name, national ID, language or phone numbers; the \
+                old values stay only in the audit log. Answers the receipt.",
+            ),
+        )
+        .add(
+            M::POST,
+            "/api/privacy/citizens/{id}/restrict",
+            Some(PRIVACY_OFFICERS),
+            handlers::privacy::restrict,
+            doc(
+                "privacy",
+                "Restriction: the record is kept but not used for follow-up calls or \
+                analytics (restricted false lifts it). Answers the receipt.",
+            ),
+        )
+        .add(
+            M::POST,
+            "/api/privacy/citizens/{id}/erase",
+            Some(PRIVACY_OFFICERS),
+            handlers::privacy::erase,
+            doc(
+                "privacy",
+                "Erasure: the record, the numbers, recordings and voice messages of their \
+                calls (the files too), their cases' texts; work orders are anonymised, not \
+                deleted, so the statistics stay true. Answers the receipt.",
+            ),
+        )
+        .add(
+            M::GET,
+            "/api/privacy/receipts",
+            Some(PRIVACY_OFFICERS),
+            handlers::privacy::receipts,
+            doc(
+                "privacy",
+                "The receipts of the data-protection requests, newest first.",
+            ),
         )
         .add(
             M::GET,

@@ -34,7 +34,9 @@ impl Scope {
         match user.role {
             Role::Admin => Scope::All,
             // Order staff have no figures of their own on these pages.
-            Role::Agent | Role::Dispatcher | Role::Handler => Scope::Agent(user.login.clone()),
+            Role::Agent | Role::Dispatcher | Role::Handler | Role::Privacy => {
+                Scope::Agent(user.login.clone())
+            }
             Role::Supervisor => {
                 let mut departments: Vec<String> = user.departments().map(norm).collect();
                 departments.sort();

@@ -36,6 +36,7 @@ async function enter(me, config, agent) {
   ui.catalogue = await attempt(() => api('GET', '/api/orders/catalogue'));
   fillSelects();
   fillBreakReasons();
+  fillSearchReasons();
   renderState();
   if (me.role !== 'admin') connect();
 }
@@ -65,6 +66,15 @@ function renderState() {
   $('btn-break').disabled = s.state === 'break' || s.state === 'logged_out';
   $('btn-logout').disabled = s.state === 'logged_out';
   show($('wrapup-card'), s.state === 'wrap_up' || (ui.pop && ui.pop.ended));
+}
+
+// The configured search reasons, as the city wrote them (a search needs one).
+function fillSearchReasons() {
+  const select = $('search-reason');
+  const current = select.value;
+  select.replaceChildren(...(ui.config.search_reasons || []).map((r) => el('option', { value: r, text: r })));
+  if (current) select.value = current;
+  $('search-q').minLength = ui.config.search_min_chars || 4;
 }
 
 function fillBreakReasons() {

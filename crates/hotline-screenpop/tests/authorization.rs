@@ -75,6 +75,9 @@ async fn only_the_public_routes_need_no_session() {
             "GET /orders",
             "GET /orders/",
             "GET /orders/orders.js",
+            "GET /privacy",
+            "GET /privacy/",
+            "GET /privacy/privacy.js",
             "GET /reports",
             "GET /reports/",
             "GET /reports/reports.js",
@@ -123,6 +126,43 @@ async fn an_agent_gets_403_on_supervisor_and_admin_routes() {
     let admin = h.login("admin1").await;
     let (status, _) = h.post(&admin, "/api/agent/login", json!({})).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn the_privacy_officer_reaches_only_the_privacy_routes() {
+    let h = Harness::new().await;
+    let officer = h.login("privacy1").await;
+    let others: Vec<_> = h
+        .console
+        .routes()
+        .into_iter()
+        .filter(|r| r.roles.is_some_and(|roles| !roles.contains(&Role::Privacy)))
+        .collect();
+    assert!(others.iter().any(|r| r.path == "/api/citizens/{id}"));
+    assert!(others.iter().any(|r| r.path == "/api/orders/{reference}"));
+    assert!(others.iter().any(|r| r.path == "/api/reports/queues"));
+    for route in others {
+        let path = concrete(route.path);
+        let (status, _, _) = h
+            .send(Harness::request(
+                route.method.clone(),
+                &path,
+                Some(&officer),
+                None,
+            ))
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{} {path}", route.method);
+    }
+    let privacy: Vec<_> = h
+        .console
+        .routes()
+        .into_iter()
+        .filter(|r| r.path.starts_with("/api/privacy/"))
+        .collect();
+    assert!(privacy.len() >= 6);
+    assert!(privacy
+        .iter()
+        .all(|r| r.roles == Some(&[Role::Privacy, Role::Admin][..])));
 }
 
 #[tokio::test]

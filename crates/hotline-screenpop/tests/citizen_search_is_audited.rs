@@ -6,7 +6,7 @@
 mod common;
 
 use axum::http::StatusCode;
-use common::{offer, Harness};
+use common::{offer, Harness, SEARCH_REASON};
 use serde_json::json;
 
 #[tokio::test]
@@ -19,18 +19,29 @@ async fn a_search_needs_a_reason_and_leaves_a_trace() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["field"], "reason");
 
+    // A reason of one's own is not one of the configured ones.
+    let (status, body) = h
+        .get(&agent, "/api/citizens?q=chen%20j&reason=just%20curious")
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["field"], "reason");
+    let reason = SEARCH_REASON.replace(' ', "%20");
+    // Too short to search with.
+    let (status, body) = h
+        .get(&agent, &format!("/api/citizens?q=che&reason={reason}"))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["field"], "search");
+
     let (status, found) = h
-        .get(
-            &agent,
-            "/api/citizens?q=chen%20j&reason=caller%20asked%20about%20her%20case",
-        )
+        .get(&agent, &format!("/api/citizens?q=chen%20j&reason={reason}"))
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(found[0]["citizen"]["id"], citizen.0);
     let (status, found) = h
         .get(
             &agent,
-            "/api/citizens?q=%2B86%20139%200000%200004&reason=callback",
+            &format!("/api/citizens?q=%2B86%20139%200000%200004&reason={reason}"),
         )
         .await;
     assert_eq!(status, StatusCode::OK);
@@ -51,9 +62,46 @@ async fn a_search_needs_a_reason_and_leaves_a_trace() {
         .collect();
     assert_eq!(searches.len(), 3, "two search hits and one view: {trail:#}");
     assert!(searches.iter().all(|e| e["via_search"].is_string()));
-    assert!(searches
+    // The terms are kept masked with a keyed hash, never in clear.
+    let terms: Vec<&str> = searches
         .iter()
-        .any(|e| e["reason"] == "caller asked about her case" && e["via_search"] == "chen j"));
+        .filter_map(|e| e["via_search"].as_str())
+        .collect();
+    assert!(terms.iter().any(|t| t.starts_with("c***** #")), "{terms:?}");
+    assert!(
+        terms.iter().any(|t| t.starts_with("+86*******0004 #")),
+        "{terms:?}"
+    );
+    assert!(
+        !trail.to_string().contains("13900000004") && !trail.to_string().contains("chen j"),
+        "{trail:#}"
+    );
+    assert!(searches.iter().any(|e| e["reason"] == SEARCH_REASON));
+}
+
+#[tokio::test]
+async fn searches_are_limited_per_agent() {
+    let h = Harness::new().await;
+    h.citizen("Chen Jing", "+8613900000004").await;
+    let agent = h.login("agent1").await;
+    let reason = SEARCH_REASON.replace(' ', "%20");
+    // Ten a minute by default; the eleventh waits.
+    for _ in 0..10 {
+        let (status, _) = h
+            .get(&agent, &format!("/api/citizens?q=chen&reason={reason}"))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let (status, body) = h
+        .get(&agent, &format!("/api/citizens?q=chen&reason={reason}"))
+        .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    // Another agent still searches.
+    let other = h.login("agent2").await;
+    let (status, _) = h
+        .get(&other, &format!("/api/citizens?q=chen&reason={reason}"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
 }
 
 #[tokio::test]

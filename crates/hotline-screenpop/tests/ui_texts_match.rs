@@ -12,7 +12,7 @@
 use std::collections::BTreeSet;
 
 const TEXTS_JS: &str = include_str!("../static/ui/texts.js");
-const PAGES: [&str; 8] = [
+const PAGES: [&str; 9] = [
     "common",
     "console",
     "wallboard",
@@ -21,6 +21,7 @@ const PAGES: [&str; 8] = [
     "admin",
     "callbacks",
     "orders",
+    "privacy",
 ];
 
 #[test]

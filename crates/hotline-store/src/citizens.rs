@@ -40,6 +40,11 @@ pub struct Consent {
     /// Through which channel: `phone_ivr`, `agent`, `web`...
     pub channel: String,
     pub at_ms: i64,
+    /// Who recorded it: the agent's login on the citizen's word, `ivr` for
+    /// the caller's own key, the privacy officer; absent on older rows.
+    pub actor: Option<String>,
+    /// The call it was given on, if any.
+    pub via_call: Option<String>,
 }
 
 /// The person, without their history.
@@ -55,6 +60,9 @@ pub struct Citizen {
     /// Latest first.
     pub consents: Vec<Consent>,
     pub created_at_ms: i64,
+    /// Since when the record is restricted (not to be used for follow-up
+    /// calls or analytics), or `None`.
+    pub restricted_at_ms: Option<i64>,
 }
 
 /// One past call, as the screen-pop lists it.
@@ -88,6 +96,7 @@ struct CitizenRow {
     national_id_masked: Option<String>,
     preferred_language: Option<String>,
     created_at_ms: i64,
+    restricted_at_ms: Option<i64>,
 }
 
 /// Checks and normalises a phone number: digits with an optional leading
@@ -121,7 +130,7 @@ pub fn normalize_phone(input: &str) -> Result<String> {
 
 /// Checks and normalises a national ID: letters and digits, upper-cased;
 /// spaces and dashes dropped.
-fn normalize_national_id(input: &str) -> Result<String> {
+pub(crate) fn normalize_national_id(input: &str) -> Result<String> {
     let mut out = String::with_capacity(input.len());
     for c in input.trim().chars() {
         match c {
@@ -144,8 +153,37 @@ fn normalize_national_id(input: &str) -> Result<String> {
     Ok(out)
 }
 
+/// A search term's normal form and kind, as the audit log hashes it: a phone
+/// number as stored, a national ID as its keyed hash is made, a name
+/// trimmed and lower-cased. A term that is both a valid number and ID
+/// (all digits) counts as a number when it has at most 15 digits.
+pub(crate) fn canonical_term(typed: &str) -> (String, crate::audit::TermKind) {
+    use crate::audit::TermKind;
+    let typed = typed.trim();
+    if let Ok(number) = normalize_phone(typed) {
+        if number.trim_start_matches('+').len() <= 15 {
+            return (number, TermKind::Phone);
+        }
+    }
+    if typed.chars().any(|c| c.is_ascii_digit()) {
+        if let Ok(id) = normalize_national_id(typed) {
+            return (id, TermKind::NationalId);
+        }
+    }
+    (typed.to_lowercase(), TermKind::Name)
+}
+
+/// HMAC-SHA256 of `normalized` under `key`, in hex.
+pub(crate) fn keyed_hash(key: &[u8], normalized: &str) -> String {
+    // HMAC accepts keys of any length.
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(key).expect("HMAC-SHA256 takes keys of any length");
+    mac.update(normalized.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
 /// Only the last four characters stay readable.
-fn mask_national_id(normalized: &str) -> String {
+pub(crate) fn mask_national_id(normalized: &str) -> String {
     let keep = 4.min(normalized.len());
     let hidden = normalized.len() - keep;
     format!("{}{}", "*".repeat(hidden), &normalized[hidden..])
@@ -187,11 +225,13 @@ pub(crate) fn check_free_text(field: &'static str, value: &str, max_chars: usize
 impl Store {
     /// The keyed hash under which a (normalised) national ID is stored.
     fn national_id_hmac(&self, normalized: &str) -> String {
-        // HMAC accepts keys of any length; the key length was checked at connect.
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.inner.national_id_key)
-            .expect("HMAC-SHA256 takes keys of any length");
-        mac.update(normalized.as_bytes());
-        hex::encode(mac.finalize().into_bytes())
+        self.keyed_hash(normalized)
+    }
+
+    /// HMAC-SHA256 under the store's key, in hex: national IDs and the
+    /// audit log's search terms.
+    pub(crate) fn keyed_hash(&self, normalized: &str) -> String {
+        keyed_hash(&self.inner.national_id_key, normalized)
     }
 
     /// Adds a citizen; returns the new id.
@@ -285,7 +325,8 @@ impl Store {
         })
     }
 
-    /// Records a consent given or withdrawn (the history is kept).
+    /// Records a consent given or withdrawn (the history is kept), with who
+    /// recorded it and on which call (the context's), audited.
     pub async fn record_consent(
         &self,
         ctx: &AuditContext,
@@ -300,16 +341,27 @@ impl Store {
         with_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             sqlx::query(
-                "INSERT INTO consents (citizen_id, what, granted, channel, at_ms) VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO consents (citizen_id, what, granted, channel, at_ms, actor, via_call) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
             )
             .bind(citizen.0)
             .bind(what)
             .bind(i64::from(granted))
             .bind(channel)
             .bind(ctx.at.as_millis())
+            .bind(ctx.actor.as_str())
+            .bind(ctx.via_call())
             .execute(&mut *tx)
             .await?;
-            insert_audit!(&mut *tx, ctx, "record_consent", Some(citizen.0), None)?;
+            let detail = format!("{what}: {}", if granted { "granted" } else { "withdrawn" });
+            insert_audit!(
+                &mut *tx,
+                ctx,
+                "record_consent",
+                Some(citizen.0),
+                None,
+                Some(detail)
+            )?;
             tx.commit().await?;
             Ok(())
         })
@@ -417,7 +469,7 @@ impl Store {
         with_pool!(self, |pool| {
             let mut conn = pool.acquire().await?;
             let Some(row) = sqlx::query_as::<_, CitizenRow>(
-                "SELECT full_name, national_id_masked, preferred_language, created_at_ms \
+                "SELECT full_name, national_id_masked, preferred_language, created_at_ms, restricted_at_ms \
                  FROM citizens WHERE citizen_id = $1 AND erased_at_ms IS NULL",
             )
             .bind(id.0)
@@ -442,7 +494,7 @@ impl Store {
             .fetch_all(&mut *conn)
             .await?;
             let consents = sqlx::query_as::<_, Consent>(
-                "SELECT what, granted, channel, at_ms FROM consents WHERE citizen_id = $1 \
+                "SELECT what, granted, channel, at_ms, actor, via_call FROM consents WHERE citizen_id = $1 \
                  ORDER BY at_ms DESC, consent_id DESC",
             )
             .bind(id.0)
@@ -483,6 +535,7 @@ impl Store {
                     tags,
                     consents,
                     created_at_ms: row.created_at_ms,
+                    restricted_at_ms: row.restricted_at_ms,
                 },
                 recent_calls,
                 open_cases,

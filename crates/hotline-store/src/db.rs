@@ -195,6 +195,10 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(options.lock_timeout)
             .foreign_keys(true)
+            // A deleted or overwritten row's bytes are zeroed, not left in
+            // free pages: an erased citizen's number must not stay readable
+            // in the database file (the erasure checkpoints the WAL too).
+            .pragma("secure_delete", "on")
             .pragma("cache_size", "-65536")
             .pragma("temp_store", "memory");
         let pool = SqlitePoolOptions::new()

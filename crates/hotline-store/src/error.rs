@@ -81,6 +81,12 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    /// Call events wait in the spool: an erasure now would be undone when
+    /// they are replayed (they may carry the citizen's number).
+    #[error(
+        "{events} call events wait in the spool for the database; erase once they are written"
+    )]
+    EventsSpooled { events: usize },
     /// Hashing a password failed (argon2 parameters or input).
     #[error("password hashing failed ({detail})")]
     PasswordHash { detail: String },

@@ -6,8 +6,11 @@
 //! citizens, cases, work orders (each one's append-only log and the `cases`
 //! row projected from it: [`Store::create_work_order`],
 //! [`Store::act_on_order`], [`Store::department_inbox`]), the callback
-//! list, users and their SIP phone accounts (digest hashes only), the audit log, privacy operations (export, erasure,
-//! retention), statistics queries and synthetic seed data.
+//! list, users and their SIP phone accounts (digest hashes only), the audit
+//! log (search terms masked and keyed-hashed), privacy operations (export,
+//! erasure, retention) and the data-protection requests with their receipts
+//! (`rights`: access archive, rectification, restriction, erasure of the
+//! files too), statistics queries and synthetic seed data.
 //!
 //! Must not touch: SIP, media, IVR or ACD logic (it depends only on
 //! `hotline-types` and the sans-IO `hotline-orders`), nor the decisions of
@@ -42,13 +45,14 @@ mod order_report;
 mod orders;
 mod phones;
 mod privacy;
+mod rights;
 mod search;
 mod seed;
 mod stats;
 mod users;
 mod writer;
 
-pub use audit::{Access, AuditContext, AuditEntry};
+pub use audit::{Access, AuditContext, AuditEntry, SearchTerms};
 pub use callbacks::{
     Callback, CallbackKind, CallbackStatus, CallbackUpdate, NewCallback, MAX_CALLBACKS_LISTED,
 };
@@ -73,6 +77,7 @@ pub use orders::{
 };
 pub use phones::{digest_algorithm, PhoneAccount, PHONE_SECRET_CHARS};
 pub use privacy::ErasureReport;
+pub use rights::{check_request_ref, DataFiles, FileOutcome, Receipt, Rectification, RequestKind};
 pub use search::{MAX_SEARCH_RESULTS, MIN_SEARCH_CHARS};
 pub use seed::{seed, seed_phone, SeedOptions, SeedReport};
 pub use stats::{

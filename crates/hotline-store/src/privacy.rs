@@ -13,7 +13,7 @@ use hotline_types::{CallEvent, CitizenId, Timestamp};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::audit::{insert_audit, Access, AuditContext, AuditEntry};
+use crate::audit::{insert_audit, Access, AuditContext, AuditEntry, AUDIT_COLUMNS};
 use crate::cases::{CaseNote, CaseSummary, CASE_SUMMARY_COLUMNS};
 use crate::db::{list_placeholders, with_pool, BeginWrite};
 use crate::error::{Result, StoreError};
@@ -39,31 +39,42 @@ pub struct ErasureReport {
     pub callbacks_deleted: u64,
     /// Files added to their work orders.
     pub attachments_deleted: u64,
+    /// Their phone numbers, consents and tags.
+    pub phones_deleted: u64,
+    pub consents_deleted: u64,
+    pub tags_deleted: u64,
+    /// Audit entries that lost search terms or replaced values naming them
+    /// (the entries stay: who saw the record remains provable).
+    pub audit_entries_anonymised: u64,
 }
 
-/// Blanks the personal data an event may carry.
-fn redact_event(event: &mut CallEvent) {
-    match event {
-        CallEvent::CallStarted {
-            caller,
-            called,
-            sip_call_id,
-            ..
-        } => {
-            *caller = ERASED.into();
-            *called = ERASED.into();
-            *sip_call_id = ERASED.into();
+/// The details of the citizen's rectifications: the phone numbers their
+/// record held before (their calls from those numbers are theirs too).
+const FORMER_PHONES_SQL: &str =
+    "SELECT detail FROM audit_log WHERE citizen_id = $1 AND action = 'rectify' AND detail IS NOT NULL";
+
+/// Adds the numbers a rectification replaced (kept in its audit detail as
+/// `{"phones": [...]}`) to `phones`, once each.
+fn add_former_phones(phones: &mut Vec<String>, details: Vec<Option<String>>) {
+    for detail in details.into_iter().flatten() {
+        let Ok(value) = serde_json::from_str::<serde_json::Value>(&detail) else {
+            continue;
+        };
+        for number in value["phones"].as_array().into_iter().flatten() {
+            if let Some(number) = number.as_str() {
+                if !phones.iter().any(|p| p == number) {
+                    phones.push(number.to_owned());
+                }
+            }
         }
-        CallEvent::DigitsCollected { digits, .. } => *digits = ERASED.into(),
-        CallEvent::VariableSet { value, .. } => *value = ERASED.into(),
-        CallEvent::CallbackRequested { number, .. } => *number = ERASED.into(),
-        CallEvent::CallbackPlaced { number, .. } => *number = ERASED.into(),
-        CallEvent::Dialled { number, .. } => *number = ERASED.into(),
-        CallEvent::DialRefused { number, .. } => *number = ERASED.into(),
-        CallEvent::VoicemailRecorded { recording, .. } => *recording = ERASED.into(),
-        CallEvent::RecordingStarted { recording } => *recording = ERASED.into(),
-        CallEvent::Transferred { to, .. } => *to = ERASED.into(),
-        _ => {}
+    }
+}
+
+/// Blanks the personal data an event may carry (the fields the event
+/// vocabulary names as personal).
+fn redact_event(event: &mut CallEvent) {
+    for field in event.personal_fields_mut() {
+        *field = ERASED.into();
     }
 }
 
@@ -114,7 +125,14 @@ impl Store {
                 key: id.to_string(),
             });
         };
-        let phones = record.citizen.phones.clone();
+        let mut phones = record.citizen.phones.clone();
+        let replaced: Vec<Option<String>> = with_pool!(self, |pool| {
+            sqlx::query_scalar(FORMER_PHONES_SQL)
+                .bind(id.0)
+                .fetch_all(pool)
+                .await?
+        });
+        add_former_phones(&mut phones, replaced);
         let calls: Vec<CallRecord> = if phones.is_empty() {
             Vec::new()
         } else {
@@ -149,10 +167,9 @@ impl Store {
             self,
             |pool| {
                 let cases = sqlx::query_as(&case_sql).bind(id.0).fetch_all(pool).await?;
-                let audit = sqlx::query_as(
-                "SELECT audit_id, at_ms, actor, action, citizen_id, case_ref, via_call, via_search, reason \
-                 FROM audit_log WHERE citizen_id = $1 ORDER BY at_ms, audit_id",
-            )
+                let audit = sqlx::query_as(&format!(
+                    "SELECT {AUDIT_COLUMNS} FROM audit_log WHERE citizen_id = $1 ORDER BY at_ms, audit_id"
+                ))
             .bind(id.0)
             .fetch_all(pool)
             .await?;
@@ -230,27 +247,33 @@ impl Store {
         let at = ctx.at.as_millis();
         with_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
-            let exists: Option<(Option<String>,)> = sqlx::query_as(
-                "SELECT full_name FROM citizens WHERE citizen_id = $1 AND erased_at_ms IS NULL",
+            let exists: Option<(Option<String>, Option<String>)> = sqlx::query_as(
+                "SELECT full_name, national_id_hmac FROM citizens WHERE citizen_id = $1 AND erased_at_ms IS NULL",
             )
             .bind(id.0)
             .fetch_optional(&mut *tx)
             .await?;
-            if exists.is_none() {
+            let Some((full_name, national_id_hmac)) = exists else {
                 return Err(StoreError::NotFound {
                     what: "citizen",
                     key: id.to_string(),
                 });
-            }
-            let phones: Vec<String> =
+            };
+            let mut phones: Vec<String> =
                 sqlx::query_scalar("SELECT number FROM citizen_phones WHERE citizen_id = $1")
                     .bind(id.0)
                     .fetch_all(&mut *tx)
                     .await?;
+            let replaced: Vec<Option<String>> = sqlx::query_scalar(FORMER_PHONES_SQL)
+                .bind(id.0)
+                .fetch_all(&mut *tx)
+                .await?;
+            add_former_phones(&mut phones, replaced);
             let mut report = ErasureReport {
                 citizen: id.0,
                 ..ErasureReport::default()
             };
+            let citizen_calls: Vec<String>;
             {
                 // The citizen's calls: from, to or called back on one of
                 // their numbers, or the call a case of theirs was opened on
@@ -285,12 +308,19 @@ impl Store {
                 for (call_id, recording, voicemail) in &calls {
                     recordings.extend(recording.iter().cloned());
                     recordings.extend(voicemail.iter().cloned());
+                    // What the IVR report counts by (a voice message left,
+                    // a callback asked for, a transfer) keeps a marker, so
+                    // a rebuild of the statistics gives the same figures.
                     sqlx::query(
                         "UPDATE calls SET caller = NULL, called = NULL, sip_call_id = NULL, \
-                         callback_number = NULL, recording = NULL, voicemail_recording = NULL, \
-                         transferred_to = NULL WHERE call_id = $1",
+                         callback_number = CASE WHEN callback_number IS NULL THEN NULL ELSE $2 END, \
+                         recording = NULL, \
+                         voicemail_recording = CASE WHEN voicemail_recording IS NULL THEN NULL ELSE $2 END, \
+                         transferred_to = CASE WHEN transferred_to IS NULL THEN NULL ELSE $2 END \
+                         WHERE call_id = $1",
                     )
                     .bind(call_id)
+                    .bind(ERASED)
                     .execute(&mut *tx)
                     .await?;
                     let events: Vec<(String, String)> = sqlx::query_as(
@@ -323,6 +353,10 @@ impl Store {
                     }
                 }
                 report.calls_anonymised = calls.len() as u64;
+                citizen_calls = calls
+                    .iter()
+                    .map(|(call_id, _, _)| call_id.clone())
+                    .collect();
                 let mut recordings: Vec<String> = recordings.into_iter().collect();
                 recordings.sort();
                 report.recordings_to_delete = recordings;
@@ -345,24 +379,47 @@ impl Store {
                             .await?
                             .rows_affected();
                 }
-                // Searches that were made with the citizen's numbers.
-                if n > 0 {
-                    let sql = format!(
-                        "UPDATE audit_log SET via_search = NULL WHERE via_search IN ({})",
-                        list_placeholders(1, n)
-                    );
-                    let mut q = sqlx::query(&sql);
-                    for p in &phones {
-                        q = q.bind(p.as_str());
-                    }
-                    q.execute(&mut *tx).await?;
+                // Searches made with the citizen's numbers, national ID or
+                // full name, found by the keyed hash the audit log keeps
+                // (Store::search_terms), whoever they found.
+                let mut suffixes: Vec<String> =
+                    phones.iter().map(|p| self.search_hash_suffix(p)).collect();
+                if let Some(hmac) = national_id_hmac.as_deref() {
+                    suffixes.push(format!("#{}", &hmac[..hmac.len().min(16)]));
+                }
+                if let Some(name) = full_name.as_deref() {
+                    let (canonical, _) = crate::citizens::canonical_term(name);
+                    suffixes.push(self.search_hash_suffix(&canonical));
+                }
+                for suffix in &suffixes {
+                    report.audit_entries_anonymised += sqlx::query(
+                        "UPDATE audit_log SET via_search = NULL WHERE via_search LIKE $1",
+                    )
+                    .bind(format!("% {suffix}"))
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
                 }
             }
-            let case_ids: Vec<i64> =
+            // Their cases, and the orders opened on their calls without a
+            // link to them (a voice message from a number not on record).
+            let mut case_ids: Vec<i64> =
                 sqlx::query_scalar("SELECT case_id FROM cases WHERE citizen_id = $1")
                     .bind(id.0)
                     .fetch_all(&mut *tx)
                     .await?;
+            for call_id in &citizen_calls {
+                let on_call: Vec<i64> =
+                    sqlx::query_scalar("SELECT case_id FROM cases WHERE call_id = $1")
+                        .bind(call_id)
+                        .fetch_all(&mut *tx)
+                        .await?;
+                for case_id in on_call {
+                    if !case_ids.contains(&case_id) {
+                        case_ids.push(case_id);
+                    }
+                }
+            }
             for case_id in &case_ids {
                 sqlx::query("UPDATE case_notes SET body = $1 WHERE case_id = $2")
                     .bind(ERASED)
@@ -409,19 +466,28 @@ impl Store {
                 }
             }
             report.cases_anonymised = case_ids.len() as u64;
-            sqlx::query("UPDATE audit_log SET via_search = NULL WHERE citizen_id = $1")
-                .bind(id.0)
-                .execute(&mut *tx)
-                .await?;
-            for table in ["citizen_phones", "consents", "citizen_tags"] {
-                sqlx::query(&format!("DELETE FROM {table} WHERE citizen_id = $1"))
+            report.audit_entries_anonymised += sqlx::query(
+                "UPDATE audit_log SET via_search = NULL, detail = NULL WHERE citizen_id = $1 \
+                 AND (via_search IS NOT NULL OR detail IS NOT NULL)",
+            )
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            for (table, count) in [
+                ("citizen_phones", &mut report.phones_deleted),
+                ("consents", &mut report.consents_deleted),
+                ("citizen_tags", &mut report.tags_deleted),
+            ] {
+                *count = sqlx::query(&format!("DELETE FROM {table} WHERE citizen_id = $1"))
                     .bind(id.0)
                     .execute(&mut *tx)
-                    .await?;
+                    .await?
+                    .rows_affected();
             }
             sqlx::query(
                 "UPDATE citizens SET full_name = NULL, national_id_hmac = NULL, national_id_masked = NULL, \
-                 preferred_language = NULL, erased_at_ms = $1 WHERE citizen_id = $2",
+                 preferred_language = NULL, restricted_at_ms = NULL, erased_at_ms = $1 WHERE citizen_id = $2",
             )
             .bind(at)
             .bind(id.0)

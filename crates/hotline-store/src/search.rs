@@ -123,6 +123,35 @@ impl Store {
         });
         Ok(row.map(|(citizen,)| citizen.map(CitizenId)))
     }
+
+    /// The departments a case is with (its department), for least access.
+    pub async fn case_department(&self, case_ref: &CaseRef) -> Result<Option<String>> {
+        Ok(with_pool!(self, |pool| {
+            sqlx::query_scalar::<_, Option<String>>(
+                "SELECT department FROM cases WHERE case_ref = $1",
+            )
+            .bind(case_ref.digits())
+            .fetch_optional(pool)
+            .await?
+        })
+        .flatten())
+    }
+
+    /// Where a citizen's business is: the departments of their cases and
+    /// the queues their calls waited in. A supervisor of one of these reads
+    /// the record as their own department's; anyone else needs a reason.
+    pub async fn citizen_departments(&self, id: CitizenId) -> Result<Vec<String>> {
+        Ok(with_pool!(self, |pool| {
+            sqlx::query_scalar(
+                "SELECT department FROM cases WHERE citizen_id = $1 AND department IS NOT NULL \
+                 UNION SELECT queue FROM calls WHERE queue IS NOT NULL AND caller IN \
+                 (SELECT number FROM citizen_phones WHERE citizen_id = $1)",
+            )
+            .bind(id.0)
+            .fetch_all(pool)
+            .await?
+        }))
+    }
 }
 
 /// Makes `%`, `_` and `\` match themselves in a LIKE pattern.
@@ -143,10 +172,10 @@ mod tests {
     use crate::NewCitizen;
     use hotline_types::Timestamp;
 
-    fn search_ctx(terms: &str) -> AuditContext {
+    fn search_ctx(store: &Store, terms: &str) -> AuditContext {
         AuditContext {
             actor: "agent1".into(),
-            access: Access::Search(terms.into()),
+            access: Access::Search(store.search_terms(terms)),
             reason: "caller gave their name".into(),
             at: Timestamp(1_795_334_400_000),
         }
@@ -164,7 +193,7 @@ mod tests {
         let store = Store::connect(&url, *b"0123456789abcdef-search")
             .await
             .unwrap();
-        let ctx = search_ctx("setup");
+        let ctx = search_ctx(&store, "setup");
         let wang = store
             .create_citizen(
                 &ctx,
@@ -189,29 +218,29 @@ mod tests {
             .unwrap();
 
         let by_name = store
-            .search_citizens(&search_ctx("fang"), "fang", 10)
+            .search_citizens(&search_ctx(&store, "fang"), "fang", 10)
             .await
             .unwrap();
         assert_eq!(by_name.len(), 1);
         assert_eq!(by_name[0].citizen.id, wang);
         let by_phone = store
-            .search_citizens(&search_ctx("phone"), "+86 139 0000 0001", 10)
+            .search_citizens(&search_ctx(&store, "phone"), "+86 139 0000 0001", 10)
             .await
             .unwrap();
         assert_eq!(by_phone[0].citizen.id, wang);
         let by_id = store
-            .search_citizens(&search_ctx("id"), "110105199001011234", 10)
+            .search_citizens(&search_ctx(&store, "id"), "110105199001011234", 10)
             .await
             .unwrap();
         assert_eq!(by_id.len(), 1);
         assert_eq!(by_id[0].citizen.id, wang);
         let percent = store
-            .search_citizens(&search_ctx("%"), "0%", 10)
+            .search_citizens(&search_ctx(&store, "%"), "0%", 10)
             .await
             .unwrap();
         assert_eq!(percent.len(), 1, "a % in the query is not a wildcard");
         assert!(store
-            .search_citizens(&search_ctx("nobody"), "zz", 10)
+            .search_citizens(&search_ctx(&store, "nobody"), "zz", 10)
             .await
             .unwrap()
             .is_empty());
@@ -224,7 +253,7 @@ mod tests {
 
         let admin = AuditContext {
             access: Access::Administration,
-            ..search_ctx("x")
+            ..search_ctx(&store, "x")
         };
         let trail = store.audit_trail(&admin, wang).await.unwrap();
         let searches = trail
@@ -232,5 +261,23 @@ mod tests {
             .filter(|e| e.action == "search" && e.via_search.is_some())
             .count();
         assert_eq!(searches, 3, "one entry per search that returned Wang");
+        for entry in trail.iter().filter_map(|e| e.via_search.as_deref()) {
+            assert!(
+                !entry.contains("13900000001") && !entry.contains("110105199001011234"),
+                "the audit log keeps no search term in clear: {entry}"
+            );
+        }
+        let by_id_entry = store.search_terms("1101 0519 9001 011234");
+        assert!(by_id_entry.as_str().starts_with("**************1234 #"));
+        assert_eq!(
+            store.search_terms("+86 139 0000 0001").as_str(),
+            store.search_terms("+8613900000001").as_str(),
+            "the same number typed two ways is one hash"
+        );
+        assert!(store
+            .search_terms("+8613900000001")
+            .as_str()
+            .starts_with("+86*******0001 #"));
+        assert!(store.search_terms("Fang").as_str().starts_with("f*** #"));
     }
 }

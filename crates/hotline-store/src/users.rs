@@ -29,6 +29,10 @@ pub enum Role {
     Dispatcher,
     /// Staff of the department named on their account: works its orders.
     Handler,
+    /// The privacy officer: carries out citizens' data-protection requests
+    /// (access, rectification, restriction, erasure) and reads who saw a
+    /// record; takes no calls and works no orders.
+    Privacy,
 }
 
 impl Role {
@@ -39,6 +43,7 @@ impl Role {
             Role::Admin => "admin",
             Role::Dispatcher => "dispatcher",
             Role::Handler => "handler",
+            Role::Privacy => "privacy",
         }
     }
 
@@ -49,6 +54,7 @@ impl Role {
             "admin" => Some(Role::Admin),
             "dispatcher" => Some(Role::Dispatcher),
             "handler" => Some(Role::Handler),
+            "privacy" => Some(Role::Privacy),
             _ => None,
         }
     }

@@ -109,7 +109,7 @@ async fn erasure_leaves_no_personal_data() {
         .unwrap();
         let search = hotline_store::AuditContext {
             actor: "bob".into(),
-            access: hotline_store::Access::Search(MOBILE.into()),
+            access: hotline_store::Access::Search(s.search_terms(MOBILE)),
             reason: "citizen asked for a callback".into(),
             at: at(4_000),
         };

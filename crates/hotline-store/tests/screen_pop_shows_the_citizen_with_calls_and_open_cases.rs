@@ -124,7 +124,7 @@ async fn screen_pop_shows_the_citizen_with_calls_and_open_cases() {
         // By national ID (an audited search), in any spacing.
         let search = AuditContext {
             actor: "alice".into(),
-            access: Access::Search("national id".into()),
+            access: Access::Search(s.search_terms("1101 0519 9001 0112 34")),
             reason: "citizen called from a neighbour's phone".into(),
             at: at(50_000_001),
         };
@@ -147,9 +147,8 @@ async fn screen_pop_shows_the_citizen_with_calls_and_open_cases() {
             views[0].via_call.as_deref(),
             Some(call.to_string().as_str())
         );
-        assert!(trail
-            .iter()
-            .any(|e| e.action == "search" && e.via_search.as_deref() == Some("national id")));
+        assert!(trail.iter().any(|e| e.action == "search"
+            && e.via_search.as_deref() == Some(s.search_terms("110105199001011234").as_str())));
 
         // No read without a named actor and a reason.
         let anonymous = AuditContext {

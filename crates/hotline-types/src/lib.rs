@@ -9,6 +9,7 @@
 mod case_ref;
 mod event;
 mod ids;
+pub mod pii;
 
 pub use case_ref::{CaseRef, CaseRefError};
 pub use event::{CallEvent, CallEventRecord, HangupSide, Timestamp};

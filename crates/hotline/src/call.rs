@@ -809,10 +809,15 @@ impl Driver {
                 ),
                 citizen,
                 location: Location::unknown(),
+                // No number in the text: the order's call holds it, where
+                // an erasure or the retention job finds it.
                 summary: format!(
-                    "Voice message ({} s) from {caller}: {}",
+                    "Voice message ({} s): {}",
                     duration.as_secs(),
-                    path.display()
+                    path.file_name().map_or_else(
+                        || path.display().to_string(),
+                        |f| f.to_string_lossy().into_owned()
+                    )
                 ),
             };
             let orders = context.orders.get();

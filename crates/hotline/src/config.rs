@@ -428,6 +428,14 @@ pub struct ConsoleConfig {
     /// where "today" starts on the wallboard and the reports' default.
     /// 480 = Asia/Shanghai.
     pub report_utc_offset_minutes: i32,
+    /// The reasons an agent may give for a citizen search (one of them is
+    /// required; kept in the audit log with the masked terms).
+    pub search_reasons: Vec<String>,
+    /// Shortest citizen search, in characters (least access: no fishing
+    /// with two letters).
+    pub search_min_chars: usize,
+    /// Citizen searches per user per minute.
+    pub searches_per_minute: u32,
 }
 
 impl Default for ConsoleConfig {
@@ -460,6 +468,9 @@ impl Default for ConsoleConfig {
             .map(String::from)
             .to_vec(),
             report_utc_offset_minutes: 480,
+            search_reasons: hotline_screenpop::SearchPolicy::default().reasons,
+            search_min_chars: hotline_screenpop::SearchPolicy::default().min_chars,
+            searches_per_minute: hotline_screenpop::SearchPolicy::default().per_minute,
         }
     }
 }
@@ -728,6 +739,9 @@ pub struct LogConfig {
     pub format: LogFormat,
     /// A tracing filter: "info", "hotline=debug,info", ...
     pub level: String,
+    /// Log callers' numbers, names and IDs in clear (for a debugging
+    /// session only). Off: they are masked (`*********00`) in every line.
+    pub personal_data: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -845,6 +859,7 @@ impl Default for LogConfig {
         Self {
             format: LogFormat::Text,
             level: "info".into(),
+            personal_data: false,
         }
     }
 }
@@ -1129,6 +1144,25 @@ or widen the range",
             if queue.ring_timeout_secs == 0 {
                 bail!("queues.{}.ring_timeout_secs must be at least 1", queue.name);
             }
+        }
+        if self
+            .console
+            .search_reasons
+            .iter()
+            .all(|r| r.trim().is_empty())
+        {
+            bail!(
+                "console.search_reasons: give at least one reason an agent may search citizens for"
+            );
+        }
+        if !(2..=20).contains(&self.console.search_min_chars) {
+            bail!(
+                "console.search_min_chars: {} is not between 2 and 20",
+                self.console.search_min_chars
+            );
+        }
+        if self.console.searches_per_minute == 0 {
+            bail!("console.searches_per_minute: 0 would forbid every search; give at least 1");
         }
         if self.console.report_utc_offset_minutes % 15 != 0
             || self.console.report_utc_offset_minutes.abs() > 14 * 60

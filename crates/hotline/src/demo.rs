@@ -51,6 +51,9 @@ pub fn demo_agents(count: u32) -> Vec<DemoAgent> {
         .collect()
 }
 pub const DEMO_SUPERVISOR: (&str, &str) = ("supervisor1", "supervisor1-demo-pass");
+
+/// The demo's privacy officer (data-protection requests, `/privacy/`).
+pub const DEMO_PRIVACY_OFFICER: (&str, &str) = ("privacy1", "privacy1-demo-pass");
 /// The demo dispatcher (re-dispatches returned work orders).
 pub const DEMO_DISPATCHER: (&str, &str) = ("dispatcher1", "dispatcher1-demo-pass");
 
@@ -253,6 +256,24 @@ pub async fn seed(
             .await
             .context("creating the demo supervisor")?;
     }
+    let (login, password) = DEMO_PRIVACY_OFFICER;
+    if store.user(login).await?.is_none() {
+        store
+            .create_user(
+                &NewUser {
+                    login: login.into(),
+                    display_name: "Sun Li".into(),
+                    role: Role::Privacy,
+                    department: None,
+                    password: password.into(),
+                    must_change_password: false,
+                    skills: Vec::new(),
+                },
+                at,
+            )
+            .await
+            .context("creating the demo privacy officer")?;
+    }
     seed_order_staff(store, catalogue, at).await?;
     let audit = AuditContext {
         actor: "system".into(),
@@ -292,10 +313,6 @@ pub async fn seed(
             .await
             .context("creating the demo case")?;
     }
-    info!(
-        agents = agents.len(),
-        citizen = DEMO_CITIZEN_PHONE,
-        "demo data ready"
-    );
+    info!(agents = agents.len(), "demo data ready");
     Ok(())
 }

@@ -3,8 +3,9 @@
 //!
 //! If the writer is saturated (its bounded queue is full, which means the
 //! database and the spool both fell far behind), the event is written to the
-//! log at error level in full instead of being dropped silently, so it can
-//! still be recovered. With `hotline::events=debug`, every event is also
+//! log at error level instead of being dropped silently, so it can still be
+//! recovered: whole but for the caller's personal data, which is masked
+//! unless `log.personal_data` is on. With `hotline::events=debug`, every event is also
 //! logged as JSON (the end-to-end tests read them there).
 
 use hotline_store::EventWriterHandle;
@@ -30,7 +31,11 @@ impl EventSink {
         }
         // The writer refuses only when saturated; keep a copy for that case.
         if !self.writer.submit(record.clone()) {
-            let json = serde_json::to_string(&record).unwrap_or_default();
+            // The record minus the caller's personal data (masked unless
+            // log.personal_data is on): the call's figures survive.
+            let mut logged = record;
+            logged.event = logged.event.for_log();
+            let json = serde_json::to_string(&logged).unwrap_or_default();
             tracing::error!(target: "hotline::events::lost", record = %json, "the store writer is saturated: call event kept in this log line only");
         }
     }

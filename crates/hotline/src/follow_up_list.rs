@@ -206,6 +206,25 @@ async fn call_reporter(
             return None;
         }
     };
+    // A restricted record, or a citizen who said no to follow-up calls, is
+    // not called: the order's follow-up is left to the agents.
+    if let Some(record) = &citizen {
+        let declined = record
+            .citizen
+            .consents
+            .iter()
+            .find(|c| c.what == "follow_up")
+            .is_some_and(|c| c.granted == 0);
+        if record.citizen.restricted_at_ms.is_some() || declined {
+            info!(
+                reporter = %due.reporter,
+                restricted = record.citizen.restricted_at_ms.is_some(),
+                declined,
+                "the reporter's record is restricted or they declined follow-up calls: left to the agents"
+            );
+            return Some(Outcome::Refused);
+        }
+    }
     let Some((number, language)) = citizen.and_then(|record| {
         let number = record.citizen.phones.first()?.clone();
         Some((number, record.citizen.preferred_language))

@@ -36,6 +36,7 @@ mod follow_up_list;
 mod http;
 mod orders;
 mod phones;
+mod privacy;
 mod refusal;
 mod reload;
 mod reminders;
@@ -138,6 +139,12 @@ enum Commands {
         /// A folder that does not exist yet or is empty.
         dir: std::path::PathBuf,
     },
+    /// Citizens' data-protection requests: find, show (who saw the record),
+    /// export (one archive), rectify, restrict, erase, receipts.
+    Privacy {
+        #[command(subcommand)]
+        command: privacy::PrivacyCommand,
+    },
     /// Certificates for the console's HTTPS.
     Cert {
         #[command(subcommand)]
@@ -207,6 +214,10 @@ fn main() -> anyhow::Result<()> {
     let config = Config::load(cli.config.as_deref())?;
     let json = cli.log_json || config.log.format == LogFormat::Json;
     init_logging(&config.log.level, json)?;
+    hotline_types::pii::log_in_clear(config.log.personal_data);
+    if config.log.personal_data {
+        warn!("log.personal_data is on: callers' numbers and what they typed are logged in clear; turn it off after debugging");
+    }
     match cli.command.unwrap_or(Commands::Serve {
         demo: false,
         demo_agents: 2,
@@ -286,6 +297,11 @@ fn main() -> anyhow::Result<()> {
             let store = open_store(&config).await?;
             store.migrate().await.context("applying migrations")?;
             phones::run(&store, &config.sip.realm, command).await
+        }),
+        Commands::Privacy { command } => runtime()?.block_on(async {
+            let store = open_store(&config).await?;
+            store.migrate().await.context("applying migrations")?;
+            privacy::run(&store, &config, command).await
         }),
         Commands::Simulate(args) => simulate::main(*args, &config),
     }
@@ -846,7 +862,8 @@ async fn serve(
         console_tx,
     );
     // Accounts changed elsewhere (`hotline user disable`, another node's
-    // admin) reach this node's sessions within a second.
+    // admin) reach this node's sessions within a second, and so do
+    // erasures (`hotline privacy erase`, another node's officer).
     {
         let console = console.clone();
         tokio::spawn(async move {
@@ -856,6 +873,10 @@ async fn serve(
                 every.tick().await;
                 if let Err(e) = console.enforce_accounts().await {
                     tracing::debug!(error = %e, "accounts could not be checked against the store");
+                }
+                // Citizens erased elsewhere leave this node's memory too.
+                if let Err(e) = console.forget_erased().await {
+                    tracing::debug!(error = %e, "erasures could not be read from the store");
                 }
             }
         });

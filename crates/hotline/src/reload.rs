@@ -237,6 +237,20 @@ pub fn console_config(config: &Config, rules: Arc<OrderRules>) -> hotline_screen
             .collect(),
         sip_realm: config.sip.realm.clone(),
         trusted_proxies: config.http.trusted_proxies.clone(),
+        data_files: Some(hotline_store::DataFiles::in_data_dir(
+            &config.database.data_dir,
+        )),
+        search: hotline_screenpop::SearchPolicy {
+            reasons: config
+                .console
+                .search_reasons
+                .iter()
+                .map(|r| r.trim().to_owned())
+                .filter(|r| !r.is_empty())
+                .collect(),
+            min_chars: config.console.search_min_chars,
+            per_minute: config.console.searches_per_minute,
+        },
     }
 }
 

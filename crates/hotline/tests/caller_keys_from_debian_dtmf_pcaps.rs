@@ -38,7 +38,7 @@ fn digits_from_the_debian_pcaps_are_collected_exactly() {
         ],
     );
     let supervisor = ConsoleClient::login(hotline.http, "supervisor1", "supervisor1-demo-pass");
-    let found = supervisor.get("/api/citizens?q=13800138000&reason=dtmf%20pcap%20test");
+    let found = supervisor.get("/api/citizens?q=13800138000&reason=the%20caller%20is%20on%20the%20line%20and%20gave%20these%20details");
     let case_ref = found.body[0]["open_cases"][0]["case_ref"]
         .as_str()
         .expect("the demo case")

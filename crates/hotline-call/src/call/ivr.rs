@@ -2,6 +2,7 @@
 //! collect, lookups and voice messages for the store, the queue, callbacks,
 //! transfers and the IVR's own hang-up.
 
+use hotline_types::pii::Masked;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -82,7 +83,7 @@ impl Call {
                 }
                 Action::RequestCallback { number, queue } => {
                     // The IVR asked the dial plan already (with_callback_numbers).
-                    info!(call = %self.id, number, "callback requested: on the callback list");
+                    info!(call = %self.id, number = %Masked(&number), "callback requested: on the callback list");
                     let queue = queue.unwrap_or_else(|| QueueId::from("general"));
                     let language = self.language();
                     self.outputs.push_back(Output::Callback {

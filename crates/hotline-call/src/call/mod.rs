@@ -34,6 +34,7 @@ mod monitor;
 mod queue;
 mod transfer;
 
+use hotline_types::pii::Masked;
 use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -1192,7 +1193,7 @@ impl Call {
     /// A call the hotline will not place: recorded, so supervisors see
     /// attempts at toll fraud.
     fn refuse_dial(&mut self, number: String, purpose: &str, reason: &str) {
-        warn!(call = %self.id, number, purpose, reason, "not dialling: the dial plan refuses it");
+        warn!(call = %self.id, number = %Masked(&number), purpose, reason, "not dialling: the dial plan refuses it");
         self.emit(CallEvent::DialRefused {
             number,
             purpose: purpose.into(),

@@ -13,12 +13,12 @@ use hotline_types::{CallId, CaseRef, CitizenId};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::citizens::oversight_context;
+use super::citizens::{departmental_context, oversight_context};
 use super::config::departments;
 use crate::access::GrantVia;
 use crate::api::AgentRequest;
 use crate::error::ConsoleError;
-use crate::extract::{JsonBody, PathArg};
+use crate::extract::{JsonBody, PathArg, QueryArgs};
 use crate::openapi::{Conflict, Created, Fails, Forbidden, Invalid, NotFound};
 use crate::session::Authed;
 use crate::{wall_clock, App};
@@ -162,6 +162,7 @@ async fn case_context(
     app: &App,
     me: &Authed,
     case_ref: &CaseRef,
+    reason: Option<&str>,
 ) -> Result<AuditContext, ConsoleError> {
     let citizen = app
         .store
@@ -180,7 +181,10 @@ async fn case_context(
     };
     match via {
         Some(via) => Ok(via.audit_context(&me.user.login, wall_clock())),
-        None if me.oversees() => Ok(oversight_context(me, None)),
+        None if me.oversees() => {
+            let department = app.store.case_department(case_ref).await?;
+            departmental_context(app, me, department.as_slice(), reason)
+        }
         None => Err(ConsoleError::Forbidden {
             reason: "this case is not about a citizen on a call offered to you",
         }),
@@ -192,8 +196,9 @@ pub(crate) async fn get(
     State(app): State<App>,
     Extension(me): Extension<Authed>,
     PathArg(case_ref): PathArg<CaseRef>,
+    QueryArgs(q): QueryArgs<super::citizens::ViewQuery>,
 ) -> Result<Json<CaseDetailAnswer>, Fails<(Forbidden, NotFound)>> {
-    let ctx = case_context(&app, &me, &case_ref).await?;
+    let ctx = case_context(&app, &me, &case_ref, q.reason.as_deref()).await?;
     let detail = app
         .store
         .case_detail(&ctx, &case_ref)
@@ -221,7 +226,7 @@ pub(crate) async fn add_note(
     PathArg(case_ref): PathArg<CaseRef>,
     JsonBody(body): JsonBody<NoteBody>,
 ) -> Result<NoContent, Fails<(Forbidden, NotFound, Invalid, Conflict)>> {
-    let ctx = case_context(&app, &me, &case_ref).await?;
+    let ctx = case_context(&app, &me, &case_ref, None).await?;
     app.store.add_case_note(&ctx, &case_ref, &body.text).await?;
     Ok(NoContent)
 }
@@ -244,7 +249,7 @@ pub(crate) async fn set_status(
         field: "status",
         reason: format!("{:?} is not a case status", body.status),
     })?;
-    let ctx = case_context(&app, &me, &case_ref).await?;
+    let ctx = case_context(&app, &me, &case_ref, None).await?;
     let case = app.store.transition_case(&ctx, &case_ref, next).await?;
     Ok(Json(case.into()))
 }

@@ -18,7 +18,8 @@ use crate::access::GrantVia;
 use crate::api::ScreenPop;
 use crate::error::ConsoleError;
 use crate::extract::{JsonBody, PathArg, QueryArgs};
-use crate::openapi::{Conflict, Created, Fails, Forbidden, Invalid, NotFound};
+use crate::openapi::{Conflict, Created, Fails, Forbidden, Invalid, NotFound, TooMany};
+use crate::scope::Scope;
 use crate::session::Authed;
 use crate::{wall_clock, App};
 
@@ -56,13 +57,14 @@ pub(crate) async fn call_citizens(
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ViewQuery {
-    /// Why a supervisor or admin opens a record they hold no grant for.
+    /// Why a supervisor or admin opens a record they hold no grant for
+    /// (required for a record of other departments than theirs).
     #[serde(default)]
-    reason: Option<String>,
+    pub(crate) reason: Option<String>,
 }
 
 /// The audit context under which `me` may read this citizen, or 403.
-pub(crate) fn citizen_context(
+pub(crate) async fn citizen_context(
     app: &App,
     me: &Authed,
     citizen: CitizenId,
@@ -74,11 +76,57 @@ pub(crate) fn citizen_context(
         .citizen_grant(&me.user.login, citizen, Instant::now());
     match grant {
         Some(via) => Ok(via.audit_context(&me.user.login, at)),
-        None if me.oversees() => Ok(oversight_context(me, reason)),
+        None if me.oversees() => {
+            let departments = app.store.citizen_departments(citizen).await?;
+            departmental_context(app, me, &departments, reason)
+        }
         None => Err(ConsoleError::Forbidden {
             reason: "this citizen is not on a call offered to you; search for them with a reason",
         }),
     }
+}
+
+/// Least access for supervisors: a record or case whose business is with
+/// one of their departments (`departments`: a case's department, the
+/// queues a citizen's calls waited in) is theirs to read; any other needs
+/// a reason, audited as a cross-department read. Admins and supervisors
+/// of the whole centre read everything (audited as oversight).
+pub(crate) fn departmental_context(
+    app: &App,
+    me: &Authed,
+    departments: &[String],
+    reason: Option<&str>,
+) -> Result<AuditContext, ConsoleError> {
+    let scope = Scope::of(&me.user);
+    let config = app.config();
+    let queues = || {
+        config
+            .queues
+            .iter()
+            .map(|q| (q.name.as_str(), q.department.as_str()))
+    };
+    let own = scope.is_all()
+        || departments
+            .iter()
+            .any(|d| scope.sees_department(d, queues()));
+    let given = reason
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(|r| r.chars().take(200).collect::<String>());
+    let reason = match (own, given) {
+        (true, given) => given.unwrap_or_else(|| "supervisor or admin review".into()),
+        (false, Some(given)) => format!("cross-department read: {given}"),
+        (false, None) => return Err(ConsoleError::Forbidden {
+            reason:
+                "this record's business is with other departments: give a reason (it is audited)",
+        }),
+    };
+    Ok(AuditContext {
+        actor: me.user.login.clone(),
+        access: Access::Administration,
+        reason,
+        at: wall_clock(),
+    })
 }
 
 /// A supervisor's or admin's read without a call or search.
@@ -102,7 +150,7 @@ pub(crate) async fn get(
     PathArg(id): PathArg<CitizenId>,
     QueryArgs(q): QueryArgs<ViewQuery>,
 ) -> Result<Json<CitizenRecord>, Fails<(Forbidden, NotFound)>> {
-    let ctx = citizen_context(&app, &me, id, q.reason.as_deref())?;
+    let ctx = citizen_context(&app, &me, id, q.reason.as_deref()).await?;
     let record = app
         .store
         .citizen(&ctx, id)
@@ -117,41 +165,59 @@ pub(crate) async fn get(
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SearchQuery {
-    /// A phone number, a national ID, or part of a name.
+    /// A phone number, a national ID, or part of a name (at least the
+    /// configured number of characters, 4 by default).
     #[serde(default)]
     q: String,
-    /// Why you search (1 to 200 characters); kept in the audit log.
+    /// Why you search: one of the configured reasons (`/api/config`,
+    /// `search_reasons`); kept in the audit log.
     #[serde(default)]
     reason: String,
 }
 
 /// `GET /api/citizens?q=...&reason=...`: by phone number, national ID or
-/// name; audited as a search; the results are granted to the user for
+/// name; audited as a search, its terms kept only masked and keyed-hashed;
+/// a reason from the configured list, a shortest query and a limit per
+/// user (least access); the results are granted to the user for
 /// [`crate::SEARCH_GRANT`].
 pub(crate) async fn search(
     State(app): State<App>,
     Extension(me): Extension<Authed>,
     QueryArgs(q): QueryArgs<SearchQuery>,
-) -> Result<Json<Vec<CitizenRecord>>, Fails<(Invalid,)>> {
+) -> Result<Json<Vec<CitizenRecord>>, Fails<(Invalid, TooMany)>> {
+    let policy = app.config().search.clone();
     let reason = q.reason.trim().to_owned();
-    if reason.is_empty() || reason.chars().count() > 200 {
+    if !policy.reasons.contains(&reason) {
         return Err(ConsoleError::Invalid {
             field: "reason",
-            reason: "say why you search (1 to 200 characters)".into(),
+            reason: format!("choose one of: {}", policy.reasons.join("; ")),
         }
         .into());
     }
     let terms = q.q.trim().to_owned();
-    if terms.is_empty() {
+    if terms.chars().count() < policy.min_chars {
         return Err(ConsoleError::Invalid {
             field: "search",
-            reason: "enter a phone number, national ID or name".into(),
+            reason: format!(
+                "enter a phone number, national ID or name of at least {} characters",
+                policy.min_chars
+            ),
         }
         .into());
     }
+    if let Err(wait) = app
+        .search_limiter()
+        .attempt(&[format!("search:{}", me.user.login)], Instant::now())
+    {
+        return Err(ConsoleError::RateLimited {
+            retry_after_secs: wait.as_secs().max(1),
+        }
+        .into());
+    }
+    let audited = app.store.search_terms(&terms);
     let ctx = AuditContext {
         actor: me.user.login.clone(),
-        access: Access::Search(terms.clone()),
+        access: Access::Search(audited.clone()),
         reason: reason.clone(),
         at: wall_clock(),
     };
@@ -167,7 +233,7 @@ pub(crate) async fn search(
                 &me.user.login,
                 r.citizen.id,
                 GrantVia::Search {
-                    terms: terms.clone(),
+                    terms: audited.clone(),
                     reason: reason.clone(),
                 },
                 now,

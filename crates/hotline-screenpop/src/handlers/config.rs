@@ -26,6 +26,10 @@ pub(crate) struct PageConfig {
     queue_targets: Vec<QueueTarget>,
     /// Configured destinations an agent may consult and transfer to.
     destinations: Vec<String>,
+    /// The reasons a citizen search may give (one of them is required).
+    search_reasons: Vec<String>,
+    /// Shortest citizen search, in characters.
+    search_min_chars: usize,
 }
 
 /// The departments named by the queues, in order, once each.
@@ -87,5 +91,7 @@ pub(crate) async fn config(State(app): State<App>) -> Json<PageConfig> {
             .map(|q| app.stats().target(&q.name))
             .collect(),
         destinations: app.config().destinations.clone(),
+        search_reasons: app.config().search.reasons.clone(),
+        search_min_chars: app.config().search.min_chars,
     })
 }

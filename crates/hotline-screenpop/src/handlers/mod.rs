@@ -13,6 +13,7 @@ pub(crate) mod citizens;
 pub(crate) mod config;
 pub(crate) mod monitor;
 pub(crate) mod orders;
+pub(crate) mod privacy;
 pub(crate) mod reports;
 pub(crate) mod wallboard;
 

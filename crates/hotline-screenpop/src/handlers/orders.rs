@@ -74,6 +74,9 @@ pub(crate) fn actor_for(user: &User, command: Option<&Command>) -> Actor {
         Role::Agent => Actor::agent(login),
         Role::Dispatcher => Actor::dispatcher(login),
         Role::Handler => Actor::handler(login, &handler_departments(user)),
+        // Not order staff (the route table keeps them out); an agent's
+        // rights would be the least.
+        Role::Privacy => Actor::agent(login),
         Role::Supervisor | Role::Admin => match command {
             Some(Command::Urge { .. } | Command::DecideExtension { .. }) => {
                 Actor::supervisor(login)
@@ -84,13 +87,24 @@ pub(crate) fn actor_for(user: &User, command: Option<&Command>) -> Actor {
     }
 }
 
-/// Whether `user` sees the citizens an order names.
+/// Whether `user` sees the citizens an order names: the hotline's staff,
+/// the handling department's handlers and its supervisors.
 fn sees_personal_fields(user: &User, order: &WorkOrder) -> bool {
     match user.role {
         Role::Handler => order
             .department()
             .is_some_and(|d| handler_departments(user).contains(&d.as_str())),
-        Role::Agent | Role::Dispatcher | Role::Supervisor | Role::Admin => true,
+        // Least access: a department's supervisor sees the citizens of
+        // their departments' orders and of those still at the hotline.
+        Role::Supervisor => {
+            let scope = crate::scope::Scope::of(user);
+            scope.is_all()
+                || order
+                    .department()
+                    .is_none_or(|d| scope.sees_department(d.as_str(), std::iter::empty()))
+        }
+        Role::Agent | Role::Dispatcher | Role::Admin => true,
+        Role::Privacy => false,
     }
 }
 

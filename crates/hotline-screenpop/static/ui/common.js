@@ -184,11 +184,16 @@ export function startPage({ page, enter, leave }) {
     // only); agents the links for
     // everyone and the work orders; dispatchers and handlers (who take no
     // calls) the work orders; everyone the page they are on.
+    // The privacy officer gets the data-protection page only (admins
+    // too).
     const overseer = me.role === 'supervisor' || me.role === 'admin';
     const orderStaff = me.role === 'dispatcher' || me.role === 'handler';
+    const officer = me.role === 'privacy';
     for (const link of document.querySelectorAll('[data-role-link]')) {
       const kind = link.dataset.roleLink;
       const allowed = kind === 'admin' ? me.role === 'admin'
+        : kind === 'privacy' ? officer || me.role === 'admin'
+        : officer ? false
         : overseer || kind === 'orders' || (kind === 'all' && !orderStaff);
       show(link, allowed || link.getAttribute('aria-current') === 'page');
     }

@@ -99,8 +99,14 @@ pub fn config() -> ConsoleConfig {
         }],
         sip_realm: "hotline".into(),
         trusted_proxies: vec![],
+        // The harness's own data folder (with_statistics).
+        data_files: None,
+        search: hotline_screenpop::SearchPolicy::default(),
     }
 }
+
+/// The first of the default search reasons.
+pub const SEARCH_REASON: &str = "the caller is on the line and gave these details";
 
 impl Harness {
     pub async fn new() -> Self {
@@ -111,8 +117,13 @@ impl Harness {
         Self::with_statistics(config, StatisticsConfig::default()).await
     }
 
-    pub async fn with_statistics(config: ConsoleConfig, stats: StatisticsConfig) -> Self {
+    pub async fn with_statistics(mut config: ConsoleConfig, stats: StatisticsConfig) -> Self {
         let dir = tempfile::tempdir().unwrap();
+        if config.data_files.is_none() {
+            let files = hotline_store::DataFiles::in_data_dir(dir.path());
+            std::fs::create_dir_all(&files.recordings_dir).unwrap();
+            config.data_files = Some(files);
+        }
         let url = format!("sqlite://{}", dir.path().join("t.db").display());
         let store = Store::connect(&url, *b"screenpop-test-national-id-key")
             .await
@@ -127,6 +138,7 @@ impl Harness {
             ("dispatcher1", Role::Dispatcher, None),
             ("handler_housing", Role::Handler, Some("housing")),
             ("handler_water", Role::Handler, Some("water")),
+            ("privacy1", Role::Privacy, None),
         ] {
             let skills = match department {
                 Some(queue) if role == Role::Agent => vec![Skill {
