@@ -42,6 +42,7 @@ mod order_report;
 mod orders;
 mod phones;
 mod privacy;
+mod retention;
 mod search;
 mod seed;
 mod stats;
@@ -73,6 +74,10 @@ pub use orders::{
 };
 pub use phones::{digest_algorithm, PhoneAccount, PHONE_SECRET_CHARS};
 pub use privacy::ErasureReport;
+pub use retention::{
+    CallsAnonymised, FilesExpired, RetentionCutoffs, RetentionMode, RetentionReport, ERASED,
+    EXPIRED, RETENTION_BATCH,
+};
 pub use search::{MAX_SEARCH_RESULTS, MIN_SEARCH_CHARS};
 pub use seed::{seed, seed_phone, SeedOptions, SeedReport};
 pub use stats::{

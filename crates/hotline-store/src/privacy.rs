@@ -42,7 +42,7 @@ pub struct ErasureReport {
 }
 
 /// Blanks the personal data an event may carry.
-fn redact_event(event: &mut CallEvent) {
+pub(crate) fn redact_event(event: &mut CallEvent) {
     match event {
         CallEvent::CallStarted {
             caller,
