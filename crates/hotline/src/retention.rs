@@ -312,8 +312,8 @@ impl Retention {
     /// One run on `now`. Applied: the files of the recordings and voice
     /// messages past their windows are deleted first, then the store
     /// forgets them (so a run cut short leaves no file the store has
-    /// forgotten), then the other kinds; the run is recorded. A dry run
-    /// only counts.
+    /// forgotten), then the other kinds. A dry run only counts. The caller
+    /// records a run on the real clock ([`Retention::record`]).
     pub async fn run(
         &self,
         now: Timestamp,
@@ -356,18 +356,19 @@ impl Retention {
                 Kind::VoiceMessage,
             );
         }
-        let figures = Figures {
+        Ok(Figures {
             at_ms: now.as_millis(),
             dry_run: mode == RetentionMode::DryRun,
             store,
             files,
-        };
-        if mode == RetentionMode::Apply {
-            if let Err(e) = record_run(&self.data_dir, &self.policy, &figures) {
-                warn!(dir = %self.data_dir.display(), error = %e, "the retention run could not be recorded: the next start runs it again");
-            }
+        })
+    }
+
+    /// Keeps a completed run as the last one (the schedule counts from it).
+    pub fn record(&self, figures: &Figures) {
+        if let Err(e) = record_run(&self.data_dir, &self.policy, figures) {
+            warn!(dir = %self.data_dir.display(), error = %e, "the retention run could not be recorded: the next start runs it again");
         }
-        Ok(figures)
     }
 
     /// Deletes each file not handled yet, if it lies in the recordings
@@ -530,7 +531,10 @@ pub fn spawn(
                 .run(now, RetentionMode::Apply, &job_context(now))
                 .await
             {
-                Ok(figures) => report(&policy, &figures),
+                Ok(figures) => {
+                    retention.record(&figures);
+                    report(&policy, &figures);
+                }
                 Err(e) => {
                     metrics::counter!("hotline_retention_runs_total", "outcome" => "failed")
                         .increment(1);
@@ -588,6 +592,10 @@ pub async fn run_once(
         at: clock,
     };
     let figures = retention.run(now, mode, &actor).await?;
+    // A run on another date is not the day's run: the schedule ignores it.
+    if mode == RetentionMode::Apply && now == clock {
+        retention.record(&figures);
+    }
     for line in lines(&retention.policy, now, &figures) {
         outln!("{line}");
     }

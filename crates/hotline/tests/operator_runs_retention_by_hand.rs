@@ -79,7 +79,16 @@ fn operator_runs_retention_by_hand() {
     let err = String::from_utf8_lossy(&refused.stderr);
     assert!(err.contains("--dry-run"), "{err}");
 
+    let record = std::path::Path::new(data.env()[1].1).join("retention.json");
+    assert!(
+        !record.exists(),
+        "dry runs and other dates are not the day's run"
+    );
     let done = ok(&data, &[]);
+    assert!(
+        record.exists(),
+        "the day's run is recorded: serve's schedule counts from it"
+    );
     assert!(
         done.contains("files deleted: 1 recordings, 1 voice messages; 0 already gone"),
         "{done}"
