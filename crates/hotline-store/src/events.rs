@@ -102,9 +102,12 @@ pub struct CallRecord {
     pub disposition: Option<String>,
     pub hangup_side: Option<String>,
     pub hangup_cause: Option<String>,
+    /// `[erased]` once retention forgot it (a transfer still happened).
     pub transferred_to: Option<String>,
+    /// `[erased]` once retention forgot it (a callback was still asked for).
     pub callback_number: Option<String>,
     pub recording: Option<String>,
+    /// `[expired]` once retention deleted the file (a message was still left).
     pub voicemail_recording: Option<String>,
     pub case_ref: Option<String>,
     pub survey_score: Option<i64>,

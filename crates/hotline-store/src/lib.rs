@@ -45,6 +45,7 @@ mod order_report;
 mod orders;
 mod phones;
 mod privacy;
+mod retention;
 mod rights;
 mod search;
 mod seed;
@@ -77,6 +78,10 @@ pub use orders::{
 };
 pub use phones::{digest_algorithm, PhoneAccount, PHONE_SECRET_CHARS};
 pub use privacy::ErasureReport;
+pub use retention::{
+    CallsAnonymised, FilesExpired, RetentionCutoffs, RetentionMode, RetentionReport, ERASED,
+    EXPIRED, RETENTION_BATCH,
+};
 pub use rights::{check_request_ref, DataFiles, FileOutcome, Receipt, Rectification, RequestKind};
 pub use search::{MAX_SEARCH_RESULTS, MIN_SEARCH_CHARS};
 pub use seed::{seed, seed_phone, SeedOptions, SeedReport};

@@ -21,8 +21,7 @@ use crate::events::{CallRecord, CALL_COLUMNS};
 use crate::orders::{change_payload, parse_change};
 use crate::Store;
 
-/// What replaces erased text.
-const ERASED: &str = "[erased]";
+use crate::retention::ERASED;
 
 /// What an erasure did; the caller deletes the recording files.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
@@ -72,7 +71,7 @@ fn add_former_phones(phones: &mut Vec<String>, details: Vec<Option<String>>) {
 
 /// Blanks the personal data an event may carry (the fields the event
 /// vocabulary names as personal).
-fn redact_event(event: &mut CallEvent) {
+pub(crate) fn redact_event(event: &mut CallEvent) {
     for field in event.personal_fields_mut() {
         *field = ERASED.into();
     }

@@ -39,6 +39,50 @@ pub struct Config {
     pub orders: OrdersConfig,
     /// Text-to-speech for free text the IVR speaks (a department's reply).
     pub speech: SpeechConfig,
+    /// How long recordings, voice messages, callers' numbers and the audit
+    /// log are kept, and when the daily job forgets what is older.
+    pub retention: RetentionConfig,
+}
+
+/// How long each kind of personal data is kept (0: for ever), and when
+/// the daily retention job runs (`crate::retention`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionConfig {
+    /// Off: `serve` runs no retention job (`hotline retention run` still
+    /// works, with these windows).
+    pub enabled: bool,
+    /// Conversation recordings, deleted this many days after the call.
+    pub recordings_days: u32,
+    /// Voice messages, deleted this many days after the call, but never
+    /// while the work order they opened is not closed.
+    pub voice_messages_days: u32,
+    /// Callers' numbers and SIP ids on call records and in their events,
+    /// blanked this many days after the call (not while a callback to the
+    /// number is still to be made); closed callbacks are deleted then too.
+    pub call_personal_days: u32,
+    /// Audit log entries (who saw which citizen's data), deleted after
+    /// this many years.
+    pub audit_years: u32,
+    /// The local time of day of the daily run, "HH:MM".
+    pub run_at: String,
+    /// The time zone of `run_at` (IANA name). Empty: `orders.timezone`.
+    pub timezone: Option<String>,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            recordings_days: 90,
+            voice_messages_days: 365,
+            call_personal_days: 365,
+            // China's PIPL (art. 56) keeps records of processing three years.
+            audit_years: 3,
+            run_at: "03:30".into(),
+            timezone: None,
+        }
+    }
 }
 
 /// How free text becomes speech: a synthesiser program run once per text
@@ -674,7 +718,7 @@ pub fn redact_url(url: &str) -> String {
 
 /// The configuration's sections, as `HOTLINE_<SECTION>_<KEY>` names them
 /// (a test keeps the list equal to `Config`'s fields).
-const ENV_SECTIONS: [&str; 14] = [
+const ENV_SECTIONS: [&str; 15] = [
     "console",
     "sip",
     "http",
@@ -689,6 +733,7 @@ const ENV_SECTIONS: [&str; 14] = [
     "dialplan",
     "orders",
     "speech",
+    "retention",
 ];
 
 impl Config {
@@ -790,6 +835,7 @@ impl Default for Config {
             dialplan: DialPlanConfig::default(),
             orders: OrdersConfig::default(),
             speech: SpeechConfig::default(),
+            retention: RetentionConfig::default(),
         }
     }
 }
@@ -1177,6 +1223,7 @@ or widen the range",
             let (_, addr, tcp) = parse_sip_target(&format!("destinations.{name}"), uri)?;
             destinations.insert(name.clone(), (uri.clone(), addr, tcp));
         }
+        crate::retention::Policy::from_config(&self.retention, &self.orders.timezone)?;
         let outbound = self
             .sip
             .outbound_uri
@@ -1251,6 +1298,36 @@ mod tests {
     }
 
     #[test]
+    fn the_packaged_configuration_parses() {
+        let text = include_str!("../../../deploy/debian/hotline.toml");
+        let config = Config::from_toml(text).unwrap();
+        assert_eq!(config.retention.recordings_days, 90);
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)]
+    fn retention_is_checked_and_set_from_the_environment() {
+        let err = Config::from_toml("[retention]\nrun_at = \"25:00\"")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("retention.run_at"), "{err}");
+        let err = Config::from_toml("[retention]\ntimezone = \"Atlantis\"")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("retention.timezone"), "{err}");
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("HOTLINE_RETENTION_RECORDINGS_DAYS", "30");
+            jail.set_env("HOTLINE_RETENTION_RUN_AT", "04:15");
+            jail.set_env("HOTLINE_RETENTION_ENABLED", "false");
+            let config = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(config.retention.recordings_days, 30);
+            assert_eq!(config.retention.run_at, "04:15");
+            assert!(!config.retention.enabled);
+            Ok(())
+        });
+    }
+
+    #[test]
     fn unknown_keys_are_refused_in_every_section() {
         let text = include_str!("../../../deploy/hotline.example.toml");
         for section in [
@@ -1263,6 +1340,7 @@ mod tests {
             "[media]",
             "[console]",
             "[dialplan]",
+            "[retention]",
             "[[queues]]",
             "[[phones]]",
         ] {

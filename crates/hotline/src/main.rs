@@ -40,6 +40,7 @@ mod privacy;
 mod refusal;
 mod reload;
 mod reminders;
+mod retention;
 mod simulate;
 mod speech;
 
@@ -159,6 +160,29 @@ enum Commands {
     /// hotline of this data directory to apply it (SIGHUP); live calls go
     /// on. An error is printed and nothing is sent.
     Reload,
+    /// Retention of recordings, voice messages, callers' numbers and the
+    /// audit log ([retention]); `serve` runs it daily by itself.
+    Retention {
+        #[command(subcommand)]
+        command: RetentionCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum RetentionCommand {
+    /// Forget now what is past its window, delete those files from
+    /// <data_dir>/recordings and print the figures (also while the hotline
+    /// runs).
+    Run {
+        /// Only count what a run would forget and delete.
+        #[arg(long)]
+        dry_run: bool,
+        /// Run as on this date: RFC 3339 (2026-12-07T03:30:00+08:00) or a
+        /// date (its midnight in retention.timezone). Later than tomorrow
+        /// only with --dry-run.
+        #[arg(long)]
+        now: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -233,6 +257,18 @@ fn main() -> anyhow::Result<()> {
             for line in rules.describe(now) {
                 outln!("# {line}");
             }
+            let policy =
+                retention::Policy::from_config(&config.retention, &config.orders.timezone)?;
+            let enabled = if config.retention.enabled {
+                ""
+            } else {
+                " (off: only `hotline retention run`)"
+            };
+            outln!("\n# Retention, as this configuration keeps data{enabled}:");
+            let last_run = retention::last_run(&config.database.data_dir);
+            for line in policy.describe(now, last_run) {
+                outln!("# {line}");
+            }
             Ok(())
         }
         Commands::Serve { demo, demo_agents } => {
@@ -304,6 +340,19 @@ fn main() -> anyhow::Result<()> {
             privacy::run(&store, &config, command).await
         }),
         Commands::Simulate(args) => simulate::main(*args, &config),
+        Commands::Retention {
+            command: RetentionCommand::Run { dry_run, now },
+        } => runtime()?.block_on(async {
+            let policy =
+                retention::Policy::from_config(&config.retention, &config.orders.timezone)?;
+            let now = now
+                .map(|text| retention::parse_now(&text, &policy))
+                .transpose()?;
+            let store = open_store(&config).await?;
+            store.migrate().await.context("applying migrations")?;
+            let retention = retention::Retention::new(store, policy, &config.database.data_dir);
+            retention::run_once(&retention, now, dry_run).await
+        }),
     }
 }
 
@@ -997,6 +1046,15 @@ async fn serve(
         voice_message_category: config.orders.voice_message_category.as_str().into(),
         speech: Arc::new(speech::Speech::new(config.speech.clone())?),
     });
+    // Retention: daily at retention.run_at, and at once if a run was missed.
+    if config.retention.enabled {
+        let policy = retention::Policy::from_config(&config.retention, &config.orders.timezone)?;
+        retention::spawn(
+            retention::Retention::new(store.clone(), policy, &config.database.data_dir),
+            Arc::new(retention::SystemClock),
+            Duration::from_secs(60),
+        );
+    }
     // Deadline reminders (临期提醒) to the departments.
     if config.orders.reminders {
         reminders::run(store.clone(), live_orders.clone());

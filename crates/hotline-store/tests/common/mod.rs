@@ -412,3 +412,4 @@ impl TestStore {
 }
 
 pub mod orders;
+pub mod retention;

@@ -6,6 +6,7 @@
 
 pub mod console;
 pub mod orders;
+pub mod retention;
 pub mod trunk;
 
 use std::io::{BufRead, BufReader};
