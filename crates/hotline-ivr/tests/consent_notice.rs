@@ -1,9 +1,10 @@
 //! The `[[consent]]` node: a notice the caller may object to with one key.
 //! The key declines during the notice (which stops) or in the time after
 //! it; silence is agreement. Other keys are ignored: they neither stop the
-//! notice nor count for the next menu, and keys typed ahead before the
-//! notice never decline. Each choice is a `consent_recorded` event, the
+//! notice nor count for the next menu. Each choice is a `consent_recorded` event, the
 //! variable `consent_<purpose>` and an `Action::Consent` for the call.
+//! A key that stopped the barge-in welcome counts as pressed during the
+//! notice (over RTP it is reported once the notice plays).
 //! A notice the checker cannot honour is refused with its line.
 
 mod common;
@@ -195,24 +196,59 @@ fn other_keys_are_ignored() {
 }
 
 #[test]
-fn a_key_typed_ahead_before_the_notice_never_declines() {
+fn a_key_that_stops_the_welcome_lands_in_the_notice() {
+    // Any key but 9 stops the welcome (a barge-in prompt) and is ignored:
+    // the notice plays in full and the menu after it waits for a key.
     let mut call = Call::started(compile(SCRIPT), monday_10am());
-    // The caller presses 9 during the welcome (a barge-in prompt): the
-    // welcome stops, the notice plays in full all the same.
-    call.barge("9");
+    call.barge("0");
     assert_eq!(call.ivr.current_node(), Some("recording_notice"));
-    assert!(consents(&call).is_empty());
     call.silence();
     assert_eq!(
         consents(&call),
         [("recording".into(), true, "phone_ivr".into())]
     );
-    // The key was for the menu after the notice, where 9 is not a choice.
-    assert!(call.events().contains(&CallEvent::MenuRetry {
+    assert_eq!(call.ivr.current_node(), Some("main"));
+    assert!(!call
+        .commands()
+        .iter()
+        .any(|a| matches!(a, Action::Enqueue { .. })));
+
+    // 9 during the welcome declines, as it would over RTP, where the key is
+    // reported once it ends and the notice already plays.
+    let mut call = Call::started(compile(SCRIPT), monday_10am());
+    call.barge("9");
+    assert_eq!(
+        consents(&call),
+        [("recording".into(), false, "phone_ivr".into())]
+    );
+    assert!(call.played().contains(&"zh/recording_notice".to_string()));
+    assert!(matches!(
+        call.commands().last(),
+        Some(Action::CollectDigits { .. })
+    ));
+    assert_eq!(call.ivr.current_node(), Some("main"));
+}
+
+#[test]
+fn keys_typed_ahead_after_the_decline_key_count_for_the_next_menu() {
+    // Two barge-in prompts before the notice: 9 stops the first, 0 the
+    // second; 9 declines at the notice and 0 chooses in the menu.
+    let text = SCRIPT.replace(
+        "barge_in = true\nnext = \"recording_notice\"",
+        "barge_in = true\nnext = \"intro\"\n\n[[play]]\nid = \"intro\"\nprompts = [\"info_hours\"]\nbarge_in = true\nnext = \"recording_notice\"",
+    );
+    assert_ne!(text, SCRIPT);
+    let mut call = Call::started(compile(&text), monday_10am());
+    call.barge("90");
+    assert_eq!(
+        consents(&call),
+        [("recording".into(), false, "phone_ivr".into())]
+    );
+    assert!(call.events().contains(&CallEvent::DigitsCollected {
         node: "main".into(),
-        reason: "invalid".into(),
-        attempt: 1
+        digits: "0".into()
     }));
+    assert_eq!(call.ivr.current_node(), Some("agent"));
 }
 
 #[test]

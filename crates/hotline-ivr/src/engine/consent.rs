@@ -4,9 +4,13 @@
 //! after it (the notice stops); silence until the time is up is agreement.
 //! Any other key is ignored: it neither stops the notice (it is played
 //! without barge-in, so the media engine does not cut it short) nor counts
-//! for a later menu. Keys typed ahead during an earlier barge-in prompt
-//! are kept for the next menu and never decline: the caller had not heard
-//! the notice yet.
+//! for a later menu. A key that stopped an earlier barge-in prompt (the
+//! welcome) lands in the notice as if pressed during it: the media engine
+//! stops a barge-in prompt when the key goes down and reports the key when
+//! it ends, so by then the notice is playing. The decline key among them
+//! declines (the safe reading: such a caller may know the notice from
+//! before, and a false "no" only costs a recording); keys after it wait
+//! for the next menu, keys before it are ignored.
 //!
 //! The choice becomes a `consent_recorded` event (channel `phone_ivr`),
 //! the variable `consent_<purpose>` (`granted` or `declined`, so the
@@ -47,6 +51,7 @@ impl Ivr {
                 playback: None,
             };
             self.arm_consent_timer(now, index);
+            self.typed_ahead_into_consent(now, index);
             return None;
         }
         let id = PlaybackId(self.new_id());
@@ -64,7 +69,22 @@ impl Ivr {
             node: index,
             playback: Some(id),
         };
+        self.typed_ahead_into_consent(now, index);
         None
+    }
+
+    /// Keys typed ahead during a barge-in prompt count here as they would
+    /// over RTP (see the module docs): up to the decline key, which
+    /// decides; the keys after it stay typed ahead for the next menu.
+    fn typed_ahead_into_consent(&mut self, now: Instant, node: NodeIndex) {
+        let NodeKind::Consent { decline_key, .. } = self.script.nodes[node].kind else {
+            return;
+        };
+        let typed = std::mem::take(&mut self.type_ahead);
+        if let Some((_, after)) = typed.split_once(decline_key) {
+            self.type_ahead = after.to_owned();
+            self.consent_digit(now, decline_key);
+        }
     }
 
     fn arm_consent_timer(&mut self, now: Instant, node: NodeIndex) {
