@@ -9,7 +9,7 @@
 //! stops a barge-in prompt when the key goes down and reports the key when
 //! it ends, so by then the notice is playing. The decline key among them
 //! declines (the safe reading: such a caller may know the notice from
-//! before, and a false "no" only costs a recording); keys after it wait
+//! before, and a false "no" costs less than a false "yes"); keys after it wait
 //! for the next menu, keys before it are ignored.
 //!
 //! The choice becomes a `consent_recorded` event (channel `phone_ivr`),
