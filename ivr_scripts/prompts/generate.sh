@@ -20,8 +20,11 @@ command -v sox >/dev/null || { echo "sox is missing: apt-get install sox" >&2; e
 
 declare -A EN ZH
 
-EN[welcome]="Welcome to the twelve three four five citizen service hotline. This call may be recorded to improve our service."
-ZH[welcome]="欢迎致电一二三四五政务服务便民热线。为了提高服务质量，您的通话可能会被录音。"
+EN[welcome]="Welcome to the twelve three four five citizen service hotline."
+ZH[welcome]="欢迎致电一二三四五政务服务便民热线。"
+# The recording notice ([[consent]] node): the caller may object with 9.
+EN[recording_notice]="This call may be recorded for quality. If you do not agree, press 9."
+ZH[recording_notice]="为了提高服务质量，本次通话可能会被录音；如不同意，请按9。"
 EN[main_menu]="To check the status of a case, press 1. To report a problem or make a complaint, press 2. For answers to common questions, press 3. To speak to an agent, press 0."
 ZH[main_menu]="查询工单办理进度，请按1。反映问题或投诉，请按2。咨询常见问题，请按3。人工服务，请按0。"
 EN[invalid_choice]="Sorry, that is not a valid choice."

@@ -199,6 +199,9 @@ impl LegScript {
                 }
                 Action::CollectDigits { .. } => {}
                 Action::Lookup(request) => outputs.push_back(Output::Lookup(request)),
+                // Placed calls are never recorded, so there is nothing to
+                // honour here; the choice is in the call's events.
+                Action::Consent { .. } => {}
                 other => return Some(other),
             }
         }

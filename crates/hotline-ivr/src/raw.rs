@@ -46,6 +46,8 @@ pub(crate) struct RawScript {
     #[serde(default)]
     pub survey: Vec<RawSurvey>,
     #[serde(default)]
+    pub consent: Vec<RawConsent>,
+    #[serde(default)]
     pub hangup: Vec<RawHangup>,
     #[serde(default)]
     pub goto: Vec<RawGoto>,
@@ -320,6 +322,21 @@ pub(crate) struct RawSurvey {
     pub invalid_prompt: Option<Spanned<String>>,
     #[serde(default)]
     pub timeout_prompt: Option<Spanned<String>>,
+    pub next: Target,
+}
+
+/// A notice the caller may object to with one key (`[[consent]]`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawConsent {
+    pub id: Spanned<String>,
+    /// One of `hotline_types::ConsentPurpose`'s names, checked by the compiler.
+    pub purpose: Spanned<String>,
+    pub prompts: Vec<Spanned<String>>,
+    pub decline_key: Spanned<String>,
+    /// How long after the notice the caller may still press the key.
+    #[serde(default)]
+    pub timeout_ms: Option<u64>,
     pub next: Target,
 }
 

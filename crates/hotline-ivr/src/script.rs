@@ -6,6 +6,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use hotline_types::ConsentPurpose;
+
 use crate::schedule::Schedule;
 
 /// Index of a node of a [`CompiledScript`] (see [`CompiledScript::node_index`]).
@@ -200,6 +202,13 @@ pub(crate) enum NodeKind {
         retry: Retry,
         next: NodeIndex,
     },
+    Consent {
+        purpose: ConsentPurpose,
+        prompts: Vec<Vec<PromptFile>>,
+        decline_key: char,
+        timeout_ms: u64,
+        next: NodeIndex,
+    },
     Hangup {
         prompts: Vec<Vec<PromptFile>>,
         reason: String,
@@ -234,6 +243,7 @@ impl NodeKind {
             NodeKind::Callback { .. } => "callback",
             NodeKind::Transfer { .. } => "transfer",
             NodeKind::Survey { .. } => "survey",
+            NodeKind::Consent { .. } => "consent",
             NodeKind::Hangup { .. } => "hangup",
             NodeKind::Goto { .. } => "goto",
             NodeKind::Submenu { .. } => "submenu",
@@ -252,6 +262,9 @@ impl NodeKind {
             | NodeKind::SetLanguage { next, .. }
             | NodeKind::Callback { next, .. }
             | NodeKind::Survey { next, .. } => add("", *next),
+            // Granted or declined, the caller goes on the same way: only
+            // what the hotline may do with the call changes.
+            NodeKind::Consent { next, .. } => add("", *next),
             NodeKind::Menu {
                 keys,
                 after_retries,

@@ -92,7 +92,7 @@ pub fn graph(script: &CompiledScript) -> Graph {
     for node in &script.nodes {
         let kind = node.kind.name();
         let shape = match kind {
-            "menu" | "collect" | "survey" => "box",
+            "menu" | "collect" | "survey" | "consent" => "box",
             "branch" | "schedule" | "lookup" => "diamond",
             "queue" | "transfer" => "doubleoctagon",
             "hangup" => "octagon",
@@ -367,6 +367,16 @@ fn drain(
                 )?;
                 *pending_recording = Some(id);
             }
+            Action::Consent { purpose, granted } => writeln!(
+                output,
+                "{t} {} consent {purpose}: {}",
+                if granted { "✓" } else { "✗" },
+                if granted {
+                    "granted (no key in time)"
+                } else {
+                    "declined"
+                }
+            )?,
             other => writeln!(output, "{t} → {other:?}")?,
         }
     }

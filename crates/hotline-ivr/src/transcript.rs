@@ -93,6 +93,8 @@ impl Run {
                     format!("record {max_ms}")
                 }
                 Action::RequestCallback { number, .. } => format!("request_callback {number}"),
+                // The `consent_recorded` event beside it says the same.
+                Action::Consent { .. } => continue,
                 Action::Transfer { destination } => format!("transfer {destination}"),
                 Action::Hangup { reason } => format!("hangup {reason}"),
             };
@@ -145,6 +147,12 @@ fn describe_event(e: &CallEvent) -> String {
         CallEvent::VoicemailRecorded { duration_ms, .. } => format!("voicemail {duration_ms}"),
         CallEvent::CaseLinked { case_ref } => format!("case {}", case_ref.digits()),
         CallEvent::SurveyAnswered { score } => format!("survey {score}"),
+        CallEvent::ConsentRecorded {
+            purpose, granted, ..
+        } => format!(
+            "consent {purpose} {}",
+            if *granted { "granted" } else { "declined" }
+        ),
         CallEvent::Transferred { to, .. } => format!("transferred {to}"),
         other => format!("event {}", other.kind()),
     }

@@ -13,6 +13,7 @@ fn hang_up_in_the_main_menu_records_the_main_menu_as_last_node() {
     let mut call = Call::started(set.script("hotline").expect("hotline"), monday_10am());
     call.press("2"); // English
     call.prompts_end(); // welcome
+    call.silence(); // the recording notice, agreed
     call.found(&[("citizen_id", "42")]);
     assert_eq!(call.ivr.current_node(), Some("main_menu"));
     call.advance(2000);
@@ -45,6 +46,7 @@ fn hang_up_while_waiting_for_the_store_records_the_lookup_node() {
     let mut call = Call::started(set.script("hotline").expect("hotline"), monday_10am());
     call.press("1");
     call.prompts_end();
+    call.silence(); // the recording notice, agreed
     assert_eq!(call.ivr.current_node(), Some("identify_caller"));
     call.input(Input::Hangup);
     assert_eq!(

@@ -13,6 +13,7 @@ fn at_case_entry() -> Call {
     let mut call = Call::started(set.script("hotline").expect("hotline"), monday_10am());
     call.press("1"); // Mandarin
     call.prompts_end(); // welcome
+    call.silence(); // the recording notice, agreed
     call.answer_lookup(LookupOutcome::NotFound); // unknown caller
     call.press("1"); // case status
     assert_eq!(call.ivr.current_node(), Some("case_enter"));

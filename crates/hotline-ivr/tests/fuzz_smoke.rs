@@ -6,7 +6,8 @@ mod fuzz_bodies;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-/// A small script that compiles, with a schedule that reads `cal.toml`.
+/// A small script that compiles, with a schedule that reads `cal.toml`
+/// and a consent notice.
 const SCRIPT: &str = r##"[script]
 name = "t"
 start = "hours"
@@ -18,8 +19,16 @@ id = "hours"
 timezone = "UTC"
 holidays = "cal.toml"
 hours = { mon = ["08:00-20:00"], sat = ["09:00-12:00"] }
-open = "menu"
+open = "notice"
 closed = "bye"
+
+[[consent]]
+id = "notice"
+purpose = "recording"
+prompts = ["welcome"]
+decline_key = "9"
+timeout_ms = 3000
+next = "menu"
 
 [[menu]]
 id = "menu"

@@ -1,5 +1,6 @@
 //! Whole journeys through the shipped hotline, as a citizen would make them:
-//! reach a department's queue in English and rate the call afterwards; leave
+//! reach a department's queue in English and rate the call afterwards;
+//! object to the recording at the notice and reach an agent all the same; leave
 //! a message after hours and hear its case number; ask for a callback; get
 //! the options when every agent is busy; browse information and go back.
 
@@ -16,12 +17,14 @@ fn hotline() -> std::sync::Arc<CompiledScript> {
         .expect("hotline")
 }
 
-/// Language chosen, welcome heard, caller looked up (unknown).
+/// Language chosen, welcome heard, recording notice heard and agreed to
+/// (no key), caller looked up (unknown).
 fn answered(at: hotline_types::Timestamp, language_key: &str, caller: &str) -> Call {
     let mut call = Call::new(hotline(), caller, at);
     call.input(Input::Start);
     call.press(language_key);
     call.prompts_end();
+    call.silence();
     if caller.is_empty() {
         // Nothing to look up for a hidden number: no question to the store.
         assert!(!call
@@ -70,6 +73,38 @@ fn english_caller_reaches_transport_then_rates_the_call() {
             reason: "survey_done".into()
         })
     );
+}
+
+#[test]
+fn a_caller_who_objects_to_the_recording_reaches_an_agent_all_the_same() {
+    let mut call = Call::new(hotline(), "13800138000", monday_10am());
+    call.input(Input::Start);
+    call.press("2");
+    call.prompts_end(); // welcome
+    assert_eq!(call.ivr.current_node(), Some("recording_notice"));
+    assert_eq!(
+        call.played().last().map(String::as_str),
+        Some("en/recording_notice")
+    );
+    call.barge("9");
+    assert!(call.events().contains(&CallEvent::ConsentRecorded {
+        purpose: "recording".into(),
+        granted: false,
+        channel: "phone_ivr".into(),
+    }));
+    assert!(call.commands().contains(&&Action::Consent {
+        purpose: hotline_types::ConsentPurpose::Recording,
+        granted: false,
+    }));
+    call.answer_lookup(LookupOutcome::NotFound);
+    assert_eq!(call.ivr.current_node(), Some("main_menu"));
+    call.press("0");
+    call.prompts_end(); // "connecting"
+    assert!(matches!(
+        call.last_command(),
+        Some(Action::Enqueue { queue, .. }) if queue.as_str() == "general"
+    ));
+    assert_eq!(call.ivr.var("consent_recording"), Some("declined"));
 }
 
 #[test]
@@ -236,6 +271,7 @@ fn a_number_outside_the_dial_plan_is_not_called_back() {
     call.input(Input::Start);
     call.press("1");
     call.prompts_end();
+    call.silence();
     call.answer_lookup(LookupOutcome::NotFound);
     call.prompts_end();
     call.press("3");

@@ -117,6 +117,7 @@ fn the_shipped_hotline_greets_holiday_callers_and_offers_after_hours_options() {
     );
     call.press("2");
     call.prompts_end();
+    call.silence(); // the recording notice, agreed
     call.answer_lookup(LookupOutcome::NotFound);
     call.prompts_end(); // holiday greeting
     call.prompts_end(); // after-hours notice

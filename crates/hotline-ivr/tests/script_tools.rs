@@ -38,6 +38,17 @@ fn graph_draws_every_node_and_edge_in_dot_and_mermaid() {
     assert!(g
         .mermaid
         .contains("n_report_menu -->|\"1\"| n_connect_housing"));
+    // The recording notice waits for a key like a menu, and leads on.
+    assert!(g
+        .dot
+        .contains("\"recording_notice\" [shape=box, label=\"recording_notice\\n[consent]\"];"));
+    assert!(g.dot.contains("\"welcome\" -> \"recording_notice\";"));
+    assert!(g
+        .dot
+        .contains("\"recording_notice\" -> \"identify_caller\";"));
+    assert!(g
+        .mermaid
+        .contains("n_recording_notice --> n_identify_caller"));
     assert!(g
         .dot
         .contains("\"queue_housing\" -> \"survey\" [label=\"after agent\"];"));
@@ -47,7 +58,7 @@ fn graph_draws_every_node_and_edge_in_dot_and_mermaid() {
 fn simulate_walks_the_case_status_menu_from_typed_commands() {
     let case = CaseRef::new(2026, 11, 20, 17).expect("valid");
     let commands = format!(
-        "; choose English, unknown caller, case status\n2\nnotfound\n1\n{}#\nfound case_status=closed case_department=transport\n\n\n\n\nh\n",
+        "; choose English, agree to the recording (no key), unknown caller, case status\n2\nt\nnotfound\n1\n{}#\nfound case_status=closed case_department=transport\n\n\n\n\nh\n",
         case.digits()
     );
     let mut out = Vec::new();
@@ -66,6 +77,8 @@ fn simulate_walks_the_case_status_menu_from_typed_commands() {
     for needle in [
         "zh/choose_language.wav",
         "en/welcome.wav",
+        "en/recording_notice.wav",
+        "✓ consent recording: granted (no key in time)",
         "? lookup CitizenByCaller",
         "? lookup CaseStatus",
         "LanguageSelected",
@@ -81,6 +94,33 @@ fn simulate_walks_the_case_status_menu_from_typed_commands() {
             node: Some("case_after".into())
         })
     );
+}
+
+#[test]
+fn simulate_shows_the_callers_choice_at_the_recording_notice() {
+    let mut out = Vec::new();
+    simulate(
+        hotline(),
+        CallInfo {
+            caller: "13800138000".into(),
+            called: "12345".into(),
+            answered_at: monday_10am(),
+        },
+        // Mandarin; 9 once the welcome and the notice have been heard.
+        "1\n9\nh\n".as_bytes(),
+        &mut out,
+    )
+    .expect("runs");
+    let text = String::from_utf8(out).expect("utf-8");
+    for needle in [
+        "zh/recording_notice.wav",
+        "✗ consent recording: declined",
+        "ConsentRecorded { purpose: \"recording\", granted: false, channel: \"phone_ivr\" }",
+        "VariableSet { name: \"consent_recording\", value: \"declined\" }",
+        "? lookup CitizenByCaller",
+    ] {
+        assert!(text.contains(needle), "{needle:?} not in:\n{text}");
+    }
 }
 
 #[test]

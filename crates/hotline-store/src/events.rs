@@ -5,7 +5,8 @@
 //! transaction, so the record is always exactly the fold of the log and
 //! reading it is one primary-key lookup. The statistics tables (queue
 //! segments, 15-minute slots) are derived in the same transaction, by
-//! `stats::derive`.
+//! `stats::derive`, and so are the consents callers gave in the IVR, by
+//! `ivr_consents`.
 
 use std::collections::{HashMap, HashSet};
 
@@ -14,6 +15,7 @@ use serde::Serialize;
 
 use crate::db::{list_placeholders, values_placeholders, with_pool, BeginWrite};
 use crate::error::{Result, StoreError};
+use crate::ivr_consents::DeriveConsents;
 use crate::stats::derive::{CallChange, DeriveStatistics};
 use crate::Store;
 
@@ -505,6 +507,8 @@ impl Store {
             }
             // Queue segments and statistics slots, in the same transaction.
             tx.derive_statistics(&changes).await?;
+            // The callers' consents onto the citizens' records, likewise.
+            tx.derive_consents(&changes).await?;
             tx.commit().await?;
             Ok(AppendOutcome {
                 inserted: inserted_ids.len(),

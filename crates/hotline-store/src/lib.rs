@@ -40,6 +40,7 @@ mod citizens;
 mod db;
 mod error;
 mod events;
+mod ivr_consents;
 mod order_lists;
 mod order_report;
 mod orders;

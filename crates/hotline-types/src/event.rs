@@ -222,6 +222,18 @@ pub enum CallEvent {
     },
     /// Post-call survey score, 1 (worst) to 5 (best).
     SurveyAnswered { score: u8 },
+    /// The caller gave or refused a consent: `purpose` is one of
+    /// [`crate::ConsentPurpose`]'s names (`recording`, `follow_up`, `sms`,
+    /// `email`), `channel` how they said it (`phone_ivr`: keys at an IVR
+    /// notice, where no key within its time is agreement). A text rather
+    /// than the enum, so that a purpose added later still reads in an
+    /// older binary. The store puts it on the record of every citizen
+    /// holding the caller's number.
+    ConsentRecorded {
+        purpose: String,
+        granted: bool,
+        channel: String,
+    },
     /// RTCP/RTP quality figures for one leg.
     MediaQuality {
         leg: String,
@@ -272,6 +284,7 @@ impl CallEvent {
             CallEvent::CaseLinked { .. } => "case_linked",
             CallEvent::WrapUpDone { .. } => "wrap_up_done",
             CallEvent::SurveyAnswered { .. } => "survey_answered",
+            CallEvent::ConsentRecorded { .. } => "consent_recorded",
             CallEvent::MediaQuality { .. } => "media_quality",
             CallEvent::Ended { .. } => "ended",
         }
@@ -318,6 +331,11 @@ mod tests {
                 cause: "bye".into(),
             },
             CallEvent::HoldStarted,
+            CallEvent::ConsentRecorded {
+                purpose: "recording".into(),
+                granted: false,
+                channel: crate::CONSENT_CHANNEL_PHONE_IVR.into(),
+            },
         ];
         for e in events {
             let json = serde_json::to_value(&e).unwrap();
@@ -325,6 +343,24 @@ mod tests {
             let back: CallEvent = serde_json::from_value(json).unwrap();
             assert_eq!(back, e);
         }
+    }
+
+    #[test]
+    fn a_consent_is_stored_as_plain_fields() {
+        let e = CallEvent::ConsentRecorded {
+            purpose: "recording".into(),
+            granted: false,
+            channel: "phone_ivr".into(),
+        };
+        assert_eq!(
+            serde_json::to_value(&e).unwrap(),
+            serde_json::json!({
+                "type": "consent_recorded",
+                "purpose": "recording",
+                "granted": false,
+                "channel": "phone_ivr",
+            })
+        );
     }
 
     #[test]

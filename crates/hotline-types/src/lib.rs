@@ -7,11 +7,13 @@
 //! from the [`CallEvent`]s that the call controller emits.
 
 mod case_ref;
+mod consent;
 mod event;
 mod ids;
 pub mod pii;
 
 pub use case_ref::{CaseRef, CaseRefError};
+pub use consent::{ConsentPurpose, CONSENT_CHANNEL_PHONE_IVR};
 pub use event::{CallEvent, CallEventRecord, HangupSide, Timestamp};
 pub use ids::{
     AgentId, CallId, CallbackId, CategoryCode, CitizenId, DepartmentId, EventId, QueueId, UserId,

@@ -280,7 +280,9 @@ pub struct MediaConfig {
     /// Recording of conversations with agents (from the agent's answer to
     /// the end): "stereo" (citizen left, agent right), "mixed" (one mono
     /// channel) or "off". Files go to `<data_dir>/recordings/` and are
-    /// referenced from the call record; retention deletes them.
+    /// referenced from the call record; retention deletes them. A caller
+    /// who declined at an IVR recording notice (`[[consent]]`) is not
+    /// recorded whatever this says.
     pub record_calls: RecordCalls,
 }
 

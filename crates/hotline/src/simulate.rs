@@ -72,10 +72,12 @@ pub struct SimulateArgs {
     /// Stop placing calls after this many.
     #[arg(long)]
     calls: Option<u64>,
-    /// Keys through the menu, one step per comma, alternatives with `|`
-    /// (the default reaches a department in the shipped menu in office
-    /// hours: Mandarin, report a problem, a department).
-    #[arg(long, default_value = "1,2,1|2|3|4|0")]
+    /// Keys through the menu, one step per comma, alternatives with `|`,
+    /// `~12s` for a pause before the next key (the default reaches a
+    /// department in the shipped menu in office hours: Mandarin, the
+    /// welcome and the recording notice heard out and agreed to, report a
+    /// problem, a department).
+    #[arg(long, default_value = "1,~18s,2,1|2|3|4|0")]
     keys: KeyPath,
     /// Time before each key (and before the survey answer). Every duration
     /// option takes `5s` (fixed), `2s..8s` (uniform) or `exp:20s`

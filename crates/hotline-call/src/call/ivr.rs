@@ -1,6 +1,7 @@
 //! The IVR's actions carried out: prompts and said values to play, keys to
 //! collect, lookups and voice messages for the store, the queue, callbacks,
-//! transfers and the IVR's own hang-up.
+//! the caller's consents (a declined recording), transfers and the IVR's
+//! own hang-up.
 
 use hotline_types::pii::Masked;
 use std::path::PathBuf;
@@ -9,7 +10,7 @@ use std::time::{Duration, Instant};
 use hotline_acd::EnqueueRequest;
 use hotline_ivr::{Action, Input};
 use hotline_media::{RecordMode, RecordOptions};
-use hotline_types::QueueId;
+use hotline_types::{ConsentPurpose, QueueId};
 use tracing::{debug, info, warn};
 
 use super::{Call, LegRef, MediaOp, Output, Phase, PlayTag, RecordTag, ToAcd, WaitingCall};
@@ -93,12 +94,26 @@ impl Call {
                         language,
                     });
                 }
+                Action::Consent { purpose, granted } => self.consent(purpose, granted),
                 Action::Transfer { destination } => self.start_transfer(destination),
                 Action::Hangup { reason } => {
                     debug!(call = %self.id, reason, "the IVR hangs up");
                     self.hang_up();
                 }
             }
+        }
+    }
+
+    /// The caller's choice at a consent notice, honoured for the rest of
+    /// the call (the IVR has emitted its `consent_recorded` event). Only
+    /// the recording is the call's to honour; later contact by phone, SMS
+    /// or e-mail is the citizen record's, which the store derives from the
+    /// event. A later agreement does not undo a decline: the notice is
+    /// played once per call, and the safe reading of two answers is no.
+    fn consent(&mut self, purpose: ConsentPurpose, granted: bool) {
+        info!(call = %self.id, %purpose, granted, "the caller's choice at the consent notice");
+        if purpose == ConsentPurpose::Recording && !granted {
+            self.recording_declined = true;
         }
     }
 

@@ -585,6 +585,9 @@ pub struct Call {
     /// The conversation recording, until it is known to run.
     conversation: Option<(RecordTag, PathBuf)>,
     recording_call: bool,
+    /// The caller declined the recording at an IVR consent notice: the
+    /// conversation is never recorded, whatever `record_calls` says.
+    recording_declined: bool,
     /// Announcement playbacks (not the IVR's).
     announcements: Vec<PlayTag>,
     /// The queue the IVR put the call in last.
@@ -696,6 +699,7 @@ impl Call {
             recordings: HashMap::new(),
             conversation: None,
             recording_call: false,
+            recording_declined: false,
             announcements: Vec::new(),
             queue: None,
             refer_pending: false,
@@ -1203,11 +1207,18 @@ impl Call {
 
     /// Records the conversation from the first agent's answer to the end of
     /// the call, on the citizen's leg: what the citizen says, and what they
-    /// hear (the agent, or the music while held).
+    /// hear (the agent, or the music while held). Not if the caller
+    /// declined it at the IVR's notice (voice messages are not
+    /// conversations: leaving one is the caller's own act, recorded as
+    /// they asked).
     fn record_conversation(&mut self) {
         let Some(mode) = self.config.record_calls else {
             return;
         };
+        if self.recording_declined {
+            info!(call = %self.id, "the caller declined the recording: the conversation is not recorded");
+            return;
+        }
         if self.recording_call || self.conversation.is_some() {
             return;
         }

@@ -102,6 +102,22 @@ impl CallSim {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         let text =
             std::fs::read_to_string(root.join("tests/ivr/agent_path.toml")).expect("the test menu");
+        Self::arriving_on(&text, caller, config)
+    }
+
+    /// Answered and ACKed on the script `text` (its queues: housing,
+    /// transport), from 13800138000: the script's first node runs.
+    pub fn answered_on(text: &str, config: Config) -> (Self, Vec<Output>) {
+        let (mut sim, _) = Self::arriving_on(text, "13800138000", config);
+        let out = sim.step(Input::Sip(Event::CallConfirmed {
+            call: CALLER,
+            remote_media: None,
+        }));
+        (sim, out)
+    }
+
+    /// A call from `caller` on the script `text` as it arrives.
+    pub fn arriving_on(text: &str, caller: &str, config: Config) -> (Self, Vec<Output>) {
         let ctx = CompileContext {
             environment: Environment::new(["housing", "transport"], Vec::<String>::new())
                 .with_categories(["water_outage"]),
@@ -109,7 +125,7 @@ impl CallSim {
             base_dir: None,
             version: 1,
         };
-        let (script, problems) = compile_script(Path::new("agent_path.toml"), &text, &ctx);
+        let (script, problems) = compile_script(Path::new("test_script.toml"), text, &ctx);
         let script = Arc::new(script.unwrap_or_else(|| panic!("{problems:?}")));
         let incoming = Incoming {
             handle: CALLER,

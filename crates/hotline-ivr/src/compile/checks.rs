@@ -144,6 +144,14 @@ impl Compiler<'_> {
     pub(super) fn check_variables(&mut self, nodes: &[Node]) {
         let mut set: HashSet<&str> = BUILTIN_VARIABLES.iter().copied().collect();
         let mut has_lookup = false;
+        let consent_vars: Vec<String> = nodes
+            .iter()
+            .filter_map(|node| match &node.kind {
+                NodeKind::Consent { purpose, .. } => Some(crate::engine::consent_var(*purpose)),
+                _ => None,
+            })
+            .collect();
+        set.extend(consent_vars.iter().map(String::as_str));
         for node in nodes {
             match &node.kind {
                 NodeKind::Collect { var, .. } | NodeKind::Set { var, .. } => {

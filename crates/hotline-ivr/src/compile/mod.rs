@@ -16,6 +16,7 @@
 //! | `[[menu]]` | `menu.rs` |
 //! | `[[collect]]` | `collect.rs` |
 //! | `[[survey]]` | `survey.rs` |
+//! | `[[consent]]` | `consent.rs` |
 //! | `[[say]]` | `say.rs` |
 //! | `[[branch]]` | `branch.rs` |
 //! | `[[schedule]]` (and its holiday calendar) | `schedule.rs` |
@@ -37,6 +38,7 @@ mod branch;
 mod callback;
 mod checks;
 mod collect;
+mod consent;
 mod gather;
 mod hangup;
 mod jumps;
@@ -73,6 +75,8 @@ pub(crate) const DEFAULT_RETRIES: u32 = 2;
 pub(crate) const DEFAULT_LOOKUP_TIMEOUT_MS: u64 = 4_000;
 pub(crate) const DEFAULT_VOICEMAIL_MAX_MS: u64 = 120_000;
 pub(crate) const DEFAULT_VOICEMAIL_MIN_MS: u64 = 1_000;
+/// How long after a consent notice the caller may still object.
+pub(crate) const DEFAULT_CONSENT_TIMEOUT_MS: u64 = 3_000;
 
 /// What the rest of the hotline's configuration defines, which scripts may
 /// only refer to: ACD queues and named transfer destinations (never a number
@@ -362,6 +366,7 @@ impl Compiler<'_> {
             callback,
             transfer,
             survey,
+            consent,
             hangup,
             goto,
             submenu,
@@ -432,6 +437,10 @@ impl Compiler<'_> {
         }
         for n in &raw.survey {
             let k = self.build_survey(n);
+            push(self, &n.id, k);
+        }
+        for n in &raw.consent {
+            let k = self.build_consent(n);
             push(self, &n.id, k);
         }
         for n in &raw.hangup {

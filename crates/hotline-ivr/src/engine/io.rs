@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use hotline_types::{CallEvent, CaseRef, QueueId, Timestamp};
+use hotline_types::{CallEvent, CaseRef, ConsentPurpose, QueueId, Timestamp};
 
 use crate::script::{LookupKind, PromptFile};
 
@@ -164,6 +164,14 @@ pub enum Action {
     RequestCallback {
         number: String,
         queue: Option<QueueId>,
+    },
+    /// The caller agreed to (`granted`) or declined what a `[[consent]]`
+    /// notice asked, e.g. the recording of the call: the controller must
+    /// honour it for the rest of the call (the `consent_recorded` event is
+    /// emitted beside it). The IVR goes on at once.
+    Consent {
+        purpose: ConsentPurpose,
+        granted: bool,
     },
     /// Transfer to a destination named in the configuration. The IVR is done.
     Transfer { destination: String },

@@ -18,6 +18,7 @@
 //! | `[[menu]]` | `menu.rs` |
 //! | `[[collect]]` | `collect.rs` |
 //! | `[[survey]]` | `survey.rs` |
+//! | `[[consent]]` | `consent.rs` |
 //! | `[[say]]` | `say.rs` |
 //! | `[[branch]]` | `branch.rs` |
 //! | `[[schedule]]` | `schedule.rs` |
@@ -37,6 +38,7 @@
 mod branch;
 mod callback;
 mod collect;
+mod consent;
 mod gather;
 mod hangup;
 mod io;
@@ -61,6 +63,7 @@ use hotline_types::{CallEvent, Timestamp};
 use crate::script::{CompiledScript, NodeIndex, NodeKind, PromptFile};
 
 pub use callback::CallbackNumbers;
+pub(crate) use consent::consent_var;
 pub use io::{
     Action, CallInfo, Input, LookupId, LookupKey, LookupOutcome, LookupRequest, LookupResponse,
     Outcome, PlaybackId, QueueOutcome, Recording, RecordingId, SayValue,
@@ -115,6 +118,12 @@ enum Phase {
         node: NodeIndex,
         id: RecordingId,
     },
+    /// A consent notice plays (`playback`), then the caller has the
+    /// node's time to press the decline key.
+    Consenting {
+        node: NodeIndex,
+        playback: Option<PlaybackId>,
+    },
     Finished(Outcome),
 }
 
@@ -124,6 +133,8 @@ enum Timer {
     Gather,
     Lookup,
     Recording,
+    /// No decline key after a consent notice: agreed.
+    Consent,
 }
 
 /// How many nodes one input may pass through before the IVR assumes a loop
@@ -418,6 +429,7 @@ impl Ivr {
                 ..
             } => self.enter_collect(now, index, prompts, *max_len, *terminator),
             NodeKind::Survey { prompts, .. } => self.enter_survey(now, index, prompts),
+            NodeKind::Consent { prompts, .. } => self.enter_consent(now, index, prompts),
             NodeKind::Say {
                 format,
                 source,
@@ -508,6 +520,9 @@ impl Ivr {
                 let next = *next;
                 self.go(now, next);
             }
+            Phase::Consenting { playback, .. } if *playback == Some(id) => {
+                self.consent_notice_finished(now);
+            }
             _ => {}
         }
     }
@@ -542,6 +557,7 @@ impl Ivr {
                     GatherKind::Survey => self.survey_digit(now, key),
                 }
             }
+            Phase::Consenting { .. } => self.consent_digit(now, key),
             // Keys while not listening (no barge-in, lookup, queue) are dropped.
             _ => {}
         }
@@ -557,6 +573,10 @@ impl Ivr {
             (Timer::Recording, Phase::Recording { node, .. }) => {
                 let node = *node;
                 self.recording_timed_out(now, node);
+            }
+            (Timer::Consent, Phase::Consenting { node, .. }) => {
+                let node = *node;
+                self.consent_timed_out(now, node);
             }
             _ => {}
         }

@@ -143,10 +143,13 @@ pub async fn run(n: u64, shared: Arc<Shared>, seed: u64, mut stop: watch::Receiv
                         params.dead_media_after = Some(DEAD_MEDIA_AFTER);
                         let _ = leg.start(params);
                     }
-                    if keys.is_empty() {
-                        patience_at = patience.map(|p| Instant::now() + p);
-                    } else {
-                        key_at = Some(Instant::now() + plan.key_gap.sample(&mut rng));
+                    match keys.first() {
+                        None => patience_at = patience.map(|p| Instant::now() + p),
+                        Some(first) => {
+                            key_at = Some(
+                                Instant::now() + plan.key_gap.sample(&mut rng) + first.extra_wait,
+                            );
+                        }
                     }
                 }
                 Some(Event::OutgoingFailed { status, .. }) => {
@@ -213,12 +216,12 @@ pub async fn run(n: u64, shared: Arc<Shared>, seed: u64, mut stop: watch::Receiv
                 let now = Instant::now();
                 if key_at.is_some_and(|at| at <= now) {
                     key_at = None;
-                    if let Some(key) = keys.get(next_key) {
-                        let _ = leg.send_dtmf(&key.to_string(), Duration::from_millis(120));
+                    if let Some(press) = keys.get(next_key) {
+                        let _ = leg.send_dtmf(&press.key.to_string(), Duration::from_millis(120));
                         next_key += 1;
                     }
-                    if next_key < keys.len() {
-                        key_at = Some(now + plan.key_gap.sample(&mut rng));
+                    if let Some(press) = keys.get(next_key) {
+                        key_at = Some(now + plan.key_gap.sample(&mut rng) + press.extra_wait);
                     } else {
                         // The last key: from here on the caller waits.
                         patience_at = patience.map(|p| now + p);

@@ -133,20 +133,49 @@ impl Arrivals {
 }
 
 /// The keys a caller presses, menu by menu: `1,2,1|2|3|4|0` presses 1, then
-/// 2, then one of 1, 2, 3, 4 or 0 chosen at random for each caller.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// 2, then one of 1, 2, 3, 4 or 0 chosen at random for each caller. A step
+/// `~12s` presses nothing but waits that long more before the next key:
+/// a notice that no key interrupts, such as the shipped menu's recording
+/// notice, whose keys would count for nothing.
+#[derive(Debug, Clone, PartialEq)]
 pub struct KeyPath {
-    steps: Vec<Vec<char>>,
+    steps: Vec<Step>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Step {
+    /// One of these keys.
+    Key(Vec<char>),
+    /// A pause before the next key.
+    Wait(Duration),
+}
+
+/// One key of a caller's path and the pause before it beyond the key gap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Press {
+    pub extra_wait: Duration,
+    pub key: char,
 }
 
 impl KeyPath {
-    /// One caller's keys.
-    pub fn draw(&self, rng: &mut impl Rng) -> Vec<char> {
-        self.steps
-            .iter()
-            .filter(|choices| !choices.is_empty())
-            .map(|choices| choices[rng.gen_range(0..choices.len())])
-            .collect()
+    /// One caller's keys (a pause at the end has nothing to wait for).
+    pub fn draw(&self, rng: &mut impl Rng) -> Vec<Press> {
+        let mut out = Vec::new();
+        let mut extra_wait = Duration::ZERO;
+        for step in &self.steps {
+            match step {
+                Step::Wait(d) => extra_wait += *d,
+                Step::Key(choices) if choices.is_empty() => {}
+                Step::Key(choices) => {
+                    out.push(Press {
+                        extra_wait,
+                        key: choices[rng.gen_range(0..choices.len())],
+                    });
+                    extra_wait = Duration::ZERO;
+                }
+            }
+        }
+        out
     }
 }
 
@@ -161,6 +190,9 @@ impl FromStr for KeyPath {
         let steps = text
             .split(',')
             .map(|step| {
+                if let Some(wait) = step.trim().strip_prefix('~') {
+                    return parse_duration(wait).map(Step::Wait);
+                }
                 step.split('|')
                     .map(|key| {
                         let key = key.trim();
@@ -168,11 +200,12 @@ impl FromStr for KeyPath {
                         match (chars.next(), chars.next()) {
                             (Some(c @ ('0'..='9' | '*' | '#' | 'A'..='D')), None) => Ok(c),
                             _ => Err(format!(
-                                "{key:?} in {text:?} is not one key (0-9, *, #, A-D)"
+                                "{key:?} in {text:?} is not one key (0-9, *, #, A-D) nor a pause (~5s)"
                             )),
                         }
                     })
                     .collect::<Result<Vec<_>, _>>()
+                    .map(Step::Key)
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(KeyPath { steps })
@@ -184,12 +217,14 @@ impl fmt::Display for KeyPath {
         let steps: Vec<String> = self
             .steps
             .iter()
-            .map(|choices| {
-                choices
+            .map(|step| match step {
+                Step::Key(choices) => choices
                     .iter()
                     .map(char::to_string)
                     .collect::<Vec<_>>()
-                    .join("|")
+                    .join("|"),
+                Step::Wait(d) if d.subsec_millis() == 0 => format!("~{}s", d.as_secs()),
+                Step::Wait(d) => format!("~{}ms", d.as_millis()),
             })
             .collect();
         write!(f, "{}", steps.join(","))
@@ -266,7 +301,7 @@ mod tests {
         let path: KeyPath = "1, 2, 1|2|3|4|0".parse().expect("a path");
         let mut last_keys = std::collections::BTreeSet::new();
         for _ in 0..200 {
-            let keys = path.draw(&mut rng);
+            let keys: Vec<char> = path.draw(&mut rng).iter().map(|p| p.key).collect();
             assert_eq!(&keys[..2], &['1', '2']);
             last_keys.insert(keys[2]);
         }
@@ -275,5 +310,19 @@ mod tests {
         assert!("1,22".parse::<KeyPath>().is_err());
         let none: KeyPath = "".parse().expect("no keys");
         assert!(none.draw(&mut rng).is_empty());
+    }
+
+    #[test]
+    fn a_pause_step_delays_the_next_key() {
+        let mut rng = StdRng::seed_from_u64(5);
+        let path: KeyPath = "1,2, ~12s ,~500ms,3,~1s".parse().expect("a path");
+        let keys = path.draw(&mut rng);
+        let press = |extra_ms, key| Press {
+            extra_wait: Duration::from_millis(extra_ms),
+            key,
+        };
+        assert_eq!(keys, [press(0, '1'), press(0, '2'), press(12_500, '3')]);
+        assert_eq!(path.to_string(), "1,2,~12s,~500ms,3,~1s");
+        assert!("1,~soon".parse::<KeyPath>().is_err());
     }
 }
