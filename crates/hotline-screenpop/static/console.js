@@ -192,12 +192,24 @@ function fillList(list, items, render) {
   list.replaceChildren(...(items.length ? items.map(render) : [el('li', { class: 'muted', text: t('none') })]));
 }
 
+const PURPOSES = ['recording', 'follow_up', 'sms', 'email'];
+
+/// The latest consent per purpose, as "Follow-up calls: no (agent)".
+function consentSummary(citizen) {
+  return PURPOSES.map((p) => citizen.consents.find((c) => c.what === p))
+    .filter(Boolean)
+    .map((c) => `${t(`purpose_${c.what}`)}: ${t(c.granted ? 'consent_yes' : 'consent_no')} (${c.channel})`)
+    .join('; ');
+}
+
 function detailRows(dl, citizen) {
   const rows = [
     [t('national_id'), citizen.national_id_masked],
     [t('language'), citizen.preferred_language],
     [t('phones'), citizen.phones.join(', ')],
     [t('tags'), citizen.tags.join(', ')],
+    [t('consents'), consentSummary(citizen)],
+    [t('restricted'), citizen.restricted_at_ms ? formatTime(citizen.restricted_at_ms) : ''],
     [t('since'), formatTime(citizen.created_at_ms)],
   ].filter(([, v]) => v);
   dl.replaceChildren(...rows.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })]));
@@ -252,6 +264,7 @@ function renderPop() {
     onclick: () => { ui.citizen = r; renderPop(); },
   })));
   if (record) detailRows($('pop-details'), record.citizen); else $('pop-details').replaceChildren();
+  renderConsents(record);
   show($('quick-form'), !record && !pop.lookup_failed);
   if (!record && !$('quick-phone').value) $('quick-phone').value = /^\+?[0-9]{3,20}$/.test(pop.caller) ? pop.caller : '';
 
@@ -260,6 +273,24 @@ function renderPop() {
   $('pop-ivr-path').textContent = pop.ivr_path.join(' › ');
   $('pop-ivr-vars').replaceChildren(...pop.ivr_vars.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })]));
   renderCallStatus();
+}
+
+/// What the citizen says on the call about each purpose, recorded with the
+/// call (audited as this agent's, on this call).
+function renderConsents(record) {
+  const box = $('pop-consents');
+  show(box, !!record);
+  if (!record) { box.replaceChildren(); return; }
+  const say = (purpose, granted) => attempt(async () => {
+    await api('POST', `/api/citizens/${record.citizen.id}/consents`, { purpose, granted, call: ui.pop.call });
+    record.citizen.consents.unshift({ what: purpose, granted: granted ? 1 : 0, channel: 'agent', at_ms: Date.now() });
+    notify(t('consent_saved'), false);
+    renderPop();
+  });
+  box.replaceChildren(...PURPOSES.map((p) => el('span', { class: 'chip', dataset: { testid: `consent-${p}` } },
+    `${t(`purpose_${p}`)} `,
+    el('button', { type: 'button', class: 'ghost', text: t('consent_yes'), dataset: { testid: `consent-${p}-yes` }, onclick: () => say(p, true) }),
+    el('button', { type: 'button', class: 'ghost', text: t('consent_no'), dataset: { testid: `consent-${p}-no` }, onclick: () => say(p, false) }))));
 }
 
 function renderCallStatus() {

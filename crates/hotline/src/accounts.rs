@@ -18,7 +18,7 @@ pub enum UserCommand {
         /// The login (letters, digits, `.`, `_`, `-`; a phone registers under
         /// the same name).
         login: String,
-        /// agent, supervisor, admin, dispatcher or handler.
+        /// agent, supervisor, admin, dispatcher, handler or privacy.
         #[arg(long, value_parser = parse_role)]
         role: Role,
         /// The name shown in the console (default: the login).

@@ -213,6 +213,8 @@ pub struct DataDir {
     _dir: tempfile::TempDir,
     path: String,
     db: String,
+    /// The PostgreSQL schema the store lives in (`None`: SQLite in the folder).
+    schema: Option<String>,
     runtime: tokio::runtime::Runtime,
 }
 
@@ -221,6 +223,21 @@ impl DataDir {
         let dir = tempfile::tempdir().expect("data dir");
         let path = dir.path().display().to_string();
         let db = format!("sqlite://{path}/hotline.db");
+        Self::with_db(dir, path, db, None)
+    }
+
+    /// A data folder whose store is a fresh schema of the PostgreSQL
+    /// database at `url` (the hotline reaches it by its search path).
+    pub fn on_postgresql(url: &str) -> Self {
+        let dir = tempfile::tempdir().expect("data dir");
+        let path = dir.path().display().to_string();
+        let schema = format!("e2e_{}", uuid_like());
+        let sep = if url.contains('?') { '&' } else { '?' };
+        let db = format!("{url}{sep}options=-c%20search_path%3D{schema}");
+        Self::with_db(dir, path, db, Some(schema))
+    }
+
+    fn with_db(dir: tempfile::TempDir, path: String, db: String, schema: Option<String>) -> Self {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -229,18 +246,87 @@ impl DataDir {
             _dir: dir,
             path,
             db,
+            schema,
             runtime,
         }
+    }
+
+    /// The data folder.
+    pub fn path(&self) -> &str {
+        &self.path
     }
 
     /// `work` on the store (migrated), closed afterwards.
     pub fn with_store<T>(&self, work: impl AsyncFnOnce(&Store) -> T) -> T {
         self.runtime.block_on(async {
-            let options = StoreOptions::new(b"orders-e2e-test-key-0123456789ab".to_vec());
+            let mut options = StoreOptions::new(b"orders-e2e-test-key-0123456789ab".to_vec());
+            options.postgres_schema = self.schema.clone();
             let store = Store::connect_with(&self.db, options).await.expect("store");
             store.migrate().await.expect("migrate");
             let out = work(&store).await;
             store.close().await;
+            out
+        })
+    }
+
+    /// Every non-empty value of every text column of every table of the
+    /// store, as (table, column, value), read with the database's own
+    /// catalogue (no knowledge of the schema).
+    pub fn text_values(&self) -> Vec<(String, String, String)> {
+        self.runtime.block_on(async {
+            let mut out = Vec::new();
+            match &self.schema {
+                None => {
+                    let pool = sqlx::SqlitePool::connect(&self.db).await.expect("sqlite");
+                    let columns: Vec<(String, String)> = sqlx::query_as(
+                        "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+                         WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND upper(p.type) = 'TEXT'",
+                    )
+                    .fetch_all(&pool)
+                    .await
+                    .expect("columns");
+                    for (table, column) in columns {
+                        let values: Vec<Option<String>> =
+                            sqlx::query_scalar(&format!("SELECT \"{column}\" FROM \"{table}\""))
+                                .fetch_all(&pool)
+                                .await
+                                .expect("values");
+                        out.extend(
+                            values
+                                .into_iter()
+                                .flatten()
+                                .map(|v| (table.clone(), column.clone(), v)),
+                        );
+                    }
+                    pool.close().await;
+                }
+                Some(schema) => {
+                    let pool = sqlx::PgPool::connect(&self.db).await.expect("postgres");
+                    let columns: Vec<(String, String)> = sqlx::query_as(
+                        "SELECT table_name::text, column_name::text FROM information_schema.columns \
+                         WHERE table_schema = $1 AND data_type = 'text'",
+                    )
+                    .bind(schema)
+                    .fetch_all(&pool)
+                    .await
+                    .expect("columns");
+                    for (table, column) in columns {
+                        let values: Vec<Option<String>> = sqlx::query_scalar(&format!(
+                            "SELECT \"{column}\" FROM \"{schema}\".\"{table}\""
+                        ))
+                        .fetch_all(&pool)
+                        .await
+                        .expect("values");
+                        out.extend(
+                            values
+                                .into_iter()
+                                .flatten()
+                                .map(|v| (table.clone(), column.clone(), v)),
+                        );
+                    }
+                    pool.close().await;
+                }
+            }
             out
         })
     }
@@ -252,4 +338,13 @@ impl DataDir {
             ("HOTLINE_DATABASE_DATA_DIR", &self.path),
         ]
     }
+}
+
+/// A name part unique enough for a test's schema.
+fn uuid_like() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("{:x}_{}", nanos, std::process::id())
 }
