@@ -295,24 +295,31 @@ impl OperationOutput for FileDownload {
         _: &mut GenContext,
         _: &mut Operation,
     ) -> Vec<(Option<u16>, ApiResponse)> {
-        vec![(
-            Some(200),
-            ApiResponse {
-                description: "The file, with its own Content-Type, as an attachment (nosniff)."
-                    .into(),
-                content: hotline_store::ATTACHMENT_TYPES
-                    .iter()
-                    .map(|t| {
-                        (
-                            (*t).to_owned(),
-                            media(json_schema!({ "type": "string", "format": "binary" })),
-                        )
-                    })
-                    .collect(),
-                ..Default::default()
-            },
-        )]
+        binary_answer(
+            "The file, with its own Content-Type, as an attachment (nosniff).",
+            hotline_store::ATTACHMENT_TYPES,
+        )
     }
+}
+
+/// 200 with bytes of one of `types` (a download).
+fn binary_answer(description: &str, types: &[&str]) -> Vec<(Option<u16>, ApiResponse)> {
+    vec![(
+        Some(200),
+        ApiResponse {
+            description: description.into(),
+            content: types
+                .iter()
+                .map(|t| {
+                    (
+                        (*t).to_owned(),
+                        media(json_schema!({ "type": "string", "format": "binary" })),
+                    )
+                })
+                .collect(),
+            ..Default::default()
+        },
+    )]
 }
 
 /// A citizen's data export: one tar archive, as a download.
@@ -332,20 +339,10 @@ impl OperationOutput for Archive {
         _: &mut GenContext,
         _: &mut Operation,
     ) -> Vec<(Option<u16>, ApiResponse)> {
-        vec![(
-            Some(200),
-            ApiResponse {
-                description: "A tar archive: citizen.json and recordings/ (attachment, nosniff)."
-                    .into(),
-                content: [(
-                    "application/x-tar".to_owned(),
-                    media(json_schema!({ "type": "string", "format": "binary" })),
-                )]
-                .into_iter()
-                .collect(),
-                ..Default::default()
-            },
-        )]
+        binary_answer(
+            "A tar archive: citizen.json and recordings/ (attachment, nosniff).",
+            &["application/x-tar"],
+        )
     }
 }
 

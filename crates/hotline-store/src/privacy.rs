@@ -1,6 +1,6 @@
-//! Data-protection operations: export everything held about a citizen,
-//! erase a citizen (anonymise everywhere, keep anonymous statistics), and
-//! the retention job for recordings.
+//! Data-protection operations: export everything held about a citizen and
+//! erase a citizen (anonymise everywhere, keep anonymous statistics). The
+//! requests around them are `rights`; the retention job is `retention`.
 //!
 //! Erasure finds the citizen's calls by their phone numbers (as caller, as
 //! called party of a callback, as callback number). A number shared with
@@ -9,7 +9,7 @@
 use std::collections::HashSet;
 
 use hotline_orders::OrderChange;
-use hotline_types::{CallEvent, CitizenId, Timestamp};
+use hotline_types::{CallEvent, CitizenId};
 use serde::Serialize;
 use serde_json::json;
 
@@ -495,38 +495,6 @@ impl Store {
             insert_audit!(&mut *tx, ctx, "erase", Some(id.0), None)?;
             tx.commit().await?;
             Ok(report)
-        })
-    }
-
-    /// The retention job: forgets recordings of calls that started before
-    /// `older_than` and returns their paths for deletion. Run it daily with
-    /// `now - N days`.
-    pub async fn expire_recordings(&self, older_than: Timestamp) -> Result<Vec<String>> {
-        let cutoff = older_than.as_millis();
-        with_pool!(self, |pool| {
-            let mut tx = pool.begin_write().await?;
-            let rows: Vec<(Option<String>, Option<String>)> = sqlx::query_as(
-                "SELECT recording, voicemail_recording FROM calls WHERE started_at_ms < $1 \
-                 AND (recording IS NOT NULL OR voicemail_recording IS NOT NULL)",
-            )
-            .bind(cutoff)
-            .fetch_all(&mut *tx)
-            .await?;
-            sqlx::query(
-                "UPDATE calls SET recording = NULL, voicemail_recording = NULL WHERE started_at_ms < $1 \
-                 AND (recording IS NOT NULL OR voicemail_recording IS NOT NULL)",
-            )
-            .bind(cutoff)
-            .execute(&mut *tx)
-            .await?;
-            tx.commit().await?;
-            let mut paths: Vec<String> = rows
-                .into_iter()
-                .flat_map(|(r, v)| r.into_iter().chain(v))
-                .collect();
-            paths.sort();
-            paths.dedup();
-            Ok(paths)
         })
     }
 }
