@@ -1,11 +1,12 @@
 // Drives the agent console in Debian's Chromium for
 // crates/hotline/tests/console_in_chromium.rs: log in, go available, wait
-// for the screen-pop of the call the test places, save a case, read its
+// for the screen-pop of the call the test places, record the citizen's no to
+// follow-up calls, save a case, read its
 // reference, then ask to consult the transport queue (nobody is logged in
 // there, so the console shows the refusal, worded in Chinese after a switch of
 // language, and stays in the conversation).
-// Prints one line per step (READY, POP {...}, CASE <ref>, CONSULT <notice>,
-// DONE)
+// Prints one line per step (READY, POP {...}, CONSENT {...}, CASE <ref>,
+// CONSULT <notice>, DONE)
 // for the Rust test to follow; screenshots go to $ARTIFACTS.
 import { launch, openPage, signIn } from './chromium.mjs';
 
@@ -30,6 +31,14 @@ try {
   const name = (await page.getByTestId('pop-citizen-name').textContent()).trim();
   step(`POP ${JSON.stringify({ caller, name })}`);
   await page.screenshot({ path: `${artifacts}/console-pop.png` });
+
+  // The citizen says no to follow-up calls: the agent records it.
+  await page.getByTestId('consent-follow_up-no').click();
+  await page.waitForFunction(
+    () => (document.querySelector('#pop-details')?.textContent || '').includes('Follow-up calls: no'),
+    null, { timeout: 10000 },
+  );
+  step(`CONSENT ${JSON.stringify({ details: (await page.locator('#pop-details').textContent()).trim() })}`);
 
   // A work order: a category (its department and deadline come from the
   // catalogue), where, and what; dispatched when saved.

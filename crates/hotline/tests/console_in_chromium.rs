@@ -1,7 +1,9 @@
 //! The agent console in real Chromium (Debian's `chromium`, driven by
 //! `playwright-core` from tests/browser): the demo agent logs in and goes
 //! available, a SIPp citizen calls and presses 1, the pop shows the citizen,
-//! the agent saves a case and sees its reference number, then asks to
+//! the agent records the citizen's no to follow-up calls (on the record,
+//! with who and which call), saves a case and sees its reference number,
+//! then asks to
 //! consult a queue nobody serves and sees the refusal. Screenshots are
 //! kept in tests/artifacts/.
 //!
@@ -51,6 +53,8 @@ fn an_agent_sees_the_pop_in_chromium_and_saves_a_case() {
     assert!(pop.starts_with("POP "), "{pop}");
     assert!(pop.contains("13800138000"), "{pop}");
     assert!(pop.contains("Chen Jing"), "{pop}");
+    let consent = next("CONSENT");
+    assert!(consent.contains("Follow-up calls: no (agent)"), "{consent}");
     let case = next("CASE");
     let (case_ref, phase) = case
         .strip_prefix("CASE ")
@@ -80,6 +84,18 @@ fn an_agent_sees_the_pop_in_chromium_and_saves_a_case() {
         "{}",
         order.body
     );
+    // The consent is on the record, with who and which call, audited.
+    let officer =
+        support::console::ConsoleClient::login(hotline.http, "privacy1", "privacy1-demo-pass");
+    let citizen_id = order.body["order"]["citizen"]
+        .as_i64()
+        .expect("the citizen");
+    let view = officer.get(&format!("/api/privacy/citizens/{citizen_id}?request=DPR-1"));
+    let latest = &view.body["record"]["citizen"]["consents"][0];
+    assert_eq!(latest["what"], "follow_up", "{}", view.body);
+    assert_eq!(latest["granted"], 0, "{}", view.body);
+    assert_eq!(latest["actor"], "agent1", "{}", view.body);
+    assert!(latest["via_call"].is_string(), "{}", view.body);
     let consult = next("CONSULT");
     assert!(consult.starts_with("CONSULT "), "{consult}");
     assert!(consult.contains("\"completeHidden\":true"), "{consult}");
