@@ -500,18 +500,22 @@ impl Console {
     /// erasures at the first check are old: only later ones are applied.
     /// The binary runs it every second. Returns how many were applied.
     pub async fn forget_erased(&self) -> Result<usize, ConsoleError> {
-        let erasures = self.shared.store.recent_erasures().await?;
-        let newest = erasures.first().map_or(0, |(id, _)| *id);
-        let seen = self.shared.erasures_seen.swap(newest, Ordering::AcqRel);
+        let seen = self.shared.erasures_seen.load(Ordering::Acquire);
+        let erasures = self.shared.store.erasures_after(seen.max(0)).await?;
+        let Some(&(newest, _)) = erasures.last() else {
+            if seen == NEVER_CHECKED {
+                self.shared.erasures_seen.store(0, Ordering::Release);
+            }
+            return Ok(0);
+        };
+        self.shared.erasures_seen.store(newest, Ordering::Release);
         if seen == NEVER_CHECKED {
             return Ok(0);
         }
-        let mut applied = 0;
-        for (_, citizen) in erasures.iter().filter(|(id, _)| *id > seen) {
+        for (_, citizen) in &erasures {
             self.shared.access().forget_citizen(*citizen, &[]);
-            applied += 1;
         }
-        Ok(applied)
+        Ok(erasures.len())
     }
 
     /// Pushes an update to one agent's sockets (state changes, answered,

@@ -220,3 +220,50 @@ async fn supervisors_read_other_departments_only_with_a_reason() {
         "{view:#}"
     );
 }
+
+#[tokio::test]
+async fn an_erasure_made_elsewhere_takes_the_agents_grants_too() {
+    let h = Harness::new().await;
+    let citizen = h.citizen("Zhou Min", "+8613900000007").await;
+    let agent = h.login("agent1").await;
+    let reason = SEARCH_REASON.replace(' ', "%20");
+    let (status, _) = h
+        .get(
+            &agent,
+            &format!("/api/citizens?q=zhou%20min&reason={reason}"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    // The first check only notes where the erasures stand.
+    assert_eq!(h.console.forget_erased().await.unwrap(), 0);
+
+    // `hotline privacy erase` (or another node) erases them in the store.
+    let files = tempfile::tempdir().unwrap();
+    let officer = hotline_store::AuditContext {
+        actor: "privacy1".into(),
+        access: hotline_store::Access::Administration,
+        reason: "data-protection request DPR-8".into(),
+        at: common::now(),
+    };
+    h.store
+        .erase_citizen_everywhere(
+            &officer,
+            citizen,
+            "DPR-8",
+            &hotline_store::DataFiles::in_data_dir(files.path()),
+        )
+        .await
+        .unwrap();
+    // Still granted here: the record is gone, the grant not yet.
+    let (status, _) = h.get(&agent, &format!("/api/citizens/{citizen}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    assert_eq!(h.console.forget_erased().await.unwrap(), 1);
+    let (status, _) = h.get(&agent, &format!("/api/citizens/{citizen}")).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "the search's grant is forgotten"
+    );
+    assert_eq!(h.console.forget_erased().await.unwrap(), 0, "once only");
+}

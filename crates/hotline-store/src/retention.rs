@@ -171,11 +171,6 @@ fn print_event(event: &CallEvent) -> Result<String> {
     })
 }
 
-/// `(… IN ($first..))` for `n` placeholders, the usual shape of a batch.
-fn ids(first: usize, n: usize) -> String {
-    list_placeholders(first, n)
-}
-
 impl Store {
     /// Runs every kind whose cut-off is set, in this order: recordings,
     /// voice messages, personal fields, audit log. An applied run is
@@ -380,7 +375,7 @@ impl Store {
         let sql = format!(
             "SELECT c.case_ref, c.status, m.status FROM cases c \
              LEFT JOIN cases m ON m.case_ref = c.merged_into WHERE c.case_ref IN ({})",
-            ids(1, refs.len())
+            list_placeholders(1, refs.len())
         );
         let rows: Vec<(String, String, Option<String>)> = with_pool!(self, |pool| {
             let mut q = sqlx::query_as(&sql);
@@ -449,8 +444,8 @@ impl Store {
         let open_callbacks = format!(
             "SELECT call_id, last_call_id FROM callbacks WHERE status IN ({OPEN_CALLBACKS}) \
              AND (call_id IN ({}) OR last_call_id IN ({}))",
-            ids(1, n),
-            ids(n + 1, n)
+            list_placeholders(1, n),
+            list_placeholders(n + 1, n)
         );
         with_pool!(self, |pool| {
             // A dry run only reads: no write lock for it.
@@ -481,7 +476,7 @@ impl Store {
             }
             let events_sql = format!(
                 "SELECT event_id, payload FROM call_events WHERE call_id IN ({})",
-                ids(1, chosen.len())
+                list_placeholders(1, chosen.len())
             );
             let mut q = sqlx::query_as::<_, (String, String)>(&events_sql);
             for c in &chosen {
@@ -510,7 +505,7 @@ impl Store {
                  callback_number = CASE WHEN callback_number IS NULL THEN NULL ELSE $1 END, \
                  transferred_to = CASE WHEN transferred_to IS NULL THEN NULL ELSE $1 END \
                  WHERE call_id IN ({})",
-                ids(2, chosen.len())
+                list_placeholders(2, chosen.len())
             );
             let mut q = sqlx::query(&update).bind(ERASED);
             for c in &chosen {
@@ -589,7 +584,7 @@ impl Store {
                 RetentionMode::Apply => {
                     let sql = format!(
                         "DELETE FROM audit_log WHERE at_ms < $1 AND audit_id IN ({})",
-                        ids(2, page.len())
+                        list_placeholders(2, page.len())
                     );
                     with_pool!(self, |pool| {
                         let mut tx = pool.begin_write().await?;

@@ -138,35 +138,56 @@ pub fn check_request_ref(reference: &str) -> Result<()> {
     }
 }
 
-/// Deletes `path` if it is inside `dir`; a relative path is looked for
-/// as given and then by its file name in `dir` (the CLI may run from
-/// another folder than `serve`).
-fn delete_recording(path: &str, dir: &Path) -> FileOutcome {
-    let given = Path::new(path);
-    let file = given
-        .file_name()
-        .map(|f| f.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let outcome = |o: &str| FileOutcome {
-        file: file.clone(),
-        outcome: o.into(),
-    };
-    let Ok(dir) = dir.canonicalize() else {
-        return outcome("missing");
-    };
-    let candidates = [given.to_path_buf(), dir.join(&file)];
-    let Some(found) = candidates.iter().find_map(|p| p.canonicalize().ok()) else {
-        return outcome("missing");
-    };
-    if found.parent() != Some(dir.as_path()) {
-        return outcome("refused");
+/// Where a recording a call row names is: found inside the recordings
+/// folder (a direct child, links followed), not there, or somewhere else.
+enum Located {
+    Inside(PathBuf),
+    Missing,
+    Outside,
+}
+
+impl DataFiles {
+    /// The file name of the recording at `path` and where it is: `path`
+    /// as given, else by its file name in the recordings folder (the CLI
+    /// may run from another folder than `serve`, and a relative path is
+    /// serve's). The first of the two that exists decides.
+    fn locate_recording(&self, path: &str) -> (String, Located) {
+        let given = Path::new(path);
+        let file = given
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let Ok(dir) = self.recordings_dir.canonicalize() else {
+            return (file, Located::Missing);
+        };
+        let candidates = [given.to_path_buf(), dir.join(&file)];
+        let located = match candidates.iter().find_map(|p| p.canonicalize().ok()) {
+            None => Located::Missing,
+            Some(found) if found.parent() == Some(dir.as_path()) => Located::Inside(found),
+            Some(_) => Located::Outside,
+        };
+        (file, located)
     }
-    match std::fs::remove_file(&found) {
-        Ok(()) => outcome("deleted"),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => outcome("missing"),
-        Err(e) => {
-            tracing::warn!(file = %file, error = %e, "erasure: a recording could not be deleted");
-            outcome("refused")
+
+    /// Deletes the recording at `path` if it is inside the recordings
+    /// folder.
+    fn delete_recording(&self, path: &str) -> FileOutcome {
+        let (file, located) = self.locate_recording(path);
+        let outcome = match located {
+            Located::Missing => "missing",
+            Located::Outside => "refused",
+            Located::Inside(found) => match std::fs::remove_file(&found) {
+                Ok(()) => "deleted",
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => "missing",
+                Err(e) => {
+                    tracing::warn!(file = %file, error = %e, "erasure: a recording could not be deleted");
+                    "refused"
+                }
+            },
+        };
+        FileOutcome {
+            file,
+            outcome: outcome.into(),
         }
     }
 }
@@ -286,15 +307,16 @@ impl Store {
             .collect()
     }
 
-    /// The last hundred erasures (request id, citizen), newest first: a
-    /// node compares them with the newest it saw to forget what it holds in
+    /// The erasures after request `after` (request id, citizen), oldest
+    /// first: a node gives the newest it saw to forget what it holds in
     /// memory about citizens erased elsewhere (another node, the CLI).
-    pub async fn recent_erasures(&self) -> Result<Vec<(i64, CitizenId)>> {
+    pub async fn erasures_after(&self, after: i64) -> Result<Vec<(i64, CitizenId)>> {
         let rows: Vec<(i64, Option<i64>)> = with_pool!(self, |pool| {
             sqlx::query_as(
-                "SELECT request_id, citizen_id FROM privacy_requests WHERE kind = 'erasure' \
-                 ORDER BY request_id DESC LIMIT 100",
+                "SELECT request_id, citizen_id FROM privacy_requests \
+                 WHERE kind = 'erasure' AND request_id > $1 ORDER BY request_id",
             )
+            .bind(after)
             .fetch_all(pool)
             .await?
         });
@@ -346,28 +368,23 @@ impl Store {
             detail: format!("cannot build the archive: {e}"),
         };
         append_bytes(&mut archive, "citizen.json", &json, ctx.at.as_millis()).map_err(io)?;
-        let dir = files.recordings_dir.canonicalize().ok();
         for path in &recordings {
-            let name = Path::new(path)
-                .file_name()
-                .map(|f| f.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let found = [PathBuf::from(path), files.recordings_dir.join(&name)]
-                .into_iter()
-                .filter_map(|p| p.canonicalize().ok())
-                .find(|p| dir.is_some() && p.parent() == dir.as_deref());
-            match found.map(std::fs::read) {
-                Some(Ok(bytes)) => {
-                    append_bytes(
-                        &mut archive,
-                        &format!("recordings/{name}"),
-                        &bytes,
-                        ctx.at.as_millis(),
-                    )
-                    .map_err(io)?;
-                    included.push(name);
-                }
-                _ => missing.push(name),
+            let (name, located) = files.locate_recording(path);
+            match located {
+                Located::Inside(found) => match std::fs::read(found) {
+                    Ok(bytes) => {
+                        append_bytes(
+                            &mut archive,
+                            &format!("recordings/{name}"),
+                            &bytes,
+                            ctx.at.as_millis(),
+                        )
+                        .map_err(io)?;
+                        included.push(name);
+                    }
+                    Err(_) => missing.push(name),
+                },
+                Located::Missing | Located::Outside => missing.push(name),
             }
         }
         let bytes = archive.into_inner().map_err(io)?;
@@ -633,7 +650,7 @@ impl Store {
         let outcomes: Vec<FileOutcome> = report
             .recordings_to_delete
             .iter()
-            .map(|path| delete_recording(path, &files.recordings_dir))
+            .map(|path| files.delete_recording(path))
             .collect();
         let checkpointed = self.checkpoint().await?;
         let count = |o: &str| outcomes.iter().filter(|f| f.outcome == o).count();
