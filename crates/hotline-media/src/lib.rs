@@ -86,6 +86,7 @@ pub mod rtcp;
 pub mod rtp;
 pub mod say;
 pub mod srtp;
+pub mod transport;
 
 pub use crate::core::{
     BridgeFrame, DtmfSource, LatchPolicy, LegCounters, LegParams, LegStats, MediaEvent, PlaybackId,
@@ -99,3 +100,4 @@ pub use prompt::{Prompt, PromptCache};
 pub use route::MonitorMode;
 pub use say::Language;
 pub use srtp::{SrtpKey, SrtpParams, SrtpSession, SrtpSuite};
+pub use transport::{MediaTransport, TransportState, TRANSPORT_PEER};
