@@ -65,7 +65,10 @@ struct Settled {
 /// A browser stand-in. See the module doc.
 #[derive(Debug)]
 pub struct BrowserPeer {
-    peer: Peer,
+    config: BrowserConfig,
+    local: SocketAddr,
+    ssrc: u32,
+    peer: Option<Peer>,
     settled: Option<Settled>,
     opus: Option<PcmOpus>,
     sequence: u16,
@@ -76,36 +79,23 @@ pub struct BrowserPeer {
 }
 
 impl BrowserPeer {
-    /// A peer at `local` (advertised as its host candidate).
+    /// A peer at `local` (advertised as its host candidate). Its peer
+    /// connection is made with the first offer or answer.
     pub fn new(
         config: BrowserConfig,
         local: SocketAddr,
-        now: Instant,
+        _now: Instant,
     ) -> Result<Self, WebRtcError> {
-        let mut codecs: Vec<CodecSpec> = config
-            .codecs
-            .iter()
-            .map(|codec| match codec {
-                AudioCodec::Pcmu => PCMU,
-                AudioCodec::Opus => OPUS,
-            })
-            .collect();
-        let opus_first = config.codecs.first() == Some(&AudioCodec::Opus);
-        if opus_first {
-            codecs.extend([EVENT_48K, EVENT_8K]);
-        } else {
-            codecs.extend([EVENT_8K, EVENT_48K]);
+        if config.codecs.is_empty() {
+            return Err(WebRtcError::NoCommonCodec {
+                offered: "nothing".to_owned(),
+            });
         }
-        let peer = Peer::new(PeerSetup {
-            ice_lite: false,
-            answering_dtls_role: RTCDtlsRole::Client,
-            codecs: &codecs,
-            ssrc: rand::random(),
-            candidates: &[local],
-            now,
-        })?;
         Ok(BrowserPeer {
-            peer,
+            config,
+            local,
+            ssrc: rand::random(),
+            peer: None,
             settled: None,
             opus: None,
             sequence: rand::random(),
@@ -116,27 +106,89 @@ impl BrowserPeer {
         })
     }
 
-    /// Answers the leg's offer.
+    /// Makes the peer connection, registering the telephone-event of the
+    /// clock rate of `lead` only: `rtc` 0.21 answers an offer with both
+    /// telephone-event rates with one of them twice and without the other.
+    fn make_peer(&mut self, now: Instant, lead: AudioCodec) -> Result<&mut Peer, WebRtcError> {
+        let mut codecs: Vec<CodecSpec> = self
+            .config
+            .codecs
+            .iter()
+            .map(|codec| match codec {
+                AudioCodec::Pcmu => PCMU,
+                AudioCodec::Opus => OPUS,
+            })
+            .collect();
+        codecs.push(match lead {
+            AudioCodec::Pcmu => EVENT_8K,
+            AudioCodec::Opus => EVENT_48K,
+        });
+        let peer = Peer::new(PeerSetup {
+            ice_lite: false,
+            answering_dtls_role: RTCDtlsRole::Client,
+            codecs: &codecs,
+            ssrc: self.ssrc,
+            candidates: &[self.local],
+            now,
+        })?;
+        Ok(self.peer.insert(peer))
+    }
+
+    fn peer_mut(&mut self) -> Result<&mut Peer, WebRtcError> {
+        self.peer.as_mut().ok_or(WebRtcError::WrongState {
+            call: "BrowserPeer",
+            reason: "no offer or answer made yet".to_owned(),
+        })
+    }
+
+    /// Answers the leg's offer (or, once connected, its renegotiation).
     pub fn answer(&mut self, now: Instant, offer_sdp: &str) -> Result<String, WebRtcError> {
-        let answer = self.peer.answer(now, offer_sdp)?;
+        let answer = match self.peer.as_mut() {
+            Some(peer) => peer.answer(now, offer_sdp)?,
+            None => {
+                // Like a browser, follow the offerer's order among ours.
+                let offered = sdp::audio_codecs(offer_sdp)?;
+                let lead = offered
+                    .iter()
+                    .find_map(|map| match (map.name.as_str(), map.clock_rate) {
+                        ("pcmu", 8000) if self.config.codecs.contains(&AudioCodec::Pcmu) => {
+                            Some(AudioCodec::Pcmu)
+                        }
+                        ("opus", 48000) if self.config.codecs.contains(&AudioCodec::Opus) => {
+                            Some(AudioCodec::Opus)
+                        }
+                        _ => None,
+                    })
+                    .ok_or_else(|| WebRtcError::NoCommonCodec {
+                        offered: sdp::describe(&offered),
+                    })?;
+                self.make_peer(now, lead)?.answer(now, offer_sdp)?
+            }
+        };
         self.settle(&answer)?;
         Ok(answer)
     }
 
     /// Offers to the leg (the browser calls in).
     pub fn offer(&mut self, now: Instant) -> Result<String, WebRtcError> {
-        self.peer.create_offer(now)
+        match self.peer.as_mut() {
+            Some(peer) => peer.create_offer(now),
+            None => {
+                let lead = self.config.codecs[0];
+                self.make_peer(now, lead)?.create_offer(now)
+            }
+        }
     }
 
     /// What `pc.restartIce()` and a new offer give: new ICE credentials,
     /// the same DTLS session.
     pub fn restart_ice(&mut self, now: Instant) -> Result<String, WebRtcError> {
-        self.peer.create_restart_offer(now)
+        self.peer_mut()?.create_restart_offer(now)
     }
 
     /// The leg's answer to our offer.
     pub fn accept_answer(&mut self, now: Instant, answer_sdp: &str) -> Result<(), WebRtcError> {
-        self.peer.accept_answer(now, answer_sdp)?;
+        self.peer_mut()?.accept_answer(now, answer_sdp)?;
         self.settle(answer_sdp)
     }
 
@@ -179,34 +231,42 @@ impl BrowserPeer {
 
     /// Whether media flows (ICE and DTLS done).
     pub fn is_connected(&self) -> bool {
-        self.peer.state() == RTCPeerConnectionState::Connected
+        self.connection_state() == RTCPeerConnectionState::Connected
     }
 
     /// The stack's own connection state.
     pub fn connection_state(&self) -> RTCPeerConnectionState {
-        self.peer.state()
+        self.peer
+            .as_ref()
+            .map_or(RTCPeerConnectionState::New, Peer::state)
     }
 
     /// A datagram arrived from `from`.
     pub fn handle_datagram(&mut self, now: Instant, from: SocketAddr, datagram: &[u8]) {
-        self.peer.handle_datagram(now, from, datagram);
+        if let Some(peer) = self.peer.as_mut() {
+            peer.handle_datagram(now, from, datagram);
+        }
         self.take_received();
     }
 
     /// Timers (ICE checks, DTLS retransmissions, RTCP reports).
     pub fn handle_timeout(&mut self, now: Instant) {
-        self.peer.handle_timeout(now);
+        if let Some(peer) = self.peer.as_mut() {
+            peer.handle_timeout(now);
+        }
         self.take_received();
     }
 
     /// The next timer's deadline.
     pub fn poll_timeout(&mut self) -> Option<Instant> {
-        self.peer.poll_timeout()
+        self.peer.as_mut().and_then(Peer::poll_timeout)
     }
 
     /// Hands each datagram to send to `send`.
     pub fn poll_transmit(&mut self, send: &mut dyn FnMut(SocketAddr, &[u8])) {
-        self.peer.poll_transmit(send);
+        if let Some(peer) = self.peer.as_mut() {
+            peer.poll_transmit(send);
+        }
     }
 
     /// Sends 20 ms of audio; `false` if nothing went out (not connected).
@@ -279,9 +339,11 @@ impl BrowserPeer {
         if !self.is_connected() {
             return false;
         }
+        let sequence = self.sequence;
         let sent = self
             .peer
-            .write_rtp(now, marker, pt, self.sequence, timestamp, payload);
+            .as_mut()
+            .is_some_and(|peer| peer.write_rtp(now, marker, pt, sequence, timestamp, payload));
         if sent {
             self.sequence = self.sequence.wrapping_add(1);
             self.sent += 1;
@@ -301,11 +363,16 @@ impl BrowserPeer {
 
     /// SRTP packets dropped (failed authentication and the like).
     pub fn srtp_errors(&self) -> u64 {
-        self.peer.counters.srtp_dropped
+        self.peer
+            .as_ref()
+            .map_or(0, |peer| peer.counters.srtp_dropped)
     }
 
     fn take_received(&mut self) {
-        while let Some(packet) = self.peer.received.pop_front() {
+        let Some(peer) = self.peer.as_mut() else {
+            return;
+        };
+        while let Some(packet) = peer.received.pop_front() {
             let pt = packet.header.payload_type;
             let mut pcm = Vec::new();
             if let Some(settled) = self.settled {
@@ -342,6 +409,8 @@ impl BrowserPeer {
 
     /// Says goodbye (DTLS close_notify), taken by the next poll_transmit.
     pub fn close(&mut self) {
-        self.peer.close();
+        if let Some(peer) = self.peer.as_mut() {
+            peer.close();
+        }
     }
 }

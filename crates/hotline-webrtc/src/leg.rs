@@ -227,8 +227,14 @@ impl WebRtcLeg {
             }
         };
         // Only the chosen codec is registered, so the answer has no other
-        // for the browser to pick.
-        let mut peer = leg.new_peer(&[chosen, EVENT_8K, EVENT_48K], now)?;
+        // for the browser to pick; and only its telephone-event, as `rtc`
+        // 0.21 answers an offer of both rates with one of them twice.
+        let event = if chosen.is_opus() {
+            EVENT_48K
+        } else {
+            EVENT_8K
+        };
+        let mut peer = leg.new_peer(&[chosen, event], now)?;
         let answer = peer.answer(now, offer_sdp)?;
         leg.settle(&answer)?;
         leg.peer = Some(peer);

@@ -78,6 +78,10 @@ pub(crate) const EVENT_48K: CodecSpec = CodecSpec {
 };
 
 impl CodecSpec {
+    pub(crate) fn is_opus(&self) -> bool {
+        self.mime_type == MIME_TYPE_OPUS
+    }
+
     fn rtp_codec(&self) -> RTCRtpCodec {
         RTCRtpCodec {
             mime_type: self.mime_type.to_owned(),
@@ -169,7 +173,6 @@ impl Peer {
             .with_interceptor_registry(registry)
             .build(setup.now)
             .map_err(WebRtcError::stack)?;
-        let first = setup.codecs.first().copied().unwrap_or(PCMU);
         let track = MediaStreamTrack::new(
             format!("hotline-{:08x}", setup.ssrc),
             format!("audio-{:08x}", setup.ssrc),
@@ -181,7 +184,9 @@ impl Peer {
                     ..Default::default()
                 },
                 active: true,
-                codec: first.rtp_codec(),
+                // No codec here: one would become the transceiver's only
+                // codec preference and hide the others (and
+                // telephone-event) from the SDP.
                 ..Default::default()
             }],
         );
