@@ -85,7 +85,7 @@ fn truncated_srtp_and_garbage_are_dropped_and_counted() {
     assert_eq!(stats.garbage_datagrams, 4, "{stats:?}");
     assert!(stats.srtp_errors >= 4, "{stats:?}");
     // Still alive and well.
-    assert!(pair.run_until(Duration::from_millis(200), |_| false) || true);
+    pair.run_until(Duration::from_millis(200), |_| false);
     assert_eq!(pair.leg.state(), TransportState::Connected);
 }
 
