@@ -21,6 +21,11 @@ use crate::transcode::{OpusTranscoder, FRAME_SAMPLES, MAX_OPUS_PACKET};
 /// engine starts a transport's core.
 const CORE_PCMU: u8 = 0;
 const CORE_EVENT: u8 = 101;
+/// How long ICE and DTLS may take once the answer is in. `rtc` 0.21 does
+/// not fail a peer connection whose DTLS handshake cannot complete (a
+/// fingerprint mismatch leaves it connecting for ever), so the leg gives
+/// up by itself.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
 /// 20 ms in Opus's 48 kHz RTP clock.
 const OPUS_FRAME: u32 = 960;
 
@@ -68,6 +73,8 @@ pub struct WebRtcStats {
     pub packets_not_sent: u64,
     /// Peer connections the leg has had (1 + reconnects).
     pub sessions: u64,
+    /// Peer connections that did not connect in time (ICE or DTLS failed).
+    pub connect_failures: u64,
 }
 
 /// The payload types both sides settled on, read from the answer.
@@ -182,6 +189,10 @@ pub struct WebRtcLeg {
     retired: crate::peer::PeerCounters,
     /// close() was called: the next poll_transmit lets go of everything.
     closing: bool,
+    /// Until when the current peer connection may take to connect.
+    connect_deadline: Option<Instant>,
+    /// The current peer connection did not connect in time.
+    failed: bool,
 }
 
 impl WebRtcLeg {
@@ -239,6 +250,7 @@ impl WebRtcLeg {
         leg.settle(&answer)?;
         leg.peer = Some(peer);
         leg.signalling = Signalling::Stable;
+        leg.connect_deadline = Some(now + CONNECT_TIMEOUT);
         Ok((leg, answer))
     }
 
@@ -270,6 +282,8 @@ impl WebRtcLeg {
             stats: WebRtcStats::default(),
             retired: Default::default(),
             closing: false,
+            connect_deadline: None,
+            failed: false,
         }
     }
 
@@ -325,6 +339,7 @@ impl WebRtcLeg {
         }
         self.negotiated = Some(negotiated);
         self.signalling = Signalling::Stable;
+        self.connect_deadline = Some(now + CONNECT_TIMEOUT);
         Ok(())
     }
 
@@ -367,6 +382,8 @@ impl WebRtcLeg {
         self.peer = Some(peer);
         self.negotiated = None;
         self.signalling = Signalling::AwaitingAnswer;
+        self.failed = false;
+        self.connect_deadline = None;
         self.in_timestamps.restart(FRAME_SAMPLES as u32);
         Ok(offer)
     }
@@ -381,7 +398,7 @@ impl WebRtcLeg {
         let Some(peer) = &self.peer else {
             return TransportState::Closed;
         };
-        if self.closing {
+        if self.closing || self.failed {
             return TransportState::Closed;
         }
         if self.signalling == Signalling::AwaitingAnswer {
@@ -599,6 +616,16 @@ impl MediaTransport for WebRtcLeg {
     fn handle_timeout(&mut self, now: Instant) {
         if let Some(peer) = self.peer.as_mut() {
             peer.handle_timeout(now);
+            if peer.state() == RTCPeerConnectionState::Connected {
+                self.connect_deadline = None;
+            } else if self
+                .connect_deadline
+                .is_some_and(|deadline| now >= deadline)
+            {
+                self.connect_deadline = None;
+                self.failed = true;
+                self.stats.connect_failures += 1;
+            }
             self.take_received();
         }
     }
