@@ -41,6 +41,7 @@ use crate::prompt::Prompt;
 use crate::recorder::{self, OpenRecording, RecorderMsg, RecorderSink};
 use crate::route::{route_between, MonitorMode, Party, Route};
 use crate::rtcp::ntp_timestamp;
+use crate::transport::{MediaTransport, TRANSPORT_PEER};
 use crate::MediaError;
 
 /// Datagrams read from one socket per tick at most: a flood on one leg
@@ -123,6 +124,7 @@ impl PortPool {
 enum Command {
     Attach(Box<Slot>),
     Start(LegId, LegParams),
+    Transport(LegId, Box<dyn MediaTransport>),
     Play(LegId, PlaybackId, Vec<Arc<Prompt>>, bool),
     StopPlayback(LegId),
     StartMusic(LegId, Arc<Prompt>),
@@ -217,6 +219,9 @@ struct Slot {
     links: Vec<Link>,
     /// This leg's bridge is on hold.
     held: bool,
+    /// What stands between the socket and the core (a WebRTC leg's ICE,
+    /// DTLS-SRTP and codec); `None`: the socket carries the core's RTP.
+    transport: Option<Box<dyn MediaTransport>>,
 }
 
 impl Slot {
@@ -418,6 +423,7 @@ impl MediaEngine {
             events: events_tx.clone(),
             links: Vec::new(),
             held: false,
+            transport: None,
         };
         if commands.send(Command::Attach(Box::new(slot))).is_err() {
             self.inner
@@ -586,6 +592,16 @@ impl Leg {
     /// The local RTP address to put in the SDP (RTCP is on the next port).
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// Puts a transport between the leg's socket and its core (see
+    /// [`crate::transport`]): from now on every datagram goes through it,
+    /// and [`Leg::start`] takes only the codec, the telephone-event payload
+    /// type and the dead-media time from its params (the transport is the
+    /// peer). Attach it before starting the leg; a second one replaces the
+    /// first, which is closed.
+    pub fn attach_transport(&self, transport: Box<dyn MediaTransport>) -> Result<(), MediaError> {
+        self.send(Command::Transport(self.id, transport))
     }
 
     /// Starts sending and receiving with what the SDP negotiated. Calling it
@@ -990,16 +1006,24 @@ fn service_leg(
         let n = receiver.read(&slot.rtp);
         for i in 0..n {
             if let Some((from, datagram)) = receiver.datagram(i) {
-                slot.core.handle_rtp(now, from, datagram);
+                match &mut slot.transport {
+                    Some(transport) => transport.handle_datagram(now, from, datagram),
+                    None => slot.core.handle_rtp(now, from, datagram),
+                }
             }
         }
         if n < RECV_BATCH {
             break;
         }
     }
+    if let Some(transport) = &mut slot.transport {
+        let core = &mut slot.core;
+        transport.poll_rtp(&mut |packet| core.handle_rtp(now, TRANSPORT_PEER, packet));
+    }
     // RTCP comes every few seconds: looking every 10th tick saves a system
-    // call per leg per tick and delays a report by 200 ms at most.
-    if tick % RTCP_POLL_TICKS == slot.id.0 % RTCP_POLL_TICKS {
+    // call per leg per tick and delays a report by 200 ms at most. A leg
+    // with a transport muxes RTCP on its one port (WebRTC).
+    if slot.transport.is_none() && tick % RTCP_POLL_TICKS == slot.id.0 % RTCP_POLL_TICKS {
         let n = receiver.read(&slot.rtcp);
         for i in 0..n {
             if let Some((from, datagram)) = receiver.datagram(i) {
@@ -1024,13 +1048,32 @@ fn service_leg(
         links_lost(slot, peer, me, monitor);
     }
     slot.core.tick(now, wall, outbox);
-    for (port, to, bytes) in outbox.iter() {
-        let socket = match port {
-            Port::Rtp => &slot.rtp,
-            Port::Rtcp => &slot.rtcp,
-        };
-        if socket.send_to(bytes, to).is_err() {
-            stats.send_errors.fetch_add(1, Ordering::Relaxed);
+    match &mut slot.transport {
+        Some(transport) => {
+            for (port, to, bytes) in outbox.iter() {
+                // The core's RTCP stays here: the transport's stack reports.
+                if port == Port::Rtp && to == TRANSPORT_PEER && !is_rtcp(bytes) {
+                    transport.send_rtp(now, bytes);
+                }
+            }
+            transport.handle_timeout(now);
+            let rtp = &slot.rtp;
+            transport.poll_transmit(&mut |to, datagram| {
+                if rtp.send_to(datagram, to).is_err() {
+                    stats.send_errors.fetch_add(1, Ordering::Relaxed);
+                }
+            });
+        }
+        None => {
+            for (port, to, bytes) in outbox.iter() {
+                let socket = match port {
+                    Port::Rtp => &slot.rtp,
+                    Port::Rtcp => &slot.rtcp,
+                };
+                if socket.send_to(bytes, to).is_err() {
+                    stats.send_errors.fetch_add(1, Ordering::Relaxed);
+                }
+            }
         }
     }
     outbox.clear();
@@ -1040,6 +1083,33 @@ fn service_leg(
         }
     }
     forward_events(slot);
+}
+
+/// The params a core behind a transport starts with: the transport is its
+/// peer (trusted, no SRTP of the core's own, RTCP on the one port).
+fn through_transport(params: LegParams) -> LegParams {
+    LegParams {
+        remote: TRANSPORT_PEER,
+        latch: crate::core::LatchPolicy::SdpAddress,
+        rtcp_mux: true,
+        srtp: None,
+        ..params
+    }
+}
+
+/// RTCP on a muxed port (RFC 5761 §4: packet types 200–204 where RTP has
+/// its marker bit and payload type).
+fn is_rtcp(packet: &[u8]) -> bool {
+    packet.get(1).is_some_and(|b| (200..=204).contains(b))
+}
+
+/// A transport that is done: it sends its goodbye (DTLS close_notify) on
+/// the leg's socket before the socket closes.
+fn say_goodbye(mut transport: Box<dyn MediaTransport>, socket: &UdpSocket, now: Instant) {
+    transport.close(now);
+    transport.poll_transmit(&mut |to, datagram| {
+        let _ = socket.send_to(datagram, to);
+    });
 }
 
 /// The other end of a link went away: its leg closed, or left the call.
@@ -1088,6 +1158,7 @@ fn apply(
     let id = match &cmd {
         Command::Attach(slot) => slot.id,
         Command::Start(id, ..)
+        | Command::Transport(id, ..)
         | Command::Play(id, ..)
         | Command::StopPlayback(id)
         | Command::StartMusic(id, ..)
@@ -1117,7 +1188,17 @@ fn apply(
     let slot = &mut legs[at];
     match cmd {
         Command::Attach(_) => {}
-        Command::Start(_, params) => slot.core.start(now, params),
+        Command::Start(_, mut params) => {
+            if slot.transport.is_some() {
+                params = through_transport(params);
+            }
+            slot.core.start(now, params)
+        }
+        Command::Transport(_, transport) => {
+            if let Some(old) = slot.transport.replace(transport) {
+                say_goodbye(old, &slot.rtp, now);
+            }
+        }
         Command::Play(_, pid, prompts, barge_in) => slot.core.play(pid, prompts, barge_in),
         Command::StopPlayback(_) => slot.core.stop_playback(),
         Command::StartMusic(_, m) => slot.core.start_music(m),
@@ -1185,8 +1266,12 @@ fn apply(
                 index.insert(moved.id, at);
             }
             let port = removed.port;
+            let Slot { transport, rtp, .. } = removed;
+            if let Some(transport) = transport {
+                say_goodbye(transport, &rtp, now);
+            }
             // Sockets close here; the bridge peer sees its channel disconnect.
-            drop(removed);
+            drop(rtp);
             pool.lock().unwrap_or_else(|e| e.into_inner()).release(port);
         }
     }

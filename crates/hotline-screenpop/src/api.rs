@@ -315,6 +315,89 @@ pub enum AgentRequest {
         change: CallbackChange,
         reply: oneshot::Sender<Result<(), Refused>>,
     },
+    /// What an agent's console page said about browser audio, or that its
+    /// socket closed. No reply: the binary answers on the socket
+    /// ([`crate::Console::push_socket`] with [`ConsoleEvent::Softphone`]).
+    Softphone(SoftphoneSignal),
+}
+
+/// Browser audio, as the binary hears of it from the agents' sockets.
+#[derive(Debug, Clone)]
+pub enum SoftphoneSignal {
+    Message {
+        agent: AgentId,
+        /// The socket it came on (the page's WebSocket on this node).
+        socket: u64,
+        message: SoftphoneMessage,
+    },
+    /// The page's socket closed (refresh, network, logout): its calls go
+    /// on until it comes back or their media times out.
+    Closed { agent: AgentId, socket: u64 },
+}
+
+/// Where an agent's audio is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AudioMode {
+    /// The console page is the agent's phone (WebRTC).
+    Browser,
+    /// A SIP phone registered under the agent's login.
+    Phone,
+}
+
+/// What an agent's console page sends on its socket (JSON, `type` tag).
+/// `leg` names one ringing or live browser leg (from `ring`/`reoffer`).
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum SoftphoneMessage {
+    /// The page's audio: with `browser` this socket becomes the agent's
+    /// phone (calls ring here), and a live call of theirs is offered to it
+    /// again (a page refreshed during a call); `phone` gives it up.
+    Hello { audio: AudioMode },
+    /// The page's SDP answer to our offer (`ring` or `reoffer`).
+    Answer { leg: u64, sdp: String },
+    /// The page offers on a live leg (its ICE restart after a network
+    /// change); answered with `answer`.
+    Offer { leg: u64, sdp: String },
+    /// The agent picks up the ringing call.
+    Accept { leg: u64 },
+    /// The agent turns the ringing call down.
+    Decline { leg: u64 },
+}
+
+/// What the binary tells one console page about its browser audio
+/// (`{"type":"softphone","kind":...}`).
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SoftphoneEvent {
+    /// This page is the agent's phone now.
+    Line,
+    /// A call rings: the screen-pop came already; `offer` is our SDP
+    /// (ICE-lite, DTLS-SRTP) for the page to answer at once, so that the
+    /// audio is connected by the time the agent picks up.
+    Ring {
+        leg: u64,
+        call: CallId,
+        caller: String,
+        offer: String,
+    },
+    /// A live call offered again to a page that came back (refresh).
+    Reoffer {
+        leg: u64,
+        call: CallId,
+        offer: String,
+    },
+    /// Our SDP answer to the page's `offer`.
+    Answer { leg: u64, sdp: String },
+    /// The leg is over (the call ended, was answered elsewhere, or the
+    /// offer was withdrawn).
+    Ended { leg: u64 },
+    /// What the page sent could not be used.
+    Error {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        leg: Option<u64>,
+        message: String,
+    },
 }
 
 /// What a supervisor does to a callback.
@@ -414,6 +497,8 @@ pub enum ConsoleEvent {
     Notice {
         message: String,
     },
+    /// Browser audio (see [`SoftphoneEvent`]): to the one socket it is for.
+    Softphone(SoftphoneEvent),
 }
 
 /// What the agent sees when a call is offered.

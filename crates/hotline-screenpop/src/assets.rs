@@ -23,6 +23,7 @@ use crate::openapi::{Asset, HtmlPage, Script, SeeOther, StyleSheet};
 const FRAME_HTML: &str = include_str!("../static/ui/frame.html");
 const CONSOLE_JS: &str = include_str!("../static/console.js");
 const CONSOLE_CSS: &str = include_str!("../static/console.css");
+const SOFTPHONE_JS: &str = include_str!("../static/softphone.js");
 const WALLBOARD_JS: &str = include_str!("../static/wallboard.js");
 const REPORTS_JS: &str = include_str!("../static/reports.js");
 const DEPARTMENTS_JS: &str = include_str!("../static/departments.js");
@@ -239,6 +240,11 @@ pub(crate) async fn index() -> Asset<HtmlPage> {
 /// `GET /console/console.js`.
 pub(crate) async fn script() -> Asset<Script> {
     Asset(CONSOLE_JS, PhantomData)
+}
+
+/// `GET /console/softphone.js`.
+pub(crate) async fn softphone_script() -> Asset<Script> {
+    Asset(SOFTPHONE_JS, PhantomData)
 }
 
 /// `GET /console/console.css`.

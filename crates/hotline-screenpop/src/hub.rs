@@ -160,6 +160,27 @@ impl Hub {
 
     /// Hands an encoded event to every socket of one agent; returns how
     /// many took it.
+    /// Sends to one of an agent's sockets; false if it is not open (or
+    /// was stuck, and is dropped now).
+    pub(crate) fn send_socket(&self, agent: &AgentId, socket: u64, payload: &Utf8Bytes) -> bool {
+        let mut sockets = self.lock();
+        let Some(list) = sockets.agents.get_mut(agent) else {
+            return false;
+        };
+        let Some(at) = list.iter().position(|s| s.id == socket) else {
+            return false;
+        };
+        if deliver(&list[at], payload) {
+            return true;
+        }
+        list.remove(at);
+        if list.is_empty() {
+            sockets.agents.remove(agent);
+        }
+        self.recount(&sockets);
+        false
+    }
+
     pub(crate) fn send_agent(&self, agent: &AgentId, payload: &Utf8Bytes) -> usize {
         let mut sockets = self.lock();
         let Some(list) = sockets.agents.get_mut(agent) else {

@@ -94,10 +94,11 @@ use tokio::sync::{mpsc, oneshot};
 
 pub use access::{CALL_GRANT, SEARCH_GRANT};
 pub use api::{
-    AgentRequest, AgentStatus, CallbackChange, ConsoleConfig, ConsoleEvent, ConsultRequest,
-    LiveAgent, LiveBoard, LiveQueue, MonitorAction, Offer, QueueInfo, QueueTarget, Refused,
-    RequestedState, ScreenPop, SearchPolicy, StatisticsConfig, DEFAULT_MAX_WAITING,
-    DEFAULT_MAX_WAIT_SECS, DEFAULT_SERVICE_LEVEL_SECS, DEFAULT_SERVICE_LEVEL_TARGET,
+    AgentRequest, AgentStatus, AudioMode, CallbackChange, ConsoleConfig, ConsoleEvent,
+    ConsultRequest, LiveAgent, LiveBoard, LiveQueue, MonitorAction, Offer, QueueInfo, QueueTarget,
+    Refused, RequestedState, ScreenPop, SearchPolicy, SoftphoneEvent, SoftphoneMessage,
+    SoftphoneSignal, StatisticsConfig, DEFAULT_MAX_WAITING, DEFAULT_MAX_WAIT_SECS,
+    DEFAULT_SERVICE_LEVEL_SECS, DEFAULT_SERVICE_LEVEL_TARGET,
 };
 pub use error::ConsoleError;
 pub use open311::Open311Client;
@@ -526,6 +527,18 @@ impl Console {
                 self.shared.hub.send_agent(agent, &payload);
             }
             Err(e) => tracing::error!(error = %e, "console event not encodable"),
+        }
+    }
+
+    /// Pushes to one of an agent's sockets (browser audio answers the page
+    /// that asked); false if that socket is not open on this node.
+    pub fn push_socket(&self, agent: &AgentId, socket: u64, event: ConsoleEvent) -> bool {
+        match encode(&event) {
+            Ok(payload) => self.shared.hub.send_socket(agent, socket, &payload),
+            Err(e) => {
+                tracing::error!(error = %e, "console event not encodable");
+                false
+            }
         }
     }
 

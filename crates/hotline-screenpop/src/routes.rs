@@ -235,6 +235,16 @@ pub(crate) fn build(app: App) -> Built {
         )
         .add(
             M::GET,
+            "/console/softphone.js",
+            None,
+            assets::softphone_script,
+            doc(
+                "console",
+                "The console's browser phone (WebRTC), a module of its script.",
+            ),
+        )
+        .add(
+            M::GET,
             "/console/console.css",
             None,
             assets::style,

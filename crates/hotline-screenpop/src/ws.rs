@@ -16,7 +16,7 @@ use axum::Extension;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use tokio::sync::mpsc;
 
-use crate::api::{AgentRequest, AgentStatus, ConsoleEvent};
+use crate::api::{AgentRequest, AgentStatus, ConsoleEvent, SoftphoneMessage, SoftphoneSignal};
 use crate::extract::SocketUpgrade;
 use crate::handlers::auth::STATUS_TIMEOUT;
 use crate::hub::Audience;
@@ -27,8 +27,12 @@ use crate::{encode, wall_clock, App};
 /// How often a quiet socket is pinged and its session checked.
 pub const KEEPALIVE: Duration = Duration::from_secs(30);
 
-/// Largest message accepted from a console (it sends nothing meaningful).
+/// Largest message accepted from a supervisor's page (it sends nothing
+/// meaningful).
 const MAX_INCOMING: usize = 4 * 1024;
+/// Largest message accepted from an agent's page: its SDP for browser
+/// audio (Chromium's answers are 2–5 KB, more with many candidates).
+const MAX_AGENT_INCOMING: usize = 64 * 1024;
 
 /// `GET /api/agent/ws`.
 pub(crate) async fn agent_socket(
@@ -37,7 +41,7 @@ pub(crate) async fn agent_socket(
     SocketUpgrade(upgrade): SocketUpgrade,
 ) -> Response {
     upgrade
-        .max_message_size(MAX_INCOMING)
+        .max_message_size(MAX_AGENT_INCOMING)
         .on_upgrade(move |socket| async move {
             let audience = Audience::Agent(me.agent());
             let (id, rx) = app.hub.register(&audience, &me.session_id);
@@ -52,9 +56,30 @@ pub(crate) async fn agent_socket(
                 .flatten()
                 .unwrap_or_else(|| AgentStatus::logged_out(wall_clock().as_millis()));
             let first = encode(&ConsoleEvent::State(status)).ok();
-            serve(&app, &me, socket, first, rx).await;
+            let speaker = me.agent();
+            let said = |text: &str| softphone_message(&app, &speaker, id, text);
+            serve(&app, &me, socket, first, rx, said).await;
             app.hub.unregister(&audience, id);
+            app.tell(AgentRequest::Softphone(SoftphoneSignal::Closed {
+                agent: me.agent(),
+                socket: id,
+            }));
         })
+}
+
+/// A text from an agent's page: browser audio's signalling, for the
+/// binary. Anything else is ignored (logged at debug).
+fn softphone_message(app: &App, agent: &hotline_types::AgentId, socket: u64, text: &str) {
+    match serde_json::from_str::<SoftphoneMessage>(text) {
+        Ok(message) => app.tell(AgentRequest::Softphone(SoftphoneSignal::Message {
+            agent: agent.clone(),
+            socket,
+            message,
+        })),
+        Err(e) => {
+            tracing::debug!(%agent, error = %e, "console socket: not a softphone message; ignored")
+        }
+    }
 }
 
 /// `GET /api/supervisor/ws`: first the wallboard as this user may see it
@@ -79,7 +104,7 @@ pub(crate) async fn supervisor_socket(
                 }
                 None => None,
             };
-            serve(&app, &me, socket, first, rx).await;
+            serve(&app, &me, socket, first, rx, |_: &str| {}).await;
             app.hub.unregister(&audience, id);
         })
 }
@@ -90,21 +115,24 @@ async fn serve(
     socket: WebSocket,
     first: Option<Utf8Bytes>,
     rx: mpsc::Receiver<Utf8Bytes>,
+    said: impl FnMut(&str),
 ) {
     let session_id = me.session_id.clone();
     let alive = || app.sessions().touch(&session_id, Instant::now()).is_some();
-    pump(socket, first, rx, KEEPALIVE, alive).await;
+    pump(socket, first, rx, KEEPALIVE, alive, said).await;
 }
 
 /// Sends `first`, then every event from `events`, until the client
 /// closes, the events end (logout, stuck socket) or `alive` says the
-/// session is gone. Pings every `keepalive`.
+/// session is gone. Pings every `keepalive`. What the page sends as text
+/// goes to `said`.
 pub(crate) async fn pump<S, E>(
     mut socket: S,
     first: Option<Utf8Bytes>,
     mut events: mpsc::Receiver<Utf8Bytes>,
     keepalive: Duration,
     alive: impl Fn() -> bool,
+    mut said: impl FnMut(&str),
 ) where
     S: Stream<Item = Result<Message, E>> + Sink<Message> + Unpin,
 {
@@ -126,7 +154,8 @@ pub(crate) async fn pump<S, E>(
             },
             incoming = socket.next() => match incoming {
                 Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return,
-                // Pongs and anything the page says are ignored.
+                Some(Ok(Message::Text(text))) => said(text.as_str()),
+                // Pongs and binary frames are ignored.
                 Some(Ok(_)) => {}
             },
             _ = ticks.tick() => {
@@ -192,6 +221,7 @@ mod tests {
             rx,
             Duration::from_secs(30),
             move || flag.load(Ordering::SeqCst),
+            |_: &str| {},
         ));
         tx.send(Utf8Bytes::from_static("pop")).await.unwrap();
         assert_eq!(sent.recv().await, Some(Message::Text("state".into())));

@@ -5,6 +5,7 @@
 // step. Data from the server is only ever put in the page with
 // textContent, never as HTML.
 import { $, api, currentLang, el, notify, onLanguage, show, startPage, t } from '/ui/common.js';
+import * as softphone from '/console/softphone.js';
 
 const ui = {
   user: null,
@@ -105,13 +106,17 @@ function connect() {
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
   const socket = new WebSocket(`${scheme}://${location.host}/api/agent/ws`);
   ui.socket = socket;
-  socket.onopen = () => { ui.retry = 0; };
+  socket.onopen = () => {
+    ui.retry = 0;
+    softphone.attach((msg) => { if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(msg)); });
+  };
   socket.onmessage = (ev) => {
     let event;
     try { event = JSON.parse(ev.data); } catch { return; }
     handleEvent(event);
   };
   socket.onclose = () => {
+    softphone.detach();
     if (!ui.user) return;
     notify(t('disconnected'), true);
     ui.retry = Math.min(ui.retry + 1, 6);
@@ -145,6 +150,7 @@ function handleEvent(event) {
       }
       break;
     case 'notice': notify(event.message, false); break;
+    case 'softphone': softphone.handle(event); break;
     default: break;
   }
 }
@@ -516,4 +522,5 @@ onLanguage(() => {
   if (ui.pop) renderPop();
   if (ui.record) renderRecord(ui.record);
 });
+softphone.setup();
 startPage({ page: 'console', enter, leave });

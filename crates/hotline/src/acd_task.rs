@@ -17,6 +17,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime};
 
+use crate::softphone::Phones;
 use hotline_acd::{AcdConfig, AgentProfile, AgentState, ConsultTarget, Overflow};
 use hotline_call::desk::{self, Desk, Notice, Pop, Wanted};
 use hotline_screenpop::{
@@ -24,7 +25,6 @@ use hotline_screenpop::{
     LiveQueue, MonitorAction, Offer, Refused, RequestedState,
 };
 use hotline_sip::registrar::Binding;
-use hotline_sip::transport::SipHandle;
 use hotline_store::{AgentStateRecord, Store, User};
 use hotline_types::{AgentId, CallEvent, CallEventRecord, CallId, QueueId, Timestamp};
 use tokio::sync::{mpsc, oneshot};
@@ -209,7 +209,9 @@ pub fn agent_profile(user: &User, queues: &[QueueConfig]) -> AgentProfile {
 
 struct AcdTask {
     desk: Desk,
-    sip: SipHandle,
+    /// Where agents' and supervisors' calls ring: SIP phones, or an
+    /// agent's browser.
+    phones: Phones,
     console: Console,
     events: EventSink,
     inputs: mpsc::UnboundedSender<AcdInput>,
@@ -269,7 +271,7 @@ pub struct Callbacks {
 /// Starts the ACD task.
 pub fn start(
     queues: &[QueueConfig],
-    sip: SipHandle,
+    phones: Phones,
     console: Console,
     events: EventSink,
     mut console_requests: mpsc::UnboundedReceiver<AgentRequest>,
@@ -281,8 +283,14 @@ pub fn start(
     let (tx, mut rx) = mpsc::unbounded_channel();
     let handle = AcdHandle { inputs: tx.clone() };
     let forward = tx.clone();
+    let softphone = phones.softphone.clone();
     tokio::spawn(async move {
         while let Some(request) = console_requests.recv().await {
+            // Browser audio's signalling is the softphone's, not the ACD's.
+            if let AgentRequest::Softphone(signal) = request {
+                softphone.signal(signal);
+                continue;
+            }
             if forward.send(AcdInput::Console(request)).is_err() {
                 return;
             }
@@ -290,7 +298,7 @@ pub fn start(
     });
     let mut task = AcdTask {
         desk: Desk::new(acd_config(queues), callbacks.launcher.is_some()),
-        sip,
+        phones,
         console,
         events,
         inputs: tx,
@@ -331,6 +339,9 @@ impl AcdTask {
     /// the supervisors' wallboard.
     fn publish_gauges(&self) {
         let now = Instant::now();
+        let (lines, legs) = self.phones.softphone.counts();
+        metrics::gauge!("hotline_browser_lines").set(lines as f64);
+        metrics::gauge!("hotline_browser_legs").set(legs as f64);
         let queues = self.desk.acd().queue_snapshots(now);
         let agents = self.desk.acd().agent_snapshots(now);
         self.console.publish_live(LiveBoard {
@@ -484,9 +495,12 @@ impl AcdTask {
 
     fn console_request(&mut self, now: Instant, request: AgentRequest) {
         match request {
+            // The forwarding task hands these to the softphone.
+            AgentRequest::Softphone(signal) => self.phones.softphone.signal(signal),
             AgentRequest::Login { agent, user, reply } => {
-                // The phone must be registered: that is where calls will ring.
-                let sip = self.sip.clone();
+                // The phone must be registered (or the console page be the
+                // agent's phone): that is where calls will ring.
+                let sip = self.phones.clone();
                 let inputs = self.inputs.clone();
                 tokio::spawn(async move {
                     if matches!(sip.binding(agent.as_str()).await, Ok(Some(_))) {
@@ -642,7 +656,7 @@ impl AcdTask {
             let _ = reply.send(Err(Refused::CallEnded));
             return;
         };
-        let sip = self.sip.clone();
+        let sip = self.phones.sip.clone();
         tokio::spawn(async move {
             let (tx, rx) = oneshot::channel();
             let mode = match action {
@@ -751,7 +765,7 @@ impl AcdTask {
             callback: pop.callback,
             consulted_by: pop.consulted_by,
         };
-        let sip = self.sip.clone();
+        let sip = self.phones.clone();
         let console = self.console.clone();
         let inputs = self.inputs.clone();
         tokio::spawn(async move {

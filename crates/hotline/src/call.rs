@@ -71,6 +71,8 @@ pub struct CallContext {
     pub voice_message_category: CategoryCode,
     /// Text-to-speech for the free text a script speaks.
     pub speech: Arc<crate::speech::Speech>,
+    /// Agents' browsers as their phones (legs to `webrtc:<agent>`).
+    pub softphone: crate::softphone::Softphone,
 }
 
 /// What a call task is told.
@@ -297,7 +299,9 @@ impl Driver {
     async fn output(&mut self, output: Output) -> bool {
         match output {
             Output::Sip(command) => {
-                let _ = self.context.sip.send(command);
+                if !self.context.softphone.command(&command) {
+                    let _ = self.context.sip.send(command);
+                }
             }
             Output::Media(leg, op) => self.media_op(leg, op).await,
             Output::Bridge(op) => self.bridge_op(op),
@@ -653,6 +657,34 @@ impl Driver {
                 return;
             }
         };
+        if let Some(agent) = crate::softphone::browser_agent(&target) {
+            let rung = self.context.softphone.ring(
+                &agent,
+                self.id,
+                &from_user,
+                &media,
+                self.inputs.clone(),
+            );
+            self.placed.insert(
+                leg,
+                HeldLeg {
+                    leg: media,
+                    events_open: true,
+                },
+            );
+            let placed = match rung {
+                Ok(handle) => Some(Placement {
+                    handle,
+                    offered: None,
+                }),
+                Err(e) => {
+                    warn!(call = %self.id, %agent, error = e, "the agent's browser could not be rung");
+                    None
+                }
+            };
+            self.feedback.push(Input::Placed { leg, placed });
+            return;
+        }
         let (outgoing, offered) = outgoing_call(media.local_addr(), target, peer, from_user);
         self.placed.insert(
             leg,

@@ -42,6 +42,42 @@ pub struct Config {
     /// How long recordings, voice messages, callers' numbers and the audit
     /// log are kept, and when the daily job forgets what is older.
     pub retention: RetentionConfig,
+    /// Agents' browsers as their phones (WebRTC).
+    pub webrtc: WebRtcSection,
+}
+
+/// Browser audio: the agent console as a softphone over WebRTC, bridged to
+/// the citizen's RTP leg (`crate::softphone`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebRtcSection {
+    /// Off: consoles can only use SIP phones.
+    pub enabled: bool,
+    /// The addresses browsers reach the media ports at, when they are not
+    /// `media.bind_ip` (a NAT in front, or a bind to 0.0.0.0): announced
+    /// as the legs' host candidates (ICE-lite: the browser checks them).
+    pub public_ips: Vec<std::net::IpAddr>,
+    /// What to ask the browser for: `pcmu` (passed through to the
+    /// citizen's G.711 leg untouched, the cheapest) or `opus` (better over
+    /// lossy networks; transcoded to G.711 here).
+    pub codec: WebRtcCodec,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WebRtcCodec {
+    Pcmu,
+    Opus,
+}
+
+impl Default for WebRtcSection {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            public_ips: Vec::new(),
+            codec: WebRtcCodec::Pcmu,
+        }
+    }
 }
 
 /// How long each kind of personal data is kept (0: for ever), and when
@@ -837,6 +873,7 @@ impl Default for Config {
             dialplan: DialPlanConfig::default(),
             orders: OrdersConfig::default(),
             speech: SpeechConfig::default(),
+            webrtc: WebRtcSection::default(),
             retention: RetentionConfig::default(),
         }
     }

@@ -42,6 +42,7 @@ mod reload;
 mod reminders;
 mod retention;
 mod simulate;
+mod softphone;
 mod speech;
 
 use std::path::PathBuf;
@@ -932,9 +933,23 @@ async fn serve(
     }
     let (callback_tx, mut callback_jobs) = tokio::sync::mpsc::unbounded_channel();
     let (callback_list, callback_runner) = callback_list::channel();
+    let softphone = softphone::Softphone::new(
+        console.clone(),
+        config.webrtc.enabled,
+        hotline_webrtc::WebRtcConfig {
+            public_ips: config.webrtc.public_ips.clone(),
+            prefer: match config.webrtc.codec {
+                config::WebRtcCodec::Pcmu => hotline_webrtc::AudioCodec::Pcmu,
+                config::WebRtcCodec::Opus => hotline_webrtc::AudioCodec::Opus,
+            },
+        },
+    );
     let acd = acd_task::start(
         &config.queues,
-        sip.clone(),
+        softphone::Phones {
+            sip: sip.clone(),
+            softphone: softphone.clone(),
+        },
         console.clone(),
         events.clone(),
         console_rx,
@@ -1045,6 +1060,7 @@ async fn serve(
         orders: live_orders.clone(),
         voice_message_category: config.orders.voice_message_category.as_str().into(),
         speech: Arc::new(speech::Speech::new(config.speech.clone())?),
+        softphone,
     });
     // Retention: daily at retention.run_at, and at once if a run was missed.
     if config.retention.enabled {

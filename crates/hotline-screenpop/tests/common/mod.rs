@@ -45,6 +45,8 @@ pub struct Harness {
     pub store: Store,
     pub router: Router,
     pub case_links: Arc<Mutex<Vec<CaseLink>>>,
+    /// What the agents' pages said about browser audio, in order.
+    pub softphone: Arc<Mutex<Vec<hotline_screenpop::SoftphoneSignal>>>,
     _dir: tempfile::TempDir,
 }
 
@@ -165,7 +167,8 @@ impl Harness {
         }
         let (tx, rx) = mpsc::unbounded_channel();
         let case_links = Arc::new(Mutex::new(Vec::new()));
-        tokio::spawn(stand_in_binary(rx, case_links.clone()));
+        let softphone = Arc::new(Mutex::new(Vec::new()));
+        tokio::spawn(stand_in_binary(rx, case_links.clone(), softphone.clone()));
         let console = Console::with_statistics(store.clone(), config, stats, tx);
         let router = console.router();
         Harness {
@@ -173,6 +176,7 @@ impl Harness {
             store,
             router,
             case_links,
+            softphone,
             _dir: dir,
         }
     }
@@ -364,6 +368,7 @@ fn status(state: &str, reason: Option<String>) -> AgentStatus {
 async fn stand_in_binary(
     mut requests: mpsc::UnboundedReceiver<AgentRequest>,
     case_links: Arc<Mutex<Vec<CaseLink>>>,
+    softphone: Arc<Mutex<Vec<hotline_screenpop::SoftphoneSignal>>>,
 ) {
     let mut states: HashMap<AgentId, AgentStatus> = HashMap::new();
     while let Some(request) = requests.recv().await {
@@ -433,6 +438,7 @@ async fn stand_in_binary(
             AgentRequest::Monitor { reply, .. } => {
                 let _ = reply.send(Ok(CallId::new()));
             }
+            AgentRequest::Softphone(signal) => softphone.lock().unwrap().push(signal),
         }
     }
 }
