@@ -4,11 +4,12 @@
 // what the page logs passed to stderr for the Rust test's failure message.
 import { chromium } from 'playwright-core';
 
-export function launch() {
+// `extra`: more switches (the softphone's fake microphone, say).
+export function launch(extra = []) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+           '--disable-background-networking', '--disable-component-update', '--disable-sync', ...extra],
   });
 }
 

@@ -138,7 +138,7 @@ function handleEvent(event) {
     case 'consult_ended':
       if (isCurrent(event.call)) { ui.consulting = null; notify(t(`consult_${event.outcome}`), event.outcome !== 'returned'); renderCallStatus(); }
       break;
-    case 'hold': if (isCurrent(event.call)) { ui.onHold = event.on; ui.pop.phase = event.on ? 'on_hold' : 'answered'; renderCallStatus(); } break;
+    case 'hold': softphone.held(event.call, event.on); if (isCurrent(event.call)) { ui.onHold = event.on; ui.pop.phase = event.on ? 'on_hold' : 'answered'; renderCallStatus(); } break;
     case 'ended':
       if (isCurrent(event.call)) { ui.pop.phase = 'ended'; ui.pop.ended = true; ui.pop.endedBy = event.by; renderCallStatus(); renderState(); }
       break;
@@ -339,6 +339,7 @@ $('quick-form').addEventListener('submit', (ev) => {
 $('btn-hold').addEventListener('click', () => attempt(async () => {
   const on = !ui.onHold;
   await api('POST', `/api/calls/${ui.pop.call}/hold`, { on });
+  softphone.held(ui.pop.call, on);
   ui.onHold = on; ui.pop.phase = on ? 'on_hold' : 'answered';
   renderCallStatus();
 }));

@@ -8,7 +8,7 @@
 // RFC 4733 through RTCDTMFSender). A refreshed page says `hello` again and
 // the hotline offers it the live call anew; a network change is the page's
 // own ICE restart (`offer` on the live leg).
-import { $, el, notify, show, t } from '/ui/common.js';
+import { $, api, el, notify, show, t } from '/ui/common.js';
 
 const AUDIO_KEY = 'hotline.audio';
 const MIC_KEY = 'hotline.mic';
@@ -179,7 +179,10 @@ async function offered(event, ringing) {
   const old = phone.legs.get(event.leg);
   if (old) old.pc.close();
   const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
-  const leg = { pc, call: event.call, caller: event.caller || (old && old.caller) || '', ringing, muted: old ? old.muted : false, remote: null };
+  const leg = {
+    pc, call: event.call, caller: event.caller || (old && old.caller) || '', ringing,
+    muted: old ? old.muted : false, held: old ? old.held : false, remote: null,
+  };
   phone.legs.set(event.leg, leg);
   pc.ontrack = (e) => {
     leg.remote = e.streams[0] || new MediaStream([e.track]);
@@ -273,6 +276,30 @@ function toggleMute() {
   render();
 }
 
+// Hold and hang-up are the call's (the console's REST calls), here too so
+// that a reloaded page, which has no screen-pop, still has them.
+async function toggleHold() {
+  const [, leg] = liveLeg();
+  if (!leg) return;
+  try {
+    await api('POST', `/api/calls/${leg.call}/hold`, { on: !leg.held });
+    leg.held = !leg.held;
+  } catch (e) { notify(e.message, true); }
+  render();
+}
+
+async function hangUp() {
+  const [, leg] = liveLeg();
+  if (!leg) return;
+  try { await api('POST', `/api/calls/${leg.call}/hangup`); } catch (e) { notify(e.message, true); }
+}
+
+/// The console's own hold button was used (or a push said so).
+export function held(call, on) {
+  for (const leg of phone.legs.values()) if (leg.call === call) leg.held = on;
+  render();
+}
+
 function pressKey(key) {
   const [, leg] = liveLeg();
   if (!leg) return;
@@ -294,7 +321,7 @@ function render() {
   else if (!phone.line) status = t('sp_connecting');
   else if (ringing) status = `${t('sp_ringing')} ${ringing.caller}`;
   else if (live) status = live.pc.iceConnectionState === 'connected' || live.pc.iceConnectionState === 'completed'
-    ? (live.muted ? t('sp_muted') : t('sp_talking')) : t('sp_reconnecting');
+    ? (live.held ? t('call_on_hold') : live.muted ? t('sp_muted') : t('sp_talking')) : t('sp_reconnecting');
   else status = t('sp_ready');
   const line = $('sp-status');
   line.textContent = status;
@@ -304,6 +331,9 @@ function render() {
   show($('sp-decline'), !!ringing);
   show($('sp-mute'), !!live);
   $('sp-mute').textContent = live && live.muted ? t('sp_unmute') : t('sp_mute');
+  show($('sp-hold'), !!live);
+  $('sp-hold').textContent = live && live.held ? t('resume') : t('hold');
+  show($('sp-hangup'), !!live);
   show($('sp-keypad'), !!live);
   show($('sp-retry-mic'), !!phone.micError);
 }
@@ -314,6 +344,8 @@ export function setup() {
   $('sp-answer').addEventListener('click', accept);
   $('sp-decline').addEventListener('click', decline);
   $('sp-mute').addEventListener('click', toggleMute);
+  $('sp-hold').addEventListener('click', toggleHold);
+  $('sp-hangup').addEventListener('click', hangUp);
   $('sp-retry-mic').addEventListener('click', openMic);
   $('sp-keypad').replaceChildren(...KEYS.map((key) => {
     const b = el('button', { type: 'button', text: key, 'data-testid': `sp-key-${key}` });

@@ -1327,7 +1327,7 @@ mod tests {
     #[test]
     fn defaults_are_valid() {
         let checked = Config::default().check().unwrap();
-        assert_eq!(checked.listen, ["127.0.0.1:5060".parse().unwrap()]);
+        assert_eq!(checked.listen, ["127.0.0.1:5060".parse::<std::net::SocketAddr>().unwrap()]);
     }
 
     #[test]

@@ -709,7 +709,7 @@ fn write_out(text: std::fmt::Arguments<'_>) {
 }
 
 fn init_logging(level: &str, json: bool) -> anyhow::Result<()> {
-    let filter = tracing_subscriber::EnvFilter::try_new(level)
+    let filter = tracing_subscriber::EnvFilter::try_new(with_quiet_webrtc(level))
         .with_context(|| format!("log.level {level:?} is not a valid filter"))?;
     use std::io::IsTerminal;
     // Colours for a terminal only: not in the journal or a log file.
@@ -723,6 +723,18 @@ fn init_logging(level: &str, json: bool) -> anyhow::Result<()> {
         builder.init();
     }
     Ok(())
+}
+
+/// The WebRTC stack (webrtc-rs's `rtc` crates, through `log`) says at
+/// info and warn what is routine for every browser leg (state changes, a
+/// ClientHello's unknown extensions): only its errors are logged, unless
+/// `log.level` names an `rtc` target itself.
+fn with_quiet_webrtc(level: &str) -> String {
+    if level.contains("rtc") {
+        level.to_owned()
+    } else {
+        format!("{level},rtc=error")
+    }
 }
 
 async fn serve(

@@ -235,6 +235,15 @@ impl Call {
             self.monitor_media(media);
             return;
         }
+        if let MediaInput::Dtmf(_) = media {
+            // The media bridge passes it to the citizen as RFC 4733; the
+            // call has nothing to decide about it. (Which key is not
+            // logged: an agent may key in a citizen's number for them.)
+            if self.agent.as_ref().is_some_and(|a| a.leg == leg) {
+                info!(call = %self.id, "a key from the agent's leg, passed to the citizen");
+            }
+            return;
+        }
         let MediaInput::DeadMedia { silent_for } = media else {
             return;
         };

@@ -1,0 +1,198 @@
+//! The agent answers in the browser, with no SIP phone: in real Chromium
+//! (Debian's, through playwright-core), whose fake microphone plays a
+//! 1 kHz tone, the demo agent chooses browser audio and goes available; a
+//! SIPp citizen streaming a 440 Hz tone reaches the housing queue; the
+//! console rings, the agent answers; the page hears 440 Hz (a WebAudio
+//! analyser on the call's audio) and the citizen hears 1 kHz (what the
+//! citizen heard is the right channel of the conversation's recording);
+//! a key on the page's pad reaches the call as RFC 4733; hold and resume
+//! from the console; a reload of the page mid-call gets the call back and
+//! the audio with it; the agent hangs up from the console.
+//!
+//! Skipped loudly when SIPp, Chromium or playwright-core is missing,
+//! required in CI (`HOTLINE_REQUIRE_SIPP=1`, `HOTLINE_REQUIRE_CHROMIUM=1`).
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use support::{
+    agent_path_scripts, chromium_available, scenario, sipp_available, sipp_with_files, voice_ulaw,
+    Hotline,
+};
+
+/// A 1 kHz tone, 10 s of 48 kHz mono WAV: Chromium's fake microphone
+/// plays it in a loop.
+fn tone_wav(path: &Path) {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 48_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut wav = hound::WavWriter::create(path, spec).expect("the fake microphone's file");
+    for i in 0..48_000 * 10 {
+        let t = f64::from(i) / 48_000.0;
+        wav.write_sample(((t * 1000.0 * std::f64::consts::TAU).sin() * 8000.0) as i16)
+            .expect("write a sample");
+    }
+    wav.finalize().expect("finish the WAV");
+}
+
+/// The power of `hz` in `samples` (8 kHz), by Goertzel, per sample.
+fn power(samples: &[f64], hz: f64) -> f64 {
+    let w = std::f64::consts::TAU * hz / 8000.0;
+    let coeff = 2.0 * w.cos();
+    let (mut s1, mut s2) = (0.0, 0.0);
+    for x in samples {
+        let s = x + coeff * s1 - s2;
+        s2 = s1;
+        s1 = s;
+    }
+    (s1 * s1 + s2 * s2 - coeff * s1 * s2) / samples.len().max(1) as f64
+}
+
+fn wav_files(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return found;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(wav_files(&path));
+        } else if path.extension().is_some_and(|e| e == "wav") {
+            found.push(path);
+        }
+    }
+    found
+}
+
+/// A number parsed from a step line's JSON field: `"hz":440` → 440.
+fn field(line: &str, name: &str) -> f64 {
+    let json = line.split_once(' ').map_or("{}", |(_, rest)| rest);
+    let value: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
+    value[name].as_f64().unwrap_or(-1.0)
+}
+
+#[test]
+fn the_agent_talks_to_the_citizen_in_chromium_with_no_phone() {
+    let test = "the_agent_talks_to_the_citizen_in_chromium_with_no_phone";
+    if !sipp_available(test) || !chromium_available(test) {
+        return;
+    }
+    let scripts = agent_path_scripts();
+    let scripts_dir = scripts.path().display().to_string();
+    let hotline = Hotline::start_with_args(
+        &["--demo"],
+        &[
+            ("HOTLINE_IVR_SCRIPTS_DIR", &scripts_dir),
+            ("HOTLINE_IVR_SCRIPT", "agent_path"),
+        ],
+    );
+    let fake_audio = hotline.data_dir.path().join("microphone-1khz.wav");
+    tone_wav(&fake_audio);
+
+    let mut browser = support::BrowserScript::start(
+        "softphone.mjs",
+        &[
+            ("HOTLINE_URL", &format!("http://{}", hotline.http)),
+            ("AGENT_LOGIN", "agent1"),
+            ("AGENT_PASSWORD", "agent1-demo-pass"),
+            ("FAKE_AUDIO", &fake_audio.display().to_string()),
+        ],
+    );
+    let mut next = |what: &str| -> String {
+        browser
+            .next(Duration::from_secs(60))
+            .unwrap_or_else(|| panic!("the browser never reported {what}:\n{}", hotline.log()))
+    };
+
+    assert_eq!(next("READY"), "READY");
+    // No phone is registered for agent1: the page is its phone.
+    let citizen = sipp_with_files(
+        hotline.sip,
+        &[
+            "-sf",
+            &scenario("citizen_talks_to_the_browser.xml"),
+            "-s",
+            "12345",
+            "-m",
+            "1",
+        ],
+        &[("voice.ul", &voice_ulaw(12))],
+        Duration::from_secs(150),
+    );
+    let ring = next("RING");
+    assert!(ring.starts_with("RING "), "{ring}");
+    assert!(
+        ring.contains("13800138000"),
+        "the ring names the caller: {ring}"
+    );
+    let talking = next("TALKING");
+    let hz = field(&talking, "hz");
+    assert!(
+        (420.0..=460.0).contains(&hz),
+        "the agent hears the citizen's 440 Hz: {talking}"
+    );
+    assert_eq!(next("KEY"), "KEY");
+    hotline.wait_for_log("a key from the agent's leg", Duration::from_secs(10));
+    let hold = next("HOLD");
+    assert!(hold.starts_with("HOLD "), "{hold}");
+    assert_eq!(next("RESUMED"), "RESUMED");
+    let again = next("AGAIN");
+    let hz = field(&again, "hz");
+    assert!(
+        (420.0..=460.0).contains(&hz),
+        "after the reload the agent hears the citizen again: {again}"
+    );
+    assert_eq!(next("DONE"), "DONE");
+    let status = browser.wait();
+    assert!(
+        status.success(),
+        "browser script failed:\n{}",
+        browser.page_log()
+    );
+    let run = citizen.wait(Duration::from_secs(90));
+    assert!(
+        run.succeeded(),
+        "the citizen's call ended cleanly:\n{}",
+        run.errors()
+    );
+
+    // What the citizen heard: the recording's right channel holds the
+    // agent's 1 kHz, its left the citizen's own 440 Hz.
+    let recordings = wav_files(&hotline.data_dir.path().join("recordings"));
+    let recording = recordings
+        .iter()
+        .find(|p| hound::WavReader::open(p).is_ok_and(|r| r.spec().channels == 2))
+        .unwrap_or_else(|| panic!("a stereo conversation recording in {recordings:?}"));
+    let mut reader = hound::WavReader::open(recording).expect("the recording");
+    let samples: Vec<i16> = reader
+        .samples::<i16>()
+        .map(|s| s.expect("a sample"))
+        .collect();
+    let heard: Vec<f64> = samples
+        .iter()
+        .skip(1)
+        .step_by(2)
+        .map(|s| f64::from(*s))
+        .collect();
+    let said: Vec<f64> = samples.iter().step_by(2).map(|s| f64::from(*s)).collect();
+    let (k1, k440) = (power(&heard, 1000.0), power(&heard, 440.0));
+    assert!(
+        k1 > 20.0 * k440 && k1 > 1e5,
+        "the citizen hears the agent's 1 kHz (1 kHz power {k1:.0}, 440 Hz {k440:.0}) in {}",
+        recording.display()
+    );
+    assert!(
+        power(&said, 440.0) > 20.0 * power(&said, 1000.0),
+        "the citizen's own side is their 440 Hz"
+    );
+    let metrics = hotline.metrics();
+    assert!(
+        metrics.contains("hotline_browser_legs"),
+        "browser legs are in /metrics"
+    );
+}
