@@ -3,12 +3,15 @@
 // microphone plays $FAKE_AUDIO (a 1 kHz tone); the agent chooses browser
 // audio, goes available, the call the test places rings in the page, the
 // agent answers, the page hears the citizen (a WebAudio analyser on the
-// call's audio), presses a key on the pad, holds and resumes, reloads the
+// call's audio), restarts ICE as a network change makes it, presses a key
+// on the pad, holds and resumes, reloads the
 // page mid-call (the hotline offers the call to the page again), hears the
 // citizen again and hangs up.
-// Prints one line per step (READY, RING {...}, TALKING {...}, KEY, HOLD
-// {...}, RESUMED, AGAIN {...}, DONE) for the Rust test; screenshots go to
-// $ARTIFACTS.
+// Then a second browser that refuses the microphone shows the refusal.
+// With STEPS=short it hangs up after TALKING.
+// Prints one line per step (READY, RING {...}, TALKING {...}, RESTARTED
+// {...}, KEY, HOLD {...}, RESUMED, AGAIN {...}, REFUSED {...}, DONE) for
+// the Rust test; screenshots go to $ARTIFACTS.
 import { launch, openPage, signIn } from './chromium.mjs';
 
 const url = process.env.HOTLINE_URL;
@@ -47,6 +50,23 @@ try {
   await page.waitForTimeout(1500);
   step(`TALKING ${JSON.stringify(await heard(page))}`);
   await page.screenshot({ path: `${artifacts}/softphone-talking.png` });
+  if (process.env.STEPS === 'short') {
+    await page.getByTestId('sp-hangup').click();
+    await waitStatus(page, 'ready', 20000);
+    step('DONE');
+    process.exit(0);
+  }
+
+  // A network change: the page restarts ICE on the live connection and
+  // the hotline answers its offer on the same leg (new ICE credentials).
+  const before = await page.evaluate(() => window.hotlineSoftphone.state().ufrag);
+  await page.evaluate(() => window.hotlineSoftphone.restartIce());
+  await page.waitForFunction((old) => {
+    const s = window.hotlineSoftphone.state();
+    return s.ufrag && s.ufrag !== old && (s.ice === 'connected' || s.ice === 'completed');
+  }, before, { timeout: 15000 });
+  await page.waitForTimeout(1000);
+  step(`RESTARTED ${JSON.stringify(await heard(page))}`);
 
   await page.getByTestId('sp-key-5').click();
   await page.waitForTimeout(500);
@@ -74,6 +94,20 @@ try {
   // The reloaded page has no screen-pop: its browser phone hangs up.
   await page.getByTestId('sp-hangup').click();
   await waitStatus(page, 'ready', 20000);
+
+  // A browser that refuses the microphone: the page says so plainly.
+  const refusing = await launch(['--use-fake-device-for-media-stream']);
+  try {
+    const denied = await refusing.newContext({ permissions: [] });
+    const other = await denied.newPage();
+    await signIn(other, url, '/console/', process.env.AGENT_LOGIN, process.env.AGENT_PASSWORD);
+    await other.getByTestId('audio-mode').selectOption('browser');
+    await waitStatus(other, 'mic_refused', 20000);
+    step(`REFUSED ${JSON.stringify({ status: (await other.getByTestId('sp-status').textContent()).trim() })}`);
+    await other.screenshot({ path: `${artifacts}/softphone-mic-refused.png` });
+  } finally {
+    await refusing.close();
+  }
   step('DONE');
 } catch (e) {
   console.error(`softphone script: ${e.stack || e}`);

@@ -79,7 +79,9 @@ async function openMic() {
     startMeter(stream);
     await listDevices();
   } catch (e) {
-    phone.micError = e && e.name === 'NotAllowedError' ? t('mic_refused') : `${t('mic_failed')} (${e && e.name})`;
+    const name = e && e.name;
+    phone.micError = name === 'NotAllowedError' ? t('mic_refused')
+      : name === 'NotFoundError' ? t('mic_missing') : `${t('mic_failed')} (${name})`;
     notify(phone.micError, true);
   }
   render();
@@ -215,9 +217,9 @@ async function offered(event, ringing) {
   }
 }
 
-async function restartIce(number, leg) {
+async function restartIce(number, leg, force = false) {
   if (phone.legs.get(number) !== leg || !phone.send) { leg.restarting = false; return; }
-  if (leg.pc.iceConnectionState === 'connected' || leg.pc.iceConnectionState === 'completed') {
+  if (!force && (leg.pc.iceConnectionState === 'connected' || leg.pc.iceConnectionState === 'completed')) {
     leg.restarting = false;
     return;
   }
@@ -386,8 +388,18 @@ window.hotlineSoftphone = {
     ctx.close();
     return hz;
   },
+  /// What a network change makes the page do: an ICE restart of the live
+  /// call's connection, offered to the hotline.
+  async restartIce() {
+    const [number, leg] = liveLeg();
+    if (leg) await restartIce(number, leg, true);
+  },
   state() {
     const [, live] = liveLeg();
-    return { line: phone.line, legs: phone.legs.size, ice: live ? live.pc.iceConnectionState : null };
+    const codec = live && live.pc.getTransceivers()[0]?.sender.getParameters().codecs?.[0]?.mimeType;
+    return {
+      line: phone.line, legs: phone.legs.size, ice: live ? live.pc.iceConnectionState : null,
+      codec: codec || null, ufrag: live ? (live.pc.remoteDescription?.sdp.match(/a=ice-ufrag:(\S+)/) || [])[1] : null,
+    };
   },
 };

@@ -756,7 +756,7 @@ pub fn redact_url(url: &str) -> String {
 
 /// The configuration's sections, as `HOTLINE_<SECTION>_<KEY>` names them
 /// (a test keeps the list equal to `Config`'s fields).
-const ENV_SECTIONS: [&str; 15] = [
+const ENV_SECTIONS: [&str; 16] = [
     "console",
     "sip",
     "http",
@@ -772,6 +772,7 @@ const ENV_SECTIONS: [&str; 15] = [
     "orders",
     "speech",
     "retention",
+    "webrtc",
 ];
 
 impl Config {
@@ -1327,7 +1328,10 @@ mod tests {
     #[test]
     fn defaults_are_valid() {
         let checked = Config::default().check().unwrap();
-        assert_eq!(checked.listen, ["127.0.0.1:5060".parse::<std::net::SocketAddr>().unwrap()]);
+        assert_eq!(
+            checked.listen,
+            ["127.0.0.1:5060".parse::<std::net::SocketAddr>().unwrap()]
+        );
     }
 
     #[test]

@@ -5,9 +5,12 @@
 //! console rings, the agent answers; the page hears 440 Hz (a WebAudio
 //! analyser on the call's audio) and the citizen hears 1 kHz (what the
 //! citizen heard is the right channel of the conversation's recording);
-//! a key on the page's pad reaches the call as RFC 4733; hold and resume
-//! from the console; a reload of the page mid-call gets the call back and
-//! the audio with it; the agent hangs up from the console.
+//! the page restarts ICE (what a network change makes it do) and the audio
+//! goes on; a key on the page's pad reaches the call as RFC 4733; hold and
+//! resume from the console; a reload of the page mid-call gets the call
+//! back and the audio with it; the agent hangs up from the browser phone;
+//! a browser that refuses the microphone is told so. The same call with
+//! `webrtc.codec = "opus"` (transcoded to the citizen's G.711), shorter.
 //!
 //! Skipped loudly when SIPp, Chromium or playwright-core is missing,
 //! required in CI (`HOTLINE_REQUIRE_SIPP=1`, `HOTLINE_REQUIRE_CHROMIUM=1`).
@@ -69,6 +72,39 @@ fn wav_files(dir: &Path) -> Vec<PathBuf> {
     found
 }
 
+/// ICE restart, key, hold, reload, the microphone refused.
+fn walk_the_whole_call(hotline: &Hotline, next: &mut impl FnMut(&str) -> String) {
+    let restarted = next("RESTARTED");
+    let hz = field(&restarted, "hz");
+    assert!(
+        (420.0..=460.0).contains(&hz),
+        "after an ICE restart the agent still hears the citizen: {restarted}"
+    );
+    assert_eq!(next("KEY"), "KEY");
+    assert!(
+        hotline.wait_for_log("a key from the agent's leg", Duration::from_secs(10)),
+        "the key pressed in the page reached the call"
+    );
+    let hold = next("HOLD");
+    assert!(hold.starts_with("HOLD "), "{hold}");
+    assert_eq!(next("RESUMED"), "RESUMED");
+    assert!(
+        hotline.wait_for_log("hold_ended", Duration::from_secs(10)),
+        "the console's hold and resume reached the call"
+    );
+    let again = next("AGAIN");
+    let hz = field(&again, "hz");
+    assert!(
+        (420.0..=460.0).contains(&hz),
+        "after the reload the agent hears the citizen again: {again}"
+    );
+    let refused = next("REFUSED");
+    assert!(
+        refused.contains("refused the microphone"),
+        "the page says the microphone was refused: {refused}"
+    );
+}
+
 /// A number parsed from a step line's JSON field: `"hz":440` → 440.
 fn field(line: &str, name: &str) -> f64 {
     let json = line.split_once(' ').map_or("{}", |(_, rest)| rest);
@@ -82,6 +118,21 @@ fn the_agent_talks_to_the_citizen_in_chromium_with_no_phone() {
     if !sipp_available(test) || !chromium_available(test) {
         return;
     }
+    talk_in_chromium("pcmu", false);
+}
+
+#[test]
+fn the_browser_talks_opus_transcoded_to_the_citizens_g711() {
+    let test = "the_browser_talks_opus_transcoded_to_the_citizens_g711";
+    if !sipp_available(test) || !chromium_available(test) {
+        return;
+    }
+    talk_in_chromium("opus", true);
+}
+
+/// The call, with the hotline asking browsers for `codec`; `short`: ring,
+/// answer, hear both ways, hang up.
+fn talk_in_chromium(codec: &str, short: bool) {
     let scripts = agent_path_scripts();
     let scripts_dir = scripts.path().display().to_string();
     let hotline = Hotline::start_with_args(
@@ -89,6 +140,7 @@ fn the_agent_talks_to_the_citizen_in_chromium_with_no_phone() {
         &[
             ("HOTLINE_IVR_SCRIPTS_DIR", &scripts_dir),
             ("HOTLINE_IVR_SCRIPT", "agent_path"),
+            ("HOTLINE_WEBRTC_CODEC", codec),
         ],
     );
     let fake_audio = hotline.data_dir.path().join("microphone-1khz.wav");
@@ -101,6 +153,7 @@ fn the_agent_talks_to_the_citizen_in_chromium_with_no_phone() {
             ("AGENT_LOGIN", "agent1"),
             ("AGENT_PASSWORD", "agent1-demo-pass"),
             ("FAKE_AUDIO", &fake_audio.display().to_string()),
+            ("STEPS", if short { "short" } else { "all" }),
         ],
     );
     let mut next = |what: &str| -> String {
@@ -136,17 +189,14 @@ fn the_agent_talks_to_the_citizen_in_chromium_with_no_phone() {
         (420.0..=460.0).contains(&hz),
         "the agent hears the citizen's 440 Hz: {talking}"
     );
-    assert_eq!(next("KEY"), "KEY");
-    hotline.wait_for_log("a key from the agent's leg", Duration::from_secs(10));
-    let hold = next("HOLD");
-    assert!(hold.starts_with("HOLD "), "{hold}");
-    assert_eq!(next("RESUMED"), "RESUMED");
-    let again = next("AGAIN");
-    let hz = field(&again, "hz");
+    let sent = talking.to_lowercase();
     assert!(
-        (420.0..=460.0).contains(&hz),
-        "after the reload the agent hears the citizen again: {again}"
+        sent.contains(&format!("audio/{codec}")),
+        "the page sends {codec}: {talking}"
     );
+    if !short {
+        walk_the_whole_call(&hotline, &mut next);
+    }
     assert_eq!(next("DONE"), "DONE");
     let status = browser.wait();
     assert!(

@@ -131,6 +131,7 @@ export const TEXTS = {
       sp_talking: 'Connected', sp_muted: 'Muted: the caller does not hear you', sp_reconnecting: 'Audio reconnecting…',
       mic_refused: 'The browser refused the microphone: allow it for this site (the lock icon in the address bar), then try again.',
       mic_failed: 'No microphone could be opened',
+      mic_missing: 'No microphone is connected: plug in a headset, then try again.',
     },
     zh: {
       title: '坐席工作台', login_title: '坐席工作台',
@@ -172,6 +173,7 @@ export const TEXTS = {
       sp_talking: '通话中', sp_muted: '已静音：市民听不到您', sp_reconnecting: '正在重新连接音频…',
       mic_refused: '浏览器拒绝了麦克风：请在地址栏的锁形图标中允许本站使用麦克风，然后重试。',
       mic_failed: '无法打开麦克风',
+      mic_missing: '未连接麦克风：请接上耳麦后重试。',
     },
   },
   // The wallboard (wallboard.js).
