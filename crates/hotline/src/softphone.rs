@@ -464,3 +464,225 @@ impl Phones {
         self.sip.binding(user).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hotline_media::{EngineConfig, MediaEngine};
+    use hotline_screenpop::ConsoleConfig;
+    use hotline_store::Store;
+
+    struct Rig {
+        softphone: Softphone,
+        media: MediaEngine,
+        _dir: tempfile::TempDir,
+    }
+
+    async fn rig() -> Rig {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("hotline.db").display());
+        let store = Store::connect_with(
+            &url,
+            hotline_store::StoreOptions::new(*b"softphone-test-key-0123456789ab!"),
+        )
+        .await
+        .unwrap();
+        let (requests, _) = mpsc::unbounded_channel();
+        let console = Console::new(store, ConsoleConfig::default(), requests);
+        Rig {
+            softphone: Softphone::new(console, true, WebRtcConfig::default()),
+            media: MediaEngine::start(EngineConfig {
+                shards: 1,
+                ..EngineConfig::default()
+            })
+            .unwrap(),
+            _dir: dir,
+        }
+    }
+
+    fn said(agent: &str, socket: u64, message: SoftphoneMessage) -> SoftphoneSignal {
+        SoftphoneSignal::Message {
+            agent: agent.into(),
+            socket,
+            message,
+        }
+    }
+
+    fn hello(agent: &str, socket: u64, audio: AudioMode) -> SoftphoneSignal {
+        said(agent, socket, SoftphoneMessage::Hello { audio })
+    }
+
+    fn next_event(events: &mut mpsc::UnboundedReceiver<CallInput>) -> Event {
+        match events.try_recv() {
+            Ok(CallInput::Sip(event)) => event,
+            other => panic!("a SIP-layer event, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_line_is_a_binding_until_the_page_gives_it_up_or_goes() {
+        let rig = rig().await;
+        let phone = &rig.softphone;
+        assert!(phone.binding("agent1").is_none(), "no page, no line");
+        phone.signal(hello("agent1", 7, AudioMode::Browser));
+        let line = phone.binding("agent1").expect("the page is the phone");
+        assert_eq!(line.contact, "webrtc:agent1");
+        assert_eq!(browser_agent(&line.contact), Some(AgentId::from("agent1")));
+        // Another socket of the agent closing leaves the line alone.
+        phone.signal(SoftphoneSignal::Closed {
+            agent: "agent1".into(),
+            socket: 8,
+        });
+        assert!(phone.binding("agent1").is_some());
+        phone.signal(hello("agent1", 7, AudioMode::Phone));
+        assert!(phone.binding("agent1").is_none(), "back to the SIP phone");
+        phone.signal(hello("agent1", 9, AudioMode::Browser));
+        phone.signal(SoftphoneSignal::Closed {
+            agent: "agent1".into(),
+            socket: 9,
+        });
+        assert!(phone.binding("agent1").is_none(), "the page went");
+    }
+
+    #[tokio::test]
+    async fn browser_audio_off_makes_no_line() {
+        let mut rig = rig().await;
+        rig.softphone = Softphone::new(
+            rig.softphone.inner.console.clone(),
+            false,
+            WebRtcConfig::default(),
+        );
+        rig.softphone.signal(hello("agent1", 7, AudioMode::Browser));
+        assert!(rig.softphone.binding("agent1").is_none());
+    }
+
+    #[tokio::test]
+    async fn a_ring_without_an_open_socket_fails_and_drops_the_line() {
+        let rig = rig().await;
+        let phone = &rig.softphone;
+        let call = CallId::new();
+        let leg = rig.media.allocate_leg().unwrap();
+        let (route, mut events) = mpsc::unbounded_channel();
+        let agent = AgentId::from("agent1");
+        assert!(
+            phone
+                .ring(&agent, call, "13800138000", &leg, route.clone())
+                .is_err(),
+            "no line: nothing rings"
+        );
+        phone.signal(hello("agent1", 7, AudioMode::Browser));
+        // No socket 7 is open on the console: the ring cannot be delivered
+        // and the line is dropped.
+        assert!(phone
+            .ring(&agent, call, "13800138000", &leg, route.clone())
+            .is_err());
+        assert!(phone.binding("agent1").is_none());
+        assert!(events.try_recv().is_err());
+        assert_eq!(phone.counts(), (0, 0));
+    }
+
+    #[tokio::test]
+    async fn commands_for_sip_dialogs_are_not_the_softphones() {
+        let rig = rig().await;
+        assert!(!rig.softphone.command(&Command::Hangup(CallHandle(5))));
+        assert!(rig
+            .softphone
+            .command(&Command::Hangup(CallHandle(BROWSER_HANDLES + 1))));
+        assert!(!rig.softphone.command(&Command::SetAccepting(true)));
+    }
+
+    #[tokio::test]
+    async fn another_agent_cannot_pick_up_or_answer_a_leg() {
+        let rig = rig().await;
+        let phone = &rig.softphone;
+        // A leg of agent1, put in place as `ring` leaves it (the console
+        // socket it would ring on is not open in this test).
+        let leg = rig.media.allocate_leg().unwrap();
+        let (transport, _offer) =
+            WebRtcLeg::offer(WebRtcConfig::default(), leg.local_addr(), Instant::now()).unwrap();
+        let (route, mut events) = mpsc::unbounded_channel();
+        let number = BROWSER_HANDLES + 1;
+        phone.state().legs.insert(
+            number,
+            BrowserLeg {
+                agent: "agent1".into(),
+                call: CallId::new(),
+                caller: "13800138000".into(),
+                transport: SharedWebRtcLeg::new(transport),
+                route,
+                answered: false,
+            },
+        );
+        phone.signal(said("agent2", 3, SoftphoneMessage::Accept { leg: number }));
+        phone.signal(said("agent2", 3, SoftphoneMessage::Decline { leg: number }));
+        phone.signal(said(
+            "agent2",
+            3,
+            SoftphoneMessage::Answer {
+                leg: number,
+                sdp: "v=0".into(),
+            },
+        ));
+        assert!(events.try_recv().is_err(), "nothing reached the call");
+        // Its own agent picks up: the call hears the dialog answered, with
+        // the transport as the peer, once.
+        phone.signal(said("agent1", 3, SoftphoneMessage::Accept { leg: number }));
+        phone.signal(said("agent1", 3, SoftphoneMessage::Accept { leg: number }));
+        match next_event(&mut events) {
+            Event::OutgoingAnswered {
+                call,
+                remote_media: Some(media),
+            } => {
+                assert_eq!(call, CallHandle(number));
+                assert_eq!(media.remote_rtp, TRANSPORT_PEER);
+                assert_eq!(media.telephone_event_pt, Some(TELEPHONE_EVENT_PT));
+            }
+            other => panic!("answered, got {other:?}"),
+        }
+        assert!(events.try_recv().is_err(), "answered once");
+        // An answered leg cannot be declined; the call core hangs it up.
+        phone.signal(said("agent1", 3, SoftphoneMessage::Decline { leg: number }));
+        assert!(events.try_recv().is_err());
+        assert!(phone.command(&Command::Hangup(CallHandle(number))));
+        assert_eq!(
+            next_event(&mut events),
+            Event::CallEnded {
+                call: CallHandle(number),
+                by: EndedBy::Local,
+                reason: "bye",
+            }
+        );
+        assert_eq!(phone.counts().1, 0);
+    }
+
+    #[tokio::test]
+    async fn a_declined_ring_fails_the_dialog_486() {
+        let rig = rig().await;
+        let phone = &rig.softphone;
+        let leg = rig.media.allocate_leg().unwrap();
+        let (transport, _offer) =
+            WebRtcLeg::offer(WebRtcConfig::default(), leg.local_addr(), Instant::now()).unwrap();
+        let (route, mut events) = mpsc::unbounded_channel();
+        let number = BROWSER_HANDLES + 2;
+        phone.state().legs.insert(
+            number,
+            BrowserLeg {
+                agent: "agent1".into(),
+                call: CallId::new(),
+                caller: String::new(),
+                transport: SharedWebRtcLeg::new(transport),
+                route,
+                answered: false,
+            },
+        );
+        phone.signal(said("agent1", 3, SoftphoneMessage::Decline { leg: number }));
+        assert_eq!(
+            next_event(&mut events),
+            Event::OutgoingFailed {
+                call: CallHandle(number),
+                status: 486
+            }
+        );
+        assert_eq!(phone.counts().1, 0);
+    }
+}
