@@ -9,30 +9,10 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use common::{offer, Harness};
-use futures_util::StreamExt;
+use common::{next_json, offer, open_socket, Harness};
 use hotline_screenpop::ConsoleEvent;
 use hotline_store::{AuditContext, NewCase};
-use serde_json::{json, Value};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::header;
-use tokio_tungstenite::tungstenite::Message;
-
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn next_json(socket: &mut Socket) -> Value {
-    loop {
-        let message = tokio::time::timeout(Duration::from_secs(5), socket.next())
-            .await
-            .expect("a message within 5 s")
-            .expect("socket open")
-            .expect("no error");
-        if let Message::Text(text) = message {
-            return serde_json::from_str(&text).unwrap();
-        }
-    }
-}
+use serde_json::json;
 
 #[tokio::test]
 async fn the_pop_arrives_with_the_citizen_open_cases_and_ivr_values() {
@@ -69,16 +49,7 @@ async fn the_pop_arrives_with_the_citizen_open_cases_and_ivr_values() {
     let (status, _) = h.post(&agent, "/api/agent/login", json!({})).await;
     assert_eq!(status, StatusCode::OK);
 
-    let mut request = format!("ws://{addr}/api/agent/ws")
-        .into_client_request()
-        .unwrap();
-    request
-        .headers_mut()
-        .insert(header::COOKIE, agent.cookie.parse().unwrap());
-    request
-        .headers_mut()
-        .insert(header::ORIGIN, format!("http://{addr}").parse().unwrap());
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let mut socket = open_socket(addr, &agent, "/api/agent/ws").await;
 
     let state = next_json(&mut socket).await;
     assert_eq!(state["type"], "state");

@@ -6,47 +6,15 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
-use common::Harness;
-use futures_util::{SinkExt, StreamExt};
+use common::{next_json, open_socket, Harness};
+use futures_util::SinkExt;
 use hotline_screenpop::{
     AudioMode, ConsoleEvent, SoftphoneEvent, SoftphoneMessage, SoftphoneSignal,
 };
-use serde_json::{json, Value};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::header;
+use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
-
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn next_json(socket: &mut Socket) -> Value {
-    loop {
-        let message = tokio::time::timeout(Duration::from_secs(5), socket.next())
-            .await
-            .expect("a message within 5 s")
-            .expect("socket open")
-            .expect("no error");
-        if let Message::Text(text) = message {
-            return serde_json::from_str(&text).unwrap();
-        }
-    }
-}
-
-async fn open_socket(addr: SocketAddr, cookie: &str) -> Socket {
-    let mut request = format!("ws://{addr}/api/agent/ws")
-        .into_client_request()
-        .unwrap();
-    request
-        .headers_mut()
-        .insert(header::COOKIE, cookie.parse().unwrap());
-    request
-        .headers_mut()
-        .insert(header::ORIGIN, format!("http://{addr}").parse().unwrap());
-    tokio_tungstenite::connect_async(request).await.unwrap().0
-}
 
 /// The signals the stand-in binary has seen, once there are `n`.
 async fn signals(h: &Harness, n: usize) -> Vec<SoftphoneSignal> {
@@ -62,20 +30,10 @@ async fn signals(h: &Harness, n: usize) -> Vec<SoftphoneSignal> {
 #[tokio::test]
 async fn the_page_and_the_binary_talk_on_the_agents_socket() {
     let h = Harness::new().await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let app = h.router.clone();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap();
-    });
+    let addr = h.serve().await;
     let agent = h.login("agent1").await;
-    let mut first = open_socket(addr, &agent.cookie).await;
-    let mut second = open_socket(addr, &agent.cookie).await;
+    let mut first = open_socket(addr, &agent, "/api/agent/ws").await;
+    let mut second = open_socket(addr, &agent, "/api/agent/ws").await;
     assert_eq!(next_json(&mut first).await["type"], "state");
     assert_eq!(next_json(&mut second).await["type"], "state");
 

@@ -512,6 +512,28 @@ mod tests {
         said(agent, socket, SoftphoneMessage::Hello { audio })
     }
 
+    /// A ringing leg of `agent`, put in place as `ring` leaves it (the
+    /// console socket it would ring on is not open in these tests); the
+    /// call's route.
+    fn ringing_leg(rig: &Rig, number: u64, agent: &str) -> mpsc::UnboundedReceiver<CallInput> {
+        let leg = rig.media.allocate_leg().unwrap();
+        let (transport, _offer) =
+            WebRtcLeg::offer(WebRtcConfig::default(), leg.local_addr(), Instant::now()).unwrap();
+        let (route, events) = mpsc::unbounded_channel();
+        rig.softphone.state().legs.insert(
+            number,
+            BrowserLeg {
+                agent: agent.into(),
+                call: CallId::new(),
+                caller: "13800138000".into(),
+                transport: SharedWebRtcLeg::new(transport),
+                route,
+                answered: false,
+            },
+        );
+        events
+    }
+
     fn next_event(events: &mut mpsc::UnboundedReceiver<CallInput>) -> Event {
         match events.try_recv() {
             Ok(CallInput::Sip(event)) => event,
@@ -595,24 +617,8 @@ mod tests {
     async fn another_agent_cannot_pick_up_or_answer_a_leg() {
         let rig = rig().await;
         let phone = &rig.softphone;
-        // A leg of agent1, put in place as `ring` leaves it (the console
-        // socket it would ring on is not open in this test).
-        let leg = rig.media.allocate_leg().unwrap();
-        let (transport, _offer) =
-            WebRtcLeg::offer(WebRtcConfig::default(), leg.local_addr(), Instant::now()).unwrap();
-        let (route, mut events) = mpsc::unbounded_channel();
         let number = BROWSER_HANDLES + 1;
-        phone.state().legs.insert(
-            number,
-            BrowserLeg {
-                agent: "agent1".into(),
-                call: CallId::new(),
-                caller: "13800138000".into(),
-                transport: SharedWebRtcLeg::new(transport),
-                route,
-                answered: false,
-            },
-        );
+        let mut events = ringing_leg(&rig, number, "agent1");
         phone.signal(said("agent2", 3, SoftphoneMessage::Accept { leg: number }));
         phone.signal(said("agent2", 3, SoftphoneMessage::Decline { leg: number }));
         phone.signal(said(
@@ -659,22 +665,8 @@ mod tests {
     async fn a_declined_ring_fails_the_dialog_486() {
         let rig = rig().await;
         let phone = &rig.softphone;
-        let leg = rig.media.allocate_leg().unwrap();
-        let (transport, _offer) =
-            WebRtcLeg::offer(WebRtcConfig::default(), leg.local_addr(), Instant::now()).unwrap();
-        let (route, mut events) = mpsc::unbounded_channel();
         let number = BROWSER_HANDLES + 2;
-        phone.state().legs.insert(
-            number,
-            BrowserLeg {
-                agent: "agent1".into(),
-                call: CallId::new(),
-                caller: String::new(),
-                transport: SharedWebRtcLeg::new(transport),
-                route,
-                answered: false,
-            },
-        );
+        let mut events = ringing_leg(&rig, number, "agent1");
         phone.signal(said("agent1", 3, SoftphoneMessage::Decline { leg: number }));
         assert_eq!(
             next_event(&mut events),

@@ -650,3 +650,10 @@ pub async fn next_json_within(socket: &mut Socket, timeout: Duration) -> Option<
         }
     }
 }
+
+/// The next text message as JSON (within 5 s, or the test fails).
+pub async fn next_json(socket: &mut Socket) -> Value {
+    next_json_within(socket, Duration::from_secs(5))
+        .await
+        .expect("a JSON message within 5 s")
+}
