@@ -178,20 +178,18 @@ fn run_citizen(
         *frame += 1;
         next += TICK;
         while Instant::now() < next {
-            match socket.recv_from(&mut buffer) {
-                Ok((len, _)) => {
-                    let Ok(parsed) = rtp::parse(&buffer[..len]) else {
-                        continue;
-                    };
-                    match parsed.header.payload_type {
-                        0 => Codec::Pcmu.decode_into(parsed.payload, &mut heard.pcm),
-                        CITIZEN_EVENT_PT if parsed.payload.len() >= 4 => heard
-                            .events
-                            .push((parsed.payload[0], parsed.payload[1] & 0x80 != 0)),
-                        other => heard.other_payload_types.push(other),
-                    }
+            // A read timeout (nothing came) just goes on sending.
+            if let Ok((len, _)) = socket.recv_from(&mut buffer) {
+                let Ok(parsed) = rtp::parse(&buffer[..len]) else {
+                    continue;
+                };
+                match parsed.header.payload_type {
+                    0 => Codec::Pcmu.decode_into(parsed.payload, &mut heard.pcm),
+                    CITIZEN_EVENT_PT if parsed.payload.len() >= 4 => heard
+                        .events
+                        .push((parsed.payload[0], parsed.payload[1] & 0x80 != 0)),
+                    other => heard.other_payload_types.push(other),
                 }
-                Err(_) => {} // the read timeout: go on sending
             }
         }
     }
