@@ -847,6 +847,8 @@ struct LevelFigures {
     /// Packets lost on their way into the engine's legs (RFC 3550 counts).
     loss_in: f64,
     connected: usize,
+    /// Packets each side should have received in the window (50/s/call).
+    expected_per_side: u64,
     engine_stats: String,
 }
 
@@ -890,7 +892,10 @@ fn run_level(
     } else {
         String::new()
     };
-    engine.send(&format!("CALLS {} {citizen_ports} {agent_ports}", mode.name()))?;
+    engine.send(&format!(
+        "CALLS {} {citizen_ports} {agent_ports}",
+        mode.name()
+    ))?;
     let mut citizen_legs = Vec::with_capacity(n);
     let mut agent_legs = Vec::with_capacity(n);
     let mut offers = Vec::new();
@@ -914,10 +919,7 @@ fn run_level(
     if mode != Mode::Plain {
         let per_thread = n.div_ceil(options.browser_threads);
         let mut answers = Vec::with_capacity(n);
-        for (chunk, ports) in offers
-            .chunks(per_thread)
-            .zip(agent_legs.chunks(per_thread))
-        {
+        for (chunk, ports) in offers.chunks(per_thread).zip(agent_legs.chunks(per_thread)) {
             let socket = UdpSocket::bind("127.0.0.1:0")?;
             let local = socket.local_addr()?;
             let mut peers = Vec::with_capacity(chunk.len());
@@ -963,21 +965,26 @@ fn run_level(
                 groups
                     .into_iter()
                     .map(|group| {
-                        scope.spawn(move || {
-                            drive_browsers(group, window).map_err(|e| e.to_string())
-                        })
+                        scope
+                            .spawn(move || drive_browsers(group, window).map_err(|e| e.to_string()))
                     })
                     .collect()
             };
             // CPU at the window's edges, RSS at its end.
-            std::thread::sleep(window.measure_from.saturating_duration_since(Instant::now()));
+            std::thread::sleep(
+                window
+                    .measure_from
+                    .saturating_duration_since(Instant::now()),
+            );
             let (engine_a, generator_a) = (engine.cpu_seconds(), cpu_seconds_of(self_stat));
             let measured_from = Instant::now();
             std::thread::sleep(window.end.saturating_duration_since(Instant::now()));
             let (engine_b, generator_b) = (engine.cpu_seconds(), cpu_seconds_of(self_stat));
             let wall = measured_from.elapsed().as_secs_f64().max(1e-3);
             let rss = engine.rss_kib();
-            let citizens = citizen_thread.join().map_err(|_| "citizen thread panicked")??;
+            let citizens = citizen_thread
+                .join()
+                .map_err(|_| "citizen thread panicked")??;
             let mut agents = Vec::new();
             for thread in agent_threads {
                 agents.push(thread.join().map_err(|_| "agent thread panicked")??);
@@ -1033,6 +1040,7 @@ fn run_level(
         } else {
             agents.iter().map(|h| h.connected).sum()
         },
+        expected_per_side: (n as f64 * 50.0 * measure.as_secs_f64()) as u64,
         engine_stats,
     })
 }
@@ -1047,11 +1055,14 @@ fn print_row(f: &LevelFigures, plain: Option<&LevelFigures>) {
     };
     let loss_out = 100.0 * both.lost as f64 / (both.received + both.lost).max(1) as f64;
     let per_call_pct = 100.0 * f.engine_cores / f.calls as f64;
+    // Gaps in sequence numbers miss the ticks an overloaded engine skips
+    // (it skips ahead without sending): what arrived against 50/s says so.
+    let delivered = |l: &Lateness| 100.0 * l.received as f64 / f.expected_per_side.max(1) as f64;
     let ratio = plain.map_or("–".to_owned(), |p| {
         format!("{:.2}", f.engine_cores / p.engine_cores.max(1e-9))
     });
     println!(
-        "| {} | {} | {}/{} | {:.1} | {:.3} | {:.0} | {ratio} | {:.2} | {:.2} / {:.2} | {:.2} | {loss_out:.3} | {:.3} | {:.1} | {} | {} | {:.1} |",
+        "| {} | {} | {}/{} | {:.1} | {:.3} | {:.0} | {ratio} | {:.2} | {:.2} / {:.2} | {:.2} | {loss_out:.3} | {:.1} / {:.1} | {:.3} | {:.1} | {} | {} | {:.1} |",
         f.mode.name(),
         f.calls,
         f.connected,
@@ -1063,6 +1074,8 @@ fn print_row(f: &LevelFigures, plain: Option<&LevelFigures>) {
         f.to_citizens.p99_ms,
         f.to_agents.p99_ms,
         both.max_ms,
+        delivered(&f.to_citizens),
+        delivered(&f.to_agents),
         100.0 * f.loss_in,
         f.rss_running_kib.saturating_sub(f.rss_before_kib) as f64 / f.calls as f64,
         f.rss_running_kib,
@@ -1137,7 +1150,10 @@ fn churn(options: &Options) -> BenchResult<()> {
         .step_by(step)
         .map(|k| k.to_string())
         .collect();
-    eprintln!("  churn RSS after every {step}th batch (KiB): {}", trail.join(" "));
+    eprintln!(
+        "  churn RSS after every {step}th batch (KiB): {}",
+        trail.join(" ")
+    );
     Ok(())
 }
 
@@ -1162,8 +1178,10 @@ fn orchestrate(options: &Options) -> BenchResult<()> {
     let idle_kib = engine.rss_kib();
     println!("engine RSS idle: {idle_kib} KiB");
     println!();
-    println!("| mode | calls | connected | engine CPU % | CPU %/call | calls/core | × plain | p50 ms | p99 ms to citizen / agent | max ms | loss out % | loss in % | KiB/call | RSS running KiB | RSS after KiB | generator CPU % |");
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| mode | calls | connected | engine CPU % | CPU %/call | calls/core | × plain | p50 ms | p99 ms to citizen / agent | max ms | loss out % | delivered % to citizen / agent | loss in % | KiB/call | RSS running KiB | RSS after KiB | generator CPU % |");
+    println!(
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    );
     let warmup = Duration::from_secs(options.warmup_seconds);
     let measure = Duration::from_secs(options.seconds);
     let mut plain_at: HashMap<usize, LevelFigures> = HashMap::new();
