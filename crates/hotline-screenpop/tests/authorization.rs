@@ -64,6 +64,7 @@ async fn only_the_public_routes_need_no_session() {
             "GET /console/",
             "GET /console/console.css",
             "GET /console/console.js",
+            "GET /console/softphone.js",
             "GET /departments",
             "GET /departments/",
             "GET /departments/departments.js",

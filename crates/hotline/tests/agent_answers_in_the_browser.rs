@@ -56,6 +56,17 @@ fn power(samples: &[f64], hz: f64) -> f64 {
     (s1 * s1 + s2 * s2 - coeff * s1 * s2) / samples.len().max(1) as f64
 }
 
+/// Over half-second windows: the powers of `wanted` and `other` in the
+/// window where `wanted` is strongest.
+fn strongest_window(samples: &[f64], wanted: f64, other: f64) -> (f64, f64) {
+    samples
+        .chunks(4000)
+        .filter(|w| w.len() == 4000)
+        .map(|w| (power(w, wanted), power(w, other)))
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .unwrap_or((0.0, 0.0))
+}
+
 fn wav_files(dir: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -230,15 +241,18 @@ fn talk_in_chromium(codec: &str, short: bool) {
         .map(|s| f64::from(*s))
         .collect();
     let said: Vec<f64> = samples.iter().step_by(2).map(|s| f64::from(*s)).collect();
-    let (k1, k440) = (power(&heard, 1000.0), power(&heard, 440.0));
+    // The recording goes on after the agent (the survey's prompts are
+    // speech): the conversation is where one tone stands alone.
+    let (k1, k440) = strongest_window(&heard, 1000.0, 440.0);
     assert!(
         k1 > 20.0 * k440 && k1 > 1e5,
         "the citizen hears the agent's 1 kHz (1 kHz power {k1:.0}, 440 Hz {k440:.0}) in {}",
         recording.display()
     );
+    let (k440, k1) = strongest_window(&said, 440.0, 1000.0);
     assert!(
-        power(&said, 440.0) > 20.0 * power(&said, 1000.0),
-        "the citizen's own side is their 440 Hz"
+        k440 > 20.0 * k1,
+        "the citizen's own side is their 440 Hz ({k440:.0} against {k1:.0})"
     );
     let metrics = hotline.metrics();
     assert!(
