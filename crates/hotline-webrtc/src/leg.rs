@@ -672,21 +672,80 @@ impl WebRtcLeg {
 
 /// A [`WebRtcLeg`] shared between the engine's shard thread (which drives
 /// it as a [`MediaTransport`]) and the signalling task (which hands it the
-/// browser's SDP). Each call locks; the lock is held for one call only.
+/// browser's SDP).
+///
+/// The shard never waits for the signalling task: applying an SDP (and,
+/// for Opus, building the codec) takes milliseconds, and a shard that
+/// blocked on it would hold back every other leg it serves. While the
+/// signalling side holds the leg, the shard parks what arrives (up to
+/// [`MAX_PARKED`] datagrams, handed to the leg at its next turn), skips
+/// the leg's timers and sends for that tick (one 20 ms frame toward the
+/// browser is not sent), and reads the state it last saw.
 #[derive(Debug, Clone)]
-pub struct SharedWebRtcLeg(Arc<Mutex<WebRtcLeg>>);
+pub struct SharedWebRtcLeg(Arc<SharedInner>);
+
+#[derive(Debug)]
+struct SharedInner {
+    leg: Mutex<WebRtcLeg>,
+    parked: Mutex<Vec<(Instant, SocketAddr, Vec<u8>)>>,
+    /// The state the shard last read, for the ticks it cannot lock.
+    state: std::sync::atomic::AtomicU8,
+}
+
+/// Datagrams kept for a leg the signalling side holds (a tick's worth and
+/// more: a packet per 20 ms, DTLS flights of a few).
+const MAX_PARKED: usize = 64;
+
+fn state_code(state: TransportState) -> u8 {
+    match state {
+        TransportState::Connecting => 0,
+        TransportState::Connected => 1,
+        TransportState::Disconnected => 2,
+        TransportState::Closed => 3,
+    }
+}
+
+fn state_of(code: u8) -> TransportState {
+    match code {
+        0 => TransportState::Connecting,
+        1 => TransportState::Connected,
+        2 => TransportState::Disconnected,
+        _ => TransportState::Closed,
+    }
+}
 
 impl SharedWebRtcLeg {
     /// Shares `leg`.
     pub fn new(leg: WebRtcLeg) -> Self {
-        SharedWebRtcLeg(Arc::new(Mutex::new(leg)))
+        let state = state_code(leg.state());
+        SharedWebRtcLeg(Arc::new(SharedInner {
+            leg: Mutex::new(leg),
+            parked: Mutex::new(Vec::new()),
+            state: std::sync::atomic::AtomicU8::new(state),
+        }))
     }
 
     /// The leg, locked. A panic elsewhere while holding it leaves a leg
     /// whose state is still consistent call by call, so poisoning is
     /// ignored rather than spread.
     pub fn lock(&self) -> MutexGuard<'_, WebRtcLeg> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+        self.0.leg.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The leg if nobody holds it now (the shard's way in), with what was
+    /// parked for it handed over first.
+    fn try_lock(&self) -> Option<MutexGuard<'_, WebRtcLeg>> {
+        let mut leg = match self.0.leg.try_lock() {
+            Ok(leg) => leg,
+            Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return None,
+        };
+        let parked =
+            std::mem::take(&mut *self.0.parked.lock().unwrap_or_else(PoisonError::into_inner));
+        for (at, from, datagram) in parked {
+            leg.handle_datagram(at, from, &datagram);
+        }
+        Some(leg)
     }
 
     /// See [`WebRtcLeg::accept_answer`].
@@ -717,30 +776,58 @@ impl SharedWebRtcLeg {
 
 impl MediaTransport for SharedWebRtcLeg {
     fn handle_datagram(&mut self, now: Instant, from: SocketAddr, datagram: &[u8]) {
-        self.lock().handle_datagram(now, from, datagram);
+        match self.try_lock() {
+            Some(mut leg) => leg.handle_datagram(now, from, datagram),
+            None => {
+                let mut parked = self.0.parked.lock().unwrap_or_else(PoisonError::into_inner);
+                if parked.len() < MAX_PARKED {
+                    parked.push((now, from, datagram.to_vec()));
+                }
+            }
+        }
     }
 
     fn poll_rtp(&mut self, deliver: &mut dyn FnMut(&[u8])) {
-        self.lock().poll_rtp(deliver);
+        if let Some(mut leg) = self.try_lock() {
+            leg.poll_rtp(deliver);
+        }
     }
 
     fn send_rtp(&mut self, now: Instant, packet: &[u8]) {
-        self.lock().send_rtp(now, packet);
+        if let Some(mut leg) = self.try_lock() {
+            leg.send_rtp(now, packet);
+        }
     }
 
     fn handle_timeout(&mut self, now: Instant) {
-        MediaTransport::handle_timeout(&mut *self.lock(), now);
+        if let Some(mut leg) = self.try_lock() {
+            MediaTransport::handle_timeout(&mut *leg, now);
+        }
     }
 
     fn poll_transmit(&mut self, send: &mut dyn FnMut(SocketAddr, &[u8])) {
-        self.lock().poll_transmit(send);
+        if let Some(mut leg) = self.try_lock() {
+            leg.poll_transmit(send);
+            let state = state_code(leg.state());
+            self.0
+                .state
+                .store(state, std::sync::atomic::Ordering::Relaxed);
+        }
     }
 
     fn state(&self) -> TransportState {
-        self.lock().state()
+        match self.try_lock() {
+            Some(leg) => leg.state(),
+            None => state_of(self.0.state.load(std::sync::atomic::Ordering::Relaxed)),
+        }
     }
 
     fn close(&mut self, now: Instant) {
-        MediaTransport::close(&mut *self.lock(), now);
+        // The leg is going: waiting for the signalling side is right here.
+        let mut leg = self.lock();
+        let parked =
+            std::mem::take(&mut *self.0.parked.lock().unwrap_or_else(PoisonError::into_inner));
+        drop(parked);
+        MediaTransport::close(&mut *leg, now);
     }
 }

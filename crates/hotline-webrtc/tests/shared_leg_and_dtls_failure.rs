@@ -89,3 +89,59 @@ fn a_dtls_fingerprint_mismatch_closes_the_leg() {
     assert!(pair.to_core.is_empty());
     assert_eq!(pair.leg.stats().connect_failures, 1);
 }
+
+#[test]
+fn the_engine_never_waits_while_signalling_holds_the_leg() {
+    let mut now = Instant::now();
+    let (leg, offer) = WebRtcLeg::offer(WebRtcConfig::default(), leg_addr(), now).unwrap();
+    let signalling = SharedWebRtcLeg::new(leg);
+    let mut engine: Box<dyn MediaTransport> = Box::new(signalling.clone());
+    let mut browser = BrowserPeer::new(BrowserConfig::default(), browser_addr(), now).unwrap();
+    let answer = browser.answer(now, &offer).unwrap();
+    signalling.accept_answer(now, &answer).unwrap();
+    for _ in 0..100 {
+        now += TICK;
+        engine.handle_timeout(now);
+        browser.handle_timeout(now);
+        drive(engine.as_mut(), &mut browser, now);
+        if engine.state() == TransportState::Connected && browser.is_connected() {
+            break;
+        }
+    }
+    assert_eq!(engine.state(), TransportState::Connected);
+
+    // The signalling side holds the leg (applying an SDP, say); on this
+    // same thread a blocking lock would never return.
+    let held = signalling.lock();
+    now += TICK;
+    assert!(browser.send_audio(now, &tone(1000.0, 0)));
+    let mut from_browser = Vec::new();
+    browser.poll_transmit(&mut |_, d| from_browser.push(d.to_vec()));
+    assert!(!from_browser.is_empty());
+    for d in &from_browser {
+        engine.handle_datagram(now, browser_addr(), d);
+    }
+    engine.handle_timeout(now);
+    engine.send_rtp(now, &core_packet(1, 160, 0xc0de, 0, &[0xff; 160]));
+    let mut sent = 0;
+    engine.poll_transmit(&mut |_, _| sent += 1);
+    let mut delivered = 0;
+    engine.poll_rtp(&mut |_| delivered += 1);
+    assert_eq!(
+        (sent, delivered),
+        (0, 0),
+        "the leg was skipped, not waited for"
+    );
+    assert_eq!(
+        engine.state(),
+        TransportState::Connected,
+        "the state last seen"
+    );
+    drop(held);
+
+    // At its next turn the leg gets what was parked for it.
+    now += TICK;
+    engine.handle_timeout(now);
+    engine.poll_rtp(&mut |_| delivered += 1);
+    assert_eq!(delivered, 1, "the parked audio reached the core");
+}
