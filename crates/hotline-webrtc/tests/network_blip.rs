@@ -14,21 +14,6 @@ use hotline_media::{MediaTransport, TransportState};
 use hotline_webrtc::client::BrowserConfig;
 use hotline_webrtc::WebRtcConfig;
 
-fn talk(pair: &mut Pair, first: usize, frames: usize) {
-    for index in first..first + frames {
-        let packet = core_packet(
-            index as u16,
-            160 * index as u32,
-            0xc0de,
-            0,
-            &ulaw(&tone(440.0, index)),
-        );
-        pair.leg.send_rtp(pair.now, &packet);
-        pair.browser.send_audio(pair.now, &tone(1000.0, index));
-        pair.tick();
-    }
-}
-
 /// `length` of simulated time in which every datagram is lost.
 fn blackout(pair: &mut Pair, length: Duration) -> Vec<TransportState> {
     let end = pair.now + length;

@@ -28,15 +28,22 @@ fn drive(transport: &mut dyn MediaTransport, browser: &mut BrowserPeer, now: Ins
     }
 }
 
-#[test]
-fn the_engine_drives_a_clone_while_signalling_holds_another() {
-    let mut now = Instant::now();
+/// A leg offered, shared between the signalling side and the engine's
+/// transport, and a browser peer whose answer the signalling side applied.
+fn shared_leg_answered(now: Instant) -> (SharedWebRtcLeg, Box<dyn MediaTransport>, BrowserPeer) {
     let (leg, offer) = WebRtcLeg::offer(WebRtcConfig::default(), leg_addr(), now).unwrap();
     let signalling = SharedWebRtcLeg::new(leg);
-    let mut engine: Box<dyn MediaTransport> = Box::new(signalling.clone());
+    let engine: Box<dyn MediaTransport> = Box::new(signalling.clone());
     let mut browser = BrowserPeer::new(BrowserConfig::default(), browser_addr(), now).unwrap();
     let answer = browser.answer(now, &offer).unwrap();
     signalling.accept_answer(now, &answer).unwrap();
+    (signalling, engine, browser)
+}
+
+#[test]
+fn the_engine_drives_a_clone_while_signalling_holds_another() {
+    let mut now = Instant::now();
+    let (signalling, mut engine, mut browser) = shared_leg_answered(now);
     let mut delivered = 0;
     for index in 0..100 {
         now += TICK;
@@ -93,12 +100,7 @@ fn a_dtls_fingerprint_mismatch_closes_the_leg() {
 #[test]
 fn the_engine_never_waits_while_signalling_holds_the_leg() {
     let mut now = Instant::now();
-    let (leg, offer) = WebRtcLeg::offer(WebRtcConfig::default(), leg_addr(), now).unwrap();
-    let signalling = SharedWebRtcLeg::new(leg);
-    let mut engine: Box<dyn MediaTransport> = Box::new(signalling.clone());
-    let mut browser = BrowserPeer::new(BrowserConfig::default(), browser_addr(), now).unwrap();
-    let answer = browser.answer(now, &offer).unwrap();
-    signalling.accept_answer(now, &answer).unwrap();
+    let (signalling, mut engine, mut browser) = shared_leg_answered(now);
     for _ in 0..100 {
         now += TICK;
         engine.handle_timeout(now);

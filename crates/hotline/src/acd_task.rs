@@ -283,14 +283,8 @@ pub fn start(
     let (tx, mut rx) = mpsc::unbounded_channel();
     let handle = AcdHandle { inputs: tx.clone() };
     let forward = tx.clone();
-    let softphone = phones.softphone.clone();
     tokio::spawn(async move {
         while let Some(request) = console_requests.recv().await {
-            // Browser audio's signalling is the softphone's, not the ACD's.
-            if let AgentRequest::Softphone(signal) = request {
-                softphone.signal(signal);
-                continue;
-            }
             if forward.send(AcdInput::Console(request)).is_err() {
                 return;
             }
@@ -495,7 +489,8 @@ impl AcdTask {
 
     fn console_request(&mut self, now: Instant, request: AgentRequest) {
         match request {
-            // The forwarding task hands these to the softphone.
+            // Browser audio's signalling: the softphone's, in order with
+            // the agent's other requests.
             AgentRequest::Softphone(signal) => self.phones.softphone.signal(signal),
             AgentRequest::Login { agent, user, reply } => {
                 // The phone must be registered (or the console page be the

@@ -330,7 +330,13 @@ impl Softphone {
                     let mut reoffers = Vec::new();
                     for (number, leg) in state.legs.iter().filter(|(_, l)| &l.agent == agent) {
                         match leg.transport.reconnect(now) {
-                            Ok(offer) => reoffers.push((*number, leg.call, leg.answered, offer)),
+                            Ok(offer) => reoffers.push((
+                                *number,
+                                leg.call,
+                                leg.caller.clone(),
+                                leg.answered,
+                                offer,
+                            )),
                             Err(e) => {
                                 warn!(call = %leg.call, error = %e, "a browser leg could not be offered again")
                             }
@@ -339,17 +345,11 @@ impl Softphone {
                     reoffers
                 };
                 self.push(agent, socket, SoftphoneEvent::Line);
-                for (leg, call, answered, offer) in reoffers {
+                for (leg, call, caller, answered, offer) in reoffers {
                     info!(%call, %agent, leg, "offering the live call to the returning page");
                     let event = if answered {
                         SoftphoneEvent::Reoffer { leg, call, offer }
                     } else {
-                        let caller = self
-                            .state()
-                            .legs
-                            .get(&leg)
-                            .map(|l| l.caller.clone())
-                            .unwrap_or_default();
                         SoftphoneEvent::Ring {
                             leg,
                             call,

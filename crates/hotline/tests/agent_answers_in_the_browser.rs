@@ -20,10 +20,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use support::{
-    agent_path_scripts, chromium_available, scenario, sipp_available, sipp_with_files, voice_ulaw,
-    Hotline,
-};
+use support::{chromium_available, scenario, sipp_available, sipp_with_files, voice_ulaw, Hotline};
 
 /// A 1 kHz tone, 10 s of 48 kHz mono WAV: Chromium's fake microphone
 /// plays it in a loop.
@@ -144,16 +141,7 @@ fn the_browser_talks_opus_transcoded_to_the_citizens_g711() {
 /// The call, with the hotline asking browsers for `codec`; `short`: ring,
 /// answer, hear both ways, hang up.
 fn talk_in_chromium(codec: &str, short: bool) {
-    let scripts = agent_path_scripts();
-    let scripts_dir = scripts.path().display().to_string();
-    let hotline = Hotline::start_with_args(
-        &["--demo"],
-        &[
-            ("HOTLINE_IVR_SCRIPTS_DIR", &scripts_dir),
-            ("HOTLINE_IVR_SCRIPT", "agent_path"),
-            ("HOTLINE_WEBRTC_CODEC", codec),
-        ],
-    );
+    let (hotline, _scripts) = support::demo_on_the_agent_path(&[("HOTLINE_WEBRTC_CODEC", codec)]);
     let fake_audio = hotline.data_dir.path().join("microphone-1khz.wav");
     tone_wav(&fake_audio);
 

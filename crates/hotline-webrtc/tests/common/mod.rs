@@ -218,3 +218,20 @@ pub fn sequence(packet: &[u8]) -> u16 {
 pub fn timestamp(packet: &[u8]) -> u32 {
     u32::from_be_bytes([packet[4], packet[5], packet[6], packet[7]])
 }
+
+/// `frames` ticks of talk from frame `first` on: the core sends a 440 Hz
+/// PCMU frame, the browser 1 kHz, each tick.
+pub fn talk(pair: &mut Pair, first: usize, frames: usize) {
+    for index in first..first + frames {
+        let packet = core_packet(
+            index as u16,
+            160 * index as u32,
+            0xc0de,
+            0,
+            &ulaw(&tone(440.0, index)),
+        );
+        pair.leg.send_rtp(pair.now, &packet);
+        pair.browser.send_audio(pair.now, &tone(1000.0, index));
+        pair.tick();
+    }
+}
