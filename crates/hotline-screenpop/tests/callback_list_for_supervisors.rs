@@ -22,6 +22,7 @@ fn request(number: &str, queue: &str) -> NewCallback {
         priority: 0,
         requested_at: now,
         expires_at: Timestamp(now.as_millis() + 3_600_000),
+        node: None,
     }
 }
 

@@ -59,3 +59,35 @@ fn unknown_methods_get_405_or_501_never_silence() {
     assert!(matches!(sent.status(), Some(405 | 501)), "{}", sent.text());
     assert!(sent.header("Allow").is_some());
 }
+
+/// A draining node answers the edge's probes with 503 and Retry-After, so
+/// Kamailio's dispatcher sends it no new calls; back to 200 once it takes
+/// calls again.
+#[test]
+fn a_draining_node_answers_probes_with_503() {
+    let mut h = Harness::new();
+    // Each probe is a request of its own (Call-ID), as Kamailio sends them.
+    let probe = |call: &str| {
+        let phone = Phone::caller(CALLER_ADDR, "12345", call);
+        let bytes = phone.build(
+            "OPTIONS",
+            "sip:127.0.0.1:5060",
+            1,
+            &format!("z9hG4bK-{call}"),
+            &phone.to_uri,
+            &[],
+            "",
+        );
+        (phone.peer, bytes)
+    };
+    h.command(|e, _| e.set_accepting(false));
+    let (peer, bytes) = probe("opt-4a");
+    h.deliver(peer, &bytes);
+    let busy = h.take_one();
+    assert_eq!(busy.status(), Some(503), "{}", busy.text());
+    assert!(busy.header("Retry-After").is_some(), "{}", busy.text());
+    h.command(|e, _| e.set_accepting(true));
+    let (peer, bytes) = probe("opt-4b");
+    h.deliver(peer, &bytes);
+    assert_eq!(h.take_one().status(), Some(200));
+}

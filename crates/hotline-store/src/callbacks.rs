@@ -107,6 +107,9 @@ pub struct NewCallback {
     pub priority: u8,
     pub requested_at: Timestamp,
     pub expires_at: Timestamp,
+    /// The node of a centre that works it (`cluster.node`); `None` on a
+    /// single node.
+    pub node: Option<String>,
 }
 
 /// One callback as the list holds it.
@@ -159,11 +162,11 @@ impl Callback {
     }
 }
 
-const COLUMNS: &str = "callback_id, call_id, number, queue, kind, language, priority, \
+pub(crate) const COLUMNS: &str = "callback_id, call_id, number, queue, kind, language, priority, \
      requested_at_ms, not_before_ms, expires_at_ms, attempts, status, outcome, last_call_id, \
      updated_at_ms, updated_by";
 
-type Row = (
+pub(crate) type Row = (
     String,
     String,
     String,
@@ -189,7 +192,7 @@ fn uuid(field: &'static str, s: &str) -> Result<uuid::Uuid> {
     })
 }
 
-fn from_row(row: Row) -> Result<Callback> {
+pub(crate) fn from_row(row: Row) -> Result<Callback> {
     let (
         id,
         call,
@@ -253,8 +256,8 @@ impl Store {
              AND status IN ('pending', 'placing') ORDER BY requested_at_ms LIMIT 1"
         );
         let insert = format!(
-            "INSERT INTO callbacks ({COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, 0, 'pending', NULL, NULL, $8, NULL)"
+            "INSERT INTO callbacks ({COLUMNS}, node) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, 0, 'pending', NULL, NULL, $8, NULL, $10)"
         );
         let row: Row = with_pool!(self, |pool| {
             let mut tx = crate::db::BeginWrite::begin_write(pool).await?;
@@ -290,6 +293,7 @@ impl Store {
                 .bind(i64::from(new.priority))
                 .bind(new.requested_at.as_millis())
                 .bind(new.expires_at.as_millis())
+                .bind(new.node.as_deref())
                 .execute(&mut *tx)
                 .await?;
             let row: Row = sqlx::query_as(&format!(
@@ -322,11 +326,24 @@ impl Store {
     /// The open list (pending and placing), in the order it is worked:
     /// higher priority first, then the oldest request.
     pub async fn open_callbacks(&self) -> Result<Vec<Callback>> {
+        self.open_callbacks_of(None).await
+    }
+
+    /// The open list of one node of a centre (the callbacks it works), or
+    /// with `None` the whole list, in the order it is worked.
+    pub async fn open_callbacks_of(&self, node: Option<&str>) -> Result<Vec<Callback>> {
+        let of_node = if node.is_some() { "AND node = $1" } else { "" };
         let sql = format!(
-            "SELECT {COLUMNS} FROM callbacks WHERE status IN ('pending', 'placing') \
+            "SELECT {COLUMNS} FROM callbacks WHERE status IN ('pending', 'placing') {of_node} \
              ORDER BY priority DESC, requested_at_ms, callback_id LIMIT {MAX_CALLBACKS_LISTED}"
         );
-        let rows: Vec<Row> = with_pool!(self, |pool| sqlx::query_as(&sql).fetch_all(pool).await)?;
+        let rows: Vec<Row> = with_pool!(self, |pool| {
+            let mut q = sqlx::query_as(&sql);
+            if let Some(node) = node {
+                q = q.bind(node);
+            }
+            q.fetch_all(pool).await
+        })?;
         rows.into_iter().map(from_row).collect()
     }
 

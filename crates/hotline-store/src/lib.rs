@@ -6,7 +6,8 @@
 //! citizens, cases, work orders (each one's append-only log and the `cases`
 //! row projected from it: [`Store::create_work_order`],
 //! [`Store::act_on_order`], [`Store::department_inbox`]), the callback
-//! list, users and their SIP phone accounts (digest hashes only), the audit
+//! list (each open callback worked by one node of a centre), the nodes'
+//! leases and the take-over of a node that died (`nodes`), users and their SIP phone accounts (digest hashes only), the audit
 //! log (search terms masked and keyed-hashed), privacy operations (export,
 //! erasure, retention) and the data-protection requests with their receipts
 //! (`rights`: access archive, rectification, restriction, erasure of the
@@ -41,6 +42,7 @@ mod db;
 mod error;
 mod events;
 mod ivr_consents;
+mod nodes;
 mod order_lists;
 mod order_report;
 mod orders;
@@ -65,6 +67,7 @@ pub use citizens::{
 pub use db::{migration_versions, Backend, Store, StoreOptions};
 pub use error::{Result, StoreError};
 pub use events::{AppendOutcome, CallRecord};
+pub use nodes::{NodeLease, TakeOver};
 pub use order_lists::{
     FollowUpDue, InboxCounts, InboxCursor, InboxPage, InboxQuery, OrderLine, PublicOrder,
     PublicOrderQuery, MAX_ORDERS_LISTED,

@@ -19,6 +19,7 @@ fn request(number: &str, queue: &str, at: i64, priority: u8) -> NewCallback {
         priority,
         requested_at: Timestamp(at),
         expires_at: Timestamp(at + 3 * 86_400_000),
+        node: None,
     }
 }
 

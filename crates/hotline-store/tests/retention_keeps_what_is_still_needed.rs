@@ -86,6 +86,7 @@ async fn callback_of(
         priority: 1,
         requested_at: when,
         expires_at: Timestamp(when.0 + 3 * DAY),
+        node: None,
     })
     .await
     .unwrap()

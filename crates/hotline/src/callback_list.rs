@@ -38,12 +38,17 @@ enum ListInput {
         by: String,
         reply: oneshot::Sender<Result<(), Refused>>,
     },
+    /// Taken over from a node that stopped or died (`crate::cluster`).
+    Adopted(Vec<hotline_store::Callback>),
 }
 
 /// Where call tasks send requests and outcomes.
 #[derive(Debug, Clone)]
 pub struct CallbackList {
     inputs: mpsc::UnboundedSender<ListInput>,
+    /// This node's name in a centre of several: it works the callbacks it
+    /// takes; `None`, a single node, works the whole list.
+    node: Option<String>,
 }
 
 fn now_ts() -> Timestamp {
@@ -72,6 +77,7 @@ impl CallbackList {
             priority: 0,
             requested_at,
             expires_at: requested_at.plus(WINDOW),
+            node: self.node.clone(),
         };
         let in_acd = kind == CallbackKind::InQueue;
         if self
@@ -86,6 +92,14 @@ impl CallbackList {
     /// The attempt on the ACD entry `call` ended.
     pub fn outcome(&self, call: CallId, outcome: Outcome) {
         let _ = self.inputs.send(ListInput::Outcome { call, outcome });
+    }
+
+    /// Callbacks this node adopted from one that stopped or died: worked
+    /// as if loaded at start (an attempt that was being placed is retried).
+    pub fn adopt(&self, callbacks: Vec<hotline_store::Callback>) {
+        if !callbacks.is_empty() {
+            let _ = self.inputs.send(ListInput::Adopted(callbacks));
+        }
     }
 
     /// A supervisor cancels or reprioritises callback `id`.
@@ -115,12 +129,20 @@ impl CallbackList {
 #[derive(Debug)]
 pub struct ListRunner {
     inputs: mpsc::UnboundedReceiver<ListInput>,
+    node: Option<String>,
 }
 
-/// The list's handle (for the call tasks and the ACD task) and its runner.
-pub fn channel() -> (CallbackList, ListRunner) {
+/// The list's handle (for the call tasks and the ACD task) and its runner;
+/// `node`: this node's name in a centre of several.
+pub fn channel(node: Option<String>) -> (CallbackList, ListRunner) {
     let (tx, rx) = mpsc::unbounded_channel();
-    (CallbackList { inputs: tx }, ListRunner { inputs: rx })
+    (
+        CallbackList {
+            inputs: tx,
+            node: node.clone(),
+        },
+        ListRunner { inputs: rx, node },
+    )
 }
 
 /// Loads the open list (waiting for the database if it is away) and runs
@@ -133,10 +155,11 @@ pub fn run(
     hours: Option<hotline_ivr::Schedule>,
 ) {
     let mut rx = runner.inputs;
+    let node = runner.node;
     tokio::spawn(async move {
         let mut scheduler = Scheduler::new(policy, hours);
         let loaded = loop {
-            match store.open_callbacks().await {
+            match store.open_callbacks_of(node.as_deref()).await {
                 Ok(list) => break list,
                 Err(e) => {
                     warn!(error = %e, "the callback list waits for the database");
@@ -184,6 +207,13 @@ pub fn run(
                         warn!(call = %new.call, error = %e, "the callback could not be put on the list");
                     }
                 },
+                ListInput::Adopted(callbacks) => {
+                    info!(
+                        adopted = callbacks.len(),
+                        "callbacks taken over from another node: their promises resume here"
+                    );
+                    scheduler.handle(now_ts(), Input::Loaded(callbacks));
+                }
                 ListInput::Outcome { call, outcome } => {
                     info!(%call, outcome = outcome.as_str(), "callback attempt over");
                     scheduler.handle(now_ts(), Input::Outcome { call, outcome });

@@ -44,6 +44,33 @@ pub struct Config {
     pub retention: RetentionConfig,
     /// Agents' browsers as their phones (WebRTC).
     pub webrtc: WebRtcSection,
+    /// Several nodes on one PostgreSQL behind Kamailio (`crate::cluster`).
+    pub cluster: ClusterConfig,
+}
+
+/// A node of a centre of several (deploy/kamailio/README.md). Without a
+/// `node` name the hotline is the one node there is: at start it closes out
+/// every call the store has open, and it works the whole callback list.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClusterConfig {
+    /// This node's name, unique in the centre (letters, digits, `-`, `_`,
+    /// `.`): its calls carry it, so that a restart closes out only its own
+    /// calls and the others can close them out if it dies.
+    pub node: Option<String>,
+    /// How long a node counts as alive after its last renewal (it renews
+    /// every third of this): a node silent for longer is taken over by
+    /// another, which closes out its calls and works its callbacks.
+    pub lease_secs: u64,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        Self {
+            node: None,
+            lease_secs: 10,
+        }
+    }
 }
 
 /// Browser audio: the agent console as a softphone over WebRTC, bridged to
@@ -756,7 +783,7 @@ pub fn redact_url(url: &str) -> String {
 
 /// The configuration's sections, as `HOTLINE_<SECTION>_<KEY>` names them
 /// (a test keeps the list equal to `Config`'s fields).
-const ENV_SECTIONS: [&str; 16] = [
+const ENV_SECTIONS: [&str; 17] = [
     "console",
     "sip",
     "http",
@@ -773,6 +800,7 @@ const ENV_SECTIONS: [&str; 16] = [
     "speech",
     "retention",
     "webrtc",
+    "cluster",
 ];
 
 impl Config {
@@ -876,6 +904,7 @@ impl Default for Config {
             speech: SpeechConfig::default(),
             webrtc: WebRtcSection::default(),
             retention: RetentionConfig::default(),
+            cluster: ClusterConfig::default(),
         }
     }
 }
@@ -1077,6 +1106,18 @@ impl Config {
 
     /// Checks what serde cannot: addresses, ranges, numbers.
     pub fn check(&self) -> anyhow::Result<CheckedSip> {
+        if let Some(node) = &self.cluster.node {
+            let fine = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+            if node.is_empty() || node.len() > 64 || !node.chars().all(fine) {
+                bail!("cluster.node {node:?}: use 1 to 64 letters, digits, '-', '_' or '.'");
+            }
+            if self.cluster.lease_secs < 3 {
+                bail!(
+                    "cluster.lease_secs = {}: use at least 3 (a node renews every third of it)",
+                    self.cluster.lease_secs
+                );
+            }
+        }
         for phone in &self.phones {
             let hashes = (phone.ha1_md5.as_deref(), phone.ha1_sha256.as_deref());
             match (phone.password.is_empty(), hashes) {

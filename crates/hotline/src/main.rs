@@ -28,6 +28,7 @@ mod backup;
 mod call;
 mod callback;
 mod callback_list;
+mod cluster;
 mod config;
 mod controller;
 mod demo;
@@ -879,7 +880,12 @@ async fn serve(
         store.clone(),
         config.database.data_dir.join("spool"),
         hotline_store::EventWriterOptions {
-            close_out_crashed_calls: Some(hotline_store::CloseOut::AllNodes),
+            // A node of a centre closes out only its own calls: the
+            // others' are alive (or theirs to close out when they die).
+            close_out_crashed_calls: Some(match &config.cluster.node {
+                Some(node) => hotline_store::CloseOut::Node(node.clone()),
+                None => hotline_store::CloseOut::AllNodes,
+            }),
             ..hotline_store::EventWriterOptions::default()
         },
     );
@@ -944,7 +950,17 @@ async fn serve(
         });
     }
     let (callback_tx, mut callback_jobs) = tokio::sync::mpsc::unbounded_channel();
-    let (callback_list, callback_runner) = callback_list::channel();
+    let (callback_list, callback_runner) = callback_list::channel(config.cluster.node.clone());
+    let membership = config.cluster.node.clone().map(|node| {
+        cluster::Membership::new(
+            store.clone(),
+            node,
+            sip_checked.advertised.to_string(),
+            config.http.listen.to_string(),
+            Duration::from_secs(config.cluster.lease_secs),
+        )
+    });
+    let membership_task = membership.clone().map(|m| m.spawn(callback_list.clone()));
     let softphone = softphone::Softphone::new(
         console.clone(),
         config.webrtc.enabled,
@@ -1050,7 +1066,7 @@ async fn serve(
             let plan = dial_plan.clone();
             Arc::new(move |number: &str| plan.allows(number).map_err(|r| r.as_str()))
         },
-        node: None,
+        node: config.cluster.node.clone(),
     };
     let core = reload::Live::new(core);
     let live_orders = reload::Live::from_arc(order_rules.clone());
@@ -1275,6 +1291,12 @@ async fn serve(
     http_task.abort();
     sip_tasks.abort_all();
     drop(context);
+    if let Some(task) = membership_task {
+        task.abort();
+    }
+    if let Some(membership) = &membership {
+        membership.leave().await;
+    }
     match tokio::time::timeout(Duration::from_secs(10), writer.shutdown()).await {
         Ok(Ok(stats)) => info!(?stats, "call events written"),
         Ok(Err(e)) => error!(error = %e, "call events could not all be made durable"),

@@ -203,6 +203,22 @@ impl Endpoint {
             Method::Register => self.handle_register(now, from, key, request, &essentials),
             Method::Options if essentials.to_tag.is_none() => {
                 let tx = self.new_server_tx(key, Kind::ServerNonInvite, from, request.method, None);
+                // A draining node says so to the probes of the edge in front
+                // (Kamailio's dispatcher), which then sends it no new calls.
+                if !self.accepting {
+                    let mut response = self.respond(
+                        &request,
+                        StatusCode::ServiceUnavailable,
+                        Some(&msg::random_token()),
+                        from,
+                    );
+                    response.headers.push(other(
+                        "Retry-After",
+                        self.config.retry_after.as_secs().to_string(),
+                    ));
+                    self.send_response(now, tx, response);
+                    return;
+                }
                 let mut response =
                     self.respond(&request, StatusCode::OK, Some(&msg::random_token()), from);
                 response.headers.push(allow_header());

@@ -1,0 +1,147 @@
+//! This node's membership in a centre of several nodes on one PostgreSQL
+//! (`[cluster] node`; deploy/kamailio/README.md): it joins with a lease,
+//! renews it every third of `lease_secs`, and on each renewal takes over
+//! the nodes whose lease ran out (closing out their calls, the store's
+//! `take_over_lapsed_nodes`) and adopts the callbacks no live node works,
+//! which go onto this node's callback list. It leaves on a clean stop,
+//! handing its open callbacks back.
+//!
+//! A single node (no `cluster.node`) has no membership: it closes out
+//! every open call at start and works the whole callback list, as before.
+
+use std::time::{Duration, SystemTime};
+
+use hotline_store::Store;
+use hotline_types::Timestamp;
+use tracing::{error, info, warn};
+
+use crate::callback_list::CallbackList;
+
+fn now_ts() -> Timestamp {
+    Timestamp::from_system_time(SystemTime::now())
+}
+
+/// A node of a centre.
+#[derive(Debug, Clone)]
+pub struct Membership {
+    store: Store,
+    node: String,
+    sip: String,
+    http: String,
+    lease: Duration,
+}
+
+impl Membership {
+    pub fn new(store: Store, node: String, sip: String, http: String, lease: Duration) -> Self {
+        Self {
+            store,
+            node,
+            sip,
+            http,
+            lease,
+        }
+    }
+
+    fn lease_ms(&self) -> i64 {
+        i64::try_from(self.lease.as_millis()).unwrap_or(i64::MAX)
+    }
+
+    /// Joins (or rejoins after a restart). Waits for the database, which
+    /// may be away at start; the node serves calls meanwhile.
+    async fn join(&self) {
+        loop {
+            match self
+                .store
+                .join_node(&self.node, &self.sip, &self.http, now_ts(), self.lease_ms())
+                .await
+            {
+                Ok(()) => {
+                    info!(
+                        node = self.node,
+                        lease_secs = self.lease.as_secs(),
+                        "joined the centre"
+                    );
+                    metrics::gauge!("hotline_cluster_member").set(1.0);
+                    return;
+                }
+                Err(e) => {
+                    warn!(node = self.node, error = %e, "cannot join the centre yet: the database is away");
+                    tokio::time::sleep(self.lease / 3).await;
+                }
+            }
+        }
+    }
+
+    /// Joins, then renews, takes over and adopts until the process stops.
+    pub fn spawn(self, callbacks: CallbackList) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            self.join().await;
+            let mut every = tokio::time::interval(self.lease / 3);
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                every.tick().await;
+                self.round(&callbacks).await;
+            }
+        })
+    }
+
+    /// One renewal round.
+    async fn round(&self, callbacks: &CallbackList) {
+        let now = now_ts();
+        match self
+            .store
+            .renew_node(&self.node, now, self.lease_ms())
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => {
+                // Another node found this one silent past its lease (cut off
+                // from the database): it closed out this node's calls in the
+                // record. Rejoin; live calls go on and log on.
+                error!(
+                    node = self.node,
+                    "this node was taken over by another while it was cut off: rejoining"
+                );
+                metrics::counter!("hotline_cluster_rejoins_total").increment(1);
+                self.join().await;
+            }
+            Err(e) => {
+                warn!(node = self.node, error = %e, "the lease could not be renewed");
+                return;
+            }
+        }
+        match self.store.take_over_lapsed_nodes(&self.node, now).await {
+            Ok(taken) => {
+                for t in taken {
+                    warn!(
+                        node = self.node,
+                        dead = t.node,
+                        calls = t.calls.len(),
+                        callbacks = t.callbacks,
+                        "took over a node whose lease ran out: its calls are closed out, its callbacks handed round"
+                    );
+                    metrics::counter!("hotline_cluster_takeovers_total").increment(1);
+                }
+            }
+            Err(e) => warn!(node = self.node, error = %e, "lapsed nodes could not be taken over"),
+        }
+        match self.store.adopt_callbacks(&self.node).await {
+            Ok(adopted) => callbacks.adopt(adopted),
+            Err(e) => warn!(node = self.node, error = %e, "callbacks could not be adopted"),
+        }
+        if let Ok(nodes) = self.store.nodes().await {
+            let alive = nodes.iter().filter(|n| n.is_alive(now)).count();
+            metrics::gauge!("hotline_cluster_nodes_alive").set(alive as f64);
+        }
+    }
+
+    /// A clean stop: this node's callbacks go back for the others.
+    pub async fn leave(&self) {
+        match self.store.leave_node(&self.node, now_ts()).await {
+            Ok(released) => info!(node = self.node, callbacks = released, "left the centre"),
+            Err(e) => {
+                warn!(node = self.node, error = %e, "could not leave the centre cleanly: the others will take it over when its lease runs out")
+            }
+        }
+    }
+}

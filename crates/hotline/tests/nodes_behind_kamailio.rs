@@ -1,0 +1,394 @@
+//! Three hotline nodes on one PostgreSQL behind Kamailio with the shipped
+//! `deploy/kamailio/kamailio.cfg`: SIPp citizens' calls through Kamailio
+//! are spread over the nodes, record-routed (SIPp's ACK and BYE go back
+//! through Kamailio to the node that answered) and each call's record names
+//! its node. Then one node is killed (`kill -9`) in the middle of a call:
+//! new calls through Kamailio are all served by the other two from the
+//! first one on (Kamailio moves on within its 2 s reply timer), another
+//! node takes the dead one over within its lease (3 s here), closing out
+//! the dead node's call in the record while the call on a live node stays
+//! open, and adopts the dead node's callback. The dead node restarts under
+//! the same name and rejoins without closing out anyone else's calls.
+//!
+//! Needs PostgreSQL (`HOTLINE_TEST_PG_URL`), Kamailio and SIPp; CI has all
+//! three (`HOTLINE_REQUIRE_KAMAILIO=1`).
+
+mod support;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use hotline_store::{CallbackKind, NewCallback, Store, StoreOptions};
+use hotline_types::{CallId, QueueId, Timestamp};
+use support::{free_port, installed, sipp, sipp_available, sipp_with_files, External, Hotline};
+
+const KEY: &[u8] = b"test-national-id-key-0123456789";
+const TEST: &str = "nodes_behind_kamailio";
+
+fn pg_url() -> Option<String> {
+    match std::env::var("HOTLINE_TEST_PG_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            eprintln!(
+                "\n!!!!!!!! {TEST} SKIPPED: set HOTLINE_TEST_PG_URL=postgres://postgres@127.0.0.1:5432/test to run it !!!!!!!!\n"
+            );
+            None
+        }
+    }
+}
+
+/// `url` with the search path set to `schema`.
+fn in_schema(url: &str, schema: &str) -> String {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}options=-c%20search_path%3D{schema}")
+}
+
+/// Kamailio with the shipped configuration, in front of `nodes`.
+struct Kamailio {
+    child: Child,
+    addr: std::net::SocketAddr,
+    _dir: tempfile::TempDir,
+}
+
+impl Kamailio {
+    fn start(nodes: &[std::net::SocketAddr]) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let list = dir.path().join("hotline-nodes.list");
+        let lines: String = nodes.iter().map(|n| format!("1 sip:{n}\n")).collect();
+        std::fs::write(&list, lines).expect("write the dispatcher list");
+        let port = free_port();
+        let cfg = support::repo_root().join("deploy/kamailio/kamailio.cfg");
+        let child = Command::new("kamailio")
+            .arg("-f")
+            .arg(&cfg)
+            .args(["-DD", "-E", "-m", "32", "-M", "8"])
+            .arg("-l")
+            .arg(format!("udp:127.0.0.1:{port}"))
+            .arg("-Y")
+            .arg(dir.path())
+            .arg("-P")
+            .arg(dir.path().join("kamailio.pid"))
+            .arg("-A")
+            .arg(format!("DISPATCHER_LIST=\"{}\"", list.display()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(
+                std::fs::File::create(dir.path().join("kamailio.log")).expect("log file"),
+            ))
+            .spawn()
+            .expect("start kamailio");
+        // Up when it answers an OPTIONS addressed to itself.
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        let kamailio = Self {
+            child,
+            addr,
+            _dir: dir,
+        };
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("a UDP socket");
+        socket
+            .set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        let me = socket.local_addr().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        for attempt in 0.. {
+            let probe = format!(
+                "OPTIONS sip:{addr} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bK-up-{attempt}\r\n\
+                 Max-Forwards: 70\r\nFrom: <sip:test@{me}>;tag=up\r\nTo: <sip:{addr}>\r\n\
+                 Call-ID: up-{attempt}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+            );
+            socket
+                .send_to(probe.as_bytes(), addr)
+                .expect("send a probe");
+            let mut buf = [0u8; 2048];
+            if let Ok((n, _)) = socket.recv_from(&mut buf) {
+                if buf[..n].starts_with(b"SIP/2.0 200") {
+                    break;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "kamailio did not come up: {}",
+                kamailio.log()
+            );
+        }
+        kamailio
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self._dir.path().join("kamailio.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Kamailio {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn node(name: &str, url: &str) -> Hotline {
+    Hotline::start(&[
+        ("HOTLINE_DATABASE_URL", url),
+        ("HOTLINE_CLUSTER_NODE", name),
+        ("HOTLINE_CLUSTER_LEASE_SECS", "3"),
+        ("HOTLINE_LOG_LEVEL", "info,hotline::events=debug"),
+    ])
+}
+
+fn started_calls(node: &Hotline) -> Vec<CallId> {
+    node.events()
+        .iter()
+        .filter(|e| e["kind"] == "call_started")
+        .map(|e| serde_json::from_value(e["call"].clone()).expect("a call id"))
+        .collect()
+}
+
+fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !done() {
+        assert!(Instant::now() < deadline, "{what}: not within {timeout:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn calls_spread_over_three_nodes_and_a_dead_node_is_taken_over() {
+    let kamailio = External {
+        program: "kamailio",
+        probe: "-v",
+        require: "HOTLINE_REQUIRE_KAMAILIO",
+        package: "kamailio",
+    };
+    if !sipp_available(TEST) || !installed(TEST, &kamailio, "SKIPPED") {
+        return;
+    }
+    let Some(url) = pg_url() else {
+        return;
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let schema = format!("nodes_{}_{}", std::process::id(), rand::random::<u32>());
+    let store = runtime.block_on(async {
+        let mut options = StoreOptions::new(KEY);
+        options.postgres_schema = Some(schema.clone());
+        Store::connect_with(&url, options)
+            .await
+            .expect("PostgreSQL for the test")
+    });
+    let node_url = in_schema(&url, &schema);
+    let n1 = node("n1", &node_url);
+    let mut n2 = Some(node("n2", &node_url));
+    let n3 = node("n3", &node_url);
+    for n in [&n1, n2.as_ref().unwrap(), &n3] {
+        assert!(
+            n.wait_for_log("joined the centre", Duration::from_secs(10)),
+            "{}",
+            n.log()
+        );
+    }
+    let sip2 = n2.as_ref().unwrap().sip;
+    let edge = Kamailio::start(&[n1.sip, sip2, n3.sip]);
+
+    // Six citizens through Kamailio: every node answers some, and every
+    // call ends cleanly (SIPp's ACK and BYE follow the record-route).
+    let run = sipp(
+        edge.addr,
+        &[
+            "-sf",
+            &support::scenario("uac_through_a_proxy.xml"),
+            "-s",
+            "12345",
+            "-m",
+            "6",
+            "-r",
+            "3",
+            "-d",
+            "800",
+        ],
+        Duration::from_secs(30),
+    );
+    let nodes = [&n1, n2.as_ref().unwrap(), &n3];
+    let logs = || {
+        nodes
+            .iter()
+            .map(|n| n.log())
+            .collect::<Vec<_>>()
+            .join("\n---\n")
+    };
+    assert!(
+        run.succeeded(),
+        "{}\n{}\n{}",
+        run.errors(),
+        edge.log(),
+        logs()
+    );
+    let per_node: Vec<usize> = nodes.iter().map(|n| started_calls(n).len()).collect();
+    assert_eq!(per_node.iter().sum::<usize>(), 6, "{per_node:?}");
+    assert!(
+        per_node.iter().all(|&n| n >= 1),
+        "calls spread over the nodes: {per_node:?}"
+    );
+    for (name, n) in ["n1", "n2", "n3"].iter().zip(nodes) {
+        for call in started_calls(n) {
+            let record = runtime
+                .block_on(store.call_record(call))
+                .unwrap()
+                .expect("the record");
+            assert_eq!(record.node.as_deref(), Some(*name));
+        }
+    }
+
+    // A long call on n1 and one on n2, straight to each; a callback that
+    // n2 works.
+    let long = ["-sn", "uac", "-s", "12345", "-m", "1", "-d", "60000"];
+    let _on_n1 = sipp_with_files(n1.sip, &long, &[], Duration::from_secs(70));
+    let _on_n2 = sipp_with_files(sip2, &long, &[], Duration::from_secs(70));
+    let before = (
+        started_calls(&n1).len(),
+        started_calls(n2.as_ref().unwrap()).len(),
+    );
+    wait_until("both long calls started", Duration::from_secs(10), || {
+        started_calls(&n1).len() > before.0 && started_calls(n2.as_ref().unwrap()).len() > before.1
+    });
+    let call_n1 = *started_calls(&n1).last().unwrap();
+    let call_n2 = *started_calls(n2.as_ref().unwrap()).last().unwrap();
+    let now = Timestamp::from_system_time(std::time::SystemTime::now());
+    let callback = runtime
+        .block_on(store.add_callback(&NewCallback {
+            call: call_n2,
+            number: "13800138000".into(),
+            queue: QueueId::from("general"),
+            kind: CallbackKind::AfterHours,
+            language: "zh".into(),
+            priority: 0,
+            requested_at: now,
+            expires_at: now.plus(Duration::from_secs(3600)),
+            node: Some("n2".into()),
+        }))
+        .unwrap();
+
+    // n2 dies.
+    n2.as_ref().unwrap().signal("KILL");
+    let killed = Instant::now();
+    let killed_at = jiff::Timestamp::now();
+    // New calls through Kamailio right away: every one is served.
+    let run = sipp(
+        edge.addr,
+        &[
+            "-sf",
+            &support::scenario("uac_through_a_proxy.xml"),
+            "-s",
+            "12345",
+            "-m",
+            "4",
+            "-r",
+            "2",
+            "-d",
+            "300",
+        ],
+        Duration::from_secs(30),
+    );
+    assert!(
+        run.succeeded(),
+        "{}\n{}\n{}",
+        run.errors(),
+        edge.log(),
+        n1.log()
+    );
+    let served = killed.elapsed();
+    assert!(
+        served < Duration::from_secs(2 + 5),
+        "4 calls at 2/s after the kill took {served:?}"
+    );
+    assert!(
+        edge.log().contains("did not take INVITE"),
+        "Kamailio moved past the dead node: {}",
+        edge.log()
+    );
+
+    // Taken over within the lease (3 s) and a round (1 s): n2's call is
+    // closed out, n1's is alive; the callback is worked by n1 or n3.
+    wait_until("n2 taken over", Duration::from_secs(10), || {
+        n1.log().contains("took over a node") || n3.log().contains("took over a node")
+    });
+    // When, by the taker's own log line.
+    let line = [&n1, &n3]
+        .iter()
+        .flat_map(|n| n.log().lines().map(str::to_owned).collect::<Vec<_>>())
+        .find(|l| l.contains("took over a node"))
+        .expect("the take-over's line");
+    let at: jiff::Timestamp = serde_json::from_str::<serde_json::Value>(&line).unwrap()
+        ["timestamp"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let taken_over = Duration::try_from(at.duration_since(killed_at)).unwrap_or_default();
+    assert!(
+        taken_over < Duration::from_secs(3 + 2),
+        "a lease of 3 s and a round of 1 s: {taken_over:?}"
+    );
+    eprintln!(
+        "{TEST}: after kill -9, 4 calls at 2/s all served in {served:?}; taken over after {taken_over:?}"
+    );
+    let record = runtime
+        .block_on(store.call_record(call_n2))
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.hangup_cause.as_deref(), Some("crashed_process"));
+    let alive = runtime
+        .block_on(store.call_record(call_n1))
+        .unwrap()
+        .unwrap();
+    assert_eq!(alive.ended_at_ms, None, "n1's call is alive");
+    wait_until("the callback adopted", Duration::from_secs(5), || {
+        ["n1", "n3"].iter().any(|node| {
+            runtime
+                .block_on(store.open_callbacks_of(Some(node)))
+                .unwrap()
+                .iter()
+                .any(|c| c.id == callback.id)
+        })
+    });
+    assert!(
+        n1.log().contains("callbacks taken over from another node")
+            || n3.log().contains("callbacks taken over from another node"),
+        "{}\n{}",
+        n1.log(),
+        n3.log()
+    );
+
+    // n2 restarts under its name: it rejoins; n1's call is still open.
+    drop(n2.take());
+    let n2 = node("n2", &node_url);
+    assert!(n2.wait_for_log("joined the centre", Duration::from_secs(10)));
+    let alive = runtime
+        .block_on(store.call_record(call_n1))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        alive.ended_at_ms, None,
+        "a restart closes out only its own calls"
+    );
+    let nodes = runtime.block_on(store.nodes()).unwrap();
+    let now = Timestamp::from_system_time(std::time::SystemTime::now());
+    assert_eq!(
+        nodes.iter().filter(|n| n.is_alive(now)).count(),
+        3,
+        "{nodes:?}"
+    );
+
+    drop(n2);
+    drop((n1, n3, edge));
+    runtime.block_on(store.close());
+    drop_schema(&url, &schema);
+}
+
+fn drop_schema(url: &str, schema: &str) {
+    let dropped = Command::new("psql")
+        .env("PGOPTIONS", "--client-min-messages=warning")
+        .args([url, "-qc", &format!("DROP SCHEMA \"{schema}\" CASCADE")])
+        .status();
+    if !dropped.is_ok_and(|s| s.success()) {
+        eprintln!("schema {schema} was left behind: drop it by hand");
+    }
+}
