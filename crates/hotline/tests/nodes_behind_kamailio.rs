@@ -25,18 +25,6 @@ use support::{free_port, installed, sipp, sipp_available, sipp_with_files, Exter
 const KEY: &[u8] = b"test-national-id-key-0123456789";
 const TEST: &str = "nodes_behind_kamailio";
 
-fn pg_url() -> Option<String> {
-    match std::env::var("HOTLINE_TEST_PG_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            eprintln!(
-                "\n!!!!!!!! {TEST} SKIPPED: set HOTLINE_TEST_PG_URL=postgres://postgres@127.0.0.1:5432/test to run it !!!!!!!!\n"
-            );
-            None
-        }
-    }
-}
-
 /// `url` with the search path set to `schema`.
 fn in_schema(url: &str, schema: &str) -> String {
     let sep = if url.contains('?') { '&' } else { '?' };
@@ -126,6 +114,20 @@ impl Drop for Kamailio {
     }
 }
 
+/// `calls` citizens through Kamailio, `rate` a second, each holding
+/// `hold_ms`.
+fn citizens_through(edge: &Kamailio, calls: u32, rate: u32, hold_ms: u32) -> support::SippRun {
+    let scenario = support::scenario("uac_through_a_proxy.xml");
+    let (calls, rate, hold) = (calls.to_string(), rate.to_string(), hold_ms.to_string());
+    sipp(
+        edge.addr,
+        &[
+            "-sf", &scenario, "-s", "12345", "-m", &calls, "-r", &rate, "-d", &hold,
+        ],
+        Duration::from_secs(30),
+    )
+}
+
 fn node(name: &str, url: &str) -> Hotline {
     Hotline::start(&[
         ("HOTLINE_DATABASE_URL", url),
@@ -162,7 +164,7 @@ fn calls_spread_over_three_nodes_and_a_dead_node_is_taken_over() {
     if !sipp_available(TEST) || !installed(TEST, &kamailio, "SKIPPED") {
         return;
     }
-    let Some(url) = pg_url() else {
+    let Some(url) = support::pg_url(TEST) else {
         return;
     };
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -190,22 +192,7 @@ fn calls_spread_over_three_nodes_and_a_dead_node_is_taken_over() {
 
     // Six citizens through Kamailio: every node answers some, and every
     // call ends cleanly (SIPp's ACK and BYE follow the record-route).
-    let run = sipp(
-        edge.addr,
-        &[
-            "-sf",
-            &support::scenario("uac_through_a_proxy.xml"),
-            "-s",
-            "12345",
-            "-m",
-            "6",
-            "-r",
-            "3",
-            "-d",
-            "800",
-        ],
-        Duration::from_secs(30),
-    );
+    let run = citizens_through(&edge, 6, 3, 800);
     let nodes = [&n1, n2.as_ref().unwrap(), &n3];
     let logs = || {
         nodes
@@ -271,22 +258,7 @@ fn calls_spread_over_three_nodes_and_a_dead_node_is_taken_over() {
     let killed = Instant::now();
     let killed_at = jiff::Timestamp::now();
     // New calls through Kamailio right away: every one is served.
-    let run = sipp(
-        edge.addr,
-        &[
-            "-sf",
-            &support::scenario("uac_through_a_proxy.xml"),
-            "-s",
-            "12345",
-            "-m",
-            "4",
-            "-r",
-            "2",
-            "-d",
-            "300",
-        ],
-        Duration::from_secs(30),
-    );
+    let run = citizens_through(&edge, 4, 2, 300);
     assert!(
         run.succeeded(),
         "{}\n{}\n{}",

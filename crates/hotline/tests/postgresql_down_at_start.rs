@@ -16,18 +16,6 @@ use support::{free_port, sipp, sipp_available, Hotline};
 
 const KEY: &[u8] = b"test-national-id-key-0123456789";
 
-fn pg_url() -> Option<String> {
-    match std::env::var("HOTLINE_TEST_PG_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            eprintln!(
-                "\n!!!!!!!! postgresql_down_at_start SKIPPED: set HOTLINE_TEST_PG_URL=postgres://postgres@127.0.0.1:5432/test to run it !!!!!!!!\n"
-            );
-            None
-        }
-    }
-}
-
 /// `url` with its host and port replaced by 127.0.0.1:`port` and the
 /// search path set to `schema`; and the server's address it named.
 fn through_port(url: &str, port: u16, schema: &str) -> (String, SocketAddr) {
@@ -86,7 +74,7 @@ fn the_hotline_answers_while_postgresql_is_down_and_stores_the_calls_when_it_is_
     if !sipp_available("the_hotline_answers_while_postgresql_is_down") {
         return;
     }
-    let Some(url) = pg_url() else {
+    let Some(url) = support::pg_url("postgresql_down_at_start") else {
         return;
     };
     let runtime = tokio::runtime::Runtime::new().unwrap();

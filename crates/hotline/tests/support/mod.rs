@@ -52,6 +52,20 @@ pub fn installed(test: &str, external: &External, without: &str) -> bool {
     found
 }
 
+/// `HOTLINE_TEST_PG_URL` (CI sets it), or `None` after saying loudly that
+/// `test` is skipped.
+pub fn pg_url(test: &str) -> Option<String> {
+    match std::env::var("HOTLINE_TEST_PG_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            eprintln!(
+                "\n!!!!!!!! {test} SKIPPED: set HOTLINE_TEST_PG_URL=postgres://postgres@127.0.0.1:5432/test to run it !!!!!!!!\n"
+            );
+            None
+        }
+    }
+}
+
 /// Whether SIPp is here; panics in CI (`HOTLINE_REQUIRE_SIPP=1`) when it is not.
 pub fn sipp_available(test: &str) -> bool {
     let sipp = External {
