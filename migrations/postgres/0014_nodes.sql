@@ -24,3 +24,12 @@ CREATE TABLE nodes (
 -- works them all; a node of a centre takes it over).
 ALTER TABLE callbacks ADD COLUMN node TEXT;
 CREATE INDEX callbacks_by_node ON callbacks (node, status);
+
+-- Each node's live picture (its ACD's queues and agents now, as JSON),
+-- rewritten every second, so that a wallboard on any node shows the whole
+-- centre.
+CREATE TABLE live_boards (
+    node_id TEXT   NOT NULL PRIMARY KEY,
+    at_ms   BIGINT NOT NULL,
+    board   TEXT   NOT NULL
+);

@@ -528,8 +528,9 @@ pub struct ScreenPop {
 /// The ACD's live picture at one moment, handed to
 /// [`crate::Console::publish_live`] about once a second. The console adds
 /// today's figures from the store, filters it per viewer and pushes it on
-/// `/api/supervisor/ws`.
-#[derive(Debug, Clone, Serialize)]
+/// `/api/supervisor/ws`. Nodes of a centre share theirs through the store
+/// (`Console::set_other_boards`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LiveBoard {
     /// When the picture was taken (Unix ms). "Today" is the local day
     /// ([`StatisticsConfig::utc_offset_minutes`]) holding this instant.
@@ -539,7 +540,7 @@ pub struct LiveBoard {
 }
 
 /// One queue now.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct LiveQueue {
     pub queue: String,
     pub department: String,
@@ -558,7 +559,7 @@ pub struct LiveQueue {
 }
 
 /// One agent now.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LiveAgent {
     pub agent: String,
     /// `logged_out`, `available`, `offered`, `on_call`, `wrap_up` or `break`.

@@ -20,8 +20,9 @@
 //! # Supervisors
 //!
 //! About once a second the binary hands the ACD's live picture to
-//! [`Console::publish_live`]; the console merges it with today's figures
-//! from the store, colours it by each queue's [`QueueTarget`] and pushes it
+//! [`Console::publish_live`]; the console merges it with the other nodes'
+//! boards in a centre of several ([`Console::set_other_boards`],
+//! `src/centre.rs`) and with today's figures from the store, colours it by each queue's [`QueueTarget`] and pushes it
 //! on `/api/supervisor/ws` to each supervisor as their scope allows
 //! (`src/wallboard.rs`, `src/scope.rs`). The historical reports
 //! (`/api/reports/*`, CSV or JSON) read the store's report API. The pages
@@ -67,6 +68,7 @@
 mod access;
 mod api;
 mod assets;
+mod centre;
 mod csv;
 mod error;
 mod extract;
@@ -100,6 +102,7 @@ pub use api::{
     SoftphoneSignal, StatisticsConfig, DEFAULT_MAX_WAITING, DEFAULT_MAX_WAIT_SECS,
     DEFAULT_SERVICE_LEVEL_SECS, DEFAULT_SERVICE_LEVEL_TARGET,
 };
+pub use centre::FRESH_MS as CENTRE_FRESH_MS;
 pub use error::ConsoleError;
 pub use open311::Open311Client;
 pub use routes::RouteInfo;
@@ -563,6 +566,19 @@ impl Console {
     /// pushed while no supervisor is watching.
     pub fn publish_live(&self, board: LiveBoard) {
         self.shared.wallboard.publish(&self.shared, board);
+    }
+
+    /// This node's own live board as last published (before the other
+    /// nodes' are merged in), for a node of a centre to share.
+    pub fn local_board(&self) -> Option<LiveBoard> {
+        self.shared.wallboard.local()
+    }
+
+    /// The live boards of the centre's other nodes: merged into this
+    /// node's wallboard from its next board on (those older than 5 s are
+    /// left out: a node that stopped publishing).
+    pub fn set_other_boards(&self, boards: Vec<LiveBoard>) {
+        self.shared.wallboard.set_others(boards);
     }
 
     /// The wallboard as a supervisor or admin overseeing everything sees

@@ -258,6 +258,11 @@ pub(crate) struct Wallboard {
     boards: watch::Sender<Option<Arc<LiveBoard>>>,
     task_started: AtomicBool,
     today: Mutex<TodayCache>,
+    /// This node's own board as last published (what it shares with the
+    /// other nodes of a centre).
+    local: std::sync::Mutex<Option<LiveBoard>>,
+    /// The other nodes' boards, as last read from the store.
+    others: std::sync::Mutex<Vec<LiveBoard>>,
 }
 
 impl Default for Wallboard {
@@ -266,6 +271,8 @@ impl Default for Wallboard {
             boards: watch::Sender::new(None),
             task_started: AtomicBool::new(false),
             today: Mutex::new(TodayCache::default()),
+            local: std::sync::Mutex::new(None),
+            others: std::sync::Mutex::new(Vec::new()),
         }
     }
 }
@@ -279,7 +286,12 @@ impl Wallboard {
     /// Stores the board and wakes the task (started on first use, on the
     /// caller's tokio runtime).
     pub(crate) fn publish(&self, app: &Arc<Shared>, board: LiveBoard) {
-        self.boards.send_replace(Some(Arc::new(board)));
+        let merged = {
+            let others = self.others.lock().unwrap_or_else(|p| p.into_inner());
+            crate::centre::merge(&board, &others)
+        };
+        *self.local.lock().unwrap_or_else(|p| p.into_inner()) = Some(board);
+        self.boards.send_replace(Some(Arc::new(merged)));
         if self.task_started.swap(true, Ordering::AcqRel) {
             return;
         }
@@ -297,6 +309,16 @@ impl Wallboard {
                 );
             }
         }
+    }
+
+    /// This node's own board as last published.
+    pub(crate) fn local(&self) -> Option<LiveBoard> {
+        self.local.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// The other nodes' boards, merged into every board published from now.
+    pub(crate) fn set_others(&self, boards: Vec<LiveBoard>) {
+        *self.others.lock().unwrap_or_else(|p| p.into_inner()) = boards;
     }
 
     /// Today's figures for the day holding `at_ms`. Read again when the

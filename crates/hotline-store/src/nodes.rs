@@ -224,3 +224,41 @@ impl Store {
         })
     }
 }
+
+/// The most boards read back at once (a centre has a handful of nodes).
+const MAX_BOARDS: i64 = 64;
+
+impl Store {
+    /// Stores `node`'s live picture (opaque JSON to the store) taken at
+    /// `at`, replacing its previous one.
+    pub async fn put_live_board(&self, node: &str, at: Timestamp, board: &str) -> Result<()> {
+        with_pool!(self, |pool| {
+            sqlx::query(
+                "INSERT INTO live_boards (node_id, at_ms, board) VALUES ($1, $2, $3) \
+                 ON CONFLICT (node_id) DO UPDATE SET at_ms = $2, board = $3",
+            )
+            .bind(node)
+            .bind(at.as_millis())
+            .bind(board)
+            .execute(pool)
+            .await?;
+            Ok(())
+        })
+    }
+
+    /// The live pictures of the nodes other than `except` taken at `since`
+    /// or later.
+    pub async fn live_boards(&self, except: &str, since: Timestamp) -> Result<Vec<String>> {
+        with_pool!(self, |pool| {
+            Ok(sqlx::query_scalar(
+                "SELECT board FROM live_boards WHERE node_id <> $1 AND at_ms >= $2 \
+                 ORDER BY node_id LIMIT $3",
+            )
+            .bind(except)
+            .bind(since.as_millis())
+            .bind(MAX_BOARDS)
+            .fetch_all(pool)
+            .await?)
+        })
+    }
+}

@@ -3,7 +3,8 @@
 //! the dead node's calls and hands its callbacks round; each handed-back
 //! callback is adopted by one node; a node that stops cleanly hands its
 //! callbacks back itself; a node taken over while alive learns it when it
-//! renews, and rejoins. On both backends.
+//! renews, and rejoins. Each node's live board is kept, one per node. On
+//! both backends.
 
 mod common;
 
@@ -142,5 +143,26 @@ async fn a_dead_node_is_taken_over_once() {
             .map(|n| n.node_id.as_str())
             .collect();
         assert_eq!(alive, ["n2"], "{l}");
+
+        // Live boards: each node's last one replaces its previous; a node
+        // reads the others' taken since a given time.
+        s.put_live_board("n1", Timestamp(T0), "{\"old\":1}")
+            .await
+            .unwrap();
+        s.put_live_board("n1", Timestamp(T0 + 1_000), "{\"n\":1}")
+            .await
+            .unwrap();
+        s.put_live_board("n2", Timestamp(T0 + 1_000), "{\"n\":2}")
+            .await
+            .unwrap();
+        s.put_live_board("n3", Timestamp(T0 - 9_000), "{\"n\":3}")
+            .await
+            .unwrap();
+        let boards = s.live_boards("n2", Timestamp(T0)).await.unwrap();
+        assert_eq!(
+            boards,
+            ["{\"n\":1}"],
+            "{l}: n3's is too old, n2's own left out"
+        );
     }
 }

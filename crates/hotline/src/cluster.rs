@@ -4,7 +4,10 @@
 //! the nodes whose lease ran out (closing out their calls, the store's
 //! `take_over_lapsed_nodes`) and adopts the callbacks no live node works,
 //! which go onto this node's callback list. It leaves on a clean stop,
-//! handing its open callbacks back.
+//! handing its open callbacks back. Every second it shares its live board
+//! (the ACD's queues and agents now) through the store and hands the other
+//! nodes' boards to its console, so a wallboard on any node shows the
+//! whole centre.
 //!
 //! A single node (no `cluster.node`) has no membership: it closes out
 //! every open call at start and works the whole callback list, as before.
@@ -81,6 +84,51 @@ impl Membership {
             loop {
                 every.tick().await;
                 self.round(&callbacks).await;
+            }
+        })
+    }
+
+    /// Shares this node's live board and takes in the others', every
+    /// second, until the process stops.
+    pub fn spawn_boards(&self, console: hotline_screenpop::Console) -> tokio::task::JoinHandle<()> {
+        let store = self.store.clone();
+        let node = self.node.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_secs(1));
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            loop {
+                every.tick().await;
+                if let Some(board) = console.local_board() {
+                    match serde_json::to_string(&board) {
+                        Ok(json) => {
+                            if let Err(e) = store
+                                .put_live_board(&node, Timestamp(board.at_ms), &json)
+                                .await
+                            {
+                                tracing::debug!(error = %e, "the live board could not be shared");
+                            }
+                        }
+                        Err(e) => warn!(error = %e, "the live board could not be encoded"),
+                    }
+                }
+                let since = Timestamp(now_ts().as_millis() - hotline_screenpop::CENTRE_FRESH_MS);
+                match store.live_boards(&node, since).await {
+                    Ok(boards) => console.set_other_boards(
+                        boards
+                            .iter()
+                            .filter_map(|b| match serde_json::from_str(b) {
+                                Ok(board) => Some(board),
+                                Err(e) => {
+                                    warn!(error = %e, "another node's live board is unreadable: left out");
+                                    None
+                                }
+                            })
+                            .collect(),
+                    ),
+                    // The store is away: keep merging what was read last;
+                    // the wallboard drops boards older than 5 s by itself.
+                    Err(e) => tracing::debug!(error = %e, "the other nodes' boards could not be read"),
+                }
             }
         })
     }

@@ -961,6 +961,7 @@ async fn serve(
         )
     });
     let membership_task = membership.clone().map(|m| m.spawn(callback_list.clone()));
+    let boards_task = membership.as_ref().map(|m| m.spawn_boards(console.clone()));
     let softphone = softphone::Softphone::new(
         console.clone(),
         config.webrtc.enabled,
@@ -1291,7 +1292,7 @@ async fn serve(
     http_task.abort();
     sip_tasks.abort_all();
     drop(context);
-    if let Some(task) = membership_task {
+    for task in [membership_task, boards_task].into_iter().flatten() {
         task.abort();
     }
     if let Some(membership) = &membership {
