@@ -24,6 +24,34 @@ fn now_ts() -> Timestamp {
     Timestamp::from_system_time(SystemTime::now())
 }
 
+/// Since when this node has seen the store without a break: only a node
+/// that has seen it for a whole lease may judge another node silent (after
+/// a database outage longer than the lease every lease has run out, and the
+/// first node back must not take over the others).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Seeing {
+    since: Option<Timestamp>,
+}
+
+impl Seeing {
+    fn since(at: Timestamp) -> Self {
+        Self { since: Some(at) }
+    }
+
+    fn saw(&mut self, at: Timestamp) {
+        self.since.get_or_insert(at);
+    }
+
+    fn lost(&mut self) {
+        self.since = None;
+    }
+
+    fn for_a_lease(&self, now: Timestamp, lease_ms: i64) -> bool {
+        self.since
+            .is_some_and(|since| now.as_millis() - since.as_millis() >= lease_ms)
+    }
+}
+
 /// A node of a centre.
 #[derive(Debug, Clone)]
 pub struct Membership {
@@ -81,9 +109,10 @@ impl Membership {
             self.join().await;
             let mut every = tokio::time::interval(self.lease / 3);
             every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut seeing = Seeing::since(now_ts());
             loop {
                 every.tick().await;
-                self.round(&callbacks).await;
+                self.round(&callbacks, &mut seeing).await;
             }
         })
     }
@@ -134,14 +163,14 @@ impl Membership {
     }
 
     /// One renewal round.
-    async fn round(&self, callbacks: &CallbackList) {
+    async fn round(&self, callbacks: &CallbackList, seeing: &mut Seeing) {
         let now = now_ts();
         match self
             .store
             .renew_node(&self.node, now, self.lease_ms())
             .await
         {
-            Ok(true) => {}
+            Ok(true) => seeing.saw(now),
             Ok(false) => {
                 // Another node found this one silent past its lease (cut off
                 // from the database): it closed out this node's calls in the
@@ -152,11 +181,19 @@ impl Membership {
                 );
                 metrics::counter!("hotline_cluster_rejoins_total").increment(1);
                 self.join().await;
+                seeing.saw(now);
             }
             Err(e) => {
                 warn!(node = self.node, error = %e, "the lease could not be renewed");
+                seeing.lost();
                 return;
             }
+        }
+        if !seeing.for_a_lease(now, self.lease_ms()) {
+            // Just (re)started, or back from a database outage in which
+            // every node's lease may have run out: the others get a whole
+            // lease to renew theirs before anyone is taken over.
+            return;
         }
         match self.store.take_over_lapsed_nodes(&self.node, now).await {
             Ok(taken) => {
@@ -191,5 +228,29 @@ impl Membership {
                 warn!(node = self.node, error = %e, "could not leave the centre cleanly: the others will take it over when its lease runs out")
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_node_that_saw_the_store_for_a_whole_lease_takes_others_over() {
+        let lease = 10_000;
+        let mut seeing = Seeing::since(Timestamp(0));
+        assert!(!seeing.for_a_lease(Timestamp(9_999), lease), "just joined");
+        seeing.saw(Timestamp(3_000));
+        assert!(seeing.for_a_lease(Timestamp(10_000), lease));
+        // The database goes away, and comes back at 40 s.
+        seeing.lost();
+        assert!(!seeing.for_a_lease(Timestamp(40_000), lease));
+        seeing.saw(Timestamp(40_000));
+        seeing.saw(Timestamp(43_000));
+        assert!(
+            !seeing.for_a_lease(Timestamp(49_999), lease),
+            "the others get a lease to renew"
+        );
+        assert!(seeing.for_a_lease(Timestamp(50_000), lease));
     }
 }

@@ -7,10 +7,10 @@
 
 mod support;
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use hotline_store::{Store, StoreOptions};
+use support::centre::{drop_schema, in_schema};
 use support::console::ConsoleClient;
 use support::{agent1_on_a_break, sipp_available, Hotline};
 
@@ -68,8 +68,7 @@ fn a_wallboard_on_one_node_shows_an_agent_on_another() {
             .await
             .expect("PostgreSQL for the test")
     });
-    let sep = if url.contains('?') { '&' } else { '?' };
-    let node_url = format!("{url}{sep}options=-c%20search_path%3D{schema}");
+    let node_url = in_schema(&url, &schema);
     let n1 = demo_node("n1", &node_url);
     let n2 = demo_node("n2", &node_url);
 
@@ -105,11 +104,5 @@ fn a_wallboard_on_one_node_shows_an_agent_on_another() {
 
     drop(n2);
     runtime.block_on(store.close());
-    let dropped = Command::new("psql")
-        .env("PGOPTIONS", "--client-min-messages=warning")
-        .args([&url, "-qc", &format!("DROP SCHEMA \"{schema}\" CASCADE")])
-        .status();
-    if !dropped.is_ok_and(|s| s.success()) {
-        eprintln!("schema {schema} was left behind: drop it by hand");
-    }
+    drop_schema(&url, &schema);
 }

@@ -15,153 +15,22 @@
 
 mod support;
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use hotline_store::{CallbackKind, NewCallback, Store, StoreOptions};
-use hotline_types::{CallId, QueueId, Timestamp};
-use support::{free_port, installed, sipp, sipp_available, sipp_with_files, External, Hotline};
+use hotline_types::{QueueId, Timestamp};
+use support::centre::{
+    citizens_through, drop_schema, in_schema, kamailio_available, node, started_calls, wait_until,
+    Kamailio,
+};
+use support::{sipp_available, sipp_with_files};
 
 const KEY: &[u8] = b"test-national-id-key-0123456789";
 const TEST: &str = "nodes_behind_kamailio";
 
-/// `url` with the search path set to `schema`.
-fn in_schema(url: &str, schema: &str) -> String {
-    let sep = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{sep}options=-c%20search_path%3D{schema}")
-}
-
-/// Kamailio with the shipped configuration, in front of `nodes`.
-struct Kamailio {
-    child: Child,
-    addr: std::net::SocketAddr,
-    _dir: tempfile::TempDir,
-}
-
-impl Kamailio {
-    fn start(nodes: &[std::net::SocketAddr]) -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let list = dir.path().join("hotline-nodes.list");
-        let lines: String = nodes.iter().map(|n| format!("1 sip:{n}\n")).collect();
-        std::fs::write(&list, lines).expect("write the dispatcher list");
-        let port = free_port();
-        let cfg = support::repo_root().join("deploy/kamailio/kamailio.cfg");
-        let child = Command::new("kamailio")
-            .arg("-f")
-            .arg(&cfg)
-            .args(["-DD", "-E", "-m", "32", "-M", "8"])
-            .arg("-l")
-            .arg(format!("udp:127.0.0.1:{port}"))
-            .arg("-Y")
-            .arg(dir.path())
-            .arg("-P")
-            .arg(dir.path().join("kamailio.pid"))
-            .arg("-A")
-            .arg(format!("DISPATCHER_LIST=\"{}\"", list.display()))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::from(
-                std::fs::File::create(dir.path().join("kamailio.log")).expect("log file"),
-            ))
-            .spawn()
-            .expect("start kamailio");
-        // Up when it answers an OPTIONS addressed to itself.
-        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-        let kamailio = Self {
-            child,
-            addr,
-            _dir: dir,
-        };
-        let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("a UDP socket");
-        socket
-            .set_read_timeout(Some(Duration::from_millis(200)))
-            .unwrap();
-        let me = socket.local_addr().unwrap();
-        let deadline = Instant::now() + Duration::from_secs(15);
-        for attempt in 0.. {
-            let probe = format!(
-                "OPTIONS sip:{addr} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bK-up-{attempt}\r\n\
-                 Max-Forwards: 70\r\nFrom: <sip:test@{me}>;tag=up\r\nTo: <sip:{addr}>\r\n\
-                 Call-ID: up-{attempt}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
-            );
-            socket
-                .send_to(probe.as_bytes(), addr)
-                .expect("send a probe");
-            let mut buf = [0u8; 2048];
-            if let Ok((n, _)) = socket.recv_from(&mut buf) {
-                if buf[..n].starts_with(b"SIP/2.0 200") {
-                    break;
-                }
-            }
-            assert!(
-                Instant::now() < deadline,
-                "kamailio did not come up: {}",
-                kamailio.log()
-            );
-        }
-        kamailio
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self._dir.path().join("kamailio.log")).unwrap_or_default()
-    }
-}
-
-impl Drop for Kamailio {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// `calls` citizens through Kamailio, `rate` a second, each holding
-/// `hold_ms`.
-fn citizens_through(edge: &Kamailio, calls: u32, rate: u32, hold_ms: u32) -> support::SippRun {
-    let scenario = support::scenario("uac_through_a_proxy.xml");
-    let (calls, rate, hold) = (calls.to_string(), rate.to_string(), hold_ms.to_string());
-    sipp(
-        edge.addr,
-        &[
-            "-sf", &scenario, "-s", "12345", "-m", &calls, "-r", &rate, "-d", &hold,
-        ],
-        Duration::from_secs(30),
-    )
-}
-
-fn node(name: &str, url: &str) -> Hotline {
-    Hotline::start(&[
-        ("HOTLINE_DATABASE_URL", url),
-        ("HOTLINE_CLUSTER_NODE", name),
-        ("HOTLINE_CLUSTER_LEASE_SECS", "3"),
-        ("HOTLINE_LOG_LEVEL", "info,hotline::events=debug"),
-    ])
-}
-
-fn started_calls(node: &Hotline) -> Vec<CallId> {
-    node.events()
-        .iter()
-        .filter(|e| e["kind"] == "call_started")
-        .map(|e| serde_json::from_value(e["call"].clone()).expect("a call id"))
-        .collect()
-}
-
-fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !done() {
-        assert!(Instant::now() < deadline, "{what}: not within {timeout:?}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 #[test]
 fn calls_spread_over_three_nodes_and_a_dead_node_is_taken_over() {
-    let kamailio = External {
-        program: "kamailio",
-        probe: "-v",
-        require: "HOTLINE_REQUIRE_KAMAILIO",
-        package: "kamailio",
-    };
-    if !sipp_available(TEST) || !installed(TEST, &kamailio, "SKIPPED") {
+    if !sipp_available(TEST) || !kamailio_available(TEST) {
         return;
     }
     let Some(url) = support::pg_url(TEST) else {
@@ -353,14 +222,4 @@ fn calls_spread_over_three_nodes_and_a_dead_node_is_taken_over() {
     drop((n1, n3, edge));
     runtime.block_on(store.close());
     drop_schema(&url, &schema);
-}
-
-fn drop_schema(url: &str, schema: &str) {
-    let dropped = Command::new("psql")
-        .env("PGOPTIONS", "--client-min-messages=warning")
-        .args([url, "-qc", &format!("DROP SCHEMA \"{schema}\" CASCADE")])
-        .status();
-    if !dropped.is_ok_and(|s| s.success()) {
-        eprintln!("schema {schema} was left behind: drop it by hand");
-    }
 }

@@ -4,6 +4,7 @@
 //! unless `HOTLINE_REQUIRE_SIPP=1` (set by CI), where a missing SIPp fails.
 #![allow(dead_code)]
 
+pub mod centre;
 pub mod console;
 pub mod orders;
 pub mod retention;
