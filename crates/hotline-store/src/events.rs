@@ -33,6 +33,11 @@ const IVR_PATH_MAX_CHARS: usize = 1000;
 const SQLITE_STATEMENT_ROWS: [usize; 5] = [16, 8, 4, 2, 1];
 /// Rows per statement elsewhere (close-out).
 const ROWS_PER_STATEMENT: usize = 64;
+/// [`Store::append_events_split`]: at most this many transactions at once
+/// (the pool has connections for other work too), and no transaction
+/// for fewer events than this (each costs a commit and a dozen round trips).
+const MAX_SPLIT_TRANSACTIONS: usize = 4;
+const MIN_EVENTS_PER_SPLIT: usize = 200;
 
 /// Splits `items` into consecutive chunks whose lengths are all in `sizes`
 /// (largest first, ending with 1).
@@ -668,12 +673,65 @@ impl Store {
     /// in one transaction. Idempotent: an event id already stored is
     /// skipped, so replaying a batch is harmless.
     pub async fn append_events(&self, events: &[CallEventRecord]) -> Result<AppendOutcome> {
+        let events: Vec<&CallEventRecord> = events.iter().collect();
+        self.append_event_refs(&events).await
+    }
+
+    /// [`Store::append_events`] in up to `transactions` transactions run at
+    /// once, on PostgreSQL: the calls are split between them, each call's
+    /// events staying together and in order, so every call record is
+    /// still the fold of its events. The statistics are kept right by the
+    /// same means as for several nodes writing at once (see `stats::derive`).
+    /// What one transaction wrote stays when another fails; the error is
+    /// returned, and writing the events again skips what is stored. SQLite
+    /// has one writer at a time: one transaction.
+    pub async fn append_events_split(
+        &self,
+        events: &[CallEventRecord],
+        transactions: usize,
+    ) -> Result<AppendOutcome> {
+        let parts = match self.backend() {
+            crate::Backend::Sqlite => 1,
+            crate::Backend::Postgres => transactions.clamp(1, MAX_SPLIT_TRANSACTIONS),
+        };
+        if parts == 1 || events.len() < MIN_EVENTS_PER_SPLIT * 2 {
+            return self.append_events(events).await;
+        }
+        let parts = parts.min(events.len() / MIN_EVENTS_PER_SPLIT);
+        let mut groups: Vec<Vec<&CallEventRecord>> = vec![Vec::new(); parts];
+        for e in events {
+            // Version 7 ids end in random bits: the calls spread evenly.
+            let part = (e.call_id.0.as_u128() % parts as u128) as usize;
+            groups[part].push(e);
+        }
+        let outcomes = futures_util::future::join_all(
+            groups
+                .iter()
+                .filter(|g| !g.is_empty())
+                .map(|g| self.append_event_refs(g)),
+        )
+        .await;
+        let mut total = AppendOutcome::default();
+        for outcome in outcomes {
+            let outcome = outcome?;
+            total.inserted += outcome.inserted;
+            total.duplicates += outcome.duplicates;
+        }
+        Ok(total)
+    }
+
+    /// [`Store::append_events`] on borrowed records.
+    async fn append_event_refs(&self, events: &[&CallEventRecord]) -> Result<AppendOutcome> {
         if events.is_empty() {
             return Ok(AppendOutcome::default());
         }
         // The same event twice in one batch counts once.
         let mut seen = HashSet::with_capacity(events.len());
-        let unique: Vec<&CallEventRecord> = events.iter().filter(|e| seen.insert(e.id)).collect();
+        let unique: Vec<&CallEventRecord> = events
+            .iter()
+            .copied()
+            .filter(|e| seen.insert(e.id))
+            .collect();
         let mut payloads = Vec::with_capacity(unique.len());
         for e in &unique {
             payloads.push(serde_json::to_string(&e.event).map_err(|err| {
