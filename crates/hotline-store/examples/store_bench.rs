@@ -186,14 +186,17 @@ async fn ingest(args: &Args) -> Result<(), String> {
     let store = connect(args).await?;
     let events: u64 = args.get("events", 1_000_000u64)?;
     let batch: usize = args.get("batch", 2_000usize)?;
+    let defaults = EventWriterOptions::default();
+    let transactions: usize = args.get("transactions", defaults.transactions_per_batch)?;
     let spool = std::env::temp_dir().join(format!("store-bench-spool-{}", std::process::id()));
     let writer = EventWriter::spawn(
         store.clone(),
         &spool,
         EventWriterOptions {
             max_batch: batch,
+            transactions_per_batch: transactions,
             close_out_crashed_calls: None,
-            ..EventWriterOptions::default()
+            ..defaults
         },
     );
     let before = store.event_count().await.map_err(|e| e.to_string())?;
@@ -221,13 +224,14 @@ async fn ingest(args: &Args) -> Result<(), String> {
     let elapsed = started.elapsed();
     let after = store.event_count().await.map_err(|e| e.to_string())?;
     println!(
-        "ingest backend={:?} events={} stored={} elapsed_s={:.2} events_per_s={:.0} batches={} spooled={} full_channel_retries={}",
+        "ingest backend={:?} events={} stored={} elapsed_s={:.2} events_per_s={:.0} batches={} transactions_per_batch={} spooled={} full_channel_retries={}",
         store.backend(),
         events,
         after - before,
         elapsed.as_secs_f64(),
         events as f64 / elapsed.as_secs_f64(),
         stats.batches,
+        transactions,
         stats.spooled,
         refused_retries
     );

@@ -22,30 +22,22 @@ use crate::Store;
 /// The IVR path is kept readable, not unbounded: a caller looping in a menu
 /// for an hour must not grow one row without limit.
 const IVR_PATH_MAX_CHARS: usize = 1000;
-/// Rows per multi-row statement, per backend. Only these sizes are used,
-/// so that the few distinct statements stay in the per-connection
-/// statement cache: compiling a statement with thousands of placeholders
-/// costs more than running it. The widest (256 rows of 36 columns) stays
-/// below both engines' bind limit (32,766 for SQLite, 65,535 for
-/// PostgreSQL). SQLite gets small statements: binding a parameter through
-/// sqlx looks it up by name, which costs n² in the statement's width
-/// (measured: 57 % of SQLite's ingest time went there with 256 rows, and
-/// `store_bench ingest` went from about 42k to about 60k events/s with 16);
-/// PostgreSQL does better with wide ones (about 10 % slower with 16).
+/// Rows per multi-row statement on SQLite. Only these sizes are used, so
+/// that the few distinct statements stay in the per-connection statement
+/// cache: compiling a statement with thousands of placeholders costs more
+/// than running it. Binding a parameter through sqlx looks it up by name,
+/// which costs n² in the statement's width (measured: 57 % of SQLite's
+/// ingest time went there with 256 rows, and `store_bench ingest` went from
+/// about 42k to about 60k events/s with 16). PostgreSQL takes each column
+/// as one array instead (see [`CallLog`]).
 const SQLITE_STATEMENT_ROWS: [usize; 5] = [16, 8, 4, 2, 1];
-const POSTGRES_STATEMENT_ROWS: [usize; 5] = [256, 64, 16, 4, 1];
 /// Rows per statement elsewhere (close-out).
 const ROWS_PER_STATEMENT: usize = 64;
-
-impl Store {
-    /// The statement widths this backend uses.
-    pub(crate) fn statement_rows(&self) -> &'static [usize] {
-        match self.backend() {
-            crate::Backend::Sqlite => &SQLITE_STATEMENT_ROWS,
-            crate::Backend::Postgres => &POSTGRES_STATEMENT_ROWS,
-        }
-    }
-}
+/// [`Store::append_events_split`]: at most this many transactions at once
+/// (the pool has connections for other work too), and no transaction
+/// for fewer events than this (each costs a commit and a dozen round trips).
+const MAX_SPLIT_TRANSACTIONS: usize = 4;
+const MIN_EVENTS_PER_SPLIT: usize = 200;
 
 /// Splits `items` into consecutive chunks whose lengths are all in `sizes`
 /// (largest first, ending with 1).
@@ -221,6 +213,85 @@ pub(crate) fn upsert_calls_sql(rows: usize) -> String {
         values_placeholders(rows, CALL_COLUMNS.len())
     )
 }
+
+/// PostgreSQL's type of each column of `calls`, in [`CALL_COLUMNS`] order.
+const CALL_COLUMN_TYPES: [&str; 37] = [
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "bigint",
+    "bigint",
+    "bigint",
+    "bigint",
+    "text",
+    "text",
+    "text",
+    "bigint",
+    "bigint",
+    "text",
+    "bigint",
+    "bigint",
+    "bigint",
+    "bigint",
+    "bigint",
+    "bigint",
+    "bigint",
+    "bigint",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "bigint",
+    "bigint",
+    "double precision",
+    "bigint",
+    "bigint",
+];
+const _: () = assert!(CALL_COLUMN_TYPES.len() == CALL_COLUMNS.len());
+
+/// `UNNEST($1::t1[], $2::t2[], ...)`: one array parameter per column, in
+/// `types` order (PostgreSQL).
+pub(crate) fn unnest_arrays(types: &[&str]) -> String {
+    let arrays = types
+        .iter()
+        .enumerate()
+        .map(|(i, t)| format!("${}::{t}[]", i + 1))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!("UNNEST({arrays})")
+}
+
+/// The upsert of [`upsert_calls_sql`] taking every column as one array
+/// (PostgreSQL): one statement for any number of calls.
+fn upsert_calls_unnest_sql() -> String {
+    let updates = CALL_COLUMNS[1..]
+        .iter()
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "INSERT INTO calls ({}) SELECT * FROM {} ON CONFLICT (call_id) DO UPDATE SET {updates}",
+        CALL_COLUMNS.join(", "),
+        unnest_arrays(&CALL_COLUMN_TYPES)
+    )
+}
+
+/// Binds the named fields of every record as one array per field, in the
+/// order given (the arrays of an `UNNEST` insert).
+macro_rules! bind_columns {
+    ($q:expr, $rows:expr, $($field:ident),* $(,)?) => {{
+        let rows = $rows;
+        $q$(.bind(rows.iter().map(|r| r.$field.clone()).collect::<Vec<_>>()))*
+    }};
+}
+pub(crate) use bind_columns;
 
 /// Plain multi-row `INSERT INTO calls` for `rows` rows (bulk loads).
 pub(crate) fn insert_calls_sql(rows: usize) -> String {
@@ -409,17 +480,258 @@ pub(crate) fn parse_call_id(s: &str) -> Result<CallId> {
         })
 }
 
+/// The event log's and the call records' rows, per backend: what
+/// [`Store::append_events`] reads and writes besides the statistics.
+/// SQLite takes multi-row `VALUES` statements of the widths in
+/// [`SQLITE_STATEMENT_ROWS`]; PostgreSQL takes each column as one array
+/// (`INSERT ... SELECT * FROM UNNEST(...)`, `= ANY($1)`), one statement per
+/// step whatever the batch size (see bench/store/README.md for why).
+pub(crate) trait CallLog {
+    /// Inserts `events` (distinct ids; `payloads[i]` is the JSON of
+    /// `events[i]`), skipping ids already stored. Returns the ids inserted.
+    async fn insert_new_events(
+        &mut self,
+        events: &[&CallEventRecord],
+        payloads: &[String],
+    ) -> Result<HashSet<String>>;
+
+    /// The stored records of `call_ids`, by call id (absent ones omitted).
+    async fn load_calls(&mut self, call_ids: &[CallId]) -> Result<HashMap<String, CallRecord>>;
+
+    /// Writes `records` (distinct call ids) over whatever is stored.
+    async fn upsert_calls(&mut self, records: &[CallRecord]) -> Result<()>;
+}
+
+impl CallLog for sqlx::SqliteConnection {
+    async fn insert_new_events(
+        &mut self,
+        events: &[&CallEventRecord],
+        payloads: &[String],
+    ) -> Result<HashSet<String>> {
+        let mut inserted = HashSet::with_capacity(events.len());
+        let payload_chunks = statement_chunks(payloads, &SQLITE_STATEMENT_ROWS);
+        for (chunk, chunk_payloads) in statement_chunks(events, &SQLITE_STATEMENT_ROWS)
+            .into_iter()
+            .zip(payload_chunks)
+        {
+            let sql = format!(
+                "INSERT INTO call_events (event_id, call_id, at_ms, kind, payload) VALUES {} \
+                 ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
+                values_placeholders(chunk.len(), 5)
+            );
+            let mut q = sqlx::query_scalar::<_, String>(&sql);
+            for (e, payload) in chunk.iter().zip(chunk_payloads) {
+                q = q
+                    .bind(e.id.to_string())
+                    .bind(e.call_id.to_string())
+                    .bind(e.at.as_millis())
+                    .bind(e.event.kind())
+                    .bind(payload.as_str());
+            }
+            inserted.extend(q.fetch_all(&mut *self).await?);
+        }
+        Ok(inserted)
+    }
+
+    async fn load_calls(&mut self, call_ids: &[CallId]) -> Result<HashMap<String, CallRecord>> {
+        let mut records = HashMap::with_capacity(call_ids.len());
+        for chunk in statement_chunks(call_ids, &SQLITE_STATEMENT_ROWS) {
+            let sql = format!(
+                "SELECT {} FROM calls WHERE call_id IN ({})",
+                CALL_COLUMNS.join(", "),
+                list_placeholders(1, chunk.len())
+            );
+            let mut q = sqlx::query_as::<_, CallRecord>(&sql);
+            for id in chunk {
+                q = q.bind(id.to_string());
+            }
+            for r in q.fetch_all(&mut *self).await? {
+                records.insert(r.call_id.clone(), r);
+            }
+        }
+        Ok(records)
+    }
+
+    async fn upsert_calls(&mut self, records: &[CallRecord]) -> Result<()> {
+        for chunk in statement_chunks(records, &SQLITE_STATEMENT_ROWS) {
+            let sql = upsert_calls_sql(chunk.len());
+            let mut q = sqlx::query(&sql);
+            for r in chunk {
+                q = bind_call_record!(q, r);
+            }
+            q.execute(&mut *self).await?;
+        }
+        Ok(())
+    }
+}
+
+impl CallLog for sqlx::PgConnection {
+    async fn insert_new_events(
+        &mut self,
+        events: &[&CallEventRecord],
+        payloads: &[String],
+    ) -> Result<HashSet<String>> {
+        if events.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let ids: Vec<String> = events.iter().map(|e| e.id.to_string()).collect();
+        let call_ids: Vec<String> = events.iter().map(|e| e.call_id.to_string()).collect();
+        let at_ms: Vec<i64> = events.iter().map(|e| e.at.as_millis()).collect();
+        let kinds: Vec<&str> = events.iter().map(|e| e.event.kind()).collect();
+        let inserted: Vec<String> = sqlx::query_scalar(
+            "INSERT INTO call_events (event_id, call_id, at_ms, kind, payload) \
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[]) \
+             ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
+        )
+        .bind(ids)
+        .bind(call_ids)
+        .bind(at_ms)
+        .bind(kinds)
+        .bind(payloads)
+        .fetch_all(&mut *self)
+        .await?;
+        Ok(inserted.into_iter().collect())
+    }
+
+    /// One index probe per id (the `OFFSET 0` keeps the subquery a
+    /// parameterised scan inside a nested loop). `call_id = ANY($1)` or a
+    /// plain join leave the choice to the planner, which on a table not yet
+    /// analysed (a new node, the benchmark) guesses a large share of rows
+    /// match and scans the whole table: measured, on 17k calls that was
+    /// 6 ms per batch against 0.3 ms, and growing with the table.
+    async fn load_calls(&mut self, call_ids: &[CallId]) -> Result<HashMap<String, CallRecord>> {
+        if call_ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let sql = format!(
+            "SELECT c.* FROM UNNEST($1::text[]) AS k(id), \
+             LATERAL (SELECT {} FROM calls WHERE call_id = k.id OFFSET 0) AS c",
+            CALL_COLUMNS.join(", ")
+        );
+        let ids: Vec<String> = call_ids.iter().map(|id| id.to_string()).collect();
+        let rows = sqlx::query_as::<_, CallRecord>(&sql)
+            .bind(ids)
+            .fetch_all(&mut *self)
+            .await?;
+        Ok(rows.into_iter().map(|r| (r.call_id.clone(), r)).collect())
+    }
+
+    async fn upsert_calls(&mut self, records: &[CallRecord]) -> Result<()> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let sql = upsert_calls_unnest_sql();
+        // In CALL_COLUMNS order.
+        let q = bind_columns!(
+            sqlx::query(&sql),
+            records,
+            call_id,
+            caller,
+            called,
+            sip_call_id,
+            node,
+            linked_call,
+            started_at_ms,
+            answered_at_ms,
+            ended_at_ms,
+            last_event_at_ms,
+            language,
+            ivr_path,
+            queue,
+            queued_at_ms,
+            offered_count,
+            agent,
+            agent_answered_at_ms,
+            wait_ms,
+            abandoned,
+            abandon_wait_ms,
+            hold_started_at_ms,
+            hold_ms,
+            talk_ms,
+            wrap_ms,
+            disposition,
+            hangup_side,
+            hangup_cause,
+            transferred_to,
+            callback_number,
+            recording,
+            voicemail_recording,
+            case_ref,
+            survey_score,
+            packets_lost,
+            max_jitter_ms,
+            event_count,
+            outbound_callback,
+        );
+        q.execute(&mut *self).await?;
+        Ok(())
+    }
+}
+
 impl Store {
     /// Appends events to the log and updates the call records they concern,
     /// in one transaction. Idempotent: an event id already stored is
     /// skipped, so replaying a batch is harmless.
     pub async fn append_events(&self, events: &[CallEventRecord]) -> Result<AppendOutcome> {
+        let events: Vec<&CallEventRecord> = events.iter().collect();
+        self.append_event_refs(&events).await
+    }
+
+    /// [`Store::append_events`] in up to `transactions` transactions run at
+    /// once, on PostgreSQL: the calls are split between them, each call's
+    /// events staying together and in order, so every call record is
+    /// still the fold of its events. The statistics are kept right by the
+    /// same means as for several nodes writing at once (see `stats::derive`).
+    /// What one transaction wrote stays when another fails; the error is
+    /// returned, and writing the events again skips what is stored. SQLite
+    /// has one writer at a time: one transaction.
+    pub async fn append_events_split(
+        &self,
+        events: &[CallEventRecord],
+        transactions: usize,
+    ) -> Result<AppendOutcome> {
+        let parts = match self.backend() {
+            crate::Backend::Sqlite => 1,
+            crate::Backend::Postgres => transactions.clamp(1, MAX_SPLIT_TRANSACTIONS),
+        };
+        if parts == 1 || events.len() < MIN_EVENTS_PER_SPLIT * 2 {
+            return self.append_events(events).await;
+        }
+        let parts = parts.min(events.len() / MIN_EVENTS_PER_SPLIT);
+        let mut groups: Vec<Vec<&CallEventRecord>> = vec![Vec::new(); parts];
+        for e in events {
+            // Version 7 ids end in random bits: the calls spread evenly.
+            let part = (e.call_id.0.as_u128() % parts as u128) as usize;
+            groups[part].push(e);
+        }
+        let outcomes = futures_util::future::join_all(
+            groups
+                .iter()
+                .filter(|g| !g.is_empty())
+                .map(|g| self.append_event_refs(g)),
+        )
+        .await;
+        let mut total = AppendOutcome::default();
+        for outcome in outcomes {
+            let outcome = outcome?;
+            total.inserted += outcome.inserted;
+            total.duplicates += outcome.duplicates;
+        }
+        Ok(total)
+    }
+
+    /// [`Store::append_events`] on borrowed records.
+    async fn append_event_refs(&self, events: &[&CallEventRecord]) -> Result<AppendOutcome> {
         if events.is_empty() {
             return Ok(AppendOutcome::default());
         }
         // The same event twice in one batch counts once.
         let mut seen = HashSet::with_capacity(events.len());
-        let unique: Vec<&CallEventRecord> = events.iter().filter(|e| seen.insert(e.id)).collect();
+        let unique: Vec<&CallEventRecord> = events
+            .iter()
+            .copied()
+            .filter(|e| seen.insert(e.id))
+            .collect();
         let mut payloads = Vec::with_capacity(unique.len());
         for e in &unique {
             payloads.push(serde_json::to_string(&e.event).map_err(|err| {
@@ -429,31 +741,9 @@ impl Store {
                 }
             })?);
         }
-        let rows = self.statement_rows();
         with_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
-            let mut inserted_ids: HashSet<String> = HashSet::with_capacity(unique.len());
-            let payload_chunks = statement_chunks(&payloads, rows);
-            for (chunk, chunk_payloads) in statement_chunks(&unique, rows)
-                .into_iter()
-                .zip(payload_chunks)
-            {
-                let sql = format!(
-                    "INSERT INTO call_events (event_id, call_id, at_ms, kind, payload) VALUES {} \
-                     ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
-                    values_placeholders(chunk.len(), 5)
-                );
-                let mut q = sqlx::query_scalar::<_, String>(&sql);
-                for (e, payload) in chunk.iter().zip(chunk_payloads) {
-                    q = q
-                        .bind(e.id.to_string())
-                        .bind(e.call_id.to_string())
-                        .bind(e.at.as_millis())
-                        .bind(e.event.kind())
-                        .bind(payload.as_str());
-                }
-                inserted_ids.extend(q.fetch_all(&mut *tx).await?);
-            }
+            let inserted_ids = tx.insert_new_events(&unique, &payloads).await?;
             // Group the new events by call, keeping their order.
             let mut by_call: HashMap<CallId, Vec<&CallEventRecord>> = HashMap::new();
             for e in &unique {
@@ -462,21 +752,7 @@ impl Store {
                 }
             }
             let call_ids: Vec<CallId> = by_call.keys().copied().collect();
-            let mut records: HashMap<String, CallRecord> = HashMap::with_capacity(call_ids.len());
-            for chunk in statement_chunks(&call_ids, rows) {
-                let sql = format!(
-                    "SELECT {} FROM calls WHERE call_id IN ({})",
-                    CALL_COLUMNS.join(", "),
-                    list_placeholders(1, chunk.len())
-                );
-                let mut q = sqlx::query_as::<_, CallRecord>(&sql);
-                for id in chunk {
-                    q = q.bind(id.to_string());
-                }
-                for r in q.fetch_all(&mut *tx).await? {
-                    records.insert(r.call_id.clone(), r);
-                }
-            }
+            let mut records = tx.load_calls(&call_ids).await?;
             let mut updated = Vec::with_capacity(by_call.len());
             let mut changes = Vec::with_capacity(by_call.len());
             for (call_id, mut evs) in by_call {
@@ -497,14 +773,7 @@ impl Store {
                 });
                 updated.push(record);
             }
-            for chunk in statement_chunks(&updated, rows) {
-                let sql = upsert_calls_sql(chunk.len());
-                let mut q = sqlx::query(&sql);
-                for r in chunk {
-                    q = bind_call_record!(q, r);
-                }
-                q.execute(&mut *tx).await?;
-            }
+            tx.upsert_calls(&updated).await?;
             // Queue segments and statistics slots, in the same transaction.
             tx.derive_statistics(&changes).await?;
             // The callers' consents onto the citizens' records, likewise.

@@ -3,7 +3,9 @@
 //!
 //! [`EventWriterHandle::submit`] puts an event on a bounded channel and
 //! returns at once. One task drains the channel in batches (everything
-//! waiting, up to `max_batch`) and writes each batch in one transaction.
+//! waiting, up to `max_batch`) and writes each batch in one transaction
+//! (on PostgreSQL, `transactions_per_batch` at once, the calls split
+//! between them).
 //! When the database fails, the batch is appended to a local spool file
 //! (JSON lines, fsync'd per batch) and from then on new batches go to the
 //! spool too, so order is kept; every `retry_interval` the spool is replayed
@@ -46,8 +48,14 @@ pub const SPOOL_FILE_NAME: &str = "call-events.spool.jsonl";
 pub struct EventWriterOptions {
     /// Events held in memory before `submit` starts refusing (bounded memory).
     pub channel_capacity: usize,
-    /// Largest number of events written in one transaction.
+    /// Largest number of events written in one batch.
     pub max_batch: usize,
+    /// PostgreSQL: a batch is written as this many transactions at once,
+    /// its calls split between them (each call's events stay in one; see
+    /// [`Store::append_events_split`]). The database server then inserts
+    /// on as many cores; one transaction kept one busy and the others idle.
+    /// SQLite has one writer at a time and ignores it.
+    pub transactions_per_batch: usize,
     /// Events waiting in the channel above which batches go to the spool
     /// (a burst the database cannot absorb). Default: half the capacity.
     pub high_water: usize,
@@ -77,6 +85,7 @@ impl Default for EventWriterOptions {
         Self {
             channel_capacity: 65_536,
             max_batch: 2_000,
+            transactions_per_batch: 2,
             high_water: 32_768,
             retry_interval: Duration::from_secs(1),
             write_timeout: Duration::from_secs(2),
@@ -377,9 +386,10 @@ impl WriterTask {
 
     /// One batch into the database, bounded by `write_timeout`.
     async fn append(&self, events: &[CallEventRecord]) -> Result<crate::AppendOutcome> {
-        match tokio::time::timeout(self.options.write_timeout, self.store.append_events(events))
-            .await
-        {
+        let write = self
+            .store
+            .append_events_split(events, self.options.transactions_per_batch);
+        match tokio::time::timeout(self.options.write_timeout, write).await {
             Ok(result) => result,
             Err(_) => Err(StoreError::Unavailable {
                 detail: format!(

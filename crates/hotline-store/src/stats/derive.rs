@@ -25,7 +25,7 @@ use sha2::{Digest, Sha256};
 use crate::db::list_placeholders;
 use crate::db::values_placeholders;
 use crate::error::Result;
-use crate::events::CallRecord;
+use crate::events::{bind_columns, unnest_arrays, CallRecord};
 use crate::stats::aggregate::{
     bind_queue_slot, slot_of, AgentSlot, IvrSlot, QueueSlot, AGENT_SLOT_VALUES, IVR_SLOT_VALUES,
     QUEUE_SLOT_COLUMNS, QUEUE_SLOT_COLUMN_COUNT, SLOT_MS,
@@ -176,6 +176,29 @@ pub(crate) fn upsert_segments_sql(rows: usize) -> String {
     )
 }
 
+/// PostgreSQL's type of each column of `queue_segments`, in
+/// [`SEGMENT_COLUMNS`] order.
+const SEGMENT_COLUMN_TYPES: [&str; SEGMENT_COLUMN_COUNT] = [
+    "text", "bigint", "text", "bigint", "text", "bigint", "bigint", "bigint", "bigint", "text",
+    "bigint", "bigint", "bigint", "bigint", "bigint", "bigint", "text", "bigint",
+];
+
+/// The upsert of [`upsert_segments_sql`] taking every column as one array
+/// (PostgreSQL): one statement for any number of segments.
+fn upsert_segments_unnest_sql() -> String {
+    let updates = SEGMENT_COLUMNS
+        .split(", ")
+        .skip(2)
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "INSERT INTO queue_segments ({SEGMENT_COLUMNS}) SELECT * FROM {} \
+         ON CONFLICT (call_id, seq) DO UPDATE SET {updates}",
+        unnest_arrays(&SEGMENT_COLUMN_TYPES)
+    )
+}
+
 /// `INSERT ... ON CONFLICT DO UPDATE SET x = table.x + excluded.x` of
 /// `rows` differences into an additive slot table.
 pub(crate) fn add_slots_sql(table: &str, key: &str, values: &[&str], rows: usize) -> String {
@@ -262,6 +285,114 @@ impl LockSlots for sqlx::PgConnection {
     }
 }
 
+/// The queue segments' rows, per backend, as `events::CallLog` does for
+/// the calls: multi-row `VALUES` on SQLite, one array per column on
+/// PostgreSQL.
+pub(crate) trait SegmentLog {
+    /// The stored segments of `call_ids`, by call id.
+    async fn load_segments(
+        &mut self,
+        call_ids: &[&str],
+    ) -> Result<HashMap<String, Vec<QueueSegment>>>;
+
+    /// Writes `segments` (distinct (call, seq) keys) over what is stored.
+    async fn upsert_segments(&mut self, segments: &[QueueSegment]) -> Result<()>;
+}
+
+/// Groups segment rows by call.
+fn by_call(rows: Vec<SegmentRow>) -> Result<HashMap<String, Vec<QueueSegment>>> {
+    let mut stored: HashMap<String, Vec<QueueSegment>> = HashMap::new();
+    for row in rows {
+        let s = QueueSegment::try_from(row)?;
+        stored.entry(s.call_id.clone()).or_default().push(s);
+    }
+    Ok(stored)
+}
+
+impl SegmentLog for sqlx::SqliteConnection {
+    async fn load_segments(
+        &mut self,
+        call_ids: &[&str],
+    ) -> Result<HashMap<String, Vec<QueueSegment>>> {
+        let mut rows = Vec::new();
+        for chunk in chunks_of(call_ids, SQLITE_ROWS) {
+            let sql = format!(
+                "SELECT {SEGMENT_COLUMNS} FROM queue_segments WHERE call_id IN ({})",
+                list_placeholders(1, chunk.len())
+            );
+            let mut q = sqlx::query_as::<_, SegmentRow>(&sql);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            rows.extend(q.fetch_all(&mut *self).await?);
+        }
+        by_call(rows)
+    }
+
+    async fn upsert_segments(&mut self, segments: &[QueueSegment]) -> Result<()> {
+        for chunk in chunks_of(segments, SQLITE_ROWS) {
+            let sql = upsert_segments_sql(chunk.len());
+            let mut q = sqlx::query(&sql);
+            for s in chunk {
+                q = bind_segment!(q, s);
+            }
+            q.execute(&mut *self).await?;
+        }
+        Ok(())
+    }
+}
+
+impl SegmentLog for sqlx::PgConnection {
+    async fn load_segments(
+        &mut self,
+        call_ids: &[&str],
+    ) -> Result<HashMap<String, Vec<QueueSegment>>> {
+        if call_ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        // One index probe per call, whatever the planner knows of the
+        // table: see `CallLog::load_calls` on PostgreSQL.
+        let rows: Vec<SegmentRow> = sqlx::query_as(&format!(
+            "SELECT s.* FROM UNNEST($1::text[]) AS k(id), LATERAL \
+             (SELECT {SEGMENT_COLUMNS} FROM queue_segments WHERE call_id = k.id OFFSET 0) AS s"
+        ))
+        .bind(call_ids)
+        .fetch_all(&mut *self)
+        .await?;
+        by_call(rows)
+    }
+
+    async fn upsert_segments(&mut self, segments: &[QueueSegment]) -> Result<()> {
+        if segments.is_empty() {
+            return Ok(());
+        }
+        let outcomes: Vec<&str> = segments.iter().map(|s| s.outcome.as_str()).collect();
+        let sql = upsert_segments_unnest_sql();
+        // In SEGMENT_COLUMNS order.
+        let q = sqlx::query(&sql);
+        let q = bind_columns!(q, segments, call_id, seq, queue, entered_at_ms).bind(outcomes);
+        let q = bind_columns!(
+            q,
+            segments,
+            left_at_ms,
+            wait_ms,
+            offers,
+            ring_no_answers,
+            agent,
+            agent_answered_at_ms,
+            hold_started_at_ms,
+            hold_ms,
+            talk_ms,
+            wrap_ms,
+            wrapped_at_ms,
+            next_destination,
+            survey_score,
+        );
+        q.execute(&mut *self).await?;
+        Ok(())
+    }
+}
+
 /// The statistics half of an append, on one backend's transaction.
 pub(crate) trait DeriveStatistics {
     /// Updates segments and slots for the new events of `changes`.
@@ -283,30 +414,9 @@ macro_rules! impl_derive_statistics {
                 };
                 // 1. Segments.
                 let ids: Vec<&str> = changes.iter().map(|c| c.call_id.as_str()).collect();
-                let mut stored: HashMap<String, Vec<QueueSegment>> = HashMap::new();
-                for chunk in chunks_of(&ids, sizes) {
-                    let sql = format!(
-                        "SELECT {SEGMENT_COLUMNS} FROM queue_segments WHERE call_id IN ({})",
-                        list_placeholders(1, chunk.len())
-                    );
-                    let mut q = sqlx::query_as::<_, SegmentRow>(&sql);
-                    for id in chunk {
-                        q = q.bind(*id);
-                    }
-                    for row in q.fetch_all(&mut *conn).await? {
-                        let s = QueueSegment::try_from(row)?;
-                        stored.entry(s.call_id.clone()).or_default().push(s);
-                    }
-                }
+                let stored = conn.load_segments(&ids).await?;
                 let d = derive(changes, stored);
-                for chunk in chunks_of(&d.segments, sizes) {
-                    let sql = upsert_segments_sql(chunk.len());
-                    let mut q = sqlx::query(&sql);
-                    for s in chunk {
-                        q = bind_segment!(q, s);
-                    }
-                    q.execute(&mut *conn).await?;
-                }
+                conn.upsert_segments(&d.segments).await?;
                 // 2. Queue slots, recomputed.
                 let mut locks: Vec<i64> = d
                     .queue_slots
