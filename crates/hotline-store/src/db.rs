@@ -425,6 +425,16 @@ fn sqlite_open_error(path: &std::path::Path, e: &sqlx::Error) -> StoreError {
     }
 }
 
+/// `c = excluded.c, ...` for `columns`: an upsert's update of every column
+/// it does not conflict on.
+pub(crate) fn set_from_excluded<'a>(columns: impl IntoIterator<Item = &'a str>) -> String {
+    columns
+        .into_iter()
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Builds `($1,$2,..),($k,..)` for a multi-row insert of `rows` rows
 /// (the event writer does it for every batch: no allocation per number).
 pub(crate) fn values_placeholders(rows: usize, columns: usize) -> String {

@@ -202,11 +202,7 @@ pub(crate) use bind_call_record;
 /// `INSERT INTO calls (...) VALUES ... ON CONFLICT (call_id) DO UPDATE SET
 /// every column = excluded.column` for `rows` rows.
 pub(crate) fn upsert_calls_sql(rows: usize) -> String {
-    let updates = CALL_COLUMNS[1..]
-        .iter()
-        .map(|c| format!("{c} = excluded.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let updates = crate::db::set_from_excluded(CALL_COLUMNS[1..].iter().copied());
     format!(
         "INSERT INTO calls ({}) VALUES {} ON CONFLICT (call_id) DO UPDATE SET {updates}",
         CALL_COLUMNS.join(", "),
@@ -271,11 +267,7 @@ pub(crate) fn unnest_arrays(types: &[&str]) -> String {
 /// The upsert of [`upsert_calls_sql`] taking every column as one array
 /// (PostgreSQL): one statement for any number of calls.
 fn upsert_calls_unnest_sql() -> String {
-    let updates = CALL_COLUMNS[1..]
-        .iter()
-        .map(|c| format!("{c} = excluded.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let updates = crate::db::set_from_excluded(CALL_COLUMNS[1..].iter().copied());
     format!(
         "INSERT INTO calls ({}) SELECT * FROM {} ON CONFLICT (call_id) DO UPDATE SET {updates}",
         CALL_COLUMNS.join(", "),

@@ -9,12 +9,10 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use hotline_store::{Store, StoreOptions};
-use support::centre::{drop_schema, in_schema};
+use support::centre::{drop_schema, in_schema, test_schema};
 use support::console::ConsoleClient;
 use support::{agent1_on_a_break, sipp_available, Hotline};
 
-const KEY: &[u8] = b"test-national-id-key-0123456789";
 const TEST: &str = "a_wallboard_shows_the_whole_centre";
 
 fn demo_node(name: &str, url: &str) -> Hotline {
@@ -59,15 +57,7 @@ fn a_wallboard_on_one_node_shows_an_agent_on_another() {
     let Some(url) = support::pg_url(TEST) else {
         return;
     };
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let schema = format!("centre_{}_{}", std::process::id(), rand::random::<u32>());
-    let store = runtime.block_on(async {
-        let mut options = StoreOptions::new(KEY);
-        options.postgres_schema = Some(schema.clone());
-        Store::connect_with(&url, options)
-            .await
-            .expect("PostgreSQL for the test")
-    });
+    let (runtime, store, schema) = test_schema(&url, "centre");
     let node_url = in_schema(&url, &schema);
     let n1 = demo_node("n1", &node_url);
     let n2 = demo_node("n2", &node_url);

@@ -17,15 +17,14 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use hotline_store::{CallbackKind, NewCallback, Store, StoreOptions};
+use hotline_store::{CallbackKind, NewCallback};
 use hotline_types::{QueueId, Timestamp};
 use support::centre::{
-    citizens_through, drop_schema, in_schema, kamailio_available, node, started_calls, wait_until,
-    Kamailio,
+    citizens_through, drop_schema, in_schema, kamailio_available, node, started_calls, test_schema,
+    wait_until, Kamailio,
 };
 use support::{sipp_available, sipp_with_files};
 
-const KEY: &[u8] = b"test-national-id-key-0123456789";
 const TEST: &str = "nodes_behind_kamailio";
 
 #[test]
@@ -36,15 +35,7 @@ fn calls_spread_over_three_nodes_and_a_dead_node_is_taken_over() {
     let Some(url) = support::pg_url(TEST) else {
         return;
     };
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let schema = format!("nodes_{}_{}", std::process::id(), rand::random::<u32>());
-    let store = runtime.block_on(async {
-        let mut options = StoreOptions::new(KEY);
-        options.postgres_schema = Some(schema.clone());
-        Store::connect_with(&url, options)
-            .await
-            .expect("PostgreSQL for the test")
-    });
+    let (runtime, store, schema) = test_schema(&url, "nodes");
     let node_url = in_schema(&url, &schema);
     let n1 = node("n1", &node_url);
     let mut n2 = Some(node("n2", &node_url));

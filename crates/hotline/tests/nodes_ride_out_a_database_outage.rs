@@ -10,14 +10,12 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use hotline_store::{Store, StoreOptions};
 use support::centre::{
     citizens_calling_through, drop_schema, in_schema, kamailio_available, node, started_calls,
-    via_port, wait_until, DbRelay, Kamailio,
+    test_schema, via_port, wait_until, DbRelay, Kamailio,
 };
 use support::sipp_available;
 
-const KEY: &[u8] = b"test-national-id-key-0123456789";
 const TEST: &str = "nodes_ride_out_a_database_outage";
 
 #[test]
@@ -28,15 +26,7 @@ fn calls_are_answered_and_recorded_through_a_database_outage() {
     let Some(url) = support::pg_url(TEST) else {
         return;
     };
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let schema = format!("outage_{}_{}", std::process::id(), rand::random::<u32>());
-    let store = runtime.block_on(async {
-        let mut options = StoreOptions::new(KEY);
-        options.postgres_schema = Some(schema.clone());
-        Store::connect_with(&url, options)
-            .await
-            .expect("PostgreSQL for the test")
-    });
+    let (runtime, store, schema) = test_schema(&url, "outage");
     let (_, upstream) = via_port(&url, 0);
     let relay = DbRelay::start(upstream);
     let (relayed, _) = via_port(&url, relay.port);

@@ -6,68 +6,14 @@
 
 mod support;
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 use hotline_store::{Store, StoreOptions};
 use hotline_types::CallId;
+use support::centre::{in_schema, via_port, DbRelay};
 use support::{free_port, sipp, sipp_available, Hotline};
 
 const KEY: &[u8] = b"test-national-id-key-0123456789";
-
-/// `url` with its host and port replaced by 127.0.0.1:`port` and the
-/// search path set to `schema`; and the server's address it named.
-fn through_port(url: &str, port: u16, schema: &str) -> (String, SocketAddr) {
-    let (base, query) = url.split_once('?').unwrap_or((url, ""));
-    let (head, rest) = base.rsplit_once('@').expect("user@host in the URL");
-    let (hostport, path) = rest.split_once('/').expect("a database in the URL");
-    let hostport = hostport.replace("localhost", "127.0.0.1");
-    let upstream = if hostport.contains(':') {
-        hostport
-    } else {
-        format!("{hostport}:5432")
-    };
-    let mut params: Vec<String> = query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(str::to_owned)
-        .collect();
-    params.push(format!("options=-c%20search_path%3D{schema}"));
-    (
-        format!("{head}@127.0.0.1:{port}/{path}?{}", params.join("&")),
-        upstream
-            .parse()
-            .expect("a literal address in HOTLINE_TEST_PG_URL"),
-    )
-}
-
-/// Opens `port` and relays every connection to `upstream` (the database
-/// "comes back").
-fn open_relay(port: u16, upstream: SocketAddr) {
-    let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind the relay");
-    std::thread::spawn(move || {
-        for client in listener.incoming().flatten() {
-            let Ok(server) = TcpStream::connect(upstream) else {
-                continue;
-            };
-            for (mut from, mut to) in [
-                (client.try_clone().unwrap(), server.try_clone().unwrap()),
-                (server, client),
-            ] {
-                std::thread::spawn(move || {
-                    let mut buf = [0u8; 16 * 1024];
-                    while let Ok(n) = from.read(&mut buf) {
-                        if n == 0 || to.write_all(&buf[..n]).is_err() {
-                            break;
-                        }
-                    }
-                    let _ = to.shutdown(std::net::Shutdown::Both);
-                });
-            }
-        }
-    });
-}
 
 #[test]
 fn the_hotline_answers_while_postgresql_is_down_and_stores_the_calls_when_it_is_back() {
@@ -94,7 +40,8 @@ fn the_hotline_answers_while_postgresql_is_down_and_stores_the_calls_when_it_is_
     });
 
     let port = free_port();
-    let (down_url, upstream) = through_port(&url, port, &schema);
+    let (via_relay, upstream) = via_port(&url, port);
+    let down_url = in_schema(&via_relay, &schema);
     let hotline = Hotline::start(&[("HOTLINE_DATABASE_URL", down_url.as_str())]);
     assert!(
         hotline
@@ -119,7 +66,7 @@ fn the_hotline_answers_while_postgresql_is_down_and_stores_the_calls_when_it_is_
         .collect();
 
     // The database comes back.
-    open_relay(port, upstream);
+    let _relay = DbRelay::open(port, upstream);
     assert!(
         hotline.wait_for_log("the store answers", Duration::from_secs(20)),
         "{}",

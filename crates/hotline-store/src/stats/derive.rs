@@ -163,12 +163,7 @@ pub(crate) fn derive(
 
 /// `INSERT ... ON CONFLICT (call_id, seq) DO UPDATE` of `rows` segments.
 pub(crate) fn upsert_segments_sql(rows: usize) -> String {
-    let updates = SEGMENT_COLUMNS
-        .split(", ")
-        .skip(2)
-        .map(|c| format!("{c} = excluded.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let updates = crate::db::set_from_excluded(SEGMENT_COLUMNS.split(", ").skip(2));
     format!(
         "INSERT INTO queue_segments ({SEGMENT_COLUMNS}) VALUES {} \
          ON CONFLICT (call_id, seq) DO UPDATE SET {updates}",
@@ -186,12 +181,7 @@ const SEGMENT_COLUMN_TYPES: [&str; SEGMENT_COLUMN_COUNT] = [
 /// The upsert of [`upsert_segments_sql`] taking every column as one array
 /// (PostgreSQL): one statement for any number of segments.
 fn upsert_segments_unnest_sql() -> String {
-    let updates = SEGMENT_COLUMNS
-        .split(", ")
-        .skip(2)
-        .map(|c| format!("{c} = excluded.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let updates = crate::db::set_from_excluded(SEGMENT_COLUMNS.split(", ").skip(2));
     format!(
         "INSERT INTO queue_segments ({SEGMENT_COLUMNS}) SELECT * FROM {} \
          ON CONFLICT (call_id, seq) DO UPDATE SET {updates}",
@@ -226,12 +216,7 @@ pub(crate) fn insert_slots_sql(table: &str, key: &str, values: &[&str], rows: us
 
 /// `INSERT ... ON CONFLICT DO UPDATE` replacing `rows` queue slot rows.
 pub(crate) fn upsert_queue_slots_sql(rows: usize) -> String {
-    let updates = QUEUE_SLOT_COLUMNS
-        .split(", ")
-        .skip(2)
-        .map(|c| format!("{c} = excluded.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let updates = crate::db::set_from_excluded(QUEUE_SLOT_COLUMNS.split(", ").skip(2));
     format!(
         "INSERT INTO queue_stats_15min ({QUEUE_SLOT_COLUMNS}) VALUES {} \
          ON CONFLICT (slot_ms, queue) DO UPDATE SET {updates}",

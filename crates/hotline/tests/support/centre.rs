@@ -207,9 +207,14 @@ pub struct DbRelay {
 
 impl DbRelay {
     pub fn start(upstream: std::net::SocketAddr) -> Self {
+        Self::open(0, upstream)
+    }
+
+    /// A relay on `port` (0: any free one).
+    pub fn open(port: u16, upstream: std::net::SocketAddr) -> Self {
         use std::io::{Read, Write};
         use std::sync::atomic::Ordering;
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the relay");
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port)).expect("bind the relay");
         let port = listener.local_addr().unwrap().port();
         let up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
         let open = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -260,4 +265,23 @@ impl DbRelay {
     pub fn restore(&self) {
         self.up.store(true, std::sync::atomic::Ordering::SeqCst);
     }
+}
+
+/// A fresh PostgreSQL schema `<prefix>_<pid>_<random>` at `url`, migrated,
+/// with a runtime and a store on it for the test's own reads.
+pub fn test_schema(
+    url: &str,
+    prefix: &str,
+) -> (tokio::runtime::Runtime, hotline_store::Store, String) {
+    const KEY: &[u8] = b"test-national-id-key-0123456789";
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let schema = format!("{prefix}_{}_{}", std::process::id(), rand::random::<u32>());
+    let store = runtime.block_on(async {
+        let mut options = hotline_store::StoreOptions::new(KEY);
+        options.postgres_schema = Some(schema.clone());
+        hotline_store::Store::connect_with(url, options)
+            .await
+            .expect("PostgreSQL for the test")
+    });
+    (runtime, store, schema)
 }
