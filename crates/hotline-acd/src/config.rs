@@ -167,7 +167,7 @@ impl Strategy {
 }
 
 /// Where a call goes when a queue rule moves it on.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Overflow {
     /// Another queue: handled inside the ACD (the call is queued there).
     Queue(QueueId),

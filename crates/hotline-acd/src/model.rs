@@ -5,12 +5,12 @@
 use std::time::Duration;
 
 use hotline_types::{AgentId, CallEvent, CallId, QueueId};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::Overflow;
 
 /// What an agent brings to a login.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgentProfile {
     /// The queues the agent serves.
     pub queues: Vec<QueueId>,
@@ -19,7 +19,7 @@ pub struct AgentProfile {
 }
 
 /// The IVR's request to queue a call.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnqueueRequest {
     pub queue: QueueId,
     /// Higher is served first.
@@ -29,7 +29,7 @@ pub struct EnqueueRequest {
 }
 
 /// Where an agent is, as the console and wallboard show it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum AgentState {
     LoggedOut,
@@ -156,7 +156,7 @@ pub enum Consultee {
 }
 
 /// How a consultation ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ConsultOutcome {
     /// The citizen was put through to the consulted party.
     Completed,
@@ -188,7 +188,7 @@ impl ConsultOutcome {
 }
 
 /// Why an offer was withdrawn.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum CancelReason {
     /// The phone rang for the queue's `ring_timeout`.
     RingTimeout,

@@ -40,7 +40,7 @@ use crate::call::{ConsultParty, Order, ToAcd, WaitingCall};
 const DEFAULT_WRAP_UP: Duration = Duration::from_secs(30);
 
 /// What call tasks (and the driver's lookups) tell the desk.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum Input {
     /// The IVR queued the call; its task takes the desk's orders.
     Enqueue {
@@ -159,7 +159,7 @@ pub enum Output {
 }
 
 /// What an agent's console is told.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Notice {
     /// The agent is now talking with the citizen of this call.
     Answered { call: CallId },

@@ -114,7 +114,7 @@ impl Default for ConsoleConfig {
 }
 
 /// Whom an agent asks to consult.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ConsultRequest {
     /// A colleague, who must be available.
     Agent(AgentId),
@@ -164,7 +164,7 @@ pub struct QueueInfo {
 /// and `ui/texts.js` holds a `refused_<code>` text in zh and en with the
 /// fields as `{placeholders}`. The English `Display` is the fallback and
 /// what the logs say.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[serde(tag = "code", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Refused {
@@ -401,7 +401,7 @@ pub enum SoftphoneEvent {
 }
 
 /// What a supervisor does to a callback.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CallbackChange {
     Cancel,
     /// Higher is placed sooner.
@@ -409,7 +409,7 @@ pub enum CallbackChange {
 }
 
 /// The state an agent asks for with the state buttons.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RequestedState {
     Available,
     Break { reason: String },
@@ -417,7 +417,7 @@ pub enum RequestedState {
 }
 
 /// An agent's state as the console shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct AgentStatus {
     /// `logged_out`, `available`, `offered`, `on_call`, `wrap_up` or `break`.
     #[schemars(extend("enum" = ["logged_out", "available", "offered", "on_call", "wrap_up", "break"]))]
@@ -443,7 +443,7 @@ impl AgentStatus {
 }
 
 /// A call being offered to an agent, as the ACD decided it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Offer {
     pub agent: AgentId,
     pub call: CallId,

@@ -17,7 +17,7 @@ use md5::Md5;
 use sha2::{Digest, Sha256};
 
 /// A digest algorithm the registrar offers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Algorithm {
     Md5,
     Sha256,
@@ -125,8 +125,10 @@ impl Default for RegistrarConfig {
     }
 }
 
-/// Where a registered phone can be reached.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where a registered phone can be reached. Serialized (for other nodes
+/// of a centre) with its expiry as the milliseconds left, since an
+/// `Instant` means nothing in another process.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Binding {
     pub user: String,
     /// The Contact URI the phone registered.
@@ -134,11 +136,29 @@ pub struct Binding {
     /// The address its REGISTER came from (where we send to, NAT-safe).
     pub source: SocketAddr,
     pub transport: crate::Transport,
+    #[serde(with = "expires_in_ms", rename = "expires_in_ms")]
     pub expires_at: Instant,
     /// The digest algorithm the phone authenticated with. A phone that
     /// used SHA-256 once is offered SHA-256 first from then on (many phones
     /// answer only the first challenge, so MD5 may have to lead for others).
     pub digest: Option<Algorithm>,
+}
+
+/// An `Instant` on the wire: the milliseconds from now (0 once past).
+mod expires_in_ms {
+    use std::time::{Duration, Instant};
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(at: &Instant, s: S) -> Result<S::Ok, S::Error> {
+        let left = at.saturating_duration_since(Instant::now());
+        s.serialize_u64(u64::try_from(left.as_millis()).unwrap_or(u64::MAX))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Instant, D::Error> {
+        let ms = u64::deserialize(d)?;
+        Ok(Instant::now() + Duration::from_millis(ms.min(86_400_000)))
+    }
 }
 
 /// The parameters of an `Authorization: Digest ...` header.

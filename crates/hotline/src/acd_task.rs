@@ -33,11 +33,12 @@ use tracing::{debug, info, warn};
 use crate::call::CallInput;
 use crate::callback::CallbackJob;
 use crate::callback_list::CallbackList;
+use crate::centre::{self, Answer, Ask, Bus, CallOrder, Known, Wire};
 use crate::config::{QueueConfig, QueueStrategy};
 use crate::events::EventSink;
 use crate::refusal;
 
-use hotline_call::call::{Order, Refusal};
+use hotline_call::call::Order;
 use hotline_media::MonitorMode;
 
 /// Inputs of the ACD task.
@@ -52,13 +53,42 @@ pub enum AcdInput {
     /// A console login whose phone binding was found.
     LoginChecked {
         agent: AgentId,
-        user: User,
+        profile: AgentProfile,
         reply: oneshot::Sender<Result<AgentStatus, Refused>>,
     },
     /// A request from the agent console.
     Console(AgentRequest),
     /// A reload: the queues from now on (callers and agents stay).
     Configure(Vec<QueueConfig>),
+    /// A centre of several nodes: a message from another node.
+    Bus(Box<Wire>),
+    /// Messages from other nodes may have been missed.
+    BusLost,
+    /// This node took (`true`) or lost the centre's ACD lock.
+    Lead(bool),
+}
+
+/// Where a call's orders go: its task on this node, or the node that
+/// carries it (a centre's leader only).
+#[derive(Debug, Clone)]
+enum Route {
+    Local(mpsc::UnboundedSender<CallInput>),
+    Node(String),
+}
+
+/// This node's part in a centre of several nodes (`crate::centre`).
+struct CentreRole {
+    bus: Bus,
+    /// This node runs the centre's desk.
+    leading: bool,
+    /// The node that does, when known (this one while leading).
+    leader: Option<String>,
+    /// When the leader was last heard.
+    heard: Instant,
+    /// Leader: the node holding each agent's console, when not this one.
+    consoles: HashMap<AgentId, String>,
+    /// This node's calls waiting and consoles, for a new leader.
+    known: Known,
 }
 
 impl From<desk::Input> for AcdInput {
@@ -87,12 +117,12 @@ pub enum AcdOrder {
         supervisor: String,
         binding: Binding,
         mode: MonitorMode,
-        reply: oneshot::Sender<Result<(), Refusal>>,
+        reply: oneshot::Sender<Result<(), Refused>>,
     },
     /// The supervisor leaves the conversation.
     EndMonitor {
         supervisor: String,
-        reply: oneshot::Sender<Result<(), Refusal>>,
+        reply: oneshot::Sender<Result<(), Refused>>,
     },
 }
 
@@ -216,7 +246,7 @@ struct AcdTask {
     events: EventSink,
     inputs: mpsc::UnboundedSender<AcdInput>,
     /// Where each call's orders go: the task serving it, if any.
-    routes: HashMap<CallId, mpsc::UnboundedSender<CallInput>>,
+    routes: HashMap<CallId, Route>,
     /// Where callbacks are launched; None when no outbound trunk is configured.
     callbacks: Option<mpsc::UnboundedSender<CallbackJob>>,
     /// Agent state changes on their way to the store (occupancy statistics).
@@ -224,6 +254,8 @@ struct AcdTask {
     /// Supervisors' changes to the callback list go there.
     callback_list: CallbackList,
     queues: Vec<QueueConfig>,
+    /// In a centre of several nodes: this node's part.
+    centre: Option<CentreRole>,
 }
 
 /// Writes agent state changes to the store in order, in batches; while the
@@ -268,7 +300,9 @@ pub struct Callbacks {
     pub list: CallbackList,
 }
 
-/// Starts the ACD task.
+/// Starts the ACD task; with `centre` (this node's bus in a centre of
+/// several nodes) it leads the centre's ACD or follows the node that does.
+#[allow(clippy::too_many_arguments)]
 pub fn start(
     queues: &[QueueConfig],
     phones: Phones,
@@ -277,11 +311,16 @@ pub fn start(
     mut console_requests: mpsc::UnboundedReceiver<AgentRequest>,
     callbacks: Callbacks,
     store: Store,
+    centre: Option<Bus>,
 ) -> AcdHandle {
     let (agent_log, agent_states) = mpsc::unbounded_channel();
-    tokio::spawn(write_agent_states(store, agent_states));
+    tokio::spawn(write_agent_states(store.clone(), agent_states));
     let (tx, mut rx) = mpsc::unbounded_channel();
     let handle = AcdHandle { inputs: tx.clone() };
+    if let Some(bus) = &centre {
+        bus.listen(handle.clone());
+        centre::spawn_leadership(store, bus.clone(), handle.clone());
+    }
     let forward = tx.clone();
     tokio::spawn(async move {
         while let Some(request) = console_requests.recv().await {
@@ -301,6 +340,14 @@ pub fn start(
         callback_list: callbacks.list,
         agent_log,
         queues: queues.to_vec(),
+        centre: centre.map(|bus| CentreRole {
+            bus,
+            leading: false,
+            leader: None,
+            heard: Instant::now(),
+            consoles: HashMap::new(),
+            known: Known::default(),
+        }),
     };
     tokio::spawn(async move {
         let mut gauges = tokio::time::interval(Duration::from_secs(1));
@@ -319,7 +366,10 @@ pub fn start(
                     None => return,
                 },
                 _ = timer => task.desk.handle_timeout(Instant::now(), wall()),
-                _ = gauges.tick() => task.publish_gauges(),
+                _ = gauges.tick() => {
+                    task.check_leader();
+                    task.publish_gauges();
+                }
             }
             task.carry_out();
         }
@@ -404,22 +454,355 @@ impl AcdTask {
             AcdInput::Desk { input, route } => {
                 if let Some(route) = route {
                     if let desk::Input::Enqueue { call, .. } = &input {
-                        self.routes.insert(*call, route);
+                        self.routes.insert(*call, Route::Local(route));
                     }
                 }
-                self.desk.handle(now, wall(), input);
+                match &mut self.centre {
+                    None => self.desk.handle(now, wall(), input),
+                    Some(c) => {
+                        c.known.told(&input);
+                        if c.leading {
+                            self.desk.handle(now, wall(), input);
+                        } else if let Some(leader) = &c.leader {
+                            let from = c.bus.node.clone();
+                            c.bus.send(leader, &Wire::Desk { from, input });
+                        } else {
+                            // A new leader hears of the waiting callers when
+                            // it announces itself; the rest died with the old.
+                            debug!(?input, "no leader of the centre's ACD for now");
+                        }
+                    }
+                }
             }
-            AcdInput::LoginChecked { agent, user, reply } => {
-                let profile = agent_profile(&user, &self.queues);
+            AcdInput::LoginChecked {
+                agent,
+                profile,
+                reply,
+            } => {
                 let result = self.desk.login(now, wall(), agent.clone(), profile);
                 let _ = reply.send(self.status_after(&agent, result));
             }
-            AcdInput::Console(request) => self.console_request(now, request),
+            AcdInput::Console(request) => match self.centre.as_mut() {
+                Some(c) if !c.leading => self.ask_leader(request),
+                Some(c) => {
+                    if let AgentRequest::Login { agent, user, .. } = &request {
+                        c.known
+                            .logging_in(agent, &agent_profile(user, &self.queues));
+                    }
+                    if let Some(agent) = request_agent(&request) {
+                        c.consoles.remove(agent);
+                    }
+                    self.console_request(now, request);
+                }
+                None => self.console_request(now, request),
+            },
             AcdInput::Configure(queues) => {
                 self.desk.configure(now, wall(), acd_config(&queues));
                 self.queues = queues;
             }
+            AcdInput::Bus(message) => self.bus_message(now, *message),
+            AcdInput::BusLost => {
+                if let Some(c) = self.centre.as_mut() {
+                    if !c.leading {
+                        // The next announcement replays this node's calls
+                        // and consoles to the leader.
+                        c.leader = None;
+                    }
+                }
+            }
+            AcdInput::Lead(leading) => self.lead(now, leading),
         }
+    }
+
+    /// A leader not heard for [`centre::LEADER_SILENT`] is gone: until the
+    /// next one announces itself, this node's callers wait here.
+    fn check_leader(&mut self) {
+        if let Some(c) = self.centre.as_mut() {
+            if !c.leading && c.leader.is_some() && c.heard.elapsed() > centre::LEADER_SILENT {
+                warn!(leader = ?c.leader, "the leader of the centre's ACD went silent");
+                c.leader = None;
+            }
+        }
+    }
+
+    /// A follower's console request: sent to the leader, answered when it
+    /// answers (or refused after [`centre::ANSWER_WITHIN`]).
+    fn ask_leader(&mut self, request: AgentRequest) {
+        let queues = &self.queues;
+        let split = centre::split(request, |user| agent_profile(user, queues));
+        let (ask, reply) = match split {
+            Ok(split) => split,
+            Err(local) => return self.console_request(Instant::now(), *local),
+        };
+        let Some(c) = self.centre.as_mut() else {
+            return;
+        };
+        if let Ask::Login { agent, profile } = &ask {
+            c.known.logging_in(agent, profile);
+        }
+        let Some(leader) = c.leader.clone() else {
+            reply.refuse(Refused::Other {
+                message: "the centre's ACD is changing nodes: try again in a few seconds".into(),
+            });
+            return;
+        };
+        let (id, answer) = c.bus.expect();
+        let from = c.bus.node.clone();
+        c.bus.send(&leader, &Wire::Ask { from, id, ask });
+        tokio::spawn(async move {
+            match answer.await {
+                Ok(answer) => reply.answer(answer),
+                Err(_) => reply.refuse(Refused::Other {
+                    message: "the centre's ACD did not answer in time: try again".into(),
+                }),
+            }
+        });
+    }
+
+    /// This node took the centre's lock (a fresh desk, fed with what this
+    /// node knows; the others replay theirs when they hear it), or lost it.
+    fn lead(&mut self, now: Instant, leading: bool) {
+        let Some(c) = self.centre.as_mut() else {
+            return;
+        };
+        c.leading = leading;
+        c.leader = leading.then(|| c.bus.node.clone());
+        c.consoles.clear();
+        let (agents, waiting) = c.known.replay();
+        self.desk = Desk::new(acd_config(&self.queues), self.callbacks.is_some());
+        self.routes
+            .retain(|_, route| matches!(route, Route::Local(_)));
+        if !leading {
+            return;
+        }
+        for r in agents {
+            self.rejoin(now, r.agent, r.profile, r.on_break);
+        }
+        for input in waiting {
+            self.desk.handle(now, wall(), input);
+        }
+    }
+
+    /// An agent logged in before the leader changed: logged in again
+    /// without the phone check, on the break they were on.
+    fn rejoin(
+        &mut self,
+        now: Instant,
+        agent: AgentId,
+        profile: AgentProfile,
+        on_break: Option<String>,
+    ) {
+        if let Err(e) = self.desk.login(now, wall(), agent.clone(), profile) {
+            warn!(%agent, error = %e, "an agent could not be logged in again after the leader changed");
+            return;
+        }
+        if let Some(reason) = on_break {
+            let _ = self
+                .desk
+                .set_state(now, wall(), &agent, Wanted::Break { reason });
+        }
+        info!(%agent, "agent logged in again after the centre's ACD moved");
+    }
+
+    /// A message from another node.
+    fn bus_message(&mut self, now: Instant, message: Wire) {
+        let Some(c) = self.centre.as_mut() else {
+            return;
+        };
+        match message {
+            Wire::Leader { node } => {
+                if node == c.bus.node {
+                    return;
+                }
+                c.heard = Instant::now();
+                if c.leading {
+                    warn!(other = %node, "another node says it leads the centre's ACD");
+                } else if c.leader.as_deref() != Some(node.as_str()) {
+                    info!(leader = %node, "the centre's ACD is led by another node");
+                    c.leader = Some(node.clone());
+                    self.replay_to(&node);
+                }
+            }
+            Wire::Desk { from, input } => {
+                if !c.leading {
+                    return debug!(%from, "not the leader: a call's request dropped");
+                }
+                if let desk::Input::Enqueue { call, .. }
+                | desk::Input::EnqueueCallback { call, .. } = &input
+                {
+                    self.routes.insert(*call, Route::Node(from));
+                }
+                self.desk.handle(now, wall(), input);
+            }
+            Wire::Ask { from, id, ask } => {
+                if !c.leading {
+                    return debug!(%from, "not the leader: a console request dropped");
+                }
+                if let Some(agent) = ask.agent() {
+                    c.consoles.insert(agent.clone(), from.clone());
+                }
+                match ask {
+                    Ask::Login { agent, profile } => {
+                        let reply = centre::answer_to(&c.bus, from, id, Answer::Status);
+                        self.login(agent, profile, reply);
+                    }
+                    Ask::Rejoin {
+                        agent,
+                        profile,
+                        on_break,
+                    } => self.rejoin(now, agent, profile, on_break),
+                    ask => {
+                        if let Some(request) = centre::rebuild(&c.bus, from, id, ask) {
+                            self.console_request(now, request);
+                        }
+                    }
+                }
+            }
+            Wire::Answer { id, answer } => c.bus.resolve(id, answer),
+            Wire::Order { call, order } => self.order_from_leader(call, order),
+            Wire::Event(record) => self.events.submit(record),
+            Wire::StartCallback {
+                call,
+                number,
+                language,
+            } => self.start_callback(call, number, language),
+            Wire::Detach { call } => {
+                c.known.detached(call);
+                self.routes.remove(&call);
+            }
+            Wire::Notice { agent, notice } => self.notify_here(&agent, notice),
+            Wire::Offer { from, id, offer } => {
+                let console = self.console.clone();
+                let bus = c.bus.clone();
+                tokio::spawn(async move {
+                    let popped = console.offer(offer).await.unwrap_or(false);
+                    bus.send(
+                        &from,
+                        &Wire::Answer {
+                            id,
+                            answer: Answer::Popped(popped),
+                        },
+                    );
+                });
+            }
+        }
+    }
+
+    /// Tells a new leader this node's agents and waiting callers.
+    fn replay_to(&mut self, leader: &str) {
+        let Some(c) = self.centre.as_mut() else {
+            return;
+        };
+        let (agents, waiting) = c.known.replay();
+        let from = c.bus.node.clone();
+        for r in agents {
+            c.bus.send(
+                leader,
+                &Wire::Ask {
+                    from: from.clone(),
+                    id: 0,
+                    ask: Ask::Rejoin {
+                        agent: r.agent,
+                        profile: r.profile,
+                        on_break: r.on_break,
+                    },
+                },
+            );
+        }
+        for input in waiting {
+            c.bus.send(
+                leader,
+                &Wire::Desk {
+                    from: from.clone(),
+                    input,
+                },
+            );
+        }
+    }
+
+    /// The leader's order for a call on this node.
+    fn order_from_leader(&mut self, call: CallId, order: CallOrder) {
+        let Some(c) = self.centre.as_mut() else {
+            return;
+        };
+        let order = match order {
+            CallOrder::Order(order) => {
+                c.known.ordered(call, &order);
+                AcdOrder::Order(order)
+            }
+            CallOrder::Hold { on, from, id } => AcdOrder::Hold {
+                on,
+                reply: centre::answer_to(&c.bus, from, id, Answer::Done),
+            },
+            CallOrder::HangupAgent { from, id } => AcdOrder::HangupAgent {
+                reply: centre::answer_to(&c.bus, from, id, Answer::Done),
+            },
+            CallOrder::Monitor {
+                supervisor,
+                binding,
+                action,
+                from,
+                id,
+            } => {
+                let reply = centre::answer_to(&c.bus, from, id, Answer::Done);
+                match monitor_mode(action) {
+                    Some(mode) => AcdOrder::Monitor {
+                        supervisor,
+                        binding,
+                        mode,
+                        reply,
+                    },
+                    None => AcdOrder::EndMonitor { supervisor, reply },
+                }
+            }
+            CallOrder::EndMonitor {
+                supervisor,
+                from,
+                id,
+            } => AcdOrder::EndMonitor {
+                supervisor,
+                reply: centre::answer_to(&c.bus, from, id, Answer::Done),
+            },
+        };
+        match self.routes.get(&call) {
+            Some(Route::Local(task)) => {
+                let _ = task.send(CallInput::Acd(order));
+            }
+            _ => debug!(%call, "an order from the leader for a call no longer here"),
+        }
+    }
+
+    /// A console login: the phone must be registered (or the console page
+    /// be the agent's phone), since that is where calls will ring.
+    fn login(
+        &self,
+        agent: AgentId,
+        profile: AgentProfile,
+        reply: oneshot::Sender<Result<AgentStatus, Refused>>,
+    ) {
+        let phones = self.phones.clone();
+        let inputs = self.inputs.clone();
+        tokio::spawn(async move {
+            if matches!(phones.binding(agent.as_str()).await, Ok(Some(_))) {
+                let _ = inputs.send(AcdInput::LoginChecked {
+                    agent,
+                    profile,
+                    reply,
+                });
+            } else {
+                let _ = reply.send(Err(Refused::PhoneNotRegistered {
+                    sip_user: agent.to_string(),
+                }));
+            }
+        });
+    }
+
+    /// Tells an agent's console on this node.
+    fn notify_here(&mut self, agent: &AgentId, notice: Notice) {
+        if let Some(c) = self.centre.as_mut() {
+            c.known.noticed(agent, &notice);
+        }
+        self.console.push(agent, console_event(notice));
     }
 
     /// Carries out what the desk asked, in order.
@@ -432,31 +815,34 @@ impl AcdTask {
                     call,
                     number,
                     language,
-                } => self.start_callback(call, number, language),
-                desk::Output::Detach { call } => {
-                    self.routes.remove(&call);
-                }
-                desk::Output::Console { agent, notice } => {
-                    let event = match notice {
-                        Notice::Answered { call } => ConsoleEvent::Answered { call },
-                        Notice::Ended { call, by } => ConsoleEvent::Ended {
-                            call,
-                            by: format!("{by:?}").to_ascii_lowercase(),
-                        },
-                        Notice::ConsultEnded { call, outcome } => ConsoleEvent::ConsultEnded {
-                            call,
-                            outcome: outcome.name().to_string(),
-                        },
-                        Notice::WrapUp { call, until } => ConsoleEvent::WrapUp {
-                            call,
-                            until_ms: until.as_millis(),
-                        },
-                        Notice::State { state, since } => {
-                            ConsoleEvent::State(status_of(&state, since.as_millis()))
+                } => match self.routes.get(&call) {
+                    // The callback is placed from the node the caller rang.
+                    Some(Route::Node(node)) => {
+                        let node = node.clone();
+                        self.send_to(
+                            &node,
+                            &Wire::StartCallback {
+                                call,
+                                number,
+                                language,
+                            },
+                        );
+                    }
+                    _ => self.start_callback(call, number, language),
+                },
+                desk::Output::Detach { call } => match self.routes.remove(&call) {
+                    Some(Route::Node(node)) => self.send_to(&node, &Wire::Detach { call }),
+                    Some(Route::Local(_)) => {
+                        if let Some(c) = self.centre.as_mut() {
+                            c.known.detached(call);
                         }
-                    };
-                    self.console.push(&agent, event);
-                }
+                    }
+                    None => {}
+                },
+                desk::Output::Console { agent, notice } => match self.console_node(&agent) {
+                    Some(node) => self.send_to(&node, &Wire::Notice { agent, notice }),
+                    None => self.notify_here(&agent, notice),
+                },
                 desk::Output::AgentChanged { agent, state, at } => {
                     let status = status_of(&state, at.as_millis());
                     let _ = self.agent_log.send(AgentStateRecord {
@@ -470,15 +856,40 @@ impl AcdTask {
                 desk::Output::Event(record) => {
                     metrics::counter!("hotline_acd_decisions_total", "kind" => record.event.kind())
                         .increment(1);
-                    self.events.submit(record);
+                    // A call on another node has its events written there,
+                    // in order with its own.
+                    match self.routes.get(&record.call_id) {
+                        Some(Route::Node(node)) => {
+                            let node = node.clone();
+                            self.send_to(&node, &Wire::Event(record));
+                        }
+                        _ => self.events.submit(record),
+                    }
                 }
             }
         }
     }
 
-    fn order(&self, call: CallId, order: impl Into<AcdOrder>) {
+    /// The node holding `agent`'s console when it is another one (leader).
+    fn console_node(&self, agent: &AgentId) -> Option<String> {
+        self.centre.as_ref()?.consoles.get(agent).cloned()
+    }
+
+    fn send_to(&self, node: &str, message: &Wire) {
+        if let Some(c) = &self.centre {
+            c.bus.send(node, message);
+        }
+    }
+
+    fn order(&mut self, call: CallId, order: impl Into<AcdOrder>) {
+        let order = order.into();
+        if let (Some(c), AcdOrder::Order(o), Some(Route::Local(_))) =
+            (self.centre.as_mut(), &order, self.routes.get(&call))
+        {
+            c.known.ordered(call, o);
+        }
         if let Some(route) = self.routes.get(&call) {
-            let _ = route.send(CallInput::Acd(order.into()));
+            deliver(route, self.centre.as_ref().map(|c| &c.bus), call, order);
         }
     }
 
@@ -493,19 +904,8 @@ impl AcdTask {
             // the agent's other requests.
             AgentRequest::Softphone(signal) => self.phones.softphone.signal(signal),
             AgentRequest::Login { agent, user, reply } => {
-                // The phone must be registered (or the console page be the
-                // agent's phone): that is where calls will ring.
-                let sip = self.phones.clone();
-                let inputs = self.inputs.clone();
-                tokio::spawn(async move {
-                    if matches!(sip.binding(agent.as_str()).await, Ok(Some(_))) {
-                        let _ = inputs.send(AcdInput::LoginChecked { agent, user, reply });
-                    } else {
-                        let _ = reply.send(Err(Refused::PhoneNotRegistered {
-                            sip_user: agent.to_string(),
-                        }));
-                    }
-                });
+                let profile = agent_profile(&user, &self.queues);
+                self.login(agent, profile, reply);
             }
             AgentRequest::SetState {
                 agent,
@@ -647,25 +1047,21 @@ impl AcdTask {
             }));
             return;
         };
-        let Some(task) = self.routes.get(&call).cloned() else {
+        let Some(route) = self.routes.get(&call).cloned() else {
             let _ = reply.send(Err(Refused::CallEnded));
             return;
         };
-        let sip = self.phones.sip.clone();
+        let bus = self.centre.as_ref().map(|c| c.bus.clone());
+        let phones = self.phones.clone();
         tokio::spawn(async move {
             let (tx, rx) = oneshot::channel();
-            let mode = match action {
-                MonitorAction::Listen => Some(MonitorMode::Listen),
-                MonitorAction::Whisper => Some(MonitorMode::Whisper),
-                MonitorAction::Barge => Some(MonitorMode::Barge),
-                MonitorAction::Stop => None,
-            };
+            let mode = monitor_mode(action);
             let order = match mode {
                 None => AcdOrder::EndMonitor {
                     supervisor,
                     reply: tx,
                 },
-                Some(mode) => match sip.binding(&supervisor).await {
+                Some(mode) => match phones.sip_binding(&supervisor).await {
                     Ok(Some(binding)) => AcdOrder::Monitor {
                         supervisor,
                         binding,
@@ -680,13 +1076,13 @@ impl AcdTask {
                     }
                 },
             };
-            if task.send(CallInput::Acd(order)).is_err() {
+            if !deliver(&route, bus.as_ref(), call, order) {
                 let _ = reply.send(Err(Refused::CallEnded));
                 return;
             }
             let answer = match rx.await {
                 Ok(Ok(())) => Ok(call),
-                Ok(Err(refused)) => Err(refusal::of_call(refused)),
+                Ok(Err(refused)) => Err(refused),
                 Err(_) => Err(Refused::CallEnded),
             };
             let _ = reply.send(answer);
@@ -735,7 +1131,7 @@ impl AcdTask {
             orders: rx,
         };
         if launcher.send(job).is_ok() {
-            self.routes.insert(call, tx);
+            self.routes.insert(call, Route::Local(tx));
         } else {
             warn!(%call, "the callback launcher has stopped: the callback is not placed");
         }
@@ -763,8 +1159,19 @@ impl AcdTask {
         let sip = self.phones.clone();
         let console = self.console.clone();
         let inputs = self.inputs.clone();
+        // In a centre the call may be on another node than the agent's
+        // console: only the agent's SIP phone can be rung from anywhere.
+        let centre = self.centre.is_some();
+        let remote = self
+            .console_node(&agent)
+            .zip(self.centre.as_ref().map(|c| c.bus.clone()));
         tokio::spawn(async move {
-            let binding: Binding = match sip.binding(agent.as_str()).await {
+            let binding = if centre {
+                sip.sip_binding(agent.as_str()).await
+            } else {
+                sip.binding(agent.as_str()).await
+            };
+            let binding: Binding = match binding {
                 Ok(Some(binding)) => binding,
                 _ => {
                     info!(%call, %agent, "the agent's phone is not registered: offer failed");
@@ -772,7 +1179,19 @@ impl AcdTask {
                     return;
                 }
             };
-            match console.offer(offer).await {
+            let popped = match remote {
+                Some((node, bus)) => {
+                    let (id, answer) = bus.expect();
+                    let from = bus.node.clone();
+                    bus.send(&node, &Wire::Offer { from, id, offer });
+                    match tokio::time::timeout(Duration::from_secs(2), answer).await {
+                        Ok(Ok(Answer::Popped(popped))) => Ok(popped),
+                        _ => Err(anyhow::anyhow!("the console's node {node} did not answer")),
+                    }
+                }
+                None => console.offer(offer).await.map_err(anyhow::Error::from),
+            };
+            match popped {
                 Ok(true) => info!(%call, %agent, "screen-pop handed to the agent's console"),
                 Ok(false) => {
                     debug!(%call, %agent, "no console open for the agent; ringing the phone anyway")
@@ -794,6 +1213,121 @@ impl AcdTask {
                 .into(),
             );
         });
+    }
+}
+
+/// Hands an order to the call's task here, or to the node carrying the
+/// call (an order the call answers is answered back through the bus);
+/// false when the call's task is gone.
+fn deliver(route: &Route, bus: Option<&Bus>, call: CallId, order: AcdOrder) -> bool {
+    let (node, bus) = match (route, bus) {
+        (Route::Local(task), _) => return task.send(CallInput::Acd(order)).is_ok(),
+        (Route::Node(node), Some(bus)) => (node, bus),
+        (Route::Node(_), None) => return false,
+    };
+    let from = bus.node.clone();
+    let wire = match order {
+        AcdOrder::Order(order) => CallOrder::Order(order),
+        AcdOrder::Hold { on, reply } => {
+            let id = answered_by(bus, reply);
+            CallOrder::Hold { on, from, id }
+        }
+        AcdOrder::HangupAgent { reply } => {
+            let id = answered_by(bus, reply);
+            CallOrder::HangupAgent { from, id }
+        }
+        AcdOrder::Monitor {
+            supervisor,
+            binding,
+            mode,
+            reply,
+        } => {
+            let id = answered_by(bus, reply);
+            let action = match mode {
+                MonitorMode::Listen => MonitorAction::Listen,
+                MonitorMode::Whisper => MonitorAction::Whisper,
+                MonitorMode::Barge => MonitorAction::Barge,
+            };
+            CallOrder::Monitor {
+                supervisor,
+                binding,
+                action,
+                from,
+                id,
+            }
+        }
+        AcdOrder::EndMonitor { supervisor, reply } => {
+            let id = answered_by(bus, reply);
+            CallOrder::EndMonitor {
+                supervisor,
+                from,
+                id,
+            }
+        }
+    };
+    bus.send(node, &Wire::Order { call, order: wire });
+    true
+}
+
+/// An id whose answer (`Done`) goes to `reply`; the call having ended
+/// when none comes.
+fn answered_by(bus: &Bus, reply: oneshot::Sender<Result<(), Refused>>) -> u64 {
+    let (id, answer) = bus.expect();
+    tokio::spawn(async move {
+        let _ = reply.send(match answer.await {
+            Ok(Answer::Done(result)) => result,
+            _ => Err(Refused::CallEnded),
+        });
+    });
+    id
+}
+
+fn monitor_mode(action: MonitorAction) -> Option<MonitorMode> {
+    match action {
+        MonitorAction::Listen => Some(MonitorMode::Listen),
+        MonitorAction::Whisper => Some(MonitorMode::Whisper),
+        MonitorAction::Barge => Some(MonitorMode::Barge),
+        MonitorAction::Stop => None,
+    }
+}
+
+/// The agent a console request is about (none for a supervisor's).
+fn request_agent(request: &AgentRequest) -> Option<&AgentId> {
+    match request {
+        AgentRequest::Login { agent, .. }
+        | AgentRequest::SetState { agent, .. }
+        | AgentRequest::Hold { agent, .. }
+        | AgentRequest::Transfer { agent, .. }
+        | AgentRequest::Hangup { agent, .. }
+        | AgentRequest::Consult { agent, .. }
+        | AgentRequest::EndConsult { agent, .. }
+        | AgentRequest::WrapUp { agent, .. }
+        | AgentRequest::ExtendWrapUp { agent, .. }
+        | AgentRequest::CaseLinked { agent, .. }
+        | AgentRequest::Status { agent, .. } => Some(agent),
+        AgentRequest::Monitor { .. }
+        | AgentRequest::Callback { .. }
+        | AgentRequest::Softphone(_) => None,
+    }
+}
+
+/// What the desk tells an agent, as their console page takes it.
+fn console_event(notice: Notice) -> ConsoleEvent {
+    match notice {
+        Notice::Answered { call } => ConsoleEvent::Answered { call },
+        Notice::Ended { call, by } => ConsoleEvent::Ended {
+            call,
+            by: format!("{by:?}").to_ascii_lowercase(),
+        },
+        Notice::ConsultEnded { call, outcome } => ConsoleEvent::ConsultEnded {
+            call,
+            outcome: outcome.name().to_string(),
+        },
+        Notice::WrapUp { call, until } => ConsoleEvent::WrapUp {
+            call,
+            until_ms: until.as_millis(),
+        },
+        Notice::State { state, since } => ConsoleEvent::State(status_of(&state, since.as_millis())),
     }
 }
 

@@ -727,11 +727,14 @@ impl Driver {
                 mode,
                 reply,
             } => {
-                let _ = reply.send(call.monitor(&supervisor, &binding, mode));
+                let _ = reply.send(
+                    call.monitor(&supervisor, &binding, mode)
+                        .map_err(refusal::of_call),
+                );
                 return None;
             }
             AcdOrder::EndMonitor { supervisor, reply } => {
-                let _ = reply.send(call.end_monitor(&supervisor));
+                let _ = reply.send(call.end_monitor(&supervisor).map_err(refusal::of_call));
                 return None;
             }
         })

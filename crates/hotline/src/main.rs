@@ -28,6 +28,7 @@ mod backup;
 mod call;
 mod callback;
 mod callback_list;
+mod centre;
 mod cluster;
 mod config;
 mod controller;
@@ -973,11 +974,31 @@ async fn serve(
             },
         },
     );
+    // A centre of several nodes on PostgreSQL shares one ACD and the
+    // phones' registrations (crate::centre).
+    let centre_bus = match (&config.cluster.node, store.backend()) {
+        (Some(node), hotline_store::Backend::Postgres) => {
+            Some(centre::Bus::new(store.clone(), node.clone()))
+        }
+        (Some(_), hotline_store::Backend::Sqlite) => {
+            tracing::warn!(
+                "cluster.node is set on SQLite: this node keeps its own ACD (a centre shares PostgreSQL)"
+            );
+            None
+        }
+        (None, _) => None,
+    };
+    let shared_phones = centre_bus.as_ref().map(|bus| {
+        let shared = centre::SharedPhones::new(store.clone());
+        shared.spawn_sync(bus.node.clone(), sip.clone());
+        shared
+    });
     let acd = acd_task::start(
         &config.queues,
         softphone::Phones {
             sip: sip.clone(),
             softphone: softphone.clone(),
+            shared: shared_phones,
         },
         console.clone(),
         events.clone(),
@@ -987,6 +1008,7 @@ async fn serve(
             list: callback_list.clone(),
         },
         store.clone(),
+        centre_bus,
     );
     // Callbacks are placed in the opening hours of the hotline script's
     // first [[schedule]] (always, if it has none).

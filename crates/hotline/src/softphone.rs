@@ -449,11 +449,13 @@ fn negotiated() -> NegotiatedMedia {
 }
 
 /// The agents' phones: a browser line where the agent has one, else the
-/// SIP phone registered under their login.
+/// SIP phone registered under their login, with this node's registrar or,
+/// in a centre of several nodes, another's.
 #[derive(Clone, Debug)]
 pub struct Phones {
     pub sip: SipHandle,
     pub softphone: Softphone,
+    pub shared: Option<crate::centre::SharedPhones>,
 }
 
 impl Phones {
@@ -461,7 +463,18 @@ impl Phones {
         if let Some(line) = self.softphone.binding(user) {
             return Ok(Some(line));
         }
-        self.sip.binding(user).await
+        self.sip_binding(user).await
+    }
+
+    /// The SIP phone only (what another node's call can ring).
+    pub async fn sip_binding(&self, user: &str) -> Result<Option<Binding>, TransportError> {
+        match self.sip.binding(user).await? {
+            Some(binding) => Ok(Some(binding)),
+            None => match &self.shared {
+                Some(shared) => Ok(shared.binding(user).await),
+                None => Ok(None),
+            },
+        }
     }
 }
 

@@ -210,7 +210,7 @@ pub struct Placement {
 }
 
 /// The ACD's orders to a call.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum Order {
     /// Ring this agent's phone (the screen-pop is already on their console).
     RingAgent { agent: AgentId, binding: Binding },
@@ -240,7 +240,7 @@ pub enum Order {
 }
 
 /// Whom the agent consults.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum ConsultParty {
     Agent {
         agent: AgentId,
@@ -293,7 +293,7 @@ pub enum ToAcd {
 
 /// What a call knows about its caller when it joins a queue: the
 /// screen-pop shows it to the agent.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct WaitingCall {
     pub caller: String,
     /// The IVR nodes the caller went through, in order.

@@ -54,7 +54,7 @@ use guard::SourceState;
 use server::MergeKey;
 
 /// A transport the endpoint can send over.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Transport {
     Udp,
     Tcp,

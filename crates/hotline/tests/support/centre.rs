@@ -141,6 +141,25 @@ pub fn citizens_calling_through(
     )
 }
 
+/// A node with the demo's accounts (agent1, supervisor1, …) and the
+/// test IVR `agent_path` (press 1: housing), whose scripts live in
+/// `scripts`.
+pub fn demo_node(name: &str, url: &str, scripts: &std::path::Path) -> Hotline {
+    let scripts = scripts.display().to_string();
+    Hotline::start_with_args(
+        &["--demo"],
+        &[
+            ("HOTLINE_DATABASE_URL", url),
+            ("HOTLINE_CLUSTER_NODE", name),
+            ("HOTLINE_CLUSTER_LEASE_SECS", "3"),
+            ("HOTLINE_LOG_LEVEL", "info,hotline::events=debug"),
+            ("HOTLINE_IVR_SCRIPTS_DIR", &scripts),
+            ("HOTLINE_IVR_SCRIPT", "agent_path"),
+            ("HOTLINE_CONSOLE_SECURE_COOKIES", "false"),
+        ],
+    )
+}
+
 pub fn node(name: &str, url: &str) -> Hotline {
     Hotline::start(&[
         ("HOTLINE_DATABASE_URL", url),

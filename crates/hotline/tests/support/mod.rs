@@ -642,9 +642,20 @@ pub fn agent_phone_running(
     password: &str,
     phone_args: &[&str],
 ) -> SippProcess {
+    agent_phone_registered_at(hotline.sip, user, password, phone_args)
+}
+
+/// Like [`agent_phone_running`], registering with `registrar` (a node, or
+/// Kamailio in front of several).
+pub fn agent_phone_registered_at(
+    registrar: SocketAddr,
+    user: &str,
+    password: &str,
+    phone_args: &[&str],
+) -> SippProcess {
     let port = free_port().to_string();
     let register = sipp_with_files(
-        hotline.sip,
+        registrar,
         &[
             "-sf",
             &scenario("register_auth.xml"),
