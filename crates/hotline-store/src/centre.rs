@@ -8,8 +8,9 @@
 //! - Messages between nodes are PostgreSQL notifications (`LISTEN` /
 //!   `NOTIFY`): a batch is sent in one statement, in order, in one
 //!   transaction (`bus_send`); a message over the 8,000-byte limit waits in
-//!   `bus_spill` and its notification carries only `@<id>`. Channels are
-//!   named after the store's schema, since notifications are per database.
+//!   `bus_spill` and its notification carries only `@<id>`. Channels and
+//!   the lock are named after the store's schema (`centre_name`), since
+//!   notifications and advisory locks are per database.
 //! - One node of the centre leads its ACD: it holds a session-level
 //!   advisory lock on a connection of its own (`try_lead`). A node that
 //!   dies loses its connection and with it the lock; the next node to ask
@@ -117,15 +118,18 @@ impl Store {
         }
     }
 
-    /// The notification channel `name` of this store's schema (channels
-    /// are per database; at most 63 bytes).
-    pub fn bus_channel(&self, name: &str) -> String {
-        let schema = self.inner.pg_schema.as_deref().unwrap_or("public");
-        let mut channel = format!("hotline.{schema}.{name}");
-        while channel.len() > 63 {
-            channel.pop();
-        }
-        channel
+    /// The name of this store's centre, `hotline.<schema>`: channels and
+    /// locks are per database, and two centres may share one database in
+    /// two schemas (the search path in the URL, or `postgres_schema`).
+    pub async fn centre_name(&self) -> Result<String> {
+        let pool = self.centre_pool()?;
+        let (schema,): (Option<String>,) = sqlx::query_as("SELECT current_schema()::text")
+            .fetch_one(pool)
+            .await?;
+        let schema = schema
+            .or_else(|| self.inner.pg_schema.clone())
+            .unwrap_or_else(|| "public".into());
+        Ok(format!("hotline.{schema}"))
     }
 
     /// A listener on this store's database (it listens to nothing yet).
@@ -135,13 +139,43 @@ impl Store {
         Ok(BusListener { listener, pool })
     }
 
-    /// Sends `(channel, body)` notifications in order, in one transaction.
+    /// Sends `(channel, body)` notifications in order, in one statement
+    /// (one round trip; its notifications are delivered together, in
+    /// order, when it commits). Long bodies are spilled first.
     pub async fn bus_send(&self, messages: &[(String, String)]) -> Result<()> {
+        let pool = self.centre_pool()?;
+        let mut conn = pool.acquire().await?;
+        send_on(&mut conn, messages).await
+    }
+
+    /// A connection of its own for sending, so that messages between nodes
+    /// never wait for one of the pool's.
+    pub async fn bus_sender(&self) -> Result<BusSender> {
+        let pool = self.centre_pool()?;
+        Ok(BusSender {
+            conn: pool.acquire().await?.detach(),
+        })
+    }
+}
+
+/// Sends messages on a connection of its own ([`Store::bus_sender`]).
+#[derive(Debug)]
+pub struct BusSender {
+    conn: PgConnection,
+}
+
+impl BusSender {
+    /// As [`Store::bus_send`]; after an error, make a new sender.
+    pub async fn send(&mut self, messages: &[(String, String)]) -> Result<()> {
+        send_on(&mut self.conn, messages).await
+    }
+}
+
+async fn send_on(conn: &mut PgConnection, messages: &[(String, String)]) -> Result<()> {
+    {
         if messages.is_empty() {
             return Ok(());
         }
-        let pool = self.centre_pool()?;
-        let mut tx = pool.begin().await?;
         let mut channels = Vec::with_capacity(messages.len());
         let mut bodies = Vec::with_capacity(messages.len());
         for (channel, body) in messages {
@@ -150,7 +184,7 @@ impl Store {
                 let (id,): (i64,) =
                     sqlx::query_as("INSERT INTO bus_spill (body) VALUES ($1) RETURNING id")
                         .bind(body)
-                        .fetch_one(&mut *tx)
+                        .fetch_one(&mut *conn)
                         .await?;
                 bodies.push(format!("@{id}"));
             } else {
@@ -163,21 +197,21 @@ impl Store {
         )
         .bind(&channels)
         .bind(&bodies)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
-        tx.commit().await?;
         Ok(())
     }
+}
 
-    /// Takes the lock `name` if nobody holds it: `Some` while this process
-    /// keeps the returned connection. The lock is the schema's.
-    pub async fn try_lead(&self, name: &str) -> Result<Option<Leadership>> {
+impl Store {
+    /// Takes the lock `key` (e.g. `<centre_name>.acd`) if nobody holds it:
+    /// `Some` while this process keeps the returned connection.
+    pub async fn try_lead(&self, key: &str) -> Result<Option<Leadership>> {
         let pool = self.centre_pool()?;
         let mut conn = pool.acquire().await?.detach();
-        let key = self.bus_channel(name);
         let (got,): (bool,) =
             sqlx::query_as("SELECT pg_try_advisory_lock(hashtextextended($1, 0))")
-                .bind(&key)
+                .bind(key)
                 .fetch_one(&mut conn)
                 .await?;
         Ok(got.then_some(Leadership { conn }))

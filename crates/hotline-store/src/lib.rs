@@ -62,7 +62,7 @@ pub use callbacks::{
     Callback, CallbackKind, CallbackStatus, CallbackUpdate, NewCallback, MAX_CALLBACKS_LISTED,
 };
 pub use cases::{CaseDetail, CaseNote, CaseStatus, CaseStatusInfo, CaseSummary, NewCase};
-pub use centre::{BusListener, Heard, Leadership, Registration};
+pub use centre::{BusListener, BusSender, Heard, Leadership, Registration};
 pub use citizens::{
     normalize_phone, CallSummary, Citizen, CitizenRecord, Consent, NewCitizen, SCREEN_POP_CALLS,
 };

@@ -1,5 +1,6 @@
 //! What the nodes of a centre share for their one ACD: each node's phone
-//! registrations (on both backends); and, on PostgreSQL, messages that
+//! registrations (on both backends); and, on PostgreSQL, a centre named
+//! after the schema its URL's search path gives, messages that
 //! arrive in the order they were sent (a long one through `bus_spill`,
 //! and only on the channel listened to), and one lock that only one
 //! holder has at a time and that is free again when its holder goes.
@@ -75,14 +76,20 @@ async fn messages_arrive_in_order_and_one_node_holds_the_lock() {
         let l = &ts.label;
         if s.backend() == Backend::Sqlite {
             assert!(
-                s.try_lead("acd").await.is_err(),
+                s.centre_name().await.is_err(),
                 "{l}: a centre needs PostgreSQL"
             );
+            assert!(s.try_lead("hotline.public.acd").await.is_err(), "{l}");
             assert!(s.bus_listener().await.is_err(), "{l}");
             continue;
         }
-        let mine = s.bus_channel("node.n1");
-        let other = s.bus_channel("node.n2");
+        let centre = s.centre_name().await.unwrap();
+        assert!(
+            centre.starts_with("hotline.") && centre != "hotline.public",
+            "{l}: the test's own schema: {centre}"
+        );
+        let mine = format!("{centre}.node.n1");
+        let other = format!("{centre}.node.n2");
         let mut listener = s.bus_listener().await.unwrap();
         listener.listen(&mine).await.unwrap();
         let long = "x".repeat(20_000);
@@ -113,19 +120,32 @@ async fn messages_arrive_in_order_and_one_node_holds_the_lock() {
             "{l}"
         );
 
-        let mut held = s.try_lead("acd").await.unwrap().expect("the lock is free");
+        let mut held = s
+            .try_lead(&format!("{centre}.acd"))
+            .await
+            .unwrap()
+            .expect("the lock is free");
         assert!(held.holds().await, "{l}");
         assert!(
-            s.try_lead("acd").await.unwrap().is_none(),
+            s.try_lead(&format!("{centre}.acd"))
+                .await
+                .unwrap()
+                .is_none(),
             "{l}: held by one at a time"
         );
         // Another lock name is another lock.
-        assert!(s.try_lead("other").await.unwrap().is_some(), "{l}");
+        assert!(
+            s.try_lead(&format!("{centre}.other"))
+                .await
+                .unwrap()
+                .is_some(),
+            "{l}"
+        );
         drop(held);
         // The connection closes when dropped; the lock is free right after.
         let mut free = None;
         for _ in 0..50 {
-            free = s.try_lead("acd").await.unwrap();
+            free = s.try_lead(&format!("{centre}.acd")).await.unwrap();
             if free.is_some() {
                 break;
             }

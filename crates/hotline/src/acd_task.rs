@@ -1166,10 +1166,37 @@ impl AcdTask {
             .console_node(&agent)
             .zip(self.centre.as_ref().map(|c| c.bus.clone()));
         tokio::spawn(async move {
-            let binding = if centre {
-                sip.sip_binding(agent.as_str()).await
+            let popped = async {
+                match remote {
+                    Some((node, bus)) => {
+                        let (id, answer) = bus.expect();
+                        let from = bus.node.clone();
+                        bus.send(&node, &Wire::Offer { from, id, offer });
+                        match tokio::time::timeout(Duration::from_secs(2), answer).await {
+                            Ok(Ok(Answer::Popped(popped))) => Ok(popped),
+                            _ => Err(anyhow::anyhow!("the console's node {node} did not answer")),
+                        }
+                    }
+                    None => console.offer(offer).await.map_err(anyhow::Error::from),
+                }
+            };
+            let binding = async {
+                if centre {
+                    sip.sip_binding(agent.as_str()).await
+                } else {
+                    sip.binding(agent.as_str()).await
+                }
+            };
+            // In a centre the phone is looked up while the console's node
+            // pops (each is a round trip through PostgreSQL); a phone not
+            // found fails the offer, which ends the pop on the console.
+            let (binding, popped) = if centre {
+                tokio::join!(binding, popped)
             } else {
-                sip.binding(agent.as_str()).await
+                match binding.await {
+                    Ok(Some(b)) => (Ok(Some(b)), popped.await),
+                    other => (other, Ok(false)),
+                }
             };
             let binding: Binding = match binding {
                 Ok(Some(binding)) => binding,
@@ -1178,18 +1205,6 @@ impl AcdTask {
                     let _ = inputs.send(failed.into());
                     return;
                 }
-            };
-            let popped = match remote {
-                Some((node, bus)) => {
-                    let (id, answer) = bus.expect();
-                    let from = bus.node.clone();
-                    bus.send(&node, &Wire::Offer { from, id, offer });
-                    match tokio::time::timeout(Duration::from_secs(2), answer).await {
-                        Ok(Ok(Answer::Popped(popped))) => Ok(popped),
-                        _ => Err(anyhow::anyhow!("the console's node {node} did not answer")),
-                    }
-                }
-                None => console.offer(offer).await.map_err(anyhow::Error::from),
             };
             match popped {
                 Ok(true) => info!(%call, %agent, "screen-pop handed to the agent's console"),

@@ -490,6 +490,8 @@ pub fn answer_to<T: Send + 'static>(
 #[derive(Debug, Clone)]
 pub struct Bus {
     pub node: String,
+    /// `hotline.<schema>`: the prefix of this centre's channels and lock.
+    centre: String,
     store: Store,
     out: mpsc::UnboundedSender<(String, String)>,
     pending: Arc<Mutex<HashMap<u64, oneshot::Sender<Answer>>>>,
@@ -497,13 +499,15 @@ pub struct Bus {
 }
 
 impl Bus {
-    /// The bus of `node`: its sender task starts now; [`Bus::listen`]
-    /// starts hearing.
-    pub fn new(store: Store, node: String) -> Self {
+    /// The bus of `node` in the centre named `centre`
+    /// ([`Store::centre_name`]): its sender task starts now;
+    /// [`Bus::listen`] starts hearing.
+    pub fn new(store: Store, centre: String, node: String) -> Self {
         let (out, rx) = mpsc::unbounded_channel();
         tokio::spawn(send_all(store.clone(), rx));
         Self {
             node,
+            centre,
             store,
             out,
             pending: Arc::default(),
@@ -511,8 +515,17 @@ impl Bus {
         }
     }
 
+    /// The channel or lock `name` of this centre (at most 63 bytes).
+    fn named(&self, name: &str) -> String {
+        let mut channel = format!("{}.{name}", self.centre);
+        while channel.len() > 63 {
+            channel.pop();
+        }
+        channel
+    }
+
     fn channel_of(&self, node: &str) -> String {
-        self.store.bus_channel(&format!("node.{node}"))
+        self.named(&format!("node.{node}"))
     }
 
     /// Sends `message` to `node` (in order with everything else this node
@@ -523,7 +536,7 @@ impl Bus {
 
     /// Sends `message` to every node.
     pub fn broadcast(&self, message: &Wire) {
-        self.post(self.store.bus_channel(ALL), message);
+        self.post(self.named(ALL), message);
     }
 
     fn post(&self, channel: String, message: &Wire) {
@@ -561,7 +574,7 @@ impl Bus {
     pub fn listen(&self, acd: AcdHandle) {
         let store = self.store.clone();
         let mine = self.channel_of(&self.node);
-        let all = store.bus_channel(ALL);
+        let all = self.named(ALL);
         tokio::spawn(async move {
             loop {
                 let mut listener = match store.bus_listener().await {
@@ -614,6 +627,7 @@ impl Bus {
 async fn send_all(store: Store, mut out: mpsc::UnboundedReceiver<(String, String)>) {
     const MAX_PENDING: usize = 50_000;
     let mut batch: Vec<(String, String)> = Vec::new();
+    let mut sender: Option<hotline_store::BusSender> = None;
     loop {
         if batch.is_empty() {
             match out.recv().await {
@@ -627,9 +641,21 @@ async fn send_all(store: Store, mut out: mpsc::UnboundedReceiver<(String, String
                 Err(_) => break,
             }
         }
-        match store.bus_send(&batch).await {
+        let sent = match sender.as_mut() {
+            Some(s) => s.send(&batch).await,
+            None => match store.bus_sender().await {
+                Ok(mut s) => {
+                    let sent = s.send(&batch).await;
+                    sender = Some(s);
+                    sent
+                }
+                Err(e) => Err(e),
+            },
+        };
+        match sent {
             Ok(()) => batch.clear(),
             Err(e) => {
+                sender = None;
                 warn!(error = %e, pending = batch.len(), "messages to other nodes wait for the database");
                 if batch.len() > MAX_PENDING {
                     batch.drain(..batch.len() - MAX_PENDING);
@@ -651,7 +677,7 @@ pub fn spawn_leadership(store: Store, bus: Bus, acd: AcdHandle) {
         loop {
             every.tick().await;
             match held.as_mut() {
-                None => match store.try_lead(LOCK).await {
+                None => match store.try_lead(&bus.named(LOCK)).await {
                     Ok(Some(lock)) => {
                         info!(node = %bus.node, "this node leads the centre's ACD");
                         metrics::counter!("hotline_centre_leader_changes_total").increment(1);

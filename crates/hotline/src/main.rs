@@ -25,6 +25,7 @@ macro_rules! out {
 mod accounts;
 mod acd_task;
 mod backup;
+mod bench_centre;
 mod call;
 mod callback;
 mod callback_list;
@@ -119,6 +120,9 @@ enum Commands {
     /// Drive a running hotline with simulated agents and callers over real
     /// SIP and RTP (e.g. against `serve --demo --demo-agents 10`).
     Simulate(Box<simulate::SimulateArgs>),
+    /// The centre's routing latency benchmark (bench/centre/run.sh).
+    #[command(hide = true)]
+    BenchRouting(Box<bench_centre::BenchArgs>),
     /// Tools for the people who write the IVR scripts.
     Ivr {
         #[command(subcommand)]
@@ -343,6 +347,7 @@ fn main() -> anyhow::Result<()> {
             privacy::run(&store, &config, command).await
         }),
         Commands::Simulate(args) => simulate::main(*args, &config),
+        Commands::BenchRouting(args) => bench_centre::main(*args),
         Commands::Retention {
             command: RetentionCommand::Run { dry_run, now },
         } => runtime()?.block_on(async {
@@ -978,7 +983,17 @@ async fn serve(
     // phones' registrations (crate::centre).
     let centre_bus = match (&config.cluster.node, store.backend()) {
         (Some(node), hotline_store::Backend::Postgres) => {
-            Some(centre::Bus::new(store.clone(), node.clone()))
+            let name = match store.centre_name().await {
+                Ok(name) => name,
+                Err(e) => {
+                    // The database is down at start: the URL's schema
+                    // cannot be asked for; the default schema's name is
+                    // taken.
+                    warn!(error = %e, "the centre is named after the schema public");
+                    "hotline.public".to_owned()
+                }
+            };
+            Some(centre::Bus::new(store.clone(), name, node.clone()))
         }
         (Some(_), hotline_store::Backend::Sqlite) => {
             tracing::warn!(

@@ -264,3 +264,77 @@ fn an_agent_on_one_node_answers_calls_from_another_in_the_centres_order() {
     drop((n1, n3, edge));
     drop_schema(&url, &schema);
 }
+
+/// Kamailio keeps no registration: the nodes do, in the store. After a
+/// Kamailio restart a phone that registered through the old one is rung
+/// through the new one at once, and its next REGISTER is taken as before.
+#[test]
+fn registrations_survive_a_kamailio_restart() {
+    const TEST: &str = "registrations_survive_a_kamailio_restart";
+    if !sipp_available(TEST) || !kamailio_available(TEST) {
+        return;
+    }
+    let Some(url) = support::pg_url(TEST) else {
+        return;
+    };
+    let (_runtime, _store, schema) = test_schema(&url, "edge_restart");
+    let node_url = in_schema(&url, &schema);
+    let scripts = agent_path_scripts();
+    let n1 = demo_node("n1", &node_url, scripts.path());
+    wait_until("n1 leads", Duration::from_secs(10), || leads(&n1));
+    let n2 = demo_node("n2", &node_url, scripts.path());
+    assert!(n2.wait_for_log("led by another node", Duration::from_secs(10)));
+    let edge = Kamailio::start(&[n1.sip, n2.sip]);
+    let port = edge.addr.port();
+    let phone = agent_phone_registered_at(
+        edge.addr,
+        "agent1",
+        "agent1-sip-pass",
+        &["-sn", "uas", "-rtp_echo", "-m", "2"],
+    );
+    let agent = ConsoleClient::login(n2.http, "agent1", "agent1-demo-pass");
+    let socket = agent.open_socket();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while agent.post("/api/agent/login", json!({})).status != 200 {
+        assert!(Instant::now() < deadline, "{}", n2.log());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    // Kamailio restarts on the same address.
+    drop(edge);
+    let edge = Kamailio::start_on(&[n1.sip, n2.sip], port);
+    // A citizen on n1: agent1's phone (registered through the old
+    // Kamailio) rings through the new one.
+    let citizen = support::citizen_reaching_an_agent(&n1);
+    assert!(
+        nth(&socket, "answered", 1, Duration::from_secs(20)),
+        "{:?}\n{}\n{}",
+        socket.all(),
+        edge.log(),
+        n1.log()
+    );
+    let citizen = citizen.wait(Duration::from_secs(40));
+    assert!(citizen.succeeded(), "citizen: {}", citizen.errors());
+    // The phone's next REGISTER (a refresh) goes through the new Kamailio.
+    let refresh = support::sipp_with_files(
+        edge.addr,
+        &[
+            "-sf",
+            &support::scenario("register_auth.xml"),
+            "-s",
+            "agent1",
+            "-au",
+            "agent1",
+            "-ap",
+            "agent1-sip-pass",
+            "-m",
+            "1",
+        ],
+        &[],
+        Duration::from_secs(10),
+    )
+    .wait(Duration::from_secs(10));
+    assert!(refresh.succeeded(), "{}", refresh.errors());
+    drop((phone, n1, n2, edge));
+    drop_schema(&url, &schema);
+}

@@ -37,11 +37,15 @@ pub struct Kamailio {
 
 impl Kamailio {
     pub fn start(nodes: &[std::net::SocketAddr]) -> Self {
+        Self::start_on(nodes, free_port())
+    }
+
+    /// Like [`Kamailio::start`], on `port` (a restart on the same address).
+    pub fn start_on(nodes: &[std::net::SocketAddr], port: u16) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let list = dir.path().join("hotline-nodes.list");
         let lines: String = nodes.iter().map(|n| format!("1 sip:{n}\n")).collect();
         std::fs::write(&list, lines).expect("write the dispatcher list");
-        let port = free_port();
         let cfg = super::repo_root().join("deploy/kamailio/kamailio.cfg");
         // Its own process group: Kamailio forks its workers, and all of
         // them must go when the test ends (a stray one would keep probing
