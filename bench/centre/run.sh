@@ -22,8 +22,9 @@ node_counts="${NODES:-1 3}"
 command -v psql >/dev/null || { echo "psql is needed (apt-get install postgresql-client)" >&2; exit 1; }
 (cd "$root" && cargo build --release -q -p hotline)
 bin="${CARGO_TARGET_DIR:-$root/target}/release/hotline"
-echo "| nodes | agents | callers waiting | offers measured | offers/s | p50 ms | p90 ms | p99 ms | max ms |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "Run on $(date -u +%F) ($(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)); talk ${talk_ms} ms on average, ${seconds} s measured"
+echo "| nodes | agents | callers waiting | offers measured | offers/s | p50 ms | p90 ms | p99 ms | max ms | CPU ms/offer (nodes) | CPU ms/offer (PostgreSQL) |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for n in $node_counts; do
   schema="bench_routing_$$_$n"
   psql "$pg_url" -qc "CREATE SCHEMA $schema" >/dev/null

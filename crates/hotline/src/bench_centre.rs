@@ -234,7 +234,15 @@ async fn measure(args: &BenchArgs, url: &str) -> anyhow::Result<()> {
     run.measuring
         .store(true, std::sync::atomic::Ordering::Relaxed);
     let started = Instant::now();
+    let cpu_before = (
+        cpu_ticks(|pid, _| pid == std::process::id()),
+        cpu_ticks(|_, name| name == "postgres"),
+    );
     tokio::time::sleep(Duration::from_secs(args.seconds)).await;
+    let cpu_after = (
+        cpu_ticks(|pid, _| pid == std::process::id()),
+        cpu_ticks(|_, name| name == "postgres"),
+    );
     run.measuring
         .store(false, std::sync::atomic::Ordering::Relaxed);
     let elapsed = started.elapsed();
@@ -245,8 +253,12 @@ async fn measure(args: &BenchArgs, url: &str) -> anyhow::Result<()> {
     anyhow::ensure!(overflowed == 0, "{overflowed} callers were sent away");
     let at = |q: f64| samples[((samples.len() as f64 * q) as usize).min(samples.len() - 1)];
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    // CPU ms per offer measured: the nodes (this process) and PostgreSQL.
+    let tick_ms = 1000.0 / 100.0;
+    let per_offer =
+        |before: u64, after: u64| (after - before) as f64 * tick_ms / samples.len() as f64;
     outln!(
-        "| {} | {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} |",
+        "| {} | {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
         args.nodes,
         args.agents,
         args.callers,
@@ -256,6 +268,8 @@ async fn measure(args: &BenchArgs, url: &str) -> anyhow::Result<()> {
         ms(at(0.9)),
         ms(at(0.99)),
         ms(*samples.last().unwrap()),
+        per_offer(cpu_before.0, cpu_after.0),
+        per_offer(cpu_before.1, cpu_after.1),
     );
     // Let the followers' and the leader's tasks go with the runtime.
     for c in &run.consoles {
@@ -267,6 +281,27 @@ async fn measure(args: &BenchArgs, url: &str) -> anyhow::Result<()> {
         });
     }
     Ok(())
+}
+
+/// User and system CPU ticks (1/100 s) of the processes `pick` chooses
+/// by pid and command name, from /proc.
+fn cpu_ticks(pick: impl Fn(u32, &str) -> bool) -> u64 {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    dir.filter_map(Result::ok)
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            let (head, rest) = stat.rsplit_once(')')?;
+            let name = head.split_once('(')?.1;
+            if !pick(pid, name) {
+                return None;
+            }
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+        })
+        .sum()
 }
 
 impl Run {

@@ -89,7 +89,7 @@ pub async fn ensure_admin(store: &Store, configured: Option<&str>) -> anyhow::Re
             (hex::encode(bytes), true)
         }
     };
-    store
+    let created = store
         .create_user(
             &NewUser {
                 login: login.clone(),
@@ -102,10 +102,28 @@ pub async fn ensure_admin(store: &Store, configured: Option<&str>) -> anyhow::Re
             },
             now(),
         )
-        .await
-        .context(
-            "creating the first admin (console.admin_password must have at least 10 characters)",
-        )?;
+        .await;
+    match created {
+        Ok(_) => {}
+        // Several nodes of a centre starting at once on an empty store:
+        // another one made the first admin a moment ago.
+        Err(hotline_store::StoreError::AlreadyExists { .. })
+            if store
+                .list_users()
+                .await
+                .context("reading the users")?
+                .iter()
+                .any(|u| u.role == Role::Admin && !u.disabled) =>
+        {
+            return Ok(());
+        }
+        Err(e @ hotline_store::StoreError::InvalidValue { .. }) => {
+            return Err(e).context(
+                "creating the first admin (console.admin_password must have at least 10 characters)",
+            );
+        }
+        Err(e) => return Err(e).context("creating the first admin"),
+    }
     if printed {
         // Printed once, on the terminal only: not in the logs.
         println!(
