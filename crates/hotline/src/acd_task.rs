@@ -592,6 +592,14 @@ impl AcdTask {
         profile: AgentProfile,
         on_break: Option<String>,
     ) {
+        if self
+            .desk
+            .agent(&agent, wall())
+            .is_some_and(|(state, _)| !matches!(state, AgentState::LoggedOut))
+        {
+            // Replayed to the same leader: it knows them.
+            return;
+        }
         if let Err(e) = self.desk.login(now, wall(), agent.clone(), profile) {
             warn!(%agent, error = %e, "an agent could not be logged in again after the leader changed");
             return;
@@ -630,6 +638,11 @@ impl AcdTask {
                 if let desk::Input::Enqueue { call, .. }
                 | desk::Input::EnqueueCallback { call, .. } = &input
                 {
+                    // A node that lost the messages for a moment replays
+                    // its waiting callers to the same leader: already here.
+                    if self.routes.contains_key(call) {
+                        return debug!(%call, %from, "a waiting caller replayed twice");
+                    }
                     self.routes.insert(*call, Route::Node(from));
                 }
                 self.desk.handle(now, wall(), input);

@@ -596,7 +596,16 @@ impl Bus {
                     continue;
                 }
                 loop {
-                    match listener.recv().await {
+                    // The leader speaks every second: silence this long is
+                    // a connection cut off without a word (a network cut),
+                    // and a new one is made.
+                    let Ok(heard) = tokio::time::timeout(LEADER_SILENT, listener.recv()).await
+                    else {
+                        debug!("no message from the other nodes for a while: listening again");
+                        acd.send(AcdInput::BusLost);
+                        break;
+                    };
+                    match heard {
                         Ok(Heard::Message { body, .. }) => {
                             match serde_json::from_str::<Wire>(&body) {
                                 Ok(message) => acd.send(AcdInput::Bus(Box::new(message))),
@@ -677,7 +686,13 @@ pub fn spawn_leadership(store: Store, bus: Bus, acd: AcdHandle) {
         loop {
             every.tick().await;
             match held.as_mut() {
-                None => match store.try_lead(&bus.named(LOCK)).await {
+                None => match tokio::time::timeout(HEARTBEAT, store.try_lead(&bus.named(LOCK)))
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(hotline_store::StoreError::Unavailable {
+                            detail: "no answer within a second".into(),
+                        })
+                    }) {
                     Ok(Some(lock)) => {
                         info!(node = %bus.node, "this node leads the centre's ACD");
                         metrics::counter!("hotline_centre_leader_changes_total").increment(1);
@@ -688,7 +703,12 @@ pub fn spawn_leadership(store: Store, bus: Bus, acd: AcdHandle) {
                     Err(e) => debug!(error = %e, "cannot ask for the centre's ACD lock"),
                 },
                 Some(lock) => {
-                    if !lock.holds().await {
+                    // A connection that does not answer within a second
+                    // (a network cut) is lost as well.
+                    let holds = tokio::time::timeout(HEARTBEAT, lock.holds())
+                        .await
+                        .unwrap_or(false);
+                    if !holds {
                         warn!(node = %bus.node, "lost the centre's ACD lock (its connection)");
                         held = None;
                         acd.send(AcdInput::Lead(false));

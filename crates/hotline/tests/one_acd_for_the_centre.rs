@@ -24,7 +24,8 @@ use std::time::{Duration, Instant};
 use hotline_types::CallId;
 use serde_json::json;
 use support::centre::{
-    demo_node, drop_schema, in_schema, kamailio_available, test_schema, wait_until, Kamailio,
+    demo_node, drop_schema, in_schema, kamailio_available, test_schema, via_port, wait_until,
+    DbRelay, Kamailio,
 };
 use support::console::ConsoleClient;
 use support::{agent_path_scripts, agent_phone_registered_at, sipp_available, Hotline};
@@ -336,5 +337,68 @@ fn registrations_survive_a_kamailio_restart() {
     .wait(Duration::from_secs(10));
     assert!(refresh.succeeded(), "{}", refresh.errors());
     drop((phone, n1, n2, edge));
+    drop_schema(&url, &schema);
+}
+
+/// The centre's ACD after PostgreSQL went away for longer than a lease:
+/// the leader lost its lock with its connection, the nodes lost their
+/// messages; once the database is back a node leads again, knows agent1
+/// (whose console is on n1) and offers them a call that lands on n2.
+#[test]
+fn the_acd_comes_back_after_a_database_outage() {
+    const TEST: &str = "the_acd_comes_back_after_a_database_outage";
+    if !sipp_available(TEST) {
+        return;
+    }
+    let Some(url) = support::pg_url(TEST) else {
+        return;
+    };
+    let (_runtime, _store, schema) = test_schema(&url, "acd_outage");
+    let (_, upstream) = via_port(&url, 0);
+    let relay = DbRelay::start(upstream);
+    let (relayed, _) = via_port(&url, relay.port);
+    let node_url = in_schema(&relayed, &schema);
+    let scripts = agent_path_scripts();
+    let n1 = demo_node("n1", &node_url, scripts.path());
+    wait_until("n1 leads", Duration::from_secs(10), || leads(&n1));
+    let n2 = demo_node("n2", &node_url, scripts.path());
+    assert!(n2.wait_for_log("led by another node", Duration::from_secs(10)));
+    // agent1's phone registers with n2, their console is on n1.
+    let phone = agent_phone_registered_at(
+        n2.sip,
+        "agent1",
+        "agent1-sip-pass",
+        &["-sn", "uas", "-rtp_echo", "-m", "1"],
+    );
+    let agent = ConsoleClient::login(n1.http, "agent1", "agent1-demo-pass");
+    let socket = agent.open_socket();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while agent.post("/api/agent/login", json!({})).status != 200 {
+        assert!(Instant::now() < deadline, "{}", n1.log());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(socket.wait_for_state("available", Duration::from_secs(5)));
+
+    // The database is away for 5 s (the lease is 3 s).
+    relay.cut();
+    std::thread::sleep(Duration::from_secs(5));
+    relay.restore();
+    let led = |n: &Hotline| n.log().matches("this node leads the centre's ACD").count();
+    wait_until("a node leads again", Duration::from_secs(20), || {
+        led(&n1) + led(&n2) >= 2
+    });
+    // Give the nodes a heartbeat to hear the leader and replay.
+    std::thread::sleep(Duration::from_secs(2));
+    let citizen = support::citizen_reaching_an_agent(&n2);
+    assert!(
+        nth(&socket, "answered", 1, Duration::from_secs(30)),
+        "{:?}\n{}\n---\n{}",
+        socket.all(),
+        n1.log(),
+        n2.log()
+    );
+    let citizen = citizen.wait(Duration::from_secs(40));
+    assert!(citizen.succeeded(), "citizen: {}", citizen.errors());
+    drop((phone, n1, n2, relay));
     drop_schema(&url, &schema);
 }
