@@ -76,6 +76,20 @@ fn nth(socket: &support::console::Socket, kind: &str, n: usize, timeout: Duratio
     true
 }
 
+/// The agent logs in to take calls: within 5 s, as soon as their phone's
+/// registration has reached the store (`logs` when it did not).
+fn takes_calls(agent: &ConsoleClient, logs: impl Fn() -> String) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let login = agent.post("/api/agent/login", json!({}));
+        if login.status == 200 {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{login:?}\n{}", logs());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 fn leads(node: &Hotline) -> bool {
     node.log().contains("this node leads the centre's ACD")
 }
@@ -122,19 +136,7 @@ fn an_agent_on_one_node_answers_calls_from_another_in_the_centres_order() {
     // half a second.
     let agent = ConsoleClient::login(n1.http, "agent1", "agent1-demo-pass");
     let socket = agent.open_socket();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let login = agent.post("/api/agent/login", json!({}));
-        if login.status == 200 {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{login:?}\n{}",
-            logs(&[&n1, &n2, &n3])
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    takes_calls(&agent, || logs(&[&n1, &n2, &n3]));
     assert!(
         socket.wait_for_state("available", Duration::from_secs(5)),
         "{:?}",
@@ -295,11 +297,7 @@ fn registrations_survive_a_kamailio_restart() {
     );
     let agent = ConsoleClient::login(n2.http, "agent1", "agent1-demo-pass");
     let socket = agent.open_socket();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while agent.post("/api/agent/login", json!({})).status != 200 {
-        assert!(Instant::now() < deadline, "{}", n2.log());
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    takes_calls(&agent, || n2.log());
 
     // Kamailio restarts on the same address.
     drop(edge);
@@ -372,11 +370,7 @@ fn the_acd_comes_back_after_a_database_outage() {
     );
     let agent = ConsoleClient::login(n1.http, "agent1", "agent1-demo-pass");
     let socket = agent.open_socket();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while agent.post("/api/agent/login", json!({})).status != 200 {
-        assert!(Instant::now() < deadline, "{}", n1.log());
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    takes_calls(&agent, || n1.log());
     assert!(socket.wait_for_state("available", Duration::from_secs(5)));
 
     // The database is away for 5 s (the lease is 3 s).
