@@ -896,14 +896,15 @@ impl AcdTask {
 
     fn order(&mut self, call: CallId, order: impl Into<AcdOrder>) {
         let order = order.into();
-        if let (Some(c), AcdOrder::Order(o), Some(Route::Local(_))) =
-            (self.centre.as_mut(), &order, self.routes.get(&call))
+        let Some(route) = self.routes.get(&call) else {
+            return;
+        };
+        if let (Some(c), AcdOrder::Order(o), Route::Local(_)) =
+            (self.centre.as_mut(), &order, route)
         {
             c.known.ordered(call, o);
         }
-        if let Some(route) = self.routes.get(&call) {
-            deliver(route, self.centre.as_ref().map(|c| &c.bus), call, order);
-        }
+        deliver(route, self.centre.as_ref().map(|c| &c.bus), call, order);
     }
 
     fn status(&self, agent: &AgentId) -> Option<AgentStatus> {
@@ -1172,8 +1173,6 @@ impl AcdTask {
         let sip = self.phones.clone();
         let console = self.console.clone();
         let inputs = self.inputs.clone();
-        // In a centre the call may be on another node than the agent's
-        // console: only the agent's SIP phone can be rung from anywhere.
         let centre = self.centre.is_some();
         let remote = self
             .console_node(&agent)
@@ -1193,13 +1192,7 @@ impl AcdTask {
                     None => console.offer(offer).await.map_err(anyhow::Error::from),
                 }
             };
-            let binding = async {
-                if centre {
-                    sip.sip_binding(agent.as_str()).await
-                } else {
-                    sip.binding(agent.as_str()).await
-                }
-            };
+            let binding = sip.binding(agent.as_str());
             // In a centre the phone is looked up while the console's node
             // pops (each is a round trip through PostgreSQL); a phone not
             // found fails the offer, which ends the pop on the console.

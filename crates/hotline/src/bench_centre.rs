@@ -27,7 +27,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use hotline_call::call::{Order, WaitingCall};
 use hotline_call::desk;
-use hotline_screenpop::{AgentRequest, Console, ConsoleConfig, RequestedState};
+use hotline_screenpop::{AgentRequest, Console, ConsoleConfig};
 use hotline_sip::endpoint::{Endpoint, EndpointConfig};
 use hotline_sip::transport::{self, TransportConfig};
 use hotline_store::{EventWriter, EventWriterOptions, Registration, Role, Store, User};
@@ -94,11 +94,8 @@ fn queue_config(i: usize) -> anyhow::Result<QueueConfig> {
 }
 
 async fn run(args: BenchArgs) -> anyhow::Result<()> {
-    let url = args.url.clone();
-    measure(&args, &url).await
-}
-
-async fn measure(args: &BenchArgs, url: &str) -> anyhow::Result<()> {
+    let args = &args;
+    let url = args.url.as_str();
     let dir = std::env::temp_dir().join(format!("hotline-bench-routing-{}", std::process::id()));
     let queues: Vec<QueueConfig> = (1..=args.queues)
         .map(queue_config)
@@ -126,6 +123,8 @@ async fn measure(args: &BenchArgs, url: &str) -> anyhow::Result<()> {
             endpoint,
         )
         .await?;
+        // The transports run as long as the process (a dropped JoinSet
+        // would stop them).
         std::mem::forget(sip_tasks);
         let writer = EventWriter::spawn(
             store.clone(),
@@ -271,15 +270,6 @@ async fn measure(args: &BenchArgs, url: &str) -> anyhow::Result<()> {
         per_offer(cpu_before.0, cpu_after.0),
         per_offer(cpu_before.1, cpu_after.1),
     );
-    // Let the followers' and the leader's tasks go with the runtime.
-    for c in &run.consoles {
-        let (reply, _) = oneshot::channel();
-        let _ = c.send(AgentRequest::SetState {
-            agent: AgentId::from("agent1"),
-            state: RequestedState::LoggedOut,
-            reply,
-        });
-    }
     Ok(())
 }
 

@@ -459,9 +459,14 @@ pub struct Phones {
 }
 
 impl Phones {
+    /// Where `user`'s calls ring. In a centre of several nodes (`shared`)
+    /// a call may be on another node than the agent's browser line, so
+    /// only their SIP phone counts there, for the login as for an offer.
     pub async fn binding(&self, user: &str) -> Result<Option<Binding>, TransportError> {
-        if let Some(line) = self.softphone.binding(user) {
-            return Ok(Some(line));
+        if self.shared.is_none() {
+            if let Some(line) = self.softphone.binding(user) {
+                return Ok(Some(line));
+            }
         }
         self.sip_binding(user).await
     }
